@@ -1,0 +1,83 @@
+/** /networks routes: Docker JSON in, typed requests to the controller, Docker JSON out. */
+import { forbidden, invalid } from '../../errors.js';
+import type { NetworkController } from '../../network/controller.js';
+import { parseNetworkFilters } from '../../network/filters.js';
+import type { CreateNetworkRequest, SubnetRequest } from '../../network/model.js';
+import type { Router } from '../router.js';
+import { networkShape, type NetworkContainerShape } from '../shapes/network.js';
+import { asObject, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
+import { parsePruneFilters } from './prune-filters.js';
+
+export interface NetworkRoutesDeps {
+  networks: NetworkController;
+  /** The containers attached to a network, as inspect lists them. */
+  containersOf(networkId: string): Record<string, NetworkContainerShape>;
+}
+
+export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
+  const { networks } = deps;
+  router
+    .add('GET', '/networks', async (req) => {
+      const filters = parseNetworkFilters(parseFilters(req.query.get('filters')));
+      return { status: 200, body: networks.list(filters).map((n) => networkShape(n, deps.containersOf(n.record.id))) };
+    })
+    .add('GET', '/networks/{id}', async (req) => {
+      const scope = req.query.get('scope');
+      const net = networks.find(req.params.id!);
+      if (scope && scope !== 'local') throw invalid(`network ${req.params.id} not found`);
+      return { status: 200, body: networkShape(net, deps.containersOf(net.record.id)) };
+    })
+    .add('POST', '/networks/create', async (req) => {
+      const net = await networks.create(parseCreate(await req.json()));
+      return { status: 201, body: { Id: net.record.id, Warning: '' } };
+    })
+    .add('DELETE', '/networks/{id}', async (req) => {
+      await networks.remove(req.params.id!);
+      return { status: 204 };
+    })
+    .add('POST', '/networks/prune', async (req) => {
+      const keep = parsePruneFilters(parseFilters(req.query.get('filters')));
+      const removed = await networks.prune(keep);
+      return { status: 200, body: { NetworksDeleted: removed } };
+    });
+}
+
+/** Docker's NetworkCreateRequest into a typed request. */
+export function parseCreate(body: unknown): CreateNetworkRequest {
+  const o = asObject(body, 'network create');
+  const name = optString(o, 'Name') ?? '';
+  if (name.trim() === '') throw invalid('network name must not be empty');
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name) || name.length > 255) throw invalid(`invalid network name "${name.slice(0, 64)}"`);
+  if (optBool(o, 'ConfigOnly') || optString(asObject(o.ConfigFrom, 'ConfigFrom'), 'Network')) {
+    throw invalid('config-only networks are not supported');
+  }
+  if (optBool(o, 'EnableIPv4') === false) throw invalid('IPv4 cannot be disabled on a berth network');
+  const scope = optString(o, 'Scope');
+  if (scope !== undefined && scope !== '' && scope !== 'local') throw invalid(`scope ${scope} is not supported`);
+  if (optBool(o, 'Ingress')) throw forbidden('ingress networks are only available in swarm mode');
+  const ipam = asObject(o.IPAM, 'IPAM');
+  const subnets: SubnetRequest[] = objectList(ipam, 'Config').map((c) => {
+    const s: SubnetRequest = { auxAddresses: stringMap(c, 'AuxiliaryAddresses') };
+    const subnet = optString(c, 'Subnet');
+    const ipRange = optString(c, 'IPRange');
+    const gateway = optString(c, 'Gateway');
+    if (subnet) s.subnet = subnet;
+    if (ipRange) s.ipRange = ipRange;
+    if (gateway) s.gateway = gateway;
+    return s;
+  });
+  return {
+    name,
+    driver: optString(o, 'Driver') || 'bridge',
+    internal: optBool(o, 'Internal') ?? false,
+    attachable: optBool(o, 'Attachable') ?? false,
+    ingress: false,
+    enableIPv6: optBool(o, 'EnableIPv6') ?? false,
+    ipamDriver: optString(ipam, 'Driver') || 'default',
+    ipamOptions: stringMap(ipam, 'Options'),
+    subnets,
+    options: stringMap(o, 'Options'),
+    labels: stringMap(o, 'Labels'),
+  };
+}

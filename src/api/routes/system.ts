@@ -1,0 +1,124 @@
+/** /_ping, /version, /info. */
+import * as os from 'node:os';
+import type { Router } from '../router.js';
+import { API_VERSION, MIN_API_VERSION } from '../router.js';
+
+export const BERTH_VERSION = '0.1.0';
+
+export interface SystemInfo {
+  id: string;
+  dataRoot: string;
+  counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
+  warnings(): string[];
+  runtimes: string[];
+  defaultRuntime: string;
+}
+
+export function systemRoutes(router: Router, info: SystemInfo): void {
+  const ping = async () => ({
+    status: 200,
+    body: 'OK',
+    headers: { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '' },
+  });
+  router
+    .add('GET', '/_ping', async (req) => {
+      const reply = await ping();
+      req.res.writeHead(200, {
+        ...reply.headers,
+        'Api-Version': API_VERSION,
+        'Docker-Experimental': 'false',
+        Ostype: 'linux',
+        Server: 'berth',
+        'Content-Type': 'text/plain; charset=utf-8',
+      });
+      req.res.end(req.method === 'HEAD' ? undefined : 'OK');
+      return { handled: true };
+    })
+    .add('GET', '/version', async () => ({ status: 200, body: versionBody() }))
+    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info) }));
+}
+
+function versionBody(): Record<string, unknown> {
+  const common = {
+    Version: BERTH_VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: 'berth',
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: goArch(),
+    KernelVersion: os.release(),
+    BuildTime: '',
+  };
+  return {
+    Platform: { Name: 'berth' },
+    Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release() } }],
+    ...common,
+  };
+}
+
+function infoBody(info: SystemInfo): Record<string, unknown> {
+  const c = info.counts();
+  return {
+    ID: info.id,
+    Containers: c.containers,
+    ContainersRunning: c.running,
+    ContainersPaused: c.paused,
+    ContainersStopped: c.stopped,
+    Images: c.images,
+    Driver: 'overlay2',
+    DriverStatus: [['Backing Filesystem', 'extfs']],
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
+    MemoryLimit: true,
+    SwapLimit: false,
+    CpuCfsPeriod: true,
+    CpuCfsQuota: true,
+    CPUShares: true,
+    CPUSet: true,
+    PidsLimit: true,
+    IPv4Forwarding: true,
+    Debug: false,
+    NFd: 0,
+    OomKillDisable: false,
+    NGoroutines: 0,
+    SystemTime: new Date().toISOString(),
+    LoggingDriver: 'json-file',
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: '1',
+    NEventsListener: 0,
+    KernelVersion: os.release(),
+    OperatingSystem: 'berth on Linux',
+    OSVersion: '',
+    OSType: 'linux',
+    Architecture: os.machine(),
+    IndexServerAddress: '',
+    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: [], Mirrors: [] },
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    GenericResources: null,
+    DockerRootDir: info.dataRoot,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Name: os.hostname(),
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: BERTH_VERSION,
+    Runtimes: Object.fromEntries(info.runtimes.map((r) => [r, { path: r }])),
+    DefaultRuntime: info.defaultRuntime,
+    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: '',
+    ContainerdCommit: { ID: '' },
+    RuncCommit: { ID: '' },
+    InitCommit: { ID: '' },
+    SecurityOptions: ['name=seccomp,profile=unconfined'],
+    Warnings: info.warnings(),
+  };
+}
+
+function goArch(): string {
+  const a = os.arch();
+  return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
+}

@@ -1,0 +1,97 @@
+/** The HTTP server on the daemon's unix socket. */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { invalid, messageOf } from '../errors.js';
+import { httpStatusOf } from './errors.js';
+import { API_VERSION, splitVersion, type ApiRequest, type Router } from './router.js';
+
+const MAX_JSON_BODY = 4 << 20;
+
+export interface ServerOptions {
+  socketPath: string;
+  /** Group that may use the socket (mode 0660); root's group when unset. */
+  socketGroup?: number;
+  log: (msg: string) => void;
+}
+
+export async function listen(router: Router, opts: ServerOptions): Promise<http.Server> {
+  const server = http.createServer((req, res) => void handle(router, req, res, opts.log));
+  server.keepAliveTimeout = 60_000;
+  // Slow or silent clients must not hold a request forever.
+  server.requestTimeout = 300_000;
+  server.headersTimeout = 30_000;
+  fs.rmSync(opts.socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.socketPath, () => resolve());
+  });
+  fs.chmodSync(opts.socketPath, 0o660);
+  if (opts.socketGroup !== undefined) fs.chownSync(opts.socketPath, 0, opts.socketGroup);
+  return server;
+}
+
+async function handle(router: Router, req: http.IncomingMessage, res: http.ServerResponse, log: (m: string) => void): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://berth');
+  try {
+    const { version, path } = splitVersion(url.pathname);
+    const found = router.match(req.method ?? 'GET', path);
+    if (found === 'not-found') return sendJson(res, 404, { message: 'page not found' });
+    if (found === 'bad-method') return sendJson(res, 405, { message: 'method not allowed' });
+    const apiReq: ApiRequest = {
+      method: req.method ?? 'GET',
+      path,
+      params: found.params,
+      query: url.searchParams,
+      version,
+      raw: req,
+      res,
+      json: () => readJson(req),
+    };
+    const reply = await found.handler(apiReq);
+    if ('handled' in reply) return;
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, { ...baseHeaders(), ...reply.headers });
+      res.end();
+    } else sendJson(res, reply.status, reply.body, reply.headers);
+  } catch (e: unknown) {
+    const status = httpStatusOf(e);
+    if (status >= 500) log(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : String(e)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, status, { message: messageOf(e) });
+  }
+}
+
+function baseHeaders(): Record<string, string> {
+  return { 'Api-Version': API_VERSION, 'Docker-Experimental': 'false', Ostype: 'linux', Server: 'berth' };
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body) + '\n';
+  res.writeHead(status, {
+    ...baseHeaders(),
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BODY) throw invalid(`request body too large (over ${MAX_JSON_BODY} bytes)`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e: unknown) {
+    throw invalid(`invalid JSON: ${messageOf(e)}`);
+  }
+}

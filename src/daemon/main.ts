@@ -1,0 +1,109 @@
+/** berthd: wires the store, the network controller and the API server, and runs until signalled. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { messageOf, invalid } from '../errors.js';
+import { getLink } from '../kernel/links.js';
+import { listen } from '../api/server.js';
+import { buildRouter } from '../api/index.js';
+import { NetworkController } from '../network/controller.js';
+import { LocalStore } from '../store/local.js';
+import { newId } from '../util/ids.js';
+import { createLogger } from './logger.js';
+import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
+import { removePidfile, writePidfile } from './pidfile.js';
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let opts: DaemonOptions | 'help';
+  try {
+    opts = parseDaemonArgs(argv);
+  } catch (e: unknown) {
+    process.stderr.write(`berthd: ${messageOf(e)}\n${USAGE}`);
+    process.exit(125);
+  }
+  if (opts === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const log = createLogger(opts.logLevel);
+  try {
+    await run(opts, log);
+  } catch (e: unknown) {
+    log.error(`failed to start daemon: ${messageOf(e)}`);
+    process.exit(1);
+  }
+}
+
+async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): Promise<void> {
+  for (const dir of [opts.dataRoot, opts.execRoot, path.dirname(opts.socketPath)]) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  }
+  const pidfile = opts.pidfile!;
+  writePidfile(pidfile);
+  const store = LocalStore.open(path.join(opts.dataRoot, 'store'));
+  const daemonId = await daemonIdentity(store);
+
+  const external = opts.bridge !== undefined && opts.bridge !== 'none';
+  let bip = opts.bip;
+  if (external) {
+    const link = await getLink(opts.bridge!);
+    if (!link || link.kind !== 'bridge') {
+      throw invalid(`bridge device with non default name ${opts.bridge} must be created manually`);
+    }
+    bip ??= link.addresses.find((a) => !a.includes(':'));
+  }
+  const networks = await NetworkController.start(store, {
+    driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu },
+    addressPools: opts.addressPools,
+    bip,
+    createDefaultBridge: opts.bridge !== 'none',
+    log: (m) => log.warn(m),
+  });
+
+  const router = buildRouter({
+    networks,
+    system: {
+      id: daemonId,
+      dataRoot: opts.dataRoot,
+      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: 0 }),
+      warnings: () => [],
+      runtimes: ['runc'],
+      defaultRuntime: 'runc',
+    },
+  });
+  const server = await listen(router, {
+    socketPath: opts.socketPath,
+    socketGroup: groupId(opts.socketGroup),
+    log: (m) => log.error(m),
+  });
+  log.info(`berthd ${process.pid} listening on unix://${opts.socketPath} (data ${opts.dataRoot}, exec ${opts.execRoot})`);
+
+  const stop = (signal: string): void => {
+    log.info(`${signal}: shutting down`);
+    server.close();
+    server.closeAllConnections();
+    void store.close().finally(() => {
+      fs.rmSync(opts.socketPath, { force: true });
+      removePidfile(pidfile);
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** The daemon's ID, made on first start and kept in the store. */
+async function daemonIdentity(store: LocalStore): Promise<string> {
+  const id = await store.get('daemon/id');
+  if (typeof id === 'string') return id;
+  const fresh = newId();
+  await store.commit([{ put: 'daemon/id', value: fresh }]);
+  return fresh;
+}
+
+function groupId(group: string | undefined): number | undefined {
+  if (group === undefined) return undefined;
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === group);
+  if (!line) throw invalid(`group ${group} not found`);
+  return Number(line.split(':')[2]);
+}

@@ -1,0 +1,135 @@
+/** berthd's command-line flags, named as dockerd names them. */
+import { invalid } from '../errors.js';
+import { DEFAULT_ADDRESS_POOLS, parseAddressPoolSpec, parseCidr, parseIp, type PredefinedPool } from '../network/ipam/index.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface DaemonOptions {
+  socketPath: string;
+  socketGroup: string | undefined;
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string | undefined;
+  logLevel: LogLevel;
+  /** -b: an existing bridge for the default network; "none" disables the default network. */
+  bridge: string | undefined;
+  bip: string | undefined;
+  addressPools: readonly PredefinedPool[];
+  dns: string[];
+  mtu: number;
+}
+
+export const USAGE = `Usage: berthd [OPTIONS]
+
+A container networking engine that speaks the Docker Engine API.
+
+Options:
+  -H, --host unix:///path          Socket to listen on (default unix:///run/berth/berth.sock)
+      --group NAME|GID             Group owning the socket (default root)
+      --data-root DIR              Persistent state (default /var/lib/berth)
+      --exec-root DIR              Runtime state (default /run/berth)
+  -p, --pidfile FILE               Pid file (default <exec-root>/berthd.pid)
+  -l, --log-level LEVEL            debug, info, warn, error, fatal (default info)
+  -b, --bridge NAME                Existing bridge for the default network ("none" for no default network)
+      --bip CIDR                   Address and subnet of the default bridge, e.g. 172.17.0.1/16
+      --default-address-pool base=CIDR,size=N   Pool for new networks (repeatable)
+      --dns IP                     DNS server for containers (repeatable)
+      --mtu N                      Default MTU of networks (default 1500)
+  -h, --help                       Print this help
+`;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help' {
+  const opts: DaemonOptions = {
+    socketPath: '/run/berth/berth.sock',
+    socketGroup: undefined,
+    dataRoot: '/var/lib/berth',
+    execRoot: '/run/berth',
+    pidfile: undefined,
+    logLevel: 'info',
+    bridge: undefined,
+    bip: undefined,
+    addressPools: DEFAULT_ADDRESS_POOLS,
+    dns: [],
+    mtu: 1500,
+  };
+  const pools: PredefinedPool[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw invalid(`flag needs an argument: ${flag}`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '-H':
+      case '--host': {
+        const v = value();
+        if (!v.startsWith('unix://')) throw invalid(`only unix sockets are supported: ${v} (no TCP listener, by design)`);
+        opts.socketPath = v.slice('unix://'.length);
+        break;
+      }
+      case '--group':
+        opts.socketGroup = value();
+        break;
+      case '--data-root':
+        opts.dataRoot = value();
+        break;
+      case '--exec-root':
+        opts.execRoot = value();
+        break;
+      case '-p':
+      case '--pidfile':
+        opts.pidfile = value();
+        break;
+      case '-l':
+      case '--log-level': {
+        const v = value() as LogLevel;
+        if (!LOG_LEVELS.includes(v)) throw invalid(`unable to parse logging level: ${v}`);
+        opts.logLevel = v;
+        break;
+      }
+      case '-b':
+      case '--bridge':
+        opts.bridge = value();
+        break;
+      case '--bip': {
+        const v = value();
+        const c = parseCidr(v);
+        if (c.family !== 4) throw invalid(`--bip must be an IPv4 address with a prefix length: ${v}`);
+        opts.bip = v;
+        break;
+      }
+      case '--default-address-pool':
+        pools.push(parseAddressPoolSpec(value()));
+        break;
+      case '--dns': {
+        const v = value();
+        parseIp(v);
+        opts.dns.push(v);
+        break;
+      }
+      case '--mtu': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 68 || Number(v) > 65535) throw invalid(`invalid --mtu value: ${v}`);
+        opts.mtu = Number(v);
+        break;
+      }
+      default:
+        throw invalid(`unknown flag: ${flag}`);
+    }
+  }
+  if (opts.bridge !== undefined && opts.bip !== undefined) {
+    throw invalid('You specified -b & --bip, mutually exclusive options. Please specify only one');
+  }
+  if (pools.length > 0) opts.addressPools = pools;
+  opts.pidfile ??= `${opts.execRoot}/berthd.pid`;
+  return opts;
+}

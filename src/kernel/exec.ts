@@ -1,0 +1,62 @@
+/**
+ * Running the kernel's own tools (ip, nft, sysctl …). Every spawn of such a tool in
+ * berth goes through here, so failures carry the command and its stderr, and the
+ * few places that must recognise a kernel answer by its text do so in one function.
+ */
+import { spawn } from 'node:child_process';
+import { systemError, BerthError } from '../errors.js';
+
+export interface RunOptions {
+  /** Bytes written to the tool's stdin (ip -batch -, nft -f -). */
+  input?: string;
+  /** Run inside the network namespace bound at this path (nsenter --net=PATH). */
+  netns?: string;
+}
+
+export class KernelCommandError extends BerthError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super('System', `${argv.join(' ')}: ${stderr.trim() || `exit code ${exitCode}`}`);
+  }
+}
+
+/** Run a tool with an argv array (never a shell string); resolve with its stdout. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  const argv = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', cmd, ...args] : [cmd, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(systemError(`cannot run ${cmd}: ${e.message}`)));
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString();
+      if (code === 0) resolve(stdout);
+      else reject(new KernelCommandError(argv, Buffer.concat(err).toString(), code));
+    });
+    child.stdin.on('error', () => undefined); // the tool may exit before reading all input
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Run a tool whose stdout is JSON (ip -json …). Empty output means an empty list. */
+export async function runJson<T>(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<T[]> {
+  const out = (await run(cmd, args, opts)).trim();
+  return out === '' ? [] : (JSON.parse(out) as T[]);
+}
+
+/**
+ * The one place that reads kernel error text: does this failure mean the object
+ * is already gone (delete of a missing link/table) or already there?
+ */
+export function kernelSays(e: unknown, what: 'missing' | 'exists'): boolean {
+  if (!(e instanceof KernelCommandError)) return false;
+  const text = e.stderr;
+  return what === 'missing'
+    ? /Cannot find device|does not exist|No such file or directory|No such process|Cannot find/i.test(text)
+    : /File exists|already exists/i.test(text);
+}

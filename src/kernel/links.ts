@@ -1,0 +1,97 @@
+/**
+ * Links and addresses of the daemon's own network namespace, through iproute2.
+ * Objects berth creates carry the ifalias "berth" so that reconcile can tell its own
+ * orphans from links a user made (a -b bridge is never marked, never deleted).
+ */
+import { run, runJson, kernelSays } from './exec.js';
+
+export const OWNER_ALIAS = 'berth';
+
+export interface LinkInfo {
+  name: string;
+  kind: string | undefined;
+  mtu: number;
+  up: boolean;
+  ownedByBerth: boolean;
+  addresses: string[]; // "172.17.0.1/16"
+  master: string | undefined;
+}
+
+interface IpLinkJson {
+  ifname: string;
+  mtu: number;
+  flags?: string[];
+  ifalias?: string;
+  master?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { local: string; prefixlen: number; scope?: string }[];
+}
+
+/** All links of the namespace with their addresses (one `ip` spawn). */
+export async function listLinks(): Promise<LinkInfo[]> {
+  const rows = await runJson<IpLinkJson>('ip', ['-json', '-details', 'addr', 'show']);
+  return rows.map((r) => ({
+    name: r.ifname,
+    kind: r.linkinfo?.info_kind,
+    mtu: r.mtu,
+    up: (r.flags ?? []).includes('UP'),
+    ownedByBerth: r.ifalias === OWNER_ALIAS,
+    master: r.master,
+    addresses: (r.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
+  }));
+}
+
+export async function getLink(name: string): Promise<LinkInfo | undefined> {
+  return (await listLinks()).find((l) => l.name === name);
+}
+
+export interface BridgeSpec {
+  name: string;
+  mtu: number;
+  /** Addresses of the bridge itself (the gateways), CIDR form "172.18.0.1/16". */
+  addresses: string[];
+  /** Whether berth made the bridge (false for a user's -b bridge: only addresses are ensured). */
+  owned: boolean;
+}
+
+/**
+ * Make the bridge exist, up, with these addresses and MTU. Idempotent: an existing
+ * bridge is completed, not recreated. All changes go through one `ip -batch`.
+ */
+export async function ensureBridge(spec: BridgeSpec, existing?: LinkInfo): Promise<void> {
+  const cmds: string[] = [];
+  if (!existing) {
+    cmds.push(`link add name ${spec.name} type bridge`);
+  }
+  if (spec.owned) cmds.push(`link set dev ${spec.name} mtu ${spec.mtu} alias ${OWNER_ALIAS}`);
+  for (const addr of spec.addresses) {
+    if (!existing?.addresses.includes(addr)) cmds.push(`addr replace ${addr} dev ${spec.name}`);
+  }
+  if (!existing?.up) cmds.push(`link set dev ${spec.name} up`);
+  if (cmds.length > 0) await batch(cmds);
+}
+
+/** Delete a link; a link that is already gone is success. */
+export async function deleteLink(name: string): Promise<void> {
+  try {
+    await run('ip', ['link', 'del', 'dev', name]);
+  } catch (e: unknown) {
+    if (!kernelSays(e, 'missing')) throw e;
+  }
+}
+
+/** Remove addresses from a link we do not own (a -b bridge), ignoring ones already gone. */
+export async function removeAddresses(name: string, addresses: string[]): Promise<void> {
+  for (const addr of addresses) {
+    try {
+      await run('ip', ['addr', 'del', addr, 'dev', name]);
+    } catch (e: unknown) {
+      if (!kernelSays(e, 'missing') && !/Cannot assign/i.test(String(e))) throw e;
+    }
+  }
+}
+
+/** Several iproute2 commands in one process. */
+export function batch(cmds: string[], netns?: string): Promise<string> {
+  return run('ip', ['-batch', '-'], { input: cmds.join('\n') + '\n', ...(netns ? { netns } : {}) });
+}

@@ -1,0 +1,23 @@
+/** Routes of the daemon's namespace, read so new subnets avoid the host's networks. */
+import { runJson } from './exec.js';
+
+export interface RouteInfo {
+  /** Destination in CIDR form ("10.0.0.0/8"); "default" routes are left out. */
+  dst: string;
+  dev: string | undefined;
+}
+
+interface IpRouteJson {
+  dst: string;
+  dev?: string;
+}
+
+export async function listRoutes(): Promise<RouteInfo[]> {
+  const [v4, v6] = await Promise.all([
+    runJson<IpRouteJson>('ip', ['-json', '-4', 'route', 'show']),
+    runJson<IpRouteJson>('ip', ['-json', '-6', 'route', 'show']),
+  ]);
+  return [...v4, ...v6]
+    .filter((r) => r.dst !== 'default')
+    .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`, dev: r.dev }));
+}

@@ -1,0 +1,249 @@
+/**
+ * The network controller: the only entry point to the network model. It owns the
+ * canonical in-memory copy of every network, persists each change in one store
+ * transaction, and drives the drivers to make the kernel match.
+ */
+import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { listRoutes } from '../kernel/routes.js';
+import type { Json, KvStore } from '../store/kv.js';
+import { newId, nowRfc3339 } from '../util/ids.js';
+import { Serial } from '../util/serial.js';
+import { DriverRegistry, type DriverContext, type DriverNetwork } from './drivers/index.js';
+import {
+  allocateSubnet,
+  checkNoOverlap,
+  createPools,
+  DEFAULT_ADDRESS_POOLS_V6,
+  formatIp,
+  formatNetwork,
+  parseCidr,
+  type Cidr,
+  type PoolState,
+  type PredefinedPool,
+} from './ipam/index.js';
+import { PREDEFINED_NETWORKS, type CreateNetworkRequest, type NetworkId, type NetworkRecord, type SubnetRequest } from './model.js';
+import { filterNetworks, type NetworkFilters } from './filters.js';
+
+const KEY = 'network/';
+
+export interface ControllerConfig {
+  driverContext: DriverContext;
+  /** Pools new networks take subnets from (--default-address-pool, else Docker's). */
+  addressPools: readonly PredefinedPool[];
+  /** --bip (or the -b bridge's address): the default bridge's gateway and subnet, "172.17.0.1/16". */
+  bip: string | undefined;
+  /** False with -b none: no default bridge network. */
+  createDefaultBridge: boolean;
+  log: (msg: string) => void;
+}
+
+/** A network with its validated driver handle: what the rest of the daemon sees. */
+export interface Network {
+  readonly record: NetworkRecord;
+  readonly driver: DriverNetwork;
+}
+
+export class NetworkController {
+  private readonly networks = new Map<NetworkId, Network>();
+  private readonly serial = new Serial();
+  private readonly drivers: DriverRegistry;
+
+  private constructor(
+    private readonly store: KvStore,
+    private readonly config: ControllerConfig,
+  ) {
+    this.drivers = new DriverRegistry(config.driverContext);
+  }
+
+  /**
+   * Load the model, create the predefined networks on first start, and reconcile the
+   * kernel with the model: orphans berth made are removed, missing objects recreated.
+   */
+  static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
+    const c = new NetworkController(store, config);
+    for (const value of (await store.list(KEY)).values()) {
+      const record = value as unknown as NetworkRecord;
+      c.networks.set(record.id, { record, driver: c.drivers.get(record.driver).validate(record) });
+    }
+    await c.createPredefined();
+    await c.reconcile();
+    return c;
+  }
+
+  private async reconcile(): Promise<void> {
+    for (const driver of this.drivers.all()) {
+      const live = [...this.networks.values()].filter((n) => n.record.driver === driver.name).map((n) => n.driver);
+      await driver.removeOrphans?.(live);
+    }
+    await Promise.all([...this.networks.values()].map((n) => n.driver.ensure()));
+  }
+
+  private async createPredefined(): Promise<void> {
+    const existing = new Set([...this.networks.values()].map((n) => n.record.name));
+    const base = { internal: false, attachable: false, ingress: false, enableIPv6: false, labels: {} };
+    const ipam = { ipamDriver: 'default', ipamOptions: {} };
+    if (!existing.has('none')) {
+      await this.add({ ...base, ...ipam, name: 'none', driver: 'null', subnets: [], options: {} }, true);
+    }
+    if (!existing.has('host')) {
+      await this.add({ ...base, ...ipam, name: 'host', driver: 'host', subnets: [], options: {} }, true);
+    }
+    if (!existing.has('bridge') && this.config.createDefaultBridge) {
+      const subnets: SubnetRequest[] = [];
+      if (this.config.bip) {
+        const bip = parseCidr(this.config.bip);
+        subnets.push({ subnet: formatNetwork(bip), gateway: formatIp(bip.address), auxAddresses: {} });
+      }
+      const options = { 'com.docker.network.bridge.default_bridge': 'true' };
+      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets, options }, true);
+    }
+  }
+
+  /** Every network, in creation order. */
+  list(filters: NetworkFilters = {}): Network[] {
+    return filterNetworks([...this.networks.values()], filters, (id) => this.endpointCount(id));
+  }
+
+  /** By full ID, exact name, or unique ID prefix (Docker's lookup order). */
+  find(idOrName: string): Network {
+    const byId = this.networks.get(idOrName as NetworkId);
+    if (byId) return byId;
+    const all = [...this.networks.values()];
+    const byName = all.find((n) => n.record.name === idOrName);
+    if (byName) return byName;
+    const byPrefix = idOrName === '' ? [] : all.filter((n) => n.record.id.startsWith(idOrName));
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) {
+      throw invalid(`network ${idOrName} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+    }
+    throw notFound(`network ${idOrName} not found`);
+  }
+
+  create(req: CreateNetworkRequest): Promise<Network> {
+    return this.serial.run(() => this.add(req, false));
+  }
+
+  remove(idOrName: string): Promise<void> {
+    return this.serial.run(async () => {
+      const net = this.find(idOrName);
+      const { record } = net;
+      if (record.predefined) throw forbidden(`${record.name} is a pre-defined network and cannot be removed`);
+      if (this.endpointCount(record.id) > 0) {
+        throw forbidden(`error while removing network: network ${record.name} id ${record.id} has active endpoints`);
+      }
+      await net.driver.remove();
+      await this.store.commit([{ del: KEY + record.id }]);
+      this.networks.delete(record.id);
+    });
+  }
+
+  /** Remove every user network without endpoints that `select` accepts; returns their names. */
+  async prune(select: (r: NetworkRecord) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const n of this.networks.values()) {
+      if (!select(n.record)) continue;
+      if (n.record.predefined || this.endpointCount(n.record.id) > 0) continue;
+      try {
+        await this.remove(n.record.id);
+        removed.push(n.record.name);
+      } catch (e: unknown) {
+        this.config.log(`prune: could not remove network ${n.record.name}: ${String(e)}`);
+      }
+    }
+    return removed;
+  }
+
+  /** Endpoints attached to a network. Containers arrive with the endpoint model. */
+  endpointCount(_id: NetworkId): number {
+    return 0;
+  }
+
+  private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {
+    if (!predefined && [...PREDEFINED_NETWORKS, 'default'].includes(req.name)) {
+      throw forbidden(`operation is not permitted on predefined ${req.name} network `);
+    }
+    if (!predefined && (req.driver === 'host' || req.driver === 'null')) {
+      throw forbidden(`only one instance of "${req.driver}" network is allowed`);
+    }
+    if ([...this.networks.values()].some((n) => n.record.name === req.name)) {
+      throw conflict(`network with name ${req.name} already exists`);
+    }
+    const driver = this.drivers.get(req.driver);
+    const pools = driver.usesIpam ? await this.poolsFor(req) : [];
+    const record: NetworkRecord = {
+      id: newId() as NetworkId,
+      name: req.name,
+      driver: req.driver,
+      created: nowRfc3339(),
+      internal: req.internal,
+      attachable: req.attachable,
+      ingress: req.ingress,
+      enableIPv6: req.enableIPv6,
+      ipam: { driver: req.ipamDriver, options: req.ipamOptions, pools },
+      options: req.options,
+      labels: req.labels,
+      predefined,
+    };
+    const handle = driver.validate(record);
+    this.checkKernelNamesFree(handle);
+    try {
+      await handle.ensure();
+      await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
+    } catch (e: unknown) {
+      await handle.remove().catch((re: unknown) => this.config.log(`rollback of ${req.name} failed: ${String(re)}`));
+      throw e;
+    }
+    const net = { record, driver: handle };
+    this.networks.set(record.id, net);
+    return net;
+  }
+
+  private checkKernelNamesFree(handle: DriverNetwork): void {
+    for (const n of this.networks.values()) {
+      const clash = n.driver.kernelNames.find((k) => handle.kernelNames.includes(k));
+      if (clash) throw conflict(`bridge name ${clash} is already in use by network ${n.record.name}`);
+    }
+  }
+
+  /** IPAM pools for a new network: the requested subnets, or ones from the default pools. */
+  private async poolsFor(req: CreateNetworkRequest): Promise<PoolState[]> {
+    if (req.ipamDriver !== 'default') throw notFound(`plugin "${req.ipamDriver}" not found`);
+    const taken = [...this.networks.values()].flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
+    const requested = req.subnets.filter((s) => s.subnet !== undefined);
+    const wanted: SubnetRequest[] = [];
+    for (const s of req.subnets) {
+      if (s.subnet === undefined) {
+        if (s.ipRange !== undefined || s.gateway !== undefined) {
+          throw invalid('invalid IPAM config: an --ip-range or --gateway needs a --subnet');
+        }
+        continue;
+      }
+      const cidr = parseCidr(s.subnet);
+      checkNoOverlap(cidr, taken);
+      taken.push(cidr);
+      wanted.push(s);
+    }
+    const hasV4 = requested.some((s) => parseCidr(s.subnet!).family === 4);
+    const hasV6 = requested.some((s) => parseCidr(s.subnet!).family === 6);
+    if (!hasV4 || (req.enableIPv6 && !hasV6)) {
+      const routes = await this.hostRoutes();
+      const blockers = [...taken, ...routes];
+      if (!hasV4) wanted.unshift({ subnet: formatNetwork(allocateSubnet(this.config.addressPools, blockers, 4)), auxAddresses: {} });
+      if (req.enableIPv6 && !hasV6) {
+        wanted.push({ subnet: formatNetwork(allocateSubnet(DEFAULT_ADDRESS_POOLS_V6, blockers, 6)), auxAddresses: {} });
+      }
+    }
+    if (!req.enableIPv6 && hasV6) {
+      throw invalid('an IPv6 subnet was given, but IPv6 is not enabled on the network (use --ipv6)');
+    }
+    const family = (s: SubnetRequest): number => parseCidr(s.subnet!).family;
+    wanted.sort((a, b) => family(a) - family(b)); // IPv4 first, as Docker lists them
+    return createPools(wanted.map((s) => ({ ...s, subnet: s.subnet! })));
+  }
+
+  /** The host's routes, except those of berth's own networks (already counted by subnet). */
+  private async hostRoutes(): Promise<Cidr[]> {
+    const ours = new Set([...this.networks.values()].flatMap((n) => n.driver.kernelNames));
+    return (await listRoutes()).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
+  }
+}

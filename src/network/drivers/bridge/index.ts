@@ -1,0 +1,39 @@
+/** The bridge driver: one Linux bridge per network, the gateways as its addresses. */
+import { conflict } from '../../../errors.js';
+import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses } from '../../../kernel/links.js';
+import type { NetworkRecord } from '../../model.js';
+import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
+import { displayOptions, parseBridgeConfig, type BridgeConfig } from './config.js';
+
+export function bridgeDriver(ctx: DriverContext): NetworkDriver {
+  return {
+    name: 'bridge',
+    usesIpam: true,
+    validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx)),
+    async removeOrphans(live) {
+      const wanted = new Set(live.flatMap((n) => n.kernelNames));
+      const orphans = (await listLinks()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name));
+      await Promise.all(orphans.map((l) => deleteLink(l.name)));
+    },
+  };
+}
+
+function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
+  return {
+    displayOptions: displayOptions(net, c),
+    kernelNames: [c.bridgeName],
+    async ensure() {
+      const existing = await getLink(c.bridgeName);
+      if (existing && existing.kind !== 'bridge') {
+        throw conflict(`cannot use ${c.bridgeName} as a bridge: a ${existing.kind ?? 'non-bridge'} link has that name`);
+      }
+      await ensureBridge({ name: c.bridgeName, mtu: c.mtu, addresses: c.gateways, owned: c.owned }, existing);
+    },
+    async remove() {
+      if (c.owned) await deleteLink(c.bridgeName);
+      else await removeAddresses(c.bridgeName, c.gateways);
+    },
+  };
+}
+
+export type { BridgeConfig };

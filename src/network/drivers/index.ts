@@ -1,0 +1,33 @@
+/** The driver registry: a name maps to a factory; adding a driver touches only this list. */
+import { notFound } from '../../errors.js';
+import type { DriverContext, NetworkDriver } from './driver.js';
+import { bridgeDriver } from './bridge/index.js';
+import { hostDriver } from './host/index.js';
+import { nullDriver } from './null/index.js';
+
+const FACTORIES: Record<string, (ctx: DriverContext) => NetworkDriver> = {
+  bridge: bridgeDriver,
+  host: hostDriver,
+  null: nullDriver,
+};
+
+export class DriverRegistry {
+  private readonly drivers = new Map<string, NetworkDriver>();
+
+  constructor(ctx: DriverContext) {
+    for (const [name, make] of Object.entries(FACTORIES)) this.drivers.set(name, make(ctx));
+  }
+
+  /** The driver by name; an unknown name fails as Docker's plugin lookup does. */
+  get(name: string): NetworkDriver {
+    const d = this.drivers.get(name);
+    if (!d) throw notFound(`plugin "${name}" not found`);
+    return d;
+  }
+
+  all(): NetworkDriver[] {
+    return [...this.drivers.values()];
+  }
+}
+
+export type { DriverContext, DriverNetwork, NetworkDriver } from './driver.js';

@@ -1,0 +1,15 @@
+/** The null driver ("none"): containers get only their loopback. */
+import type { NetworkDriver } from '../driver.js';
+
+export function nullDriver(): NetworkDriver {
+  return {
+    name: 'null',
+    usesIpam: false,
+    validate: (net) => ({
+      displayOptions: { ...net.options },
+      kernelNames: [],
+      ensure: async () => undefined,
+      remove: async () => undefined,
+    }),
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * A throwaway world for integration tests: a fresh network namespace standing for
+ * the host, berthd started inside it with its own data/exec roots and socket, and
+ * helpers to drive it with the docker CLI and berth and to read the kernel.
+ * `dispose()` removes everything and fails when something was left behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as http from 'node:http';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command (argv array) and collect its output; never throws on exit codes. */
+export function sh(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Like sh, but a non-zero exit is an error carrying stderr. */
+export async function must(cmd: string, args: readonly string[], opts: Parameters<typeof sh>[2] = {}): Promise<string> {
+  const r = await sh(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export interface WorldOptions {
+  /** Extra berthd flags. */
+  daemonArgs?: string[];
+  /** Runs in the fresh namespace before berthd first starts (e.g. to make a -b bridge). */
+  prepare?: (w: World) => Promise<void>;
+}
+
+export class World {
+  readonly ns: string;
+  readonly nsPath: string;
+  readonly dir: string;
+  readonly sock: string;
+  private daemon: ChildProcess | undefined;
+  private daemonLog = '';
+
+  private constructor(readonly opts: WorldOptions) {
+    const id = randomBytes(3).toString('hex');
+    this.ns = `berth-it-${id}`;
+    this.nsPath = `/run/netns/${this.ns}`;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-it-${id}-`));
+    this.sock = path.join(this.dir, 'berth.sock');
+  }
+
+  static async create(opts: WorldOptions = {}): Promise<World> {
+    const w = new World(opts);
+    await must('ip', ['netns', 'add', w.ns]);
+    await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+    await opts.prepare?.(w);
+    await w.start();
+    return w;
+  }
+
+  get dataRoot(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  get execRoot(): string {
+    return path.join(this.dir, 'exec');
+  }
+
+  /** Start berthd in the world's namespace and wait until it answers /_ping. */
+  async start(extraArgs: string[] = []): Promise<void> {
+    const args = [
+      `--net=${this.nsPath}`,
+      '--',
+      path.join(REPO, 'bin/berthd'),
+      '--data-root', this.dataRoot,
+      '--exec-root', this.execRoot,
+      '-H', `unix://${this.sock}`,
+      ...(this.opts.daemonArgs ?? []),
+      ...extraArgs,
+    ];
+    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
+    this.daemon = child;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`berthd exited ${child.exitCode}:\n${this.daemonLog}`);
+      if ((await pingStatus(this.sock)) === 200) return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`berthd did not answer within 20 s:\n${this.daemonLog}`);
+  }
+
+  /** Stop the daemon: SIGTERM (clean) or SIGKILL (crash). Resolves when it has exited. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const child = this.daemon;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    // nsenter execs berthd's shell shim which execs node: the pid is the daemon's own.
+    child.kill(signal);
+    await exited;
+    this.daemon = undefined;
+  }
+
+  async restart(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', extraArgs: string[] = []): Promise<void> {
+    await this.stop(signal);
+    await this.start(extraArgs);
+  }
+
+  get log(): string {
+    return this.daemonLog;
+  }
+
+  docker(...args: string[]): Promise<Result> {
+    return sh('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${this.sock}` } });
+  }
+
+  /** docker that must succeed; returns trimmed stdout. */
+  async dockerOk(...args: string[]): Promise<string> {
+    const r = await this.docker(...args);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  berth(...args: string[]): Promise<Result> {
+    return sh(path.join(REPO, 'bin/berth'), ['-H', `unix://${this.sock}`, ...args]);
+  }
+
+  /** A raw Engine API request, for what the docker CLI checks before the daemon sees it. */
+  api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(
+        { socketPath: this.sock, method, path: urlPath, headers: data ? { 'Content-Type': 'application/json' } : {} },
+        (res) => {
+          let text = '';
+          res.on('data', (b: Buffer) => (text += b.toString()));
+          res.on('end', () => {
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* not JSON */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  /** iproute2 in the world's namespace. */
+  ip(...args: string[]): Promise<string> {
+    return must('ip', ['-n', this.ns, ...args]);
+  }
+
+  /** Link names in the world's namespace. */
+  async links(): Promise<string[]> {
+    const rows = JSON.parse(await this.ip('-j', 'link', 'show')) as { ifname: string }[];
+    return rows.map((r) => r.ifname);
+  }
+
+  /** Stop the daemon, delete the namespace and the roots; throws if anything leaked. */
+  async dispose(): Promise<void> {
+    await this.stop('SIGTERM');
+    const leaks: string[] = [];
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
+    if (mounts.length > 0) leaks.push(`mounts under ${this.dir}: ${mounts.length}`);
+    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
+    await sh('ip', ['netns', 'del', this.ns]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (leaks.length > 0) throw new Error(`leaked: ${leaks.join('; ')}`);
+  }
+}
+
+/** The status of GET /_ping on a unix socket, or 0 when nothing answers. */
+function pingStatus(socketPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}

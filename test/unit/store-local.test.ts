@@ -1,0 +1,99 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalStore } from '../../src/store/local.js';
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'berth-store-'));
+}
+
+describe('LocalStore', () => {
+  it('commits atomically and reads back after reopen', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      await s.commit([{ put: 'network/a', value: { name: 'a' } }, { put: 'network/b', value: { name: 'b' } }]);
+      await s.commit([{ del: 'network/a' }, { put: 'endpoint/x', value: 1 }]);
+      await s.close();
+      const r = LocalStore.open(dir);
+      assert.deepEqual([...(await r.list('network/')).keys()], ['network/b']);
+      assert.equal(await r.get('endpoint/x'), 1);
+      assert.equal(await r.get('network/a'), undefined);
+      await r.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('drops a torn last transaction and keeps appending after it', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      await s.commit([{ put: 'k1', value: 'v1' }]);
+      await s.commit([{ put: 'k2', value: 'v2' }]);
+      await s.close();
+      const file = path.join(dir, 'berth.db');
+      const text = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, text.slice(0, text.length - 5)); // a crash in the middle of the second write
+      const r = LocalStore.open(dir);
+      assert.equal(await r.get('k1'), 'v1');
+      assert.equal(await r.get('k2'), undefined);
+      await r.commit([{ put: 'k3', value: 'v3' }]);
+      await r.close();
+      const again = LocalStore.open(dir);
+      assert.deepEqual([...(await again.list('k')).entries()], [['k1', 'v1'], ['k3', 'v3']]);
+      await again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('refuses a line whose checksum does not match', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      await s.commit([{ put: 'k', value: 'good' }]);
+      await s.close();
+      const file = path.join(dir, 'berth.db');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('good', 'evil'));
+      const r = LocalStore.open(dir);
+      assert.equal(await r.get('k'), undefined);
+      await r.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('compacts a long history without losing live keys', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      const big = 'x'.repeat(4096);
+      for (let i = 0; i < 400; i++) await s.commit([{ put: `k${i % 5}`, value: `${i}-${big}` }]);
+      await s.close();
+      assert.ok(fs.statSync(path.join(dir, 'berth.db')).size < 1 << 20, 'log was compacted');
+      const r = LocalStore.open(dir);
+      assert.equal((await r.list('k')).size, 5);
+      assert.equal(await r.get('k4'), `399-${big}`);
+      await r.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('hands out copies, never its own objects', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      await s.commit([{ put: 'o', value: { a: 1 } }]);
+      const got = (await s.get('o')) as { a: number };
+      got.a = 2;
+      assert.deepEqual(await s.get('o'), { a: 1 });
+      await s.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});

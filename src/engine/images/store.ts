@@ -1,0 +1,607 @@
+/**
+ * The local image store: images, their tags, and the layers they share.
+ *
+ * Layout under <dataRoot>/images/:
+ *   repositories.json            tags/digests -> image IDs (see refstore.ts); atomic writes
+ *   imagedb/content/<hex>        an image config, byte for byte; <hex> = sha256(bytes) = the ID
+ *   imagedb/metadata/<hex>.json  {"lastTagTime": RFC 3339}
+ *   imagedb/retained/<hex>       config of an image removed (forced) while containers
+ *                                still used it: its layers stay until gc() finds no user
+ *   layers/<diff-id hex>/root/   an extracted layer, shared by every image using it
+ *   layers/<diff-id hex>/meta.json
+ *   tmp/                         staging for extraction and `docker load` (emptied on open)
+ *
+ * All of it is loaded into memory on open (configs are small), so lookups are
+ * synchronous. Changes run one at a time under one lock; long work (extraction) runs
+ * outside it, and freshly added layers are pinned until their image is written.
+ */
+import * as fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import * as path from 'node:path';
+import { conflict, invalid, notFound } from '../../errors.js';
+import { Serial } from '../../util/serial.js';
+import { readArchive, type ArchiveImage } from './archive.js';
+import { busyboxApplets, busyboxConfig, busyboxLayerEntries, readStaticBusybox, BUSYBOX_PATH } from './busybox.js';
+import { applyChanges } from './changes.js';
+import { decompress } from './compression.js';
+import {
+  chainIds,
+  encodeImageConfig,
+  goArch,
+  hexOf,
+  isDigest,
+  parseImageConfig,
+  sha256Digest,
+  shortId,
+  type Digest,
+  type ImageConfigFile,
+} from './config.js';
+import { extractTar } from './extract.js';
+import { errCode, randomName, readIfExists, writeFileAtomic } from './fsutil.js';
+import { LayerStore, type AddLayerOptions } from './layers.js';
+import {
+  familiarName,
+  familiarString,
+  parseReference,
+  tryParseReference,
+  validateTag,
+  withDefaultTag,
+  type ImageRef,
+} from './reference.js';
+import { RefStore, type StoredRef } from './refstore.js';
+import { packTar, readTar } from './tar.js';
+
+/** A container created from an image, as the engine reports it. */
+export interface ContainerUsingImage {
+  id: string;
+  running: boolean;
+}
+
+/** The engine's answer to "which containers use this image?" (called under the store lock). */
+export type ImageUsers = (imageId: Digest) => readonly ContainerUsingImage[];
+
+export interface ImageStoreOptions {
+  /** The daemon's data root; the store lives in <dataRoot>/images. */
+  dataRoot: string;
+  users?: ImageUsers;
+  /** Where the static busybox is (default /bin/busybox). */
+  busyboxPath?: string;
+}
+
+/** One image as the store knows it (the API shapes it; see docker-json.ts). */
+export interface ImageRecord {
+  id: Digest;
+  config: ImageConfigFile;
+  /** Familiar `repo:tag` references, sorted. */
+  repoTags: string[];
+  /** Familiar `repo@sha256:…` references, sorted. */
+  repoDigests: string[];
+  /** Bytes of file data over all layers. */
+  size: number;
+  lastTagTime: string | undefined;
+}
+
+/** One line of `docker rmi` output. */
+export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
+
+export interface ImportOptions {
+  /** Repository (may carry a tag: `busybox:x`); none leaves the image untagged. */
+  repo?: string;
+  tag?: string;
+  /** Dockerfile instructions (`--change`). */
+  changes?: readonly string[];
+  /** Commit message; default "Imported from <src>". */
+  message?: string;
+  /** Where the tarball came from, for the default message (`-` for a stream). */
+  src?: string;
+}
+
+export type LoadEvent =
+  | { type: 'progress'; action: 'Loading layer'; id: string; current: number; total: number }
+  | { type: 'message'; text: string };
+
+export interface LoadResult {
+  images: { id: Digest; tags: string[] }[];
+  /** Docker's lines: `Loaded image: busybox:latest`, `Loaded image ID: sha256:…`, renames. */
+  messages: string[];
+}
+
+interface StoredImage {
+  raw: Buffer;
+  config: ImageConfigFile;
+  lastTagTime: string | undefined;
+}
+
+interface DeleteConflict {
+  hard: boolean;
+  used: boolean;
+  message: string;
+}
+
+/** Docker's isSingleReference: at most one tag, and digests only of that repository. */
+function isSingleReference(refs: readonly StoredRef[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  let single: StoredRef | undefined;
+  const canonicalRepos = new Set<string>();
+  for (const r of refs) {
+    if (r.canonical) canonicalRepos.add(r.repo);
+    else if (single === undefined) single = r;
+    else return false;
+  }
+  const chosen = single ?? refs[0];
+  return canonicalRepos.size === 1 && chosen !== undefined && canonicalRepos.has(chosen.repo);
+}
+
+function isImageIdPrefix(id: Digest, s: string): boolean {
+  return id.startsWith(s) || hexOf(id).startsWith(s);
+}
+
+/** A `docker tag` / import target: a name with a tag (default latest), never a digest. */
+function tagTarget(repo: string, tag?: string): ImageRef {
+  const ref = parseReference(repo);
+  if (ref.digest !== undefined) throw invalid('refusing to create a tag with a digest reference');
+  if (tag !== undefined && tag !== '') {
+    validateTag(tag);
+    return { ...ref, tag };
+  }
+  return withDefaultTag(ref);
+}
+
+export class ImageStore {
+  private readonly images = new Map<Digest, StoredImage>();
+  private readonly retained = new Map<Digest, ImageConfigFile>();
+  private readonly layerSizes = new Map<Digest, number>();
+  private users: ImageUsers;
+  private readonly busyboxPath: string;
+  /** Problems found on open (unreadable configs …), for the daemon log. */
+  readonly warnings: string[] = [];
+
+  private constructor(
+    private readonly root: string,
+    private readonly lock: Serial,
+    private readonly refs: RefStore,
+    private readonly layers: LayerStore,
+    opts: ImageStoreOptions,
+  ) {
+    this.users = opts.users ?? (() => []);
+    this.busyboxPath = opts.busyboxPath ?? BUSYBOX_PATH;
+  }
+
+  /** Open (creating if needed) the store under <dataRoot>/images and drop orphaned layers. */
+  static async open(opts: ImageStoreOptions): Promise<ImageStore> {
+    const root = path.join(opts.dataRoot, 'images');
+    for (const d of ['imagedb/content', 'imagedb/metadata', 'imagedb/retained']) {
+      await fs.mkdir(path.join(root, d), { recursive: true, mode: 0o700 });
+    }
+    const lock = new Serial();
+    const refs = await RefStore.open(path.join(root, 'repositories.json'));
+    const layers = new LayerStore(root, lock);
+    await layers.init();
+    const store = new ImageStore(root, lock, refs, layers, opts);
+    await store.loadAll();
+    // Only layers here: retained images wait for gc(), once the engine can say who uses them.
+    await lock.run(() => store.collectLayersLocked());
+    return store;
+  }
+
+  /** Set the engine's container lookup (when the engine is built after the store). */
+  setUsers(users: ImageUsers): void {
+    this.users = users;
+  }
+
+  private contentPath(id: Digest, dir: 'content' | 'retained' = 'content'): string {
+    return path.join(this.root, 'imagedb', dir, hexOf(id));
+  }
+
+  private metadataPath(id: Digest): string {
+    return path.join(this.root, 'imagedb', 'metadata', `${hexOf(id)}.json`);
+  }
+
+  private async readConfigs(dir: 'content' | 'retained'): Promise<Map<Digest, Buffer>> {
+    const out = new Map<Digest, Buffer>();
+    for (const name of await fs.readdir(path.join(this.root, 'imagedb', dir))) {
+      const id = `sha256:${name}`;
+      if (!isDigest(id)) continue;
+      const raw = await fs.readFile(this.contentPath(id, dir));
+      if (sha256Digest(raw) !== id) {
+        this.warnings.push(`image config ${name} does not match its digest; ignored`);
+        continue;
+      }
+      out.set(id, raw);
+    }
+    return out;
+  }
+
+  private async loadAll(): Promise<void> {
+    for (const [id, raw] of await this.readConfigs('content')) {
+      try {
+        const meta = await readIfExists(this.metadataPath(id));
+        const parsed: unknown = meta === undefined ? undefined : JSON.parse(meta.toString());
+        const lastTagTime = typeof parsed === 'object' && parsed !== null && 'lastTagTime' in parsed && typeof parsed.lastTagTime === 'string' ? parsed.lastTagTime : undefined;
+        this.images.set(id, { raw, config: parseImageConfig(raw), lastTagTime });
+      } catch (e: unknown) {
+        this.warnings.push(`image ${shortId(id)}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const [id, raw] of await this.readConfigs('retained')) {
+      try {
+        this.retained.set(id, parseImageConfig(raw));
+      } catch {
+        this.warnings.push(`retained image ${shortId(id)}: unreadable config`);
+      }
+    }
+    for (const d of await this.layers.list()) {
+      const meta = await this.layers.meta(d);
+      if (meta !== undefined) this.layerSizes.set(d, meta.size);
+    }
+  }
+
+  // ------------------------------------------------------------------ lookups
+
+  /** The image ID `refOrId` names (tag, digest ref, full ID, ID prefix), or undefined. */
+  lookup(refOrId: string): Digest | undefined {
+    if (isDigest(refOrId)) return this.images.has(refOrId) ? refOrId : undefined;
+    const ref = tryParseReference(refOrId);
+    if (ref !== undefined) {
+      const id = this.refs.get(withDefaultTag(ref));
+      if (id !== undefined && this.images.has(id)) return id;
+    }
+    const m = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(refOrId);
+    if (m !== null) {
+      const prefix = m[1] ?? '';
+      const hits = [...this.images.keys()].filter((id) => hexOf(id).startsWith(prefix));
+      if (hits.length === 1) return hits[0];
+    }
+    return undefined;
+  }
+
+  /** The image `refOrId` names; NotFound `No such image: busybox:latest` otherwise. */
+  resolve(refOrId: string): ImageRecord {
+    const id = this.lookup(refOrId);
+    if (id === undefined) {
+      const ref = tryParseReference(refOrId);
+      throw notFound(`No such image: ${ref === undefined ? refOrId : familiarString(withDefaultTag(ref))}`);
+    }
+    return this.record(id);
+  }
+
+  /** `GET /images/{name}/json`: the same as resolve(), named for the API verb. */
+  inspect(refOrId: string): ImageRecord {
+    return this.resolve(refOrId);
+  }
+
+  /** The image with this exact ID, if stored. */
+  get(id: Digest): ImageRecord | undefined {
+    return this.images.has(id) ? this.record(id) : undefined;
+  }
+
+  /** Every image, newest first (`docker images`). */
+  list(): ImageRecord[] {
+    return [...this.images.keys()].map((id) => this.record(id)).sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+  }
+
+  private record(id: Digest): ImageRecord {
+    const img = this.images.get(id);
+    if (img === undefined) throw notFound(`No such image: ${id}`);
+    const refs = this.refs.refsOf(id);
+    return {
+      id,
+      config: img.config,
+      repoTags: refs.filter((r) => !r.canonical).map((r) => r.ref),
+      repoDigests: refs.filter((r) => r.canonical).map((r) => r.ref),
+      size: img.config.rootfs.diff_ids.reduce((n, d) => n + (this.layerSizes.get(d) ?? 0), 0),
+      lastTagTime: img.lastTagTime,
+    };
+  }
+
+  /**
+   * The extracted layer directories of an image, lowest layer first (overlayfs wants
+   * them reversed in `lowerdir`). Works for images removed with force while a container
+   * still uses them. NotFound for an unknown ID.
+   */
+  layerDirs(imageId: string): string[] {
+    const cfg = isDigest(imageId) ? (this.images.get(imageId)?.config ?? this.retained.get(imageId)) : undefined;
+    if (cfg === undefined) throw notFound(`No such image: ${imageId}`);
+    return cfg.rootfs.diff_ids.map((d) => this.layers.rootPath(d));
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /** Store a config and point `refs` at it. Under the lock. */
+  private async commitLocked(raw: Buffer, refs: readonly ImageRef[]): Promise<{ id: Digest; renamed: { ref: string; old: Digest }[] }> {
+    const id = sha256Digest(raw);
+    const config = parseImageConfig(raw);
+    if (!this.images.has(id)) {
+      await writeFileAtomic(this.contentPath(id), raw);
+      this.images.set(id, { raw, config, lastTagTime: undefined });
+      for (const d of config.rootfs.diff_ids) {
+        if (!this.layerSizes.has(d)) this.layerSizes.set(d, (await this.layers.meta(d))?.size ?? 0);
+      }
+    }
+    const renamed: { ref: string; old: Digest }[] = [];
+    if (refs.length > 0) {
+      for (const ref of refs) {
+        const old = this.refs.set(ref, id);
+        if (old !== undefined) renamed.push({ ref: familiarString(ref), old });
+      }
+      await this.refs.save();
+      await this.touchTagTime(id);
+    }
+    return { id, renamed };
+  }
+
+  private async touchTagTime(id: Digest): Promise<void> {
+    const img = this.images.get(id);
+    if (img === undefined) return;
+    img.lastTagTime = new Date().toISOString();
+    await writeFileAtomic(this.metadataPath(id), JSON.stringify({ lastTagTime: img.lastTagTime }));
+  }
+
+  /** `docker tag SOURCE TARGET`: TARGET is `repo[:tag]` (default tag latest). Idempotent. */
+  async tag(source: string, target: string): Promise<void> {
+    const ref = tagTarget(target);
+    await this.lock.run(async () => {
+      const { id } = this.resolve(source);
+      this.refs.set(ref, id);
+      await this.refs.save();
+      await this.touchTagTime(id);
+    });
+  }
+
+  /**
+   * `docker import`: a rootfs tarball (plain or gzip) becomes a one-layer image.
+   * Names and changes are checked before the stream is read. Returns the image ID.
+   */
+  async importImage(source: AsyncIterable<Buffer | Uint8Array | string>, opts: ImportOptions = {}): Promise<Digest> {
+    const refs = opts.repo !== undefined && opts.repo !== '' ? [tagTarget(opts.repo, opts.tag)] : [];
+    const run = applyChanges({}, opts.changes ?? []);
+    const layer = await this.layers.add(source);
+    try {
+      const created = new Date().toISOString();
+      const message = opts.message !== undefined && opts.message !== '' ? opts.message : `Imported from ${opts.src ?? '-'}`;
+      const cfg: ImageConfigFile = {
+        architecture: goArch(),
+        comment: message,
+        config: run,
+        created,
+        history: [{ created, comment: message }],
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      };
+      const { id } = await this.lock.run(() => this.commitLocked(encodeImageConfig(cfg), refs));
+      return id;
+    } finally {
+      this.layers.release([layer.diffId]);
+    }
+  }
+
+  /**
+   * `busybox` out of the box: if `tag` (default busybox:latest) names no image yet,
+   * synthesise one from the host's static busybox and tag it. The image ID is the same
+   * for every tag. An existing tag is left as it is. Returns the image ID.
+   */
+  async ensureBusybox(tag = 'busybox:latest'): Promise<Digest> {
+    const ref = tagTarget(tag);
+    const existing = this.refs.get(ref);
+    if (existing !== undefined && this.images.has(existing)) return existing;
+    const { binary, mtime } = await readStaticBusybox(this.busyboxPath);
+    const tar = packTar(busyboxLayerEntries(binary, await busyboxApplets(this.busyboxPath), mtime));
+    const diffId = sha256Digest(tar);
+    if (!(await this.layers.pinIfPresent(diffId))) await this.layers.add(Readable.from([tar]), { expect: diffId });
+    try {
+      const raw = encodeImageConfig(busyboxConfig(diffId, mtime));
+      return await this.lock.run(async () => {
+        const current = this.refs.get(ref);
+        if (current !== undefined && this.images.has(current)) return current;
+        return (await this.commitLocked(raw, [ref])).id;
+      });
+    } finally {
+      this.layers.release([diffId]);
+    }
+  }
+
+  /**
+   * `docker load`: a docker-save archive (any version) or an OCI image layout, plain
+   * or gzip. Layers are checked against the config's diff-ids. `onEvent` gets layer
+   * progress and Docker's messages as they happen.
+   */
+  async loadArchive(source: AsyncIterable<Buffer | Uint8Array | string>, onEvent?: (e: LoadEvent) => void): Promise<LoadResult> {
+    const dir = path.join(this.layers.tmpDir, `load-${randomName()}`);
+    await fs.mkdir(dir, { mode: 0o700 });
+    const result: LoadResult = { images: [], messages: [] };
+    const say = (text: string): void => {
+      result.messages.push(text);
+      onEvent?.({ type: 'message', text });
+    };
+    try {
+      await extractTar(readTar(decompress(source)), dir, { whiteouts: false });
+      const images = await readArchive(dir);
+      if (images.length === 0) throw invalid('invalid archive: it holds no image');
+      for (const img of images) {
+        const { id, renamed } = await this.loadImage(img, onEvent);
+        for (const r of renamed) say(`The image ${r.ref} already exists, renaming the old one with ID ${r.old} to empty string`);
+        if (img.repoTags.length === 0) say(`Loaded image ID: ${id}`);
+        for (const t of img.repoTags) say(`Loaded image: ${t}`);
+        result.images.push({ id, tags: img.repoTags });
+      }
+      return result;
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** One image of an unpacked archive: layers (verified, pinned), then config and tags. */
+  private async loadImage(img: ArchiveImage, onEvent?: (e: LoadEvent) => void): Promise<{ id: Digest; renamed: { ref: string; old: Digest }[] }> {
+    const raw = img.kind === 'config' ? await fs.readFile(img.configFile) : undefined;
+    const expected = raw === undefined ? undefined : parseImageConfig(raw).rootfs.diff_ids;
+    if (expected !== undefined && expected.length !== img.layers.length) {
+      throw invalid(`invalid manifest, layers length mismatch: expected ${expected.length}, got ${img.layers.length}`);
+    }
+    const pinned: Digest[] = [];
+    try {
+      for (const [i, layer] of img.layers.entries()) {
+        const diffId = expected?.[i];
+        if (diffId !== undefined && (await this.layers.pinIfPresent(diffId))) {
+          pinned.push(diffId);
+          continue;
+        }
+        const total = (await fs.stat(layer.file)).size;
+        const label = diffId === undefined ? `layer ${i}` : shortId(diffId);
+        const opts: AddLayerOptions = {
+          onBytes: (current) => onEvent?.({ type: 'progress', action: 'Loading layer', id: label, current, total }),
+        };
+        if (diffId !== undefined) {
+          opts.expect = diffId;
+          opts.onMismatch = (got) => invalid(`invalid diffID for layer ${i}: expected "${diffId}", got "${got}"`);
+        }
+        pinned.push((await this.layers.add(createReadStream(layer.file), opts)).diffId);
+      }
+      // pinned holds one diff-id per layer, in order: what a legacy config is built from.
+      const config = raw ?? (img.kind === 'legacy' ? img.makeConfig(pinned) : Buffer.alloc(0));
+      const refs = img.repoTags.map((t) => withDefaultTag(parseReference(t)));
+      return await this.lock.run(() => this.commitLocked(config, refs));
+    } finally {
+      this.layers.release(pinned);
+    }
+  }
+
+  // ------------------------------------------------------------------ removal
+
+  private checkConflict(id: Digest, mask: { running: boolean; refs: boolean; stopped: boolean }): DeleteConflict | undefined {
+    const users = this.users(id);
+    const running = users.find((u) => u.running);
+    if (mask.running && running !== undefined) {
+      return { hard: true, used: true, message: `image is being used by running container ${shortId(running.id)}` };
+    }
+    if (mask.refs && this.refs.refsOf(id).length > 0) {
+      return { hard: false, used: false, message: 'image is referenced in multiple repositories' };
+    }
+    const stopped = users.find((u) => !u.running);
+    if (mask.stopped && stopped !== undefined) {
+      return { hard: false, used: true, message: `image is being used by stopped container ${shortId(stopped.id)}` };
+    }
+    return undefined;
+  }
+
+  private conflictError(id: Digest, c: DeleteConflict): Error {
+    return conflict(`conflict: unable to delete ${shortId(id)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}`);
+  }
+
+  /**
+   * `docker rmi`, with Docker's rules: a name untags (refused without force when it is
+   * the image's last reference and a container uses the image); the image itself is
+   * deleted when no reference remains and nothing prevents it; layers no image needs
+   * are deleted. Returns Docker's Untagged/Deleted records.
+   */
+  remove(refOrId: string, opts: { force?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    const force = opts.force === true;
+    return this.lock.run(async () => {
+      const id = this.resolve(refOrId).id;
+      const records: ImageDeleteItem[] = [];
+      try {
+        let repoRefs = this.refs.refsOf(id);
+        let quiet = false;
+        if (!isImageIdPrefix(id, refOrId)) {
+          if (!force && isSingleReference(repoRefs)) {
+            const user = this.users(id)[0];
+            if (user !== undefined) {
+              throw conflict(
+                `conflict: unable to remove repository reference "${refOrId}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(id)}`,
+              );
+            }
+          }
+          const parsed = withDefaultTag(parseReference(refOrId));
+          const key = familiarString(parsed);
+          this.refs.delete(key);
+          records.push({ Untagged: key });
+          repoRefs = this.refs.refsOf(id);
+          if (parsed.digest === undefined) {
+            // The last tag of a repository takes that repository's digest references along.
+            const name = familiarName(parsed);
+            if (!repoRefs.some((r) => !r.canonical && r.repo === name)) {
+              for (const r of repoRefs.filter((x) => x.canonical && x.repo === name)) {
+                this.refs.delete(r.ref);
+                records.push({ Untagged: r.ref });
+              }
+              repoRefs = this.refs.refsOf(id);
+            }
+          }
+          if (repoRefs.length > 0) return records;
+          quiet = true;
+        } else if (isSingleReference(repoRefs)) {
+          const c = this.checkConflict(id, { running: true, refs: false, stopped: !force });
+          if (c !== undefined) throw this.conflictError(id, c);
+          for (const r of repoRefs) {
+            this.refs.delete(r.ref);
+            records.push({ Untagged: r.ref });
+          }
+        }
+        await this.deleteImageLocked(id, records, force, quiet);
+        return records;
+      } finally {
+        if (records.length > 0) await this.refs.save();
+      }
+    });
+  }
+
+  private async deleteImageLocked(id: Digest, records: ImageDeleteItem[], force: boolean, quiet: boolean): Promise<void> {
+    const c = this.checkConflict(id, { running: true, refs: !force, stopped: !force });
+    if (c !== undefined) {
+      const dangling = this.refs.refsOf(id).length === 0;
+      if (quiet && (!dangling || c.used)) return;
+      throw this.conflictError(id, c);
+    }
+    for (const r of this.refs.refsOf(id)) {
+      this.refs.delete(r.ref);
+      records.push({ Untagged: r.ref });
+    }
+    const img = this.images.get(id);
+    if (img === undefined) return;
+    if (this.users(id).length > 0) {
+      // Forced away from a container that still needs its layers: keep them.
+      await writeFileAtomic(this.contentPath(id, 'retained'), img.raw);
+      this.retained.set(id, img.config);
+    }
+    await fs.rm(this.contentPath(id), { force: true });
+    await fs.rm(this.metadataPath(id), { force: true });
+    this.images.delete(id);
+    records.push({ Deleted: id });
+    const removed = new Set(await this.collectLayersLocked());
+    const diffIds = img.config.rootfs.diff_ids;
+    chainIds(diffIds).forEach((chain, i) => {
+      const d = diffIds[i];
+      if (d !== undefined && removed.has(d)) records.push({ Deleted: chain });
+    });
+  }
+
+  /** Delete unreferenced layers; returns their diff-ids. Under the lock. */
+  private async collectLayersLocked(): Promise<Digest[]> {
+    const keep = new Set<Digest>();
+    for (const img of this.images.values()) for (const d of img.config.rootfs.diff_ids) keep.add(d);
+    for (const cfg of this.retained.values()) for (const d of cfg.rootfs.diff_ids) keep.add(d);
+    const { removed, trash } = await this.layers.collectLocked(keep);
+    for (const d of removed) this.layerSizes.delete(d);
+    await this.layers.emptyTrash(trash);
+    return removed;
+  }
+
+  /**
+   * Drop retained images no container uses any more and every layer no image needs.
+   * Call after removing containers. Idempotent. Returns the removed layers' diff-ids.
+   */
+  gc(): Promise<Digest[]> {
+    return this.lock.run(async () => {
+      for (const id of [...this.retained.keys()]) {
+        if (this.users(id).length > 0) continue;
+        try {
+          await fs.rm(this.contentPath(id, 'retained'));
+        } catch (e: unknown) {
+          if (errCode(e) !== 'ENOENT') throw e;
+        }
+        this.retained.delete(id);
+      }
+      return this.collectLayersLocked();
+    });
+  }
+}

@@ -1,0 +1,488 @@
+/**
+ * A small tar reader and writer (ustar, GNU long names `L`/`K`, PAX `x`/`g` headers,
+ * GNU base-256 numbers). Enough for image layers and docker-save/OCI archives; no
+ * sparse files. The reader streams: an entry's body must be read (or left alone)
+ * before asking for the next entry.
+ */
+import { invalid } from '../../errors.js';
+
+const BLOCK = 512;
+
+export type TarEntryType =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'hardlink'
+  | 'char'
+  | 'block'
+  | 'fifo'
+  | 'unsupported';
+
+export interface TarHeader {
+  /** Path as written in the archive, without a trailing slash. */
+  path: string;
+  type: TarEntryType;
+  /** Permission bits incl. setuid/setgid/sticky (0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch (PAX may give fractions). */
+  mtime: number;
+  linkpath: string;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  /** The raw type flag, for `unsupported` entries. */
+  typeflag: string;
+}
+
+export interface TarEntry {
+  header: TarHeader;
+  /** The entry's data; read it before advancing the reader, or it is skipped. */
+  body: AsyncIterable<Buffer>;
+}
+
+// ---------------------------------------------------------------- reading
+
+/** Pulls exact byte counts out of an async stream of chunks. */
+class ByteSource {
+  private buf: Buffer = Buffer.alloc(0);
+  private ended = false;
+  private readonly it: AsyncIterator<Buffer | Uint8Array | string>;
+
+  constructor(source: AsyncIterable<Buffer | Uint8Array | string>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  private async pull(): Promise<boolean> {
+    if (this.ended) return false;
+    const r = await this.it.next();
+    if (r.done === true) {
+      this.ended = true;
+      return false;
+    }
+    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    return true;
+  }
+
+  /** Exactly n bytes; undefined at a clean end of input; throws on a short read. */
+  async read(n: number): Promise<Buffer | undefined> {
+    while (this.buf.length < n) {
+      if (!(await this.pull())) {
+        if (this.buf.length === 0) return undefined;
+        throw invalid('archive/tar: unexpected EOF');
+      }
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  /** Up to n bytes as they arrive, exactly n in total; throws on a short read. */
+  async *stream(n: number): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      if (this.buf.length === 0 && !(await this.pull())) throw invalid('archive/tar: unexpected EOF');
+      const take = Math.min(left, this.buf.length);
+      const out = this.buf.subarray(0, take);
+      this.buf = this.buf.subarray(take);
+      left -= take;
+      yield out;
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    for await (const _ of this.stream(n)) {
+      // discard
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.buf = Buffer.alloc(0);
+    while (await this.pull()) this.buf = Buffer.alloc(0);
+  }
+}
+
+function cString(b: Buffer, start: number, len: number): string {
+  const field = b.subarray(start, start + len);
+  const nul = field.indexOf(0);
+  return (nul === -1 ? field : field.subarray(0, nul)).toString('utf8');
+}
+
+function parseNumber(b: Buffer, start: number, len: number): number {
+  const field = b.subarray(start, start + len);
+  const first = field[0] ?? 0;
+  if (first & 0x80) {
+    // GNU base-256: big-endian two's complement, top bit of the first byte is the marker.
+    let v = first & 0x7f;
+    for (let i = 1; i < field.length; i++) v = v * 256 + (field[i] ?? 0);
+    return v;
+  }
+  const s = field.toString('latin1').replace(/\0.*$/s, '').trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw invalid('archive/tar: invalid tar header');
+  return parseInt(s, 8);
+}
+
+function checksumOk(b: Buffer): boolean {
+  const stored = parseNumber(b, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : (b[i] ?? 0);
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+function parsePax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let pos = 0;
+  while (pos < data.length) {
+    const sp = data.indexOf(0x20, pos);
+    if (sp === -1) break;
+    const len = parseInt(data.subarray(pos, sp).toString('latin1'), 10);
+    if (!Number.isFinite(len) || len <= sp - pos || pos + len > data.length) {
+      throw invalid('archive/tar: invalid PAX header');
+    }
+    const record = data.subarray(sp + 1, pos + len - 1).toString('utf8'); // drop trailing \n
+    const eq = record.indexOf('=');
+    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    pos += len;
+  }
+  return out;
+}
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'directory',
+  '6': 'fifo',
+};
+
+function stripSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+function applyPax(h: TarHeader, pax: Map<string, string>): void {
+  for (const [k, v] of pax) {
+    switch (k) {
+      case 'path':
+        if (h.type === 'file' && h.typeflag !== '7' && v.endsWith('/')) h.type = 'directory';
+        h.path = stripSlash(v);
+        break;
+      case 'linkpath':
+        h.linkpath = v;
+        break;
+      case 'size':
+        h.size = Number(v);
+        break;
+      case 'uid':
+        h.uid = Number(v);
+        break;
+      case 'gid':
+        h.gid = Number(v);
+        break;
+      case 'mtime':
+        h.mtime = Number(v);
+        break;
+      case 'uname':
+        h.uname = v;
+        break;
+      case 'gname':
+        h.gname = v;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!Number.isSafeInteger(h.size) || h.size < 0) throw invalid('archive/tar: invalid PAX size');
+}
+
+function decodeHeader(b: Buffer): TarHeader {
+  if (!checksumOk(b)) throw invalid('archive/tar: invalid tar header');
+  const typeflag = String.fromCharCode(b[156] ?? 0);
+  let name = cString(b, 0, 100);
+  const magic = b.subarray(257, 263).toString('latin1');
+  if (magic === 'ustar\0') {
+    const prefix = cString(b, 345, 155);
+    if (prefix !== '') name = `${prefix}/${name}`;
+  }
+  let type = TYPES[typeflag] ?? 'unsupported';
+  if (type === 'file' && typeflag !== '7' && name.endsWith('/')) type = 'directory';
+  return {
+    path: stripSlash(name),
+    type,
+    mode: parseNumber(b, 100, 8) & 0o7777,
+    uid: parseNumber(b, 108, 8),
+    gid: parseNumber(b, 116, 8),
+    size: parseNumber(b, 124, 12),
+    mtime: parseNumber(b, 136, 12),
+    linkpath: cString(b, 157, 100),
+    uname: cString(b, 265, 32),
+    gname: cString(b, 297, 32),
+    devmajor: parseNumber(b, 329, 8),
+    devminor: parseNumber(b, 337, 8),
+    typeflag,
+  };
+}
+
+function padding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+async function readAll(src: ByteSource, size: number): Promise<Buffer> {
+  if (size > 64 << 20) throw invalid('archive/tar: metadata header too large');
+  const b = (await src.read(size)) ?? Buffer.alloc(0);
+  if (b.length !== size) throw invalid('archive/tar: unexpected EOF');
+  await src.skip(padding(size));
+  return Buffer.from(b);
+}
+
+export interface ReadTarOptions {
+  /** Read the input to its end after the end-of-archive marker (default true), so a
+   *  digest computed over the input covers the trailing padding too. */
+  drain?: boolean;
+}
+
+/** The entries of a tar stream (already decompressed). Metadata entries are folded in. */
+export async function* readTar(
+  source: AsyncIterable<Buffer | Uint8Array | string>,
+  opts: ReadTarOptions = {},
+): AsyncGenerator<TarEntry> {
+  const src = new ByteSource(source);
+  const globalPax = new Map<string, string>();
+  let pax: Map<string, string> | undefined;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (;;) {
+    const block = await src.read(BLOCK);
+    if (block === undefined) break;
+    if (block.every((v) => v === 0)) {
+      // End of archive: one or two zero blocks.
+      break;
+    }
+    const h = decodeHeader(block);
+    if (h.typeflag === 'x' || h.typeflag === 'g') {
+      const records = parsePax(await readAll(src, h.size));
+      if (h.typeflag === 'g') for (const [k, v] of records) globalPax.set(k, v);
+      else pax = records;
+      continue;
+    }
+    if (h.typeflag === 'L' || h.typeflag === 'K') {
+      const data = await readAll(src, h.size);
+      const nul = data.indexOf(0);
+      const text = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
+      if (h.typeflag === 'L') longName = text;
+      else longLink = text;
+      continue;
+    }
+    if (longName !== undefined) {
+      if (h.type === 'file' && h.typeflag !== '7' && longName.endsWith('/')) h.type = 'directory';
+      h.path = stripSlash(longName);
+    }
+    if (longLink !== undefined) h.linkpath = longLink;
+    if (globalPax.size > 0) applyPax(h, globalPax);
+    if (pax !== undefined) applyPax(h, pax);
+    pax = undefined;
+    longName = undefined;
+    longLink = undefined;
+    // Links and directories carry no data whatever their size field says.
+    const dataSize = h.type === 'hardlink' || h.type === 'symlink' || h.type === 'directory' ? 0 : h.size;
+    let consumed = 0;
+    let started = false;
+    const body: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => {
+        if (started) throw invalid('archive/tar: entry body read twice');
+        started = true;
+        const inner = src.stream(dataSize);
+        return {
+          next: async (): Promise<IteratorResult<Buffer>> => {
+            const r = await inner.next();
+            if (r.done !== true) consumed += r.value.length;
+            return r;
+          },
+        };
+      },
+    };
+    yield { header: h, body };
+    await src.skip(dataSize - consumed + padding(dataSize));
+  }
+  if (opts.drain !== false) await src.drain();
+}
+
+// ---------------------------------------------------------------- writing
+
+export interface TarWriteEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Seconds since the epoch. */
+  mtime?: number;
+  linkpath?: string;
+  data?: Buffer;
+  uname?: string;
+  gname?: string;
+}
+
+export interface WriteTarOptions {
+  /** How to store names longer than ustar allows: PAX records (default) or GNU `L`/`K`. */
+  longNames?: 'pax' | 'gnu';
+}
+
+const TYPEFLAG: Record<TarWriteEntry['type'], string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  directory: '5',
+};
+
+function writeString(b: Buffer, start: number, len: number, s: string): void {
+  const bytes = Buffer.from(s, 'utf8');
+  bytes.copy(b, start, 0, Math.min(len, bytes.length));
+}
+
+function writeNumber(b: Buffer, start: number, len: number, v: number): void {
+  const octal = Math.floor(v).toString(8);
+  if (octal.length <= len - 1) {
+    writeString(b, start, len, octal.padStart(len - 1, '0'));
+    b[start + len - 1] = 0;
+    return;
+  }
+  // GNU base-256 for values too big for the octal field.
+  let rest = Math.floor(v);
+  for (let i = start + len - 1; i > start; i--) {
+    b[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  b[start] = 0x80;
+}
+
+function rawHeader(fields: {
+  name: string;
+  prefix?: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: string;
+  uname: string;
+  gname: string;
+}): Buffer {
+  const b = Buffer.alloc(BLOCK);
+  writeString(b, 0, 100, fields.name);
+  writeNumber(b, 100, 8, fields.mode);
+  writeNumber(b, 108, 8, fields.uid);
+  writeNumber(b, 116, 8, fields.gid);
+  writeNumber(b, 124, 12, fields.size);
+  writeNumber(b, 136, 12, fields.mtime);
+  b.fill(0x20, 148, 156);
+  b.write(fields.typeflag, 156, 'latin1');
+  writeString(b, 157, 100, fields.linkname);
+  b.write('ustar\x0000', 257, 'latin1');
+  writeString(b, 265, 32, fields.uname);
+  writeString(b, 297, 32, fields.gname);
+  writeNumber(b, 329, 8, 0);
+  writeNumber(b, 337, 8, 0);
+  writeString(b, 345, 155, fields.prefix ?? '');
+  let sum = 0;
+  for (const v of b) sum += v;
+  writeString(b, 148, 7, sum.toString(8).padStart(6, '0') + '\0');
+  return b;
+}
+
+/** ustar name/prefix split, or undefined when the path does not fit. */
+function splitUstar(p: string): { name: string; prefix: string } | undefined {
+  const len = Buffer.byteLength(p);
+  if (len <= 100) return { name: p, prefix: '' };
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+    const prefix = p.slice(0, i);
+    const name = p.slice(i + 1);
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return { name, prefix };
+  }
+  return undefined;
+}
+
+/** "<len> key=value\n" where len counts the whole record, its own digits included. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  const bodyLen = Buffer.byteLength(body);
+  let total = bodyLen + String(bodyLen).length;
+  if (String(total).length !== String(bodyLen).length) total = bodyLen + String(total).length;
+  return `${total}${body}`;
+}
+
+function dataBlocks(data: Buffer): Buffer[] {
+  const pad = padding(data.length);
+  return pad === 0 ? [data] : [data, Buffer.alloc(pad)];
+}
+
+/** The header block(s) for one entry, including any long-name records before it. */
+export function encodeHeader(e: TarWriteEntry, opts: WriteTarOptions = {}): Buffer {
+  const path = e.type === 'directory' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
+  const linkpath = e.linkpath ?? '';
+  const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
+  const base = {
+    mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
+    uid: e.uid ?? 0,
+    gid: e.gid ?? 0,
+    size,
+    mtime: e.mtime ?? 0,
+    typeflag: TYPEFLAG[e.type],
+    uname: e.uname ?? '',
+    gname: e.gname ?? '',
+  };
+  const out: Buffer[] = [];
+  const split = splitUstar(path);
+  const linkFits = Buffer.byteLength(linkpath) <= 100;
+  if (opts.longNames === 'gnu') {
+    const gnu = (flag: 'L' | 'K', text: string): void => {
+      const data = Buffer.concat([Buffer.from(text, 'utf8'), Buffer.alloc(1)]);
+      out.push(rawHeader({ ...base, name: '././@LongLink', mode: 0o644, size: data.length, typeflag: flag, linkname: '', mtime: 0 }));
+      out.push(...dataBlocks(data));
+    };
+    if (!linkFits) gnu('K', linkpath);
+    if (Buffer.byteLength(path) > 100) gnu('L', path);
+    out.push(rawHeader({ ...base, name: path, linkname: linkpath }));
+    return Buffer.concat(out);
+  }
+  if (split === undefined || !linkFits) {
+    let records = '';
+    if (split === undefined) records += paxRecord('path', path);
+    if (!linkFits) records += paxRecord('linkpath', linkpath);
+    const data = Buffer.from(records, 'utf8');
+    const paxName = `PaxHeaders.0/${path.replace(/\/$/, '').split('/').pop() ?? 'entry'}`.slice(0, 99);
+    out.push(rawHeader({ ...base, name: paxName, size: data.length, typeflag: 'x', linkname: '' }));
+    out.push(...dataBlocks(data));
+  }
+  const fitted = split ?? { name: path.slice(0, 100), prefix: '' };
+  out.push(rawHeader({ ...base, name: fitted.name, prefix: fitted.prefix, linkname: linkFits ? linkpath : linkpath.slice(0, 100) }));
+  return Buffer.concat(out);
+}
+
+/** A tar archive as a sequence of chunks (headers, data, padding, end marker). */
+export function* tarChunks(entries: Iterable<TarWriteEntry>, opts: WriteTarOptions = {}): Generator<Buffer> {
+  for (const e of entries) {
+    yield encodeHeader(e, opts);
+    if (e.type === 'file' && e.data !== undefined && e.data.length > 0) yield* dataBlocks(e.data);
+  }
+  yield Buffer.alloc(BLOCK * 2);
+}
+
+/** A whole tar archive in memory (small archives: synthesized layers, tests). */
+export function packTar(entries: Iterable<TarWriteEntry>, opts: WriteTarOptions = {}): Buffer {
+  return Buffer.concat([...tarChunks(entries, opts)]);
+}

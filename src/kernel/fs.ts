@@ -1,0 +1,31 @@
+/**
+ * Filesystem objects only the kernel can make for us: overlayfs whiteouts (a 0/0 char
+ * device) and the opaque-directory xattr. Image layer extraction is the caller.
+ */
+import { run, KernelCommandError } from './exec.js';
+import { BerthError } from '../errors.js';
+
+/**
+ * Create an overlayfs whiteout at `path` (char device 0/0) with `mknod`.
+ * The path must not exist. Not idempotent: an existing path is an error.
+ */
+export async function makeWhiteout(path: string): Promise<void> {
+  await run('mknod', ['-m', '000', path, 'c', '0', '0']);
+}
+
+/**
+ * Mark `dir` opaque for overlayfs (xattr trusted.overlay.opaque=y), so lower layers'
+ * entries under it are hidden. Returns false, without throwing, when no tool to set
+ * xattrs is installed (`setfattr`, Debian package `attr`); other failures throw.
+ * Idempotent.
+ */
+export async function setOpaque(dir: string): Promise<boolean> {
+  try {
+    await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir]);
+    return true;
+  } catch (e: unknown) {
+    if (e instanceof KernelCommandError) throw e;
+    if (e instanceof BerthError && /cannot run setfattr/.test(e.message)) return false;
+    throw e;
+  }
+}

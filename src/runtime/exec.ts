@@ -1,0 +1,177 @@
+/**
+ * Exec sessions (docker exec), two ways:
+ *
+ * - Without a tty: `runc exec` as our own child, its stdio being pipes we hold, so the
+ *   process writes straight into them (stdout and stderr kept apart) and runc's exit
+ *   status is the process's. runc's own messages go to a JSON log file (--log), so a
+ *   failure to start is told apart from the process's stderr.
+ * - With a tty: runc needs a console socket to hand the pty master to (SCM_RIGHTS,
+ *   which Node cannot receive), so conmon does it (conmon --exec --exec-attach) and we
+ *   speak to the pty through its attach socket (relay.ts), resize through its ctl FIFO.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { attachSession, resizePty } from './attach.js';
+import { execArgv, isConmon, readPid, spawnConmon } from './conmon.js';
+import { runcMessage, runcSays, type Runc } from './runc.js';
+import type { ExecExit, ExecSession } from './types.js';
+
+export interface ExecTarget {
+  runc: Runc;
+  /** Container id. */
+  id: string;
+  execId: string;
+  /** Private directory of this session (removed when it ends); holds process.json. */
+  dir: string;
+  stdin: boolean;
+}
+
+/** Exit code Docker reports when the command could not be run (126) or found (127). */
+export function startFailureCode(message: string): number {
+  return /permission denied/i.test(message) ? 126 : runcSays(message, 'no-executable') ? 127 : 126;
+}
+
+export async function execDirect(t: ExecTarget): Promise<ExecSession> {
+  const pidFile = join(t.dir, 'pid');
+  const logFile = join(t.dir, 'runc.log');
+  const argv = [...t.runc.globalArgs, '--log', logFile, '--log-format', 'json', 'exec', '--process', join(t.dir, 'process.json'), '--pid-file', pidFile, t.id];
+  const child = spawn(t.runc.binary, argv, { stdio: [t.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  // Piped at once: Node discards a child's output nobody reads by the time it exits.
+  const stdout = child.stdout!.pipe(new PassThrough());
+  const stderr = child.stderr!.pipe(new PassThrough());
+  let spawnError: string | undefined;
+  const closed = new Promise<number>((resolve) => {
+    child.once('error', (e: Error) => {
+      spawnError = e.message;
+      resolve(-1);
+    });
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)));
+  });
+  const pid = await waitForPid(pidFile, closed);
+  const exit = closed.then(async (code): Promise<ExecExit> => {
+    const failure = spawnError ?? (code === 0 ? undefined : await runcFailure(logFile));
+    await rm(t.dir, { recursive: true, force: true });
+    return failure !== undefined ? { exitCode: startFailureCode(failure), error: failure } : { exitCode: code };
+  });
+  child.stdin?.on('error', () => undefined); // the process may exit before reading it all
+  return {
+    pid: pid ?? 0,
+    exit,
+    stdin: child.stdin,
+    stdout,
+    stderr,
+    resize: () => Promise.resolve(),
+    close: () => {
+      // Detach: the process runs on, its further output is dropped.
+      child.stdin?.destroy();
+      for (const [from, to] of [[child.stdout, stdout], [child.stderr, stderr]] as const) {
+        from?.unpipe(to);
+        from?.resume();
+        to.end();
+      }
+    },
+    kill: (signal) => signalPid(pid, signal),
+  };
+}
+
+export async function execTty(t: ExecTarget & { conmon: string }): Promise<ExecSession> {
+  const argv = execArgv({
+    conmon: t.conmon,
+    runtime: t.runc.binary,
+    runtimeArgs: t.runc.globalArgs,
+    id: t.id,
+    name: t.id,
+    execId: t.execId,
+    dir: t.dir,
+    pidFile: join(t.dir, 'pid'),
+    conmonPidFile: join(t.dir, 'conmon.pid'),
+    processSpec: join(t.dir, 'process.json'),
+    tty: true,
+    stdin: t.stdin,
+  });
+  const conmon = spawnConmon(t.conmon, argv, { execAttach: true });
+  const cleanup = async (): Promise<void> => {
+    conmon.sync.close();
+    conmon.attach?.close();
+    conmon.start?.destroy();
+    await rm(t.dir, { recursive: true, force: true });
+  };
+  // Before the start pipe closes: conmon takes EOF there as "go" and would run the command.
+  const abort = async (): Promise<void> => {
+    const pid = await readPid(join(t.dir, 'conmon.pid'));
+    if (pid !== undefined && (await isConmon(pid))) signalPid(pid, 'SIGKILL');
+    await cleanup();
+  };
+  try {
+    conmon.start!.write('0'); // lets conmon set up and report its attach socket
+    await conmon.attach!.next('attach socket');
+    const session = await attachSession({ dir: t.dir, tty: true }, { stdin: t.stdin });
+    conmon.start!.write('1'); // now it may run `runc exec`: nothing printed is lost
+    const started = await conmon.sync.next('exec pid');
+    if (started.data <= 0) {
+      const error = runcMessage(started.message ?? 'exec failed');
+      session.close();
+      await cleanup();
+      return { ...session, pid: 0, exit: Promise.resolve({ exitCode: startFailureCode(error), error }), kill: () => undefined };
+    }
+    const pid = started.data;
+    const exit = (async (): Promise<ExecExit> => {
+      const ended = await conmon.sync.next('exit code').catch(() => ({ data: 255 }));
+      await session.ended;
+      await cleanup();
+      return { exitCode: ended.data };
+    })();
+    return {
+      ...session,
+      pid,
+      exit,
+      resize: (size) => resizePty(t.dir, size).catch(() => undefined),
+      kill: (signal) => signalPid(pid, signal),
+    };
+  } catch (e: unknown) {
+    await abort();
+    throw e;
+  }
+}
+
+/** Poll for runc's pid file until it appears or runc exits (then one last look). */
+async function waitForPid(path: string, exited: Promise<unknown>): Promise<number | undefined> {
+  let done = false;
+  void exited.then(() => (done = true));
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    const pid = await readPid(path);
+    if (pid !== undefined || done) return pid ?? (await readPid(path));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, delay))]);
+  }
+}
+
+/** runc's own error from its JSON log, if it logged one (the exec never ran). */
+async function runcFailure(logFile: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const errors: string[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string') errors.push(entry.msg);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return errors.length ? errors.join('; ') : undefined;
+}
+
+function signalPid(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The runtime's vocabulary: what the engine asks to run (RunSpec, ExecSpec) and what it
+ * gets back (states, stdio sessions, log entries). Plain data; validated by the engine.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+}
+
+export interface ProcessSpec {
+  args: string[];
+  /** KEY=value entries, complete (the runtime adds nothing). */
+  env: string[];
+  cwd: string;
+  /** Give the process a pseudo-terminal (docker -t). stderr is then merged into it. */
+  tty: boolean;
+  /** Keep a stdin for the process that attach clients can write to (docker -i). */
+  openStdin: boolean;
+  /**
+   * Close the process's stdin when an attached client disconnects (Docker's StdinOnce,
+   * set by `docker run -i` without -d). Only meaningful with openStdin.
+   */
+  stdinOnce: boolean;
+  /** Defaults to root (0:0). */
+  user?: ProcessUser;
+}
+
+export type NetworkAttachment =
+  /** Join this existing network namespace (a bind-mounted netns file or /proc/<pid>/ns/net). */
+  | { kind: 'netns'; path: string }
+  /** Share the daemon's network namespace (docker --network host). */
+  | { kind: 'host' }
+  /** A fresh namespace of the container's own, with only lo. */
+  | { kind: 'new' };
+
+export interface MountSpec {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface RunSpec {
+  /** 64-hex container id; also the runc container id. */
+  id: string;
+  /** Human name for conmon's logs; defaults to the id. */
+  name?: string;
+  rootfs: {
+    /** Read-only layer directories, lowest first. */
+    layers: string[];
+    upper: string;
+    work: string;
+    /** Mount point of the union; becomes the container's /. */
+    merged: string;
+    /** docker --read-only */
+    readonly?: boolean;
+  };
+  process: ProcessSpec;
+  hostname: string;
+  domainname?: string;
+  network: NetworkAttachment;
+  /** Bind mounts: volumes, -v binds, and the per-container /etc/hosts, hostname, resolv.conf. */
+  mounts: MountSpec[];
+  privileged: boolean;
+  /** Capability names as Docker takes them: "NET_ADMIN", "CAP_NET_ADMIN" or "ALL". */
+  capAdd: string[];
+  capDrop: string[];
+  /** Extra sysctls (docker --sysctl). */
+  sysctls?: Record<string, string>;
+  /** k8s-file log conmon appends the container's output to; null keeps no log. */
+  logPath: string | null;
+}
+
+export interface ExecSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  tty: boolean;
+  /** Give the process a stdin (docker exec -i). Without it stdin is /dev/null. */
+  stdin: boolean;
+  user?: ProcessUser;
+  /** docker exec --privileged: all capabilities. */
+  privileged?: boolean;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped' | 'missing';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /** Init pid on the host, while created/running/paused. */
+  pid?: number;
+  /** Set once conmon has recorded the exit (255 if the exit was lost with conmon). */
+  exitCode?: number;
+}
+
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
+
+/**
+ * A live connection to a process's stdio. With a tty everything arrives on stdout
+ * and stderr ends at once. Output streams end when the process exits or on close().
+ */
+export interface StdioSession {
+  /** Writes go to the process's stdin; end() closes it. Null without stdin. */
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  /** Set the pty's window size. A no-op without a tty. */
+  resize(size: WindowSize): Promise<void>;
+  /** Disconnect; the process keeps running. Idempotent. */
+  close(): void;
+}
+
+export interface ExecExit {
+  /** The process's exit status (128+n when killed by signal n). */
+  exitCode: number;
+  /**
+   * Set when the process never started (the runtime's message); exitCode is then 126
+   * or 127. Without a tty the runtime has already printed the message on stderr.
+   */
+  error?: string;
+}
+
+export interface ExecSession extends StdioSession {
+  /** Host pid of the exec'd process. */
+  pid: number;
+  /** Resolves when the process has exited and its output has been read. Never rejects. */
+  exit: Promise<ExecExit>;
+  /** Signal the exec'd process. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  /** The bytes as written, including the trailing newline of a complete line. */
+  line: Buffer;
+  /** RFC 3339 with nanoseconds, UTC ("2024-05-01T10:00:00.123456789Z"). */
+  time: string;
+  /** Milliseconds since the epoch (for since/until filters). */
+  timeMs: number;
+}
+
+export interface LogOptions {
+  /** Keep reading as the container writes; ends when the container has exited. */
+  follow?: boolean;
+  /** Only the last n entries of what is already there. */
+  tail?: number;
+  /** Only entries at or after / before these epoch milliseconds. */
+  sinceMs?: number;
+  untilMs?: number;
+  /** Abort a follow (the iterator then ends). */
+  signal?: AbortSignal;
+}
+
+export interface Runtime {
+  /** Which OCI runtime binary is used ("runc" or "crun" path). */
+  readonly ociRuntime: string;
+  /**
+   * Mount the rootfs, write the bundle and create the container under conmon. The
+   * process exists but has not run yet: attach now to miss no output, then start().
+   * On failure everything done so far is undone. Conflict if the id exists.
+   */
+  create(spec: RunSpec): Promise<{ pid: number }>;
+  /** Run the created container's process. Conflict unless it is in state 'created'. */
+  start(id: string): Promise<void>;
+  /** Send a signal to the init process (name like "SIGTERM" or "TERM", or a number). Conflict if not running. */
+  kill(id: string, signal: string | number): Promise<void>;
+  /**
+   * Resolve with the exit code once the container has exited (immediately if it has).
+   * Works across daemon restarts: read from conmon's exit file. NotFound if unknown.
+   */
+  wait(id: string, signal?: AbortSignal): Promise<number>;
+  state(id: string): Promise<ContainerState>;
+  /** Ids of all containers with runtime state (for reconciliation after a restart). */
+  list(): Promise<string[]>;
+  /**
+   * Remove everything the runtime holds for the container: kill it if still running,
+   * runc state, conmon, the rootfs mount, the bundle. Idempotent; keeps going on errors
+   * and throws one error listing all failures at the end. Does not touch the log file.
+   */
+  delete(id: string): Promise<void>;
+  /** Connect to the container's stdio through conmon. `stdin` only if created with openStdin. */
+  attach(id: string, opts: { stdin: boolean }): Promise<StdioSession>;
+  /** Resize the container's tty (no-op without one). */
+  resize(id: string, size: WindowSize): Promise<void>;
+  /** Run another process in the running container. Conflict if not running. */
+  exec(id: string, spec: ExecSpec): Promise<ExecSession>;
+  /** The container's logged output (see readLogs). NotFound if it has no runtime state. */
+  logs(id: string, opts?: LogOptions): AsyncIterable<LogEntry>;
+}

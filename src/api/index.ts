@@ -1,17 +1,56 @@
 /** All API routes on one router. */
+import type { ContainerEngine } from '../engine/containers/engine.js';
+import type { ExecManager } from '../engine/containers/execs.js';
+import type { ImageStore } from '../engine/images/index.js';
+import type { VolumeStore } from '../engine/volumes/store.js';
 import type { NetworkController } from '../network/controller.js';
+import type { ContainerRecord } from '../engine/containers/model.js';
 import { Router } from './router.js';
+import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
+import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
+import type { NetworkContainerShape } from './shapes/network.js';
 
 export interface ApiDeps {
   networks: NetworkController;
+  engine: ContainerEngine;
+  execs: ExecManager;
+  images: ImageStore;
+  volumes: VolumeStore;
   system: SystemInfo;
+  ports(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
 
 export function buildRouter(deps: ApiDeps): Router {
   const router = new Router();
+  const { networks, engine } = deps;
   systemRoutes(router, deps.system);
-  networkRoutes(router, { networks: deps.networks, containersOf: () => ({}) });
+  networkRoutes(router, {
+    networks,
+    containersOf: (networkId) => {
+      const out: Record<string, NetworkContainerShape> = {};
+      for (const ep of networks.endpointsOn(networkId as never)) {
+        out[ep.containerId] = {
+          Name: ep.name,
+          EndpointID: ep.id,
+          MacAddress: ep.mac ?? '',
+          IPv4Address: ep.ipv4 ? `${ep.ipv4.address}/${ep.ipv4.prefixLen}` : '',
+          IPv6Address: ep.ipv6 ? `${ep.ipv6.address}/${ep.ipv6.prefixLen}` : '',
+        };
+      }
+      return out;
+    },
+    connect: (c, n, cfg) => engine.connect(c, n, cfg),
+    disconnect: (c, n) => engine.disconnect(c, n),
+  });
+  containerRoutes(router, { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports });
+  execRoutes(router, deps.execs);
+  imageRoutes(router, deps.images);
+  volumeRoutes(router, deps.volumes, (name) =>
+    engine.list(true).filter((c) => c.spec.mounts.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.id),
+  );
   return router;
 }

@@ -4,6 +4,7 @@
  * take over the response themselves (streams, hijacked connections).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { invalid } from '../errors.js';
 
 export const API_VERSION = '1.44';
@@ -18,6 +19,8 @@ export interface ApiRequest {
   readonly version: string;
   readonly raw: IncomingMessage;
   readonly res: ServerResponse;
+  /** Set when the client asked to upgrade the connection (attach, exec start). */
+  readonly upgrade?: { socket: Duplex; head: Buffer };
   /** The body parsed as JSON; an empty body is `{}`. Bad JSON is an InvalidParameter error. */
   json(): Promise<unknown>;
 }

@@ -1,6 +1,7 @@
 /** The HTTP server on the daemon's unix socket. */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { invalid, messageOf } from '../errors.js';
 import { httpStatusOf } from './errors.js';
 import { API_VERSION, splitVersion, type ApiRequest, type Router } from './router.js';
@@ -16,6 +17,12 @@ export interface ServerOptions {
 
 export async function listen(router: Router, opts: ServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => void handle(router, req, res, opts.log));
+  // Upgrade requests (attach, exec start) go through the same routes with the raw socket.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as import('node:net').Socket);
+    void handle(router, req, res, opts.log, { socket, head });
+  });
   server.keepAliveTimeout = 60_000;
   // Slow or silent clients must not hold a request forever.
   server.requestTimeout = 300_000;
@@ -30,7 +37,13 @@ export async function listen(router: Router, opts: ServerOptions): Promise<http.
   return server;
 }
 
-async function handle(router: Router, req: http.IncomingMessage, res: http.ServerResponse, log: (m: string) => void): Promise<void> {
+async function handle(
+  router: Router,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: (m: string) => void,
+  upgrade?: { socket: Duplex; head: Buffer },
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://berth');
   try {
     const { version, path } = splitVersion(url.pathname);
@@ -45,7 +58,8 @@ async function handle(router: Router, req: http.IncomingMessage, res: http.Serve
       version,
       raw: req,
       res,
-      json: () => readJson(req),
+      json: () => (upgrade ? readUpgradeJson(req, upgrade) : readJson(req)),
+      ...(upgrade ? { upgrade } : {}),
     };
     const reply = await found.handler(apiReq);
     if ('handled' in reply) return;
@@ -91,6 +105,40 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   if (text === '') return {};
   try {
     return JSON.parse(text) as unknown;
+  } catch (e: unknown) {
+    throw invalid(`invalid JSON: ${messageOf(e)}`);
+  }
+}
+
+/**
+ * The JSON body of an upgrade request (exec start): Node leaves it on the socket, after
+ * the headers. Take exactly Content-Length bytes; the rest is the client's stdin.
+ */
+async function readUpgradeJson(req: http.IncomingMessage, up: { socket: Duplex; head: Buffer }): Promise<unknown> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length > 0)) return {};
+  if (length > MAX_JSON_BODY) throw invalid(`request body too large (over ${MAX_JSON_BODY} bytes)`);
+  let body = up.head;
+  while (body.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (b: Buffer): void => {
+        up.socket.pause(); // what follows is stdin, for the hijacked session
+        up.socket.off('end', onEnd);
+        resolve(b);
+      };
+      const onEnd = (): void => {
+        up.socket.off('data', onData);
+        resolve(null);
+      };
+      up.socket.once('data', onData);
+      up.socket.once('end', onEnd);
+    });
+    if (chunk === null) break;
+    body = Buffer.concat([body, chunk]);
+  }
+  up.head = body.subarray(length);
+  try {
+    return JSON.parse(body.subarray(0, length).toString('utf8')) as unknown;
   } catch (e: unknown) {
     throw invalid(`invalid JSON: ${messageOf(e)}`);
   }

@@ -9,6 +9,12 @@ import { NetworkController } from '../network/controller.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from './logger.js';
+import { ContainerEngine } from '../engine/containers/engine.js';
+import { ExecManager } from '../engine/containers/execs.js';
+import { resolveProcess } from '../engine/containers/process.js';
+import { ImageStore } from '../engine/images/index.js';
+import { VolumeStore } from '../engine/volumes/store.js';
+import { createRuntime } from '../runtime/index.js';
 import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 
@@ -56,18 +62,42 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     addressPools: opts.addressPools,
     bip,
     createDefaultBridge: opts.bridge !== 'none',
+    sandboxDir: path.join(opts.execRoot, 'netns'),
     log: (m) => log.warn(m),
+  });
+
+  const [images, runtime] = await Promise.all([
+    ImageStore.open({ dataRoot: opts.dataRoot }),
+    createRuntime({ execRoot: opts.execRoot, cgroupParent: `berth-${daemonId.slice(0, 12)}` }),
+  ]);
+  for (const w of images.warnings) log.warn(`images: ${w}`);
+  const volumes = new VolumeStore(opts.dataRoot);
+  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, log });
+  await engine.reconcile();
+  const execs = new ExecManager(engine, runtime, (id) => {
+    const c = engine.find(id);
+    const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
+    return { env: p.env, cwd: p.cwd };
   });
 
   const router = buildRouter({
     networks,
+    engine,
+    execs,
+    images,
+    volumes,
+    ports: () => ({}),
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,
-      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: 0 }),
+      counts: () => {
+        const all = engine.list(true);
+        const running = all.filter((c) => c.state.status === 'running').length;
+        return { containers: all.length, running, paused: 0, stopped: all.length - running, images: images.list().length };
+      },
       warnings: () => [],
-      runtimes: ['runc'],
-      defaultRuntime: 'runc',
+      runtimes: [path.basename(runtime.ociRuntime)],
+      defaultRuntime: path.basename(runtime.ociRuntime),
     },
   });
   const server = await listen(router, {

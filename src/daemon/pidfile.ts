@@ -25,11 +25,13 @@ function readPid(file: string): number | undefined {
   }
 }
 
+/** A live berthd (not a zombie, not a pid reused by another program). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berthd');
+  } catch {
+    return false;
   }
 }

@@ -4,8 +4,13 @@
  * transaction, and drives the drivers to make the kernel match.
  */
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import * as path from 'node:path';
+import { deleteLink, listLinks } from '../kernel/links.js';
+import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
 import { listRoutes } from '../kernel/routes.js';
-import type { Json, KvStore } from '../store/kv.js';
+import { applyPlan, applyUndo } from '../kernel/wiring.js';
+import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
+import type { Json, KvStore, Op } from '../store/kv.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
 import { DriverRegistry, type DriverContext, type DriverNetwork } from './drivers/index.js';
@@ -21,10 +26,20 @@ import {
   type PoolState,
   type PredefinedPool,
 } from './ipam/index.js';
-import { PREDEFINED_NETWORKS, type CreateNetworkRequest, type NetworkId, type NetworkRecord, type SubnetRequest } from './model.js';
+import {
+  PREDEFINED_NETWORKS,
+  type CreateNetworkRequest,
+  type EndpointId,
+  type EndpointRecord,
+  type JoinRequest,
+  type NetworkId,
+  type NetworkRecord,
+  type SubnetRequest,
+} from './model.js';
 import { filterNetworks, type NetworkFilters } from './filters.js';
 
 const KEY = 'network/';
+const EP_KEY = 'endpoint/';
 
 export interface ControllerConfig {
   driverContext: DriverContext;
@@ -34,6 +49,8 @@ export interface ControllerConfig {
   bip: string | undefined;
   /** False with -b none: no default bridge network. */
   createDefaultBridge: boolean;
+  /** Folder of the containers' namespace files (<exec-root>/netns). */
+  sandboxDir: string;
   log: (msg: string) => void;
 }
 
@@ -45,6 +62,7 @@ export interface Network {
 
 export class NetworkController {
   private readonly networks = new Map<NetworkId, Network>();
+  private readonly endpoints = new Map<EndpointId, EndpointRecord>();
   private readonly serial = new Serial();
   private readonly drivers: DriverRegistry;
 
@@ -65,6 +83,10 @@ export class NetworkController {
       const record = value as unknown as NetworkRecord;
       c.networks.set(record.id, { record, driver: c.drivers.get(record.driver).validate(record) });
     }
+    for (const value of (await store.list(EP_KEY)).values()) {
+      const ep = value as unknown as EndpointRecord;
+      c.endpoints.set(ep.id, ep);
+    }
     await c.createPredefined();
     await c.reconcile();
     return c;
@@ -76,6 +98,10 @@ export class NetworkController {
       await driver.removeOrphans?.(live);
     }
     await Promise.all([...this.networks.values()].map((n) => n.driver.ensure()));
+    const wanted = new Set([...this.endpoints.values()].map((e) => e.hostIfName));
+    const links = await listLinks();
+    const orphans = links.filter((l) => l.kind === 'veth' && l.ownedByBerth && !wanted.has(l.name));
+    await Promise.all(orphans.map((l) => deleteLink(l.name)));
   }
 
   private async createPredefined(): Promise<void> {
@@ -153,9 +179,111 @@ export class NetworkController {
     return removed;
   }
 
-  /** Endpoints attached to a network. Containers arrive with the endpoint model. */
-  endpointCount(_id: NetworkId): number {
-    return 0;
+  endpointCount(id: NetworkId): number {
+    return this.endpointsOn(id).length;
+  }
+
+  /** Endpoints on a network. */
+  endpointsOn(id: NetworkId): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((e) => e.networkId === id);
+  }
+
+  /** A container's endpoints, in the order they were made. */
+  endpointsOf(containerId: string): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((e) => e.containerId === containerId);
+  }
+
+  /** The namespace file of a container's sandbox. */
+  sandboxPath(containerId: string): string {
+    return path.join(this.config.sandboxDir, containerId.slice(0, 12));
+  }
+
+  /** Docker's create-time endpoint checks; a network that does not exist (yet) is checked at start. */
+  checkEndpointConfig(networkIdOrName: string, req: JoinRequest): void {
+    let net: Network;
+    try {
+      net = this.find(networkIdOrName);
+    } catch {
+      return;
+    }
+    checkJoinRequest(net.record, req, []);
+  }
+
+  /**
+   * Attach a container to a network: allocate, wire the kernel, persist (one
+   * transaction for the endpoint and the network's IPAM). Failure leaves nothing.
+   */
+  join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
+    return this.serial.run(async () => {
+      const net = this.find(networkIdOrName);
+      const siblings = this.endpointsOf(req.containerId);
+      checkJoinRequest(net.record, req, siblings);
+      const planJoin = net.driver.planJoin;
+      const { endpoint, pools } = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
+      const sandbox = this.sandboxPath(req.containerId);
+      const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
+      if (planJoin) {
+        try {
+          await applyPlan(planJoin(endpoint).steps, sandbox);
+        } catch (e: unknown) {
+          await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
+          throw e;
+        }
+      }
+      try {
+        await this.store.commit([
+          { put: EP_KEY + endpoint.id, value: endpoint as unknown as Json },
+          { put: KEY + record.id, value: record as unknown as Json },
+        ]);
+      } catch (e: unknown) {
+        await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
+        throw e;
+      }
+      this.networks.set(record.id, { record, driver: net.driver });
+      this.endpoints.set(endpoint.id, endpoint);
+      return endpoint;
+    });
+  }
+
+  /** Detach an endpoint: unwire, release its addresses, persist. Idempotent. */
+  leave(endpointId: EndpointId): Promise<void> {
+    return this.serial.run(() => this.leaveNow(endpointId));
+  }
+
+  private async leaveNow(endpointId: EndpointId): Promise<void> {
+    const ep = this.endpoints.get(endpointId);
+    if (!ep) return;
+    const net = this.networks.get(ep.networkId);
+    const failures = net ? await applyUndo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
+    if (failures.length > 0) this.config.log(`leave ${ep.id}: ${failures.join('; ')}`);
+    const ops: Op[] = [{ del: EP_KEY + ep.id }];
+    let record: NetworkRecord | undefined;
+    if (net) {
+      record = { ...net.record, ipam: { ...net.record.ipam, pools: releaseEndpoint(net.record.ipam.pools, ep) } };
+      ops.push({ put: KEY + record.id, value: record as unknown as Json });
+    }
+    await this.store.commit(ops);
+    if (net && record) this.networks.set(record.id, { record, driver: net.driver });
+    this.endpoints.delete(ep.id);
+  }
+
+  /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
+  removeSandbox(containerId: string): Promise<void> {
+    return this.serial.run(async () => {
+      for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
+      await deleteNetns(this.sandboxPath(containerId));
+    });
+  }
+
+  /**
+   * After a restart: containers not in `alive` lose their endpoints and namespaces;
+   * namespace files nobody owns are removed.
+   */
+  async reconcileSandboxes(alive: ReadonlySet<string>): Promise<void> {
+    const dead = new Set([...this.endpoints.values()].map((e) => e.containerId).filter((id) => !alive.has(id)));
+    for (const id of dead) await this.removeSandbox(id);
+    const owned = new Set([...alive].map((id) => this.sandboxPath(id)));
+    for (const file of listNetnsFiles(this.config.sandboxDir)) if (!owned.has(file)) await deleteNetns(file);
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {

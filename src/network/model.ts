@@ -52,3 +52,45 @@ export interface SubnetRequest {
 }
 
 export const PREDEFINED_NETWORKS = ['bridge', 'host', 'none'] as const;
+
+export type EndpointId = string & { readonly __brand: 'EndpointId' };
+
+/** An address of an endpoint with its prefix length: "172.18.0.2", 16. */
+export interface EndpointAddress {
+  address: string;
+  prefixLen: number;
+  gateway: string;
+}
+
+/** A container's attachment to one network (persisted as endpoint/<id>). */
+export interface EndpointRecord {
+  id: EndpointId;
+  networkId: NetworkId;
+  /** The sandbox (container) the endpoint lives in. */
+  containerId: string;
+  /** The container's name without the leading '/', for DNS and inspect. */
+  name: string;
+  /** Interface name inside the sandbox (eth0, eth1, …); none for host/null. */
+  ifName: string | undefined;
+  /** Host side of the veth pair, for drivers that make one. */
+  hostIfName: string | undefined;
+  mac: string | undefined;
+  ipv4: EndpointAddress | undefined;
+  ipv6: EndpointAddress | undefined;
+  /** Network-scoped aliases (--network-alias), as given. */
+  aliases: string[];
+  /** Whether this endpoint carries the sandbox's default route. */
+  gateway: boolean;
+}
+
+/** What the engine asks for when it attaches a container to a network. */
+export interface JoinRequest {
+  containerId: string;
+  name: string;
+  /** --ip / --ip6 */
+  ipv4?: string;
+  ipv6?: string;
+  /** --mac-address */
+  mac?: string;
+  aliases: string[];
+}

@@ -30,6 +30,7 @@ export function sh(cmd: string, args: readonly string[], opts: { env?: NodeJS.Pr
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
+    child.stdin.on('error', () => undefined); // the command may exit before reading its input
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
@@ -59,6 +60,8 @@ export class World {
   readonly sock: string;
   private daemon: ChildProcess | undefined;
   private daemonLog = '';
+  /** The daemon's ID (its cgroup parent is berth-<first 12>). */
+  daemonId = '';
 
   private constructor(readonly opts: WorldOptions) {
     const id = randomBytes(3).toString('hex');
@@ -104,7 +107,10 @@ export class World {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`berthd exited ${child.exitCode}:\n${this.daemonLog}`);
-      if ((await pingStatus(this.sock)) === 200) return;
+      if ((await pingStatus(this.sock)) === 200) {
+        this.daemonId = ((await this.api('GET', '/info')).body as { ID: string }).ID;
+        return;
+      }
       await new Promise((res) => setTimeout(res, 50));
     }
     throw new Error(`berthd did not answer within 20 s:\n${this.daemonLog}`);
@@ -181,10 +187,31 @@ export class World {
     return rows.map((r) => r.ifname);
   }
 
-  /** Stop the daemon, delete the namespace and the roots; throws if anything leaked. */
+  /** Remove all containers, stop the daemon, delete the namespace and the roots; throws if anything leaked. */
   async dispose(): Promise<void> {
-    await this.stop('SIGTERM');
     const leaks: string[] = [];
+    if (this.daemon) {
+      const ids = (await this.docker('ps', '-aq')).stdout.split('\n').filter((x) => x !== '');
+      if (ids.length > 0) await this.docker('rm', '-f', ...ids);
+      const netns = path.join(this.execRoot, 'netns');
+      if (fs.existsSync(netns) && fs.readdirSync(netns).length > 0) leaks.push(`netns files: ${fs.readdirSync(netns).join(' ')}`);
+    }
+    await this.stop('SIGTERM');
+    const conmons = spawnSync('pgrep', ['-f', `conmon.*${this.dir}`]).stdout.toString().trim();
+    if (conmons) {
+      leaks.push(`conmon processes: ${conmons.replace(/\n/g, ' ')}`);
+      for (const pid of conmons.split('\n')) spawnSync('kill', ['-9', pid]);
+    }
+    if (this.daemonId) {
+      const parent = `berth-${this.daemonId.slice(0, 12)}`;
+      for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
+        const dir = path.join('/sys/fs/cgroup', ctrl, parent);
+        if (fs.existsSync(dir)) {
+          leaks.push(`cgroup ${dir}`);
+          spawnSync('rmdir', [dir]);
+        }
+      }
+    }
     const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
     if (mounts.length > 0) leaks.push(`mounts under ${this.dir}: ${mounts.length}`);
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);

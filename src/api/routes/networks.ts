@@ -7,11 +7,15 @@ import type { Router } from '../router.js';
 import { networkShape, type NetworkContainerShape } from '../shapes/network.js';
 import { asObject, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
 import { parsePruneFilters } from './prune-filters.js';
+import { parseEndpointConfig } from './container-create.js';
+import type { EndpointConfig } from '../../engine/containers/model.js';
 
 export interface NetworkRoutesDeps {
   networks: NetworkController;
   /** The containers attached to a network, as inspect lists them. */
   containersOf(networkId: string): Record<string, NetworkContainerShape>;
+  connect(container: string, network: string, cfg: EndpointConfig): Promise<void>;
+  disconnect(container: string, network: string, force: boolean): Promise<void>;
 }
 
 export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
@@ -34,6 +38,17 @@ export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
     .add('DELETE', '/networks/{id}', async (req) => {
       await networks.remove(req.params.id!);
       return { status: 204 };
+    })
+    .add('POST', '/networks/{id}/connect', async (req) => {
+      const o = asObject(await req.json(), 'network connect');
+      const container = optString(o, 'Container') ?? '';
+      await deps.connect(container, req.params.id!, parseEndpointConfig(asObject(o.EndpointConfig, 'EndpointConfig')));
+      return { status: 200 };
+    })
+    .add('POST', '/networks/{id}/disconnect', async (req) => {
+      const o = asObject(await req.json(), 'network disconnect');
+      await deps.disconnect(optString(o, 'Container') ?? '', req.params.id!, optBool(o, 'Force') ?? false);
+      return { status: 200 };
     })
     .add('POST', '/networks/prune', async (req) => {
       const keep = parsePruneFilters(parseFilters(req.query.get('filters')));

@@ -3,7 +3,7 @@
  * network's raw options once into its own typed configuration (private to the
  * driver) and hands back a handle whose methods only read that configuration.
  */
-import type { NetworkRecord } from '../model.js';
+import type { EndpointRecord, NetworkRecord } from '../model.js';
 
 /** What a driver gets from the daemon when it is built. */
 export interface DriverContext {
@@ -39,4 +39,17 @@ export interface DriverNetwork {
   ensure(): Promise<void>;
   /** Remove the network's kernel objects. Idempotent: already gone is success. */
   remove(): Promise<void>;
+  /**
+   * The iproute2 commands that wire an endpoint into its sandbox, as data (the
+   * controller runs them, fusing spawns). Pure. Undefined for drivers whose
+   * endpoints have no interface (host, null).
+   */
+  planJoin?(ep: EndpointRecord): WiringPlan;
+  /** The commands that undo planJoin; each must succeed when the object is already gone. */
+  planLeave?(ep: EndpointRecord): WiringPlan;
+}
+
+/** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */
+export interface WiringPlan {
+  steps: { in: 'host' | 'sandbox'; commands: string[] }[];
 }

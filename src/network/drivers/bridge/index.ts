@@ -3,6 +3,7 @@ import { conflict } from '../../../errors.js';
 import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses } from '../../../kernel/links.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
+import { planBridgeJoin, planBridgeLeave } from './endpoint.js';
 import { displayOptions, parseBridgeConfig, type BridgeConfig } from './config.js';
 
 export function bridgeDriver(ctx: DriverContext): NetworkDriver {
@@ -33,6 +34,8 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
       if (c.owned) await deleteLink(c.bridgeName);
       else await removeAddresses(c.bridgeName, c.gateways);
     },
+    planJoin: (ep) => planBridgeJoin(c, ep, process.pid),
+    planLeave: (ep) => planBridgeLeave(ep),
   };
 }
 

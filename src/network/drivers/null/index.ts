@@ -10,6 +10,9 @@ export function nullDriver(): NetworkDriver {
       kernelNames: [],
       ensure: async () => undefined,
       remove: async () => undefined,
+      // The container gets a namespace of its own with only its loopback.
+      planJoin: () => ({ steps: [{ in: 'sandbox', commands: [] }] }),
+      planLeave: () => ({ steps: [] }),
     }),
   };
 }

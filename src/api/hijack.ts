@@ -1,0 +1,74 @@
+/**
+ * Hijacked connections (attach, exec): after a 101 the socket carries raw stdio.
+ * Without a TTY, output is framed: [stream, 0, 0, 0, size uint32 BE] + payload.
+ */
+import type { Duplex, Readable } from 'node:stream';
+import type { ApiRequest } from './router.js';
+import type { StdioSession } from '../runtime/index.js';
+
+export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
+
+/** Take over the connection: answer 101 (or 200 without Upgrade) and hand back the socket. */
+export function hijack(req: ApiRequest, tty: boolean): Duplex {
+  const socket = req.upgrade?.socket ?? req.raw.socket;
+  const type = tty ? RAW_STREAM : MULTIPLEXED_STREAM;
+  const head = req.upgrade
+    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
+    : `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\n\r\n`;
+  socket.write(head);
+  if (req.upgrade && req.upgrade.head.length > 0) socket.unshift(req.upgrade.head);
+  return socket;
+}
+
+export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+/**
+ * Pipe a stdio session over a hijacked socket until the process's output ends.
+ * Resolves when the socket is done.
+ */
+export function pipeSession(
+  socket: Duplex,
+  session: StdioSession,
+  opts: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; closeStdinOnEnd: boolean; endAfter?: Promise<unknown> },
+): Promise<void> {
+  return new Promise((resolve) => {
+    let open = 0;
+    // The client reads the exit code as soon as the stream ends, so end it only once that is known.
+    const finish = (): void => {
+      void (opts.endAfter ?? Promise.resolve()).finally(() => socket.end());
+    };
+    const forward = (r: Readable, stream: 1 | 2, wanted: boolean): void => {
+      open++;
+      r.on('data', (b: Buffer) => {
+        if (wanted && !socket.destroyed) socket.write(opts.tty ? b : frame(stream, b));
+      });
+      r.on('end', () => {
+        if (--open === 0) finish();
+      });
+      r.on('error', () => {
+        if (--open === 0) finish();
+      });
+    };
+    forward(session.stdout, 1, opts.stdout);
+    forward(session.stderr, 2, opts.stderr);
+    if (opts.stdin && session.stdin) {
+      const stdin = session.stdin;
+      socket.on('data', (b: Buffer) => stdin.write(b));
+      socket.on('end', () => {
+        if (opts.closeStdinOnEnd) stdin.end();
+      });
+      stdin.on('error', () => undefined);
+    }
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      session.close();
+      resolve();
+    });
+  });
+}

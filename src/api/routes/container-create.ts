@@ -1,0 +1,206 @@
+/** Docker's container create body into berth's typed ContainerSpec (validated at the edge). */
+import { invalid } from '../../errors.js';
+import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
+import type { Json } from '../../store/kv.js';
+import { asObject, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
+
+export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: string | undefined; imageRef: string };
+
+const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
+const SIGNALS = /^(SIG)?[A-Z0-9]+$|^\d+$/;
+
+export function parseContainerCreate(body: unknown, name: string | null): { req: CreateRequest; docker: { config: Json; hostConfig: Json } } {
+  const o = asObject(body, 'container create');
+  const hc = asObject(o.HostConfig, 'HostConfig');
+  const image = optString(o, 'Image') ?? '';
+  if (image === '') throw invalid('config cannot be empty in order to create a container');
+  const networkMode = parseNetworkMode(optString(hc, 'NetworkMode') ?? '');
+  const networks = endpointsFor(networkMode, asObject(asObject(o.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'EndpointsConfig'));
+  const links = stringList(hc, 'Links');
+  const portBindings = parsePortBindings(asObject(hc.PortBindings, 'PortBindings'));
+  const mode = networkMode.kind;
+  if (mode === 'host' && links.length > 0) {
+    throw invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+  }
+  if (mode === 'container') {
+    if (optString(o, 'Hostname')) throw invalid('conflicting options: hostname and the network mode');
+    if (stringList(hc, 'Dns').length > 0) throw invalid('conflicting options: dns and the network mode');
+    if (stringList(hc, 'ExtraHosts').length > 0) throw invalid('conflicting options: custom host-to-IP mapping and the network mode');
+    if (portBindings.length > 0 || optBool(hc, 'PublishAllPorts')) throw invalid('conflicting options: port publishing and the container type network mode');
+  }
+  const restart = asObject(hc.RestartPolicy, 'RestartPolicy');
+  const restartName = optString(restart, 'Name') || 'no';
+  if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restartName)) throw invalid(`invalid restart policy '${restartName}'`);
+  const autoRemove = optBool(hc, 'AutoRemove') ?? false;
+  if (autoRemove && restartName !== 'no') throw invalid("can't create 'AutoRemove' container with restart policy");
+  const logType = optString(asObject(hc.LogConfig, 'LogConfig'), 'Type') || 'json-file';
+  if (!['json-file', 'none', 'journald', 'syslog', 'local'].includes(logType)) throw invalid(`logger: no log driver named '${logType}' is registered`);
+  const stopSignal = optString(o, 'StopSignal') || 'SIGTERM';
+  if (!SIGNALS.test(stopSignal)) throw invalid(`Invalid signal: ${stopSignal}`);
+  const hostname = optString(o, 'Hostname') ?? '';
+  if (hostname.length > 63 || /[^a-zA-Z0-9.-]/.test(hostname)) throw invalid(`invalid hostname format: ${hostname.slice(0, 64)}`);
+  for (const h of stringList(hc, 'ExtraHosts')) {
+    if (!/^[^:\s]+:[0-9a-fA-F.:]+$/.test(h)) throw invalid(`invalid IP address in add-host: "${h}"`);
+  }
+  const req: CreateRequest = {
+    name: name ?? undefined,
+    imageRef: image,
+    hostname,
+    domainname: optString(o, 'Domainname') ?? '',
+    process: {
+      entrypoint: commandList(o, 'Entrypoint'),
+      cmd: commandList(o, 'Cmd'),
+      env: stringList(o, 'Env'),
+      workingDir: optString(o, 'WorkingDir') ?? '',
+      user: optString(o, 'User') ?? '',
+      tty: optBool(o, 'Tty') ?? false,
+      openStdin: optBool(o, 'OpenStdin') ?? false,
+      stdinOnce: optBool(o, 'StdinOnce') ?? false,
+    },
+    labels: stringMap(o, 'Labels'),
+    networkMode,
+    networks,
+    dns: stringList(hc, 'Dns'),
+    dnsSearch: stringList(hc, 'DnsSearch'),
+    dnsOptions: stringList(hc, 'DnsOptions'),
+    extraHosts: stringList(hc, 'ExtraHosts'),
+    links: mode === 'network' ? [] : links,
+    mounts: [...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)],
+    volumesFrom: stringList(hc, 'VolumesFrom'),
+    exposedPorts: Object.keys(asObject(o.ExposedPorts, 'ExposedPorts')).map(checkPortKey),
+    portBindings,
+    publishAllPorts: optBool(hc, 'PublishAllPorts') ?? false,
+    autoRemove,
+    privileged: optBool(hc, 'Privileged') ?? false,
+    capAdd: stringList(hc, 'CapAdd'),
+    capDrop: stringList(hc, 'CapDrop'),
+    stopSignal,
+    stopTimeout: optNumber(o, 'StopTimeout') ?? 10,
+    restartPolicy: { name: restartName as ContainerSpec['restartPolicy']['name'], maximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 },
+    logDriver: logType as ContainerSpec['logDriver'],
+  };
+  // Links on a user network are network-scoped aliases for DNS; keep them on the endpoint.
+  if (mode === 'network') {
+    const first = Object.values(networks)[0];
+    if (first) first.links = [...first.links, ...links];
+  }
+  const config = { ...o } as Record<string, Json>;
+  delete config.HostConfig;
+  delete config.NetworkingConfig;
+  const hostConfig = { ...hc, NetworkMode: modeText(networkMode) } as Json;
+  return { req, docker: { config: config as Json, hostConfig } };
+}
+
+export function parseNetworkMode(mode: string): NetworkMode {
+  if (mode === '' || mode === 'default' || mode === 'bridge') return { kind: 'bridge' };
+  if (mode === 'none') return { kind: 'none' };
+  if (mode === 'host') return { kind: 'host' };
+  if (mode.startsWith('container:')) {
+    const target = mode.slice('container:'.length);
+    if (target === '') throw invalid('invalid network mode: container: needs a container name or id');
+    return { kind: 'container', target };
+  }
+  return { kind: 'network', name: mode };
+}
+
+export function modeText(m: NetworkMode): string {
+  switch (m.kind) {
+    case 'container':
+      return `container:${m.target}`;
+    case 'network':
+      return m.name;
+    default:
+      return m.kind;
+  }
+}
+
+/** The networks joined at start: the mode's network first, then the other EndpointsConfig entries. */
+function endpointsFor(mode: NetworkMode, raw: WireObject): Record<string, EndpointConfig> {
+  const entries = new Map<string, EndpointConfig>();
+  for (const [key, value] of Object.entries(raw)) {
+    entries.set(key === 'default' ? 'bridge' : key, parseEndpointConfig(asObject(value, `EndpointsConfig.${key}`)));
+  }
+  if (mode.kind === 'container') return {};
+  const primary = mode.kind === 'network' ? mode.name : mode.kind;
+  const out: Record<string, EndpointConfig> = { [primary]: entries.get(primary) ?? { aliases: [], links: [] } };
+  for (const [k, v] of entries) if (k !== primary) out[k] = v;
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(out)) {
+    if (PREDEFINED.has(k) && (v.ipv4 || v.ipv6)) problems.push('user specified IP address is supported on user defined networks only');
+    if (PREDEFINED.has(k) && v.aliases.length > 0) problems.push('network-scoped alias is supported only for containers in user defined networks');
+  }
+  if (problems.length > 0) throw invalid(`invalid endpoint settings:\n${problems.join('\n')}`);
+  return out;
+}
+
+export function parseEndpointConfig(o: WireObject): EndpointConfig {
+  const ipam = asObject(o.IPAMConfig, 'IPAMConfig');
+  const cfg: EndpointConfig = { aliases: stringList(o, 'Aliases'), links: stringList(o, 'Links') };
+  const v4 = optString(ipam, 'IPv4Address');
+  const v6 = optString(ipam, 'IPv6Address');
+  const mac = optString(o, 'MacAddress');
+  if (v4) cfg.ipv4 = v4;
+  if (v6) cfg.ipv6 = v6;
+  if (mac) cfg.mac = mac;
+  return cfg;
+}
+
+function commandList(o: WireObject, key: string): string[] {
+  const v = o[key];
+  if (typeof v === 'string') return v === '' ? [] : [v];
+  return stringList(o, key);
+}
+
+/** "/host:/ctr[:ro|rw,…]" or "name:/ctr[:ro]". */
+function parseBind(spec: string): MountConfig {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[1]!.startsWith('/')) throw invalid(`invalid volume specification: '${spec}'`);
+  const [source, destination, mode = ''] = parts as [string, string, string?];
+  const opts = mode.split(',').filter((x) => x !== '');
+  for (const m of opts) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`);
+  return checkMount({ type: source.startsWith('/') ? 'bind' : 'volume', source, destination, readonly: opts.includes('ro') });
+}
+
+function parseMounts(hc: WireObject): MountConfig[] {
+  const raw = hc.Mounts;
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalid('json: cannot unmarshal into field Mounts of type []mount.Mount');
+  return raw.map((m: unknown) => {
+    const o = asObject(m, 'Mounts[]');
+    const type = optString(o, 'Type');
+    if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type ?? ''} is not supported`);
+    return checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
+  });
+}
+
+function checkMount(m: MountConfig): MountConfig {
+  if (!m.destination.startsWith('/') || m.destination.split('/').includes('..')) throw invalid(`invalid mount config: invalid mount path: '${m.destination}' mount path must be absolute`);
+  if (m.type === 'bind' && (!m.source.startsWith('/') || m.source.split('/').includes('..'))) throw invalid(`invalid mount config: invalid bind source '${m.source}'`);
+  if (m.type === 'volume' && m.source !== '' && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(m.source)) {
+    throw invalid(`create ${m.source}: "${m.source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+  return m;
+}
+
+function checkPortKey(key: string): string {
+  const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
+  const port = Number(m?.[1]);
+  if (!m || port < 1 || port > 65535) throw invalid(`invalid port specification: "${key}"`);
+  return `${port}/${m[2] ?? 'tcp'}`;
+}
+
+function parsePortBindings(o: WireObject): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const [key, value] of Object.entries(o)) {
+    const port = checkPortKey(key);
+    if (value === null) continue;
+    if (!Array.isArray(value)) throw invalid(`invalid port binding for ${key}`);
+    for (const b of value) {
+      const bo = asObject(b, `PortBindings.${key}`);
+      const hostPort = optString(bo, 'HostPort') ?? '';
+      if (hostPort !== '' && !/^\d+(-\d+)?$/.test(hostPort)) throw invalid(`invalid hostPort: ${hostPort}`);
+      out.push({ port, hostIp: optString(bo, 'HostIp') ?? '', hostPort });
+    }
+  }
+  return out;
+}

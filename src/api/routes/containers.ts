@@ -1,0 +1,173 @@
+/** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
+import { invalid, notFound } from '../../errors.js';
+import type { ContainerEngine, WaitCondition } from '../../engine/containers/engine.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
+import type { ImageStore } from '../../engine/images/index.js';
+import type { VolumeStore } from '../../engine/volumes/store.js';
+import type { NetworkController } from '../../network/controller.js';
+import { readLogs } from '../../runtime/index.js';
+import { frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
+import type { Router } from '../router.js';
+import { inspectShape, listShape, type ContainerView } from '../shapes/container.js';
+import { boolParam, parseFilters } from '../wire.js';
+import { parseContainerCreate } from './container-create.js';
+import { filterContainers } from './container-filters.js';
+
+export interface ContainerRoutesDeps {
+  engine: ContainerEngine;
+  networks: NetworkController;
+  images: ImageStore;
+  volumes: VolumeStore;
+  /** Published ports of a container as inspect shows them (NetworkSettings.Ports). */
+  ports(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null>;
+}
+
+export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): ContainerView {
+  const { networks, engine } = deps;
+  const lookup = (idOrName: string) => {
+    try {
+      return networks.find(idOrName);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    c,
+    endpoints: networks.endpointsOf(c.id),
+    network: lookup,
+    networkByName: lookup,
+    dir: engine.dir(c.id),
+    logPath: engine.logPath(c.id),
+    sandboxKey: networks.sandboxPath(c.id),
+    hostname: engine.hostnameOf(c),
+    ports: deps.ports(c),
+  };
+}
+
+export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void {
+  const { engine, images } = deps;
+  router
+    .add('POST', '/containers/create', async (req) => {
+      const { req: spec, docker } = parseContainerCreate(await req.json(), req.query.get('name'));
+      const image = images.resolve(spec.imageRef);
+      const { imageRef, ...rest } = spec;
+      const c = await engine.create({ ...rest, image: { ref: imageRef, id: image.id } }, docker);
+      return { status: 201, body: { Id: c.id, Warnings: [] } };
+    })
+    .add('GET', '/containers/json', async (req) => {
+      const all = boolParam(req.query, 'all');
+      const filters = parseFilters(req.query.get('filters'));
+      let list = filterContainers(engine.list(all || 'status' in filters || 'exited' in filters), filters, deps.networks);
+      const limit = Number(req.query.get('limit') ?? '-1');
+      if (limit > 0) list = list.slice(0, limit);
+      return { status: 200, body: list.map((c) => listShape(containerView(deps, c), c.spec.image.ref, portsList(deps.ports(c)))) };
+    })
+    .add('GET', '/containers/{id}/json', async (req) => {
+      const c = engine.find(req.params.id!);
+      return { status: 200, body: inspectShape(containerView(deps, c), (n) => deps.volumes.get(n).mountpoint) };
+    })
+    .add('POST', '/containers/{id}/start', async (req) => ({ status: (await engine.start(req.params.id!)) ? 204 : 304 }))
+    .add('POST', '/containers/{id}/stop', async (req) => {
+      const t = req.query.get('t');
+      const stopped = await engine.stop(req.params.id!, t === null ? undefined : Number(t), req.query.get('signal') ?? undefined);
+      return { status: stopped ? 204 : 304 };
+    })
+    .add('POST', '/containers/{id}/restart', async (req) => {
+      const t = req.query.get('t');
+      await engine.restart(req.params.id!, t === null ? undefined : Number(t));
+      return { status: 204 };
+    })
+    .add('POST', '/containers/{id}/kill', async (req) => {
+      await engine.kill(req.params.id!, req.query.get('signal') || 'SIGKILL');
+      return { status: 204 };
+    })
+    .add('DELETE', '/containers/{id}', async (req) => {
+      await engine.remove(req.params.id!, { force: boolParam(req.query, 'force'), volumes: boolParam(req.query, 'v') });
+      return { status: 204 };
+    })
+    .add('POST', '/containers/{id}/wait', async (req) => {
+      const cond = (req.query.get('condition') || 'not-running') as WaitCondition;
+      if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw invalid(`invalid condition: "${cond}"`);
+      const c = engine.find(req.params.id!);
+      const code = engine.wait(c.id, cond);
+      // docker run sends wait before start and blocks until it has the headers.
+      req.res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
+      req.res.flushHeaders();
+      req.res.end(JSON.stringify({ StatusCode: await code }) + '\n');
+      return { handled: true };
+    })
+    .add('POST', '/containers/{id}/attach', async (req) => {
+      const c = engine.find(req.params.id!);
+      const stdin = boolParam(req.query, 'stdin');
+      const tty = c.spec.process.tty;
+      const socket = hijack(req, tty);
+      const session = await engine.attach(c.id, stdin);
+      await pipeSession(socket, session, {
+        tty,
+        stdin,
+        stdout: boolParam(req.query, 'stdout'),
+        stderr: boolParam(req.query, 'stderr'),
+        closeStdinOnEnd: c.spec.process.stdinOnce,
+      });
+      return { handled: true };
+    })
+    .add('POST', '/containers/{id}/resize', async (req) => {
+      const c = engine.find(req.params.id!);
+      await deps.engine.resize(c.id, { rows: Number(req.query.get('h') ?? 24), cols: Number(req.query.get('w') ?? 80) });
+      return { status: 200 };
+    })
+    .add('GET', '/containers/{id}/logs', async (req) => {
+      const c = engine.find(req.params.id!);
+      const stdout = boolParam(req.query, 'stdout');
+      const stderr = boolParam(req.query, 'stderr');
+      if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+      if (c.spec.logDriver === 'none') throw invalid('configured logging driver does not support reading');
+      const tailText = req.query.get('tail') ?? 'all';
+      const follow = boolParam(req.query, 'follow');
+      const timestamps = boolParam(req.query, 'timestamps');
+      const since = timeParam(req.query.get('since'));
+      const until = timeParam(req.query.get('until'));
+      const tty = c.spec.process.tty;
+      req.res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM, 'Api-Version': '1.44' });
+      const ac = new AbortController();
+      req.res.on('close', () => ac.abort());
+      const opts = {
+        follow: follow && c.state.status === 'running',
+        ...(tailText !== 'all' && /^\d+$/.test(tailText) ? { tail: Number(tailText) } : {}),
+        ...(since !== undefined ? { sinceMs: since } : {}),
+        ...(until !== undefined ? { untilMs: until } : {}),
+        signal: ac.signal,
+      };
+      for await (const e of readLogs(engine.logPath(c.id), opts, engine.wait(c.id, 'not-running'))) {
+        if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
+        const line = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
+        if (!req.res.write(tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line))) {
+          await new Promise((r) => req.res.once('drain', r));
+        }
+      }
+      req.res.end();
+      return { handled: true };
+    });
+}
+
+/** Docker's since/until: unix seconds (with fraction) or RFC 3339. */
+function timeParam(v: string | null): number | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalid(`invalid time value: ${v}`);
+  return t;
+}
+
+/** The list view of published ports: one entry per binding, unpublished exposed ports without IP. */
+export function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const [key, bindings] of Object.entries(ports)) {
+    const [port, type] = key.split('/');
+    if (!bindings || bindings.length === 0) out.push({ PrivatePort: Number(port), Type: type });
+    else for (const b of bindings) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  return out;
+}
+
+export { notFound };

@@ -1,0 +1,69 @@
+/** /containers/{id}/exec and /exec/{id}/… */
+import type { ExecManager } from '../../engine/containers/execs.js';
+import { hijack, pipeSession } from '../hijack.js';
+import type { Router } from '../router.js';
+import { asObject, optBool, optString, stringList } from '../wire.js';
+
+export function execRoutes(router: Router, execs: ExecManager): void {
+  router
+    .add('POST', '/containers/{id}/exec', async (req) => {
+      const o = asObject(await req.json(), 'exec');
+      const cmd = o.Cmd;
+      const inst = execs.create(req.params.id!, {
+        cmd: typeof cmd === 'string' ? [cmd] : stringList(o, 'Cmd'),
+        env: stringList(o, 'Env'),
+        workingDir: optString(o, 'WorkingDir') ?? '',
+        user: optString(o, 'User') ?? '',
+        tty: optBool(o, 'Tty') ?? false,
+        attachStdin: optBool(o, 'AttachStdin') ?? false,
+        attachStdout: optBool(o, 'AttachStdout') ?? false,
+        attachStderr: optBool(o, 'AttachStderr') ?? false,
+        privileged: optBool(o, 'Privileged') ?? false,
+      });
+      return { status: 201, body: { Id: inst.id } };
+    })
+    .add('POST', '/exec/{id}/start', async (req) => {
+      const o = asObject(await req.json(), 'exec start');
+      const inst = execs.get(req.params.id!);
+      const detach = optBool(o, 'Detach') ?? false;
+      if (detach) {
+        const { session } = await execs.start(inst.id);
+        session.stdout.resume();
+        session.stderr.resume();
+        session.stdin?.end();
+        return { status: 200 };
+      }
+      const socket = hijack(req, inst.req.tty);
+      const { session, settled } = await execs.start(inst.id);
+      await pipeSession(socket, session, {
+        tty: inst.req.tty,
+        stdin: inst.req.attachStdin,
+        stdout: inst.req.attachStdout,
+        stderr: inst.req.attachStderr,
+        closeStdinOnEnd: true,
+        endAfter: settled,
+      });
+      return { handled: true };
+    })
+    .add('POST', '/exec/{id}/resize', async () => ({ status: 200 }))
+    .add('GET', '/exec/{id}/json', async (req) => {
+      const e = execs.get(req.params.id!);
+      const [entrypoint = '', ...args] = e.req.cmd;
+      return {
+        status: 200,
+        body: {
+          ID: e.id,
+          Running: e.running,
+          ExitCode: e.exitCode,
+          ProcessConfig: { tty: e.req.tty, entrypoint, arguments: args, privileged: e.req.privileged, user: e.req.user },
+          OpenStdin: e.req.attachStdin,
+          OpenStderr: e.req.attachStderr,
+          OpenStdout: e.req.attachStdout,
+          CanRemove: false,
+          ContainerID: e.containerId,
+          DetachKeys: '',
+          Pid: e.pid,
+        },
+      };
+    });
+}

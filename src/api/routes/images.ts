@@ -1,0 +1,103 @@
+/** /images routes: list, inspect, create (busybox out of the box, import), load, tag, remove. */
+import { messageOf, notImplemented } from '../../errors.js';
+import { familiarName, parseReference, toDockerInspect, toDockerSummary, type ImageStore } from '../../engine/images/index.js';
+import type { Router } from '../router.js';
+import { boolParam } from '../wire.js';
+
+/** A JSON progress stream (one object per line); errors after the first line go in-band. */
+class ProgressStream {
+  private started = false;
+  constructor(private readonly res: import('node:http').ServerResponse) {}
+
+  send(msg: Record<string, unknown>): void {
+    if (!this.started) {
+      this.res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
+      this.started = true;
+    }
+    this.res.write(JSON.stringify(msg) + '\n');
+  }
+
+  /** An error: as an HTTP error when nothing was sent yet, else in the stream. */
+  fail(e: unknown): void {
+    if (!this.started) throw e;
+    this.send({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
+  }
+
+  end(): void {
+    if (!this.started) this.send({ status: '' });
+    this.res.end();
+  }
+}
+
+export function imageRoutes(router: Router, images: ImageStore): void {
+  router
+    .add('GET', '/images/json', async () => ({ status: 200, body: images.list().map(toDockerSummary) }))
+    .add('GET', '/images/{name}/json', async (req) => {
+      const img = images.inspect(req.params.name!);
+      return { status: 200, body: toDockerInspect(img, images.layerDirs(img.id)) };
+    })
+    .add('POST', '/images/create', async (req) => {
+      const stream = new ProgressStream(req.res);
+      const fromSrc = req.query.get('fromSrc');
+      try {
+        if (fromSrc !== null) {
+          if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported; pipe the tarball instead (fromSrc=-)');
+          const id = await images.importImage(req.raw, {
+            ...(req.query.get('repo') ? { repo: req.query.get('repo')! } : {}),
+            ...(req.query.get('tag') ? { tag: req.query.get('tag')! } : {}),
+            changes: req.query.getAll('changes'),
+            ...(req.query.get('message') ? { message: req.query.get('message')! } : {}),
+            src: '-',
+          });
+          stream.send({ status: id });
+        } else {
+          const from = req.query.get('fromImage') ?? '';
+          const tag = req.query.get('tag') || 'latest';
+          const ref = parseReference(from.includes('@') || from.lastIndexOf(':') > from.lastIndexOf('/') ? from : `${from}:${tag}`);
+          const name = familiarName(ref);
+          if (name !== 'busybox') {
+            throw notImplemented(`pull access for ${name}: berth pulls no images from registries yet; use docker load or docker import`);
+          }
+          const full = `busybox:${ref.tag ?? tag}`;
+          stream.send({ status: `Pulling from library/busybox`, id: ref.tag ?? tag });
+          stream.send({ status: 'Building busybox from the host binary', id: ref.tag ?? tag });
+          const id = await images.ensureBusybox(full);
+          stream.send({ status: `Digest: ${id}` });
+          stream.send({ status: `Status: Downloaded newer image for ${full}` });
+        }
+      } catch (e: unknown) {
+        stream.fail(e);
+      }
+      stream.end();
+      return { handled: true };
+    })
+    .add('POST', '/images/load', async (req) => {
+      const quiet = boolParam(req.query, 'quiet');
+      const stream = new ProgressStream(req.res);
+      let lastSent = 0;
+      try {
+        const result = await images.loadArchive(req.raw, (e) => {
+          if (quiet || e.type !== 'progress') return;
+          const now = Date.now();
+          if (now - lastSent < 100 && e.current < e.total) return;
+          lastSent = now;
+          stream.send({ status: e.action, progressDetail: { current: e.current, total: e.total }, id: e.id });
+        });
+        for (const m of result.messages) stream.send({ stream: `${m}\n` });
+      } catch (e: unknown) {
+        stream.fail(e);
+      }
+      stream.end();
+      return { handled: true };
+    })
+    .add('POST', '/images/{name}/tag', async (req) => {
+      const repo = req.query.get('repo') ?? '';
+      const tag = req.query.get('tag') ?? '';
+      await images.tag(req.params.name!, tag ? `${repo}:${tag}` : repo);
+      return { status: 201 };
+    })
+    .add('DELETE', '/images/{name}', async (req) => {
+      const items = await images.remove(req.params.name!, { force: boolParam(req.query, 'force') });
+      return { status: 200, body: items };
+    });
+}

@@ -1,0 +1,185 @@
+/** Docker's JSON shapes for containers (inspect and list). */
+import type { ContainerRecord, EndpointConfig } from '../../engine/containers/model.js';
+import type { Network } from '../../network/controller.js';
+import type { EndpointRecord } from '../../network/model.js';
+import { modeText } from '../routes/container-create.js';
+
+export interface ContainerView {
+  c: ContainerRecord;
+  endpoints: EndpointRecord[];
+  network: (id: string) => Network | undefined;
+  networkByName: (name: string) => Network | undefined;
+  dir: string;
+  logPath: string;
+  sandboxKey: string;
+  hostname: string;
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+}
+
+function endpointSettings(v: ContainerView, key: string, cfg: EndpointConfig | undefined, ep: EndpointRecord | undefined): Record<string, unknown> {
+  const net = ep ? v.network(ep.networkId) : v.networkByName(key);
+  const user = net !== undefined && !net.record.predefined;
+  const short = v.c.id.slice(0, 12);
+  const aliases = user ? [...new Set([...(cfg?.aliases ?? []), short, v.hostname])] : null;
+  return {
+    IPAMConfig: cfg && (cfg.ipv4 || cfg.ipv6) ? { ...(cfg.ipv4 ? { IPv4Address: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { IPv6Address: cfg.ipv6 } : {}) } : null,
+    Links: cfg && cfg.links.length > 0 ? cfg.links : null,
+    Aliases: aliases,
+    MacAddress: ep?.mac ?? '',
+    DriverOpts: null,
+    NetworkID: net?.record.id ?? '',
+    EndpointID: ep?.id ?? '',
+    Gateway: ep?.ipv4?.gateway ?? '',
+    IPAddress: ep?.ipv4?.address ?? '',
+    IPPrefixLen: ep?.ipv4?.prefixLen ?? 0,
+    IPv6Gateway: ep?.ipv6?.gateway ?? '',
+    GlobalIPv6Address: ep?.ipv6?.address ?? '',
+    GlobalIPv6PrefixLen: ep?.ipv6?.prefixLen ?? 0,
+    DNSNames: user ? [...new Set([v.c.spec.name, ...(cfg?.aliases ?? []), short, v.hostname])] : null,
+  };
+}
+
+/** NetworkSettings.Networks: keyed by network name, live endpoints when running. */
+export function networksShape(v: ContainerView): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, cfg] of Object.entries(v.c.spec.networks)) {
+    const net = v.networkByName(key);
+    const ep = net ? v.endpoints.find((e) => e.networkId === net.record.id) : undefined;
+    out[net?.record.name ?? key] = endpointSettings(v, key, cfg, ep);
+  }
+  return out;
+}
+
+export function stateShape(c: ContainerRecord): Record<string, unknown> {
+  const s = c.state;
+  return {
+    Status: s.status,
+    Running: s.status === 'running',
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: s.status === 'dead',
+    Pid: s.pid,
+    ExitCode: s.exitCode,
+    Error: s.error,
+    StartedAt: s.startedAt,
+    FinishedAt: s.finishedAt,
+  };
+}
+
+export function mountsShape(c: ContainerRecord, volumePath: (name: string) => string): Record<string, unknown>[] {
+  return c.spec.mounts.map((m) =>
+    m.type === 'bind'
+      ? { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: 'rprivate' }
+      : { Type: 'volume', Name: m.source, Source: volumePath(m.source), Destination: m.destination, Driver: 'local', Mode: m.readonly ? 'ro' : 'z', RW: !m.readonly, Propagation: '' },
+  );
+}
+
+export function inspectShape(v: ContainerView, volumePath: (name: string) => string): Record<string, unknown> {
+  const c = v.c;
+  const networks = networksShape(v);
+  const bridge = (networks.bridge ?? {}) as Record<string, unknown>;
+  const config = { ...(c.docker.config as Record<string, unknown>), Hostname: v.hostname };
+  const [path = '', ...args] = [...(c.spec.process.entrypoint.length ? c.spec.process.entrypoint : []), ...c.spec.process.cmd];
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: path,
+    Args: args,
+    State: stateShape(c),
+    Image: c.spec.image.id,
+    ResolvConfPath: `${v.dir}/resolv.conf`,
+    HostnamePath: `${v.dir}/hostname`,
+    HostsPath: `${v.dir}/hosts`,
+    LogPath: v.logPath,
+    Name: `/${c.spec.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: { ...(c.docker.hostConfig as Record<string, unknown>), NetworkMode: modeText(c.spec.networkMode) },
+    GraphDriver: { Data: null, Name: 'overlay2' },
+    Mounts: mountsShape(c, volumePath),
+    Config: config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: c.state.status === 'running' ? c.id : '',
+      SandboxKey: c.state.status === 'running' ? v.sandboxKey : '',
+      Ports: v.ports,
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: bridge.EndpointID ?? '',
+      Gateway: bridge.Gateway ?? '',
+      GlobalIPv6Address: bridge.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: bridge.GlobalIPv6PrefixLen ?? 0,
+      IPAddress: bridge.IPAddress ?? '',
+      IPPrefixLen: bridge.IPPrefixLen ?? 0,
+      IPv6Gateway: bridge.IPv6Gateway ?? '',
+      MacAddress: bridge.MacAddress ?? '',
+      Networks: networks,
+    },
+  };
+}
+
+export function listShape(v: ContainerView, imageName: string, ports: Record<string, unknown>[]): Record<string, unknown> {
+  const c = v.c;
+  return {
+    Id: c.id,
+    Names: [`/${c.spec.name}`],
+    Image: imageName,
+    ImageID: c.spec.image.id,
+    Command: commandText([...c.spec.process.entrypoint, ...c.spec.process.cmd]),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: ports,
+    Labels: c.spec.labels,
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: modeText(c.spec.networkMode) },
+    NetworkSettings: { Networks: networksShape(v) },
+    Mounts: [],
+  };
+}
+
+function commandText(args: string[]): string {
+  return args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ');
+}
+
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  const s = c.state;
+  switch (s.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'exited':
+      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'created':
+      return 'Created';
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+  }
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}

@@ -1,0 +1,511 @@
+/**
+ * The container engine: the lifecycle of containers (create, start, stop, kill,
+ * restart, remove, wait), their /etc files and mounts, and their networks through
+ * the network controller. One canonical record per container, persisted on every
+ * change; operations on one container are serialised.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { conflict, invalid, messageOf, notFound, systemError } from '../../errors.js';
+import type { NetworkController } from '../../network/controller.js';
+import type { EndpointRecord } from '../../network/model.js';
+import type { MountSpec, Runtime, RunSpec, StdioSession, NetworkAttachment } from '../../runtime/index.js';
+import type { Json, KvStore } from '../../store/kv.js';
+import { newId, nowRfc3339 } from '../../util/ids.js';
+import { Serial } from '../../util/serial.js';
+import type { ImageStore } from '../images/index.js';
+import type { VolumeStore } from '../volumes/store.js';
+import { containerResolvConf, parseHostResolvConf, renderHosts, renderResolvConf, type HostsEntry } from './files.js';
+import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
+import { generateName, validateName } from './names.js';
+import { joinNetworks } from './networking.js';
+import { resolveProcess } from './process.js';
+
+const KEY = 'container/';
+
+export interface EngineLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface EngineDeps {
+  store: KvStore;
+  networks: NetworkController;
+  images: ImageStore;
+  runtime: Runtime;
+  volumes: VolumeStore;
+  dataRoot: string;
+  /** The daemon's --dns. */
+  daemonDns: string[];
+  log: EngineLog;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** Hooks other parts of the daemon (DNS, ports) hang on the lifecycle. */
+export interface LifecycleHooks {
+  /** After the network is joined, before the process runs. May throw to abort the start. */
+  started?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
+  /** After the process has exited (or the start failed), before the network is left. */
+  stopped?(c: ContainerRecord): Promise<void>;
+}
+
+export class ContainerEngine {
+  private readonly containers = new Map<ContainerId, ContainerRecord>();
+  private readonly locks = new Map<ContainerId, Serial>();
+  /** Resolves when the exit of the current run has been fully handled. */
+  private readonly exits = new Map<ContainerId, Promise<void>>();
+  private readonly waiters = new Map<ContainerId, { cond: WaitCondition; resolve: (code: number) => void }[]>();
+  /** Attach clients that arrived before start (docker run attaches first). */
+  private readonly pendingAttach = new Map<ContainerId, ((s: StdioSession) => void)[]>();
+  /** Containers the user stopped: their exit does not trigger a restart policy. */
+  private readonly stopping = new Set<ContainerId>();
+  private readonly hooks: LifecycleHooks[] = [];
+
+  private constructor(private readonly deps: EngineDeps) {}
+
+  static async open(deps: EngineDeps): Promise<ContainerEngine> {
+    const e = new ContainerEngine(deps);
+    for (const v of (await deps.store.list(KEY)).values()) {
+      const c = v as unknown as ContainerRecord;
+      e.containers.set(c.id, c);
+    }
+    deps.images.setUsers((imageId) =>
+      e.list(true).filter((c) => c.spec.image.id === imageId).map((c) => ({ id: c.id, running: c.state.status === 'running' })),
+    );
+    return e;
+  }
+
+  addHooks(h: LifecycleHooks): void {
+    this.hooks.push(h);
+  }
+
+  /**
+   * After a daemon restart: containers whose process still runs are watched again;
+   * the others are marked exited and their network torn down.
+   */
+  async reconcile(): Promise<void> {
+    const alive = new Set<string>();
+    for (const c of this.containers.values()) {
+      if (c.state.status !== 'running') continue;
+      const st = await this.deps.runtime.state(c.id);
+      if (st.status === 'running') {
+        alive.add(c.id);
+        this.watchExit(c.id);
+      } else {
+        await this.handleExit(c.id, st.exitCode ?? 255);
+      }
+    }
+    for (const id of await this.deps.runtime.list()) {
+      if (!this.containers.has(id as ContainerId)) await this.deps.runtime.delete(id).catch(() => undefined);
+    }
+    await this.deps.networks.reconcileSandboxes(alive);
+    for (const c of this.containers.values()) {
+      if (c.state.status !== 'running' && c.spec.restartPolicy.name === 'always') {
+        this.start(c.id).catch((e: unknown) => this.deps.log.warn(`restart of ${c.spec.name}: ${messageOf(e)}`));
+      }
+    }
+  }
+
+  list(all: boolean): ContainerRecord[] {
+    const out = [...this.containers.values()].filter((c) => all || c.state.status === 'running');
+    return out.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** By full ID, exact name, or unique ID prefix. */
+  find(idOrName: string): ContainerRecord {
+    const term = idOrName.startsWith('/') ? idOrName.slice(1) : idOrName;
+    const byId = this.containers.get(term as ContainerId);
+    if (byId) return byId;
+    const all = [...this.containers.values()];
+    const byName = all.find((c) => c.spec.name === term);
+    if (byName) return byName;
+    const byPrefix = term === '' ? [] : all.filter((c) => c.id.startsWith(term));
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw invalid(`multiple IDs found with provided prefix: ${term}`);
+    throw notFound(`No such container: ${idOrName}`);
+  }
+
+  /** The container's folder: /etc files, rootfs layers, log. */
+  dir(id: string): string {
+    return path.join(this.deps.dataRoot, 'containers', id);
+  }
+
+  logPath(id: string): string {
+    return path.join(this.dir(id), 'container.log');
+  }
+
+  private lock(id: ContainerId): Serial {
+    let s = this.locks.get(id);
+    if (!s) this.locks.set(id, (s = new Serial()));
+    return s;
+  }
+
+  async create(spec: Omit<ContainerSpec, 'name'> & { name: string | undefined }, docker: ContainerRecord['docker']): Promise<ContainerRecord> {
+    const name = spec.name ? validateName(spec.name) : this.freshName();
+    const clash = [...this.containers.values()].find((c) => c.spec.name === name);
+    if (clash) {
+      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    for (const from of spec.volumesFrom) this.find(from.split(':')[0]!);
+    for (const [net, cfg] of Object.entries(spec.networks)) this.deps.networks.checkEndpointConfig(net, { containerId: '', name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}), ...(cfg.mac ? { mac: cfg.mac } : {}) });
+    const id = newId() as ContainerId;
+    const record: ContainerRecord = {
+      id,
+      created: nowRfc3339(),
+      spec: { ...spec, name },
+      state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
+      restartCount: 0,
+      docker,
+    };
+    fs.mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
+    await this.save(record);
+    return record;
+  }
+
+  private freshName(): string {
+    for (let i = 0; ; i++) {
+      const n = generateName(i);
+      if (![...this.containers.values()].some((c) => c.spec.name === n)) return n;
+    }
+  }
+
+  private async save(c: ContainerRecord): Promise<void> {
+    await this.deps.store.commit([{ put: KEY + c.id, value: c as unknown as Json }]);
+    this.containers.set(c.id, c);
+  }
+
+  /** Start a created or exited container. Returns false when it was already running. */
+  start(idOrName: string): Promise<boolean> {
+    const c0 = this.find(idOrName);
+    return this.lock(c0.id).run(async () => {
+      const c = this.find(c0.id);
+      if (c.state.status === 'running') return false;
+      if (c.state.status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+      await this.run(c);
+      return true;
+    });
+  }
+
+  private async run(c: ContainerRecord): Promise<void> {
+    const { networks, runtime } = this.deps;
+    let created = false;
+    try {
+      const attached = await joinNetworks(networks, c, (x) => this.find(x));
+      for (const h of this.hooks) await h.started?.(c, attached.endpoints);
+      const spec = this.runSpec(c, attached.attachment, attached.endpoints);
+      const { pid } = await runtime.create(spec);
+      created = true;
+      for (const deliver of this.pendingAttach.get(c.id) ?? []) {
+        deliver(await runtime.attach(c.id, { stdin: c.spec.process.openStdin }));
+      }
+      this.pendingAttach.delete(c.id);
+      await runtime.start(c.id);
+      await this.save({ ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt } });
+      this.watchExit(c.id);
+    } catch (e: unknown) {
+      if (created) await runtime.delete(c.id).catch(() => undefined);
+      for (const h of this.hooks) await h.stopped?.(c).catch(() => undefined);
+      await networks.removeSandbox(c.id).catch(() => undefined);
+      await this.save({ ...c, state: { ...c.state, error: messageOf(e) } });
+      // docker run --rm waits for the removal of a container whose start failed.
+      if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true }).catch(() => undefined));
+      throw e;
+    }
+  }
+
+  private runSpec(c: ContainerRecord, network: NetworkAttachment, endpoints: EndpointRecord[]): RunSpec {
+    const dir = this.dir(c.id);
+    const image = this.deps.images.resolve(c.spec.image.id);
+    const hostname = this.hostnameOf(c);
+    const proc = resolveProcess(c.spec, image.config.config ?? {}, hostname);
+    for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    const mounts: MountSpec[] = [...this.etcFiles(c, endpoints, hostname), ...this.volumeMounts(c)];
+    return {
+      id: c.id,
+      name: c.spec.name,
+      rootfs: {
+        layers: this.deps.images.layerDirs(c.spec.image.id),
+        upper: path.join(dir, 'upper'),
+        work: path.join(dir, 'work'),
+        merged: path.join(dir, 'merged'),
+      },
+      process: {
+        args: proc.args,
+        env: proc.env,
+        cwd: proc.cwd,
+        tty: c.spec.process.tty,
+        openStdin: c.spec.process.openStdin,
+        stdinOnce: c.spec.process.stdinOnce,
+        user: proc.user,
+      },
+      hostname,
+      domainname: c.spec.domainname,
+      network,
+      mounts,
+      privileged: c.spec.privileged,
+      capAdd: c.spec.capAdd,
+      capDrop: c.spec.capDrop,
+      logPath: c.spec.logDriver === 'none' ? null : this.logPath(c.id),
+    };
+  }
+
+  hostnameOf(c: ContainerRecord): string {
+    if (c.spec.hostname) return c.spec.hostname;
+    return c.spec.networkMode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : c.id.slice(0, 12);
+  }
+
+  /** Writes hosts, hostname and resolv.conf, and returns their bind mounts. */
+  private etcFiles(c: ContainerRecord, endpoints: EndpointRecord[], hostname: string): MountSpec[] {
+    const dir = this.dir(c.id);
+    const mode = c.spec.networkMode;
+    const userNet = endpoints.some((e) => !this.deps.networks.find(e.networkId).record.predefined);
+    const files: Record<string, string> = { hostname: `${hostname}\n` };
+    const hostResolv = parseHostResolvConf(readOr('/etc/resolv.conf', ''));
+    files['resolv.conf'] = renderResolvConf(
+      containerResolvConf({
+        host: hostResolv,
+        daemonDns: this.deps.daemonDns,
+        dns: c.spec.dns,
+        dnsSearch: c.spec.dnsSearch,
+        dnsOptions: c.spec.dnsOptions,
+        embedded: userNet && this.embeddedDns,
+      }),
+    );
+    if (mode.kind === 'host') {
+      files.hosts = readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
+    } else if (mode.kind === 'container') {
+      files.hosts = readOr(path.join(this.dir(this.find(mode.target).id), 'hosts'), '');
+    } else {
+      const names = [hostname, ...(c.spec.domainname ? [`${hostname}.${c.spec.domainname}`] : [])];
+      const own: HostsEntry[] = endpoints.flatMap((e) => [e.ipv4, e.ipv6].filter((a) => a !== undefined).map((a) => ({ address: a.address, names })));
+      const extra = c.spec.extraHosts.map((h) => {
+        const i = h.indexOf(':');
+        return { names: [h.slice(0, i)], address: h.slice(i + 1) };
+      });
+      files.hosts = renderHosts(own, this.linkEntries(c), extra);
+    }
+    const mounts: MountSpec[] = [];
+    for (const [file, text] of Object.entries(files)) {
+      fs.writeFileSync(path.join(dir, file), text);
+      mounts.push({ source: path.join(dir, file), destination: `/etc/${file}`, readonly: false });
+    }
+    return mounts;
+  }
+
+  /** Set by the DNS service when the embedded resolver serves user networks. */
+  embeddedDns = false;
+
+  /** /etc/hosts entries for legacy --link name:alias (default bridge). */
+  private linkEntries(c: ContainerRecord): HostsEntry[] {
+    return c.spec.links.flatMap((l) => {
+      const [target, alias] = l.split(':');
+      const t = this.find(target!);
+      const ep = this.deps.networks.endpointsOf(t.id).find((e) => e.ipv4);
+      if (!ep?.ipv4) return [];
+      const names = [...new Set([alias ?? t.spec.name, t.spec.name, t.id.slice(0, 12)])];
+      return [{ address: ep.ipv4.address, names }];
+    });
+  }
+
+  private volumeMounts(c: ContainerRecord): MountSpec[] {
+    const out: MountSpec[] = [];
+    for (const from of c.spec.volumesFrom) {
+      const [ref, mode] = from.split(':');
+      const src = this.find(ref!);
+      for (const m of src.spec.mounts) out.push(this.mountOf(m.type, m.source, m.destination, mode === 'ro' || m.readonly));
+    }
+    for (const m of c.spec.mounts) out.push(this.mountOf(m.type, m.source, m.destination, m.readonly));
+    return out;
+  }
+
+  private mountOf(type: 'bind' | 'volume', source: string, destination: string, readonly: boolean): MountSpec {
+    if (type === 'volume') return { source: this.deps.volumes.create(source).mountpoint, destination, readonly };
+    if (!fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
+    return { source, destination, readonly };
+  }
+
+  private watchExit(id: ContainerId): void {
+    const done = this.deps.runtime
+      .wait(id)
+      .then((code) => this.lock(id).run(() => this.handleExit(id, code)))
+      .catch((e: unknown) => this.deps.log.warn(`watching ${id.slice(0, 12)}: ${messageOf(e)}`));
+    this.exits.set(id, done);
+  }
+
+  /** The process is gone: record the exit, tear down, then restart or remove as asked. */
+  private async handleExit(id: ContainerId, code: number): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || c.state.status !== 'running') return;
+    for (const h of this.hooks) await h.stopped?.(c).catch((e: unknown) => this.deps.log.warn(messageOf(e)));
+    await this.deps.runtime.delete(id).catch((e: unknown) => this.deps.log.warn(`runtime delete ${id}: ${messageOf(e)}`));
+    await this.deps.networks.removeSandbox(id).catch((e: unknown) => this.deps.log.warn(`network teardown ${id}: ${messageOf(e)}`));
+    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339() } };
+    await this.save(exited);
+    this.notify(id, code, (w) => w !== 'removed');
+    const userStop = this.stopping.delete(id);
+    const policy = c.spec.restartPolicy;
+    const again = !userStop && (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && code !== 0 && (policy.maximumRetryCount === 0 || c.restartCount < policy.maximumRetryCount)));
+    if (c.spec.autoRemove && !again) {
+      setImmediate(() => void this.remove(id, { force: true }).catch((e: unknown) => this.deps.log.warn(`auto-remove ${id}: ${messageOf(e)}`)));
+    } else if (again) {
+      await this.save({ ...exited, restartCount: exited.restartCount + 1 });
+      setTimeout(() => void this.start(id).catch((e: unknown) => this.deps.log.warn(`restart ${id}: ${messageOf(e)}`)), 100);
+    }
+  }
+
+  private notify(id: ContainerId, code: number, which: (cond: WaitCondition) => boolean): void {
+    const list = this.waiters.get(id) ?? [];
+    const keep = list.filter((w) => {
+      if (!which(w.cond)) return true;
+      w.resolve(code);
+      return false;
+    });
+    this.waiters.set(id, keep);
+  }
+
+  /** Resolves with the exit code when the condition is met. */
+  wait(idOrName: string, cond: WaitCondition): Promise<number> {
+    const c = this.find(idOrName);
+    if (cond === 'not-running' && c.state.status !== 'running') return Promise.resolve(c.state.exitCode);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(c.id) ?? [];
+      list.push({ cond, resolve });
+      this.waiters.set(c.id, list);
+    });
+  }
+
+  /** Signal the main process. */
+  async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.find(idOrName);
+    if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    if (signal === 'SIGKILL' || signal === 'KILL' || signal === '9') this.stopping.add(c.id);
+    await this.deps.runtime.kill(c.id, signal);
+  }
+
+  /** Stop: the stop signal, then SIGKILL after the timeout. False when it was not running. */
+  async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
+    const c = this.find(idOrName);
+    if (c.state.status !== 'running') return false;
+    this.stopping.add(c.id);
+    const t = timeoutSec ?? c.spec.stopTimeout;
+    const exited = this.wait(c.id, 'next-exit');
+    try {
+      await this.deps.runtime.kill(c.id, signal ?? c.spec.stopSignal);
+    } catch {
+      /* it may have exited meanwhile */
+    }
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, t) * 1000));
+    if ((await Promise.race([exited, timer])) === 'timeout') {
+      await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      await exited;
+    }
+    await this.exits.get(c.id);
+    return true;
+  }
+
+  async restart(idOrName: string, timeoutSec?: number): Promise<void> {
+    await this.stop(idOrName, timeoutSec);
+    await this.start(idOrName);
+  }
+
+  /** Remove; a running container only with force (killed first). */
+  async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c0 = this.find(idOrName);
+    if (c0.state.status === 'running') {
+      if (!opts.force) {
+        throw conflict(`cannot remove container "${idOrName}": container is running: stop the container before removing or force remove`);
+      }
+      await this.stop(c0.id, 0);
+    }
+    await this.lock(c0.id).run(async () => {
+      const c = this.containers.get(c0.id);
+      if (!c) return;
+      await this.deps.runtime.delete(c.id);
+      await this.deps.networks.removeSandbox(c.id);
+      fs.rmSync(this.dir(c.id), { recursive: true, force: true });
+      await this.deps.store.commit([{ del: KEY + c.id }]);
+      this.containers.delete(c.id);
+      this.locks.delete(c.id);
+      this.exits.delete(c.id);
+      this.notify(c.id, c.state.exitCode, () => true);
+      this.waiters.delete(c.id);
+    });
+  }
+
+  /**
+   * An attach client: it gets the stdio session when the process is created (at once
+   * if it is running already).
+   */
+  async attach(idOrName: string, stdin: boolean): Promise<StdioSession> {
+    const c = this.find(idOrName);
+    if (c.state.status === 'running') return this.deps.runtime.attach(c.id, { stdin: stdin && c.spec.process.openStdin });
+    return new Promise((resolve) => {
+      const list = this.pendingAttach.get(c.id) ?? [];
+      list.push(resolve);
+      this.pendingAttach.set(c.id, list);
+    });
+  }
+
+  async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
+    if (this.find(id).state.status === 'running') await this.deps.runtime.resize(id, size);
+  }
+
+  /** network connect: recorded in the spec; joined now when the container runs. */
+  async connect(idOrName: string, network: string, cfg: EndpointConfig): Promise<void> {
+    const c0 = this.find(idOrName);
+    await this.lock(c0.id).run(async () => {
+      const c = this.find(c0.id);
+      const mode = c.spec.networkMode.kind;
+      const net = this.deps.networks.find(network);
+      if (mode === 'host' || mode === 'container') {
+        throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
+      }
+      if (net.record.driver === 'host') throw invalid('cannot connect container to host network - container must be created in host network mode');
+      if (mode === 'none' || net.record.driver === 'null') {
+        throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      }
+      const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
+      if (known) throw conflict(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
+      if (c.state.status === 'running') {
+        const ep = await this.deps.networks.join(net.record.id, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
+        for (const h of this.hooks) await h.started?.(c, [ep]);
+      }
+      await this.save({ ...c, spec: { ...c.spec, networks: { ...c.spec.networks, [net.record.name]: cfg } } });
+    });
+  }
+
+  async disconnect(idOrName: string, network: string): Promise<void> {
+    const c0 = this.find(idOrName);
+    await this.lock(c0.id).run(async () => {
+      const c = this.find(c0.id);
+      const net = this.deps.networks.find(network);
+      if (c.spec.networkMode.kind === 'host' && net.record.driver === 'host') {
+        throw invalid('cannot disconnect container from host network - container was created in host network mode');
+      }
+      const key = Object.keys(c.spec.networks).find((k) => this.sameNetwork(k, net.record.id));
+      const ep = this.deps.networks.endpointsOf(c.id).find((e) => e.networkId === net.record.id);
+      if (!key && !ep) throw systemError(`container ${c.id} is not connected to network ${net.record.name}`);
+      if (ep) await this.deps.networks.leave(ep.id);
+      const networks = { ...c.spec.networks };
+      if (key) delete networks[key];
+      await this.save({ ...c, spec: { ...c.spec, networks } });
+    });
+  }
+
+  private sameNetwork(key: string, id: string): boolean {
+    try {
+      return this.deps.networks.find(key).record.id === id;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}

@@ -1,0 +1,82 @@
+/** Exec instances (docker exec): created, started once, inspected for their exit code. */
+import { conflict, invalid, notFound } from '../../errors.js';
+import type { ExecSession, Runtime } from '../../runtime/index.js';
+import { newId } from '../../util/ids.js';
+import type { ContainerEngine } from './engine.js';
+import { mergeEnv, parseUser, resolveProcess } from './process.js';
+
+export interface ExecRequest {
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  tty: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  privileged: boolean;
+}
+
+export interface ExecInstance {
+  id: string;
+  containerId: string;
+  req: ExecRequest;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+/** Finished instances are forgotten after this long (Docker keeps them until the container goes). */
+const KEEP_MS = 10 * 60_000;
+
+export class ExecManager {
+  private readonly execs = new Map<string, ExecInstance>();
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly runtime: Runtime,
+    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string },
+  ) {}
+
+  create(containerIdOrName: string, req: ExecRequest): ExecInstance {
+    const c = this.engine.find(containerIdOrName);
+    if (req.cmd.length === 0) throw invalid('No exec command specified');
+    if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0 };
+    this.execs.set(inst.id, inst);
+    return inst;
+  }
+
+  get(id: string): ExecInstance {
+    const e = this.execs.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** Starts the process; `settled` resolves once its exit code is recorded. */
+  async start(id: string): Promise<{ session: ExecSession; settled: Promise<void> }> {
+    const inst = this.get(id);
+    if (inst.running || inst.exitCode !== null) throw conflict(`exec command ${id} is already running`);
+    const base = this.imageEnv(inst.containerId);
+    const r = inst.req;
+    const session = await this.runtime.exec(inst.containerId, {
+      args: r.cmd,
+      env: mergeEnv([...base.env, ...r.env, ...(r.tty ? ['TERM=xterm'] : [])]),
+      cwd: r.workingDir || base.cwd,
+      tty: r.tty,
+      stdin: r.attachStdin,
+      user: parseUser(r.user),
+      privileged: r.privileged,
+    });
+    inst.running = true;
+    inst.pid = session.pid;
+    const settled = session.exit.then((x) => {
+      inst.running = false;
+      inst.exitCode = x.exitCode;
+      setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
+    });
+    return { session, settled };
+  }
+}
+
+export { resolveProcess };

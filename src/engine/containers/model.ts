@@ -1,0 +1,107 @@
+/**
+ * The container model: plain data, persisted as container/<id>. The typed fields are
+ * what berth acts on; `docker` keeps the client's Config and HostConfig as sent (with
+ * defaults filled) so inspect shows them back faithfully.
+ */
+import type { Json } from '../../store/kv.js';
+
+export type ContainerId = string & { readonly __brand: 'ContainerId' };
+
+/** How the container's network namespace is made. */
+export type NetworkMode =
+  | { kind: 'bridge' } // Docker's default network
+  | { kind: 'none' }
+  | { kind: 'host' }
+  | { kind: 'container'; target: string }
+  | { kind: 'network'; name: string }; // a user-defined network, by name or id
+
+/** A requested attachment (EndpointsConfig entry / network connect). */
+export interface EndpointConfig {
+  ipv4?: string;
+  ipv6?: string;
+  mac?: string;
+  aliases: string[];
+  /** --link on a user network: "name:alias". */
+  links: string[];
+}
+
+export interface ProcessConfig {
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+}
+
+export interface MountConfig {
+  type: 'bind' | 'volume';
+  /** Host path (bind) or volume name. */
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+/** A published port (HostConfig.PortBindings entry), as given. */
+export interface PortBinding {
+  /** "80/tcp" */
+  port: string;
+  hostIp: string;
+  hostPort: string;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: { ref: string; id: string };
+  hostname: string;
+  domainname: string;
+  process: ProcessConfig;
+  labels: Record<string, string>;
+  networkMode: NetworkMode;
+  /** Networks to join at start, keyed by the name the user gave, in order. */
+  networks: Record<string, EndpointConfig>;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  extraHosts: string[];
+  /** Legacy --link on the default bridge: "name:alias". */
+  links: string[];
+  mounts: MountConfig[];
+  volumesFrom: string[];
+  exposedPorts: string[];
+  portBindings: PortBinding[];
+  publishAllPorts: boolean;
+  autoRemove: boolean;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  stopSignal: string;
+  stopTimeout: number;
+  restartPolicy: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maximumRetryCount: number };
+  logDriver: 'json-file' | 'none' | 'journald' | 'syslog' | 'local';
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead' | 'removing';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ContainerRecord {
+  id: ContainerId;
+  created: string;
+  spec: ContainerSpec;
+  state: ContainerState;
+  restartCount: number;
+  /** The client's Config and HostConfig (Docker JSON), for inspect. */
+  docker: { config: Json; hostConfig: Json };
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

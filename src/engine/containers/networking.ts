@@ -1,0 +1,64 @@
+/**
+ * A container's side of networking: which namespace it runs in for each network
+ * mode, joining its networks at start and leaving them at stop.
+ */
+import { conflict, notFound } from '../../errors.js';
+import type { NetworkController } from '../../network/controller.js';
+import type { EndpointRecord } from '../../network/model.js';
+import type { NetworkAttachment } from '../../runtime/index.js';
+import type { ContainerRecord } from './model.js';
+
+export interface Attached {
+  attachment: NetworkAttachment;
+  endpoints: EndpointRecord[];
+}
+
+/**
+ * Join the container's networks (creating its namespace). On failure everything
+ * joined so far is undone. `lookup` finds another container for container:<x> mode.
+ */
+export async function joinNetworks(
+  networks: NetworkController,
+  c: ContainerRecord,
+  lookup: (idOrName: string) => ContainerRecord,
+): Promise<Attached> {
+  const mode = c.spec.networkMode;
+  const name = c.spec.name;
+  if (mode.kind === 'container') {
+    const target = lookup(mode.target);
+    if (target.state.status !== 'running') {
+      throw conflict(`cannot join network namespace of a non running container: ${mode.target}`);
+    }
+    if (target.spec.networkMode.kind === 'host') return { attachment: { kind: 'host' }, endpoints: [] };
+    if (target.spec.networkMode.kind === 'container') {
+      return joinNetworks(networks, { ...c, spec: { ...c.spec, networkMode: target.spec.networkMode } }, lookup);
+    }
+    return { attachment: { kind: 'netns', path: networks.sandboxPath(target.id) }, endpoints: [] };
+  }
+  const endpoints: EndpointRecord[] = [];
+  try {
+    for (const [net, cfg] of Object.entries(c.spec.networks)) {
+      const found = tryFind(networks, net);
+      if (!found) throw notFound(`network ${net} not found`);
+      const req = { containerId: c.id, name, aliases: cfg.aliases, ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
+      endpoints.push(await networks.join(found, req));
+    }
+  } catch (e: unknown) {
+    await networks.removeSandbox(c.id);
+    throw e;
+  }
+  if (mode.kind === 'host') return { attachment: { kind: 'host' }, endpoints };
+  return { attachment: { kind: 'netns', path: networks.sandboxPath(c.id) }, endpoints };
+}
+
+function tryFind(networks: NetworkController, idOrName: string): string | undefined {
+  try {
+    return networks.find(idOrName).record.id;
+  } catch {
+    return undefined;
+  }
+}
+
+function opt<K extends string>(key: K, v: string | undefined): Partial<Record<K, string>> {
+  return v ? ({ [key]: v } as Record<K, string>) : {};
+}

@@ -1,0 +1,46 @@
+/** The container's process from its spec and its image's config (Docker's merge rules). */
+import { invalid } from '../../errors.js';
+import type { ImageRunConfig } from '../images/index.js';
+import type { ContainerSpec } from './model.js';
+
+export interface ResolvedProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number };
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function resolveProcess(spec: ContainerSpec, image: ImageRunConfig, hostname: string): ResolvedProcess {
+  const p = spec.process;
+  // An entrypoint given at create drops the image's Cmd unless a Cmd is given too.
+  const entrypoint = p.entrypoint.length > 0 ? p.entrypoint : (image.Entrypoint ?? []);
+  const cmd = p.cmd.length > 0 ? p.cmd : p.entrypoint.length > 0 ? [] : (image.Cmd ?? []);
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw invalid('no command specified');
+  return {
+    args,
+    env: mergeEnv([DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(image.Env ?? []), ...p.env, ...(p.tty ? ['TERM=xterm'] : [])]),
+    cwd: p.workingDir || image.WorkingDir || '/',
+    user: parseUser(p.user || image.User || ''),
+  };
+}
+
+/** Later KEY=value entries win; the order of first appearance is kept. */
+export function mergeEnv(entries: string[]): string[] {
+  const map = new Map<string, string>();
+  for (const e of entries) {
+    const eq = e.indexOf('=');
+    map.set(eq < 0 ? e : e.slice(0, eq), e);
+  }
+  return [...map.values()];
+}
+
+/** "uid[:gid]" numbers, or root; names would need the image's /etc/passwd. */
+export function parseUser(user: string): { uid: number; gid: number } {
+  if (user === '' || user === 'root') return { uid: 0, gid: 0 };
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m) throw invalid(`unable to find user ${user}: only numeric uid[:gid] or root are supported`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}

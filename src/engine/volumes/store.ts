@@ -1,0 +1,84 @@
+/**
+ * Named volumes (the "local" driver): a folder per volume.
+ *
+ * Layout under <dataRoot>/volumes/<name>/:
+ *   _data/        the volume's contents, bind-mounted into containers
+ *   meta.json     { "CreatedAt", "Labels", "Options" }
+ * Names are checked before they touch the filesystem, so "..", "/" or NUL never do.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { conflict, invalid, notFound } from '../../errors.js';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export interface Volume {
+  name: string;
+  mountpoint: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+}
+
+export class VolumeStore {
+  private readonly root: string;
+
+  constructor(dataRoot: string) {
+    this.root = path.join(dataRoot, 'volumes');
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  static validateName(name: string): string {
+    if (!NAME.test(name) || name.length > 255) {
+      throw invalid(`create ${name.slice(0, 64)}: "${name.slice(0, 64)}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    }
+    return name;
+  }
+
+  /** Create (or return the existing) volume; an empty name makes an anonymous one. */
+  create(name: string, opts: { labels?: Record<string, string>; options?: Record<string, string>; driver?: string } = {}): Volume {
+    if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
+    if (opts.options && Object.keys(opts.options).length > 0) throw invalid('the local driver of berth takes no options');
+    const n = name === '' ? randomBytes(32).toString('hex') : VolumeStore.validateName(name);
+    const existing = this.tryGet(n);
+    if (existing) return existing;
+    const dir = path.join(this.root, n);
+    fs.mkdirSync(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
+    const meta = { CreatedAt: new Date().toISOString(), Labels: opts.labels ?? {}, Options: {} };
+    fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+    return this.get(n);
+  }
+
+  get(name: string): Volume {
+    const v = this.tryGet(name);
+    if (!v) throw notFound(`get ${name.slice(0, 64)}: no such volume`);
+    return v;
+  }
+
+  private tryGet(name: string): Volume | undefined {
+    if (!NAME.test(name)) return undefined;
+    const dir = path.join(this.root, name);
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { CreatedAt: string; Labels: Record<string, string> };
+      return { name, mountpoint: path.join(dir, '_data'), createdAt: meta.CreatedAt, labels: meta.Labels, options: {} };
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(): Volume[] {
+    return fs.readdirSync(this.root).flatMap((n) => this.tryGet(n) ?? []);
+  }
+
+  /** Remove a volume; `inUseBy` names the containers using it (refused unless empty). */
+  remove(name: string, inUseBy: string[], force = false): void {
+    const v = this.tryGet(name);
+    if (!v) {
+      if (force) return;
+      throw notFound(`get ${name.slice(0, 64)}: no such volume`);
+    }
+    if (inUseBy.length > 0) throw conflict(`remove ${name}: volume is in use - [${inUseBy.join(', ')}]`);
+    fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+  }
+}

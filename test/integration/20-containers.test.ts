@@ -1,0 +1,200 @@
+/** Containers on real networks: the four network modes, connect/disconnect, /etc files, clean removal. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sh, World } from '../lib/world.js';
+
+describe('containers and network modes', () => {
+  let w: World;
+  before(async () => {
+    w = await World.create();
+    // busybox comes out of the box: the CLI's pull of a missing image builds it.
+    assert.equal(await w.dockerOk('run', '--rm', 'busybox', 'echo', 'hello'), 'hello');
+    await w.dockerOk('run', '-d', '--name', 'web', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+  });
+  after(async () => {
+    await w.dispose();
+  });
+
+  it('--network none has only lo, up', async () => {
+    const out = await w.dockerOk('run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link');
+    const links = out.split('\n').map((l) => l.split(': ')[1]);
+    assert.deepEqual(links, ['lo']);
+    assert.match(out, /lo: <LOOPBACK,UP/);
+  });
+
+  it('--network host sees the host namespace', async () => {
+    const out = await w.dockerOk('run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link');
+    assert.match(out, /berth0/);
+    assert.equal(await w.dockerOk('network', 'inspect', 'host', '-f', '{{len .Containers}}'), '0');
+  });
+
+  it('the default bridge gives a veth, an address, a route and a derived MAC', async () => {
+    const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web');
+    assert.match(ip, /^172\.17\.0\.\d+$/);
+    const mac = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.MacAddress}}', 'web');
+    const octets = ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'));
+    assert.equal(mac, `02:42:${octets.join(':')}`);
+    const inside = await w.dockerOk('exec', 'web', 'ip', 'addr', 'show', 'eth0');
+    assert.ok(inside.includes(`inet ${ip}/16`));
+    assert.ok(inside.includes(mac));
+    assert.match(await w.dockerOk('exec', 'web', 'ip', 'route'), /default via 172\.17\.0\.1 dev eth0/);
+    const veths = (await w.ip('-o', 'link', 'show', 'master', 'berth0')).split('\n').filter((l) => l !== '');
+    assert.ok(veths.some((l) => /veth[0-9a-f]{7}@/.test(l)), veths.join('\n'));
+    const page = await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', `http://${ip}/`);
+    assert.match(page, /berth/);
+    const r = await w.docker('run', '--rm', '--ip', '172.17.0.99', 'busybox', 'true');
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /user specified IP address is supported on user.defined networks only/);
+  });
+
+  it('user networks take --ip, --mac-address and refuse an address outside the subnet', async () => {
+    await w.dockerOk('network', 'create', '--subnet', '10.40.0.0/24', 'app');
+    const out = await w.dockerOk('run', '--rm', '--network', 'app', '--ip', '10.40.0.50', '--mac-address', '02:aa:bb:cc:dd:ee', 'busybox', 'ip', 'addr', 'show', 'eth0');
+    assert.match(out, /inet 10\.40\.0\.50\/24/);
+    assert.match(out, /02:aa:bb:cc:dd:ee/);
+    const bad = await w.docker('run', '--rm', '--network', 'app', '--ip', '10.41.0.5', 'busybox', 'true');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /no configured subnet or ip-range contain the IP address 10\.41\.0\.5/);
+    const missing = await w.docker('run', '--rm', '--network', 'nosuch', 'busybox', 'true');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /network nosuch not found/);
+  });
+
+  it('--network container: shares the target namespace', async () => {
+    const target = await w.dockerOk('exec', 'web', 'cat', '/sys/class/net/eth0/address');
+    const mine = await w.dockerOk('run', '--rm', '--network', 'container:web', 'busybox', 'cat', '/sys/class/net/eth0/address');
+    assert.equal(mine, target);
+    assert.match(await w.dockerOk('run', '--rm', '--network', 'container:web', 'busybox', 'wget', '-qO-', 'http://127.0.0.1/'), /berth/);
+    await w.dockerOk('create', '--name', 'sleeper', 'busybox', 'sleep', '100');
+    const r = await w.docker('run', '--rm', '--network', 'container:sleeper', 'busybox', 'true');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /non running container/);
+    await w.dockerOk('rm', 'sleeper');
+  });
+
+  it('connects and disconnects a running container live', async () => {
+    await w.dockerOk('network', 'create', '--subnet', '10.41.0.0/24', 'back');
+    await w.dockerOk('run', '-d', '--name', 'db', '--network', 'back', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    await w.dockerOk('run', '-d', '--name', 'api', '--network', 'app', 'busybox', 'sleep', '1000');
+    const dbIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.back.IPAddress}}', 'db');
+    const before = await w.docker('exec', 'api', 'wget', '-T', '2', '-qO-', `http://${dbIp}/`);
+    assert.notEqual(before.code, 0, 'not reachable before connect');
+    await w.dockerOk('network', 'connect', '--ip', '10.41.0.77', 'back', 'api');
+    assert.match(await w.dockerOk('exec', 'api', 'ip', 'addr', 'show', 'eth1'), /inet 10\.41\.0\.77\/24/);
+    assert.match(await w.dockerOk('exec', 'api', 'wget', '-qO-', `http://${dbIp}/`), /berth/);
+    const twice = await w.docker('network', 'connect', 'back', 'api');
+    assert.notEqual(twice.code, 0);
+    assert.match(twice.stderr, /already exists in network back/);
+    const inspect = JSON.parse(await w.dockerOk('network', 'inspect', 'back', '-f', '{{json .Containers}}')) as Record<string, { Name: string; IPv4Address: string }>;
+    assert.deepEqual(Object.values(inspect).map((c) => c.Name).sort(), ['api', 'db']);
+    assert.ok(Object.values(inspect).some((c) => c.IPv4Address === '10.41.0.77/24'));
+    const inUse = await w.docker('network', 'rm', 'back');
+    assert.notEqual(inUse.code, 0);
+    assert.match(inUse.stderr, /has active endpoints/);
+    await w.dockerOk('network', 'disconnect', 'back', 'api');
+    assert.notEqual((await w.docker('exec', 'api', 'ip', 'addr', 'show', 'eth1')).code, 0);
+    const notMember = await w.docker('network', 'disconnect', 'back', 'api');
+    assert.notEqual(notMember.code, 0);
+    assert.match(notMember.stderr, /is not connected to network back/);
+    await w.dockerOk('rm', '-f', 'api', 'db');
+    await w.dockerOk('network', 'rm', 'back');
+  });
+
+  it('writes /etc/hosts, /etc/hostname and /etc/resolv.conf', async () => {
+    const out = await w.dockerOk(
+      'run', '--rm', '--hostname', 'box1', '--dns', '192.0.2.53', '--dns-search', 'example.test', '--dns-option', 'ndots:3',
+      '--add-host', 'printer:192.0.2.9', 'busybox', 'sh', '-c', 'cat /etc/hostname /etc/hosts /etc/resolv.conf',
+    );
+    assert.match(out, /^box1$/m);
+    assert.match(out, /^172\.17\.0\.\d+\tbox1$/m);
+    assert.match(out, /^192\.0\.2\.9\tprinter$/m);
+    assert.match(out, /^nameserver 192\.0\.2\.53$/m);
+    assert.match(out, /^search example\.test$/m);
+    assert.match(out, /^options ndots:3$/m);
+    const links = await w.dockerOk('run', '--rm', '--link', 'web:www', 'busybox', 'cat', '/etc/hosts');
+    assert.match(links, /\twww web [0-9a-f]{12}$/m);
+  });
+
+  it('runs, execs, logs, stops, restarts and waits like docker', async () => {
+    await w.dockerOk('run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; sleep 1000');
+    const ex = await w.docker('exec', 'talker', 'sh', '-c', 'echo x; echo y >&2; exit 3');
+    assert.equal(ex.code, 3);
+    assert.equal(ex.stdout, 'x\n');
+    assert.equal(ex.stderr, 'y\n');
+    await new Promise((r) => setTimeout(r, 300));
+    const logs = await w.docker('logs', 'talker');
+    assert.equal(logs.stdout, 'to-out\n');
+    assert.equal(logs.stderr, 'to-err\n');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'talker'), 'running');
+    const pid = Number(await w.dockerOk('inspect', '-f', '{{.State.Pid}}', 'talker'));
+    assert.ok(pid > 0);
+    assert.equal((await w.dockerOk('exec', 'talker', 'cat', '/proc/1/cmdline')).split('\0')[0], 'sleep');
+    assert.equal(await w.dockerOk('run', '--rm', 'busybox', 'sh', '-c', 'echo $$'), '1', 'the main process is PID 1');
+    await w.dockerOk('stop', '-t', '1', 'talker');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'talker'), 'exited 137');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'talker'), '');
+    await w.dockerOk('start', 'talker');
+    assert.match(await w.dockerOk('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'talker'), /^172\.17\./);
+    await w.dockerOk('restart', '-t', '0', 'talker');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'talker'), 'running');
+    const running = await w.docker('rm', 'talker');
+    assert.notEqual(running.code, 0);
+    assert.match(running.stderr, /container is running: stop the container before removing or force remove/);
+    await w.dockerOk('kill', 'talker');
+    assert.equal(await w.dockerOk('wait', 'talker'), '137');
+    const code = await w.docker('run', '--rm', 'busybox', 'sh', '-c', 'exit 7');
+    assert.equal(code.code, 7);
+    await w.dockerOk('rm', 'talker');
+  });
+
+  it('gives -it a real terminal', async () => {
+    const r = await sh('script', ['-qec', `docker -H unix://${w.sock} run --rm -it busybox sh -c 'tty; stty size'`, '/dev/null']);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  });
+
+  it('removes everything of a container, and rm -f of all works', async () => {
+    await w.dockerOk('run', '-d', '--name', 'gone1', '--network', 'app', 'busybox', 'sleep', '1000');
+    await w.dockerOk('run', '-d', '--name', 'gone2', 'busybox', 'sleep', '1000');
+    const ids = (await w.dockerOk('ps', '-aq')).split('\n');
+    assert.ok(ids.length >= 3);
+    await w.dockerOk('rm', '-f', ...ids);
+    assert.equal(await w.dockerOk('ps', '-aq'), '');
+    assert.deepEqual((await w.links()).filter((l) => l.startsWith('veth')), []);
+    assert.deepEqual(fs.readdirSync(path.join(w.execRoot, 'netns')), []);
+    assert.equal(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(w.dir)).length, 0);
+    assert.equal(await w.dockerOk('network', 'inspect', 'app', '-f', '{{len .Containers}}'), '0');
+    // The addresses went back to the pool: the next container gets the first one again.
+    assert.equal(await w.dockerOk('run', '--rm', '--network', 'app', 'busybox', 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'"), '10.40.0.2/24');
+  });
+});
+
+describe('containers across a daemon crash', () => {
+  let w: World;
+  before(async () => {
+    w = await World.create();
+  });
+  after(async () => {
+    await w.dispose();
+  });
+
+  it('keeps running containers, their addresses and reachability after kill -9', async () => {
+    await w.dockerOk('network', 'create', '--subnet', '10.50.0.0/24', 'keep');
+    await w.dockerOk('run', '-d', '--name', 'srv', '--network', 'keep', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    await w.dockerOk('run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'sleep 2; exit 4');
+    const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.keep.IPAddress}}', 'srv');
+    await w.stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2500)); // 'short' exits while the daemon is down
+    await w.start();
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'srv'), 'running');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.keep.IPAddress}}', 'srv'), ip);
+    assert.match(await w.dockerOk('run', '--rm', '--network', 'keep', 'busybox', 'wget', '-qO-', `http://${ip}/`), /berth/);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'short'), 'exited 4');
+    // The next container does not get srv's address.
+    const other = await w.dockerOk('run', '--rm', '--network', 'keep', 'busybox', 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'");
+    assert.notEqual(other.split('/')[0], ip);
+    await w.dockerOk('rm', '-f', 'srv', 'short');
+    await w.dockerOk('network', 'rm', 'keep');
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The firewall of bridge networks: berth's nftables tables kept equal to a FirewallModel.
+ * Each change is one nft transaction of element additions/deletions; when one cannot
+ * apply (someone flushed the ruleset, an element is already gone), the whole ruleset is
+ * rendered again from the model in one transaction, so the kernel always ends up equal
+ * to the model.
+ */
+import { nftApply, nftDeleteTable, nftListTable, summarizeTable, type NftOptions, type NftTableSummary } from '../../kernel/nft.js';
+import { messageOf } from '../../errors.js';
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import { Serial } from '../../util/serial.js';
+import * as ruleset from './ruleset.js';
+
+export * from './model.js';
+export * from './requirements.js';
+export { SETS, type ElementGroup } from './elements.js';
+export { renderFull, renderBase, TABLE } from './ruleset.js';
+
+export interface FirewallOptions extends NftOptions {
+  log?: (msg: string) => void;
+  /** Commits one nft script; default `nft -f -` (tests inject a fake). */
+  apply?: (script: string) => Promise<void>;
+}
+
+export type Applied = 'incremental' | 'full' | 'none';
+
+/** The current model, read when a change must fall back to a full render (so it includes every change made so far). */
+export type ModelSource = () => FirewallModel;
+
+export class Firewall {
+  private readonly apply: (script: string) => Promise<void>;
+  /** One transaction at a time, so a fallback render never races an incremental change. */
+  private readonly serial = new Serial();
+
+  constructor(private readonly opts: FirewallOptions = {}) {
+    this.apply = opts.apply ?? ((script) => nftApply(script, opts));
+  }
+
+  /** Replaces berth's tables with the full ruleset of `model`. At start and reconcile; idempotent. */
+  sync(model: FirewallModel): Promise<void> {
+    return this.serial.run(() => this.apply(ruleset.renderFull(model)));
+  }
+
+  /**
+   * Applies an incremental script (from ruleset.ts); if nft refuses it, renders the whole
+   * model `after()` returns (which must already include this change). Throws only if that
+   * fails too.
+   */
+  change(script: string, after: ModelSource): Promise<Applied> {
+    if (script === '') return Promise.resolve('none');
+    return this.serial.run(async () => {
+      try {
+        await this.apply(script);
+        return 'incremental';
+      } catch (e: unknown) {
+        this.opts.log?.(`firewall: incremental change failed (${messageOf(e).split('\n')[0] ?? ''}); restoring the full ruleset`);
+        await this.apply(ruleset.renderFull(after()));
+        return 'full';
+      }
+    });
+  }
+
+  /** At network creation; the bridge need not exist yet (the sets match interface names). */
+  addNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.addNetwork(net), after);
+  }
+
+  removeNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.removeNetwork(net), after);
+  }
+
+  /** At endpoint join; a no-op unless the network has ICC off. */
+  addEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.addEndpoint(ep, net), after);
+  }
+
+  removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.removeEndpoint(ep, net), after);
+  }
+
+  /** All publications of one container, in one transaction. */
+  addPublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.addPublications(pubs), after);
+  }
+
+  removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.removePublications(pubs), after);
+  }
+
+  /** Counts of berth's tables as the kernel has them (undefined: table missing). */
+  async inspect(): Promise<{ inet: NftTableSummary | undefined; bridge: NftTableSummary | undefined }> {
+    const [inet, bridge] = await Promise.all([nftListTable('inet', ruleset.TABLE, this.opts), nftListTable('bridge', ruleset.TABLE, this.opts)]);
+    return { inet: inet && summarizeTable(inet), bridge: bridge && summarizeTable(bridge) };
+  }
+
+  /** Deletes berth's tables (daemon shutdown with cleanup, tests). Idempotent. */
+  async remove(): Promise<void> {
+    await nftDeleteTable('inet', ruleset.TABLE, this.opts);
+    await nftDeleteTable('bridge', ruleset.TABLE, this.opts);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * berth's nftables ruleset, rendered as `nft -f` text. The rules are fixed; everything
+ * that varies (networks, ICC-off bridge ports, published ports) is an element of a set
+ * or map, so any change is a handful of `add element`/`delete element` commands and the
+ * packet path does set lookups, never a walk over per-container rules.
+ *
+ * Two tables, both berth's own:
+ *  - `inet berth`: NAT (published ports, hairpin, localhost, masquerade) and the forward
+ *    filter (internal networks, isolation between networks, no direct access from outside).
+ *  - `bridge berth`: ICC off. Frames between two ports of one bridge never reach inet
+ *    hooks unless br_netfilter is active, so the bridge family drops them; it matches
+ *    frames not addressed to the bridge itself (pkttype other), which leaves published
+ *    ports reachable by hairpin (those go to the gateway's MAC) with or without br_netfilter.
+ */
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, type ElementGroup, type FwTable, type SetName } from './elements.js';
+
+export const TABLE = 'berth';
+
+interface SetDef {
+  table: FwTable;
+  /** `type …` line: a set's key type, or a map's "key : value". */
+  type: string;
+  interval: boolean;
+  comment: string;
+}
+
+const SET_DEFS: Record<SetName, SetDef> = {
+  [SETS.bridges]: { table: 'inet', type: 'ifname', interval: false, comment: 'bridges of berth networks' },
+  [SETS.internal]: { table: 'inet', type: 'ifname', interval: false, comment: 'bridges of internal networks' },
+  [SETS.iccPairs]: { table: 'inet', type: 'ifname . ifname', interval: false, comment: 'bridge . bridge of networks with ICC on' },
+  [SETS.subnets4]: { table: 'inet', type: 'ipv4_addr . ifname', interval: true, comment: 'subnet . its bridge' },
+  [SETS.subnets6]: { table: 'inet', type: 'ipv6_addr . ifname', interval: true, comment: 'subnet . its bridge' },
+  [SETS.masq4]: { table: 'inet', type: 'ipv4_addr', interval: true, comment: 'subnets masqueraded on egress' },
+  [SETS.masq6]: { table: 'inet', type: 'ipv6_addr', interval: true, comment: 'subnets masqueraded on egress' },
+  [SETS.pub4Keep]: {
+    table: 'inet',
+    type: 'ipv4_addr . inet_proto . inet_service : ipv4_addr',
+    interval: true,
+    comment: 'published ports, same port in the container',
+  },
+  [SETS.pub4Port]: {
+    table: 'inet',
+    type: 'ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service',
+    interval: true,
+    comment: 'published ports, other port in the container',
+  },
+  [SETS.pub6Keep]: {
+    table: 'inet',
+    type: 'ipv6_addr . inet_proto . inet_service : ipv6_addr',
+    interval: true,
+    comment: 'published ports, same port in the container',
+  },
+  [SETS.pub6Port]: {
+    table: 'inet',
+    type: 'ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service',
+    interval: true,
+    comment: 'published ports, other port in the container',
+  },
+  [SETS.noIccPorts]: { table: 'bridge', type: 'ifname', interval: false, comment: 'bridge ports of networks with ICC off' },
+};
+
+const INET_CHAINS = `	chain guard {
+		comment "containers must not reach the host's loopback (route_localnet is on for bridges)"
+		type filter hook prerouting priority raw; policy accept;
+		iifname @bridges ip daddr 127.0.0.0/8 drop comment "loopback from a container"
+	}
+
+	chain dnat_in {
+		comment "published ports: connections from outside and from containers"
+		type nat hook prerouting priority dstnat; policy accept;
+		fib daddr type local jump publish
+	}
+
+	chain dnat_local {
+		comment "published ports: connections from the host itself, 127.0.0.1 included"
+		type nat hook output priority -100; policy accept;
+		ip6 daddr ::1 return
+		fib daddr type local jump publish
+	}
+
+	chain publish {
+		meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_port
+		meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_keep
+		meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_port
+		meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_keep
+	}
+
+	chain source_nat {
+		type nat hook postrouting priority srcnat; policy accept;
+		ct status dnat ip saddr . oifname @subnets4 masquerade comment "hairpin"
+		ct status dnat ip6 saddr . oifname @subnets6 masquerade comment "hairpin"
+		ct status dnat ip saddr 127.0.0.0/8 oifname @bridges masquerade comment "from the host's loopback"
+		ip saddr @masq4 ip saddr . oifname != @subnets4 masquerade comment "egress"
+		ip6 saddr @masq6 ip6 saddr . oifname != @subnets6 masquerade comment "egress"
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname . oifname @icc_pairs accept comment "within a network"
+		iifname @internal drop comment "internal network: no way out"
+		oifname @internal drop comment "internal network: no way in"
+		oifname @bridges ct state established,related accept
+		oifname @bridges ct status dnat accept comment "published ports"
+		oifname @bridges drop comment "other networks and outside: no direct access"
+	}
+`;
+
+const BRIDGE_CHAINS = `	chain icc_unicast {
+		type filter hook prerouting priority -300; policy accept;
+		iifname @no_icc_ports meta pkttype other meta protocol { ip, ip6 } drop comment "ICC off"
+	}
+
+	chain icc_flood {
+		type filter hook forward priority filter; policy accept;
+		iifname @no_icc_ports oifname @no_icc_ports meta pkttype { broadcast, multicast } meta protocol { ip, ip6 } drop comment "ICC off"
+	}
+`;
+
+function renderSet(name: SetName, elements: readonly string[]): string {
+  const d = SET_DEFS[name];
+  const kind = d.type.includes(' : ') ? 'map' : 'set';
+  const lines = [`\t${kind} ${name} {`, `\t\ttype ${d.type}`];
+  if (d.interval) lines.push('\t\tflags interval');
+  lines.push(`\t\tcomment "${d.comment}"`);
+  if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(', ')} }`);
+  lines.push('\t}', '');
+  return lines.join('\n');
+}
+
+function renderTable(table: FwTable, groups: readonly ElementGroup[]): string {
+  const names = (Object.keys(SET_DEFS) as SetName[]).filter((n) => SET_DEFS[n].table === table);
+  const sets = names.map((n) => renderSet(n, groups.find((g) => g.table === table && g.set === n)?.elements ?? [])).join('\n');
+  return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}\n${table === 'inet' ? INET_CHAINS : BRIDGE_CHAINS}}\n`;
+}
+
+/** Every element of a model (networks, ICC-off endpoints, publications), merged per set. */
+export function modelElements(model: FirewallModel): ElementGroup[] {
+  const nets = new Map(model.networks.map((n) => [n.id, n]));
+  const endpoints = model.endpoints.flatMap((ep) => {
+    const net = nets.get(ep.networkId);
+    return net ? endpointElements(ep, net) : [];
+  });
+  return mergeGroups([...model.networks.flatMap(networkElements), ...endpoints, ...model.publications.flatMap(publicationElements)]);
+}
+
+/**
+ * The whole ruleset for `model`, as one transaction that replaces berth's tables (and
+ * touches no other): used at start, by reconcile, and after anyone flushed the ruleset.
+ * Idempotent: the `add table` lines make the deletes valid when the tables are missing.
+ */
+export function renderFull(model: FirewallModel): string {
+  const groups = modelElements(model);
+  return [
+    `add table inet ${TABLE}`,
+    `delete table inet ${TABLE}`,
+    `add table bridge ${TABLE}`,
+    `delete table bridge ${TABLE}`,
+    renderTable('inet', groups) + renderTable('bridge', groups),
+  ].join('\n');
+}
+
+/** The tables with no elements: the fixed part of the ruleset. */
+export const renderBase = (): string => renderFull({ networks: [], endpoints: [], publications: [] });
+
+/** `add element …` / `delete element …` lines for element groups, one line per set. */
+export function renderElements(op: 'add' | 'delete', groups: readonly ElementGroup[]): string {
+  const merged = mergeGroups(groups);
+  const key = (e: string): string => (op === 'delete' ? (e.split(' : ')[0] ?? e) : e);
+  return merged.map((g) => `${op} element ${g.table} ${TABLE} ${g.set} { ${g.elements.map(key).join(', ')} }\n`).join('');
+}
+
+export const addNetwork = (net: FwNetwork): string => renderElements('add', networkElements(net));
+export const removeNetwork = (net: FwNetwork): string => renderElements('delete', networkElements(net));
+export const addEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderElements('add', endpointElements(ep, net));
+export const removeEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderElements('delete', endpointElements(ep, net));
+export const addPublications = (pubs: readonly FwPublication[]): string => renderElements('add', pubs.flatMap(publicationElements));
+export const removePublications = (pubs: readonly FwPublication[]): string => renderElements('delete', pubs.flatMap(publicationElements));

@@ -1,0 +1,76 @@
+/** The Firewall service with a fake nft: incremental changes, fallback to a full render, requirements. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Firewall,
+  globalSysctls,
+  networkSysctls,
+  portLinkCommands,
+  publicationsFor,
+  renderFull,
+  type FirewallModel,
+  type FwNetwork,
+} from '../../src/network/firewall/index.js';
+
+const NET: FwNetwork = { id: 'n1', bridge: 'br0', subnets: ['10.88.0.0/24'], internal: false, icc: true, masquerade: true };
+
+function fakeNft(failFirst = 0): { scripts: string[]; apply: (s: string) => Promise<void> } {
+  const scripts: string[] = [];
+  let failures = failFirst;
+  return {
+    scripts,
+    apply: async (s: string) => {
+      scripts.push(s);
+      if (failures > 0) {
+        failures--;
+        throw new Error('Error: Could not process rule: No such file or directory');
+      }
+    },
+  };
+}
+
+describe('Firewall', () => {
+  it('applies a change as one transaction', async () => {
+    const nft = fakeNft();
+    const fw = new Firewall({ apply: nft.apply });
+    const model: FirewallModel = { networks: [NET], endpoints: [], publications: [] };
+    assert.equal(await fw.addNetwork(NET, () => model), 'incremental');
+    assert.equal(nft.scripts.length, 1);
+    assert.match(nft.scripts[0] ?? '', /^add element inet berth bridges \{ "br0" \}\n/);
+  });
+
+  it('falls back to rendering the current model when nft refuses the change', async () => {
+    const nft = fakeNft(1);
+    const logs: string[] = [];
+    const fw = new Firewall({ apply: nft.apply, log: (m) => logs.push(m) });
+    const pubs = publicationsFor('n1', 'c1', [{ proto: 'tcp', hostIp: '', hostPorts: { start: 8080, end: 8080 }, containerPorts: { start: 80, end: 80 } }], { ipv4: '10.88.0.2' });
+    const model: FirewallModel = { networks: [NET], endpoints: [], publications: pubs };
+    assert.equal(await fw.removePublications(pubs, () => model), 'full');
+    assert.equal(nft.scripts.length, 2);
+    assert.equal(nft.scripts[1], renderFull(model));
+    assert.match(logs[0] ?? '', /restoring the full ruleset/);
+  });
+
+  it('does nothing for an empty change and throws when even the full render fails', async () => {
+    const nft = fakeNft(2);
+    const fw = new Firewall({ apply: nft.apply });
+    assert.equal(await fw.addEndpoint({ networkId: 'n1', containerId: 'c', hostIfName: 'v1' }, NET, () => ({ networks: [], endpoints: [], publications: [] })), 'none');
+    await assert.rejects(fw.addNetwork(NET, () => ({ networks: [NET], endpoints: [], publications: [] })), /No such file/);
+  });
+});
+
+describe('requirements', () => {
+  it('forwarding for routed networks, route_localnet per IPv4 bridge, hairpin per port', () => {
+    const v6: FwNetwork = { ...NET, id: 'n2', bridge: 'br6', subnets: ['fd00::/64'] };
+    const internal: FwNetwork = { ...NET, id: 'n3', bridge: 'bri', internal: true };
+    assert.deepEqual(globalSysctls([internal]), []);
+    assert.deepEqual(globalSysctls([NET, v6]), [
+      { key: ['net', 'ipv4', 'ip_forward'], value: '1' },
+      { key: ['net', 'ipv6', 'conf', 'all', 'forwarding'], value: '1' },
+    ]);
+    assert.deepEqual(networkSysctls(NET), [{ key: ['net', 'ipv4', 'conf', 'br0', 'route_localnet'], value: '1' }]);
+    assert.deepEqual(networkSysctls(internal), []);
+    assert.deepEqual(networkSysctls(v6), []);
+    assert.deepEqual(portLinkCommands('veth0'), ['link set dev veth0 type bridge_slave hairpin on']);
+  });
+});

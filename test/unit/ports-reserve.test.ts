@@ -1,0 +1,154 @@
+/**
+ * Host-port reservation with real sockets, on 127.0.0.1 only (the test process's own
+ * loopback; nothing is bound on other addresses).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { isBerthError } from '../../src/errors.js';
+import {
+  allocateAndReserve,
+  bindAddresses,
+  newPortAllocator,
+  reserveHostPorts,
+  socketsFor,
+  type PortSpec,
+} from '../../src/network/ports/index.js';
+
+const TARGET = { ipv4: '10.0.0.2' };
+const local = (proto: PortSpec['proto'], h: [number, number], c: [number, number]): PortSpec => ({
+  proto,
+  hostIp: '127.0.0.1',
+  hostPorts: { start: h[0], end: h[1] },
+  containerPorts: { start: c[0], end: c[1] },
+});
+
+/** A port free on 127.0.0.1 right now (TCP and UDP are checked by the tests themselves). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function occupy(port: number): Promise<net.Server> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return server;
+}
+
+describe('bindAddresses / socketsFor', () => {
+  it('binds the families the container has, one socket per port', () => {
+    assert.deepEqual(bindAddresses('', { ipv4: '10.0.0.2', ipv6: 'fd00::2' }), ['0.0.0.0', '::']);
+    assert.deepEqual(bindAddresses('', { ipv4: '10.0.0.2' }), ['0.0.0.0']);
+    assert.deepEqual(bindAddresses('::1', { ipv4: '10.0.0.2' }), []);
+    assert.deepEqual(bindAddresses('127.0.0.1', { ipv4: '10.0.0.2' }), ['127.0.0.1']);
+    const m = local('udp', [9000, 9002], [90, 92]);
+    assert.deepEqual(
+      socketsFor([m, { ...m, proto: 'sctp' }], TARGET).map((s) => `${s.proto}:${s.address}:${s.port}`),
+      ['udp:127.0.0.1:9000', 'udp:127.0.0.1:9001', 'udp:127.0.0.1:9002'],
+    );
+  });
+});
+
+describe('reserveHostPorts', () => {
+  it("holds a TCP port; a second holder fails with Docker 28's message; release frees it", async () => {
+    const port = await freePort();
+    const m = local('tcp', [port, port], [80, 80]);
+    const first = await reserveHostPorts([m], TARGET);
+    assert.equal(first.sockets, 1);
+    await assert.rejects(reserveHostPorts([m], TARGET), (e: unknown) => {
+      assert.ok(isBerthError(e));
+      assert.equal(e.message, `failed to bind host port for 127.0.0.1:${port}:10.0.0.2:80/tcp: address already in use`);
+      return true;
+    });
+    // A host process cannot take it either.
+    await assert.rejects(occupy(port), /EADDRINUSE/);
+    await first.release();
+    await first.release(); // idempotent
+    const again = await reserveHostPorts([m], TARGET);
+    await again.release();
+  });
+
+  it('holds UDP ports', async () => {
+    const port = await freePort();
+    const m = local('udp', [port, port], [53, 53]);
+    const held = await reserveHostPorts([m], TARGET);
+    await assert.rejects(reserveHostPorts([m], TARGET), /failed to bind host port for 127\.0\.0\.1:\d+:10\.0\.0\.2:53\/udp: address already in use/);
+    await held.release();
+  });
+
+  it('is all or nothing: one busy port of a range releases the rest', async () => {
+    const port = await freePort();
+    const blocker = await occupy(port);
+    try {
+      const m = local('tcp', [port - 2, port + 2], [100, 104]);
+      await assert.rejects(reserveHostPorts([m], TARGET), new RegExp(`127\\.0\\.0\\.1:${port}:10\\.0\\.0\\.2:102/tcp: address already in use`));
+      // The other four were closed again.
+      const others = await reserveHostPorts([local('tcp', [port - 2, port - 1], [1, 2]), local('tcp', [port + 1, port + 2], [3, 4])], TARGET);
+      await others.release();
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('holds a 1000-port range quickly (parallel binds)', async () => {
+    let held: Awaited<ReturnType<typeof reserveHostPorts>> | undefined;
+    let range: [number, number] = [0, 0];
+    for (let attempt = 0; attempt < 20 && !held; attempt++) {
+      const start = 20000 + Math.floor(Math.random() * 9000);
+      range = [start, start + 999];
+      const t0 = performance.now();
+      try {
+        held = await reserveHostPorts([local('tcp', range, range)], TARGET);
+        console.log(`# reserve 1000 TCP ports on 127.0.0.1: ${(performance.now() - t0).toFixed(1)} ms`);
+      } catch {
+        held = undefined;
+      }
+    }
+    assert.ok(held, 'found a free 1000-port block');
+    assert.equal(held.sockets, 1000);
+    const t1 = performance.now();
+    await held.release();
+    console.log(`# release 1000 TCP ports: ${(performance.now() - t1).toFixed(1)} ms`);
+    await occupy(range[0]).then((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+  });
+});
+
+describe('allocateAndReserve', () => {
+  it('skips an ephemeral port a host process has', async () => {
+    const port = await freePort();
+    const blocker = await occupy(port);
+    try {
+      const state = newPortAllocator({ start: port, end: port + 5 });
+      const got = await allocateAndReserve(state, 'c1', [{ proto: 'tcp', hostIp: '127.0.0.1', hostPorts: { start: 0, end: 0 }, containerPorts: { start: 80, end: 80 } }], TARGET);
+      try {
+        assert.notEqual(got.mappings[0]?.hostPorts.start, port);
+        assert.equal(got.state.allocations.length, 1);
+        assert.deepEqual(state.allocations, []);
+      } finally {
+        await got.reservation.release();
+      }
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('fails for an exact port a host process has, holding nothing', async () => {
+    const port = await freePort();
+    const blocker = await occupy(port);
+    try {
+      await assert.rejects(
+        allocateAndReserve(newPortAllocator(), 'c1', [local('tcp', [port, port], [80, 80])], TARGET),
+        new RegExp(`failed to bind host port for 127\\.0\\.0\\.1:${port}:10\\.0\\.0\\.2:80/tcp: address already in use`),
+      );
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the kernel tools, the OCI runtime and its supervisor, the busybox image
 # source, and the tools the tests and benchmarks drive.
-packages=(iproute2 nftables util-linux procps runc conmon busybox-static attr iperf3 dnsperf)
+packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -9,6 +9,7 @@ import { NetworkController } from '../network/controller.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from './logger.js';
+import { portsShape } from '../api/shapes/ports.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
 import { ExecManager } from '../engine/containers/execs.js';
 import { resolveProcess } from '../engine/containers/process.js';
@@ -63,6 +64,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     bip,
     createDefaultBridge: opts.bridge !== 'none',
     sandboxDir: path.join(opts.execRoot, 'netns'),
+    firewall: opts.firewall,
     log: (m) => log.warn(m),
   });
 
@@ -86,7 +88,12 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     execs,
     images,
     volumes,
-    ports: () => ({}),
+    ports: (c) =>
+      portsShape(
+        engine.exposedPorts(c),
+        c.state.status === 'running' ? networks.publishedPorts(c.id) : [],
+        networks.endpointsOf(c.id).some((e) => e.ipv6),
+      ),
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,
@@ -111,6 +118,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     log.info(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    void networks.close();
     void store.close().finally(() => {
       fs.rmSync(opts.socketPath, { force: true });
       removePidfile(pidfile);

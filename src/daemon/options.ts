@@ -17,6 +17,8 @@ export interface DaemonOptions {
   addressPools: readonly PredefinedPool[];
   dns: string[];
   mtu: number;
+  /** --firewall=false (dockerd: --iptables=false): berth writes no nftables rules. */
+  firewall: boolean;
 }
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -35,10 +37,17 @@ Options:
       --default-address-pool base=CIDR,size=N   Pool for new networks (repeatable)
       --dns IP                     DNS server for containers (repeatable)
       --mtu N                      Default MTU of networks (default 1500)
+      --firewall=false             Write no nftables rules (alias --iptables=false)
   -h, --help                       Print this help
 `;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
+
+function boolFlag(flag: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw invalid(`invalid boolean value "${value}" for ${flag}`);
+}
 
 export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help' {
   const opts: DaemonOptions = {
@@ -53,6 +62,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     addressPools: DEFAULT_ADDRESS_POOLS,
     dns: [],
     mtu: 1500,
+    firewall: true,
   };
   const pools: PredefinedPool[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -122,6 +132,15 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
         opts.mtu = Number(v);
         break;
       }
+      case '--firewall':
+      case '--iptables':
+        opts.firewall = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
+        break;
+      case '--userland-proxy':
+        if (boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined)) {
+          throw invalid('--userland-proxy is not needed: published ports are reachable on 127.0.0.1 through the kernel (route_localnet); run without it');
+        }
+        break;
       default:
         throw invalid(`unknown flag: ${flag}`);
     }

@@ -10,6 +10,9 @@ import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
 import { listRoutes } from '../kernel/routes.js';
 import { applyPlan, applyUndo } from '../kernel/wiring.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
+import type { FwEndpoint } from './firewall/index.js';
+import type { PortSpec } from './ports/index.js';
+import { Traffic } from './traffic.js';
 import type { Json, KvStore, Op } from '../store/kv.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
@@ -51,6 +54,8 @@ export interface ControllerConfig {
   createDefaultBridge: boolean;
   /** Folder of the containers' namespace files (<exec-root>/netns). */
   sandboxDir: string;
+  /** False with --firewall=false: berth writes no nftables rules (the user manages them). */
+  firewall: boolean;
   log: (msg: string) => void;
 }
 
@@ -65,12 +70,25 @@ export class NetworkController {
   private readonly endpoints = new Map<EndpointId, EndpointRecord>();
   private readonly serial = new Serial();
   private readonly drivers: DriverRegistry;
+  private readonly traffic: Traffic;
 
   private constructor(
     private readonly store: KvStore,
     private readonly config: ControllerConfig,
   ) {
     this.drivers = new DriverRegistry(config.driverContext);
+    this.traffic = new Traffic(
+      store,
+      {
+        networks: () => [...this.networks.values()].flatMap((n) => n.driver.firewall ?? []),
+        endpoints: () => [...this.endpoints.values()].flatMap((e) => this.fwEndpoint(e) ?? []),
+      },
+      { enabled: config.firewall, log: config.log },
+    );
+  }
+
+  private fwEndpoint(e: EndpointRecord): FwEndpoint | undefined {
+    return e.hostIfName ? { networkId: e.networkId, containerId: e.containerId, hostIfName: e.hostIfName } : undefined;
   }
 
   /**
@@ -160,6 +178,7 @@ export class NetworkController {
       await net.driver.remove();
       await this.store.commit([{ del: KEY + record.id }]);
       this.networks.delete(record.id);
+      if (net.driver.firewall) await this.traffic.networkRemoved(net.driver.firewall);
     });
   }
 
@@ -241,6 +260,8 @@ export class NetworkController {
       }
       this.networks.set(record.id, { record, driver: net.driver });
       this.endpoints.set(endpoint.id, endpoint);
+      const fwEp = this.fwEndpoint(endpoint);
+      if (fwEp && net.driver.firewall) await this.traffic.endpointJoined(fwEp, net.driver.firewall);
       return endpoint;
     });
   }
@@ -265,11 +286,14 @@ export class NetworkController {
     await this.store.commit(ops);
     if (net && record) this.networks.set(record.id, { record, driver: net.driver });
     this.endpoints.delete(ep.id);
+    const fwEp = this.fwEndpoint(ep);
+    if (fwEp && net?.driver.firewall) await this.traffic.endpointLeft(fwEp, net.driver.firewall);
   }
 
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
   removeSandbox(containerId: string): Promise<void> {
     return this.serial.run(async () => {
+      await this.traffic.unpublish(containerId);
       for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
       await deleteNetns(this.sandboxPath(containerId));
     });
@@ -284,6 +308,33 @@ export class NetworkController {
     for (const id of dead) await this.removeSandbox(id);
     const owned = new Set([...alive].map((id) => this.sandboxPath(id)));
     for (const file of listNetnsFiles(this.config.sandboxDir)) if (!owned.has(file)) await deleteNetns(file);
+    await this.traffic.start((id) => alive.has(id));
+  }
+
+  /**
+   * Publish a container's ports on its gateway endpoint of a bridge network (Docker
+   * publishes through the network that gives the default route). Returns the allocated
+   * mappings; none when the container has no such endpoint (host, none, internal).
+   */
+  async publish(containerId: string, requests: readonly PortSpec[]): Promise<PortSpec[]> {
+    const ep = this.endpointsOf(containerId).find((e) => e.gateway && this.networks.get(e.networkId)?.driver.firewall);
+    if (!ep || requests.length === 0) return [];
+    const net = this.networks.get(ep.networkId)!;
+    return this.traffic.publish(ep, requests, net.driver.hostBindingIpv4 ?? '0.0.0.0');
+  }
+
+  /** The allocated mappings of a running container. */
+  publishedPorts(containerId: string): PortSpec[] {
+    return this.traffic.mappingsOf(containerId);
+  }
+
+  /** Rewrite the firewall from the model (after someone flushed the ruleset). */
+  resyncFirewall(): Promise<void> {
+    return this.traffic.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.traffic.close();
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {
@@ -316,8 +367,10 @@ export class NetworkController {
     this.checkKernelNamesFree(handle);
     try {
       await handle.ensure();
+      if (handle.firewall) await this.traffic.networkAdded(handle.firewall);
       await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
     } catch (e: unknown) {
+      if (handle.firewall) await this.traffic.networkRemoved(handle.firewall).catch(() => undefined);
       await handle.remove().catch((re: unknown) => this.config.log(`rollback of ${req.name} failed: ${String(re)}`));
       throw e;
     }

@@ -176,6 +176,36 @@ export class World {
     });
   }
 
+  /** A "lan" namespace standing for another machine: 192.0.2.2/24, behind the host's lan0 (192.0.2.1). */
+  async addLan(): Promise<string> {
+    const lan = `${this.ns}-lan`;
+    await must('ip', ['netns', 'add', lan]);
+    this.extraNamespaces.push(lan);
+    await must('ip', ['-n', this.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
+    await must('ip', ['-n', this.ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'lan0']);
+    await must('ip', ['-n', this.ns, 'link', 'set', 'lan0', 'up']);
+    await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
+    await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
+    await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
+    await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', '192.0.2.1']);
+    return lan;
+  }
+
+  readonly extraNamespaces: string[] = [];
+  private readonly children: ChildProcess[] = [];
+
+  /** A long-running process in a namespace (e.g. a server in the lan), ended by dispose. */
+  spawnIn(netns: string, args: string[]): ChildProcess {
+    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', ...args], { stdio: 'ignore' });
+    this.children.push(child);
+    return child;
+  }
+
+  /** Run a command in a namespace of this world. */
+  inNs(netns: string, args: string[], timeoutMs = 15_000): Promise<Result> {
+    return sh('nsenter', [`--net=/run/netns/${netns}`, '--', ...args], { timeoutMs });
+  }
+
   /** iproute2 in the world's namespace. */
   ip(...args: string[]): Promise<string> {
     return must('ip', ['-n', this.ns, ...args]);
@@ -215,6 +245,8 @@ export class World {
     const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
     if (mounts.length > 0) leaks.push(`mounts under ${this.dir}: ${mounts.length}`);
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const ns of this.extraNamespaces) await sh('ip', ['netns', 'del', ns]);
     await sh('ip', ['netns', 'del', this.ns]);
     fs.rmSync(this.dir, { recursive: true, force: true });
     if (leaks.length > 0) throw new Error(`leaked: ${leaks.join('; ')}`);

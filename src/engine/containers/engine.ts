@@ -20,6 +20,7 @@ import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, 
 import { generateName, validateName } from './names.js';
 import { joinNetworks } from './networking.js';
 import { resolveProcess } from './process.js';
+import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 
 const KEY = 'container/';
 
@@ -193,6 +194,7 @@ export class ContainerEngine {
     try {
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
       for (const h of this.hooks) await h.started?.(c, attached.endpoints);
+      await networks.publish(c.id, this.portRequests(c));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);
       const { pid } = await runtime.create(spec);
       created = true;
@@ -248,6 +250,19 @@ export class ContainerEngine {
       capDrop: c.spec.capDrop,
       logPath: c.spec.logDriver === 'none' ? null : this.logPath(c.id),
     };
+  }
+
+  /** -p, and with -P every exposed port (the container's and the image's), as publication requests. */
+  private portRequests(c: ContainerRecord): PortSpec[] {
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const b of c.spec.portBindings) (bindings[b.port] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort });
+    return parsePortBindings(bindings, Object.fromEntries(this.exposedPorts(c).map((k) => [k, {}])), c.spec.publishAllPorts);
+  }
+
+  /** "80/tcp" keys: --expose, the image's EXPOSE and every bound port. */
+  exposedPorts(c: ContainerRecord): string[] {
+    const image = this.deps.images.get(c.spec.image.id as never)?.config.config?.ExposedPorts ?? {};
+    return [...new Set([...c.spec.exposedPorts, ...Object.keys(image), ...c.spec.portBindings.map((b) => b.port)])];
   }
 
   hostnameOf(c: ContainerRecord): string {

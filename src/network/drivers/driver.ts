@@ -3,6 +3,7 @@
  * network's raw options once into its own typed configuration (private to the
  * driver) and hands back a handle whose methods only read that configuration.
  */
+import type { FwNetwork } from '../firewall/model.js';
 import type { EndpointRecord, NetworkRecord } from '../model.js';
 
 /** What a driver gets from the daemon when it is built. */
@@ -35,6 +36,10 @@ export interface DriverNetwork {
   readonly displayOptions: Record<string, string>;
   /** Kernel names this network owns (e.g. its bridge), for orphan detection. */
   readonly kernelNames: readonly string[];
+  /** What the firewall must do for this network (bridge networks); none for the others. */
+  readonly firewall?: FwNetwork;
+  /** Default host address of published ports (com.docker.network.bridge.host_binding_ipv4). */
+  readonly hostBindingIpv4?: string;
   /** Make the kernel match the network. Idempotent: used by create and by reconcile. */
   ensure(): Promise<void>;
   /** Remove the network's kernel objects. Idempotent: already gone is success. */

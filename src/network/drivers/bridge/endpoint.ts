@@ -23,7 +23,8 @@ export function planBridgeJoin(c: BridgeConfig, ep: EndpointRecord, daemonPid: n
   return {
     steps: [
       { in: 'sandbox', commands: inSandbox },
-      { in: 'host', commands: [`link set dev ${hostIf} master ${c.bridgeName} alias berth up`] },
+      // Hairpin: with br_netfilter a container reaching its own published port is bridged back out of its own port.
+      { in: 'host', commands: [`link set dev ${hostIf} master ${c.bridgeName} alias berth up`, `link set dev ${hostIf} type bridge_slave hairpin on`] },
     ],
   };
 }

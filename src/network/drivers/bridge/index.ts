@@ -23,6 +23,15 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
   return {
     displayOptions: displayOptions(net, c),
     kernelNames: [c.bridgeName],
+    firewall: {
+      id: net.id,
+      bridge: c.bridgeName,
+      subnets: net.ipam.pools.map((p) => p.subnet),
+      internal: net.internal,
+      icc: c.enableIcc,
+      masquerade: c.enableMasquerade,
+    },
+    hostBindingIpv4: c.hostBindingIpv4,
     async ensure() {
       const existing = await getLink(c.bridgeName);
       if (existing && existing.kind !== 'bridge') {

@@ -1,0 +1,176 @@
+/**
+ * Traffic in and out of bridge networks: the nftables firewall kept equal to the model,
+ * the kernel settings it needs, and published ports (allocation, host-port sockets,
+ * DNAT elements). The controller calls it as networks, endpoints and publications come
+ * and go; every change is one nft transaction.
+ */
+import { messageOf } from '../errors.js';
+import { ensureSysctls } from '../kernel/sysctl.js';
+import type { Json, KvStore } from '../store/kv.js';
+import { Serial } from '../util/serial.js';
+import {
+  emptyModel,
+  Firewall,
+  globalSysctls,
+  networkSysctls,
+  publicationsFor,
+  type FirewallModel,
+  type FwEndpoint,
+  type FwNetwork,
+  type FwPublication,
+} from './firewall/index.js';
+import type { EndpointRecord } from './model.js';
+import {
+  allocateAndReserve,
+  newPortAllocator,
+  releasePorts,
+  reserveHostPorts,
+  restorePortAllocator,
+  resolveHostIp,
+  type PortAllocatorState,
+  type PortSpec,
+  type Reservation,
+} from './ports/index.js';
+
+const KEY = 'ports/';
+
+/** What is stored per container (ports/<containerId>). */
+export interface Publication {
+  containerId: string;
+  networkId: string;
+  mappings: PortSpec[];
+  ipv4?: string | undefined;
+  ipv6?: string | undefined;
+}
+
+/** The controller's current networks and endpoints, as the firewall sees them. */
+export interface TrafficSource {
+  networks(): FwNetwork[];
+  endpoints(): FwEndpoint[];
+}
+
+export class Traffic {
+  private readonly publications = new Map<string, Publication>();
+  private readonly reservations = new Map<string, Reservation>();
+  private ports: PortAllocatorState = newPortAllocator();
+  private readonly serial = new Serial();
+  private readonly firewall: Firewall | undefined;
+
+  constructor(
+    private readonly store: KvStore,
+    private readonly source: TrafficSource,
+    opts: { enabled: boolean; log: (m: string) => void },
+  ) {
+    this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
+    this.log = opts.log;
+  }
+
+  private readonly log: (m: string) => void;
+
+  model(): FirewallModel {
+    if (!this.firewall) return emptyModel();
+    return {
+      networks: this.source.networks(),
+      endpoints: this.source.endpoints(),
+      publications: [...this.publications.values()].flatMap((p) => publicationsFor(p.networkId, p.containerId, p.mappings, p)),
+    };
+  }
+
+  /** At start: restore publications, hold their host ports again, and write the whole ruleset. */
+  async start(alive: (containerId: string) => boolean): Promise<void> {
+    for (const v of (await this.store.list(KEY)).values()) {
+      const p = v as unknown as Publication;
+      if (alive(p.containerId)) this.publications.set(p.containerId, p);
+      else await this.store.commit([{ del: KEY + p.containerId }]);
+    }
+    this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
+    for (const p of this.publications.values()) {
+      try {
+        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p));
+      } catch (e: unknown) {
+        this.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
+      }
+    }
+    await this.sync();
+  }
+
+  /** Rewrite berth's tables from the model (start, and whenever the kernel drifted). */
+  async sync(): Promise<void> {
+    const model = this.model();
+    await ensureSysctls([...globalSysctls(model.networks), ...model.networks.flatMap(networkSysctls)]);
+    await this.firewall?.sync(model);
+  }
+
+  async networkAdded(net: FwNetwork): Promise<void> {
+    if (!this.firewall) return;
+    await ensureSysctls([...globalSysctls([net]), ...networkSysctls(net)]);
+    await this.firewall.addNetwork(net, () => this.model());
+  }
+
+  async networkRemoved(net: FwNetwork): Promise<void> {
+    await this.firewall?.removeNetwork(net, () => this.model());
+  }
+
+  async endpointJoined(ep: FwEndpoint, net: FwNetwork): Promise<void> {
+    await this.firewall?.addEndpoint(ep, net, () => this.model());
+  }
+
+  async endpointLeft(ep: FwEndpoint, net: FwNetwork): Promise<void> {
+    await this.firewall?.removeEndpoint(ep, net, () => this.model());
+  }
+
+  /**
+   * Publish a container's ports on one of its endpoints: allocate host ports (Docker's
+   * conflict errors), hold them against host processes, persist, add the DNAT elements.
+   * All or nothing.
+   */
+  publish(ep: EndpointRecord, requests: readonly PortSpec[], hostBindingIpv4: string): Promise<PortSpec[]> {
+    return this.serial.run(async () => {
+      if (requests.length === 0) return [];
+      const target = { ipv4: ep.ipv4?.address, ipv6: ep.ipv6?.address };
+      const resolved = requests.map((r) => ({ ...r, hostIp: resolveHostIp(r.hostIp, hostBindingIpv4) }));
+      const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target);
+      const pub: Publication = { containerId: ep.containerId, networkId: ep.networkId, mappings: got.mappings, ...target };
+      try {
+        await this.store.commit([{ put: KEY + ep.containerId, value: pub as unknown as Json }]);
+        this.publications.set(ep.containerId, pub);
+        await this.firewall?.addPublications(this.fw(pub), () => this.model());
+      } catch (e: unknown) {
+        this.publications.delete(ep.containerId);
+        await got.reservation.release();
+        await this.store.commit([{ del: KEY + ep.containerId }]).catch(() => undefined);
+        throw e;
+      }
+      this.ports = got.state;
+      this.reservations.set(ep.containerId, got.reservation);
+      return got.mappings;
+    });
+  }
+
+  /** Withdraw a container's publications. Idempotent. */
+  unpublish(containerId: string): Promise<void> {
+    return this.serial.run(async () => {
+      const pub = this.publications.get(containerId);
+      if (!pub) return;
+      this.publications.delete(containerId);
+      await this.firewall?.removePublications(this.fw(pub), () => this.model());
+      await this.reservations.get(containerId)?.release();
+      this.reservations.delete(containerId);
+      this.ports = releasePorts(this.ports, containerId);
+      await this.store.commit([{ del: KEY + containerId }]);
+    });
+  }
+
+  mappingsOf(containerId: string): PortSpec[] {
+    return this.publications.get(containerId)?.mappings ?? [];
+  }
+
+  private fw(p: Publication): FwPublication[] {
+    return publicationsFor(p.networkId, p.containerId, p.mappings, p);
+  }
+
+  /** Close held sockets (daemon shutdown). */
+  async close(): Promise<void> {
+    for (const r of this.reservations.values()) await r.release();
+  }
+}

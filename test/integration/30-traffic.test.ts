@@ -1,0 +1,159 @@
+/** Traffic in and out: masquerade, published ports from everywhere, ICC, isolation, internal networks. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { must, World } from '../lib/world.js';
+
+const BB = '/bin/busybox';
+
+interface NftJson {
+  nftables: ({ rule?: unknown; element?: unknown; map?: { name: string; elem?: unknown[] }; set?: { name: string; elem?: unknown[] } })[];
+}
+
+/** Rules and set/map elements in berth's tables of the world's namespace. */
+async function nftCounts(w: World): Promise<{ rules: number; elements: number }> {
+  let rules = 0;
+  let elements = 0;
+  for (const family of ['inet', 'bridge']) {
+    const out = await w.inNs(w.ns, ['nft', '-j', 'list', 'table', family, 'berth']);
+    if (out.code !== 0) continue;
+    for (const o of (JSON.parse(out.stdout) as NftJson).nftables) {
+      if (o.rule) rules++;
+      elements += (o.map?.elem ?? o.set?.elem ?? []).length;
+    }
+  }
+  return { rules, elements };
+}
+
+describe('traffic in and out', () => {
+  let w: World;
+  let lan: string;
+  before(async () => {
+    w = await World.create();
+    lan = await w.addLan();
+    // A server in the lan that tells who is asking.
+    const www = path.join(w.dir, 'lanwww');
+    fs.mkdirSync(path.join(www, 'cgi-bin'), { recursive: true });
+    fs.writeFileSync(path.join(www, 'index.html'), 'lan page\n');
+    fs.writeFileSync(path.join(www, 'cgi-bin', 'ip'), '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n', { mode: 0o755 });
+    w.spawnIn(lan, [BB, 'httpd', '-f', '-p', '8000', '-h', www]);
+    await w.dockerOk('pull', 'busybox');
+    await w.dockerOk('run', '-d', '--name', 'web', '-p', '8080:80', '-p', '127.0.0.1:8081:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+  });
+  after(async () => {
+    await w.dispose();
+  });
+
+  // curl, not the host's static busybox wget: that one crashes on the host's NSS setup.
+  const fromLan = (url: string) => w.inNs(lan, ['curl', '-sf', '-m', '3', url]);
+  const fromHost = (url: string) => w.inNs(w.ns, ['curl', '-sf', '-m', '3', url]);
+
+  it('masquerades egress: the lan sees the host address', async () => {
+    const seen = await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://192.0.2.2:8000/cgi-bin/ip');
+    assert.match(seen, /^(\[::ffff:)?192\.0\.2\.1\]?$/);
+  });
+
+  it('publishes a port to the lan, the host (its address and 127.0.0.1) and other containers', async () => {
+    assert.match((await fromLan('http://192.0.2.1:8080/')).stdout, /berth/);
+    assert.match((await fromHost('http://192.0.2.1:8080/')).stdout, /berth/);
+    assert.match((await fromHost('http://127.0.0.1:8080/')).stdout, /berth/);
+    assert.match(await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://192.0.2.1:8080/'), /berth/);
+    assert.match(await w.dockerOk('exec', 'web', 'wget', '-qO-', 'http://192.0.2.1:8080/'), /berth/, 'hairpin to itself');
+    assert.equal((await w.inNs(w.ns, ['sh', '-c', "ps -eo comm | grep -c proxy || true"])).stdout.trim(), '0');
+  });
+
+  it('keeps 127.0.0.1 bindings and unpublished ports from the lan', async () => {
+    assert.match((await fromHost('http://127.0.0.1:8081/')).stdout, /berth/);
+    assert.notEqual((await fromLan('http://192.0.2.1:8081/')).code, 0);
+    const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web');
+    await must('ip', ['-n', lan, 'route', 'add', '172.17.0.0/16', 'via', '192.0.2.1']);
+    assert.notEqual((await fromLan(`http://${ip}/`)).code, 0, 'the container address is not reachable from the lan');
+  });
+
+  it('shows the mappings as docker does', async () => {
+    assert.equal(await w.dockerOk('port', 'web', '80/tcp'), '0.0.0.0:8080\n127.0.0.1:8081');
+    const ports = JSON.parse(await w.dockerOk('inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web')) as Record<string, unknown>;
+    assert.deepEqual(ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '8081' }] });
+    assert.match(await w.dockerOk('ps', '--format', '{{.Ports}}', '-f', 'name=web'), /0\.0\.0\.0:8080->80\/tcp/);
+  });
+
+  it('refuses a taken port with Docker errors and leaves the container Created', async () => {
+    const r = await w.docker('run', '-d', '--name', 'clash', '-p', '8080:80', 'busybox', 'sleep', '100');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Bind for 0\.0\.0\.0:8080 failed: port is already allocated/);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'clash'), 'created');
+    w.spawnIn(w.ns, [BB, 'nc', '-l', '-p', '8090']);
+    await new Promise((r2) => setTimeout(r2, 300));
+    const busy = await w.docker('run', '-d', '--name', 'clash2', '-p', '8090:80', 'busybox', 'sleep', '100');
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /address already in use/);
+    await w.dockerOk('rm', 'clash', 'clash2');
+  });
+
+  it('publishes every exposed port on ephemeral ports with -P, and releases ports on stop', async () => {
+    await w.dockerOk('run', '-d', '--name', 'eph', '--expose', '80', '-P', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    const port = Number((await w.dockerOk('port', 'eph', '80')).split(':').pop());
+    assert.ok(port >= 32768 && port <= 60999, String(port));
+    assert.match((await fromLan(`http://192.0.2.1:${port}/`)).stdout, /berth/);
+    await w.dockerOk('stop', '-t', '0', 'eph');
+    assert.notEqual((await fromLan(`http://192.0.2.1:${port}/`)).code, 0);
+    await w.dockerOk('rm', 'eph');
+  });
+
+  it('publishes a 1000-port range as a constant number of elements', async () => {
+    const before = await nftCounts(w);
+    await w.dockerOk('run', '-d', '--name', 'range', '-p', '20000-20999:20000-20999', 'busybox', 'httpd', '-f', '-p', '20500', '-h', '/www');
+    const during = await nftCounts(w);
+    assert.equal(during.rules, before.rules, 'no rule added');
+    assert.ok(during.elements - before.elements <= 2, `elements added: ${during.elements - before.elements}`);
+    assert.match((await fromLan('http://192.0.2.1:20500/')).stdout, /berth/);
+    await w.dockerOk('rm', '-f', 'range');
+    assert.deepEqual(await nftCounts(w), before);
+  });
+
+  it('blocks container to container with enable_icc=false, but not published ports', async () => {
+    await w.dockerOk('network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'noicc');
+    await w.dockerOk('run', '-d', '--name', 'quiet', '--network', 'noicc', '-p', '8095:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.noicc.IPAddress}}', 'quiet');
+    const r = await w.docker('run', '--rm', '--network', 'noicc', 'busybox', 'wget', '-T', '2', '-qO-', `http://${ip}/`);
+    assert.notEqual(r.code, 0);
+    assert.match(await w.dockerOk('run', '--rm', '--network', 'noicc', 'busybox', 'wget', '-qO-', 'http://192.0.2.1:8095/'), /berth/);
+    assert.match((await fromLan('http://192.0.2.1:8095/')).stdout, /berth/);
+    await w.dockerOk('rm', '-f', 'quiet');
+    await w.dockerOk('network', 'rm', 'noicc');
+  });
+
+  it('isolates bridge networks from each other; a container on both reaches both', async () => {
+    await w.dockerOk('network', 'create', 'red');
+    await w.dockerOk('network', 'create', 'blue');
+    await w.dockerOk('run', '-d', '--name', 'r1', '--network', 'red', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    await w.dockerOk('run', '-d', '--name', 'b1', '--network', 'blue', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    const rIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.red.IPAddress}}', 'r1');
+    const bIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.blue.IPAddress}}', 'b1');
+    assert.notEqual((await w.docker('exec', 'r1', 'wget', '-T', '2', '-qO-', `http://${bIp}/`)).code, 0);
+    assert.notEqual((await w.docker('exec', 'b1', 'wget', '-T', '2', '-qO-', `http://${rIp}/`)).code, 0);
+    await w.dockerOk('run', '-d', '--name', 'both', '--network', 'red', 'busybox', 'sleep', '1000');
+    await w.dockerOk('network', 'connect', 'blue', 'both');
+    assert.match(await w.dockerOk('exec', 'both', 'wget', '-qO-', `http://${rIp}/`), /berth/);
+    assert.match(await w.dockerOk('exec', 'both', 'wget', '-qO-', `http://${bIp}/`), /berth/);
+    await w.dockerOk('rm', '-f', 'r1', 'b1', 'both');
+    await w.dockerOk('network', 'rm', 'red', 'blue');
+  });
+
+  it('gives internal networks no way out', async () => {
+    await w.dockerOk('network', 'create', '--internal', 'vault');
+    const r = await w.docker('run', '--rm', '--network', 'vault', 'busybox', 'wget', '-T', '2', '-qO-', 'http://192.0.2.2:8000/');
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(await w.dockerOk('run', '--rm', '--network', 'vault', 'busybox', 'ip', 'route'), /default/);
+    await w.dockerOk('network', 'rm', 'vault');
+  });
+
+  it('restores the rules after someone flushes the ruleset and the daemon restarts', async () => {
+    await w.inNs(w.ns, ['nft', 'flush', 'ruleset']);
+    assert.notEqual((await fromLan('http://192.0.2.1:8080/')).code, 0);
+    await w.restart('SIGKILL');
+    assert.match((await fromLan('http://192.0.2.1:8080/')).stdout, /berth/);
+    assert.equal(await w.dockerOk('port', 'web', '80/tcp'), '0.0.0.0:8080\n127.0.0.1:8081');
+  });
+});

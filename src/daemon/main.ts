@@ -9,6 +9,8 @@ import { NetworkController } from '../network/controller.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from './logger.js';
+import { EmbeddedDns } from '../network/dns/index.js';
+import { dnsHooks } from '../engine/containers/dns.js';
 import { portsShape } from '../api/shapes/ports.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
 import { ExecManager } from '../engine/containers/execs.js';
@@ -75,6 +77,13 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot);
   const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, log });
+  const dns = new EmbeddedDns({
+    log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
+    daemonUpstreams: opts.dns,
+    hostResolvConf: readOr('/etc/resolv.conf'),
+  });
+  engine.addHooks(dnsHooks(dns, networks, engine));
+  engine.embeddedDns = true;
   await engine.reconcile();
   const execs = new ExecManager(engine, runtime, (id) => {
     const c = engine.find(id);
@@ -119,6 +128,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     server.close();
     server.closeAllConnections();
     void networks.close();
+    dns.close();
     void store.close().finally(() => {
       fs.rmSync(opts.socketPath, { force: true });
       removePidfile(pidfile);
@@ -144,4 +154,12 @@ function groupId(group: string | undefined): number | undefined {
   const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === group);
   if (!line) throw invalid(`group ${group} not found`);
   return Number(line.split(':')[2]);
+}
+
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }

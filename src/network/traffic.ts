@@ -55,6 +55,8 @@ export class Traffic {
   private ports: PortAllocatorState = newPortAllocator();
   private readonly serial = new Serial();
   private readonly firewall: Firewall | undefined;
+  /** Until start() has written the whole ruleset, changes only need to reach the model. */
+  private started = false;
 
   constructor(
     private readonly store: KvStore,
@@ -92,6 +94,7 @@ export class Traffic {
       }
     }
     await this.sync();
+    this.started = true;
   }
 
   /** Rewrite berth's tables from the model (start, and whenever the kernel drifted). */
@@ -104,19 +107,19 @@ export class Traffic {
   async networkAdded(net: FwNetwork): Promise<void> {
     if (!this.firewall) return;
     await ensureSysctls([...globalSysctls([net]), ...networkSysctls(net)]);
-    await this.firewall.addNetwork(net, () => this.model());
+    if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 
   async networkRemoved(net: FwNetwork): Promise<void> {
-    await this.firewall?.removeNetwork(net, () => this.model());
+    if (this.started) await this.firewall?.removeNetwork(net, () => this.model());
   }
 
   async endpointJoined(ep: FwEndpoint, net: FwNetwork): Promise<void> {
-    await this.firewall?.addEndpoint(ep, net, () => this.model());
+    if (this.started) await this.firewall?.addEndpoint(ep, net, () => this.model());
   }
 
   async endpointLeft(ep: FwEndpoint, net: FwNetwork): Promise<void> {
-    await this.firewall?.removeEndpoint(ep, net, () => this.model());
+    if (this.started) await this.firewall?.removeEndpoint(ep, net, () => this.model());
   }
 
   /**

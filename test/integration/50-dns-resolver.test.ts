@@ -16,6 +16,7 @@ import { EmbeddedDns } from '../../src/network/dns/index.js';
 import { encodeName, frameTcp, TcpFrameReader, TYPE } from '../../src/network/dns/message.js';
 import { NetnsAgent, openSocketsInNetns } from '../../src/kernel/nssocket.js';
 import { spawn } from 'node:child_process';
+import { FakeUpstream } from '../lib/fake-dns.js';
 
 const TAG = `dns-test-${randomBytes(3).toString('hex')}`;
 const NS = { c1: `${TAG}-c1`, c2: `${TAG}-c2`, c3: `${TAG}-c3`, c4: `${TAG}-c4`, up: `${TAG}-up` } as const;
@@ -58,34 +59,6 @@ function aQuery(id: number, name: string): Buffer {
   return Buffer.concat([head, encodeName(name), Buffer.from([0, TYPE.A, 0, 1])]);
 }
 
-/** A fake upstream: answers www.example.test with 192.0.2.1, NXDOMAIN otherwise. */
-class FakeUpstream {
-  readonly seen: Array<{ name: string; from: string }> = [];
-  constructor(private readonly socket: dgram.Socket) {
-    socket.on('message', (q: Buffer, r: dgram.RemoteInfo) => this.onQuery(q, r));
-  }
-  private onQuery(q: Buffer, r: dgram.RemoteInfo): void {
-    let end = 12;
-    while (end < q.length && q[end] !== 0) end += q[end]! + 1;
-    const labels: string[] = [];
-    for (let p = 12; p < end; p += q[p]! + 1) labels.push(q.subarray(p + 1, p + 1 + q[p]!).toString());
-    const name = labels.join('.').toLowerCase();
-    this.seen.push({ name, from: r.address });
-    const question = q.subarray(12, end + 5);
-    const type = q.readUInt16BE(end + 1);
-    const found = name === 'www.example.test' && type === TYPE.A;
-    const head = Buffer.from(q.subarray(0, 12));
-    head.writeUInt16BE(found ? 0x8180 : 0x8183, 2);
-    head.writeUInt16BE(found ? 1 : 0, 6);
-    head.writeUInt16BE(0, 10);
-    const answer = found ? Buffer.from('c00c00010001000000050004c0000201', 'hex') : Buffer.alloc(0);
-    this.socket.send(Buffer.concat([head, question, answer]), r.port, r.address);
-  }
-  close(): void {
-    this.socket.close();
-  }
-}
-
 describe('embedded DNS resolver in namespaces', () => {
   const dns = new EmbeddedDns({
     log: { debug: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) },
@@ -105,8 +78,7 @@ describe('embedded DNS resolver in namespaces', () => {
     await must('ip', ['-n', NS.up, 'addr', 'add', `${UPSTREAM}/24`, 'dev', 'eth0']);
     await must('ip', ['-n', NS.c1, 'link', 'set', 'eth0', 'up']);
     await must('ip', ['-n', NS.up, 'link', 'set', 'eth0', 'up']);
-    const [socket] = await openSocketsInNetns(path(NS.up), [{ kind: 'udp4', address: UPSTREAM, port: 53 }] as const);
-    upstream = new FakeUpstream(socket);
+    upstream = await FakeUpstream.start(path(NS.up), UPSTREAM, { 'www.example.test': '192.0.2.1' });
 
     const ep = { aliases: [] as string[], links: [] };
     dns.addEndpoint({ ...ep, containerId: ID.alpha, networkId: 'n1', networkName: 'net1', name: 'alpha', aliases: ['svc'], ipv4: '10.1.0.2' });

@@ -49,6 +49,8 @@ export interface LifecycleHooks {
   started?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
   /** After the process has exited (or the start failed), before the network is left. */
   stopped?(c: ContainerRecord): Promise<void>;
+  /** After a running container was disconnected from a network. */
+  left?(c: ContainerRecord, ep: EndpointRecord): Promise<void>;
 }
 
 export class ContainerEngine {
@@ -93,6 +95,9 @@ export class ContainerEngine {
       if (st.status === 'running') {
         alive.add(c.id);
         this.watchExit(c.id);
+        for (const h of this.hooks) {
+          await h.started?.(c, this.deps.networks.endpointsOf(c.id)).catch((e: unknown) => this.deps.log.warn(`restoring ${c.spec.name}: ${messageOf(e)}`));
+        }
       } else {
         await this.handleExit(c.id, st.exitCode ?? 255);
       }
@@ -234,7 +239,7 @@ export class ContainerEngine {
       },
       process: {
         args: proc.args,
-        env: proc.env,
+        env: [...this.linkEnv(c), ...proc.env],
         cwd: proc.cwd,
         tty: c.spec.process.tty,
         openStdin: c.spec.process.openStdin,
@@ -321,6 +326,33 @@ export class ContainerEngine {
       const names = [...new Set([alias ?? t.spec.name, t.spec.name, t.id.slice(0, 12)])];
       return [{ address: ep.ipv4.address, names }];
     });
+  }
+
+  /** Legacy --link environment: ALIAS_NAME, ALIAS_PORT…, ALIAS_ENV_… (as Docker writes them). */
+  private linkEnv(c: ContainerRecord): string[] {
+    const env: string[] = [];
+    for (const l of c.spec.links) {
+      const [targetName, aliasRaw] = l.split(':');
+      const t = this.find(targetName!);
+      const alias = (aliasRaw ?? t.spec.name).replace(/^\//, '');
+      const prefix = alias.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      const ip = this.deps.networks.endpointsOf(t.id).find((e) => e.ipv4)?.ipv4?.address;
+      env.push(`${prefix}_NAME=/${c.spec.name}/${alias}`);
+      const ports = this.exposedPorts(t).sort((a, b) => parseInt(a) - parseInt(b));
+      if (ip) {
+        ports.forEach((key, i) => {
+          const [port, proto = 'tcp'] = key.split('/');
+          const p = `${prefix}_PORT_${port}_${proto.toUpperCase()}`;
+          if (i === 0) env.push(`${prefix}_PORT=${proto}://${ip}:${port}`);
+          env.push(`${p}=${proto}://${ip}:${port}`, `${p}_ADDR=${ip}`, `${p}_PORT=${port}`, `${p}_PROTO=${proto}`);
+        });
+      }
+      for (const e of t.spec.process.env) {
+        const eq = e.indexOf('=');
+        if (eq > 0) env.push(`${prefix}_ENV_${e.slice(0, eq)}=${e.slice(eq + 1)}`);
+      }
+    }
+    return env;
   }
 
   private volumeMounts(c: ContainerRecord): MountSpec[] {
@@ -501,7 +533,10 @@ export class ContainerEngine {
       const key = Object.keys(c.spec.networks).find((k) => this.sameNetwork(k, net.record.id));
       const ep = this.deps.networks.endpointsOf(c.id).find((e) => e.networkId === net.record.id);
       if (!key && !ep) throw systemError(`container ${c.id} is not connected to network ${net.record.name}`);
-      if (ep) await this.deps.networks.leave(ep.id);
+      if (ep) {
+        await this.deps.networks.leave(ep.id);
+        for (const h of this.hooks) await h.left?.(c, ep);
+      }
       const networks = { ...c.spec.networks };
       if (key) delete networks[key];
       await this.save({ ...c, spec: { ...c.spec, networks } });

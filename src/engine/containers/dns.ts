@@ -1,0 +1,64 @@
+/**
+ * Service discovery wired to the container lifecycle: a container's endpoints on
+ * user-defined networks are published in the embedded DNS, and its resolver at
+ * 127.0.0.11 is served from the daemon while it runs. The default bridge has none.
+ */
+import type { NetworkController } from '../../network/controller.js';
+import type { EndpointRecord } from '../../network/model.js';
+import type { EmbeddedDns } from '../../network/dns/index.js';
+import type { ContainerEngine, LifecycleHooks } from './engine.js';
+import type { ContainerRecord } from './model.js';
+
+export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: ContainerEngine): LifecycleHooks {
+  const userNetwork = (ep: EndpointRecord) => {
+    const net = networks.find(ep.networkId);
+    return net.record.predefined ? undefined : net;
+  };
+  const configFor = (c: ContainerRecord, networkName: string) =>
+    Object.entries(c.spec.networks).find(([k]) => k === networkName || safeId(networks, k) === safeId(networks, networkName))?.[1];
+  return {
+    async started(c, endpoints) {
+      const own = c.spec.networkMode.kind !== 'host' && c.spec.networkMode.kind !== 'container';
+      let published = false;
+      for (const ep of endpoints) {
+        const net = userNetwork(ep);
+        if (!net) continue;
+        const cfg = configFor(c, net.record.name);
+        dns.addEndpoint({
+          containerId: c.id,
+          networkId: ep.networkId,
+          networkName: net.record.name,
+          name: c.spec.name,
+          hostname: engine.hostnameOf(c),
+          aliases: ep.aliases,
+          links: (cfg?.links ?? []).map((l) => {
+            const [target = '', alias] = l.split(':');
+            return { target: target.replace(/^\//, ''), alias: alias ?? target };
+          }),
+          ...(ep.ipv4 ? { ipv4: ep.ipv4.address } : {}),
+          ...(ep.ipv6 ? { ipv6: ep.ipv6.address } : {}),
+        });
+        published = true;
+      }
+      if (!published || !own) return;
+      const all = networks.endpointsOf(c.id);
+      const opts = { dns: c.spec.dns, internal: !all.some((e) => e.gateway) };
+      if (dns.isAttached(c.id)) dns.configure(c.id, opts);
+      else await dns.attach(c.id, networks.sandboxPath(c.id), opts);
+    },
+    async stopped(c) {
+      dns.detach(c.id);
+    },
+    async left(c, ep) {
+      dns.removeEndpoint(c.id, ep.networkId);
+    },
+  };
+}
+
+function safeId(networks: NetworkController, idOrName: string): string | undefined {
+  try {
+    return networks.find(idOrName).record.id;
+  } catch {
+    return undefined;
+  }
+}

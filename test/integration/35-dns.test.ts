@@ -1,0 +1,120 @@
+/** Service discovery: the embedded resolver at 127.0.0.11 on user networks, legacy links on the default bridge. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { World } from '../lib/world.js';
+import { FakeUpstream } from '../lib/fake-dns.js';
+
+describe('embedded DNS', () => {
+  let w: World;
+  let lan: string;
+  let upstream: FakeUpstream | undefined;
+  before(async () => {
+    w = await World.create();
+    lan = await w.addLan();
+    // An upstream resolver in the lan answering one name.
+    upstream = await FakeUpstream.start(`/run/netns/${lan}`, '192.0.2.2', { 'outside.test': '192.0.2.77' });
+    await w.dockerOk('pull', 'busybox');
+    await w.dockerOk('network', 'create', 'front');
+    await w.dockerOk('network', 'create', 'back');
+    await w.dockerOk('run', '-d', '--name', 'db', '--hostname', 'dbhost', '--network', 'back', '--network-alias', 'store', 'busybox', 'sleep', '10000');
+    await w.dockerOk('run', '-d', '--name', 'app', '--network', 'back', 'busybox', 'sleep', '10000');
+    await w.dockerOk('network', 'connect', '--alias', 'api', 'front', 'app');
+    await w.dockerOk('run', '-d', '--name', 'web', '--network', 'front', 'busybox', 'sleep', '10000');
+  });
+  after(async () => {
+    upstream?.close();
+    await w.dispose();
+  });
+
+  const ipOf = (c: string, net: string) => w.dockerOk('inspect', '-f', `{{.NetworkSettings.Networks.${net}.IPAddress}}`, c);
+  const lookup = (c: string, name: string) => w.docker('exec', c, 'nslookup', name);
+
+  it('points user-network containers at 127.0.0.11, and the default bridge at the upstreams', async () => {
+    const conf = await w.dockerOk('exec', 'web', 'cat', '/etc/resolv.conf');
+    assert.match(conf, /^nameserver 127\.0\.0\.11$/m);
+    assert.match(conf, /ndots:0/);
+    assert.doesNotMatch(await w.dockerOk('run', '--rm', 'busybox', 'cat', '/etc/resolv.conf'), /127\.0\.0\.11/);
+  });
+
+  it('resolves names, short IDs, hostnames and aliases on shared networks', async () => {
+    const dbIp = await ipOf('db', 'back');
+    const id = (await w.dockerOk('inspect', '-f', '{{.Id}}', 'db')).slice(0, 12);
+    for (const name of ['db', id, 'dbhost', 'store', 'DB']) {
+      const r = await lookup('app', name);
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+      assert.ok(r.stdout.includes(dbIp), `${name} -> ${r.stdout}`);
+    }
+    assert.match(await w.dockerOk('exec', 'app', 'ping', '-c', '1', '-W', '2', 'db'), /1 packets received/);
+    assert.match(await w.dockerOk('run', '--rm', '--network', 'back', 'busybox', 'nslookup', 'db'), new RegExp(dbIp.replace(/\./g, '\\.')));
+  });
+
+  it('scopes names to shared networks; a container on two networks sees both', async () => {
+    const r = await lookup('web', 'db');
+    assert.ok(!r.stdout.includes(await ipOf('db', 'back')), 'db is not visible from front');
+    assert.equal((await lookup('app', 'web')).code, 0);
+    assert.equal((await lookup('app', 'db')).code, 0);
+    assert.ok((await lookup('web', 'api')).stdout.includes(await ipOf('app', 'front')));
+  });
+
+  it('answers PTR for container addresses', async () => {
+    const r = await lookup('app', await ipOf('db', 'back'));
+    assert.match(r.stdout, /db\.back/);
+  });
+
+  it('returns every container behind one alias', async () => {
+    await w.dockerOk('run', '-d', '--name', 'rr1', '--network', 'back', '--network-alias', 'pool', 'busybox', 'sleep', '10000');
+    await w.dockerOk('run', '-d', '--name', 'rr2', '--network', 'back', '--network-alias', 'pool', 'busybox', 'sleep', '10000');
+    const out = (await lookup('app', 'pool')).stdout;
+    assert.ok(out.includes(await ipOf('rr1', 'back')) && out.includes(await ipOf('rr2', 'back')), out);
+    await w.dockerOk('rm', '-f', 'rr2');
+    assert.ok(!(await lookup('app', 'pool')).stdout.includes('rr2'));
+    await w.dockerOk('rm', '-f', 'rr1');
+  });
+
+  it('forwards other names upstream from the container, and answers SERVFAIL for a dead upstream', async () => {
+    const out = await w.dockerOk('run', '--rm', '--network', 'front', '--dns', '192.0.2.2', 'busybox', 'nslookup', 'outside.test');
+    assert.match(out, /192\.0\.2\.77/);
+    assert.ok(upstream!.seen.some((q) => q.name === 'outside.test' && q.from === '192.0.2.1'), 'asked from the host address (masqueraded)');
+    const t0 = Date.now();
+    const dead = await w.docker('run', '--rm', '--network', 'front', '--dns', '192.0.2.99', 'busybox', 'nslookup', 'outside.test');
+    assert.notEqual(dead.code, 0);
+    assert.match(dead.stdout + dead.stderr, /SERVFAIL|can't resolve/i);
+    assert.ok(Date.now() - t0 < 15_000);
+  });
+
+  it('removes records when a container stops or disconnects', async () => {
+    await w.dockerOk('run', '-d', '--name', 'brief', '--network', 'front', 'busybox', 'sleep', '10000');
+    const ip = await ipOf('brief', 'front');
+    assert.ok((await lookup('web', 'brief')).stdout.includes(ip));
+    await w.dockerOk('stop', '-t', '0', 'brief');
+    assert.ok(!(await lookup('web', 'brief')).stdout.includes(ip));
+    const apiIp = await ipOf('app', 'front');
+    await w.dockerOk('network', 'disconnect', 'front', 'app');
+    assert.ok(!(await lookup('web', 'api')).stdout.includes(apiIp), 'api gone after disconnect');
+    await w.dockerOk('network', 'connect', '--alias', 'api', 'front', 'app');
+    await w.dockerOk('rm', 'brief');
+  });
+
+  it('answers again after a daemon crash', async () => {
+    await w.restart('SIGKILL');
+    const r = await lookup('app', 'db');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes(await ipOf('db', 'back')));
+  });
+
+  it('keeps legacy links on the default bridge: /etc/hosts and environment', async () => {
+    await w.dockerOk('run', '-d', '--name', 'legacy', '--expose', '6379', '-e', 'SECRET=x', 'busybox', 'sleep', '10000');
+    const env = await w.dockerOk('run', '--rm', '--link', 'legacy:cache', 'busybox', 'env');
+    assert.match(env, /^CACHE_NAME=\/[a-z_0-9]+\/cache$/m);
+    assert.match(env, /^CACHE_PORT_6379_TCP=tcp:\/\/172\.17\.0\.\d+:6379$/m);
+    assert.match(env, /^CACHE_ENV_SECRET=x$/m);
+    const hosts = await w.dockerOk('run', '--rm', '--link', 'legacy:cache', 'busybox', 'cat', '/etc/hosts');
+    assert.match(hosts, /\tcache legacy /);
+    const conflict = await w.docker('run', '--rm', '--network', 'host', '--link', 'legacy:cache', 'busybox', 'true');
+    assert.notEqual(conflict.code, 0);
+    assert.match(conflict.stderr, /conflicting options/);
+    const alias = await w.docker('run', '--rm', '--network-alias', 'x', 'busybox', 'true');
+    assert.notEqual(alias.code, 0);
+    assert.match(alias.stderr, /network-scoped alias/);
+  });
+});

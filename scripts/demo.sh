@@ -7,6 +7,7 @@ REPO=$PWD
 
 id=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NS=berth-demo-$id
+LAN=berth-demo-$id-lan
 DIR=$(mktemp -d /tmp/berth-demo-$id.XXXX)
 SOCK=$DIR/berth.sock
 export DOCKER_HOST=unix://$SOCK
@@ -28,6 +29,7 @@ start_daemon() {
 
 cleanup() {
   set +e
+  ip netns del "$LAN" 2>/dev/null
   if [ -n "$DAEMON_PID" ]; then
     for c in $(docker ps -aq 2>/dev/null); do docker rm -f "$c" >/dev/null 2>&1; done
     kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
@@ -74,7 +76,53 @@ start_daemon
 run docker network ls
 kernel -br link show type bridge
 
+bold "Containers in each network mode (ip addr from inside each)"
+run docker run --rm --network none busybox ip -o addr
+run docker run --rm --network host busybox ip -o -4 addr
+run docker run -d --name web busybox httpd -f -p 80 -h /www
+run docker exec web ip -o -4 addr show eth0
+run docker run --rm --network container:web busybox ip -o -4 addr show eth0
+run docker run --rm --network app --ip 10.42.7.42 busybox ip -o -4 addr show eth0
+say "One container fetching a page from another over the default bridge:"
+run docker run --rm busybox wget -qO- "http://$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web)/"
+kernel -br link show master berth0
+
+bold "Published ports, and a LAN namespace standing for another machine"
+ip netns add "$LAN"
+ip -n "$NS" link add lan0 type veth peer name eth0 netns "$LAN"
+ip -n "$NS" addr add 192.0.2.1/24 dev lan0; ip -n "$NS" link set lan0 up
+ip -n "$LAN" addr add 192.0.2.2/24 dev eth0; ip -n "$LAN" link set eth0 up; ip -n "$LAN" link set lo up
+ip -n "$LAN" route add default via 192.0.2.1
+say "host $NS has 192.0.2.1 on lan0; the lan namespace $LAN is 192.0.2.2"
+run docker run -d --name site -p 8080:80 -p 127.0.0.1:8081:80 busybox httpd -f -p 80 -h /www
+run docker port site
+lan() { printf '\033[36m[lan]$ %s\033[0m\n' "$*"; nsenter --net=/run/netns/$LAN -- "$@" 2>&1 | sed 's/^/  /'; }
+host() { printf '\033[36m[host]$ %s\033[0m\n' "$*"; nsenter --net=/run/netns/$NS -- "$@" 2>&1 | sed 's/^/  /'; }
+lan curl -s http://192.0.2.1:8080/
+host curl -s http://127.0.0.1:8080/
+say "From another container, through the host's address (hairpin):"
+run docker run --rm busybox wget -qO- http://192.0.2.1:8080/
+say "Blocked: the 127.0.0.1-only binding from the lan, and the container's own address:"
+ip -n "$LAN" route add 172.17.0.0/16 via 192.0.2.1
+lan sh -c "curl -s -m 2 http://192.0.2.1:8081/ || echo '(refused or timed out, as it should be)'"
+lan sh -c "curl -s -m 2 http://$(docker inspect -f '{{.NetworkSettings.IPAddress}}' site)/ || echo '(no route in, as it should be)'"
+say "No userland proxy: the kernel does it, with elements in nftables maps:"
+host nft list map inet berth pub4_port
+run docker run -d --name wide -p 20000-20999:20000-20999 busybox sleep 1000
+host sh -c "nft list table inet berth | grep -c elements; echo '(a 1000-port range is one element:)'; nft list map inet berth pub4_keep | grep elements"
+run docker rm -f wide
+
+bold "Names: a three-tier app (web -> app -> db) on a user network, web published on 8090"
+run docker network create shop
+run docker run -d --name db --network shop busybox sh -c 'mkdir -p /www && echo "3 rows from db" > /www/index.html && httpd -f -p 80 -h /www'
+run docker run -d --name app --network shop busybox sh -c 'mkdir -p /www/cgi-bin && printf "#!/bin/sh\necho Content-Type: text/plain\necho\necho app says: \$(wget -qO- http://db/)\n" > /www/cgi-bin/api && chmod +x /www/cgi-bin/api && httpd -f -p 80 -h /www'
+run docker run -d --name shopweb --network shop -p 8090:80 busybox sh -c 'mkdir -p /www/cgi-bin && printf "#!/bin/sh\necho Content-Type: text/plain\necho\necho web got: \$(wget -qO- http://app/cgi-bin/api)\n" > /www/cgi-bin/index && chmod +x /www/cgi-bin/index && httpd -f -p 80 -h /www'
+sleep 0.5
+run docker exec shopweb nslookup db
+lan curl -s http://192.0.2.1:8090/cgi-bin/index
+
 bold "Remove and prune"
+run docker rm -f web site db app shopweb
 run docker network rm app
 run docker network prune -f
 kernel -br link show type bridge

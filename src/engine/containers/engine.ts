@@ -198,11 +198,18 @@ export class ContainerEngine {
     let created = false;
     try {
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
-      for (const h of this.hooks) await h.started?.(c, attached.endpoints);
-      await networks.publish(c.id, this.portRequests(c));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);
-      const { pid } = await runtime.create(spec);
-      created = true;
+      // Creating the container (conmon, runc create) takes the longest; the resolver's
+      // sockets and the published ports only have to be ready before the process runs.
+      const services = (async () => {
+        for (const h of this.hooks) await h.started?.(c, attached.endpoints);
+        await networks.publish(c.id, this.portRequests(c));
+      })();
+      const [made, ready] = await Promise.allSettled([runtime.create(spec), services]);
+      created = made.status === 'fulfilled';
+      if (ready.status === 'rejected') throw ready.reason;
+      if (made.status === 'rejected') throw made.reason;
+      const { pid } = made.value;
       for (const deliver of this.pendingAttach.get(c.id) ?? []) {
         deliver(await runtime.attach(c.id, { stdin: c.spec.process.openStdin }));
       }

@@ -1,0 +1,131 @@
+/** Images (import, load, tag, rmi, inspect), volumes, and the berth CLI against the real daemon. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { must, sh, World } from '../lib/world.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A rootfs tarball with the static busybox as /bin/sh and /bin/busybox. */
+async function rootfsTar(dir: string): Promise<string> {
+  const root = path.join(dir, 'rootfs');
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+  fs.symlinkSync('busybox', path.join(root, 'bin', 'sh'));
+  fs.symlinkSync('busybox', path.join(root, 'bin', 'echo'));
+  fs.writeFileSync(path.join(root, 'hello.txt'), 'imported\n');
+  const tar = path.join(dir, 'rootfs.tar');
+  await must('tar', ['-C', root, '-cf', tar, '.']);
+  return tar;
+}
+
+/** An OCI image layout archive (what `docker save` writes since Docker 25) around one layer. */
+async function ociArchive(dir: string, layerTar: string, ref: string): Promise<string> {
+  const out = path.join(dir, 'oci');
+  const blobs = path.join(out, 'blobs', 'sha256');
+  fs.mkdirSync(blobs, { recursive: true });
+  const raw = fs.readFileSync(layerTar);
+  const gz = gzipSync(raw);
+  fs.writeFileSync(path.join(blobs, sha(gz)), gz);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh', '-c', 'cat /hello.txt'], Env: ['FROM=oci'] },
+    rootfs: { type: 'layers', diff_ids: [`sha256:${sha(raw)}`] },
+  }));
+  fs.writeFileSync(path.join(blobs, sha(config)), config);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(gz)}`, size: gz.length }],
+  }));
+  fs.writeFileSync(path.join(blobs, sha(manifest)), manifest);
+  fs.writeFileSync(path.join(out, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length, annotations: { 'io.containerd.image.name': `docker.io/library/${ref}`, 'org.opencontainers.image.ref.name': ref.split(':')[1] } }],
+  }));
+  const tar = path.join(dir, 'oci.tar');
+  await must('tar', ['-C', out, '-cf', tar, '.']);
+  return tar;
+}
+
+describe('images, volumes and the berth CLI', () => {
+  let w: World;
+  before(async () => {
+    w = await World.create();
+  });
+  after(async () => {
+    await w.dispose();
+  });
+
+  it('imports a rootfs tarball with --change, tags, inspects and removes it', async () => {
+    const tar = await rootfsTar(w.dir);
+    const id = (await sh('docker', ['import', '-c', 'CMD ["/bin/sh", "-c", "cat /hello.txt"]', '-c', 'ENV GREETING=hi', '-c', 'EXPOSE 8080', tar, 'mine:v1'], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } })).stdout.trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await w.dockerOk('run', '--rm', 'mine:v1'), 'imported');
+    assert.equal(await w.dockerOk('run', '--rm', 'mine:v1', 'sh', '-c', 'echo $GREETING'), 'hi');
+    assert.equal(await w.dockerOk('image', 'inspect', '-f', '{{json .Config.ExposedPorts}}', 'mine:v1'), '{"8080/tcp":{}}');
+    await w.dockerOk('tag', 'mine:v1', 'mine:latest');
+    const rows = (await w.dockerOk('images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).split('\n');
+    assert.deepEqual(rows.filter((r) => r.startsWith('mine')).map((r) => r.split(' ')[0]).sort(), ['mine:latest', 'mine:v1']);
+    assert.match(await w.dockerOk('rmi', 'mine:latest'), /Untagged: mine:latest/);
+    const rmi = await w.dockerOk('rmi', 'mine:v1');
+    assert.match(rmi, /Deleted: sha256:/);
+    const gone = await w.docker('image', 'inspect', 'mine:v1');
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /No such image/);
+  });
+
+  it('loads an OCI archive with progress and runs it', async () => {
+    const tar = await ociArchive(w.dir, await rootfsTar(path.join(w.dir, 'l2')), 'loaded:1.0');
+    const out = await w.dockerOk('load', '-i', tar);
+    assert.match(out, /Loaded image: loaded:1\.0/);
+    assert.equal(await w.dockerOk('run', '--rm', 'loaded:1.0'), 'imported');
+    assert.equal(await w.dockerOk('run', '--rm', 'loaded:1.0', 'sh', '-c', 'echo $FROM'), 'oci');
+    const inUse = await w.dockerOk('create', 'loaded:1.0');
+    const r = await w.docker('rmi', 'loaded:1.0');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /container .* is using its referenced image/);
+    await w.dockerOk('rm', inUse);
+    await w.dockerOk('rmi', 'loaded:1.0');
+  });
+
+  it('keeps named volumes, binds host folders and shares with --volumes-from', async () => {
+    await w.dockerOk('volume', 'create', 'data');
+    await w.dockerOk('run', '--rm', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f');
+    assert.equal(await w.dockerOk('run', '--rm', '-v', 'data:/data:ro', 'busybox', 'cat', '/data/f'), 'kept');
+    const ro = await w.docker('run', '--rm', '-v', 'data:/data:ro', 'busybox', 'sh', '-c', 'echo x > /data/f');
+    assert.notEqual(ro.code, 0);
+    const host = path.join(w.dir, 'hostdir');
+    fs.mkdirSync(host);
+    await w.dockerOk('run', '--rm', '-v', `${host}:/h`, 'busybox', 'sh', '-c', 'echo from-container > /h/out');
+    assert.equal(fs.readFileSync(path.join(host, 'out'), 'utf8'), 'from-container\n');
+    await w.dockerOk('create', '--name', 'holder', '-v', 'data:/shared', 'busybox', 'true');
+    assert.equal(await w.dockerOk('run', '--rm', '--volumes-from', 'holder', 'busybox', 'cat', '/shared/f'), 'kept');
+    const busy = await w.docker('volume', 'rm', 'data');
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /volume is in use/);
+    await w.dockerOk('rm', 'holder');
+    assert.equal(await w.dockerOk('volume', 'ls', '-q'), 'data');
+    await w.dockerOk('volume', 'rm', 'data');
+    const bad = await w.api('POST', '/v1.44/volumes/create', { Name: '../../etc' });
+    assert.equal(bad.status, 400);
+  });
+
+  it('is driven the same way by berth', async () => {
+    const created = await w.berth('network', 'create', '--subnet', '10.61.0.0/24', 'viaberth');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout.trim(), /^[0-9a-f]{64}$/);
+    assert.match((await w.berth('network', 'ls')).stdout, /viaberth\s+bridge\s+local/);
+    assert.equal((await w.berth('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'viaberth')).stdout.trim(), '10.61.0.0/24');
+    const run = await w.berth('run', '--rm', '--network', 'viaberth', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /10\.61\.0\.2\/24/);
+    const dup = await w.berth('network', 'create', 'viaberth');
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /Error response from daemon: network with name viaberth already exists/);
+    assert.equal((await w.berth('network', 'rm', 'viaberth')).stdout.trim(), 'viaberth');
+  });
+});

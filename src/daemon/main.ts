@@ -67,6 +67,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     createDefaultBridge: opts.bridge !== 'none',
     sandboxDir: path.join(opts.execRoot, 'netns'),
     firewall: opts.firewall,
+    userlandProxy: opts.userlandProxy,
     log: (m) => log.warn(m),
   });
 

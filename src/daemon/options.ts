@@ -19,6 +19,8 @@ export interface DaemonOptions {
   mtu: number;
   /** --firewall=false (dockerd: --iptables=false): berth writes no nftables rules. */
   firewall: boolean;
+  /** --userland-proxy: relay 127.0.0.1 connections to published TCP ports in the daemon (off by default). */
+  userlandProxy: boolean;
 }
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -38,6 +40,8 @@ Options:
       --dns IP                     DNS server for containers (repeatable)
       --mtu N                      Default MTU of networks (default 1500)
       --firewall=false             Write no nftables rules (alias --iptables=false)
+      --userland-proxy             Serve 127.0.0.1 access to published TCP ports with a relay in the daemon
+                                   (default off: the kernel forwards loopback too)
   -h, --help                       Print this help
 `;
 
@@ -63,6 +67,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     dns: [],
     mtu: 1500,
     firewall: true,
+    userlandProxy: false,
   };
   const pools: PredefinedPool[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -137,9 +142,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
         opts.firewall = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
         break;
       case '--userland-proxy':
-        if (boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined)) {
-          throw invalid('--userland-proxy is not needed: published ports are reachable on 127.0.0.1 through the kernel (route_localnet); run without it');
-        }
+        opts.userlandProxy = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
         break;
       default:
         throw invalid(`unknown flag: ${flag}`);

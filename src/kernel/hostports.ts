@@ -16,6 +16,8 @@ export interface HostSocketSpec {
   /** '0.0.0.0', '::' (bound IPv6-only) or one address. */
   address: string;
   port: number;
+  /** --userland-proxy: TCP connections accepted here are relayed to this container address. */
+  forward?: { address: string; port: number };
 }
 
 /** A bind that failed; `code` is the errno name (EADDRINUSE, EADDRNOTAVAIL, EACCES …). */
@@ -67,7 +69,7 @@ function codeOf(e: unknown): string {
 
 function holdTcp(spec: HostSocketSpec): Promise<Closable> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer((conn) => conn.destroy());
+    const server = net.createServer((conn) => (spec.forward ? relay(conn, spec.forward) : conn.destroy()));
     server.once('error', (e: unknown) => reject(new HostPortError(spec, codeOf(e))));
     server.listen({ host: spec.address, port: spec.port, exclusive: true, backlog: 1, ipv6Only: spec.address.includes(':') }, () => {
       server.removeAllListeners('error');
@@ -118,4 +120,16 @@ export async function holdHostPorts(specs: readonly HostSocketSpec[]): Promise<H
       await Promise.all(held.map(closeOne));
     },
   };
+}
+
+/** The userland proxy: one TCP connection relayed to the container, both ways. */
+function relay(conn: net.Socket, to: { address: string; port: number }): void {
+  const upstream = net.connect({ host: to.address, port: to.port });
+  conn.pipe(upstream).pipe(conn);
+  const end = (): void => {
+    conn.destroy();
+    upstream.destroy();
+  };
+  conn.on('error', end);
+  upstream.on('error', end);
 }

@@ -61,11 +61,15 @@ export class Traffic {
   constructor(
     private readonly store: KvStore,
     private readonly source: TrafficSource,
-    opts: { enabled: boolean; log: (m: string) => void },
+    opts: { enabled: boolean; userlandProxy: boolean; log: (m: string) => void },
   ) {
     this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
     this.log = opts.log;
+    this.proxy = opts.userlandProxy;
   }
+
+  /** --userland-proxy: host-port sockets relay loopback connections to the container. */
+  private readonly proxy: boolean;
 
   private readonly log: (m: string) => void;
 
@@ -75,6 +79,7 @@ export class Traffic {
       networks: this.source.networks(),
       endpoints: this.source.endpoints(),
       publications: [...this.publications.values()].flatMap((p) => publicationsFor(p.networkId, p.containerId, p.mappings, p)),
+      loopbackByProxy: this.proxy,
     };
   }
 
@@ -88,7 +93,7 @@ export class Traffic {
     this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
     for (const p of this.publications.values()) {
       try {
-        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p));
+        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p, { proxy: this.proxy }));
       } catch (e: unknown) {
         this.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
       }
@@ -132,7 +137,9 @@ export class Traffic {
       if (requests.length === 0) return [];
       const target = { ipv4: ep.ipv4?.address, ipv6: ep.ipv6?.address };
       const resolved = requests.map((r) => ({ ...r, hostIp: resolveHostIp(r.hostIp, hostBindingIpv4) }));
-      const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target);
+      const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target, {
+        reserve: (m, t) => reserveHostPorts(m, t, { proxy: this.proxy }),
+      });
       const pub: Publication = { containerId: ep.containerId, networkId: ep.networkId, mappings: got.mappings, ...target };
       try {
         await this.store.commit([{ put: KEY + ep.containerId, value: pub as unknown as Json }]);

@@ -157,3 +157,23 @@ describe('traffic in and out', () => {
     assert.equal(await w.dockerOk('port', 'web', '80/tcp'), '0.0.0.0:8080\n127.0.0.1:8081');
   });
 });
+
+describe('--userland-proxy', () => {
+  let w: World;
+  before(async () => {
+    w = await World.create({ daemonArgs: ['--userland-proxy'] });
+  });
+  after(async () => {
+    await w.dispose();
+  });
+
+  it('serves 127.0.0.1 through a relay in the daemon, the rest in the kernel', async () => {
+    await w.dockerOk('pull', 'busybox');
+    await w.dockerOk('run', '-d', '--name', 'web', '-p', '8080:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    assert.match((await w.inNs(w.ns, ['curl', '-sf', '-m', '3', 'http://127.0.0.1:8080/'])).stdout, /berth/);
+    const table = (await w.inNs(w.ns, ['nft', 'list', 'chain', 'inet', 'berth', 'dnat_local'])).stdout;
+    assert.match(table, /ip daddr 127\.0\.0\.0\/8 return/);
+    // With the DNAT skipped for loopback, only berthd's relay can have answered 127.0.0.1.
+    assert.match(await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://172.17.0.1:8080/'), /berth/);
+  });
+});

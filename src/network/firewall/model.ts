@@ -44,6 +44,8 @@ export interface FirewallModel {
   networks: FwNetwork[];
   endpoints: FwEndpoint[];
   publications: FwPublication[];
+  /** --userland-proxy: loopback connections go to the daemon's proxy sockets, not through DNAT. */
+  loopbackByProxy?: boolean;
 }
 
 export const emptyModel = (): FirewallModel => ({ networks: [], endpoints: [], publications: [] });

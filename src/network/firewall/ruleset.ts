@@ -128,11 +128,16 @@ function renderSet(name: SetName, elements: readonly string[]): string {
   return lines.join('\n');
 }
 
-function renderTable(table: FwTable, groups: readonly ElementGroup[]): string {
+function renderTable(table: FwTable, groups: readonly ElementGroup[], loopbackByProxy = false): string {
   const names = (Object.keys(SET_DEFS) as SetName[]).filter((n) => SET_DEFS[n].table === table);
   const sets = names.map((n) => renderSet(n, groups.find((g) => g.table === table && g.set === n)?.elements ?? [])).join('\n');
-  return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}\n${table === 'inet' ? INET_CHAINS : BRIDGE_CHAINS}}\n`;
+  const inet = loopbackByProxy ? INET_CHAINS.replace(LOOPBACK_V6, `${LOOPBACK_V6}\n${LOOPBACK_V4_PROXY}`) : INET_CHAINS;
+  return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}\n${table === 'inet' ? inet : BRIDGE_CHAINS}}\n`;
 }
+
+const LOOPBACK_V6 = '\t\tip6 daddr ::1 return';
+/** With --userland-proxy, connections to 127.0.0.1 reach the proxy's socket instead of the DNAT. */
+const LOOPBACK_V4_PROXY = '\t\tip daddr 127.0.0.0/8 return comment "served by the userland proxy"';
 
 /** Every element of a model (networks, ICC-off endpoints, publications), merged per set. */
 export function modelElements(model: FirewallModel): ElementGroup[] {
@@ -156,7 +161,7 @@ export function renderFull(model: FirewallModel): string {
     `delete table inet ${TABLE}`,
     `add table bridge ${TABLE}`,
     `delete table bridge ${TABLE}`,
-    renderTable('inet', groups) + renderTable('bridge', groups),
+    renderTable('inet', groups, model.loopbackByProxy) + renderTable('bridge', groups),
   ].join('\n');
 }
 

@@ -28,12 +28,16 @@ export function bindAddresses(hostIp: string, target: PublishTarget): string[] {
 }
 
 /** One socket per host port and bound address of each mapping (SCTP excepted). */
-export function socketsFor(mappings: readonly PortSpec[], target: PublishTarget): HostSocketSpec[] {
+export function socketsFor(mappings: readonly PortSpec[], target: PublishTarget, proxy = false): HostSocketSpec[] {
   const specs: HostSocketSpec[] = [];
   for (const m of mappings) {
     if (m.proto === 'sctp') continue;
     for (const address of bindAddresses(m.hostIp, target)) {
-      for (let port = m.hostPorts.start; port <= m.hostPorts.end; port++) specs.push({ proto: m.proto, address, port });
+      const containerIp = address.includes(':') ? target.ipv6 : target.ipv4;
+      for (let port = m.hostPorts.start; port <= m.hostPorts.end; port++) {
+        const forward = proxy && m.proto === 'tcp' && containerIp ? { address: containerIp, port: m.containerPorts.start + (port - m.hostPorts.start) } : undefined;
+        specs.push({ proto: m.proto, address, port, ...(forward ? { forward } : {}) });
+      }
     }
   }
   return specs;
@@ -56,9 +60,9 @@ function describe(mappings: readonly PortSpec[], target: PublishTarget, s: HostS
  * 0.0.0.0:8000:172.17.0.2:80/tcp: address already in use"; the error's `busy` says which
  * port, so the caller can pick another ephemeral one. All or nothing.
  */
-export async function reserveHostPorts(mappings: readonly PortSpec[], target: PublishTarget): Promise<Reservation> {
+export async function reserveHostPorts(mappings: readonly PortSpec[], target: PublishTarget, opts: { proxy?: boolean } = {}): Promise<Reservation> {
   try {
-    const held = await holdHostPorts(socketsFor(mappings, target));
+    const held = await holdHostPorts(socketsFor(mappings, target, opts.proxy));
     return { sockets: held.count, release: () => held.close() };
   } catch (e: unknown) {
     if (!(e instanceof HostPortError)) throw e;

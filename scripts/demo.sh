@@ -121,6 +121,31 @@ sleep 0.5
 run docker exec shopweb nslookup db
 lan curl -s http://192.0.2.1:8090/cgi-bin/index
 
+bold "macvlan: containers as machines of the LAN behind lan0, each with a MAC of its own"
+run docker network create -d macvlan --subnet 192.0.2.0/24 --gateway 192.0.2.2 \
+  --ip-range 192.0.2.128/27 --aux-address host-shim=192.0.2.159 -o parent=lan0 lanmv
+run docker run -d --name onlan --network lanmv --ip 192.0.2.130 busybox httpd -f -p 80 -h /www
+run docker exec onlan ip -o addr show eth0
+lan curl -s http://192.0.2.130/
+run docker exec onlan ping -c 1 -W 2 192.0.2.2
+say "No veth, no bridge: the container's eth0 is a macvlan link of lan0, inside its namespace."
+say "The host cannot reach its own macvlan children through lan0 (the kernel hands no frames"
+say "between a parent and its macvlan links):"
+host sh -c "curl -s -m 2 http://192.0.2.130/ || echo '(no answer, as expected)'"
+say "A macvlan 'shim' of the host on lan0, on the address reserved with --aux-address, lifts that:"
+ip -n "$NS" link add lan-shim link lan0 type macvlan mode bridge
+ip -n "$NS" addr add 192.0.2.159/32 dev lan-shim
+ip -n "$NS" link set lan-shim up
+ip -n "$NS" route add 192.0.2.128/27 dev lan-shim
+host curl -s http://192.0.2.130/
+ip -n "$NS" link del lan-shim
+say "Parents that cannot be, and kernel features this machine lacks, are named:"
+fails docker network create -d macvlan --subnet 10.99.0.0/24 -o parent=nosuch bad
+fails docker network create -d macvlan --subnet 10.99.1.0/24 -o parent=lan0.100 vlan100
+fails docker network create -d ipvlan --subnet 10.99.2.0/24 -o parent=lan0 -o ipvlan_mode=l3 iv
+run docker rm -f onlan
+run docker network rm lanmv
+
 bold "Remove and prune"
 run docker rm -f web site db app shopweb
 run docker network rm app

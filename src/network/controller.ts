@@ -3,7 +3,7 @@
  * canonical in-memory copy of every network, persists each change in one store
  * transaction, and drives the drivers to make the kernel match.
  */
-import { conflict, forbidden, invalid, notFound } from '../errors.js';
+import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
 import * as path from 'node:path';
 import { deleteLink, listLinks } from '../kernel/links.js';
 import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
@@ -20,6 +20,7 @@ import { DriverRegistry, type DriverContext, type DriverNetwork } from './driver
 import {
   allocateSubnet,
   checkNoOverlap,
+  cidrsOverlap,
   createPools,
   DEFAULT_ADDRESS_POOLS_V6,
   formatIp,
@@ -56,6 +57,8 @@ export interface ControllerConfig {
   sandboxDir: string;
   /** False with --firewall=false: berth writes no nftables rules (the user manages them). */
   firewall: boolean;
+  /** --userland-proxy: a relay in the daemon serves 127.0.0.1 access to published TCP ports. */
+  userlandProxy: boolean;
   log: (msg: string) => void;
 }
 
@@ -83,7 +86,7 @@ export class NetworkController {
         networks: () => [...this.networks.values()].flatMap((n) => n.driver.firewall ?? []),
         endpoints: () => [...this.endpoints.values()].flatMap((e) => this.fwEndpoint(e) ?? []),
       },
-      { enabled: config.firewall, log: config.log },
+      { enabled: config.firewall, userlandProxy: config.userlandProxy, log: config.log },
     );
   }
 
@@ -115,7 +118,13 @@ export class NetworkController {
       const live = [...this.networks.values()].filter((n) => n.record.driver === driver.name).map((n) => n.driver);
       await driver.removeOrphans?.(live);
     }
-    await Promise.all([...this.networks.values()].map((n) => n.driver.ensure()));
+    // A network whose kernel objects cannot be made now (its macvlan parent was unplugged,
+    // say) is logged, not fatal: the daemon still serves the others.
+    const nets = [...this.networks.values()];
+    const ensured = await Promise.allSettled(nets.map((n) => n.driver.ensure()));
+    ensured.forEach((r, i) => {
+      if (r.status === 'rejected') this.config.log(`network ${nets[i]!.record.name}: ${messageOf(r.reason)}`);
+    });
     const wanted = new Set([...this.endpoints.values()].map((e) => e.hostIfName));
     const links = await listLinks();
     const orphans = links.filter((l) => l.kind === 'veth' && l.ownedByBerth && !wanted.has(l.name));
@@ -243,7 +252,7 @@ export class NetworkController {
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
       if (planJoin) {
         try {
-          await applyPlan(planJoin(endpoint).steps, sandbox);
+          await applyPlan(planJoin(endpoint, sandbox).steps, sandbox);
         } catch (e: unknown) {
           await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
           throw e;
@@ -400,7 +409,7 @@ export class NetworkController {
         continue;
       }
       const cidr = parseCidr(s.subnet);
-      checkNoOverlap(cidr, taken);
+      this.checkSubnetFree(cidr, taken);
       taken.push(cidr);
       wanted.push(s);
     }
@@ -420,6 +429,19 @@ export class NetworkController {
     const family = (s: SubnetRequest): number => parseCidr(s.subnet!).family;
     wanted.sort((a, b) => family(a) - family(b)); // IPv4 first, as Docker lists them
     return createPools(wanted.map((s) => ({ ...s, subnet: s.subnet! })));
+  }
+
+  /** Docker's overlap refusal, plus which network holds the subnet (for macvlan users on one LAN, say). */
+  private checkSubnetFree(cidr: Cidr, taken: readonly Cidr[]): void {
+    try {
+      checkNoOverlap(cidr, taken);
+    } catch (e: unknown) {
+      for (const n of this.networks.values()) {
+        const pool = n.record.ipam.pools.find((p) => cidrsOverlap(parseCidr(p.subnet), cidr));
+        if (pool) throw forbidden(`${messageOf(e)}: ${formatNetwork(cidr)} overlaps ${pool.subnet} of network ${n.record.name}`);
+      }
+      throw e;
+    }
   }
 
   /** The host's routes, except those of berth's own networks (already counted by subnet). */

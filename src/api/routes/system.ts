@@ -68,7 +68,7 @@ function infoBody(info: SystemInfo): Record<string, unknown> {
     Images: c.images,
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'extfs']],
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null'], Authorization: null, Log: ['json-file', 'none'] },
     MemoryLimit: true,
     SwapLimit: false,
     CpuCfsPeriod: true,

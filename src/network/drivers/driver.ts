@@ -47,9 +47,11 @@ export interface DriverNetwork {
   /**
    * The iproute2 commands that wire an endpoint into its sandbox, as data (the
    * controller runs them, fusing spawns). Pure. Undefined for drivers whose
-   * endpoints have no interface (host, null).
+   * endpoints have no interface (host, null). `sandbox` is the path of the sandbox's
+   * namespace file, for host commands that send a link into it (`netns PATH`); it
+   * exists once a sandbox step has run.
    */
-  planJoin?(ep: EndpointRecord): WiringPlan;
+  planJoin?(ep: EndpointRecord, sandbox: string): WiringPlan;
   /** The commands that undo planJoin; each must succeed when the object is already gone. */
   planLeave?(ep: EndpointRecord): WiringPlan;
 }

@@ -3,11 +3,15 @@ import { notFound } from '../../errors.js';
 import type { DriverContext, NetworkDriver } from './driver.js';
 import { bridgeDriver } from './bridge/index.js';
 import { hostDriver } from './host/index.js';
+import { ipvlanDriver } from './ipvlan/index.js';
+import { macvlanDriver } from './macvlan/index.js';
 import { nullDriver } from './null/index.js';
 
 const FACTORIES: Record<string, (ctx: DriverContext) => NetworkDriver> = {
   bridge: bridgeDriver,
   host: hostDriver,
+  macvlan: macvlanDriver,
+  ipvlan: ipvlanDriver,
   null: nullDriver,
 };
 

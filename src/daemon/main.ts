@@ -60,12 +60,15 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     }
     bip ??= link.addresses.find((a) => !a.includes(':'));
   }
+  let dnsRef: EmbeddedDns | undefined;
   const networks = await NetworkController.start(store, {
     driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu },
     addressPools: opts.addressPools,
     bip,
     createDefaultBridge: opts.bridge !== 'none',
     sandboxDir: path.join(opts.execRoot, 'netns'),
+    // Spares get the resolver's sockets opened ahead of time (a Node start, ~80 ms here).
+    sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dnsRef?.prepare(p), onDiscard: (p) => dnsRef?.discard(p) },
     firewall: opts.firewall,
     userlandProxy: opts.userlandProxy,
     log: (m) => log.warn(m),
@@ -83,6 +86,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     daemonUpstreams: opts.dns,
     hostResolvConf: readOr('/etc/resolv.conf'),
   });
+  dnsRef = dns;
   engine.addHooks(dnsHooks(dns, networks, engine));
   engine.embeddedDns = true;
   await engine.reconcile();
@@ -124,20 +128,23 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   });
   log.info(`berthd ${process.pid} listening on unix://${opts.socketPath} (data ${opts.dataRoot}, exec ${opts.execRoot})`);
 
-  const stop = (signal: string): void => {
+  const stop = async (signal: string): Promise<void> => {
     log.info(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
-    void networks.close();
-    dns.close();
-    void store.close().finally(() => {
-      fs.rmSync(opts.socketPath, { force: true });
-      removePidfile(pidfile);
-      process.exit(0);
-    });
+    try {
+      await networks.close();
+      dns.close();
+      await store.close();
+    } catch (e: unknown) {
+      log.error(`shutdown: ${messageOf(e)}`);
+    }
+    fs.rmSync(opts.socketPath, { force: true });
+    removePidfile(pidfile);
+    process.exit(0);
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -21,6 +21,8 @@ export interface DaemonOptions {
   firewall: boolean;
   /** --userland-proxy: relay 127.0.0.1 connections to published TCP ports in the daemon (off by default). */
   userlandProxy: boolean;
+  /** Network namespaces kept ready for container starts (0: none). */
+  spareSandboxes: number;
 }
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -40,6 +42,7 @@ Options:
       --dns IP                     DNS server for containers (repeatable)
       --mtu N                      Default MTU of networks (default 1500)
       --firewall=false             Write no nftables rules (alias --iptables=false)
+      --spare-sandboxes N          Network namespaces kept ready for container starts (default 4)
       --userland-proxy             Serve 127.0.0.1 access to published TCP ports with a relay in the daemon
                                    (default off: the kernel forwards loopback too)
   -h, --help                       Print this help
@@ -68,6 +71,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     mtu: 1500,
     firewall: true,
     userlandProxy: false,
+    spareSandboxes: 4,
   };
   const pools: PredefinedPool[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -141,6 +145,12 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
       case '--iptables':
         opts.firewall = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
         break;
+      case '--spare-sandboxes': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 64) throw invalid(`invalid --spare-sandboxes value: ${v} (0 to 64)`);
+        opts.spareSandboxes = Number(v);
+        break;
+      }
       case '--userland-proxy':
         opts.userlandProxy = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
         break;

@@ -13,6 +13,7 @@ import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js
 import type { FwEndpoint } from './firewall/index.js';
 import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
+import { SandboxPool, type SandboxPoolOptions } from './sandbox-pool.js';
 import type { Json, KvStore, Op } from '../store/kv.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
@@ -55,6 +56,8 @@ export interface ControllerConfig {
   createDefaultBridge: boolean;
   /** Folder of the containers' namespace files (<exec-root>/netns). */
   sandboxDir: string;
+  /** Spare sandboxes kept ready (0: every start makes its own). */
+  sandboxPool?: Omit<SandboxPoolOptions, 'dir' | 'log'>;
   /** False with --firewall=false: berth writes no nftables rules (the user manages them). */
   firewall: boolean;
   /** --userland-proxy: a relay in the daemon serves 127.0.0.1 access to published TCP ports. */
@@ -74,12 +77,16 @@ export class NetworkController {
   private readonly serial = new Serial();
   private readonly drivers: DriverRegistry;
   private readonly traffic: Traffic;
+  private readonly pool: SandboxPool;
+  /** Sandboxes of containers, derived from their endpoints (and set at their first join). */
+  private readonly sandboxes = new Map<string, string>();
 
   private constructor(
     private readonly store: KvStore,
     private readonly config: ControllerConfig,
   ) {
     this.drivers = new DriverRegistry(config.driverContext);
+    this.pool = new SandboxPool({ size: 0, ...config.sandboxPool, dir: config.sandboxDir, log: config.log });
     this.traffic = new Traffic(
       store,
       {
@@ -107,6 +114,7 @@ export class NetworkController {
     for (const value of (await store.list(EP_KEY)).values()) {
       const ep = value as unknown as EndpointRecord;
       c.endpoints.set(ep.id, ep);
+      if (ep.sandbox) c.sandboxes.set(ep.containerId, ep.sandbox);
     }
     await c.createPredefined();
     await c.reconcile();
@@ -221,9 +229,19 @@ export class NetworkController {
     return [...this.endpoints.values()].filter((e) => e.containerId === containerId);
   }
 
-  /** The namespace file of a container's sandbox. */
+  /** The namespace file of a container's sandbox (a spare taken at its first join, or its own). */
   sandboxPath(containerId: string): string {
-    return path.join(this.config.sandboxDir, containerId.slice(0, 12));
+    return this.sandboxes.get(containerId) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
+  }
+
+  /** The sandbox a first join uses: a ready spare when there is one. */
+  private claimSandbox(containerId: string): string {
+    let p = this.sandboxes.get(containerId);
+    if (!p) {
+      p = this.pool.take() ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
+      this.sandboxes.set(containerId, p);
+    }
+    return p;
   }
 
   /** Docker's create-time endpoint checks; a network that does not exist (yet) is checked at start. */
@@ -247,10 +265,12 @@ export class NetworkController {
       const siblings = this.endpointsOf(req.containerId);
       checkJoinRequest(net.record, req, siblings);
       const planJoin = net.driver.planJoin;
-      const { endpoint, pools } = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
-      const sandbox = this.sandboxPath(req.containerId);
+      const built = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
+      const pools = built.pools;
+      const sandbox = planJoin ? this.claimSandbox(req.containerId) : undefined;
+      const endpoint: EndpointRecord = sandbox ? { ...built.endpoint, sandbox } : built.endpoint;
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
-      if (planJoin) {
+      if (planJoin && sandbox) {
         try {
           await applyPlan(planJoin(endpoint, sandbox).steps, sandbox);
         } catch (e: unknown) {
@@ -264,7 +284,7 @@ export class NetworkController {
           { put: KEY + record.id, value: record as unknown as Json },
         ]);
       } catch (e: unknown) {
-        await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
+        if (sandbox) await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
         throw e;
       }
       this.networks.set(record.id, { record, driver: net.driver });
@@ -305,6 +325,7 @@ export class NetworkController {
       await this.traffic.unpublish(containerId);
       for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
       await deleteNetns(this.sandboxPath(containerId));
+      this.sandboxes.delete(containerId);
     });
   }
 
@@ -318,6 +339,7 @@ export class NetworkController {
     const owned = new Set([...alive].map((id) => this.sandboxPath(id)));
     for (const file of listNetnsFiles(this.config.sandboxDir)) if (!owned.has(file)) await deleteNetns(file);
     await this.traffic.start((id) => alive.has(id));
+    this.pool.refill();
   }
 
   /**
@@ -344,6 +366,7 @@ export class NetworkController {
 
   async close(): Promise<void> {
     await this.traffic.close();
+    await this.pool.close();
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {

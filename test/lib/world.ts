@@ -223,8 +223,10 @@ export class World {
     if (this.daemon) {
       const ids = (await this.docker('ps', '-aq')).stdout.split('\n').filter((x) => x !== '');
       if (ids.length > 0) await this.docker('rm', '-f', ...ids);
+      // Spare sandboxes belong to no container; the daemon deletes them when it stops.
       const netns = path.join(this.execRoot, 'netns');
-      if (fs.existsSync(netns) && fs.readdirSync(netns).length > 0) leaks.push(`netns files: ${fs.readdirSync(netns).join(' ')}`);
+      const left = fs.existsSync(netns) ? fs.readdirSync(netns).filter((f) => !f.startsWith('spare-')) : [];
+      if (left.length > 0) leaks.push(`netns files: ${left.join(' ')}`);
     }
     await this.stop('SIGTERM');
     const conmons = spawnSync('pgrep', ['-f', `conmon.*${this.dir}`]).stdout.toString().trim();

@@ -26,7 +26,8 @@ export class HostPortError extends BerthError {
     readonly spec: HostSocketSpec,
     readonly code: string,
   ) {
-    super('Conflict', `${spec.proto} ${spec.address}:${spec.port}: ${errnoText(code)}`);
+    // A port someone has is a conflict; running out of descriptors is the daemon's own limit.
+    super(code === 'EMFILE' || code === 'ENFILE' ? 'System' : 'Conflict', `${spec.proto} ${spec.address}:${spec.port}: ${errnoText(code)}`);
   }
 }
 
@@ -39,6 +40,9 @@ export function errnoText(code: string): string {
       return 'cannot assign requested address';
     case 'EACCES':
       return 'permission denied';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files';
     default:
       return code.toLowerCase();
   }

@@ -31,6 +31,7 @@ export async function ipInNetns(nsPath: string, ipBatch: readonly string[]): Pro
 
 /** Unmount and remove a namespace file. Idempotent. */
 export async function deleteNetns(nsPath: string): Promise<void> {
+  if (!fs.existsSync(nsPath)) return; // already gone: no umount spawn
   await unmount(nsPath, { lazy: true });
   fs.rmSync(nsPath, { force: true });
 }

@@ -322,8 +322,11 @@ export class NetworkController {
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
   removeSandbox(containerId: string): Promise<void> {
     return this.serial.run(async () => {
-      await this.traffic.unpublish(containerId);
-      for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
+      // The publications' nft transaction and the unwiring are independent: run them together.
+      const leaves = (async () => {
+        for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
+      })();
+      await Promise.all([this.traffic.unpublish(containerId), leaves]);
       await deleteNetns(this.sandboxPath(containerId));
       this.sandboxes.delete(containerId);
     });

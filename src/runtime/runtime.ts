@@ -4,6 +4,7 @@
  * one left off; nothing is cached in memory.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attachSession, resizePty } from './attach.js';
@@ -168,6 +169,11 @@ class ConmonRuntime implements Runtime {
         failures.push(`${what}: ${messageOf(e)}`);
       }
     };
+    // Nothing was ever made, or it is gone already: no spawns (rm of a stopped container).
+    if (!existsSync(this.layout.bundle(id)) && !existsSync(join(this.layout.runcRoot, id))) {
+      removeEmptyCgroupParent(this.host.cgroupParent);
+      return;
+    }
     const meta = await this.readMeta(id).catch(() => undefined);
     await step('runtime state', () => this.runc.delete(id));
     await step('conmon', () => this.stopConmon(id));

@@ -77,7 +77,7 @@ export class HostPortBusyError extends BerthError {
     readonly spec: HostSocketSpec,
     readonly code: string,
   ) {
-    super('Conflict', message);
+    super(code === 'EMFILE' || code === 'ENFILE' ? 'System' : 'Conflict', message);
   }
 }
 

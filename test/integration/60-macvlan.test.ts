@@ -34,8 +34,8 @@ describe('macvlan networks', () => {
   const networks = async (): Promise<string[]> => (await w.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n');
   /** iproute2 inside a container's namespace, seen from the host (busybox's ip has no -d). */
   const inContainer = async (name: string, ...args: string[]): Promise<string> => {
-    const id = await w.dockerOk('inspect', '-f', '{{.Id}}', name);
-    return must('nsenter', [`--net=${w.execRoot}/netns/${id.slice(0, 12)}`, '--', 'ip', ...args]);
+    const sandbox = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name);
+    return must('nsenter', [`--net=${sandbox}`, '--', 'ip', ...args]);
   };
   // busybox wget -T crashes (SIGSEGV) once a transfer succeeds: no -T where one must.
 

@@ -234,11 +234,14 @@ export class NetworkController {
     return this.sandboxes.get(containerId) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
   }
 
-  /** The sandbox a first join uses: a ready spare when there is one. */
-  private claimSandbox(containerId: string): string {
+  /**
+   * The sandbox a first join uses. Spares carry what user networks need ahead of time
+   * (the resolver's sockets), so only those joins take one; others make their own.
+   */
+  private claimSandbox(containerId: string, wantSpare: boolean): string {
     let p = this.sandboxes.get(containerId);
     if (!p) {
-      p = this.pool.take() ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
+      p = (wantSpare ? this.pool.take() : undefined) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
       this.sandboxes.set(containerId, p);
     }
     return p;
@@ -267,7 +270,7 @@ export class NetworkController {
       const planJoin = net.driver.planJoin;
       const built = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
       const pools = built.pools;
-      const sandbox = planJoin ? this.claimSandbox(req.containerId) : undefined;
+      const sandbox = planJoin ? this.claimSandbox(req.containerId, !net.record.predefined) : undefined;
       const endpoint: EndpointRecord = sandbox ? { ...built.endpoint, sandbox } : built.endpoint;
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
       if (planJoin && sandbox) {

@@ -45,6 +45,8 @@ import { filterNetworks, type NetworkFilters } from './filters.js';
 
 const KEY = 'network/';
 const EP_KEY = 'endpoint/';
+/** sandbox/<container id> = its namespace file: a container may run with no endpoint at all. */
+const SB_KEY = 'sandbox/';
 
 export interface ControllerConfig {
   driverContext: DriverContext;
@@ -114,7 +116,9 @@ export class NetworkController {
     for (const value of (await store.list(EP_KEY)).values()) {
       const ep = value as unknown as EndpointRecord;
       c.endpoints.set(ep.id, ep);
-      if (ep.sandbox) c.sandboxes.set(ep.containerId, ep.sandbox);
+    }
+    for (const [key, value] of await store.list(SB_KEY)) {
+      if (typeof value === 'string') c.sandboxes.set(key.slice(SB_KEY.length), value);
     }
     await c.createPredefined();
     await c.reconcile();
@@ -238,10 +242,11 @@ export class NetworkController {
    * The sandbox a first join uses. Spares carry what user networks need ahead of time
    * (the resolver's sockets), so only those joins take one; others make their own.
    */
-  private claimSandbox(containerId: string, wantSpare: boolean): string {
+  private async claimSandbox(containerId: string, wantSpare: boolean): Promise<string> {
     let p = this.sandboxes.get(containerId);
     if (!p) {
       p = (wantSpare ? this.pool.take() : undefined) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
+      await this.store.commit([{ put: SB_KEY + containerId, value: p }]);
       this.sandboxes.set(containerId, p);
     }
     return p;
@@ -270,8 +275,8 @@ export class NetworkController {
       const planJoin = net.driver.planJoin;
       const built = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
       const pools = built.pools;
-      const sandbox = planJoin ? this.claimSandbox(req.containerId, !net.record.predefined) : undefined;
-      const endpoint: EndpointRecord = sandbox ? { ...built.endpoint, sandbox } : built.endpoint;
+      const sandbox = planJoin ? await this.claimSandbox(req.containerId, !net.record.predefined) : undefined;
+      const endpoint = built.endpoint;
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
       if (planJoin && sandbox) {
         try {
@@ -306,6 +311,8 @@ export class NetworkController {
   private async leaveNow(endpointId: EndpointId): Promise<void> {
     const ep = this.endpoints.get(endpointId);
     if (!ep) return;
+    // Published ports forward to this endpoint's address: they go with it.
+    if (this.traffic.publishedOn(ep.containerId) === ep.networkId) await this.traffic.unpublish(ep.containerId);
     const net = this.networks.get(ep.networkId);
     const failures = net ? await applyUndo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
     if (failures.length > 0) this.config.log(`leave ${ep.id}: ${failures.join('; ')}`);
@@ -331,7 +338,7 @@ export class NetworkController {
       })();
       await Promise.all([this.traffic.unpublish(containerId), leaves]);
       await deleteNetns(this.sandboxPath(containerId));
-      this.sandboxes.delete(containerId);
+      if (this.sandboxes.delete(containerId)) await this.store.commit([{ del: SB_KEY + containerId }]);
     });
   }
 
@@ -346,6 +353,23 @@ export class NetworkController {
     for (const file of listNetnsFiles(this.config.sandboxDir)) if (!owned.has(file)) await deleteNetns(file);
     await this.traffic.start((id) => alive.has(id));
     this.pool.refill();
+  }
+
+  /**
+   * For a running container after a restart: wire again every endpoint whose host-side
+   * interface is missing (a crash in the middle of a join or leave), same addresses.
+   */
+  repairEndpoints(containerId: string): Promise<void> {
+    return this.serial.run(async () => {
+      const present = new Set((await listLinks()).map((l) => l.name));
+      for (const ep of this.endpointsOf(containerId)) {
+        const net = this.networks.get(ep.networkId);
+        if (!ep.hostIfName || present.has(ep.hostIfName) || !net?.driver.planJoin) continue;
+        const sandbox = this.sandboxPath(containerId);
+        await applyUndo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
+        await applyPlan(net.driver.planJoin(ep, sandbox).steps, sandbox);
+      }
+    });
   }
 
   /**

@@ -81,8 +81,6 @@ export interface EndpointRecord {
   aliases: string[];
   /** Whether this endpoint carries the sandbox's default route. */
   gateway: boolean;
-  /** The namespace file of the container's sandbox (absent for host-mode endpoints). */
-  sandbox?: string;
 }
 
 /** What the engine asks for when it attaches a container to a network. */

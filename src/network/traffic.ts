@@ -171,6 +171,11 @@ export class Traffic {
     });
   }
 
+  /** The network a container's ports are published through, if any. */
+  publishedOn(containerId: string): string | undefined {
+    return this.publications.get(containerId)?.networkId;
+  }
+
   mappingsOf(containerId: string): PortSpec[] {
     return this.publications.get(containerId)?.mappings ?? [];
   }

@@ -102,14 +102,49 @@ export class ContainerEngine {
         await this.handleExit(c.id, st.exitCode ?? 255);
       }
     }
+    // Runtime state of anything not alive (a crash in the middle of a start or a removal).
     for (const id of await this.deps.runtime.list()) {
-      if (!this.containers.has(id as ContainerId)) await this.deps.runtime.delete(id).catch(() => undefined);
+      if (!alive.has(id)) await this.deps.runtime.delete(id).catch((e: unknown) => this.deps.log.warn(`runtime leftover ${id}: ${messageOf(e)}`));
     }
     await this.deps.networks.reconcileSandboxes(alive);
+    for (const id of alive) await this.syncNetworks(this.containers.get(id as ContainerId)!);
     for (const c of this.containers.values()) {
       if (c.state.status !== 'running' && c.spec.restartPolicy.name === 'always') {
         this.start(c.id).catch((e: unknown) => this.deps.log.warn(`restart of ${c.spec.name}: ${messageOf(e)}`));
       }
+    }
+  }
+
+  /**
+   * A running container after a restart: its endpoints made to match the networks its
+   * record names (connect and disconnect touch two records; a crash can split them),
+   * and interfaces lost in a crash wired again.
+   */
+  private async syncNetworks(c: ContainerRecord): Promise<void> {
+    const { networks } = this.deps;
+    const mode = c.spec.networkMode.kind;
+    if (mode === 'host' || mode === 'container') return;
+    const wanted = new Map<string, EndpointConfig>();
+    for (const [key, cfg] of Object.entries(c.spec.networks)) {
+      try {
+        wanted.set(networks.find(key).record.id, cfg);
+      } catch {
+        /* the network is gone */
+      }
+    }
+    try {
+      for (const ep of networks.endpointsOf(c.id)) {
+        if (!wanted.has(ep.networkId)) await networks.leave(ep.id);
+      }
+      const have = new Set<string>(networks.endpointsOf(c.id).map((e) => e.networkId));
+      for (const [netId, cfg] of wanted) {
+        if (have.has(netId)) continue;
+        const ep = await networks.join(netId, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
+        for (const h of this.hooks) await h.started?.(c, [ep]);
+      }
+      await networks.repairEndpoints(c.id);
+    } catch (e: unknown) {
+      this.deps.log.warn(`networks of ${c.spec.name} after restart: ${messageOf(e)}`);
     }
   }
 
@@ -477,8 +512,9 @@ export class ContainerEngine {
       if (!c) return;
       await this.deps.runtime.delete(c.id);
       await this.deps.networks.removeSandbox(c.id);
-      fs.rmSync(this.dir(c.id), { recursive: true, force: true });
+      // The record goes first: a crash after it leaves a folder reconcile can ignore, never a record without its folder.
       await this.deps.store.commit([{ del: KEY + c.id }]);
+      fs.rmSync(this.dir(c.id), { recursive: true, force: true });
       this.containers.delete(c.id);
       this.locks.delete(c.id);
       this.exits.delete(c.id);

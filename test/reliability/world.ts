@@ -1,0 +1,332 @@
+/**
+ * The chaos run's world: like test/lib/world.ts (a fresh "host" namespace with berthd in
+ * it, its own roots and socket under a temp dir, a "lan" namespace at 192.0.2.2 behind
+ * the host's lan0 at 192.0.2.1), but made to be crashed over and over:
+ *   - berthd runs in a process group of its own, so a Ctrl-C reaches only the chaos run;
+ *   - `kill()` sends SIGKILL to berthd's own PID and waits for it to be gone;
+ *   - `start()` has a generous deadline and notices a daemon killed by a signal, so a
+ *     kill during start-up (reconcile) is just another kill point;
+ *   - the daemon's log is kept as a bounded tail, with WARN/ERROR lines counted.
+ * `dispose()` removes everything (containers through the API first) and returns what it
+ * had to clean up by force. Nothing here touches the machine's root network namespace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { must, REPO, sh, type Result } from '../lib/world.js';
+import { EngineClient, messageOf } from './client.js';
+import { arr, obj, str } from './json.js';
+
+const LOG_KEEP = 512 * 1024;
+export const LAN_HOST_IP = '192.0.2.1';
+
+export interface LogProblems {
+  warn: number;
+  error: number;
+  examples: string[];
+}
+
+export class ChaosWorld {
+  readonly ns: string;
+  readonly lan: string;
+  readonly dir: string;
+  readonly sock: string;
+  readonly client: EngineClient;
+  private daemon: ChildProcess | undefined;
+  private logTail = '';
+  private partial = '';
+  /** Everything the daemon printed, when a file was asked for. */
+  private logFile: number | undefined;
+  readonly problems: LogProblems = { warn: 0, error: 0, examples: [] };
+  /** The daemon's ID (its cgroup parent is berth-<first 12>). */
+  daemonId = '';
+  pid = 0;
+
+  private constructor(logPath: string | undefined) {
+    const id = randomBytes(3).toString('hex');
+    this.ns = `berth-chaos-${id}`;
+    this.lan = `${this.ns}-lan`;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-chaos-${id}-`));
+    this.sock = path.join(this.dir, 'berth.sock');
+    this.client = new EngineClient(this.sock);
+    if (logPath) this.logFile = fs.openSync(logPath, 'w');
+  }
+
+  /** Make the namespaces and start berthd. On failure, what was made is removed. */
+  static async create(opts: { logPath?: string; startTimeoutMs?: number } = {}): Promise<ChaosWorld> {
+    const w = new ChaosWorld(opts.logPath);
+    try {
+      await must('ip', ['netns', 'add', w.ns]);
+      await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+      await w.makeLan();
+      await w.start(opts.startTimeoutMs);
+    } catch (e: unknown) {
+      await w.dispose();
+      throw e;
+    }
+    return w;
+  }
+
+  get nsPath(): string {
+    return `/run/netns/${this.ns}`;
+  }
+  get dataRoot(): string {
+    return path.join(this.dir, 'data');
+  }
+  get execRoot(): string {
+    return path.join(this.dir, 'exec');
+  }
+  get storeFile(): string {
+    return path.join(this.dataRoot, 'store', 'berth.db');
+  }
+
+  private async makeLan(): Promise<void> {
+    const lan = this.lan;
+    await must('ip', ['netns', 'add', lan]);
+    await must('ip', ['-n', this.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
+    await must('ip', ['-n', this.ns, 'addr', 'add', `${LAN_HOST_IP}/24`, 'dev', 'lan0']);
+    await must('ip', ['-n', this.ns, 'link', 'set', 'lan0', 'up']);
+    await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
+    await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
+    await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
+    await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', LAN_HOST_IP]);
+  }
+
+  alive(): boolean {
+    const c = this.daemon;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** Spawn berthd (without waiting for it). */
+  spawnDaemon(): void {
+    if (this.alive()) throw new Error('berthd is already running');
+    const args = [
+      `--net=${this.nsPath}`,
+      '--',
+      path.join(REPO, 'bin/berthd'),
+      '--data-root', this.dataRoot,
+      '--exec-root', this.execRoot,
+      '-H', `unix://${this.sock}`,
+    ];
+    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.stdout.on('data', (b: Buffer) => this.onLog(b));
+    child.stderr.on('data', (b: Buffer) => this.onLog(b));
+    this.daemon = child;
+    this.pid = child.pid ?? 0;
+  }
+
+  /** Wait until the spawned daemon answers /_ping; throws when it exits or the deadline passes. */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const child = this.daemon;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!child || !this.alive()) throw new Error(`berthd exited (${String(child?.exitCode ?? child?.signalCode)}):\n${this.logLines(30)}`);
+      if (await this.client.ping()) {
+        const info = await this.client.ok('GET', '/info');
+        this.daemonId = str(obj(info.body).ID);
+        return;
+      }
+      await sleep(50);
+    }
+    throw new Error(`berthd did not answer within ${timeoutMs / 1000} s:\n${this.logLines(30)}`);
+  }
+
+  async start(timeoutMs?: number): Promise<void> {
+    this.spawnDaemon();
+    await this.waitReady(timeoutMs);
+  }
+
+  /** SIGKILL berthd by PID; resolves when it is gone. */
+  async kill(): Promise<void> {
+    const child = this.daemon;
+    if (!child || !this.alive()) return;
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 20_000): Promise<void> {
+    const child = this.daemon;
+    if (!child || !this.alive()) return;
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    child.kill('SIGTERM');
+    if (await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)])) {
+      if (this.alive()) child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  private onLog(b: Buffer): void {
+    if (this.logFile !== undefined) fs.writeSync(this.logFile, b);
+    const lines = (this.partial + b.toString()).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const l of lines) {
+      const level = / (WARN|ERROR|FATAL) /.exec(l)?.[1];
+      if (level === 'WARN') this.problems.warn += 1;
+      else if (level) this.problems.error += 1;
+      if (level && this.problems.examples.length < 12) this.problems.examples.push(l.slice(0, 300));
+    }
+    this.logTail = (this.logTail + b.toString()).slice(-LOG_KEEP);
+  }
+
+  /** Write a marker into the log file (kill points), so a reader can line the log up with the run. */
+  mark(text: string): void {
+    if (this.logFile !== undefined) fs.writeSync(this.logFile, `----- chaos: ${text}\n`);
+  }
+
+  logLines(n: number): string {
+    return this.logTail.split('\n').slice(-n).join('\n');
+  }
+
+  /** A command in one of this world's namespaces (by nsenter, so /sys stays as it is). */
+  inNs(netns: string, args: readonly string[], timeoutMs = 20_000): Promise<Result> {
+    return sh('nsenter', [`--net=/run/netns/${netns}`, '--', ...args], { timeoutMs });
+  }
+
+  /**
+   * Remove everything: containers and user networks through the API (a dead daemon is
+   * started again for that), then the daemon, then leftovers by force, the namespaces and
+   * the temp dir. Returns what had to be cleaned up by force (leaks) or could not be.
+   */
+  async dispose(): Promise<string[]> {
+    const leaks: string[] = [];
+    try {
+      if (!this.alive() && fs.existsSync(this.storeFile)) {
+        await this.start().catch((e: unknown) => leaks.push(`restart for clean-up failed: ${messageOf(e)}`));
+      }
+      if (this.alive()) await this.removeAll().catch((e: unknown) => leaks.push(`clean-up through the API: ${String(e)}`));
+      await this.stop();
+    } finally {
+      leaks.push(...this.killLeftoverProcesses(), ...this.removeLeftoverCgroups(), ...(await this.unmountLeftovers()));
+      for (const ns of [this.lan, this.ns]) if (fs.existsSync(`/run/netns/${ns}`)) await sh('ip', ['netns', 'del', ns]);
+      if (this.logFile !== undefined) fs.closeSync(this.logFile);
+      this.logFile = undefined;
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+    return leaks;
+  }
+
+  /** rm -f every container, then remove every user network, through the API. */
+  async removeAll(): Promise<void> {
+    const list = await this.client.ok('GET', '/containers/json?all=1');
+    const ids = arr(list.body).map((c) => str(obj(c).Id));
+    const failures: string[] = [];
+    await forEachLimit(ids, 3, async (id) => {
+      const r = await this.client.api('DELETE', `/containers/${id}?force=1`);
+      if (r.status >= 400 && r.status !== 404) failures.push(`${id.slice(0, 12)}: ${r.status} ${messageOf(r.body)}`);
+    });
+    const nets = arr((await this.client.ok('GET', '/networks')).body).map(obj);
+    for (const n of nets) {
+      const name = str(n.Name);
+      if (['bridge', 'host', 'none'].includes(name)) continue;
+      const r = await this.client.api('DELETE', `/networks/${str(n.Id)}`);
+      if (r.status >= 400) failures.push(`network ${name}: ${r.status} ${messageOf(r.body)}`);
+    }
+    if (failures.length > 0) throw new Error(failures.join('; '));
+  }
+
+  /** Processes with our temp dir in their command line (conmon, a stray daemon): started by this run. */
+  private killLeftoverProcesses(): string[] {
+    const pids = processesMentioning(this.dir);
+    for (const p of pids) tryKill(p.pid);
+    return pids.length > 0 ? [`processes left: ${pids.map((p) => `${p.pid} ${p.cmd.slice(0, 60)}`).join('; ')}`] : [];
+  }
+
+  /** The daemon's cgroup parent berth-<id12>: its processes (our containers) killed, dirs removed. */
+  private removeLeftoverCgroups(): string[] {
+    if (!this.daemonId) return [];
+    const parent = `berth-${this.daemonId.slice(0, 12)}`;
+    const out: string[] = [];
+    for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
+      const dir = path.join('/sys/fs/cgroup', ctrl, parent);
+      if (!fs.existsSync(dir)) continue;
+      const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
+      for (const sub of [...children, dir]) for (const pid of readPids(sub)) tryKill(pid);
+      for (const sub of [...children, dir]) {
+        try {
+          fs.rmdirSync(sub);
+        } catch {
+          /* reported below */
+        }
+      }
+      out.push(`cgroup ${dir}${children.length > 0 ? ` (${children.length} container cgroups)` : ''}`);
+    }
+    return out;
+  }
+
+  private async unmountLeftovers(): Promise<string[]> {
+    const mounts = mountsUnder(this.dir);
+    for (const m of [...mounts].reverse()) await sh('umount', ['-l', m.target]);
+    return mounts.length > 0 ? [`mounts left under ${this.dir}: ${mounts.length}`] : [];
+  }
+}
+
+export interface MountEntry {
+  target: string;
+  fstype: string;
+}
+
+/** Mounts of this (the root) mount namespace whose target lies under `dir`, in mount order. */
+export function mountsUnder(dir: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (line === '') continue;
+    const fields = line.split(' ');
+    const target = unescapeMount(fields[4] ?? '');
+    const sep = fields.indexOf('-');
+    if (target === dir || target.startsWith(dir + '/')) out.push({ target, fstype: fields[sep + 1] ?? '' });
+  }
+  return out;
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Processes (not this one) whose command line mentions `needle`: pid and argv. */
+export function processesMentioning(needle: string): { pid: number; argv: string[]; cmd: string }[] {
+  const out: { pid: number; argv: string[]; cmd: string }[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const raw = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!raw.includes(needle)) continue;
+      const argv = raw.split('\0').filter((a) => a !== '');
+      out.push({ pid: Number(entry), argv, cmd: argv.join(' ') });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms));
+}
+
+function readPids(cgroupDir: string): number[] {
+  try {
+    return fs.readFileSync(path.join(cgroupDir, 'cgroup.procs'), 'utf8').split('\n').filter((x) => x !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}

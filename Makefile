@@ -23,5 +23,11 @@ test-unit: build
 test-integration: build
 	node --test --test-concurrency=2 dist/test/integration/
 
+# Figures, not tests: see bench/README.md.
+bench: deps
+	node dist/bench/run.js --quick
+	node dist/bench/ports.js --quick
+	node dist/bench/dataplane.js
+
 clean:
 	rm -rf dist

@@ -1,0 +1,346 @@
+/**
+ * Data-plane throughput: iperf3 TCP (Gbit/s, median of 3 runs of N seconds) on the paths
+ * a container's traffic takes with berth, each against a raw veth pair between two
+ * fresh namespaces (the limit of this machine). Figures, not timed tests.
+ *
+ *   node dist/bench/dataplane.js [--seconds N] [--runs N]
+ *
+ *   (a) raw veth pair between two fresh namespaces, no bridge, no nftables
+ *   (b) container → container on the default bridge
+ *   (c) the lan namespace → host address:published port → container
+ *   (d) the daemon's namespace → 127.0.0.1:published port
+ *   (e) the daemon's namespace → host address:published port
+ *
+ * berthd runs in a throwaway namespace (a lan namespace behind its lan0, 192.0.2.1, as in
+ * the integration tests). The iperf3 servers and clients are the host's binary, entered
+ * into the containers' namespaces with `nsenter --net=/proc/<State.Pid>/ns/net`. Rounds
+ * are interleaved (a b c d e, three times) so every path sees the same background load.
+ * Prints a table on stdout, progress on stderr, and removes everything it made (also after
+ * a failure or Ctrl-C). Needs root, iproute2, nftables, runc, conmon, iperf3. Never
+ * touches the machine's root network namespace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { must, sh } from '../test/lib/world.js';
+import { num, Samples, table } from './lib/stats.js';
+import { BenchWorld, messageOf, sleep } from './lib/world.js';
+
+const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]
+  --seconds N   length of each iperf3 run (default 5)
+  --runs N      runs per path; the median is shown (default 3)`;
+
+interface Options {
+  seconds: number;
+  runs: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const opts: Options = { seconds: 5, runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer\n${USAGE}`);
+      return v;
+    };
+    if (a === '--seconds') opts.seconds = value();
+    else if (a === '--runs') opts.runs = value();
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return opts;
+}
+
+const t0 = performance.now();
+function progress(msg: string): void {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+}
+
+let interrupted = 0;
+function onSignal(sig: NodeJS.Signals): void {
+  interrupted += 1;
+  if (interrupted === 1) progress(`${sig}: stopping after the current run; cleaning up (Ctrl-C twice more to give up)`);
+  else if (interrupted >= 3) process.exit(130);
+}
+
+const PORT = 5201;
+const IMAGE = 'busybox';
+const TAG = `berth-dp-${randomBytes(3).toString('hex')}`;
+const RAW_A = `${TAG}-a`;
+const RAW_B = `${TAG}-b`;
+const RAW_ADDR_B = '10.250.0.2';
+const HOST_ADDR = '192.0.2.1';
+
+/** A path measured: where the client runs (a netns file) and where it connects. */
+interface Path {
+  key: string;
+  label: string;
+  clientNet: string;
+  host: string;
+  port: number;
+  bps: Samples;
+  retransmits: Samples;
+  /** iperf3's own CPU use, % of one CPU: sender (host_total), receiver (remote_total). */
+  cpuSender: Samples;
+  cpuReceiver: Samples;
+}
+
+function newPath(key: string, label: string, clientNet: string, host: string, port: number): Path {
+  return { key, label, clientNet, host, port, bps: new Samples(), retransmits: new Samples(), cpuSender: new Samples(), cpuReceiver: new Samples() };
+}
+
+interface IperfJson {
+  error?: string;
+  end?: {
+    sum_received?: { bits_per_second?: number };
+    sum_sent?: { retransmits?: number };
+    cpu_utilization_percent?: { host_total?: number; remote_total?: number };
+  };
+}
+
+/** A long-running iperf3 server in a namespace; ended by PID. */
+function startServer(net: string): ChildProcess {
+  // nsenter with only --net does not fork: the child's PID is iperf3's.
+  return spawn('nsenter', [`--net=${net}`, '--', 'iperf3', '-s', '-p', String(PORT)], { stdio: 'ignore' });
+}
+
+/** Wait until something listens on PORT in that namespace. */
+async function waitListening(net: string, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`iperf3 server in ${net} exited ${server.exitCode}`);
+    const r = await sh('nsenter', [`--net=${net}`, '--', 'ss', '-Hltn', `sport = :${PORT}`]);
+    if (r.stdout.trim() !== '') return;
+    await sleep(100);
+  }
+  throw new Error(`iperf3 server in ${net} is not listening after 10 s`);
+}
+
+async function runClient(p: Path, seconds: number): Promise<void> {
+  const args = [`--net=${p.clientNet}`, '--', 'iperf3', '-c', p.host, '-p', String(p.port), '-t', String(seconds), '-J'];
+  const r = await sh('nsenter', args, { timeoutMs: (seconds + 30) * 1000 });
+  let j: IperfJson;
+  try {
+    j = JSON.parse(r.stdout) as IperfJson;
+  } catch {
+    throw new Error(`iperf3 ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim().slice(0, 300)}`);
+  }
+  if (j.error) throw new Error(`iperf3 -c ${p.host}:${p.port} from ${p.clientNet}: ${j.error}`);
+  const bps = j.end?.sum_received?.bits_per_second;
+  if (bps === undefined) throw new Error(`iperf3 -c ${p.host}:${p.port}: no sum_received in its output`);
+  p.bps.add(bps / 1e9);
+  p.retransmits.add(j.end?.sum_sent?.retransmits ?? NaN);
+  p.cpuSender.add(j.end?.cpu_utilization_percent?.host_total ?? NaN);
+  p.cpuReceiver.add(j.end?.cpu_utilization_percent?.remote_total ?? NaN);
+}
+
+interface Container {
+  id: string;
+  pid: number;
+  ip: string;
+  net: string;
+}
+
+async function startContainer(w: BenchWorld, name: string, ports: Record<string, { HostIp: string; HostPort: string }[]>): Promise<Container> {
+  const exposed: Record<string, Record<string, never>> = {};
+  for (const k of Object.keys(ports)) exposed[k] = {};
+  const body = {
+    Image: IMAGE,
+    Cmd: ['sleep', '100000'],
+    ExposedPorts: exposed,
+    HostConfig: { NetworkMode: 'bridge', PortBindings: ports },
+    NetworkingConfig: { EndpointsConfig: { bridge: {} } },
+  };
+  const c = await w.apiOk('POST', `/containers/create?name=${name}`, body);
+  const id = (c.body as { Id: string }).Id;
+  const s = await w.api('POST', `/containers/${id}/start`);
+  if (s.status >= 400) throw new Error(`start ${name}: ${s.status} ${messageOf(s.body)}`);
+  const info = (await w.apiOk('GET', `/containers/${id}/json`)).body as { State: { Pid: number }; NetworkSettings: { IPAddress: string } };
+  const pid = info.State.Pid;
+  if (!pid) throw new Error(`${name}: no State.Pid`);
+  return { id, pid, ip: info.NetworkSettings.IPAddress, net: `/proc/${pid}/ns/net` };
+}
+
+/** The raw veth pair between two fresh namespaces (no bridge, no nftables). */
+async function makeRaw(made: string[]): Promise<void> {
+  for (const ns of [RAW_A, RAW_B]) {
+    await must('ip', ['netns', 'add', ns]);
+    made.push(ns);
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  await must('ip', ['-n', RAW_A, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', RAW_B]);
+  await must('ip', ['-n', RAW_A, 'addr', 'add', '10.250.0.1/30', 'dev', 'eth0']);
+  await must('ip', ['-n', RAW_B, 'addr', 'add', `${RAW_ADDR_B}/30`, 'dev', 'eth0']);
+  await must('ip', ['-n', RAW_A, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', RAW_B, 'link', 'set', 'eth0', 'up']);
+}
+
+/** A lan namespace behind the daemon's namespace: lan0 192.0.2.1/24 there, eth0 192.0.2.2/24 in the lan. */
+async function makeLan(w: BenchWorld, made: string[]): Promise<string> {
+  const lan = `${w.ns}-lan`;
+  await must('ip', ['netns', 'add', lan]);
+  made.push(lan);
+  await must('ip', ['-n', w.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
+  await must('ip', ['-n', w.ns, 'addr', 'add', `${HOST_ADDR}/24`, 'dev', 'lan0']);
+  await must('ip', ['-n', w.ns, 'link', 'set', 'lan0', 'up']);
+  await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
+  await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
+  await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', HOST_ADDR]);
+  return lan;
+}
+
+/** Command names of the processes whose network namespace is `nsPath`. */
+function processesIn(nsPath: string): string[] {
+  const want = `net:[${fs.statSync(nsPath).ino}]`;
+  const out: string[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/net`) === want) out.push(fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim());
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out.sort();
+}
+
+function gbit(s: Samples): string {
+  const x = s.summary();
+  if (!x) return '–';
+  if (x.n === 0) return `all ${x.failed} failed`;
+  const failed = x.failed > 0 ? `, +${x.failed} failed` : '';
+  return `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)}, n=${x.n}${failed})`;
+}
+
+function medianOf(s: Samples): number {
+  return s.summary()?.median ?? NaN;
+}
+
+function render(header: string[], paths: Path[], notes: string[]): string {
+  const base = medianOf(paths[0]!.bps);
+  const rows = paths.map((p) => {
+    const m = medianOf(p.bps);
+    const r = Number.isFinite(m) && Number.isFinite(base) && base > 0 ? m / base : NaN;
+    const verdict = p === paths[0] ? 'limit' : Number.isFinite(r) ? (r >= 0.9 ? 'within 10%' : `${((1 - r) * 100).toFixed(0)}% below`) : '–';
+    return [
+      `(${p.key}) ${p.label}`,
+      gbit(p.bps),
+      Number.isFinite(r) ? `${r.toFixed(2)}×` : '–',
+      verdict,
+      num(medianOf(p.retransmits)),
+      `${num(medianOf(p.cpuSender))} / ${num(medianOf(p.cpuReceiver))}`,
+    ];
+  });
+  const out = [
+    ...header,
+    '',
+    'iperf3 TCP, one stream, Gbit/s: median (min–max, n); ratio = median / median of (a)',
+    table(['path', 'Gbit/s', 'ratio to (a)', 'target ≥0.90', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
+  ];
+  const failures = paths.filter((p) => p.bps.failed > 0).map((p) => `   (${p.key}) ${p.bps.failed} failed: ${p.bps.errors.join(' | ')}`);
+  if (failures.length > 0) out.push('', 'FAILURES', ...failures);
+  out.push('', ...notes);
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  const cpus = os.cpus();
+  const header = [
+    `berth data-plane bench — ${new Date().toISOString()}`,
+    `machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, kernel ${os.release()}, node ${process.version}, load at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `settings: ${opts.runs} runs of ${opts.seconds} s per path, interleaved; iperf3 ${(await sh('iperf3', ['--version'])).stdout.split(' ')[1] ?? '?'}, one TCP stream, default window`,
+  ];
+  const notes: string[] = [];
+  const made: string[] = [];
+  const servers: ChildProcess[] = [];
+  let w: BenchWorld | undefined;
+  let failure: unknown;
+  const paths: Path[] = [];
+  try {
+    progress(`raw veth pair ${RAW_A} <-> ${RAW_B}`);
+    await makeRaw(made);
+    progress('starting berthd in a new network namespace');
+    w = await BenchWorld.create();
+    progress(`berthd pid ${w.pid}, netns ${w.ns}, state ${w.dir}`);
+    const lan = await makeLan(w, made);
+    await w.apiOk('POST', `/images/create?fromImage=${IMAGE}&tag=latest`);
+    progress('starting the server container (-p 5201:5201) and the client container');
+    const srv = await startContainer(w, 'dp-server', { [`${PORT}/tcp`]: [{ HostIp: '', HostPort: String(PORT) }] });
+    const cli = await startContainer(w, 'dp-client', {});
+    header.push(`containers: server ${srv.id.slice(0, 12)} ${srv.ip} (pid ${srv.pid}, -p ${PORT}:${PORT}), client ${cli.id.slice(0, 12)} ${cli.ip} (pid ${cli.pid}), default bridge`);
+    for (const net of [`/run/netns/${RAW_B}`, srv.net]) {
+      const s = startServer(net);
+      servers.push(s);
+      await waitListening(net, s);
+    }
+    paths.push(
+      newPath('a', 'raw veth pair, two fresh namespaces', `/run/netns/${RAW_A}`, RAW_ADDR_B, PORT),
+      newPath('b', 'container → container, same bridge', cli.net, srv.ip, PORT),
+      newPath('c', `lan → ${HOST_ADDR}:${PORT} (published) → container`, `/run/netns/${lan}`, HOST_ADDR, PORT),
+      newPath('d', `daemon netns → 127.0.0.1:${PORT} → container`, w.nsPath, '127.0.0.1', PORT),
+      newPath('e', `daemon netns → ${HOST_ADDR}:${PORT} → container`, w.nsPath, HOST_ADDR, PORT),
+    );
+    for (let round = 0; round < opts.runs; round++) {
+      for (const p of paths) {
+        if (interrupted > 0) throw new Error('interrupted');
+        if (!w.alive()) throw new Error(`berthd died:\n${w.logLines(20)}`);
+        progress(`round ${round + 1}/${opts.runs}: (${p.key}) ${p.label}`);
+        try {
+          await runClient(p, opts.seconds);
+          progress(`  ${p.bps.values[p.bps.values.length - 1]!.toFixed(2)} Gbit/s`);
+        } catch (e: unknown) {
+          const msg = e instanceof Error ? e.message : String(e);
+          p.bps.fail(msg);
+          progress(`  failed: ${msg}`);
+        }
+      }
+    }
+    const procs = processesIn(w.nsPath);
+    notes.push(`   processes in the daemon's namespace: ${procs.join(' ')} (userland proxies: ${procs.filter((c) => /proxy/i.test(c)).length})`);
+  } catch (e: unknown) {
+    failure = e;
+  }
+  progress('clean-up: iperf3 servers, lan and raw namespaces, containers, daemon');
+  for (const s of servers) {
+    if (s.exitCode === null && s.signalCode === null) {
+      const exited = new Promise<void>((res) => s.once('exit', () => res()));
+      s.kill('SIGKILL');
+      await exited;
+    }
+  }
+  // Deleting one end of a veth removes both at once (a deleted namespace frees its links later).
+  if (w && made.includes(`${w.ns}-lan`)) await sh('ip', ['-n', w.ns, 'link', 'del', 'lan0']);
+  if (made.includes(RAW_A)) await sh('ip', ['-n', RAW_A, 'link', 'del', 'eth0']);
+  for (const ns of made) await sh('ip', ['netns', 'del', ns]);
+  const left = made.filter((ns) => fs.existsSync(`/run/netns/${ns}`));
+  if (w) {
+    const leaks = await w.dispose(progress);
+    left.push(...leaks);
+    const p = w.problems;
+    if (p.warn + p.error > 0) notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
+  }
+  notes.push(left.length === 0 ? '   nothing left behind' : `   LEFT BEHIND / removed by force: ${left.join('; ')}`);
+  notes.push(`   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
+  else process.stdout.write([...header, '', ...notes].join('\n') + '\n');
+  if (failure !== undefined) {
+    process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);
+    return interrupted > 0 ? 130 : 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  },
+);

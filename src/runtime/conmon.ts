@@ -202,7 +202,9 @@ function pipeAt(child: ChildProcess, fd: number): Duplex {
 export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('close', () => resolve());
+    // 'exit', not 'close': the daemonised conmon keeps the sync socket (fd 3) open for the
+    // container's life, so 'close' could wait until a timeout closed it (60 s stalls).
+    else child.once('exit', () => resolve());
   });
 }
 

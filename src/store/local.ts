@@ -42,6 +42,8 @@ export class LocalStore implements KvStore {
   private readonly data = new Map<string, Json>();
   private fd: number;
   private logBytes = 0;
+  /** Size of the live data when last measured: compaction is considered again only at 4x it. */
+  private liveBytes = 0;
 
   private constructor(private readonly file: string) {
     this.fd = -1;
@@ -100,13 +102,14 @@ export class LocalStore implements KvStore {
     fs.fdatasyncSync(this.fd);
     this.logBytes += Buffer.byteLength(line);
     for (const [k, v] of entries) this.apply(k, v);
-    if (this.logBytes > COMPACT_MIN_BYTES) this.maybeCompact();
+    if (this.logBytes > Math.max(COMPACT_MIN_BYTES, 4 * this.liveBytes)) this.maybeCompact();
   }
 
   /** Rewrite the log as one snapshot line when most of it is history. */
   private maybeCompact(): void {
     const snapshot = encodeLine([...this.data.entries()]);
-    if (this.logBytes < 4 * Buffer.byteLength(snapshot)) return;
+    this.liveBytes = Buffer.byteLength(snapshot);
+    if (this.logBytes < 4 * this.liveBytes) return;
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
@@ -116,6 +119,7 @@ export class LocalStore implements KvStore {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, this.file);
+    syncDir(path.dirname(this.file));
     fs.closeSync(this.fd);
     this.fd = fs.openSync(this.file, fs.constants.O_RDWR);
     this.logBytes = Buffer.byteLength(snapshot);
@@ -124,5 +128,15 @@ export class LocalStore implements KvStore {
   async close(): Promise<void> {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Make a rename durable: fsync the folder that holds the file. */
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -23,6 +23,8 @@ export interface ApiRequest {
   readonly upgrade?: { socket: Duplex; head: Buffer };
   /** The body parsed as JSON; an empty body is `{}`. Bad JSON is an InvalidParameter error. */
   json(): Promise<unknown>;
+  /** Read and drop the rest of the body (before a handler that ignores it answers). */
+  drain(): Promise<void>;
 }
 
 export type Reply =
@@ -61,7 +63,7 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      r.names.forEach((n, i) => (params[n] = decodePathParam(m[i + 1] ?? '')));
       return { handler: r.handler, params };
     }
     return pathMatched ? 'bad-method' : 'not-found';
@@ -86,4 +88,12 @@ export function compareVersions(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
   const [b1 = 0, b2 = 0] = b.split('.').map(Number);
   return a1 - b1 || a2 - b2;
+}
+
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalid(`invalid escape in request path: ${raw.slice(0, 64)}`);
+  }
 }

@@ -16,12 +16,30 @@ export interface ServerOptions {
 }
 
 export async function listen(router: Router, opts: ServerOptions): Promise<http.Server> {
-  const server = http.createServer((req, res) => void handle(router, req, res, opts.log));
+  const server = http.createServer((req, res) => {
+    handle(router, req, res, opts.log).catch((e: unknown) => opts.log(`unhandled: ${messageOf(e)}`));
+  });
   // Upgrade requests (attach, exec start) go through the same routes with the raw socket.
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as import('node:net').Socket);
     void handle(router, req, res, opts.log, { socket, head });
+  });
+  // Requests Node's parser refuses still get Docker's JSON error shape.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ message: `bad request: ${err.code ?? err.message}` }) + '\n';
+    if ((socket as import('node:net').Socket).writable) {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    } else socket.destroy();
+  });
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    const body = '{"message":"method not allowed"}\n';
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  });
+  // An Expect other than 100-continue: answer in Docker's JSON shape too.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    sendJson(res, 417, { message: `unsupported Expect header: ${String(req.headers.expect).slice(0, 64)}` });
   });
   server.keepAliveTimeout = 60_000;
   // Slow or silent clients must not hold a request forever.
@@ -44,8 +62,8 @@ async function handle(
   log: (m: string) => void,
   upgrade?: { socket: Duplex; head: Buffer },
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://berth');
   try {
+    const url = parseUrl(req.url);
     const { version, path } = splitVersion(url.pathname);
     const found = router.match(req.method ?? 'GET', path);
     if (found === 'not-found') return sendJson(res, 404, { message: 'page not found' });
@@ -59,10 +77,12 @@ async function handle(
       raw: req,
       res,
       json: () => (upgrade ? readUpgradeJson(req, upgrade) : readJson(req)),
+      drain: () => (upgrade ? Promise.resolve() : drained(req)),
       ...(upgrade ? { upgrade } : {}),
     };
     const reply = await found.handler(apiReq);
     if ('handled' in reply) return;
+    await drained(req);
     if (reply.body === undefined) {
       res.writeHead(reply.status, { ...baseHeaders(), ...reply.headers });
       res.end();
@@ -74,7 +94,19 @@ async function handle(
       res.destroy();
       return;
     }
+    if (!upgrade) await drained(req);
     sendJson(res, status, { message: messageOf(e) });
+  }
+}
+
+/** The request target; anything but a plain path is a client error, not a crash. */
+function parseUrl(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (!target.startsWith('/') || target.startsWith('//')) throw invalid(`invalid request path: ${target.slice(0, 64)}`);
+  try {
+    return new URL(target, 'http://berth');
+  } catch {
+    throw invalid(`invalid request path: ${target.slice(0, 64)}`);
   }
 }
 
@@ -93,14 +125,33 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
+/**
+ * Read what is left of a request body before answering: a client still sending would
+ * otherwise see its connection reset before it reads the answer. Bounded in time.
+ */
+async function drained(req: http.IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return;
+  req.resume();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.once('end', done);
+    req.once('close', done);
+  });
+}
+
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Keep reading past the limit (and drop it), so the client can read the error.
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) throw invalid(`request body too large (over ${MAX_JSON_BODY} bytes)`);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_JSON_BODY) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_JSON_BODY) throw invalid(`request body too large (over ${MAX_JSON_BODY} bytes)`);
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') return {};
   try {

@@ -36,7 +36,9 @@ export function checkJoinRequest(net: NetworkRecord, req: JoinRequest, existing:
     }
   }
   if (problems.length > 0) throw invalid(`invalid endpoint settings:\n${problems.join('\n')}`);
-  if (req.mac !== undefined && !MAC.test(req.mac)) throw invalid(`invalid MAC address ${req.mac}`);
+  if (req.mac !== undefined && (!MAC.test(req.mac) || (parseInt(req.mac.slice(0, 2), 16) & 1) === 1)) {
+    throw invalid(`invalid MAC address ${req.mac}: a container needs a unicast address`);
+  }
 }
 
 export interface NewEndpoint {

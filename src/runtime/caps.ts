@@ -2,6 +2,7 @@
  * Linux capabilities as Docker grants them: a default set, --cap-add/--cap-drop with
  * or without the CAP_ prefix, and "ALL".
  */
+import { readFileSync } from 'node:fs';
 import { invalid } from '../errors.js';
 
 /** Every capability of Linux 6.x, in number order. */
@@ -37,12 +38,34 @@ export function normalizeCap(name: string): string {
  * The effective set: privileged gets everything; otherwise defaults, minus drops,
  * plus adds (an explicit add wins over a drop, as in Docker). Result in number order.
  */
-export function effectiveCaps(opts: { privileged: boolean; capAdd: readonly string[]; capDrop: readonly string[] }): string[] {
-  if (opts.privileged) return [...ALL_CAPS];
+export function effectiveCaps(
+  opts: { privileged: boolean; capAdd: readonly string[]; capDrop: readonly string[] },
+  bounding: ReadonlySet<string> = boundingSet(),
+): string[] {
+  // A capability outside the daemon's own bounding set cannot be given (runc would fail).
+  const allowed = ALL_CAPS.filter((c) => bounding.has(c));
+  if (opts.privileged) return allowed;
   const add = opts.capAdd.map(normalizeCap);
   const drop = opts.capDrop.map(normalizeCap);
-  if (add.includes('ALL')) return ALL_CAPS.filter((c) => !drop.includes(c));
+  if (add.includes('ALL')) return allowed.filter((c) => !drop.includes(c));
   const base = drop.includes('ALL') ? [] : DEFAULT_CAPS.filter((c) => !drop.includes(c));
   const set = new Set([...base, ...add]);
-  return ALL_CAPS.filter((c) => set.has(c));
+  return allowed.filter((c) => set.has(c));
 }
+
+let bounding: Set<string> | undefined;
+
+/** The capabilities the daemon itself may pass on (CapBnd of /proc/self/status; ALL_CAPS is in bit order). */
+export function boundingSet(): ReadonlySet<string> {
+  if (bounding) return bounding;
+  let mask = (1n << 64n) - 1n;
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    if (line) mask = BigInt(`0x${line.split(/\s+/)[1]}`);
+  } catch {
+    /* no procfs: assume everything */
+  }
+  bounding = new Set(ALL_CAPS.filter((_c, bit) => ((mask >> BigInt(bit)) & 1n) === 1n));
+  return bounding;
+}
+

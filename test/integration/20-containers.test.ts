@@ -79,7 +79,7 @@ describe('containers and network modes', () => {
     await w.dockerOk('run', '-d', '--name', 'db', '--network', 'back', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
     await w.dockerOk('run', '-d', '--name', 'api', '--network', 'app', 'busybox', 'sleep', '1000');
     const dbIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.back.IPAddress}}', 'db');
-    const before = await w.docker('exec', 'api', 'wget', '-T', '2', '-qO-', `http://${dbIp}/`);
+    const before = await w.docker('exec', 'api', 'sh', '-c', `timeout 3 wget -qO- http://${dbIp}/; exit $?`);
     assert.notEqual(before.code, 0, 'not reachable before connect');
     await w.dockerOk('network', 'connect', '--ip', '10.41.0.77', 'back', 'api');
     assert.match(await w.dockerOk('exec', 'api', 'ip', 'addr', 'show', 'eth1'), /inet 10\.41\.0\.77\/24/);
@@ -144,6 +144,7 @@ describe('containers and network modes', () => {
     assert.match(running.stderr, /container is running: stop the container before removing or force remove/);
     await w.dockerOk('kill', 'talker');
     assert.equal(await w.dockerOk('wait', 'talker'), '137');
+    assert.equal((await w.docker('run', '--rm', '--privileged', 'busybox', 'true')).code, 0, '--privileged within the daemon\'s own bounding set');
     const code = await w.docker('run', '--rm', 'busybox', 'sh', '-c', 'exit 7');
     assert.equal(code.code, 7);
     await w.dockerOk('rm', 'talker');

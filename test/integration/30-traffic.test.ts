@@ -116,7 +116,7 @@ describe('traffic in and out', () => {
     await w.dockerOk('network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'noicc');
     await w.dockerOk('run', '-d', '--name', 'quiet', '--network', 'noicc', '-p', '8095:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
     const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.noicc.IPAddress}}', 'quiet');
-    const r = await w.docker('run', '--rm', '--network', 'noicc', 'busybox', 'wget', '-T', '2', '-qO-', `http://${ip}/`);
+    const r = await w.docker('run', '--rm', '--network', 'noicc', 'busybox', 'sh', '-c', `timeout 3 wget -qO- http://${ip}/; exit $?`);
     assert.notEqual(r.code, 0);
     assert.match(await w.dockerOk('run', '--rm', '--network', 'noicc', 'busybox', 'wget', '-qO-', 'http://192.0.2.1:8095/'), /berth/);
     assert.match((await fromLan('http://192.0.2.1:8095/')).stdout, /berth/);
@@ -131,8 +131,8 @@ describe('traffic in and out', () => {
     await w.dockerOk('run', '-d', '--name', 'b1', '--network', 'blue', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
     const rIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.red.IPAddress}}', 'r1');
     const bIp = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.blue.IPAddress}}', 'b1');
-    assert.notEqual((await w.docker('exec', 'r1', 'wget', '-T', '2', '-qO-', `http://${bIp}/`)).code, 0);
-    assert.notEqual((await w.docker('exec', 'b1', 'wget', '-T', '2', '-qO-', `http://${rIp}/`)).code, 0);
+    assert.notEqual((await w.docker('exec', 'r1', 'sh', '-c', `timeout 3 wget -qO- http://${bIp}/; exit $?`)).code, 0);
+    assert.notEqual((await w.docker('exec', 'b1', 'sh', '-c', `timeout 3 wget -qO- http://${rIp}/; exit $?`)).code, 0);
     await w.dockerOk('run', '-d', '--name', 'both', '--network', 'red', 'busybox', 'sleep', '1000');
     await w.dockerOk('network', 'connect', 'blue', 'both');
     assert.match(await w.dockerOk('exec', 'both', 'wget', '-qO-', `http://${rIp}/`), /berth/);
@@ -143,7 +143,7 @@ describe('traffic in and out', () => {
 
   it('gives internal networks no way out', async () => {
     await w.dockerOk('network', 'create', '--internal', 'vault');
-    const r = await w.docker('run', '--rm', '--network', 'vault', 'busybox', 'wget', '-T', '2', '-qO-', 'http://192.0.2.2:8000/');
+    const r = await w.docker('run', '--rm', '--network', 'vault', 'busybox', 'sh', '-c', `timeout 3 wget -qO- http://192.0.2.2:8000/; exit $?`);
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(await w.dockerOk('run', '--rm', '--network', 'vault', 'busybox', 'ip', 'route'), /default/);
     await w.dockerOk('network', 'rm', 'vault');

@@ -74,9 +74,15 @@ describe('ociConfig', () => {
     assert.ok(add.includes('CAP_NET_ADMIN'));
     assert.ok(!add.includes('CAP_MKNOD'));
     assert.deepEqual(effectiveCaps({ privileged: false, capAdd: ['KILL'], capDrop: ['ALL'] }), ['CAP_KILL']);
-    assert.equal(effectiveCaps({ privileged: false, capAdd: ['ALL'], capDrop: ['SYS_ADMIN'] }).length, ALL_CAPS.length - 1);
+    const everything = new Set(ALL_CAPS);
+    assert.equal(effectiveCaps({ privileged: false, capAdd: ['ALL'], capDrop: ['SYS_ADMIN'] }, everything).length, ALL_CAPS.length - 1);
+    assert.equal(effectiveCaps({ privileged: true, capAdd: [], capDrop: [] }, everything).length, ALL_CAPS.length);
+    // Nothing outside the daemon's own bounding set is ever granted (runc would refuse the container).
+    const bounded = new Set(ALL_CAPS.filter((c) => c !== 'CAP_SYS_RESOURCE'));
+    assert.ok(!effectiveCaps({ privileged: true, capAdd: [], capDrop: [] }, bounded).includes('CAP_SYS_RESOURCE'));
+    assert.ok(!effectiveCaps({ privileged: false, capAdd: ['SYS_RESOURCE'], capDrop: [] }, bounded).includes('CAP_SYS_RESOURCE'));
     const priv = ociConfig(spec({ privileged: true }), HOST);
-    assert.equal(priv.process.capabilities.bounding.length, ALL_CAPS.length);
+    assert.deepEqual(priv.process.capabilities.bounding, effectiveCaps({ privileged: true, capAdd: [], capDrop: [] }));
     assert.deepEqual(priv.linux.maskedPaths, []);
     assert.deepEqual(priv.linux.readonlyPaths, []);
     assert.deepEqual(priv.linux.resources.devices, [{ allow: true, access: 'rwm' }]);

@@ -37,6 +37,16 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
   if (!['json-file', 'none', 'journald', 'syslog', 'local'].includes(logType)) throw invalid(`logger: no log driver named '${logType}' is registered`);
   const stopSignal = optString(o, 'StopSignal') || 'SIGTERM';
   if (!SIGNALS.test(stopSignal)) throw invalid(`Invalid signal: ${stopSignal}`);
+  const workingDir = optString(o, 'WorkingDir') ?? '';
+  if (workingDir !== '' && !workingDir.startsWith('/')) {
+    throw invalid(`the working directory '${workingDir.slice(0, 64)}' is invalid, it needs to be an absolute path`);
+  }
+  for (const e of stringList(o, 'Env')) {
+    const eq = e.indexOf('=');
+    if (eq === 0 || e.length > 128 * 1024 || (eq < 0 && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e))) {
+      throw invalid(`invalid environment variable: ${e.slice(0, 64)}`);
+    }
+  }
   const hostname = optString(o, 'Hostname') ?? '';
   if (hostname.length > 63 || /[^a-zA-Z0-9.-]/.test(hostname)) throw invalid(`invalid hostname format: ${hostname.slice(0, 64)}`);
   for (const h of stringList(hc, 'ExtraHosts')) {

@@ -8,10 +8,17 @@ const KEYS = new Set(['ancestor', 'before', 'exited', 'id', 'label', 'name', 'st
 export function filterContainers(list: ContainerRecord[], f: Record<string, string[]>, networks: NetworkController): ContainerRecord[] {
   for (const k of Object.keys(f)) if (!KEYS.has(k)) throw invalid(`invalid filter '${k}'`);
   const any = (vals: string[] | undefined, test: (v: string) => boolean) => !vals || vals.length === 0 || vals.some(test);
+  const names = (f.name ?? []).map((v) => {
+    try {
+      return new RegExp(v);
+    } catch {
+      throw invalid(`invalid filter 'name=${v}': not a regular expression`);
+    }
+  });
   return list.filter(
     (c) =>
       any(f.id, (v) => c.id.startsWith(v)) &&
-      any(f.name, (v) => new RegExp(v).test(`/${c.spec.name}`)) &&
+      (names.length === 0 || names.some((re) => re.test(`/${c.spec.name}`))) &&
       any(f.status, (v) => c.state.status === v) &&
       any(f.exited, (v) => c.state.status === 'exited' && c.state.exitCode === Number(v)) &&
       any(f.ancestor, (v) => c.spec.image.ref === v || c.spec.image.id.includes(v)) &&

@@ -22,6 +22,7 @@ export function systemRoutes(router: Router, info: SystemInfo): void {
   });
   router
     .add('GET', '/_ping', async (req) => {
+      await req.drain();
       const reply = await ping();
       req.res.writeHead(200, {
         ...reply.headers,

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalid, messageOf, notFound, systemError } from '../../errors.js';
+import { conflict, invalid, messageOf, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { MountSpec, Runtime, RunSpec, StdioSession, NetworkAttachment } from '../../runtime/index.js';
@@ -575,7 +575,8 @@ export class ContainerEngine {
       }
       const key = Object.keys(c.spec.networks).find((k) => this.sameNetwork(k, net.record.id));
       const ep = this.deps.networks.endpointsOf(c.id).find((e) => e.networkId === net.record.id);
-      if (!key && !ep) throw systemError(`container ${c.id} is not connected to network ${net.record.name}`);
+      // Docker answers this with a 500; it is the client's mistake, so berth says 409.
+      if (!key && !ep) throw conflict(`container ${c.id} is not connected to network ${net.record.name}`);
       if (ep) {
         await this.deps.networks.leave(ep.id);
         for (const h of this.hooks) await h.left?.(c, ep);

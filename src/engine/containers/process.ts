@@ -27,12 +27,13 @@ export function resolveProcess(spec: ContainerSpec, image: ImageRunConfig, hostn
   };
 }
 
-/** Later KEY=value entries win; the order of first appearance is kept. */
+/** Later KEY=value entries win; a bare KEY unsets it; the order of first appearance is kept. */
 export function mergeEnv(entries: string[]): string[] {
   const map = new Map<string, string>();
   for (const e of entries) {
     const eq = e.indexOf('=');
-    map.set(eq < 0 ? e : e.slice(0, eq), e);
+    if (eq < 0) map.delete(e);
+    else map.set(e.slice(0, eq), e);
   }
   return [...map.values()];
 }

@@ -26,6 +26,7 @@ import * as os from 'node:os';
 import { must, sh } from '../test/lib/world.js';
 import { num, Samples, table } from './lib/stats.js';
 import { BenchWorld, messageOf, sleep } from './lib/world.js';
+import { closingNote, parseIntFlags, progress } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]
   --seconds N   length of each iperf3 run (default 5)
@@ -37,28 +38,10 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { seconds: 5, runs: 3 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer\n${USAGE}`);
-      return v;
-    };
-    if (a === '--seconds') opts.seconds = value();
-    else if (a === '--runs') opts.runs = value();
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
-  }
-  return opts;
+  const { values } = parseIntFlags(argv, USAGE, { '--seconds': 'seconds', '--runs': 'runs' });
+  return { seconds: values.seconds ?? 5, runs: values.runs ?? 3 };
 }
 
-const t0 = performance.now();
-function progress(msg: string): void {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
-}
 
 let interrupted = 0;
 function onSignal(sig: NodeJS.Signals): void {
@@ -327,7 +310,7 @@ async function main(): Promise<number> {
     if (p.warn + p.error > 0) notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
   }
   notes.push(left.length === 0 ? '   nothing left behind' : `   LEFT BEHIND / removed by force: ${left.join('; ')}`);
-  notes.push(`   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  notes.push(closingNote());
   if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
   else process.stdout.write([...header, '', ...notes].join('\n') + '\n');
   if (failure !== undefined) {

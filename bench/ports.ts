@@ -28,6 +28,7 @@ import * as os from 'node:os';
 import { sh } from '../test/lib/world.js';
 import { cell, num, Samples, table, type Summary } from './lib/stats.js';
 import { BenchWorld, forEachLimit, messageOf } from './lib/world.js';
+import { closingNote, parseIntFlags, progress } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/ports.js [--quick] [--runs N] [--flat N]
   --quick    10 runs per variant and 100 containers for the flatness (about 2-4 min)
@@ -45,32 +46,13 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const quick = argv.includes('--quick');
-  const opts: Options = { quick, runs: quick ? 10 : 20, warmup: 2, flat: quick ? 100 : 500, many: 100, manyPorts: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer\n${USAGE}`);
-      return v;
-    };
-    if (a === '--quick') continue;
-    else if (a === '--runs') opts.runs = value();
-    else if (a === '--flat') opts.flat = value();
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
-  }
+  const { quick, values } = parseIntFlags(argv, USAGE, { '--runs': 'runs', '--flat': 'flat' });
+  const opts: Options = { quick, runs: values.runs ?? (quick ? 10 : 20), warmup: 2, flat: values.flat ?? (quick ? 100 : 500), many: 100, manyPorts: 10 };
   if (opts.flat < 20) throw new Error('--flat must be at least 20');
   if (opts.flat > 1000) throw new Error('--flat must be at most 1000 (one bridge takes at most 1023 ports)');
   return opts;
 }
 
-const t0 = performance.now();
-function progress(msg: string): void {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
-}
 
 let interrupted = 0;
 let current: BenchWorld | undefined;
@@ -556,7 +538,7 @@ async function main(): Promise<number> {
     const p = w.problems;
     if (p.warn + p.error > 0) res.notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
   }
-  res.notes.push(`   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  res.notes.push(closingNote());
   process.stdout.write(render(res) + '\n');
   if (failure !== undefined) {
     process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);

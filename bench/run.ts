@@ -28,6 +28,7 @@ import {
 import { newReport, render, type Report } from './lib/report.js';
 import { Samples } from './lib/stats.js';
 import { BenchWorld } from './lib/world.js';
+import { closingNote, parseIntFlags, progress } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--containers N] [--runs N] [--cli-runs N]
   --quick          smaller N (100 containers, 10 API runs, 8 CLI runs): about 1-2 min
@@ -36,32 +37,19 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--containers N] [--runs 
   --cli-runs N     docker run -d / rm -f samples per level (default 20; 8 with --quick)`;
 
 function parseArgs(argv: readonly string[]): Options {
-  const quick = argv.includes('--quick');
-  const opts: Options = { quick, containers: quick ? 100 : 500, runs: quick ? 10 : 30, cliRuns: quick ? 8 : 20, warmup: quick ? 2 : 3, fillParallel: 4 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer\n${USAGE}`);
-      return v;
-    };
-    if (a === '--quick') continue;
-    else if (a === '--containers') opts.containers = value();
-    else if (a === '--runs') opts.runs = value();
-    else if (a === '--cli-runs') opts.cliRuns = value();
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
-  }
+  const { quick, values } = parseIntFlags(argv, USAGE, { '--containers': 'containers', '--runs': 'runs', '--cli-runs': 'cliRuns' });
+  const opts: Options = {
+    quick,
+    containers: values.containers ?? (quick ? 100 : 500),
+    runs: values.runs ?? (quick ? 10 : 30),
+    cliRuns: values.cliRuns ?? (quick ? 8 : 20),
+    warmup: quick ? 2 : 3,
+    fillParallel: 4,
+  };
   if (opts.containers <= 10) throw new Error('--containers must be more than 10');
   return opts;
 }
 
-const t0 = performance.now();
-function progress(msg: string): void {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
-}
 
 /** Ctrl-C (or SIGTERM/SIGHUP): the first stops the run and cleans up; the third gives up. */
 let interrupts = 0;
@@ -163,7 +151,7 @@ async function main(): Promise<number> {
     const p = w.problems;
     if (p.warn + p.error > 0) report.notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
   }
-  report.notes.push(`   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  report.notes.push(closingNote());
   process.stdout.write(render(report) + '\n');
   if (failure !== undefined) {
     process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.message : String(failure)}\n`);

@@ -1,0 +1,44 @@
+/** The benchmarks' command lines and progress lines, shared by run, ports and dataplane. */
+import * as os from 'node:os';
+
+/**
+ * `--quick`, `-h/--help` (prints `usage`, exits) and named positive integers, e.g.
+ * `{ '--runs': 'runs' }`. Anything else is an error that shows the usage.
+ */
+export function parseIntFlags<K extends string>(
+  argv: readonly string[],
+  usage: string,
+  flags: Record<string, K>,
+): { quick: boolean; values: Partial<Record<K, number>> } {
+  const values: Partial<Record<K, number>> = {};
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') {
+      quick = true;
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(usage + '\n');
+      process.exit(0);
+    } else if (a in flags) {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer\n${usage}`);
+      values[flags[a]!] = v;
+    } else {
+      throw new Error(`unknown argument ${a}\n${usage}`);
+    }
+  }
+  return { quick, values };
+}
+
+const t0 = performance.now();
+
+/** A progress line on stderr, with the seconds since the benchmark started. */
+export function progress(msg: string): void {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+}
+
+/** The last note of every benchmark: how long it took and how loaded the machine was. */
+export function closingNote(): string {
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return `   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${load}`;
+}

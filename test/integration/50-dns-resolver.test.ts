@@ -11,10 +11,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type * as dgram from 'node:dgram';
 import { EmbeddedDns } from '../../src/network/dns/index.js';
 import { encodeName, frameTcp, TcpFrameReader, TYPE } from '../../src/network/dns/message.js';
-import { NetnsAgent, openSocketsInNetns } from '../../src/kernel/nssocket.js';
+import { NetnsAgent } from '../../src/kernel/nssocket.js';
 import { spawn } from 'node:child_process';
 import { FakeUpstream } from '../lib/fake-dns.js';
 

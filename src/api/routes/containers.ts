@@ -1,5 +1,5 @@
 /** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
-import { invalid, notFound } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import type { ContainerEngine, WaitCondition } from '../../engine/containers/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ImageStore } from '../../engine/images/index.js';
@@ -170,4 +170,3 @@ export function portsList(ports: Record<string, { HostIp: string; HostPort: stri
   return out;
 }
 
-export { notFound };

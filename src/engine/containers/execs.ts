@@ -3,7 +3,7 @@ import { conflict, invalid, notFound } from '../../errors.js';
 import type { ExecSession, Runtime } from '../../runtime/index.js';
 import { newId } from '../../util/ids.js';
 import type { ContainerEngine } from './engine.js';
-import { mergeEnv, parseUser, resolveProcess } from './process.js';
+import { mergeEnv, parseUser } from './process.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -79,4 +79,3 @@ export class ExecManager {
   }
 }
 
-export { resolveProcess };

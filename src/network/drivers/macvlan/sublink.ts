@@ -1,0 +1,68 @@
+/**
+ * What macvlan and ipvlan share: a network is a parent link, each endpoint a sub-link
+ * of it sent into the container's sandbox. A kind says how to read its options, how it
+ * uses the parent, and how one endpoint is wired; the rest (parent sharing rules, the
+ * parent's lifecycle, orphan clean-up, the kernel feature check) is here, once.
+ */
+import { kernelFeatures, kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
+import type { EndpointRecord, NetworkRecord } from '../../model.js';
+import type { DriverContext, DriverNetwork, NetworkDriver, WiringPlan } from '../driver.js';
+import { planSublinkLeave } from './endpoint.js';
+import {
+  checkParentShare,
+  ensureParent,
+  parentUsersOf,
+  releaseParent,
+  removeOrphanParents,
+  type ParentRef,
+  type ParentUse,
+  type SublinkDriver,
+} from './parent.js';
+
+export interface SublinkKind<C extends { networkName: string; parent: ParentRef }> {
+  name: SublinkDriver;
+  /** Validate the network's options (pure; Docker's messages). */
+  parse(net: NetworkRecord): C;
+  use(c: C): ParentUse;
+  planJoin(c: C, ep: EndpointRecord, sandbox: string): WiringPlan;
+}
+
+/** `features` is the kernel's answer; unit tests pass a fake one. */
+export function sublinkDriver<C extends { networkName: string; parent: ParentRef }>(
+  kind: SublinkKind<C>,
+  ctx: DriverContext,
+  features: () => Promise<KernelFeatures> = kernelFeatures,
+): NetworkDriver {
+  const users = parentUsersOf(ctx);
+  return {
+    name: kind.name,
+    usesIpam: true,
+    validate(net) {
+      const c = kind.parse(net);
+      const use = kind.use(c);
+      users.add(use);
+      const network: DriverNetwork = {
+        displayOptions: { ...net.options },
+        // Only the network's own link is exclusively its; a host parent may serve several networks.
+        kernelNames: c.parent.own ? [c.parent.name] : [],
+        async ensure() {
+          const kernel = await features();
+          if (kernel[kind.name] === false) {
+            throw kernelLacks(kind.name, `cannot create ${kind.name} network ${c.networkName}`);
+          }
+          users.add(use);
+          checkParentShare(use, users.othersOn(use));
+          await ensureParent(c.parent, kind.name, kernel);
+        },
+        async remove() {
+          users.delete(use.networkId);
+          await releaseParent(c.parent, users.othersOn(use).length > 0);
+        },
+        planJoin: (ep, sandbox) => kind.planJoin(c, ep, sandbox),
+        planLeave: (ep) => planSublinkLeave(ep),
+      };
+      return network;
+    },
+    removeOrphans: () => removeOrphanParents(kind.name, users.parents()),
+  };
+}

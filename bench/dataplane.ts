@@ -26,7 +26,7 @@ import * as os from 'node:os';
 import { must, sh } from '../test/lib/world.js';
 import { num, Samples, table } from './lib/stats.js';
 import { BenchWorld, messageOf, sleep } from './lib/world.js';
-import { closingNote, parseIntFlags, progress } from './lib/cli.js';
+import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]
   --seconds N   length of each iperf3 run (default 5)
@@ -306,24 +306,13 @@ async function main(): Promise<number> {
   if (w) {
     const leaks = await w.dispose(progress);
     left.push(...leaks);
-    const p = w.problems;
-    if (p.warn + p.error > 0) notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
+    notes.push(...daemonLogNotes(w.problems));
   }
   notes.push(left.length === 0 ? '   nothing left behind' : `   LEFT BEHIND / removed by force: ${left.join('; ')}`);
   notes.push(closingNote());
   if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
   else process.stdout.write([...header, '', ...notes].join('\n') + '\n');
-  if (failure !== undefined) {
-    process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);
-    return interrupted > 0 ? 130 : 1;
-  }
-  return 0;
+  return exitStatus(failure, interrupted);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  },
-);
+runMain(main);

@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import { sh } from '../test/lib/world.js';
 import { cell, num, Samples, table, type Summary } from './lib/stats.js';
 import { BenchWorld, forEachLimit, messageOf } from './lib/world.js';
-import { closingNote, parseIntFlags, progress } from './lib/cli.js';
+import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/ports.js [--quick] [--runs N] [--flat N]
   --quick    10 runs per variant and 100 containers for the flatness (about 2-4 min)
@@ -535,22 +535,11 @@ async function main(): Promise<number> {
     progress('clean-up: containers, networks, daemon, namespace');
     const leaks = await w.dispose(progress);
     res.notes.push(leaks.length === 0 ? '   nothing left behind' : `   LEAKED (removed by force): ${leaks.join('; ')}`);
-    const p = w.problems;
-    if (p.warn + p.error > 0) res.notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
+    res.notes.push(...daemonLogNotes(w.problems));
   }
   res.notes.push(closingNote());
   process.stdout.write(render(res) + '\n');
-  if (failure !== undefined) {
-    process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);
-    return interrupted > 0 ? 130 : 1;
-  }
-  return 0;
+  return exitStatus(failure, interrupted);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  },
-);
+runMain(main);

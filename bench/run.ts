@@ -28,7 +28,7 @@ import {
 import { newReport, render, type Report } from './lib/report.js';
 import { Samples } from './lib/stats.js';
 import { BenchWorld } from './lib/world.js';
-import { closingNote, parseIntFlags, progress } from './lib/cli.js';
+import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--containers N] [--runs N] [--cli-runs N]
   --quick          smaller N (100 containers, 10 API runs, 8 CLI runs): about 1-2 min
@@ -148,22 +148,11 @@ async function main(): Promise<number> {
     progress('clean-up: containers, networks, daemon, namespace');
     const leaks = await w.dispose(progress);
     report.notes.push(leaks.length === 0 ? '   nothing left behind (containers, links, netns files, processes, cgroups, mounts, netns)' : `   LEAKED (removed by force): ${leaks.join('; ')}`);
-    const p = w.problems;
-    if (p.warn + p.error > 0) report.notes.push(`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`);
+    report.notes.push(...daemonLogNotes(w.problems));
   }
   report.notes.push(closingNote());
   process.stdout.write(render(report) + '\n');
-  if (failure !== undefined) {
-    process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.message : String(failure)}\n`);
-    return interrupts > 0 ? 130 : 1;
-  }
-  return 0;
+  return exitStatus(failure, interrupts);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
-  },
-);
+runMain(main);

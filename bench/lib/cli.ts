@@ -42,3 +42,27 @@ export function closingNote(): string {
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   return `   total time ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end ${load}`;
 }
+
+/** A note on the daemon's WARN/ERROR log lines, when there were any. */
+export function daemonLogNotes(p: { warn: number; error: number; examples: string[] }): string[] {
+  if (p.warn + p.error === 0) return [];
+  return [`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`];
+}
+
+/** The exit status of a benchmark: 0, 1 after a failure (reported), 130 when interrupted. */
+export function exitStatus(failure: unknown, interrupted: number): number {
+  if (failure === undefined) return 0;
+  process.stderr.write(`bench stopped: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);
+  return interrupted > 0 ? 130 : 1;
+}
+
+/** Run a benchmark's main and exit with its status; a bad command line exits 2. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(2);
+    },
+  );
+}

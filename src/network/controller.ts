@@ -356,16 +356,17 @@ export class NetworkController {
   }
 
   /**
-   * For a running container after a restart: wire again every endpoint whose host-side
+   * For running containers after a restart: wire again every endpoint whose host-side
    * interface is missing (a crash in the middle of a join or leave), same addresses.
+   * One link listing for all of them.
    */
-  repairEndpoints(containerId: string): Promise<void> {
+  repairEndpoints(containerIds: readonly string[]): Promise<void> {
     return this.serial.run(async () => {
       const present = new Set((await listLinks()).map((l) => l.name));
-      for (const ep of this.endpointsOf(containerId)) {
+      for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
         const net = this.networks.get(ep.networkId);
         if (!ep.hostIfName || present.has(ep.hostIfName) || !net?.driver.planJoin) continue;
-        const sandbox = this.sandboxPath(containerId);
+        const sandbox = this.sandboxPath(ep.containerId);
         await applyUndo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
         await applyPlan(net.driver.planJoin(ep, sandbox).steps, sandbox);
       }

@@ -108,6 +108,7 @@ export class ContainerEngine {
     }
     await this.deps.networks.reconcileSandboxes(alive);
     for (const id of alive) await this.syncNetworks(this.containers.get(id as ContainerId)!);
+    await this.deps.networks.repairEndpoints([...alive]).catch((e: unknown) => this.deps.log.warn(`repairing endpoints: ${messageOf(e)}`));
     for (const c of this.containers.values()) {
       if (c.state.status !== 'running' && c.spec.restartPolicy.name === 'always') {
         this.start(c.id).catch((e: unknown) => this.deps.log.warn(`restart of ${c.spec.name}: ${messageOf(e)}`));
@@ -117,8 +118,7 @@ export class ContainerEngine {
 
   /**
    * A running container after a restart: its endpoints made to match the networks its
-   * record names (connect and disconnect touch two records; a crash can split them),
-   * and interfaces lost in a crash wired again.
+   * record names (connect and disconnect touch two records; a crash can split them).
    */
   private async syncNetworks(c: ContainerRecord): Promise<void> {
     const { networks } = this.deps;
@@ -142,7 +142,6 @@ export class ContainerEngine {
         const ep = await networks.join(netId, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
         for (const h of this.hooks) await h.started?.(c, [ep]);
       }
-      await networks.repairEndpoints(c.id);
     } catch (e: unknown) {
       this.deps.log.warn(`networks of ${c.spec.name} after restart: ${messageOf(e)}`);
     }

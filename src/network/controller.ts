@@ -278,25 +278,26 @@ export class NetworkController {
       const sandbox = planJoin ? await this.claimSandbox(req.containerId, !net.record.predefined) : undefined;
       const endpoint = built.endpoint;
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
+      // The endpoint is stored before it is wired: a crash in between leaves a record
+      // whose (half-made) links reconcile removes or wires again by name, never an
+      // unmarked link nobody knows about.
+      await this.store.commit([
+        { put: EP_KEY + endpoint.id, value: endpoint as unknown as Json },
+        { put: KEY + record.id, value: record as unknown as Json },
+      ]);
+      this.networks.set(record.id, { record, driver: net.driver });
+      this.endpoints.set(endpoint.id, endpoint);
       if (planJoin && sandbox) {
         try {
           await applyPlan(planJoin(endpoint, sandbox).steps, sandbox);
         } catch (e: unknown) {
           await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
+          await this.store.commit([{ del: EP_KEY + endpoint.id }, { put: KEY + net.record.id, value: net.record as unknown as Json }]);
+          this.networks.set(net.record.id, net);
+          this.endpoints.delete(endpoint.id);
           throw e;
         }
       }
-      try {
-        await this.store.commit([
-          { put: EP_KEY + endpoint.id, value: endpoint as unknown as Json },
-          { put: KEY + record.id, value: record as unknown as Json },
-        ]);
-      } catch (e: unknown) {
-        if (sandbox) await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
-        throw e;
-      }
-      this.networks.set(record.id, { record, driver: net.driver });
-      this.endpoints.set(endpoint.id, endpoint);
       const fwEp = this.fwEndpoint(endpoint);
       if (fwEp && net.driver.firewall) await this.traffic.endpointJoined(fwEp, net.driver.firewall);
       return endpoint;

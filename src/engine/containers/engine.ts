@@ -102,14 +102,15 @@ export class ContainerEngine {
         await this.handleExit(c.id, st.exitCode ?? 255);
       }
     }
-    // Folders of containers whose record is gone (a crash in the middle of a removal).
-    const root = path.join(this.deps.dataRoot, 'containers');
-    for (const name of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-      if (/^[0-9a-f]{64}$/.test(name) && !this.containers.has(name as ContainerId)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
-    }
     // Runtime state of anything not alive (a crash in the middle of a start or a removal).
     for (const id of await this.deps.runtime.list()) {
       if (!alive.has(id)) await this.deps.runtime.delete(id).catch((e: unknown) => this.deps.log.warn(`runtime leftover ${id}: ${messageOf(e)}`));
+    }
+    // Folders of containers whose record is gone (a crash in the middle of a removal);
+    // after the runtime leftovers, so no rootfs is mounted in them any more.
+    const root = path.join(this.deps.dataRoot, 'containers');
+    for (const name of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+      if (/^[0-9a-f]{64}$/.test(name) && !this.containers.has(name as ContainerId)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
     }
     await this.deps.networks.reconcileSandboxes(alive);
     for (const id of alive) await this.syncNetworks(this.containers.get(id as ContainerId)!);

@@ -1,7 +1,9 @@
 /**
  * The helper of nssocket.ts, run as `nsenter --net=<ns> node nssocket-child.js` with an
  * IPC channel: opens the sockets asked for inside that namespace and passes each one
- * back over the channel, then closes its own copy. Exits when the channel closes.
+ * back over the channel, then closes its own copy. Exits when the channel closes (and is
+ * killed by its parent-death signal when the daemon dies). Its argument, the namespace
+ * path, is only there to show in `ps`.
  * Kept tiny: its start-up time is the cost of entering a namespace.
  */
 import * as dgram from 'node:dgram';
@@ -40,7 +42,8 @@ function open(spec: SocketSpec): Promise<Handle> {
 function reply(msg: AgentReply, handle?: Handle): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send) return resolve();
-    process.send(msg, handle, {}, () => resolve());
+    // A send that fails means the daemon is gone: nothing we hold is of use any more.
+    process.send(msg, handle, {}, (e: Error | null) => (e ? process.exit(0) : resolve()));
   });
 }
 

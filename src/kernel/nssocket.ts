@@ -3,8 +3,11 @@
  *
  * A socket belongs to the namespace of the thread that created it, and Node cannot
  * switch namespaces, so a helper does it: `nsenter --net=<ns> node nssocket-child.js`,
- * forked with an IPC channel (fork's execPath is nsenter, execArgv carries nsenter's
- * arguments and the path of node; the channel's fd survives the exec). The helper binds
+ * forked with an IPC channel (fork's execPath is setpriv, execArgv carries setpriv's and
+ * nsenter's arguments and the path of node; the channel's fd survives the execs).
+ * setpriv's parent-death signal kills the helper the moment the daemon dies: a helper
+ * outliving a SIGKILLed daemon would keep 127.0.0.11:53 bound in the container's
+ * namespace, and the restarted daemon could not serve it again. The helper binds
  * or connects what it is asked for and passes each socket back over the channel
  * (SCM_RIGHTS, via process.send(msg, handle)); the daemon then serves it from its own
  * event loop and the helper's copy is closed. The helper starts in tens of
@@ -108,9 +111,9 @@ export class NetnsAgent {
 
   /** Fork the helper into the namespace at `nsPath`. Failures surface on `open`. */
   static start(nsPath: string, opts: { timeoutMs?: number } = {}): NetnsAgent {
-    const child = fork(CHILD, [], {
-      execPath: 'nsenter',
-      execArgv: [`--net=${nsPath}`, '--', process.execPath],
+    const child = fork(CHILD, [nsPath], {
+      execPath: 'setpriv',
+      execArgv: ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=${nsPath}`, '--', process.execPath],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });

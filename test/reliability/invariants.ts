@@ -35,6 +35,7 @@ export function checkConsistency(o: Observed): Violation[] {
     ...checkSandboxes(o),
     ...checkMounts(o),
     ...checkConmons(o),
+    ...checkSocketHelpers(o),
     ...checkRuntimeState(o),
     ...checkPublications(o),
     ...checkContainerDirs(o),
@@ -289,6 +290,17 @@ export function checkMounts(o: Observed): Violation[] {
     if (!overlay) out.push(v('mounts', `running container ${c.name} has no rootfs overlay mounted`));
   }
   return out;
+}
+
+/**
+ * Socket helpers are children of the daemon that uses them. One that outlived its daemon
+ * holds the sockets it opened (127.0.0.11:53 in a container), and the next daemon
+ * cannot open them again.
+ */
+export function checkSocketHelpers(o: Observed): Violation[] {
+  return o.kernel.socketHelpers
+    .filter((h) => h.ppid !== 0 && h.ppid !== o.kernel.daemonPid) // 0: it exited as we looked
+    .map((h) => v('helpers', `socket helper ${h.pid} outlived its daemon (parent ${h.ppid}, daemon ${o.kernel.daemonPid}): it keeps its sockets bound`));
 }
 
 /** One conmon per running container, none for others. */

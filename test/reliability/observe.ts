@@ -112,6 +112,10 @@ export interface KernelView {
   netnsInodes: Map<string, number>;
   mounts: MountEntry[];
   conmons: { pid: number; containerId: string }[];
+  /** The daemon's socket helpers (kernel/nssocket.ts) and their parents. */
+  socketHelpers: { pid: number; ppid: number }[];
+  /** The daemon that was observed. */
+  daemonPid: number;
   /** Normalised elements of the publication maps, `pub4_keep: 0.0.0.0/0 tcp 20001 => 10.0.0.2`; undefined when the table could not be read. */
   nftPublications: string[] | undefined;
   nftBridges: string[] | undefined;
@@ -274,6 +278,9 @@ async function observeKernel(w: ChaosWorld, containers: readonly CtrView[]): Pro
   const conmons = processesMentioning(w.dir)
     .filter((p) => path.basename(p.argv[0] ?? '') === 'conmon')
     .map((p) => ({ pid: p.pid, containerId: p.argv[p.argv.indexOf('-c') + 1] ?? '' }));
+  const socketHelpers = processesMentioning(w.dir)
+    .filter((p) => p.argv.some((a) => a.endsWith('nssocket-child.js')))
+    .map((p) => ({ pid: p.pid, ppid: parentOf(p.pid) }));
   const nft = await readNft(w);
   const processNetns = new Map<string, number | undefined>();
   for (const c of containers) {
@@ -308,6 +315,8 @@ async function observeKernel(w: ChaosWorld, containers: readonly CtrView[]): Pro
     netnsInodes,
     mounts,
     conmons,
+    socketHelpers,
+    daemonPid: w.pid,
     ...nft,
     containerDirs: listDir(path.join(w.dataRoot, 'containers')),
     runtimeBundles: listDir(path.join(w.execRoot, 'runtime')).filter((d) => d !== 'exits'),
@@ -381,5 +390,16 @@ function listDir(dir: string): string[] {
     return fs.readdirSync(dir).sort();
   } catch {
     return [];
+  }
+}
+
+/** The parent PID of a process (0 when it is gone). */
+function parentOf(pid: number): number {
+  try {
+    // The command name in field 2 may hold spaces and parentheses: read after the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
   }
 }

@@ -23,9 +23,24 @@ export class KernelCommandError extends BerthError {
   }
 }
 
+/** BERTH_TRACE_EXEC=1: every tool run is written to stderr with its duration (perf work). */
+const TRACE = process.env.BERTH_TRACE_EXEC === '1';
+
 /** Run a tool with an argv array (never a shell string); resolve with its stdout. */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   const argv = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', cmd, ...args] : [cmd, ...args];
+  if (!TRACE) return runArgv(argv, cmd, opts.input);
+  const t0 = performance.now();
+  const traced = runArgv(argv, cmd, opts.input);
+  const line = (ok: boolean) => `exec ${(performance.now() - t0).toFixed(1)} ms${ok ? '' : ' (failed)'}: ${argv.join(' ')}${opts.input ? ` <<< ${JSON.stringify(opts.input.slice(0, 200))}` : ''}\n`;
+  traced.then(
+    () => process.stderr.write(line(true)),
+    () => process.stderr.write(line(false)),
+  );
+  return traced;
+}
+
+function runArgv(argv: readonly string[], cmd: string, input: string | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -39,7 +54,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       else reject(new KernelCommandError(argv, Buffer.concat(err).toString(), code));
     });
     child.stdin.on('error', () => undefined); // the tool may exit before reading all input
-    child.stdin.end(opts.input ?? '');
+    child.stdin.end(input ?? '');
   });
 }
 

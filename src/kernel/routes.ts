@@ -12,12 +12,10 @@ interface IpRouteJson {
   dev?: string;
 }
 
-export async function listRoutes(): Promise<RouteInfo[]> {
-  const [v4, v6] = await Promise.all([
-    runJson<IpRouteJson>('ip', ['-json', '-4', 'route', 'show']),
-    runJson<IpRouteJson>('ip', ['-json', '-6', 'route', 'show']),
-  ]);
-  return [...v4, ...v6]
+export async function listRoutes(families: readonly (4 | 6)[]): Promise<RouteInfo[]> {
+  const lists = await Promise.all(families.map((f) => runJson<IpRouteJson>('ip', ['-json', `-${f}`, 'route', 'show'])));
+  return lists
+    .flat()
     .filter((r) => r.dst !== 'default')
     .map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`, dev: r.dev }));
 }

@@ -196,10 +196,11 @@ export class NetworkController {
       if (this.endpointCount(record.id) > 0) {
         throw forbidden(`error while removing network: network ${record.name} id ${record.id} has active endpoints`);
       }
-      await net.driver.remove();
+      // The kernel takes tens of ms to unregister a bridge; the rules go meanwhile.
+      const fw = net.driver.firewall;
+      await allOrFirstError([net.driver.remove(), fw ? this.traffic.networkRemoved(fw) : undefined]);
       await this.store.commit([{ del: KEY + record.id }]);
       this.networks.delete(record.id);
-      if (net.driver.firewall) await this.traffic.networkRemoved(net.driver.firewall);
     });
   }
 
@@ -429,9 +430,11 @@ export class NetworkController {
     };
     const handle = driver.validate(record);
     this.checkKernelNamesFree(handle);
+    const fw = handle.firewall;
     try {
-      await handle.ensure();
-      if (handle.firewall) await this.traffic.networkAdded(handle.firewall);
+      // The bridge and the rules naming it are independent: make them together.
+      await allOrFirstError([handle.ensure(!predefined), fw ? this.traffic.networkAdded(fw) : undefined]);
+      if (fw) await this.traffic.bridgeReady(fw);
       await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
     } catch (e: unknown) {
       if (handle.firewall) await this.traffic.networkRemoved(handle.firewall).catch(() => undefined);
@@ -471,7 +474,7 @@ export class NetworkController {
     const hasV4 = requested.some((s) => parseCidr(s.subnet!).family === 4);
     const hasV6 = requested.some((s) => parseCidr(s.subnet!).family === 6);
     if (!hasV4 || (req.enableIPv6 && !hasV6)) {
-      const routes = await this.hostRoutes();
+      const routes = await this.hostRoutes([...(hasV4 ? [] : [4 as const]), ...(req.enableIPv6 && !hasV6 ? [6 as const] : [])]);
       const blockers = [...taken, ...routes];
       if (!hasV4) wanted.unshift({ subnet: formatNetwork(allocateSubnet(this.config.addressPools, blockers, 4)), auxAddresses: {} });
       if (req.enableIPv6 && !hasV6) {
@@ -500,8 +503,15 @@ export class NetworkController {
   }
 
   /** The host's routes, except those of berth's own networks (already counted by subnet). */
-  private async hostRoutes(): Promise<Cidr[]> {
+  private async hostRoutes(families: readonly (4 | 6)[]): Promise<Cidr[]> {
     const ours = new Set([...this.networks.values()].flatMap((n) => n.driver.kernelNames));
-    return (await listRoutes()).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
+    return (await listRoutes(families)).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
   }
+}
+
+/** Wait for every task (undefined: none); then fail with the first failure, if any. */
+async function allOrFirstError(tasks: readonly (Promise<void> | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

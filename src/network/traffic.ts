@@ -109,10 +109,20 @@ export class Traffic {
     await this.firewall?.sync(model);
   }
 
+  /**
+   * A network is being made: its rules and the host-wide settings it needs. Neither
+   * needs its bridge, so this runs alongside the bridge's creation; `bridgeReady`
+   * finishes the settings that live on the bridge.
+   */
   async networkAdded(net: FwNetwork): Promise<void> {
     if (!this.firewall) return;
-    await ensureSysctls([...globalSysctls([net]), ...networkSysctls(net)]);
+    await ensureSysctls(globalSysctls([net]));
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
+  }
+
+  /** The network's bridge exists now: its own settings (route_localnet). */
+  async bridgeReady(net: FwNetwork): Promise<void> {
+    if (this.firewall) await ensureSysctls(networkSysctls(net));
   }
 
   async networkRemoved(net: FwNetwork): Promise<void> {

@@ -40,8 +40,12 @@ export interface DriverNetwork {
   readonly firewall?: FwNetwork;
   /** Default host address of published ports (com.docker.network.bridge.host_binding_ipv4). */
   readonly hostBindingIpv4?: string;
-  /** Make the kernel match the network. Idempotent: used by create and by reconcile. */
-  ensure(): Promise<void>;
+  /**
+   * Make the kernel match the network. Idempotent: used by create and by reconcile.
+   * `fresh`: the network was just created, so its objects are most likely absent (a
+   * driver may then try to make them without looking first).
+   */
+  ensure(fresh?: boolean): Promise<void>;
   /** Remove the network's kernel objects. Idempotent: already gone is success. */
   remove(): Promise<void>;
   /**

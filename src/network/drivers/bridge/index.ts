@@ -1,5 +1,6 @@
 /** The bridge driver: one Linux bridge per network, the gateways as its addresses. */
 import { conflict } from '../../../errors.js';
+import { kernelSays } from '../../../kernel/exec.js';
 import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses } from '../../../kernel/links.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
@@ -32,12 +33,21 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
       masquerade: c.enableMasquerade,
     },
     hostBindingIpv4: c.hostBindingIpv4,
-    async ensure() {
+    async ensure(fresh) {
+      const spec = { name: c.bridgeName, mtu: c.mtu, addresses: c.gateways, owned: c.owned };
+      if (fresh && c.owned) {
+        // One spawn when the name is free; the batch stops at `link add` when it is not.
+        try {
+          return await ensureBridge(spec);
+        } catch (e: unknown) {
+          if (!kernelSays(e, 'exists')) throw e;
+        }
+      }
       const existing = await getLink(c.bridgeName);
       if (existing && existing.kind !== 'bridge') {
         throw conflict(`cannot use ${c.bridgeName} as a bridge: a ${existing.kind ?? 'non-bridge'} link has that name`);
       }
-      await ensureBridge({ name: c.bridgeName, mtu: c.mtu, addresses: c.gateways, owned: c.owned }, existing);
+      await ensureBridge(spec, existing);
     },
     async remove() {
       if (c.owned) await deleteLink(c.bridgeName);

@@ -81,6 +81,9 @@ class ConmonRuntime implements Runtime {
       };
       await writeFile(this.layout.meta(spec.id), JSON.stringify(meta));
       await writeFile(this.layout.config(spec.id), JSON.stringify(config, null, 2));
+      // An exit file from an earlier run (a crash between removing the bundle and it)
+      // would make this run look stopped at the next daemon start, which then kills it.
+      await rm(this.layout.exitFile(spec.id), { force: true });
       await mountOverlay({ lower: spec.rootfs.layers, upper: spec.rootfs.upper, work: spec.rootfs.work, target: spec.rootfs.merged });
       return { pid: await this.spawnMonitor(spec) };
     } catch (e: unknown) {

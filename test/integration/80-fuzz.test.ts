@@ -189,8 +189,9 @@ describe('50 clients at once', () => {
     rss.again = rssKb(daemonPid(w));
     const pct = (x: number): string => `${(((x - rss.baseline) / rss.baseline) * 100).toFixed(0)}%`;
     console.log(`# berthd VmRSS: baseline ${rss.baseline} kB, peak ${rss.peak} kB, after round 1 ${rss.after} kB (+${pct(rss.after)}), after round 2 ${rss.again} kB (+${pct(rss.again)})`);
-    assert.ok(rss.after < rss.baseline * 1.5 + 32 * 1024, `RSS ${rss.baseline} -> ${rss.after} kB`);
-    assert.ok(rss.again < rss.after + 16 * 1024, `a second round grew RSS ${rss.after} -> ${rss.again} kB`);
+    // Measured here: +9% to +19% after round 1 (without bin/berthd's memory settings, +47%).
+    assert.ok(rss.after < rss.baseline * 1.3, `RSS ${rss.baseline} -> ${rss.after} kB`);
+    assert.ok(rss.again < rss.after + 8 * 1024, `a second round grew RSS ${rss.after} -> ${rss.again} kB`);
   });
 
   it('answered every request, none stalled, none with a 5xx', () => {

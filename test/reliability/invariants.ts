@@ -339,6 +339,8 @@ export function checkRuntimeState(o: Observed): Violation[] {
     for (const id of have) if (!alive.has(id)) out.push(v('runtime', `${kind} of ${what(id)} is left in ${where} (leaked${kind === 'OCI bundle' ? '; its next start fails "already exists in the runtime"' : ''})`));
     for (const id of alive) if (!have.has(id)) out.push(v('runtime', `running container ${cname(o, id)} has no ${kind} in ${where}`));
   }
+  // conmon writes it when the process ends; the daemon removes it with the bundle.
+  for (const id of o.kernel.exitFiles) out.push(v('runtime', `exit file of ${what(id)} is left in exec/runtime/exits (${alive.has(id) ? 'the next daemon start takes it for stopped and kills it' : 'leaked'})`));
   return out;
 }
 

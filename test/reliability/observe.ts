@@ -124,6 +124,8 @@ export interface KernelView {
   containerDirs: string[];
   /** OCI bundles under <exec-root>/runtime, runc state under <exec-root>/runc (container IDs). */
   runtimeBundles: string[];
+  /** conmon's exit files under <exec-root>/runtime/exits (container IDs). */
+  exitFiles: string[];
   runcStates: string[];
   /** Container cgroups under the daemon's parent (pids controller); undefined when the daemon ID is unknown. */
   cgroups: string[] | undefined;
@@ -320,6 +322,7 @@ async function observeKernel(w: ChaosWorld, containers: readonly CtrView[]): Pro
     ...nft,
     containerDirs: listDir(path.join(w.dataRoot, 'containers')),
     runtimeBundles: listDir(path.join(w.execRoot, 'runtime')).filter((d) => d !== 'exits'),
+    exitFiles: listDir(path.join(w.execRoot, 'runtime', 'exits')),
     runcStates: listDir(path.join(w.execRoot, 'runc')),
     cgroups: w.daemonId ? listSubdirs(path.join('/sys/fs/cgroup/pids', `berth-${w.daemonId.slice(0, 12)}`)) : undefined,
     processNetns,

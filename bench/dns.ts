@@ -57,14 +57,24 @@ interface Result {
   sdMs: number;
   lost: string;
   cpu: number;
+  /** dnsperf's CPU time over the run's wall time. */
+  clientCpu: number;
+}
+
+/** The children's user + system seconds from the second line of `times` ("0m1.23s 0m0.45s"). */
+function childCpuSeconds(out: string): number {
+  const lines = out.trim().split('\n');
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines[lines.length - 1] ?? '');
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
 }
 
 async function dnsperf(label: string, file: string, inFlight: number, mode: 'udp' | 'tcp'): Promise<Result> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const args = ['--net=/run/netns/' + C, '--', 'dnsperf', '-s', '127.0.0.11', '-m', mode, '-d', file, '-l', String(SECONDS), '-q', String(inFlight)];
-  if (mode === 'tcp') args.push('-c', String(Math.min(inFlight, 20)));
-  const r = await run('nsenter', args);
+  const perf = ['dnsperf', '-s', '127.0.0.11', '-m', mode, '-d', file, '-l', String(SECONDS), '-q', String(inFlight)];
+  if (mode === 'tcp') perf.push('-c', String(Math.min(inFlight, 20)));
+  // `times` after it: dnsperf's own CPU time, to see which side is the bottleneck.
+  const r = await run('nsenter', ['--net=/run/netns/' + C, '--', 'sh', '-c', '"$@"; times', 'sh', ...perf]);
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - t0) * 1000;
   const num = (re: RegExp): number => Number(re.exec(r.out)?.[1] ?? NaN);
@@ -76,6 +86,7 @@ async function dnsperf(label: string, file: string, inFlight: number, mode: 'udp
     sdMs: num(/Latency StdDev \(s\):\s+([\d.]+)/) * 1000,
     lost: /Queries lost:\s+(\d+ \([\d.]+%\))/.exec(r.out)?.[1] ?? '?',
     cpu: (cpu.user + cpu.system) / wall,
+    clientCpu: childCpuSeconds(r.out) / (wall / 1e6),
   };
 }
 
@@ -128,10 +139,10 @@ async function main(): Promise<void> {
 
     console.log(`attach: cold median ${cold[2]!.toFixed(1)} ms (min ${cold[0]!.toFixed(1)}), prepared ${preparedMs.toFixed(2)} ms`);
     console.log(`${SECONDS} s per run; ${os.cpus().length} CPUs; load ${os.loadavg()[0]?.toFixed(2)}`);
-    console.log('run                                      QPS     avg ms   min ms   sd ms   lost        daemon CPU');
+    console.log('run                                      QPS     avg ms   min ms   sd ms   lost        daemon CPU  dnsperf CPU');
     for (const r of results) {
       console.log(
-        `${r.label.padEnd(36)} ${r.qps.toFixed(0).padStart(9)} ${r.avgMs.toFixed(3).padStart(9)} ${r.minMs.toFixed(3).padStart(8)} ${r.sdMs.toFixed(3).padStart(7)}   ${r.lost.padEnd(11)} ${(r.cpu * 100).toFixed(0)}%`,
+        `${r.label.padEnd(36)} ${r.qps.toFixed(0).padStart(9)} ${r.avgMs.toFixed(3).padStart(9)} ${r.minMs.toFixed(3).padStart(8)} ${r.sdMs.toFixed(3).padStart(7)}   ${r.lost.padEnd(11)} ${`${(r.cpu * 100).toFixed(0)}%`.padStart(10)}  ${`${(r.clientCpu * 100).toFixed(0)}%`.padStart(11)}`,
       );
     }
   } finally {

@@ -21,6 +21,14 @@ export async function readExitCode(file: string): Promise<number | undefined> {
   return Number.isInteger(n) ? n : undefined;
 }
 
+/**
+ * With the directory watched, an exit file shows up at once; polling is only there to
+ * notice a conmon that died without writing one, so it can be rare (and spread out:
+ * with hundreds of containers, one wake-up per container per second is what an idle
+ * daemon would otherwise spend its time on).
+ */
+const LIVENESS_POLL_MS = 5000;
+
 /** Exit code reported when conmon died without recording one. */
 export const LOST_EXIT_CODE = 255;
 
@@ -52,7 +60,7 @@ export async function waitExitFile(file: string, alive: () => Promise<boolean>, 
       if (signal?.aborted) throw new BerthError('Unavailable', 'wait aborted');
       if (dirty) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, 1000);
+        const timer = setTimeout(done, watcher ? LIVENESS_POLL_MS + Math.random() * LIVENESS_POLL_MS : 1000);
         function done(): void {
           clearTimeout(timer);
           signal?.removeEventListener('abort', done);

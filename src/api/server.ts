@@ -13,10 +13,17 @@ export interface ServerOptions {
   /** Group that may use the socket (mode 0660); root's group when unset. */
   socketGroup?: number;
   log: (msg: string) => void;
+  /** Each request as it is answered: method, path, status, milliseconds (--log-level debug). */
+  trace?: (msg: string) => void;
 }
 
 export async function listen(router: Router, opts: ServerOptions): Promise<http.Server> {
+  const { trace } = opts;
   const server = http.createServer((req, res) => {
+    if (trace) {
+      const t0 = performance.now();
+      res.on('finish', () => trace(`${req.method} ${req.url} -> ${res.statusCode} in ${(performance.now() - t0).toFixed(1)} ms`));
+    }
     handle(router, req, res, opts.log).catch((e: unknown) => opts.log(`unhandled: ${messageOf(e)}`));
   });
   // Upgrade requests (attach, exec start) go through the same routes with the raw socket.

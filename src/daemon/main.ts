@@ -125,6 +125,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     socketPath: opts.socketPath,
     socketGroup: groupId(opts.socketGroup),
     log: (m) => log.error(m),
+    ...(opts.logLevel === 'debug' ? { trace: (m: string) => log.debug(m) } : {}),
   });
   log.info(`berthd ${process.pid} listening on unix://${opts.socketPath} (data ${opts.dataRoot}, exec ${opts.execRoot})`);
 

@@ -71,6 +71,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dnsRef?.prepare(p), onDiscard: (p) => dnsRef?.discard(p) },
     firewall: opts.firewall,
     userlandProxy: opts.userlandProxy,
+    brNetfilter: opts.brNetfilter,
     log: (m) => log.warn(m),
   });
 

@@ -21,6 +21,8 @@ export interface DaemonOptions {
   firewall: boolean;
   /** --userland-proxy: relay 127.0.0.1 connections to published TCP ports in the daemon (off by default). */
   userlandProxy: boolean;
+  /** --br-netfilter: leave bridge-nf-call-iptables as it is (default: berth sets it to 0 in its namespace). */
+  brNetfilter: boolean;
   /** Network namespaces kept ready for container starts (0: none). */
   spareSandboxes: number;
 }
@@ -45,6 +47,8 @@ Options:
       --spare-sandboxes N          Network namespaces kept ready for container starts (default 4)
       --userland-proxy             Serve 127.0.0.1 access to published TCP ports with a relay in the daemon
                                    (default off: the kernel forwards loopback too)
+      --br-netfilter               Leave frames bridged between containers going through the inet hooks
+                                   (default off: berth sets bridge-nf-call-ip(6)tables=0 in its namespace)
   -h, --help                       Print this help
 `;
 
@@ -71,6 +75,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     mtu: 1500,
     firewall: true,
     userlandProxy: false,
+    brNetfilter: false,
     spareSandboxes: 4,
   };
   const pools: PredefinedPool[] = [];
@@ -153,6 +158,9 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
       }
       case '--userland-proxy':
         opts.userlandProxy = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
+        break;
+      case '--br-netfilter':
+        opts.brNetfilter = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
         break;
       default:
         throw invalid(`unknown flag: ${flag}`);

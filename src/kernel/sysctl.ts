@@ -13,6 +13,8 @@ import { run } from './exec.js';
 export interface SysctlSetting {
   key: readonly string[];
   value: string;
+  /** Skipped when the key does not exist (a feature the kernel does not have loaded). */
+  optional?: boolean;
 }
 
 export interface SysctlOptions {
@@ -60,7 +62,14 @@ export async function writeSysctl(key: readonly string[], value: string, opts: S
 export async function ensureSysctls(settings: readonly SysctlSetting[], opts: SysctlOptions = {}): Promise<SysctlSetting[]> {
   const changed: SysctlSetting[] = [];
   for (const s of settings) {
-    if ((await readSysctl(s.key, opts)) === s.value) continue;
+    let current: string;
+    try {
+      current = await readSysctl(s.key, opts);
+    } catch (e: unknown) {
+      if (s.optional) continue;
+      throw e;
+    }
+    if (current === s.value) continue;
     await writeSysctl(s.key, s.value, opts);
     changed.push(s);
   }

@@ -64,6 +64,8 @@ export interface ControllerConfig {
   firewall: boolean;
   /** --userland-proxy: a relay in the daemon serves 127.0.0.1 access to published TCP ports. */
   userlandProxy: boolean;
+  /** --br-netfilter: keep br_netfilter's call-out to the inet hooks (default: switched off). */
+  brNetfilter: boolean;
   log: (msg: string) => void;
 }
 
@@ -95,7 +97,7 @@ export class NetworkController {
         networks: () => [...this.networks.values()].flatMap((n) => n.driver.firewall ?? []),
         endpoints: () => [...this.endpoints.values()].flatMap((e) => this.fwEndpoint(e) ?? []),
       },
-      { enabled: config.firewall, userlandProxy: config.userlandProxy, log: config.log },
+      { enabled: config.firewall, userlandProxy: config.userlandProxy, brNetfilter: config.brNetfilter, log: config.log },
     );
   }
 

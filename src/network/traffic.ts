@@ -61,15 +61,18 @@ export class Traffic {
   constructor(
     private readonly store: KvStore,
     private readonly source: TrafficSource,
-    opts: { enabled: boolean; userlandProxy: boolean; log: (m: string) => void },
+    opts: { enabled: boolean; userlandProxy: boolean; brNetfilter: boolean; log: (m: string) => void },
   ) {
     this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
     this.log = opts.log;
     this.proxy = opts.userlandProxy;
+    this.brNetfilter = opts.brNetfilter;
   }
 
   /** --userland-proxy: host-port sockets relay loopback connections to the container. */
   private readonly proxy: boolean;
+  /** --br-netfilter: leave bridged frames going through the inet hooks. */
+  readonly brNetfilter: boolean;
 
   private readonly log: (m: string) => void;
 
@@ -105,7 +108,7 @@ export class Traffic {
   /** Rewrite berth's tables from the model (start, and whenever the kernel drifted). */
   async sync(): Promise<void> {
     const model = this.model();
-    await ensureSysctls([...globalSysctls(model.networks), ...model.networks.flatMap(networkSysctls)]);
+    await ensureSysctls([...globalSysctls(model.networks, this), ...model.networks.flatMap(networkSysctls)]);
     await this.firewall?.sync(model);
   }
 
@@ -116,7 +119,7 @@ export class Traffic {
    */
   async networkAdded(net: FwNetwork): Promise<void> {
     if (!this.firewall) return;
-    await ensureSysctls(globalSysctls([net]));
+    await ensureSysctls(globalSysctls([net], this));
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 

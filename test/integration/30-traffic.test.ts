@@ -149,6 +149,18 @@ describe('traffic in and out', () => {
     await w.dockerOk('network', 'rm', 'vault');
   });
 
+  it('keeps frames between containers of a bridge out of the inet hooks; --br-netfilter leaves the kernel default', async () => {
+    const callOut = async (): Promise<string> => (await w.inNs(w.ns, ['sysctl', '-n', 'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'])).stdout;
+    assert.equal(await callOut(), '0\n0\n');
+    await w.inNs(w.ns, ['sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1']);
+    await w.restart('SIGTERM', ['--br-netfilter']);
+    assert.equal(await callOut(), '1\n1\n');
+    // Published ports and container-to-container traffic work either way.
+    assert.match((await fromLan('http://192.0.2.1:8080/')).stdout, /berth/);
+    await w.restart('SIGTERM');
+    assert.equal(await callOut(), '0\n0\n');
+  });
+
   it('restores the rules after someone flushes the ruleset and the daemon restarts', async () => {
     await w.inNs(w.ns, ['nft', 'flush', 'ruleset']);
     assert.notEqual((await fromLan('http://192.0.2.1:8080/')).code, 0);

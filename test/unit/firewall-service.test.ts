@@ -63,11 +63,18 @@ describe('requirements', () => {
   it('forwarding for routed networks, route_localnet per IPv4 bridge, hairpin per port', () => {
     const v6: FwNetwork = { ...NET, id: 'n2', bridge: 'br6', subnets: ['fd00::/64'] };
     const internal: FwNetwork = { ...NET, id: 'n3', bridge: 'bri', internal: true };
-    assert.deepEqual(globalSysctls([internal]), []);
-    assert.deepEqual(globalSysctls([NET, v6]), [
+    const keep = { brNetfilter: true };
+    assert.deepEqual(globalSysctls([internal], keep), []);
+    assert.deepEqual(globalSysctls([NET, v6], keep), [
       { key: ['net', 'ipv4', 'ip_forward'], value: '1' },
       { key: ['net', 'ipv6', 'conf', 'all', 'forwarding'], value: '1' },
     ]);
+    const brOff = [
+      { key: ['net', 'bridge', 'bridge-nf-call-iptables'], value: '0', optional: true },
+      { key: ['net', 'bridge', 'bridge-nf-call-ip6tables'], value: '0', optional: true },
+    ];
+    assert.deepEqual(globalSysctls([internal], { brNetfilter: false }), brOff);
+    assert.deepEqual(globalSysctls([], { brNetfilter: false }), []);
     assert.deepEqual(networkSysctls(NET), [{ key: ['net', 'ipv4', 'conf', 'br0', 'route_localnet'], value: '1' }]);
     assert.deepEqual(networkSysctls(internal), []);
     assert.deepEqual(networkSysctls(v6), []);

@@ -473,27 +473,33 @@ export class ContainerEngine {
   async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.find(idOrName);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
-    if (signal === 'SIGKILL' || signal === 'KILL' || signal === '9') this.stopping.add(c.id);
+    if (isKillSignal(signal)) this.stopping.add(c.id);
     await this.deps.runtime.kill(c.id, signal);
   }
 
-  /** Stop: the stop signal, then SIGKILL after the timeout. False when it was not running. */
+  /**
+   * Stop: the stop signal, then SIGKILL after the timeout (none when the signal is
+   * SIGKILL already, as for rm -f). False when it was not running.
+   */
   async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     const c = this.find(idOrName);
     if (c.state.status !== 'running') return false;
     this.stopping.add(c.id);
     const t = timeoutSec ?? c.spec.stopTimeout;
+    const sig = signal ?? c.spec.stopSignal;
     const exited = this.wait(c.id, 'next-exit');
     try {
-      await this.deps.runtime.kill(c.id, signal ?? c.spec.stopSignal);
+      await this.deps.runtime.kill(c.id, sig);
     } catch {
       /* it may have exited meanwhile */
     }
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, t) * 1000));
-    if ((await Promise.race([exited, timer])) === 'timeout') {
-      await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
-      await exited;
+    if (!isKillSignal(sig)) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, t) * 1000)));
+      if ((await Promise.race([exited, timeout])) === 'timeout') await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      clearTimeout(timer);
     }
+    await exited;
     await this.exits.get(c.id);
     return true;
   }
@@ -510,7 +516,8 @@ export class ContainerEngine {
       if (!opts.force) {
         throw conflict(`cannot remove container "${idOrName}": container is running: stop the container before removing or force remove`);
       }
-      await this.stop(c0.id, 0);
+      // Docker's rm -f kills; no stop signal first.
+      await this.stop(c0.id, 0, 'SIGKILL');
     }
     await this.lock(c0.id).run(async () => {
       const c = this.containers.get(c0.id);
@@ -607,4 +614,8 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
+}
+
+function isKillSignal(signal: string): boolean {
+  return ['SIGKILL', 'KILL', '9'].includes(signal.toUpperCase());
 }

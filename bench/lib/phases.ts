@@ -119,6 +119,8 @@ export async function apiContainers(ctx: Ctx): Promise<void> {
       if (id) await timed(s.remove, rec, async () => (await ctx.w.apiOk('DELETE', `/containers/${id}?force=1`)).ms);
     }
   });
+  // berthd names its timings by network mode: "attach none", "attach bridge", "attach network".
+  for (const mode of modes) await insideTimes(ctx, `attach ${mode === 'user' ? 'network' : mode}`, ctx.report.api.containers[mode].attachInside);
 }
 
 /** Section 1: POST /networks/create and DELETE /networks/{id}. */
@@ -182,6 +184,16 @@ async function connectLoopOnce(ctx: Ctx, scene: Scene, connect: Samples, disconn
 export async function apiAttach(ctx: Ctx, scene: Scene): Promise<void> {
   ctx.progress(`API network connect/disconnect (${ctx.opts.runs} each)`);
   await connectLoop(ctx, scene, ctx.report.api.connect, ctx.report.api.disconnect);
+  await insideTimes(ctx, 'connect', ctx.report.api.connectInside);
+}
+
+/**
+ * The latest `runs` samples of one of berthd's own timings (GET /berth/timings): the
+ * recorded iterations of the loop just run, without its warm-ups.
+ */
+async function insideTimes(ctx: Ctx, name: string, into: Samples): Promise<void> {
+  const all = (await ctx.w.apiOk('GET', '/berth/timings')).body as Record<string, { total: number; recentMs: number[] } | undefined>;
+  for (const ms of all[name]?.recentMs.slice(-ctx.opts.runs) ?? []) into.add(ms);
 }
 
 async function running(ctx: Ctx): Promise<number> {

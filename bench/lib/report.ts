@@ -48,7 +48,9 @@ export interface Report {
     connect: Samples;
     disconnect: Samples;
     /** create+start, start alone, and DELETE ?force=1, per network mode. */
-    containers: Record<Mode, { createStart: Samples; start: Samples; remove: Samples }>;
+    containers: Record<Mode, { createStart: Samples; start: Samples; remove: Samples; attachInside: Samples }>;
+    /** The connect's attach as berthd measured it (GET /berth/timings, "connect"). */
+    connectInside: Samples;
     networkCreate: Samples;
     networkRm: Samples;
   };
@@ -69,10 +71,11 @@ export function newReport(): Report {
       connect: s(),
       disconnect: s(),
       containers: {
-        none: { createStart: s(), start: s(), remove: s() },
-        bridge: { createStart: s(), start: s(), remove: s() },
-        user: { createStart: s(), start: s(), remove: s() },
+        none: { createStart: s(), start: s(), remove: s(), attachInside: s() },
+        bridge: { createStart: s(), start: s(), remove: s(), attachInside: s() },
+        user: { createStart: s(), start: s(), remove: s(), attachInside: s() },
       },
+      connectInside: s(),
       networkCreate: s(),
       networkRm: s(),
     },
@@ -93,6 +96,7 @@ function apiTable(r: Report): string {
   const rows: [string, string][] = [
     ['POST /networks/{id}/connect, running container', cell(a.connect.summary())],
     ['POST /networks/{id}/disconnect', cell(a.disconnect.summary())],
+    ['  the attach of that connect, measured inside berthd', cell(a.connectInside.summary())],
     ['create + start, --network none', cell(c.none.createStart.summary())],
     ['create + start, default bridge (no embedded DNS)', cell(c.bridge.createStart.summary())],
     ['create + start, user network', cell(c.user.createStart.summary())],
@@ -102,6 +106,9 @@ function apiTable(r: Report): string {
     ['  start alone, --network none', cell(c.none.start.summary())],
     ['  start alone, default bridge', cell(c.bridge.start.summary())],
     ['  start alone, user network', cell(c.user.start.summary())],
+    ['  network attach inside berthd, --network none', cell(c.none.attachInside.summary())],
+    ['  network attach inside berthd, default bridge', cell(c.bridge.attachInside.summary())],
+    ['  network attach inside berthd, user network', cell(c.user.attachInside.summary())],
     ['DELETE ?force=1 of a running container, --network none', cell(c.none.remove.summary())],
     ['DELETE ?force=1 of a running container, default bridge', cell(c.bridge.remove.summary())],
     ['DELETE ?force=1 of a running container, user network', cell(c.user.remove.summary())],

@@ -20,6 +20,7 @@ import { VolumeStore } from '../engine/volumes/store.js';
 import { createRuntime } from '../runtime/index.js';
 import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { Timings } from '../util/timings.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   let opts: DaemonOptions | 'help';
@@ -81,7 +82,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   ]);
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot);
-  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, log });
+  const timings = new Timings();
+  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, log, timings });
   const dns = new EmbeddedDns({
     log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
     daemonUpstreams: opts.dns,
@@ -118,6 +120,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
         return { containers: all.length, running, paused: 0, stopped: all.length - running, images: images.list().length };
       },
       warnings: () => [],
+      timings: () => timings.snapshot(),
       runtimes: [path.basename(runtime.ociRuntime)],
       defaultRuntime: path.basename(runtime.ociRuntime),
     },

@@ -1,5 +1,6 @@
 /** /_ping, /version, /info. */
 import * as os from 'node:os';
+import type { TimingSeries } from '../../util/timings.js';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION } from '../router.js';
 
@@ -12,6 +13,8 @@ export interface SystemInfo {
   warnings(): string[];
   runtimes: string[];
   defaultRuntime: string;
+  /** berth's own measurements (GET /berth/timings). */
+  timings(): Record<string, TimingSeries>;
 }
 
 export function systemRoutes(router: Router, info: SystemInfo): void {
@@ -36,7 +39,9 @@ export function systemRoutes(router: Router, info: SystemInfo): void {
       return { handled: true };
     })
     .add('GET', '/version', async () => ({ status: 200, body: versionBody() }))
-    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info) }));
+    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info) }))
+    // Not Docker's: durations measured inside berthd, for benchmarks (util/timings.ts).
+    .add('GET', '/berth/timings', async () => ({ status: 200, body: info.timings() }));
 }
 
 function versionBody(): Record<string, unknown> {

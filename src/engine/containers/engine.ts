@@ -19,6 +19,7 @@ import { containerResolvConf, parseHostResolvConf, renderHosts, renderResolvConf
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
 import { joinNetworks } from './networking.js';
+import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 
@@ -39,6 +40,8 @@ export interface EngineDeps {
   /** The daemon's --dns. */
   daemonDns: string[];
   log: EngineLog;
+  /** Where the network attach times are recorded ("attach <mode>", "connect"). */
+  timings?: Timings;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -237,6 +240,7 @@ export class ContainerEngine {
     const { networks, runtime } = this.deps;
     let created = false;
     try {
+      const attachStart = performance.now();
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);
       // Creating the container (conmon, runc create) takes the longest; the resolver's
@@ -244,6 +248,8 @@ export class ContainerEngine {
       const services = (async () => {
         for (const h of this.hooks) await h.started?.(c, attached.endpoints);
         await networks.publish(c.id, this.portRequests(c));
+        // The whole network attach: namespace, links, addresses, routes, firewall, DNS, ports.
+        this.deps.timings?.record(`attach ${c.spec.networkMode.kind}`, performance.now() - attachStart);
       })();
       const [made, ready] = await Promise.allSettled([runtime.create(spec), services]);
       created = made.status === 'fulfilled';
@@ -570,8 +576,10 @@ export class ContainerEngine {
       const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
       if (known) throw conflict(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
       if (c.state.status === 'running') {
+        const t0 = performance.now();
         const ep = await this.deps.networks.join(net.record.id, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
         for (const h of this.hooks) await h.started?.(c, [ep]);
+        this.deps.timings?.record('connect', performance.now() - t0);
       }
       await this.save({ ...c, spec: { ...c.spec, networks: { ...c.spec.networks, [net.record.name]: cfg } } });
     });

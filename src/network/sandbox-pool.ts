@@ -22,9 +22,17 @@ export interface SandboxPoolOptions {
 
 export const SPARE_PREFIX = 'spare-';
 
+/**
+ * How long after a take the pool starts refilling. A refill costs a Node start (the
+ * resolver's socket helper) and two tool runs; on a small machine that CPU would come
+ * out of the very container start that took the spare, so it waits until that is done.
+ */
+const REFILL_DELAY_MS = 300;
+
 export class SandboxPool {
   private readonly ready: string[] = [];
   private filling: Promise<void> | undefined;
+  private refillTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly opts: SandboxPoolOptions) {}
@@ -32,7 +40,15 @@ export class SandboxPool {
   /** A ready namespace, or undefined when the pool is empty (the caller makes its own). */
   take(): string | undefined {
     const p = this.ready.shift();
-    this.refill();
+    // Starts in a row do not postpone it again, and an empty pool refills at once.
+    if (this.ready.length === 0) this.refill();
+    else if (!this.refillTimer) {
+      this.refillTimer = setTimeout(() => {
+        this.refillTimer = undefined;
+        this.refill();
+      }, REFILL_DELAY_MS);
+      this.refillTimer.unref();
+    }
     return p;
   }
 
@@ -63,6 +79,7 @@ export class SandboxPool {
   /** Delete the spares (daemon shutdown). */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     await this.filling;
     for (const p of this.ready.splice(0)) {
       this.opts.onDiscard?.(p);

@@ -12,6 +12,14 @@ import { DnsDirectory } from '../../src/network/dns/directory.js';
 import { ContainerResolver, type ResolverConfig } from '../../src/network/dns/server.js';
 import { encodeName, frameTcp, parseReplyHead, TcpFrameReader, TYPE, RCODE } from '../../src/network/dns/message.js';
 
+/**
+ * Forwarding timeouts of the resolver under test. A wait is told from no wait by time,
+ * so the gap between them is wide (FAST_MS against TRY_MS) for a loaded CI machine.
+ */
+const TRY_MS = 400;
+const TOTAL_MS = 1000;
+const FAST_MS = 300;
+
 const ME = 'a'.repeat(64);
 const quiet = { debug: () => undefined, warn: (m: string) => assert.fail(m) };
 
@@ -142,7 +150,7 @@ describe('dns server', () => {
       config: { upstreams: [live.address], forward: true },
       log: quiet,
       forwarding: {
-        timing: { tryMs: 150, totalMs: 400 },
+        timing: { tryMs: TRY_MS, totalMs: TOTAL_MS },
         port,
         connectTcp: async (address, p) => {
           const s = net.connect(p, address);
@@ -212,7 +220,7 @@ describe('dns server', () => {
     const r = await client.ask(makeQuery(6, 'example.com'));
     const took = Date.now() - t0;
     assert.equal(parseReplyHead(r!)?.rcode, RCODE.SERVFAIL);
-    assert.ok(took >= 380 && took < 1000, `took ${took} ms`);
+    assert.ok(took >= TOTAL_MS - 20 && took < TOTAL_MS + 1500, `took ${took} ms`);
   });
 
   it('remembers a failure briefly: the retry of a failed question fails at once', async () => {
@@ -220,11 +228,11 @@ describe('dns server', () => {
     assert.equal(parseReplyHead((await client.ask(makeQuery(30, 'down.example')))!)?.rcode, RCODE.SERVFAIL);
     const t0 = Date.now();
     assert.equal(parseReplyHead((await client.ask(makeQuery(31, 'DOWN.example')))!)?.rcode, RCODE.SERVFAIL);
-    assert.ok(Date.now() - t0 < 100, 'answered from the failure cache');
+    assert.ok(Date.now() - t0 < FAST_MS, 'answered from the failure cache');
     // Another question is still forwarded (and waits).
     const t1 = Date.now();
     await client.ask(makeQuery(32, 'other.example'));
-    assert.ok(Date.now() - t1 >= 380);
+    assert.ok(Date.now() - t1 >= TOTAL_MS - 20);
   });
 
   it('tries an upstream that timed out last for a while', async () => {
@@ -233,11 +241,11 @@ describe('dns server', () => {
     const q = makeQuery(33, 'first.example');
     const t0 = Date.now();
     assert.deepEqual(addresses((await client.ask(q))!, q.length), ['192.0.2.5']);
-    assert.ok(Date.now() - t0 >= 140, 'the first query waited for the dead upstream');
+    assert.ok(Date.now() - t0 >= TRY_MS - 20, 'the first query waited for the dead upstream');
     const q2 = makeQuery(34, 'second.example');
     const t1 = Date.now();
     assert.deepEqual(addresses((await client.ask(q2))!, q2.length), ['192.0.2.5']);
-    assert.ok(Date.now() - t1 < 100, 'the live upstream was asked first');
+    assert.ok(Date.now() - t1 < FAST_MS, 'the live upstream was asked first');
   });
 
   it('moves on from a dead upstream to a live one', async () => {
@@ -247,7 +255,7 @@ describe('dns server', () => {
     const q = makeQuery(7, 'example.com');
     const r = await client.ask(q);
     assert.deepEqual(addresses(r!, q.length), ['192.0.2.8']);
-    assert.ok(Date.now() - t0 >= 140, 'waited for the first try');
+    assert.ok(Date.now() - t0 >= TRY_MS - 20, 'waited for the first try');
   });
 
   it('moves on at once from SERVFAIL or REFUSED, and relays the last failure when all fail', async () => {
@@ -257,7 +265,7 @@ describe('dns server', () => {
     const t0 = Date.now();
     const q = makeQuery(8, 'example.com');
     assert.deepEqual(addresses((await client.ask(q))!, q.length), ['192.0.2.9']);
-    assert.ok(Date.now() - t0 < 140, 'did not wait for a timeout');
+    assert.ok(Date.now() - t0 < FAST_MS, 'did not wait for a timeout');
     live.answer = (q2) => upstreamReply(q2, { rcode: RCODE.SERVFAIL });
     const r = await client.ask(makeQuery(9, 'example.com'));
     assert.equal(parseReplyHead(r!)?.rcode, RCODE.SERVFAIL);
@@ -306,7 +314,7 @@ describe('dns server', () => {
       const t0 = Date.now();
       const r = await client.ask(makeQuery(12, 'example.com'));
       assert.equal(parseReplyHead(r!)?.rcode, RCODE.SERVFAIL);
-      assert.ok(Date.now() - t0 < 100);
+      assert.ok(Date.now() - t0 < FAST_MS);
     }
     assert.equal(live.queries.length, 0);
     // Its own names still resolve.

@@ -26,7 +26,7 @@ import { apiCall, sendRaw, type RawAnswer, type RawRequest } from './fuzz/client
 import { CORPUS_BASE, CORPUS_SIZE, describe, makeCase, type FuzzCase } from './fuzz/cases.js';
 import { startSlowClients, type SlowClients } from './fuzz/slow.js';
 import {
-  alive, cliListings, daemonPid, diffSnapshots, escapes, invariants, listContainers, listNetworks, removeCreated,
+  alive, cliListings, daemonPid, escapes, invariants, listContainers, listNetworks, removeCreated, settledDiff,
   snapshot, type FuzzTarget, type Snapshot,
 } from './fuzz/state.js';
 
@@ -303,7 +303,7 @@ async function afterRun(t: FuzzTarget, baseline: Snapshot, seed: number, report:
   }
   await apiCall(t.sock, 'DELETE', `/networks/fz-final-${seed}`);
   for (const f of await removeCreated(t, baseline)) runLevel('removal failed', f);
-  for (const d of diffSnapshots(baseline, await snapshot(t))) runLevel('leak', d);
+  for (const d of await settledDiff(t, baseline)) runLevel('leak', d);
   for (const f of await escapes(t, seed)) runLevel('escape', f);
 }
 

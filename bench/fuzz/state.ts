@@ -102,6 +102,20 @@ export async function snapshot(t: FuzzTarget): Promise<Snapshot> {
   };
 }
 
+/**
+ * What still differs from `before` once berthd's background work has settled (it
+ * refills its spare namespaces a moment after a start took one): the snapshot is taken
+ * again for up to `ms` until nothing differs.
+ */
+export async function settledDiff(t: FuzzTarget, before: Snapshot, ms = 5000): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const diff = diffSnapshots(before, await snapshot(t));
+    if (diff.length === 0 || Date.now() > deadline) return diff;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** What differs between two snapshots, one line per difference. */
 export function diffSnapshots(before: Snapshot, after: Snapshot): string[] {
   const out: string[] = [];

@@ -3,7 +3,7 @@
  * <exitDir>/<id> after the container's output is drained. Reading that file rather
  * than waiting on a child makes wait() work for containers started by an earlier daemon.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { BerthError } from '../errors.js';
@@ -54,7 +54,8 @@ export async function waitExitFile(file: string, alive: () => Promise<boolean>, 
   try {
     for (;;) {
       dirty = false;
-      const code = await readExitCode(file);
+      // A stat before the read: most polls find no file, and a stat needs no open.
+      const code = existsSync(file) ? await readExitCode(file) : undefined;
       if (code !== undefined) return code;
       if (!(await alive())) return (await readExitCode(file)) ?? LOST_EXIT_CODE;
       if (signal?.aborted) throw new BerthError('Unavailable', 'wait aborted');

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attachSession, resizePty } from './attach.js';
-import { createArgv, exited, isConmon, readPid, spawnConmon } from './conmon.js';
+import { createArgv, exited, isConmon, isConmonNow, readPid, spawnConmon } from './conmon.js';
 import { execDirect, execTty } from './exec.js';
 import { readExitCode, waitExitFile } from './exits.js';
 import { Layout, isValidId, type BundleMeta } from './layout.js';
@@ -51,6 +51,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
 }
 
 class ConmonRuntime implements Runtime {
+  /** conmon's pid per container, read once for the liveness polls of `wait`. */
+  private readonly conmonPids = new Map<string, number>();
+
   constructor(
     private readonly layout: Layout,
     private readonly runc: Runc,
@@ -183,6 +186,7 @@ class ConmonRuntime implements Runtime {
     if (meta?.rootfs) await step('rootfs', () => unmount(meta.rootfs, { lazy: true }));
     await step('bundle', () => rm(this.layout.bundle(id), { recursive: true, force: true }));
     await step('exit file', () => rm(this.layout.exitFile(id), { force: true }));
+    this.conmonPids.delete(id);
     removeEmptyCgroupParent(this.host.cgroupParent);
     if (failures.length) throw systemError(`removing runtime state of ${id}: ${failures.join('; ')}`);
   }
@@ -236,8 +240,12 @@ class ConmonRuntime implements Runtime {
   }
 
   private async conmonAlive(id: string): Promise<boolean> {
-    const pid = await readPid(this.layout.conmonPidFile(id));
-    return pid !== undefined && (await isConmon(pid));
+    let pid = this.conmonPids.get(id);
+    if (pid === undefined) {
+      pid = await readPid(this.layout.conmonPidFile(id));
+      if (pid !== undefined) this.conmonPids.set(id, pid);
+    }
+    return pid !== undefined && isConmonNow(pid);
   }
 
   private async hasBundle(id: string): Promise<boolean> {

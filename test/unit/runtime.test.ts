@@ -1,13 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ociConfig, execProcess } from '../../src/runtime/oci.js';
 import { DEFAULT_CAPS, effectiveCaps, normalizeCap, ALL_CAPS } from '../../src/runtime/caps.js';
 import { parseLogLine, readLogs, toUtcNano } from '../../src/runtime/logs.js';
 import { FrameDecoder } from '../../src/runtime/relay.js';
-import { createArgv, execArgv, parseSyncMessage } from '../../src/runtime/conmon.js';
+import { createArgv, execArgv, isConmonNow, parseSyncMessage } from '../../src/runtime/conmon.js';
 import { cgroupMode, normalizeSignal, pickRuntime, runcMessage, runcSays } from '../../src/runtime/runc.js';
 import { startFailureCode } from '../../src/runtime/exec.js';
 import { mountPoints, overlayOptions } from '../../src/kernel/mount.js';
@@ -169,6 +170,27 @@ describe('attach relay framing', () => {
 });
 
 describe('conmon', () => {
+  test('tells a live conmon by its process name, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-conmon-'));
+    try {
+      // A process whose executable is named conmon (a copy of sleep).
+      await copyFile('/bin/sleep', join(dir, 'conmon'));
+      await chmod(join(dir, 'conmon'), 0o755);
+      const child = spawn(join(dir, 'conmon'), ['30'], { stdio: 'ignore' });
+      await new Promise((r) => child.once('spawn', r));
+      assert.equal(isConmonNow(child.pid!), true);
+      assert.equal(isConmonNow(process.pid), false);
+      assert.equal(isConmonNow(0), false);
+      assert.equal(isConmonNow(-5), false);
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+      assert.equal(isConmonNow(child.pid!), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   const common = {
     conmon: '/usr/bin/conmon',
     runtime: '/usr/sbin/runc',

@@ -200,7 +200,13 @@ export class NetworkController {
       }
       // The kernel takes tens of ms to unregister a bridge; the rules go meanwhile.
       const fw = net.driver.firewall;
-      await allOrFirstError([net.driver.remove(), fw ? this.traffic.networkRemoved(fw) : undefined]);
+      try {
+        await allOrFirstError([net.driver.remove(), fw ? this.traffic.networkRemoved(fw) : undefined]);
+      } catch (e: unknown) {
+        // The network stays: so do its rules.
+        if (fw) await this.traffic.networkAdded(fw).catch(() => undefined);
+        throw e;
+      }
       await this.store.commit([{ del: KEY + record.id }]);
       this.networks.delete(record.id);
     });

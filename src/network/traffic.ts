@@ -72,7 +72,7 @@ export class Traffic {
   /** --userland-proxy: host-port sockets relay loopback connections to the container. */
   private readonly proxy: boolean;
   /** --br-netfilter: leave bridged frames going through the inet hooks. */
-  readonly brNetfilter: boolean;
+  private readonly brNetfilter: boolean;
 
   private readonly log: (m: string) => void;
 
@@ -108,7 +108,7 @@ export class Traffic {
   /** Rewrite berth's tables from the model (start, and whenever the kernel drifted). */
   async sync(): Promise<void> {
     const model = this.model();
-    await ensureSysctls([...globalSysctls(model.networks, this), ...model.networks.flatMap(networkSysctls)]);
+    await ensureSysctls([...globalSysctls(model.networks, { brNetfilter: this.brNetfilter }), ...model.networks.flatMap(networkSysctls)]);
     await this.firewall?.sync(model);
   }
 
@@ -119,7 +119,7 @@ export class Traffic {
    */
   async networkAdded(net: FwNetwork): Promise<void> {
     if (!this.firewall) return;
-    await ensureSysctls(globalSysctls([net], this));
+    await ensureSysctls(globalSysctls([net], { brNetfilter: this.brNetfilter }));
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 

@@ -24,14 +24,6 @@ export class Timings {
     if (s.recentMs.length > this.keep) s.recentMs.splice(0, s.recentMs.length - this.keep);
   }
 
-  /** Run `work` and record how long it took, when it succeeds. */
-  async time<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const result = await work();
-    this.record(name, performance.now() - t0);
-    return result;
-  }
-
   snapshot(): Record<string, TimingSeries> {
     return Object.fromEntries([...this.series].map(([name, s]) => [name, { total: s.total, recentMs: [...s.recentMs] }]));
   }

@@ -133,9 +133,10 @@ export class FakeDaemon {
   }
 
   async stop(): Promise<void> {
+    // The folder first: the runner may end the process while a hijacked socket keeps close() waiting.
+    rmSync(this.dir, { recursive: true, force: true });
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

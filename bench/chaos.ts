@@ -26,7 +26,8 @@ import { Ledger } from '../test/reliability/ledger.js';
 import { observe, settle, type Observed } from '../test/reliability/observe.js';
 import { mixSeed, Rng } from '../test/reliability/prng.js';
 import { Workload, type Op, type OpRecord } from '../test/reliability/workload.js';
-import { ChaosWorld, sleep } from '../test/reliability/world.js';
+import { sleep } from '../test/lib/async.js';
+import { ChaosWorld } from '../test/reliability/world.js';
 
 export interface ChaosOptions {
   seed: number;

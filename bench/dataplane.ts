@@ -25,7 +25,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { must, sh } from '../test/lib/world.js';
 import { num, Samples, table } from './lib/stats.js';
-import { BenchWorld, messageOf, sleep } from './lib/world.js';
+import { sleep } from '../test/lib/async.js';
+import { BenchWorld, messageOf } from './lib/world.js';
 import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]

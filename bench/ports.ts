@@ -27,7 +27,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { sh } from '../test/lib/world.js';
 import { cell, num, Samples, table, type Summary } from './lib/stats.js';
-import { BenchWorld, forEachLimit, messageOf } from './lib/world.js';
+import { forEachLimit } from '../test/lib/async.js';
+import { BenchWorld, messageOf } from './lib/world.js';
 import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/ports.js [--quick] [--runs N] [--flat N]

@@ -6,7 +6,8 @@
 import { Samples } from './stats.js';
 import * as os from 'node:os';
 import { newLevel, type Cpu, type Level, type Mode, type Report } from './report.js';
-import { forEachLimit, messageOf, sleep, type BenchWorld } from './world.js';
+import { forEachLimit, sleep } from '../../test/lib/async.js';
+import { messageOf, type BenchWorld } from './world.js';
 
 export interface Options {
   quick: boolean;

@@ -15,6 +15,8 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { must, REPO, sh, type Result } from '../../test/lib/world.js';
+import { forEachLimit, sleep } from '../../test/lib/async.js';
+import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../../test/lib/leftovers.js';
 
 const API = '/v1.44';
 const LOG_KEEP = 256 * 1024;
@@ -238,7 +240,7 @@ export class BenchWorld {
     const netnsDir = path.join(this.execRoot, 'netns');
     const after = fs.existsSync(netnsDir) ? fs.readdirSync(netnsDir) : [];
     if (after.length > 0) leaks.push(`namespace files left after berthd stopped: ${after.length} (${after.slice(0, 5).join(' ')})`);
-    leaks.push(...this.killLeftoverProcesses(), ...this.removeLeftoverCgroups(), ...(await this.unmountLeftovers()));
+    leaks.push(...killProcessesMentioning(this.dir), ...removeDaemonCgroups(this.daemonId), ...(await unmountUnder(this.dir)));
     if (fs.existsSync(this.nsPath)) await sh('ip', ['netns', 'del', this.ns]);
     if (fs.existsSync(this.nsPath)) leaks.push(`netns ${this.ns} could not be deleted`);
     fs.rmSync(this.dir, { recursive: true, force: true });
@@ -294,91 +296,9 @@ export class BenchWorld {
       await exited;
     }
   }
-
-  /** conmon (and anything else) still running with our temp dir in its command line. */
-  private killLeftoverProcesses(): string[] {
-    const pids: number[] = [];
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      try {
-        if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(this.dir)) pids.push(Number(entry));
-      } catch {
-        /* gone meanwhile */
-      }
-    }
-    for (const pid of pids) tryKill(pid);
-    return pids.length > 0 ? [`processes left: ${pids.length} (killed: ${pids.slice(0, 8).join(' ')})`] : [];
-  }
-
-  /** The daemon's cgroup parent berth-<id12> in every controller: processes killed, dirs removed. */
-  private removeLeftoverCgroups(): string[] {
-    if (!this.daemonId) return [];
-    const parent = `berth-${this.daemonId.slice(0, 12)}`;
-    const out: string[] = [];
-    for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-      const dir = path.join('/sys/fs/cgroup', ctrl, parent);
-      if (!fs.existsSync(dir)) continue;
-      const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
-      for (const sub of [...children, dir]) {
-        for (const pid of readPids(sub)) tryKill(pid);
-      }
-      for (const sub of [...children, dir]) {
-        try {
-          fs.rmdirSync(sub);
-        } catch {
-          /* reported below */
-        }
-      }
-      if (children.length > 0) out.push(`cgroup ${dir}: ${children.length} container cgroups left`);
-      if (fs.existsSync(dir)) out.push(`cgroup ${dir} could not be removed`);
-    }
-    return out;
-  }
-
-  private async unmountLeftovers(): Promise<string[]> {
-    const mounts = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((m) => m.startsWith(this.dir));
-    for (const m of mounts.reverse()) await sh('umount', ['-l', m]);
-    return mounts.length > 0 ? [`mounts left under ${this.dir}: ${mounts.length}`] : [];
-  }
-}
-
-/** Run `fn` over `items` with at most `limit` at a time. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export function messageOf(body: unknown): string {
   if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
   return typeof body === 'string' ? body.trim().slice(0, 300) : JSON.stringify(body).slice(0, 300);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((res) => setTimeout(res, ms));
-}
-
-function readPids(cgroupDir: string): number[] {
-  try {
-    return fs.readFileSync(path.join(cgroupDir, 'cgroup.procs'), 'utf8').split('\n').filter((x) => x !== '').map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
 }

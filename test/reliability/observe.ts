@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { sh } from '../lib/world.js';
 import { arr, num, obj, str } from './json.js';
 import { byPrefix, readStoreFile } from './store-file.js';
-import { mountsUnder, processesMentioning, type ChaosWorld, type MountEntry } from './world.js';
+import { mountsUnder, processesMentioning, type MountEntry } from '../lib/leftovers.js';
+import type { ChaosWorld } from './world.js';
 
 // ---- the API's view ---------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ import * as path from 'node:path';
 import { must, REPO, sh, type Result } from '../lib/world.js';
 import { EngineClient, messageOf } from './client.js';
 import { arr, obj, str } from './json.js';
+import { forEachLimit, sleep } from '../lib/async.js';
+import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../lib/leftovers.js';
 
 const LOG_KEEP = 512 * 1024;
 export const LAN_HOST_IP = '192.0.2.1';
@@ -200,7 +202,7 @@ export class ChaosWorld {
       if (this.alive()) await this.removeAll().catch((e: unknown) => leaks.push(`clean-up through the API: ${String(e)}`));
       await this.stop();
     } finally {
-      leaks.push(...this.killLeftoverProcesses(), ...this.removeLeftoverCgroups(), ...(await this.unmountLeftovers()));
+      leaks.push(...killProcessesMentioning(this.dir), ...removeDaemonCgroups(this.daemonId), ...(await unmountUnder(this.dir)));
       for (const ns of [this.lan, this.ns]) if (fs.existsSync(`/run/netns/${ns}`)) await sh('ip', ['netns', 'del', ns]);
       if (this.logFile !== undefined) fs.closeSync(this.logFile);
       this.logFile = undefined;
@@ -226,107 +228,5 @@ export class ChaosWorld {
       if (r.status >= 400) failures.push(`network ${name}: ${r.status} ${messageOf(r.body)}`);
     }
     if (failures.length > 0) throw new Error(failures.join('; '));
-  }
-
-  /** Processes with our temp dir in their command line (conmon, a stray daemon): started by this run. */
-  private killLeftoverProcesses(): string[] {
-    const pids = processesMentioning(this.dir);
-    for (const p of pids) tryKill(p.pid);
-    return pids.length > 0 ? [`processes left: ${pids.map((p) => `${p.pid} ${p.cmd.slice(0, 60)}`).join('; ')}`] : [];
-  }
-
-  /** The daemon's cgroup parent berth-<id12>: its processes (our containers) killed, dirs removed. */
-  private removeLeftoverCgroups(): string[] {
-    if (!this.daemonId) return [];
-    const parent = `berth-${this.daemonId.slice(0, 12)}`;
-    const out: string[] = [];
-    for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-      const dir = path.join('/sys/fs/cgroup', ctrl, parent);
-      if (!fs.existsSync(dir)) continue;
-      const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
-      for (const sub of [...children, dir]) for (const pid of readPids(sub)) tryKill(pid);
-      for (const sub of [...children, dir]) {
-        try {
-          fs.rmdirSync(sub);
-        } catch {
-          /* reported below */
-        }
-      }
-      out.push(`cgroup ${dir}${children.length > 0 ? ` (${children.length} container cgroups)` : ''}`);
-    }
-    return out;
-  }
-
-  private async unmountLeftovers(): Promise<string[]> {
-    const mounts = mountsUnder(this.dir);
-    for (const m of [...mounts].reverse()) await sh('umount', ['-l', m.target]);
-    return mounts.length > 0 ? [`mounts left under ${this.dir}: ${mounts.length}`] : [];
-  }
-}
-
-export interface MountEntry {
-  target: string;
-  fstype: string;
-}
-
-/** Mounts of this (the root) mount namespace whose target lies under `dir`, in mount order. */
-export function mountsUnder(dir: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    if (line === '') continue;
-    const fields = line.split(' ');
-    const target = unescapeMount(fields[4] ?? '');
-    const sep = fields.indexOf('-');
-    if (target === dir || target.startsWith(dir + '/')) out.push({ target, fstype: fields[sep + 1] ?? '' });
-  }
-  return out;
-}
-
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** Processes (not this one) whose command line mentions `needle`: pid and argv. */
-export function processesMentioning(needle: string): { pid: number; argv: string[]; cmd: string }[] {
-  const out: { pid: number; argv: string[]; cmd: string }[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const raw = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!raw.includes(needle)) continue;
-      const argv = raw.split('\0').filter((a) => a !== '');
-      out.push({ pid: Number(entry), argv, cmd: argv.join(' ') });
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
-
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((res) => setTimeout(res, ms));
-}
-
-function readPids(cgroupDir: string): number[] {
-  try {
-    return fs.readFileSync(path.join(cgroupDir, 'cgroup.procs'), 'utf8').split('\n').filter((x) => x !== '').map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
   }
 }

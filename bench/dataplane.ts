@@ -27,7 +27,7 @@ import { must, sh } from '../test/lib/world.js';
 import { num, Samples, table } from './lib/stats.js';
 import { sleep } from '../test/lib/async.js';
 import { BenchWorld, messageOf } from './lib/world.js';
-import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, disposeNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]
   --seconds N   length of each iperf3 run (default 5)
@@ -303,13 +303,9 @@ async function main(): Promise<number> {
   if (w && made.includes(`${w.ns}-lan`)) await sh('ip', ['-n', w.ns, 'link', 'del', 'lan0']);
   if (made.includes(RAW_A)) await sh('ip', ['-n', RAW_A, 'link', 'del', 'eth0']);
   for (const ns of made) await sh('ip', ['netns', 'del', ns]);
-  const left = made.filter((ns) => fs.existsSync(`/run/netns/${ns}`));
-  if (w) {
-    const leaks = await w.dispose(progress);
-    left.push(...leaks);
-    notes.push(...daemonLogNotes(w.problems));
-  }
-  notes.push(left.length === 0 ? '   nothing left behind' : `   LEFT BEHIND / removed by force: ${left.join('; ')}`);
+  const left = made.filter((ns) => fs.existsSync(`/run/netns/${ns}`)).map((ns) => `netns ${ns}`);
+  if (w) notes.push(...(await disposeNotes(w, left)));
+  else if (left.length > 0) notes.push(`   LEFT BEHIND: ${left.join('; ')}`);
   notes.push(closingNote());
   if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
   else process.stdout.write([...header, '', ...notes].join('\n') + '\n');

@@ -26,10 +26,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { sh } from '../test/lib/world.js';
-import { cell, num, Samples, table, type Summary } from './lib/stats.js';
+import { cell, num, Samples, table, timed, type Summary } from './lib/stats.js';
 import { forEachLimit } from '../test/lib/async.js';
 import { BenchWorld, messageOf } from './lib/world.js';
-import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, disposeNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/ports.js [--quick] [--runs N] [--flat N]
   --quick    10 runs per variant and 100 containers for the flatness (about 2-4 min)
@@ -251,15 +251,6 @@ interface Results {
 
 function newVariantSamples(): VariantSamples {
   return { createStart: new Samples(), start: new Samples(), remove: new Samples() };
-}
-
-async function timed(s: Samples, record: boolean, op: () => Promise<number>): Promise<void> {
-  try {
-    const ms = await op();
-    if (record) s.add(ms);
-  } catch (e: unknown) {
-    s.fail(e instanceof Error ? e.message : String(e));
-  }
 }
 
 /** Section 1: the three variants, rotated so they see the same noise; each removed at once. */
@@ -532,12 +523,7 @@ async function main(): Promise<number> {
   } catch (e: unknown) {
     failure = e;
   }
-  if (w) {
-    progress('clean-up: containers, networks, daemon, namespace');
-    const leaks = await w.dispose(progress);
-    res.notes.push(leaks.length === 0 ? '   nothing left behind' : `   LEAKED (removed by force): ${leaks.join('; ')}`);
-    res.notes.push(...daemonLogNotes(w.problems));
-  }
+  if (w) res.notes.push(...(await disposeNotes(w)));
   res.notes.push(closingNote());
   process.stdout.write(render(res) + '\n');
   return exitStatus(failure, interrupted);

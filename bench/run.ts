@@ -28,7 +28,7 @@ import {
 import { newReport, render, type Report } from './lib/report.js';
 import { Samples } from './lib/stats.js';
 import { BenchWorld } from './lib/world.js';
-import { closingNote, daemonLogNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, disposeNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--containers N] [--runs N] [--cli-runs N]
   --quick          smaller N (100 containers, 10 API runs, 8 CLI runs): about 1-2 min
@@ -144,12 +144,7 @@ async function main(): Promise<number> {
   } catch (e: unknown) {
     failure = e;
   }
-  if (w) {
-    progress('clean-up: containers, networks, daemon, namespace');
-    const leaks = await w.dispose(progress);
-    report.notes.push(leaks.length === 0 ? '   nothing left behind (containers, links, netns files, processes, cgroups, mounts, netns)' : `   LEAKED (removed by force): ${leaks.join('; ')}`);
-    report.notes.push(...daemonLogNotes(w.problems));
-  }
+  if (w) report.notes.push(...(await disposeNotes(w)));
   report.notes.push(closingNote());
   process.stdout.write(render(report) + '\n');
   return exitStatus(failure, interrupts);

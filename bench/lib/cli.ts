@@ -1,5 +1,6 @@
 /** The benchmarks' command lines and progress lines, shared by run, ports and dataplane. */
 import * as os from 'node:os';
+import type { BenchWorld } from './world.js';
 
 /**
  * `--quick`, `-h/--help` (prints `usage`, exits) and named positive integers, e.g.
@@ -47,6 +48,18 @@ export function closingNote(): string {
 export function daemonLogNotes(p: { warn: number; error: number; examples: string[] }): string[] {
   if (p.warn + p.error === 0) return [];
   return [`   daemon log: ${p.warn} WARN, ${p.error} ERROR lines; first: ${p.examples.map((x) => `\n     ${x}`).join('')}`];
+}
+
+/**
+ * The end of every benchmark run: the world disposed of (with `alsoLeft`, what the
+ * benchmark found left of its own making), then the notes that say what had to be
+ * removed by force and what the daemon logged as WARN/ERROR.
+ */
+export async function disposeNotes(w: BenchWorld, alsoLeft: readonly string[] = []): Promise<string[]> {
+  progress('clean-up: containers, networks, daemon, namespace');
+  const left = [...alsoLeft, ...(await w.dispose(progress))];
+  const what = left.length === 0 ? '   nothing left behind (containers, links, netns files, processes, cgroups, mounts, netns)' : `   LEFT BEHIND (removed by force): ${left.join('; ')}`;
+  return [what, ...daemonLogNotes(w.problems)];
 }
 
 /** The exit status of a benchmark: 0, 1 after a failure (reported), 130 when interrupted. */

@@ -3,7 +3,7 @@
  * iterations that are not recorded. Every phase checks `ctx.check()` between
  * operations, which throws once the user asked to stop (Ctrl-C).
  */
-import { Samples } from './stats.js';
+import { Samples, timed } from './stats.js';
 import * as os from 'node:os';
 import { newLevel, type Cpu, type Level, type Mode, type Report } from './report.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
@@ -85,15 +85,6 @@ async function repeat(ctx: Ctx, runs: number, fn: (i: number, record: boolean) =
   for (let i = 0; i < ctx.opts.warmup + runs; i++) {
     ctx.check();
     await fn(i, i >= ctx.opts.warmup);
-  }
-}
-
-async function timed(s: Samples, record: boolean, op: () => Promise<number>): Promise<void> {
-  try {
-    const ms = await op();
-    if (record) s.add(ms);
-  } catch (e: unknown) {
-    s.fail(e instanceof Error ? e.message : String(e));
   }
 }
 

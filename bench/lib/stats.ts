@@ -33,6 +33,16 @@ export class Samples {
 }
 
 /** Three significant figures at most, never scientific: 0.53, 7.21, 43.9, 312, 1234. */
+/** Add what `op` measured (when `record`; warm-ups are not), or its failure. */
+export async function timed(s: Samples, record: boolean, op: () => Promise<number>): Promise<void> {
+  try {
+    const ms = await op();
+    if (record) s.add(ms);
+  } catch (e: unknown) {
+    s.fail(e instanceof Error ? e.message : String(e));
+  }
+}
+
 export function num(x: number): string {
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);

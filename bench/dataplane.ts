@@ -23,7 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { must, sh } from '../test/lib/world.js';
+import { LAN_HOST_IP, makeLan, must, sh } from '../test/lib/world.js';
 import { num, Samples, table } from './lib/stats.js';
 import { sleep } from '../test/lib/async.js';
 import { BenchWorld, messageOf } from './lib/world.js';
@@ -57,7 +57,6 @@ const TAG = `berth-dp-${randomBytes(3).toString('hex')}`;
 const RAW_A = `${TAG}-a`;
 const RAW_B = `${TAG}-b`;
 const RAW_ADDR_B = '10.250.0.2';
-const HOST_ADDR = '192.0.2.1';
 
 /** A path measured: where the client runs (a netns file) and where it connects. */
 interface Path {
@@ -163,21 +162,6 @@ async function makeRaw(made: string[]): Promise<void> {
   await must('ip', ['-n', RAW_B, 'link', 'set', 'eth0', 'up']);
 }
 
-/** A lan namespace behind the daemon's namespace: lan0 192.0.2.1/24 there, eth0 192.0.2.2/24 in the lan. */
-async function makeLan(w: BenchWorld, made: string[]): Promise<string> {
-  const lan = `${w.ns}-lan`;
-  await must('ip', ['netns', 'add', lan]);
-  made.push(lan);
-  await must('ip', ['-n', w.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
-  await must('ip', ['-n', w.ns, 'addr', 'add', `${HOST_ADDR}/24`, 'dev', 'lan0']);
-  await must('ip', ['-n', w.ns, 'link', 'set', 'lan0', 'up']);
-  await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
-  await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
-  await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
-  await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', HOST_ADDR]);
-  return lan;
-}
-
 /** Command names of the processes whose network namespace is `nsPath`. */
 function processesIn(nsPath: string): string[] {
   const want = `net:[${fs.statSync(nsPath).ino}]`;
@@ -253,7 +237,9 @@ async function main(): Promise<number> {
     progress('starting berthd in a new network namespace');
     w = await BenchWorld.create();
     progress(`berthd pid ${w.pid}, netns ${w.ns}, state ${w.dir}`);
-    const lan = await makeLan(w, made);
+    const lan = `${w.ns}-lan`;
+    made.push(lan);
+    await makeLan(w.ns, lan);
     await w.apiOk('POST', `/images/create?fromImage=${IMAGE}&tag=latest`);
     progress('starting the server container (-p 5201:5201) and the client container');
     const srv = await startContainer(w, 'dp-server', { [`${PORT}/tcp`]: [{ HostIp: '', HostPort: String(PORT) }] });
@@ -267,9 +253,9 @@ async function main(): Promise<number> {
     paths.push(
       newPath('a', 'raw veth pair, two fresh namespaces', `/run/netns/${RAW_A}`, RAW_ADDR_B, PORT),
       newPath('b', 'container → container, same bridge', cli.net, srv.ip, PORT),
-      newPath('c', `lan → ${HOST_ADDR}:${PORT} (published) → container`, `/run/netns/${lan}`, HOST_ADDR, PORT),
+      newPath('c', `lan → ${LAN_HOST_IP}:${PORT} (published) → container`, `/run/netns/${lan}`, LAN_HOST_IP, PORT),
       newPath('d', `daemon netns → 127.0.0.1:${PORT} → container`, w.nsPath, '127.0.0.1', PORT),
-      newPath('e', `daemon netns → ${HOST_ADDR}:${PORT} → container`, w.nsPath, HOST_ADDR, PORT),
+      newPath('e', `daemon netns → ${LAN_HOST_IP}:${PORT} → container`, w.nsPath, LAN_HOST_IP, PORT),
     );
     for (let round = 0; round < opts.runs; round++) {
       for (const p of paths) {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { must, REPO, sh, type Result } from '../../test/lib/world.js';
+import { berthdArgs, must, sh, type Result } from '../../test/lib/world.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
 import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../../test/lib/leftovers.js';
 
@@ -78,20 +78,16 @@ export class BenchWorld {
     return `/run/netns/${this.ns}`;
   }
 
+  get dataRoot(): string {
+    return path.join(this.dir, 'data');
+  }
+
   get execRoot(): string {
     return path.join(this.dir, 'exec');
   }
 
   private async start(): Promise<void> {
-    const args = [
-      `--net=${this.nsPath}`,
-      '--',
-      path.join(REPO, 'bin/berthd'),
-      '--data-root', path.join(this.dir, 'data'),
-      '--exec-root', this.execRoot,
-      '-H', `unix://${this.sock}`,
-    ];
-    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('nsenter', berthdArgs(this.nsPath, this), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout.on('data', (b: Buffer) => this.onLog(b));
     child.stderr.on('data', (b: Buffer) => this.onLog(b));
     this.daemon = child;

@@ -46,6 +46,31 @@ export async function must(cmd: string, args: readonly string[], opts: Parameter
   return r.stdout;
 }
 
+/** The lan's side of the daemon's namespace (lan0) and the lan's own address (its eth0). */
+export const LAN_HOST_IP = '192.0.2.1';
+export const LAN_PEER_IP = '192.0.2.2';
+
+/**
+ * A namespace `lan` standing for another host on the daemon namespace `ns`'s network:
+ * a veth lan0 (LAN_HOST_IP/24) there, eth0 (LAN_PEER_IP/24, default route back) in the
+ * lan. The caller deletes `lan` (also when this fails half-way).
+ */
+export async function makeLan(ns: string, lan: string): Promise<void> {
+  await must('ip', ['netns', 'add', lan]);
+  await must('ip', ['-n', ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
+  await must('ip', ['-n', ns, 'addr', 'add', `${LAN_HOST_IP}/24`, 'dev', 'lan0']);
+  await must('ip', ['-n', ns, 'link', 'set', 'lan0', 'up']);
+  await must('ip', ['-n', lan, 'addr', 'add', `${LAN_PEER_IP}/24`, 'dev', 'eth0']);
+  await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
+  await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', LAN_HOST_IP]);
+}
+
+/** nsenter's arguments that run this repository's berthd in `nsPath`, with its roots and socket. */
+export function berthdArgs(nsPath: string, roots: { dataRoot: string; execRoot: string; sock: string }, extra: readonly string[] = []): string[] {
+  return [`--net=${nsPath}`, '--', path.join(REPO, 'bin/berthd'), '--data-root', roots.dataRoot, '--exec-root', roots.execRoot, '-H', `unix://${roots.sock}`, ...extra];
+}
+
 export interface WorldOptions {
   /** Extra berthd flags. */
   daemonArgs?: string[];
@@ -90,16 +115,7 @@ export class World {
 
   /** Start berthd in the world's namespace and wait until it answers /_ping. */
   async start(extraArgs: string[] = []): Promise<void> {
-    const args = [
-      `--net=${this.nsPath}`,
-      '--',
-      path.join(REPO, 'bin/berthd'),
-      '--data-root', this.dataRoot,
-      '--exec-root', this.execRoot,
-      '-H', `unix://${this.sock}`,
-      ...(this.opts.daemonArgs ?? []),
-      ...extraArgs,
-    ];
+    const args = berthdArgs(this.nsPath, this, [...(this.opts.daemonArgs ?? []), ...extraArgs]);
     const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
@@ -179,15 +195,8 @@ export class World {
   /** A "lan" namespace standing for another machine: 192.0.2.2/24, behind the host's lan0 (192.0.2.1). */
   async addLan(): Promise<string> {
     const lan = `${this.ns}-lan`;
-    await must('ip', ['netns', 'add', lan]);
     this.extraNamespaces.push(lan);
-    await must('ip', ['-n', this.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
-    await must('ip', ['-n', this.ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'lan0']);
-    await must('ip', ['-n', this.ns, 'link', 'set', 'lan0', 'up']);
-    await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
-    await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
-    await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
-    await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', '192.0.2.1']);
+    await makeLan(this.ns, lan);
     return lan;
   }
 

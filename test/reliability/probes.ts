@@ -8,7 +8,8 @@
 import type { Violation } from './invariants.js';
 import type { CtrView, Observed } from './observe.js';
 import type { Rng } from './prng.js';
-import { LAN_HOST_IP, type ChaosWorld } from './world.js';
+import { LAN_HOST_IP } from '../lib/world.js';
+import type { ChaosWorld } from './world.js';
 
 const v = (check: string, detail: string): Violation => ({ check, detail });
 const running = (o: Observed): CtrView[] => o.containers.filter((c) => c.running);

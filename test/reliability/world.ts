@@ -15,14 +15,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { must, REPO, sh, type Result } from '../lib/world.js';
+import { berthdArgs, makeLan, must, sh, type Result } from '../lib/world.js';
 import { EngineClient, messageOf } from './client.js';
 import { arr, obj, str } from './json.js';
 import { forEachLimit, sleep } from '../lib/async.js';
 import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../lib/leftovers.js';
 
 const LOG_KEEP = 512 * 1024;
-export const LAN_HOST_IP = '192.0.2.1';
 
 export interface LogProblems {
   warn: number;
@@ -62,7 +61,7 @@ export class ChaosWorld {
     try {
       await must('ip', ['netns', 'add', w.ns]);
       await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
-      await w.makeLan();
+      await makeLan(w.ns, w.lan);
       await w.start(opts.startTimeoutMs);
     } catch (e: unknown) {
       await w.dispose();
@@ -84,18 +83,6 @@ export class ChaosWorld {
     return path.join(this.dataRoot, 'store', 'berth.db');
   }
 
-  private async makeLan(): Promise<void> {
-    const lan = this.lan;
-    await must('ip', ['netns', 'add', lan]);
-    await must('ip', ['-n', this.ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
-    await must('ip', ['-n', this.ns, 'addr', 'add', `${LAN_HOST_IP}/24`, 'dev', 'lan0']);
-    await must('ip', ['-n', this.ns, 'link', 'set', 'lan0', 'up']);
-    await must('ip', ['-n', lan, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
-    await must('ip', ['-n', lan, 'link', 'set', 'eth0', 'up']);
-    await must('ip', ['-n', lan, 'link', 'set', 'lo', 'up']);
-    await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', LAN_HOST_IP]);
-  }
-
   alive(): boolean {
     const c = this.daemon;
     return c !== undefined && c.exitCode === null && c.signalCode === null;
@@ -104,15 +91,7 @@ export class ChaosWorld {
   /** Spawn berthd (without waiting for it). */
   spawnDaemon(): void {
     if (this.alive()) throw new Error('berthd is already running');
-    const args = [
-      `--net=${this.nsPath}`,
-      '--',
-      path.join(REPO, 'bin/berthd'),
-      '--data-root', this.dataRoot,
-      '--exec-root', this.execRoot,
-      '-H', `unix://${this.sock}`,
-    ];
-    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('nsenter', berthdArgs(this.nsPath, this), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout.on('data', (b: Buffer) => this.onLog(b));
     child.stderr.on('data', (b: Buffer) => this.onLog(b));
     this.daemon = child;

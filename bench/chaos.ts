@@ -24,7 +24,7 @@ import { checkConsistency, type Violation } from '../test/reliability/invariants
 import { probeTraffic, type ProbeLimits } from '../test/reliability/probes.js';
 import { Ledger } from '../test/reliability/ledger.js';
 import { observe, settle, type Observed } from '../test/reliability/observe.js';
-import { mixSeed, Rng } from '../test/reliability/prng.js';
+import { mixSeed, Rng } from '../test/lib/prng.js';
 import { Workload, type Op, type OpRecord } from '../test/reliability/workload.js';
 import { sleep } from '../test/lib/async.js';
 import { ChaosWorld } from '../test/reliability/world.js';
@@ -262,8 +262,8 @@ async function runSegment(w: ChaosWorld, workload: Workload, rng: Rng, opts: Cha
   const inflight = new Set<OpRecord>();
   const launched: Promise<void>[] = [];
   // The kill lands in the second half, so most of a kill point's ops are issued and the world grows.
-  const killStep = rng.int(Math.floor(opts.opsPerKill / 2), opts.opsPerKill - 1);
-  const killDelay = rng.int(0, opts.maxKillDelayMs);
+  const killStep = rng.between(Math.floor(opts.opsPerKill / 2), opts.opsPerKill - 1);
+  const killDelay = rng.between(0, opts.maxKillDelayMs);
   let killed = false;
   let context = '';
   let kill: Promise<void> | undefined;
@@ -285,7 +285,7 @@ async function runSegment(w: ChaosWorld, workload: Workload, rng: Rng, opts: Cha
     return p;
   };
   for (let i = 0; i < opts.opsPerKill && !killed; i++) {
-    const size = rng.chance(0.3) ? rng.int(2, 3) : 1;
+    const size = rng.chance(0.3) ? rng.between(2, 3) : 1;
     const busy = new Set<string>();
     const batch: Op[] = [];
     for (let j = 0; j < size; j++) {
@@ -308,7 +308,7 @@ async function runSegment(w: ChaosWorld, workload: Workload, rng: Rng, opts: Cha
 async function restart(w: ChaosWorld, rng: Rng, opts: ChaosOptions): Promise<{ startupKill: string; error: string }> {
   let startupKill = '';
   if (rng.chance(opts.startupKillChance)) {
-    const delay = rng.int(30, 1200);
+    const delay = rng.between(30, 1200);
     w.spawnDaemon();
     await sleep(delay);
     const ready = await w.client.ping();

@@ -8,7 +8,7 @@
  *   volume fz-vol, image busybox:latest, and `{exec}`: an exec instance on fz-run.
  */
 import type { RawRequest } from './client.js';
-import { Rng } from './rng.js';
+import { Rng } from '../../test/lib/prng.js';
 import { buildTar, hostileArchive } from './tar.js';
 import {
   BAD_CIDRS, BAD_DRIVERS, BAD_HOST_IPS, BAD_HOST_PORTS, BAD_IMAGES, BAD_IPS, BAD_MACS, BAD_PORT_KEYS, COMMANDS,

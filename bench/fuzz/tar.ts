@@ -5,7 +5,7 @@
  * escape leaves a file the runner finds afterwards.
  */
 import { createHash } from 'node:crypto';
-import type { Rng } from './rng.js';
+import type { Rng } from '../../test/lib/prng.js';
 
 export interface TarEntry {
   name: string;

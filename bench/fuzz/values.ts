@@ -3,7 +3,7 @@
  * CIDR, an address, a port or an option belongs. Lists, not generators, so that a
  * report can name the value and a reader can see the whole space at once.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../../test/lib/prng.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

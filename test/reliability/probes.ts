@@ -7,7 +7,7 @@
  */
 import type { Violation } from './invariants.js';
 import type { CtrView, Observed } from './observe.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../lib/prng.js';
 import { LAN_HOST_IP } from '../lib/world.js';
 import type { ChaosWorld } from './world.js';
 

@@ -12,7 +12,7 @@ import { isNoAnswer, messageOf, type ApiResult, type EngineClient } from './clie
 import { maybe, EXPLICIT_SUBNET, type CtrFact, type Kind, type Ledger, type NetFact } from './ledger.js';
 import { obj, str } from './json.js';
 import { containerView } from './observe.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../lib/prng.js';
 
 export interface OpRecord {
   label: string;

@@ -1,6 +1,6 @@
 /**
- * A tiny seeded PRNG (mulberry32) for reproducible chaos runs. Same seed, same
- * sequence, on every machine; not for anything cryptographic.
+ * A small seeded PRNG (mulberry32) for reproducible runs: the chaos run and the fuzzer.
+ * Same seed, same sequence, on every machine; not for anything cryptographic.
  */
 
 /** Mix several integers into one 32-bit seed (so each kill point gets its own stream). */
@@ -20,6 +20,16 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /**
+   * The generator of case `index` in the fuzz run seeded with `seed`, so `--only N`
+   * replays case N exactly without generating the ones before it.
+   */
+  static forCase(seed: number, index: number): Rng {
+    let h = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+    return new Rng(h ^ (h >>> 15));
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
@@ -29,8 +39,13 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** Uniform integer in [lo, hi] (both included). */
-  int(lo: number, hi: number): number {
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** An integer in [lo, hi] (both included). */
+  between(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
@@ -41,14 +56,14 @@ export class Rng {
   /** One element of a non-empty list. */
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
-    return items[this.int(0, items.length - 1)]!;
+    return items[this.int(items.length)]!;
   }
 
   /** A shuffled copy (Fisher–Yates). */
   shuffle<T>(items: readonly T[]): T[] {
     const out = [...items];
     for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
+      const j = this.int(i + 1);
       [out[i], out[j]] = [out[j]!, out[i]!];
     }
     return out;
@@ -64,5 +79,18 @@ export class Rng {
       if (x < 0) return v;
     }
     return entries[entries.length - 1]![0];
+  }
+
+  /** `chars` random hex digits. */
+  hex(chars: number): string {
+    let s = '';
+    while (s.length < chars) s += this.int(16).toString(16);
+    return s;
+  }
+
+  bytes(n: number): Buffer {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = this.int(256);
+    return b;
   }
 }

@@ -209,17 +209,13 @@ export function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Is pid a live conmon process? (Guards against pid reuse before signalling it.) */
-export async function isConmon(pid: number): Promise<boolean> {
-  return isConmonNow(pid);
-}
-
 /**
- * The same, synchronously: one read of /proc/<pid>/stat, whose second field is the
- * executable's name. Cheap enough for liveness polls of hundreds of containers (an
- * async read costs several thread-pool round trips; /proc answers without blocking).
+ * Is pid a live conmon process? (Guards against pid reuse before signalling it.) One
+ * synchronous read of /proc/<pid>/stat, whose second field is the executable's name:
+ * cheap enough for liveness polls of hundreds of containers (an async read costs
+ * several thread-pool round trips; /proc answers without blocking).
  */
-export function isConmonNow(pid: number): boolean {
+export function isConmon(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     const stat = readFileSync(join('/proc', String(pid), 'stat'), 'utf8');

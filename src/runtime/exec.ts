@@ -101,7 +101,7 @@ export async function execTty(t: ExecTarget & { conmon: string }): Promise<ExecS
   // Before the start pipe closes: conmon takes EOF there as "go" and would run the command.
   const abort = async (): Promise<void> => {
     const pid = await readPid(join(t.dir, 'conmon.pid'));
-    if (pid !== undefined && (await isConmon(pid))) signalPid(pid, 'SIGKILL');
+    if (pid !== undefined && isConmon(pid)) signalPid(pid, 'SIGKILL');
     await cleanup();
   };
   try {

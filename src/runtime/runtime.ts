@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attachSession, resizePty } from './attach.js';
-import { createArgv, exited, isConmon, isConmonNow, readPid, spawnConmon } from './conmon.js';
+import { createArgv, exited, isConmon, readPid, spawnConmon } from './conmon.js';
 import { execDirect, execTty } from './exec.js';
 import { readExitCode, waitExitFile } from './exits.js';
 import { Layout, isValidId, type BundleMeta } from './layout.js';
@@ -235,8 +235,8 @@ class ConmonRuntime implements Runtime {
     if (pid === undefined) return;
     // After runc delete --force the container is gone and conmon exits by itself once it
     // has written the exit file; give it a moment before killing it.
-    for (let i = 0; i < 40 && (await isConmon(pid)); i++) await sleep(50);
-    if (await isConmon(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 40 && isConmon(pid); i++) await sleep(50);
+    if (isConmon(pid)) process.kill(pid, 'SIGKILL');
   }
 
   private async conmonAlive(id: string): Promise<boolean> {
@@ -245,7 +245,7 @@ class ConmonRuntime implements Runtime {
       pid = await readPid(this.layout.conmonPidFile(id));
       if (pid !== undefined) this.conmonPids.set(id, pid);
     }
-    return pid !== undefined && isConmonNow(pid);
+    return pid !== undefined && isConmon(pid);
   }
 
   private async hasBundle(id: string): Promise<boolean> {

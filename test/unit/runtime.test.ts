@@ -8,7 +8,7 @@ import { ociConfig, execProcess } from '../../src/runtime/oci.js';
 import { DEFAULT_CAPS, effectiveCaps, normalizeCap, ALL_CAPS } from '../../src/runtime/caps.js';
 import { parseLogLine, readLogs, toUtcNano } from '../../src/runtime/logs.js';
 import { FrameDecoder } from '../../src/runtime/relay.js';
-import { createArgv, execArgv, isConmonNow, parseSyncMessage } from '../../src/runtime/conmon.js';
+import { createArgv, execArgv, isConmon, parseSyncMessage } from '../../src/runtime/conmon.js';
 import { cgroupMode, normalizeSignal, pickRuntime, runcMessage, runcSays } from '../../src/runtime/runc.js';
 import { startFailureCode } from '../../src/runtime/exec.js';
 import { mountPoints, overlayOptions } from '../../src/kernel/mount.js';
@@ -178,14 +178,14 @@ describe('conmon', () => {
       await chmod(join(dir, 'conmon'), 0o755);
       const child = spawn(join(dir, 'conmon'), ['30'], { stdio: 'ignore' });
       await new Promise((r) => child.once('spawn', r));
-      assert.equal(isConmonNow(child.pid!), true);
-      assert.equal(isConmonNow(process.pid), false);
-      assert.equal(isConmonNow(0), false);
-      assert.equal(isConmonNow(-5), false);
+      assert.equal(isConmon(child.pid!), true);
+      assert.equal(isConmon(process.pid), false);
+      assert.equal(isConmon(0), false);
+      assert.equal(isConmon(-5), false);
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await gone;
-      assert.equal(isConmonNow(child.pid!), false);
+      assert.equal(isConmon(child.pid!), false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
 import type { FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import type { CommandRegistry, CommandSpec, GroupSpec } from './registry.js';
+import { byCodeUnit } from '../util/order.js';
 
 export const PROGRAM = 'berth';
 
@@ -59,7 +60,7 @@ function listing(title: string, items: readonly { path: readonly string[]; summa
 
 /** pflag's FlagUsages: sorted, `-s, --name type` then the help, continuation lines aligned. */
 export function flagUsages(specs: readonly FlagSpec[]): string {
-  const visible = specs.filter((s) => !s.hidden).sort((a, b) => a.name.localeCompare(b.name));
+  const visible = specs.filter((s) => !s.hidden).sort((a, b) => byCodeUnit(a.name, b.name));
   const heads = visible.map(flagHead);
   const width = Math.max(0, ...heads.map((h) => h.length));
   return visible

@@ -5,6 +5,7 @@
  */
 import type { FlagSpec } from './args.js';
 import type { CommandContext } from './context.js';
+import { byCodeUnit } from '../util/order.js';
 
 export interface Arity {
   readonly min?: number;
@@ -80,7 +81,7 @@ export class CommandRegistry {
   children(path: readonly string[]): { groups: GroupSpec[]; commands: CommandSpec[] } {
     const under = (p: readonly string[]): boolean => p.length === path.length + 1 && path.every((w, i) => p[i] === w);
     const byName = (a: { path: readonly string[] }, b: { path: readonly string[] }): number =>
-      key(a.path).localeCompare(key(b.path));
+      byCodeUnit(key(a.path), key(b.path));
     return {
       groups: [...this.groupsByKey.values()].filter((g) => under(g.path)).sort(byName),
       commands: this.primary.filter((c) => under(c.path)).sort(byName),

@@ -22,6 +22,7 @@ import { joinNetworks } from './networking.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
+import { byCodeUnit } from '../../util/order.js';
 
 const KEY = 'container/';
 
@@ -158,7 +159,7 @@ export class ContainerEngine {
 
   list(all: boolean): ContainerRecord[] {
     const out = [...this.containers.values()].filter((c) => all || c.state.status === 'running');
-    return out.sort((a, b) => b.created.localeCompare(a.created));
+    return out.sort((a, b) => byCodeUnit(b.created, a.created));
   }
 
   /** By full ID, exact name, or unique ID prefix. */

@@ -12,6 +12,7 @@ import { goArch, isDigest, type Digest } from './config.js';
 import { errCode } from './fsutil.js';
 import { safeRelative } from './extract.js';
 import { tryParseReference, withDefaultTag, familiarString } from './reference.js';
+import { byCodeUnit } from '../../util/order.js';
 
 export interface ArchiveLayer {
   /** Absolute path of the layer blob (tar, maybe gzip) inside the unpack dir. */
@@ -254,7 +255,7 @@ async function fromLegacy(root: string): Promise<ArchiveImage[]> {
       for (const k of ['id', 'parent', 'Size', 'parent_id', 'layer_id', 'throwaway']) delete c[k];
       c.rootfs = { type: 'layers', diff_ids: diffIds };
       c.history = chain.map(([, v1]) => v1History(v1));
-      const sorted = Object.fromEntries(Object.entries(c).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const sorted = Object.fromEntries(Object.entries(c).sort(([a], [b]) => byCodeUnit(a, b)));
       return Buffer.from(JSON.stringify(sorted));
     };
     out.push({ kind: 'legacy', makeConfig, repoTags, layers });

@@ -9,6 +9,7 @@ import { systemError } from '../../errors.js';
 import { isDigest, type Digest } from './config.js';
 import { readIfExists, writeFileAtomic } from './fsutil.js';
 import { familiarName, familiarString, parseReference, type ImageRef } from './reference.js';
+import { byCodeUnit } from '../../util/order.js';
 
 export interface StoredRef {
   /** Familiar string: `busybox:latest` or `busybox@sha256:…`. */
@@ -54,7 +55,7 @@ export class RefStore {
   refsOf(id: Digest): StoredRef[] {
     const out: StoredRef[] = [];
     for (const [ref, target] of this.refs) if (target === id) out.push(describe(ref));
-    return out.sort((a, b) => a.ref.localeCompare(b.ref));
+    return out.sort((a, b) => byCodeUnit(a.ref, b.ref));
   }
 
   /** Point `ref` at `id`; returns the image it pointed to before, if another. */
@@ -77,7 +78,7 @@ export class RefStore {
 
   async save(): Promise<void> {
     const repos: Record<string, Record<string, string>> = {};
-    for (const [ref, id] of [...this.refs].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [ref, id] of [...this.refs].sort(([a], [b]) => byCodeUnit(a, b))) {
       const { repo } = describe(ref);
       (repos[repo] ??= {})[ref] = id;
     }

@@ -51,6 +51,7 @@ import {
 } from './reference.js';
 import { RefStore, type StoredRef } from './refstore.js';
 import { packTar, readTar } from './tar.js';
+import { byCodeUnit } from '../../util/order.js';
 
 /** A container created from an image, as the engine reports it. */
 export interface ContainerUsingImage {
@@ -278,7 +279,7 @@ export class ImageStore {
 
   /** Every image, newest first (`docker images`). */
   list(): ImageRecord[] {
-    return [...this.images.keys()].map((id) => this.record(id)).sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+    return [...this.images.keys()].map((id) => this.record(id)).sort((a, b) => byCodeUnit(b.config.created ?? '', a.config.created ?? ''));
   }
 
   private record(id: Digest): ImageRecord {

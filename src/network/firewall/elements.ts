@@ -15,6 +15,7 @@ import { invalid } from '../../errors.js';
 import { formatIp, formatNetwork, tryParseCidr, tryParseIp } from '../ipam/index.js';
 import { formatRange, rangeLength } from '../ports/spec.js';
 import type { FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import { byCodeUnit } from '../../util/order.js';
 
 export type FwTable = 'inet' | 'bridge';
 
@@ -120,5 +121,5 @@ export function mergeGroups(groups: readonly ElementGroup[]): ElementGroup[] {
   }
   return [...byKey.values()]
     .map((e) => ({ table: e.table, set: e.set, elements: [...e.elements] }))
-    .sort((a, b) => a.table.localeCompare(b.table) || order.indexOf(a.set) - order.indexOf(b.set));
+    .sort((a, b) => byCodeUnit(a.table, b.table) || order.indexOf(a.set) - order.indexOf(b.set));
 }

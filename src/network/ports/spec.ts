@@ -9,6 +9,7 @@
  */
 import { invalid } from '../../errors.js';
 import { formatIp, tryParseIp } from '../ipam/index.js';
+import { byCodeUnit } from '../../util/order.js';
 
 export type Proto = 'tcp' | 'udp' | 'sctp';
 export const PROTOS: readonly Proto[] = ['tcp', 'udp', 'sctp'];
@@ -167,8 +168,8 @@ function continues(a: PortSpec, b: PortSpec): boolean {
 export function compressSpecs(specs: readonly PortSpec[]): PortSpec[] {
   const sorted = [...specs].sort(
     (a, b) =>
-      a.proto.localeCompare(b.proto) ||
-      a.hostIp.localeCompare(b.hostIp) ||
+      byCodeUnit(a.proto, b.proto) ||
+      byCodeUnit(a.hostIp, b.hostIp) ||
       KIND_ORDER(a) - KIND_ORDER(b) ||
       a.containerPorts.start - b.containerPorts.start ||
       a.hostPorts.start - b.hostPorts.start ||

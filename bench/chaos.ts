@@ -239,7 +239,13 @@ class ChaosRun {
     try {
       await this.w.removeAll();
       await settle(this.w);
-      this.report(kill, 'after removing every container and network', checkConsistency(await observe(this.w)));
+      // The firewall's deletions finish after the API answered: look again for a while.
+      let found = checkConsistency(await observe(this.w));
+      for (let i = 0; i < 20 && found.length > 0; i++) {
+        await sleep(250);
+        found = checkConsistency(await observe(this.w));
+      }
+      this.report(kill, 'after removing every container and network', found);
     } catch (e: unknown) {
       this.report(kill, 'final clean-up', [{ check: 'cleanup', detail: messageOf(e) }]);
     }

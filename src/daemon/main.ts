@@ -63,7 +63,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   }
   let dnsRef: EmbeddedDns | undefined;
   const networks = await NetworkController.start(store, {
-    driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu },
+    driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu, log: (m) => log.warn(m) },
     addressPools: opts.addressPools,
     bip,
     createDefaultBridge: opts.bridge !== 'none',

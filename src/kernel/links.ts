@@ -3,6 +3,7 @@
  * Objects berth creates carry the ifalias "berth" so that reconcile can tell its own
  * orphans from links a user made (a -b bridge is never marked, never deleted).
  */
+import { randomBytes } from 'node:crypto';
 import { run, runJson, kernelSays } from './exec.js';
 
 export const OWNER_ALIAS = 'berth';
@@ -78,6 +79,35 @@ export async function deleteLink(name: string): Promise<void> {
   } catch (e: unknown) {
     if (!kernelSays(e, 'missing')) throw e;
   }
+}
+
+/** Deletions that retireLink left running; see retiredLinksGone. */
+const retiring = new Set<Promise<void>>();
+
+/**
+ * Take a link out of use at once and delete it in the background. The kernel takes
+ * 30-80 ms to unregister a bridge, nearly all of `network rm`; down, without addresses and
+ * under a throwaway name (one batch, a few ms) it already frees its name, subnet and
+ * routes. The throwaway name keeps berth's ifalias, so if the daemon dies before the
+ * deletion ends, reconcile's orphan sweep deletes it at the next start.
+ * `onError` hears of a deletion that failed (the link then waits for that sweep).
+ */
+export async function retireLink(name: string, onError: (e: unknown) => void): Promise<void> {
+  const doomed = `berthrm-${randomBytes(3).toString('hex')}`;
+  try {
+    await batch([`link set dev ${name} down`, `addr flush dev ${name}`, `link set dev ${name} name ${doomed} alias ${OWNER_ALIAS}`]);
+  } catch (e: unknown) {
+    if (kernelSays(e, 'missing')) return;
+    return deleteLink(name); // the old, slow way (a name clash on the throwaway name, say)
+  }
+  const deletion = deleteLink(doomed).catch(onError);
+  retiring.add(deletion);
+  void deletion.finally(() => retiring.delete(deletion));
+}
+
+/** Resolves when every link handed to retireLink so far is deleted (or failed to be). */
+export async function retiredLinksGone(): Promise<void> {
+  await Promise.all([...retiring]);
 }
 
 /** Remove addresses from a link we do not own (a -b bridge), ignoring ones already gone. */

@@ -5,7 +5,7 @@
  */
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
 import * as path from 'node:path';
-import { deleteLink, listLinks } from '../kernel/links.js';
+import { deleteLink, listLinks, retiredLinksGone } from '../kernel/links.js';
 import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
 import { listRoutes } from '../kernel/routes.js';
 import { applyPlan, applyUndo } from '../kernel/wiring.js';
@@ -198,15 +198,10 @@ export class NetworkController {
       if (this.endpointCount(record.id) > 0) {
         throw forbidden(`error while removing network: network ${record.name} id ${record.id} has active endpoints`);
       }
-      // The kernel takes tens of ms to unregister a bridge; the rules go meanwhile.
-      const fw = net.driver.firewall;
-      try {
-        await allOrFirstError([net.driver.remove(), fw ? this.traffic.networkRemoved(fw) : undefined]);
-      } catch (e: unknown) {
-        // The network stays: so do its rules.
-        if (fw) await this.traffic.networkAdded(fw).catch(() => undefined);
-        throw e;
-      }
+      // The driver retires its links (the kernel deletes them later); if it fails, the
+      // network and its rules stay. The rules go after it, not waited for.
+      await net.driver.remove();
+      if (net.driver.firewall) this.traffic.networkRemoved(net.driver.firewall);
       await this.store.commit([{ del: KEY + record.id }]);
       this.networks.delete(record.id);
     });
@@ -336,7 +331,7 @@ export class NetworkController {
     if (net && record) this.networks.set(record.id, { record, driver: net.driver });
     this.endpoints.delete(ep.id);
     const fwEp = this.fwEndpoint(ep);
-    if (fwEp && net?.driver.firewall) await this.traffic.endpointLeft(fwEp, net.driver.firewall);
+    if (fwEp && net?.driver.firewall) this.traffic.endpointLeft(fwEp, net.driver.firewall);
   }
 
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
@@ -408,6 +403,7 @@ export class NetworkController {
   async close(): Promise<void> {
     await this.traffic.close();
     await this.pool.close();
+    await retiredLinksGone();
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {
@@ -445,7 +441,7 @@ export class NetworkController {
       if (fw) await this.traffic.bridgeReady(fw);
       await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
     } catch (e: unknown) {
-      if (handle.firewall) await this.traffic.networkRemoved(handle.firewall).catch(() => undefined);
+      if (handle.firewall) this.traffic.networkRemoved(handle.firewall);
       await handle.remove().catch((re: unknown) => this.config.log(`rollback of ${req.name} failed: ${String(re)}`));
       throw e;
     }

@@ -73,6 +73,13 @@ describe('networks', () => {
     assert.ok(k.addr_info.some((a) => a.local === '172.18.0.1' && a.prefixlen === 16));
     assert.equal(await w.dockerOk('network', 'rm', 'front'), 'front');
     assert.equal(await link(w, br), undefined);
+    // The kernel deletes the bridge in the background, but its name, address and subnet
+    // are free at once: the next network takes the same subnet on a working bridge.
+    const again = await w.dockerOk('network', 'create', 'again');
+    assert.equal((await inspect(w, 'again')).IPAM.Config[0]!.Subnet, '172.18.0.0/16');
+    assert.ok((await link(w, `br-${again.slice(0, 12)}`))?.addr_info.some((a) => a.local === '172.18.0.1'));
+    await w.dockerOk('network', 'rm', 'again');
+    assert.deepEqual((await w.links()).filter((l) => l.startsWith('berthrm-')), [], 'retired bridges are deleted');
   });
 
   it('takes every documented option', async () => {
@@ -196,12 +203,16 @@ describe('state across restarts', () => {
     await w.ip('link', 'del', br);
     await w.ip('link', 'add', 'br-0123456789ab', 'type', 'bridge');
     await w.ip('link', 'set', 'br-0123456789ab', 'alias', 'berth');
+    // ...and one retired by a network rm whose background deletion the crash cut short.
+    await w.ip('link', 'add', 'berthrm-abcdef', 'type', 'bridge');
+    await w.ip('link', 'set', 'berthrm-abcdef', 'alias', 'berth');
     await w.ip('link', 'add', 'userbr', 'type', 'bridge');
     await w.start();
     assert.equal(await w.dockerOk('network', 'inspect', 'bridge', 'host', 'none', 'keep'), before);
     const links = await w.links();
     assert.ok(links.includes(br), 'missing bridge recreated');
     assert.ok(!links.includes('br-0123456789ab'), 'orphan removed');
+    assert.ok(!links.includes('berthrm-abcdef'), 'retired orphan removed');
     assert.ok(links.includes('userbr'), "the user's bridge is left alone");
     const k = await link(w, br);
     assert.ok(k?.addr_info.some((a) => a.local === keep.IPAM.Config[0]!.Gateway));

@@ -12,3 +12,17 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (i
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/**
+ * Read `probe` until `done` accepts its value or `ms` pass; returns the last value (for
+ * the caller's assert). For kernel state berthd changes after it answered, such as the
+ * firewall deletions it does not wait for.
+ */
+export async function settled<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(50);
+  }
+}

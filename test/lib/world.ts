@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as http from 'node:http';
+import { settled } from './async.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -221,9 +222,13 @@ export class World {
   }
 
   /** Link names in the world's namespace. */
+  /**
+   * The namespace's link names, once the bridges of removed networks are gone (berthd
+   * renames them `berthrm-*` and the kernel deletes them after the rm answered).
+   */
   async links(): Promise<string[]> {
-    const rows = JSON.parse(await this.ip('-j', 'link', 'show')) as { ifname: string }[];
-    return rows.map((r) => r.ifname);
+    const names = async (): Promise<string[]> => (JSON.parse(await this.ip('-j', 'link', 'show')) as { ifname: string }[]).map((r) => r.ifname);
+    return settled(names, (all) => !all.some((n) => n.startsWith('berthrm-')));
   }
 
   /** Remove all containers, stop the daemon, delete the namespace and the roots; throws if anything leaked. */

@@ -144,16 +144,18 @@ export interface Observed {
 }
 
 /**
- * Wait (up to `timeoutMs`) until the daemon's background work after a start has settled:
- * berthd refills its spare namespaces in the background, and a spare is a file first and
- * a mount a moment later. Returns whether it settled; the checks report what did not.
+ * Wait (up to `timeoutMs`) until the daemon's background work has settled: berthd refills
+ * its spare namespaces in the background (a spare is a file first and a mount a moment
+ * later), and the kernel deletes the bridges of removed networks after their rm answered
+ * (`berthrm-*` links meanwhile). Returns whether it settled; the checks report what did not.
  */
 export async function settle(w: ChaosWorld, timeoutMs = 5000): Promise<boolean> {
   const netnsDir = path.join(w.execRoot, 'netns');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mounted = new Set(mountsUnder(netnsDir).map((m) => path.basename(m.target)));
-    if (listDir(netnsDir).every((f) => mounted.has(f))) return true;
+    const retiring = (await readLinks(w)).some((l) => l.name.startsWith('berthrm-'));
+    if (!retiring && listDir(netnsDir).every((f) => mounted.has(f))) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { displayOptions, parseBridgeConfig } from '../../src/network/drivers/bridge/config.js';
 import type { NetworkId, NetworkRecord } from '../../src/network/model.js';
 
-const ctx = { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500 };
+const ctx = { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
 
 function net(options: Record<string, string>): NetworkRecord {
   return {

@@ -11,7 +11,7 @@ export const THIS_KERNEL: KernelFeatures = { ...ALL_FEATURES, ipvlan: false, vla
 
 /** A fresh context: each has its own registry of parent users. */
 export function driverContext(): DriverContext {
-  return { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500 };
+  return { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
 }
 
 export function net(driver: string, options: Record<string, string>, name = 'n', id = NET_ID): NetworkRecord {

@@ -12,6 +12,8 @@ export interface DriverContext {
   defaultBridge: { name: string; external: boolean };
   /** MTU used when a network does not set com.docker.network.driver.mtu. */
   defaultMtu: number;
+  /** Warnings about kernel work that goes on after an operation returned. */
+  log: (message: string) => void;
 }
 
 export interface NetworkDriver {

@@ -87,6 +87,11 @@ export class Firewall {
     return this.change(ruleset.removePublications(pubs), after);
   }
 
+  /** Resolves once every change queued so far has been applied (or has failed). */
+  idle(): Promise<void> {
+    return this.serial.run(async () => undefined);
+  }
+
   /** Counts of berth's tables as the kernel has them (undefined: table missing). */
   async inspect(): Promise<{ inet: NftTableSummary | undefined; bridge: NftTableSummary | undefined }> {
     const [inet, bridge] = await Promise.all([nftListTable('inet', ruleset.TABLE, this.opts), nftListTable('bridge', ruleset.TABLE, this.opts)]);

@@ -1,7 +1,7 @@
 /** The bridge driver: one Linux bridge per network, the gateways as its addresses. */
 import { conflict } from '../../../errors.js';
 import { kernelSays } from '../../../kernel/exec.js';
-import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses } from '../../../kernel/links.js';
+import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses, retireLink } from '../../../kernel/links.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
 import { planBridgeJoin, planBridgeLeave } from './endpoint.js';
@@ -11,7 +11,7 @@ export function bridgeDriver(ctx: DriverContext): NetworkDriver {
   return {
     name: 'bridge',
     usesIpam: true,
-    validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx)),
+    validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx), ctx),
     async removeOrphans(live) {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
       const orphans = (await listLinks()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name));
@@ -20,7 +20,7 @@ export function bridgeDriver(ctx: DriverContext): NetworkDriver {
   };
 }
 
-function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
+function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext): DriverNetwork {
   return {
     displayOptions: displayOptions(net, c),
     kernelNames: [c.bridgeName],
@@ -50,7 +50,7 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig): DriverNetwork {
       await ensureBridge(spec, existing);
     },
     async remove() {
-      if (c.owned) await deleteLink(c.bridgeName);
+      if (c.owned) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
       else await removeAddresses(c.bridgeName, c.gateways);
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),

@@ -6,6 +6,8 @@
  *   node dist/bench/dataplane.js [--seconds N] [--runs N]
  *
  *   (a) raw veth pair between two fresh namespaces, no bridge, no nftables
+ *   (a2) a bare Linux bridge between two fresh namespaces, no nftables: the limit of any
+ *       bridged path, which (b)-(e) are also compared with
  *   (b) container → container on the default bridge
  *   (c) the lan namespace → host address:published port → container
  *   (d) the daemon's namespace → 127.0.0.1:published port
@@ -57,6 +59,10 @@ const TAG = `berth-dp-${randomBytes(3).toString('hex')}`;
 const RAW_A = `${TAG}-a`;
 const RAW_B = `${TAG}-b`;
 const RAW_ADDR_B = '10.250.0.2';
+const BARE_C = `${TAG}-c`;
+const BARE_D = `${TAG}-d`;
+const BARE_BR = `${TAG}-br`;
+const BARE_ADDR_D = '10.251.0.2';
 
 /** A path measured: where the client runs (a netns file) and where it connects. */
 interface Path {
@@ -162,6 +168,23 @@ async function makeRaw(made: string[]): Promise<void> {
   await must('ip', ['-n', RAW_B, 'link', 'set', 'eth0', 'up']);
 }
 
+/** A bare bridge (in its own namespace) between two fresh namespaces, no nftables anywhere. */
+async function makeBareBridge(made: string[]): Promise<void> {
+  for (const ns of [BARE_BR, BARE_C, BARE_D]) {
+    await must('ip', ['netns', 'add', ns]);
+    made.push(ns);
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  await must('ip', ['-n', BARE_BR, 'link', 'add', 'br0', 'type', 'bridge']);
+  await must('ip', ['-n', BARE_BR, 'link', 'set', 'br0', 'up']);
+  for (const [ns, port, addr] of [[BARE_C, 'port-c', '10.251.0.1'], [BARE_D, 'port-d', BARE_ADDR_D]] as const) {
+    await must('ip', ['-n', BARE_BR, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await must('ip', ['-n', BARE_BR, 'link', 'set', port, 'master', 'br0', 'up']);
+    await must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+    await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+}
+
 /** Command names of the processes whose network namespace is `nsPath`. */
 function processesIn(nsPath: string): string[] {
   const want = `net:[${fs.statSync(nsPath).ino}]`;
@@ -190,15 +213,22 @@ function medianOf(s: Samples): number {
 }
 
 function render(header: string[], paths: Path[], notes: string[]): string {
-  const base = medianOf(paths[0]!.bps);
-  const rows = paths.map((p) => {
+  const ratio = (p: Path, to: Path | undefined): number => {
     const m = medianOf(p.bps);
-    const r = Number.isFinite(m) && Number.isFinite(base) && base > 0 ? m / base : NaN;
-    const verdict = p === paths[0] ? 'limit' : Number.isFinite(r) ? (r >= 0.9 ? 'within 10%' : `${((1 - r) * 100).toFixed(0)}% below`) : '–';
+    const base = to ? medianOf(to.bps) : NaN;
+    return Number.isFinite(m) && Number.isFinite(base) && base > 0 ? m / base : NaN;
+  };
+  const times = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '–');
+  const raw = paths.find((p) => p.key === 'a');
+  const bare = paths.find((p) => p.key === 'a2');
+  const rows = paths.map((p) => {
+    const r = ratio(p, raw);
+    const verdict = p === raw ? 'limit' : Number.isFinite(r) ? (r >= 0.9 ? 'within 10%' : `${((1 - r) * 100).toFixed(0)}% below`) : '–';
     return [
       `(${p.key}) ${p.label}`,
       gbit(p.bps),
-      Number.isFinite(r) ? `${r.toFixed(2)}×` : '–',
+      times(r),
+      p === raw || p === bare ? '' : times(ratio(p, bare)),
       verdict,
       num(medianOf(p.retransmits)),
       `${num(medianOf(p.cpuSender))} / ${num(medianOf(p.cpuReceiver))}`,
@@ -207,8 +237,8 @@ function render(header: string[], paths: Path[], notes: string[]): string {
   const out = [
     ...header,
     '',
-    'iperf3 TCP, one stream, Gbit/s: median (min–max, n); ratio = median / median of (a)',
-    table(['path', 'Gbit/s', 'ratio to (a)', 'target ≥0.90', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
+    'iperf3 TCP, one stream, Gbit/s: median (min–max, n); ratios = median / median of (a), of (a2)',
+    table(['path', 'Gbit/s', 'ratio to (a)', 'to (a2)', 'target ≥0.90', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
   ];
   const failures = paths.filter((p) => p.bps.failed > 0).map((p) => `   (${p.key}) ${p.bps.failed} failed: ${p.bps.errors.join(' | ')}`);
   if (failures.length > 0) out.push('', 'FAILURES', ...failures);
@@ -234,6 +264,8 @@ async function main(): Promise<number> {
   try {
     progress(`raw veth pair ${RAW_A} <-> ${RAW_B}`);
     await makeRaw(made);
+    progress(`bare bridge ${BARE_C} <-> ${BARE_BR} <-> ${BARE_D}`);
+    await makeBareBridge(made);
     progress('starting berthd in a new network namespace');
     w = await BenchWorld.create();
     progress(`berthd pid ${w.pid}, netns ${w.ns}, state ${w.dir}`);
@@ -245,13 +277,14 @@ async function main(): Promise<number> {
     const srv = await startContainer(w, 'dp-server', { [`${PORT}/tcp`]: [{ HostIp: '', HostPort: String(PORT) }] });
     const cli = await startContainer(w, 'dp-client', {});
     header.push(`containers: server ${srv.id.slice(0, 12)} ${srv.ip} (pid ${srv.pid}, -p ${PORT}:${PORT}), client ${cli.id.slice(0, 12)} ${cli.ip} (pid ${cli.pid}), default bridge`);
-    for (const net of [`/run/netns/${RAW_B}`, srv.net]) {
+    for (const net of [`/run/netns/${RAW_B}`, `/run/netns/${BARE_D}`, srv.net]) {
       const s = startServer(net);
       servers.push(s);
       await waitListening(net, s);
     }
     paths.push(
       newPath('a', 'raw veth pair, two fresh namespaces', `/run/netns/${RAW_A}`, RAW_ADDR_B, PORT),
+      newPath('a2', 'bare bridge, two fresh namespaces, no nftables', `/run/netns/${BARE_C}`, BARE_ADDR_D, PORT),
       newPath('b', 'container → container, same bridge', cli.net, srv.ip, PORT),
       newPath('c', `lan → ${LAN_HOST_IP}:${PORT} (published) → container`, `/run/netns/${lan}`, LAN_HOST_IP, PORT),
       newPath('d', `daemon netns → 127.0.0.1:${PORT} → container`, w.nsPath, '127.0.0.1', PORT),
@@ -288,6 +321,7 @@ async function main(): Promise<number> {
   // Deleting one end of a veth removes both at once (a deleted namespace frees its links later).
   if (w && made.includes(`${w.ns}-lan`)) await sh('ip', ['-n', w.ns, 'link', 'del', 'lan0']);
   if (made.includes(RAW_A)) await sh('ip', ['-n', RAW_A, 'link', 'del', 'eth0']);
+  if (made.includes(BARE_BR)) for (const port of ['port-c', 'port-d']) await sh('ip', ['-n', BARE_BR, 'link', 'del', port]);
   for (const ns of made) await sh('ip', ['netns', 'del', ns]);
   const left = made.filter((ns) => fs.existsSync(`/run/netns/${ns}`)).map((ns) => `netns ${ns}`);
   if (w) notes.push(...(await disposeNotes(w, left)));

@@ -4,6 +4,8 @@
  * few places that must recognise a kernel answer by its text do so in one function.
  */
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { spawnViaHelper, type ToolOutcome } from './spawner.js';
 import { systemError, BerthError } from '../errors.js';
 
 export interface RunOptions {
@@ -40,18 +42,26 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   return traced;
 }
 
-function runArgv(argv: readonly string[], cmd: string, input: string | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
+async function runArgv(argv: readonly string[], cmd: string, input: string | undefined): Promise<string> {
+  const viaHelper = await spawnViaHelper(argv, input ?? '');
+  const o: ToolOutcome = viaHelper && viaHelper.kind !== 'unavailable' ? viaHelper : await spawnHere(argv, input);
+  if (o.kind === 'failed') throw systemError(`cannot run ${cmd}: ${o.message}`);
+  if (o.kind === 'exited' && o.code === 0) return o.stdout;
+  throw new KernelCommandError(argv, o.stderr, o.kind === 'exited' ? o.code : null);
+}
+
+/** The daemon's own spawn(): when the helper is off or gone. */
+function spawnHere(argv: readonly string[], input?: string): Promise<ToolOutcome> {
+  return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(systemError(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(out).toString();
-      if (code === 0) resolve(stdout);
-      else reject(new KernelCommandError(argv, Buffer.concat(err).toString(), code));
+    child.on('error', (e) => resolve({ kind: 'failed', message: e.message }));
+    child.on('close', (code, signal) => {
+      const [stdout, stderr] = [Buffer.concat(out).toString(), Buffer.concat(err).toString()];
+      resolve(code === null ? { kind: 'signaled', signal: signal ? osConstants.signals[signal] : 0, stdout, stderr } : { kind: 'exited', code, stdout, stderr });
     });
     child.stdin.on('error', () => undefined); // the tool may exit before reading all input
     child.stdin.end(input ?? '');

@@ -159,14 +159,22 @@ export class BenchWorld {
 
   /**
    * CPU time berthd used so far, ms: its own (utime+stime), and that of the child
-   * processes it has waited for (cutime+cstime: ip, nft, nsenter, unshare, …).
+   * processes it has waited for (cutime+cstime: conmon, socket helpers), plus all of its
+   * tool-spawning helper's (kernel/spawner.ts: the helper and the ip, nft, nsenter,
+   * unshare, runc … it ran).
    */
   cpuMs(): { own: number; children: number } {
-    try {
-      const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const times = (pid: number): number[] => {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
       const tick = 10; // USER_HZ is 100 on Linux
-      return { own: (f[11]! + f[12]!) * tick, children: (f[13]! + f[14]!) * tick };
+      return [(f[11]! + f[12]!) * tick, (f[13]! + f[14]!) * tick];
+    };
+    try {
+      const [own, children] = times(this.pid);
+      const spawner = childNamed(this.pid, 'berth-spawner');
+      const helper = spawner === undefined ? [0, 0] : times(spawner);
+      return { own: own!, children: children! + helper[0]! + helper[1]! };
     } catch {
       return { own: NaN, children: NaN };
     }
@@ -297,4 +305,20 @@ export class BenchWorld {
 export function messageOf(body: unknown): string {
   if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
   return typeof body === 'string' ? body.trim().slice(0, 300) : JSON.stringify(body).slice(0, 300);
+}
+
+/** The pid of a child of `ppid` whose command name is `comm`, if one runs. */
+function childNamed(ppid: number, comm: string): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (name === comm && parent === ppid) return Number(entry);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }

@@ -6,16 +6,30 @@
  *                 (null deletes the key); the first line may be a full snapshot.
  *   berth.db.tmp  a compaction in progress (renamed over berth.db when complete).
  *
- * A commit is one write + fdatasync, so it is atomic and durable; a torn last line
- * (crash mid-write) fails its checksum and is cut off at the next open. The whole
- * model lives in memory; the log is compacted when it grows past a few times the
- * live data.
+ * A commit is one line, written and fdatasync'ed before it resolves, so it is atomic
+ * and durable; a torn last line (crash mid-write) fails its checksum and is cut off at
+ * the next open. Commits that arrive while a flush is on the disk go out together in
+ * the next one (group commit), in the order they were made, and the write and sync run
+ * off the event loop: a synchronous fdatasync under load took 16 s of the daemon's
+ * time while 1000 containers started. The whole model lives in memory (a commit shows
+ * there once durable); the log is compacted when it grows past a few times the live data.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Json, KvStore, Op } from './kv.js';
-import { systemError } from '../errors.js';
+import { messageOf, systemError } from '../errors.js';
+import { promisify } from 'node:util';
+
+const write = promisify(fs.write);
+const fdatasync = promisify(fs.fdatasync);
+
+interface Queued {
+  line: string;
+  entries: [string, Json | null][];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 const FILE = 'berth.db';
 const COMPACT_MIN_BYTES = 1 << 20;
@@ -44,6 +58,10 @@ export class LocalStore implements KvStore {
   private logBytes = 0;
   /** Size of the live data when last measured: compaction is considered again only at 4x it. */
   private liveBytes = 0;
+  /** Commits waiting for the next flush, in order. */
+  private queue: Queued[] = [];
+  /** The flush on the disk now, if any. */
+  private flushing: Promise<void> | undefined;
 
   private constructor(private readonly file: string) {
     this.fd = -1;
@@ -92,17 +110,44 @@ export class LocalStore implements KvStore {
     return v === undefined ? undefined : structuredClone(v);
   }
 
-  async commit(ops: readonly Op[]): Promise<void> {
-    if (ops.length === 0) return;
-    if (this.fd < 0) throw systemError('store is closed');
+  commit(ops: readonly Op[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
+    if (this.fd < 0) return Promise.reject(systemError('store is closed'));
     const entries: [string, Json | null][] = ops.map((op) => ('put' in op ? [op.put, op.value] : [op.del, null]));
     const line = encodeLine(entries);
-    // Synchronous on purpose: the write and the in-memory apply cannot interleave with another commit.
-    fs.writeSync(this.fd, line, this.logBytes);
-    fs.fdatasyncSync(this.fd);
-    this.logBytes += Buffer.byteLength(line);
-    for (const [k, v] of entries) this.apply(k, v);
-    if (this.logBytes > Math.max(COMPACT_MIN_BYTES, 4 * this.liveBytes)) this.maybeCompact();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line, entries, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Write and sync the queued commits, a batch at a time, until none are left. */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const bytes = Buffer.from(batch.map((q) => q.line).join(''));
+      try {
+        let done = 0;
+        while (done < bytes.length) done += (await write(this.fd, bytes, done, bytes.length - done, this.logBytes + done)).bytesWritten;
+        await fdatasync(this.fd);
+      } catch (e: unknown) {
+        // The log must end at the last durable commit: cut off whatever part did get written.
+        try {
+          fs.ftruncateSync(this.fd, this.logBytes);
+        } catch {
+          /* the next open's checksum drops a torn tail anyway */
+        }
+        const failure = systemError(`store: cannot write ${this.file}: ${messageOf(e)}`);
+        for (const q of batch) q.reject(failure);
+        continue;
+      }
+      this.logBytes += bytes.length;
+      for (const q of batch) for (const [k, v] of q.entries) this.apply(k, v);
+      if (this.logBytes > Math.max(COMPACT_MIN_BYTES, 4 * this.liveBytes)) this.maybeCompact();
+      for (const q of batch) q.resolve();
+    }
+    this.flushing = undefined;
   }
 
   /** Rewrite the log as one snapshot line when most of it is history. */
@@ -126,6 +171,7 @@ export class LocalStore implements KvStore {
   }
 
   async close(): Promise<void> {
+    await this.flushing;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }

@@ -50,6 +50,44 @@ describe('LocalStore', () => {
     }
   });
 
+  it('keeps the order of concurrent commits, each durable when it resolves', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      const big = 'y'.repeat(2048);
+      // Enough to need compactions on the way, all in flight at once.
+      const commits = Array.from({ length: 800 }, (_, i) => s.commit([{ put: `k${i % 7}`, value: `${i}-${big}` }, { put: 'last', value: i }]));
+      let resolvedInOrder = true;
+      let seen = -1;
+      await Promise.all(commits.map((c, i) => c.then(() => ((resolvedInOrder &&= i > seen), (seen = i)))));
+      assert.ok(resolvedInOrder, 'commits resolve in the order they were made');
+      assert.equal(await s.get('last'), 799);
+      await s.close();
+      const r = LocalStore.open(dir);
+      assert.equal(await r.get('last'), 799);
+      for (let k = 0; k < 7; k++) assert.equal(await r.get(`k${k}`), `${799 - ((799 - k) % 7)}-${big}`);
+      await r.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('refuses commits once closed', async () => {
+    const dir = tmp();
+    try {
+      const s = LocalStore.open(dir);
+      const pending = s.commit([{ put: 'k', value: 1 }]);
+      await s.close(); // waits for the commit in flight
+      await pending;
+      await assert.rejects(s.commit([{ put: 'k', value: 2 }]), /store is closed/);
+      const r = LocalStore.open(dir);
+      assert.equal(await r.get('k'), 1);
+      await r.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   it('refuses a line whose checksum does not match', async () => {
     const dir = tmp();
     try {

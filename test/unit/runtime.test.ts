@@ -11,7 +11,7 @@ import { FrameDecoder } from '../../src/runtime/relay.js';
 import { createArgv, execArgv, isConmon, parseSyncMessage } from '../../src/runtime/conmon.js';
 import { cgroupMode, normalizeSignal, pickRuntime, runcMessage, runcSays } from '../../src/runtime/runc.js';
 import { startFailureCode } from '../../src/runtime/exec.js';
-import { mountPoints, overlayOptions } from '../../src/kernel/mount.js';
+import { overlayOptions } from '../../src/kernel/mount.js';
 import type { RunSpec } from '../../src/runtime/types.js';
 
 const ID = 'a'.repeat(64);
@@ -259,9 +259,5 @@ describe('mounts', () => {
     assert.equal(overlayOptions({ lower: ['/l/0', '/l/1'], upper: '/u', work: '/w', target: '/m' }), 'lowerdir=/l/1:/l/0,upperdir=/u,workdir=/w');
     assert.throws(() => overlayOptions({ lower: ['/a:b'], upper: '/u', work: '/w', target: '/m' }), { name: 'InvalidParameter' });
     assert.throws(() => overlayOptions({ lower: [], upper: '/u', work: '/w', target: '/m' }), { name: 'InvalidParameter' });
-  });
-  test('mountinfo parsing decodes escapes', () => {
-    const info = '22 1 0:21 / / rw - ext4 /dev/sda1 rw\n30 22 0:40 / /tmp/a\\040b rw - overlay overlay rw\n';
-    assert.deepEqual(mountPoints(info), ['/', '/tmp/a b']);
   });
 });

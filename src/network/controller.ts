@@ -5,7 +5,7 @@
  */
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
 import * as path from 'node:path';
-import { deleteLink, listLinks, retiredLinksGone } from '../kernel/links.js';
+import { deleteLink, listLinks, retireLink, retiredLinksGone } from '../kernel/links.js';
 import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
 import { listRoutes } from '../kernel/routes.js';
 import { applyPlan, applyUndo } from '../kernel/wiring.js';
@@ -313,13 +313,21 @@ export class NetworkController {
     return this.serial.run(() => this.leaveNow(endpointId));
   }
 
-  private async leaveNow(endpointId: EndpointId): Promise<void> {
+  /**
+   * Unwire and forget an endpoint. `sandboxGoing`: its namespace is removed next, which
+   * takes the container's end of a veth with it, so the host end is only retired (down,
+   * renamed, deleted in the background: the kernel takes 10-15 ms to unregister a veth).
+   * A disconnect from a running container deletes it before answering.
+   */
+  private async leaveNow(endpointId: EndpointId, opts: { sandboxGoing?: boolean } = {}): Promise<void> {
     const ep = this.endpoints.get(endpointId);
     if (!ep) return;
     // Published ports forward to this endpoint's address: they go with it.
     if (this.traffic.publishedOn(ep.containerId) === ep.networkId) await this.traffic.unpublish(ep.containerId);
     const net = this.networks.get(ep.networkId);
-    const failures = net ? await applyUndo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
+    const retire = opts.sandboxGoing && ep.hostIfName !== undefined;
+    if (retire) await retireLink(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
+    const failures = net && !retire ? await applyUndo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
     if (failures.length > 0) this.config.log(`leave ${ep.id}: ${failures.join('; ')}`);
     const ops: Op[] = [{ del: EP_KEY + ep.id }];
     let record: NetworkRecord | undefined;
@@ -339,7 +347,7 @@ export class NetworkController {
     return this.serial.run(async () => {
       // The publications' nft transaction and the unwiring are independent: run them together.
       const leaves = (async () => {
-        for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id);
+        for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id, { sandboxGoing: true });
       })();
       await Promise.all([this.traffic.unpublish(containerId), leaves]);
       await deleteNetns(this.sandboxPath(containerId));

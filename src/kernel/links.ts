@@ -86,9 +86,9 @@ const retiring = new Set<Promise<void>>();
 
 /**
  * Take a link out of use at once and delete it in the background. The kernel takes
- * 30-80 ms to unregister a bridge, nearly all of `network rm`; down, without addresses and
- * under a throwaway name (one batch, a few ms) it already frees its name, subnet and
- * routes. The throwaway name keeps berth's ifalias, so if the daemon dies before the
+ * 30-80 ms to unregister a bridge (nearly all of `network rm`) and 10-15 ms for a veth;
+ * down, without addresses and under a throwaway name (one batch, a few ms) the link
+ * already frees its name, subnet and routes. The throwaway name keeps berth's ifalias, so if the daemon dies before the
  * deletion ends, reconcile's orphan sweep deletes it at the next start.
  * `onError` hears of a deletion that failed (the link then waits for that sweep).
  */

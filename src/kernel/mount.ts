@@ -73,11 +73,22 @@ const UMOUNT2_PERL = `syscall($ARGV[1] + 0, $ARGV[0], $ARGV[2] + 0) == 0 or die 
  */
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   try {
-    if (UMOUNT2 !== undefined) await run('perl', ['-e', UMOUNT2_PERL, target, String(UMOUNT2), String(opts.lazy ? MNT_DETACH : 0)]);
-    else await run('umount', opts.lazy ? ['-l', target] : [target]);
+    await umount2(target, opts.lazy ?? false);
   } catch (e: unknown) {
     if (umountSaysNotMounted(e)) return;
     throw e;
+  }
+}
+
+/** umount2(2) through perl where its number is known and perl runs; util-linux umount otherwise. */
+async function umount2(target: string, lazy: boolean): Promise<void> {
+  const utilLinux = async (): Promise<void> => void (await run('umount', lazy ? ['-l', target] : [target]));
+  if (UMOUNT2 === undefined) return utilLinux();
+  try {
+    await run('perl', ['-e', UMOUNT2_PERL, target, String(UMOUNT2), String(lazy ? MNT_DETACH : 0)]);
+  } catch (e: unknown) {
+    if (e instanceof KernelCommandError) throw e; // perl ran: this is the kernel's answer
+    await utilLinux(); // no perl here
   }
 }
 

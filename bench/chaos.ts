@@ -26,7 +26,7 @@ import { Ledger } from '../test/reliability/ledger.js';
 import { observe, settle, type Observed } from '../test/reliability/observe.js';
 import { mixSeed, Rng } from '../test/lib/prng.js';
 import { Workload, type Op, type OpRecord } from '../test/reliability/workload.js';
-import { sleep } from '../test/lib/async.js';
+import { settled, sleep } from '../test/lib/async.js';
 import { ChaosWorld } from '../test/reliability/world.js';
 
 export interface ChaosOptions {
@@ -240,11 +240,7 @@ class ChaosRun {
       await this.w.removeAll();
       await settle(this.w);
       // The firewall's deletions finish after the API answered: look again for a while.
-      let found = checkConsistency(await observe(this.w));
-      for (let i = 0; i < 20 && found.length > 0; i++) {
-        await sleep(250);
-        found = checkConsistency(await observe(this.w));
-      }
+      const found = await settled(async () => checkConsistency(await observe(this.w)), (f) => f.length === 0, 5000, 250);
       this.report(kill, 'after removing every container and network', found);
     } catch (e: unknown) {
       this.report(kill, 'final clean-up', [{ check: 'cleanup', detail: messageOf(e) }]);

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { settled } from '../../test/lib/async.js';
 import { sh } from '../../test/lib/world.js';
 import { apiCall } from './client.js';
 
@@ -107,13 +108,8 @@ export async function snapshot(t: FuzzTarget): Promise<Snapshot> {
  * refills its spare namespaces a moment after a start took one): the snapshot is taken
  * again for up to `ms` until nothing differs.
  */
-export async function settledDiff(t: FuzzTarget, before: Snapshot, ms = 5000): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const diff = diffSnapshots(before, await snapshot(t));
-    if (diff.length === 0 || Date.now() > deadline) return diff;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export function settledDiff(t: FuzzTarget, before: Snapshot, ms = 5000): Promise<string[]> {
+  return settled(async () => diffSnapshots(before, await snapshot(t)), (diff) => diff.length === 0, ms, 250);
 }
 
 /** What differs between two snapshots, one line per difference. */

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { berthdArgs, must, sh, type Result } from '../../test/lib/world.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
 import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../../test/lib/leftovers.js';
+import { childNamed, procStat } from '../../test/lib/proc.js';
 
 const API = '/v1.44';
 const LOG_KEEP = 256 * 1024;
@@ -164,20 +165,11 @@ export class BenchWorld {
    * unshare, runc … it ran).
    */
   cpuMs(): { own: number; children: number } {
-    const times = (pid: number): number[] => {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-      const tick = 10; // USER_HZ is 100 on Linux
-      return [(f[11]! + f[12]!) * tick, (f[13]! + f[14]!) * tick];
-    };
-    try {
-      const [own, children] = times(this.pid);
-      const spawner = childNamed(this.pid, 'berth-spawner');
-      const helper = spawner === undefined ? [0, 0] : times(spawner);
-      return { own: own!, children: children! + helper[0]! + helper[1]! };
-    } catch {
-      return { own: NaN, children: NaN };
-    }
+    const daemon = procStat(this.pid);
+    if (!daemon) return { own: NaN, children: NaN };
+    const spawner = childNamed(this.pid, 'berth-spawner');
+    const helper = spawner === undefined ? undefined : procStat(spawner);
+    return { own: daemon.ownMs, children: daemon.childrenMs + (helper ? helper.ownMs + helper.childrenMs : 0) };
   }
 
   /** One Engine API request on the socket, timed from send to the end of the body. */
@@ -307,18 +299,3 @@ export function messageOf(body: unknown): string {
   return typeof body === 'string' ? body.trim().slice(0, 300) : JSON.stringify(body).slice(0, 300);
 }
 
-/** The pid of a child of `ppid` whose command name is `comm`, if one runs. */
-function childNamed(ppid: number, comm: string): number | undefined {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (name === comm && parent === ppid) return Number(entry);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return undefined;
-}

@@ -14,15 +14,15 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (i
 }
 
 /**
- * Read `probe` until `done` accepts its value or `ms` pass; returns the last value (for
- * the caller's assert). For kernel state berthd changes after it answered, such as the
- * firewall deletions it does not wait for.
+ * Read `probe` every `everyMs` until `done` accepts its value or `ms` pass; returns the
+ * last value (for the caller's assert). For state berthd changes after it answered: the
+ * firewall deletions and link removals it does not wait for, the spares it refills.
  */
-export async function settled<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 3000): Promise<T> {
+export async function settled<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 3000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
     if (done(value) || Date.now() > deadline) return value;
-    await sleep(50);
+    await sleep(everyMs);
   }
 }

@@ -11,6 +11,8 @@ import { sh } from '../lib/world.js';
 import { arr, num, obj, str } from './json.js';
 import { byPrefix, readStoreFile } from './store-file.js';
 import { mountsUnder, processesMentioning, type MountEntry } from '../lib/leftovers.js';
+import { procStat } from '../lib/proc.js';
+import { settled } from '../lib/async.js';
 import type { ChaosWorld } from './world.js';
 
 // ---- the API's view ---------------------------------------------------------------------
@@ -151,14 +153,12 @@ export interface Observed {
  */
 export async function settle(w: ChaosWorld, timeoutMs = 5000): Promise<boolean> {
   const netnsDir = path.join(w.execRoot, 'netns');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const quiet = async (): Promise<boolean> => {
     const mounted = new Set(mountsUnder(netnsDir).map((m) => path.basename(m.target)));
     const retiring = (await readLinks(w)).some((l) => l.name.startsWith('berthrm-'));
-    if (!retiring && listDir(netnsDir).every((f) => mounted.has(f))) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return !retiring && listDir(netnsDir).every((f) => mounted.has(f));
+  };
+  return settled(quiet, (q) => q, timeoutMs, 100);
 }
 
 /** Take the snapshot. Throws only when the API itself cannot be read. */
@@ -285,7 +285,7 @@ async function observeKernel(w: ChaosWorld, containers: readonly CtrView[]): Pro
     .map((p) => ({ pid: p.pid, containerId: p.argv[p.argv.indexOf('-c') + 1] ?? '' }));
   const socketHelpers = processesMentioning(w.dir)
     .filter((p) => p.argv.some((a) => a.endsWith('nssocket-child.js')))
-    .map((p) => ({ pid: p.pid, ppid: parentOf(p.pid) }));
+    .map((p) => ({ pid: p.pid, ppid: procStat(p.pid)?.ppid ?? 0 }));
   const nft = await readNft(w);
   const processNetns = new Map<string, number | undefined>();
   for (const c of containers) {
@@ -396,16 +396,5 @@ function listDir(dir: string): string[] {
     return fs.readdirSync(dir).sort();
   } catch {
     return [];
-  }
-}
-
-/** The parent PID of a process (0 when it is gone). */
-function parentOf(pid: number): number {
-  try {
-    // The command name in field 2 may hold spaces and parentheses: read after the last ')'.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
   }
 }

@@ -5,14 +5,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalStore } from '../../src/store/local.js';
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'berth-store-'));
+/** Run `fn` in a fresh temporary folder, removed afterwards. */
+async function inTmpDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-store-'));
+  try {
+    await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
 }
 
 describe('LocalStore', () => {
   it('commits atomically and reads back after reopen', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       await s.commit([{ put: 'network/a', value: { name: 'a' } }, { put: 'network/b', value: { name: 'b' } }]);
       await s.commit([{ del: 'network/a' }, { put: 'endpoint/x', value: 1 }]);
@@ -22,14 +27,11 @@ describe('LocalStore', () => {
       assert.equal(await r.get('endpoint/x'), 1);
       assert.equal(await r.get('network/a'), undefined);
       await r.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('drops a torn last transaction and keeps appending after it', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       await s.commit([{ put: 'k1', value: 'v1' }]);
       await s.commit([{ put: 'k2', value: 'v2' }]);
@@ -45,14 +47,11 @@ describe('LocalStore', () => {
       const again = LocalStore.open(dir);
       assert.deepEqual([...(await again.list('k')).entries()], [['k1', 'v1'], ['k3', 'v3']]);
       await again.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('keeps the order of concurrent commits, each durable when it resolves', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       const big = 'y'.repeat(2048);
       // Enough to need compactions on the way, all in flight at once.
@@ -67,14 +66,11 @@ describe('LocalStore', () => {
       assert.equal(await r.get('last'), 799);
       for (let k = 0; k < 7; k++) assert.equal(await r.get(`k${k}`), `${799 - ((799 - k) % 7)}-${big}`);
       await r.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('refuses commits once closed', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       const pending = s.commit([{ put: 'k', value: 1 }]);
       await s.close(); // waits for the commit in flight
@@ -83,14 +79,11 @@ describe('LocalStore', () => {
       const r = LocalStore.open(dir);
       assert.equal(await r.get('k'), 1);
       await r.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('refuses a line whose checksum does not match', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       await s.commit([{ put: 'k', value: 'good' }]);
       await s.close();
@@ -99,14 +92,11 @@ describe('LocalStore', () => {
       const r = LocalStore.open(dir);
       assert.equal(await r.get('k'), undefined);
       await r.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('compacts a long history without losing live keys', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       const big = 'x'.repeat(4096);
       for (let i = 0; i < 400; i++) await s.commit([{ put: `k${i % 5}`, value: `${i}-${big}` }]);
@@ -116,22 +106,17 @@ describe('LocalStore', () => {
       assert.equal((await r.list('k')).size, 5);
       assert.equal(await r.get('k4'), `399-${big}`);
       await r.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 
   it('hands out copies, never its own objects', async () => {
-    const dir = tmp();
-    try {
+    await inTmpDir(async (dir) => {
       const s = LocalStore.open(dir);
       await s.commit([{ put: 'o', value: { a: 1 } }]);
       const got = (await s.get('o')) as { a: number };
       got.a = 2;
       assert.deepEqual(await s.get('o'), { a: 1 });
       await s.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true });
-    }
+    });
   });
 });

@@ -276,6 +276,8 @@ export class NetworkController {
       const net = this.find(networkIdOrName);
       const siblings = this.endpointsOf(req.containerId);
       checkJoinRequest(net.record, req, siblings);
+      const exclusive = net.driver.oneEndpointOnly;
+      if (exclusive !== undefined && [...this.endpoints.values()].some((e) => e.networkId === net.record.id)) throw conflict(exclusive);
       const planJoin = net.driver.planJoin;
       const built = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
       const pools = built.pools;

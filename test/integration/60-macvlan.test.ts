@@ -141,6 +141,35 @@ describe('macvlan networks', () => {
     assert.ok(!(await hostLinks()).some((l) => l.ifname === own));
   });
 
+  it('--internal keeps the parent’s LAN but gives no default route (as Docker)', async () => {
+    await w.dockerOk('network', 'create', '-d', 'macvlan', '--internal', '--subnet', '10.98.0.0/24', '--gateway', '10.98.0.1', '-o', 'parent=lan0', 'mvint');
+    await must('ip', ['-n', lan, 'addr', 'add', '10.98.0.1/24', 'dev', 'eth0']);
+    try {
+      const out = await w.dockerOk('run', '--rm', '--network', 'mvint', 'busybox', 'sh', '-c', 'ping -c 1 -W 2 10.98.0.1 >/dev/null && ip route');
+      assert.doesNotMatch(out, /default/);
+      assert.match(out, /10\.98\.0\.0\/24 dev eth0/);
+    } finally {
+      await must('ip', ['-n', lan, 'addr', 'del', '10.98.0.1/24', 'dev', 'eth0']);
+      await w.dockerOk('network', 'rm', 'mvint');
+    }
+  });
+
+  it('passthru: one container at a time, a second one refused clearly', async () => {
+    await w.ip('link', 'add', 'pt0', 'type', 'veth', 'peer', 'name', 'pt0peer');
+    try {
+      await w.dockerOk('network', 'create', '-d', 'macvlan', '--subnet', '10.94.0.0/24', '-o', 'parent=pt0', '-o', 'macvlan_mode=passthru', 'mvpt');
+      await w.dockerOk('run', '-d', '--name', 'pt1', '--network', 'mvpt', 'busybox', 'sleep', '1000');
+      const second = await w.docker('run', '--rm', '--network', 'mvpt', 'busybox', 'true');
+      assert.notEqual(second.code, 0);
+      assert.match(second.stderr, /macvlan network mvpt is in passthru mode: its parent pt0 serves one container at a time/);
+      await w.dockerOk('rm', '-f', 'pt1');
+      await w.dockerOk('run', '--rm', '--network', 'mvpt', 'busybox', 'true');
+      await w.dockerOk('network', 'rm', 'mvpt');
+    } finally {
+      await w.ip('link', 'del', 'pt0').catch(() => undefined);
+    }
+  });
+
   it('802.1Q: a dotted parent is refused clearly on a kernel without it', { skip: kernel.vlan !== false && 'the kernel has 802.1Q' }, async () => {
     const before = await hostLinks();
     const r = await w.docker('network', 'create', '-d', 'macvlan', '--subnet', '10.96.0.0/24', '-o', 'parent=lan0.100', 'v100');

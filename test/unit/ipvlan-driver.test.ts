@@ -58,9 +58,11 @@ describe('ipvlan join', () => {
     ]);
   });
 
-  it('no default route without a parent or without the gateway role', () => {
+  it('no default route without a parent, on an internal network, or without the gateway role', () => {
     const own = planIpvlanJoin(parseIpvlanConfig(net('ipvlan', { ipvlan_mode: 'l3' })), endpoint(), SANDBOX);
     assert.deepEqual(own.steps[2]!.commands, ['addr add 192.168.111.10/24 dev eth0', 'link set eth0 up']);
+    const internal = parseIpvlanConfig({ ...net('ipvlan', { parent: 'eth0' }), internal: true });
+    assert.deepEqual(planIpvlanJoin(internal, endpoint(), SANDBOX).steps[2]!.commands, ['addr add 192.168.111.10/24 dev eth0', 'link set eth0 up']);
     const l3 = parseIpvlanConfig(net('ipvlan', { parent: 'eth0', ipvlan_mode: 'l3' }));
     assert.ok(planIpvlanJoin(l3, endpoint({ gateway: false }), SANDBOX).steps[2]!.commands.every((c) => !c.startsWith('route')));
   });

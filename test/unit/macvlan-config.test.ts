@@ -1,13 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMacvlanConfig } from '../../src/network/drivers/macvlan/config.js';
-import { checkParentShare, parseVlanName, type ParentUse } from '../../src/network/drivers/macvlan/parent.js';
+import { checkParentShare, parseVlanName, type ParentUse } from '../../src/network/drivers/sublink/parent.js';
 import { NET_ID as ID, net } from './macvlan-fixtures.js';
 
 describe('macvlan options', () => {
   it('defaults to bridge mode on the given parent', () => {
     const c = parseMacvlanConfig(net('macvlan', { parent: 'eth0' }));
-    assert.deepEqual(c, { networkId: ID, networkName: 'n', parent: { name: 'eth0', own: false }, mode: 'bridge' });
+    assert.deepEqual(c, { networkId: ID, networkName: 'n', parent: { name: 'eth0', own: false }, internal: false, mode: 'bridge' });
   });
 
   it('takes every macvlan mode and refuses others with Docker’s message', () => {
@@ -23,6 +23,7 @@ describe('macvlan options', () => {
   it('without a parent (or an empty one) owns a dm- link named after the network ID', () => {
     assert.deepEqual(parseMacvlanConfig(net('macvlan', {})).parent, { name: 'dm-0123456789ab', own: true });
     assert.deepEqual(parseMacvlanConfig(net('macvlan', { parent: '' })).parent, { name: 'dm-0123456789ab', own: true });
+    assert.equal(parseMacvlanConfig(net('macvlan', {})).internal, true);
   });
 
   it('refuses loopback and names that are no interface names', () => {

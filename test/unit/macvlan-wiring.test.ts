@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { FEATURES, kernelLacks } from '../../src/kernel/features.js';
 import type { LinkInfo } from '../../src/kernel/links.js';
 import { parseMacvlanConfig } from '../../src/network/drivers/macvlan/config.js';
-import { planMacvlanJoin, planSublinkLeave } from '../../src/network/drivers/macvlan/endpoint.js';
+import { planMacvlanJoin } from '../../src/network/drivers/macvlan/endpoint.js';
+import { planSublinkLeave } from '../../src/network/drivers/sublink/sandbox.js';
 import { macvlanDriver } from '../../src/network/drivers/macvlan/index.js';
-import { planParent, type ParentRef } from '../../src/network/drivers/macvlan/parent.js';
+import { planParent, type ParentRef } from '../../src/network/drivers/sublink/parent.js';
 import { ALL_FEATURES as ALL, driverContext, endpoint, net, SANDBOX, THIS_KERNEL } from './macvlan-fixtures.js';
 
 function link(name: string, over: Partial<LinkInfo> = {}): LinkInfo {
@@ -43,10 +44,14 @@ describe('macvlan join', () => {
     assert.ok(second.steps[2]!.commands.every((cmd) => !cmd.startsWith('route')));
   });
 
-  it('gives no default route on a network without a parent, and no MAC in passthru mode', () => {
+  it('gives no default route on a network without a parent or an internal one, and no MAC in passthru mode', () => {
     const own = planMacvlanJoin(parseMacvlanConfig(net('macvlan', {})), endpoint(), SANDBOX);
     assert.match(own.steps[1]!.commands[0]!, /^link add eth0 link dm-0123456789ab address/);
     assert.deepEqual(own.steps[2]!.commands, ['addr add 192.168.111.10/24 dev eth0', 'link set eth0 up']);
+    // --internal keeps the parent (the LAN is still there) but gives no way out, as in Docker.
+    const internal = planMacvlanJoin(parseMacvlanConfig({ ...net('macvlan', { parent: 'eth0' }), internal: true }), endpoint(), SANDBOX);
+    assert.match(internal.steps[1]!.commands[0]!, /^link add eth0 link eth0 address/);
+    assert.deepEqual(internal.steps[2]!.commands, ['addr add 192.168.111.10/24 dev eth0', 'link set eth0 up']);
     const pt = planMacvlanJoin(parseMacvlanConfig(net('macvlan', { parent: 'eth0', macvlan_mode: 'passthru' })), endpoint(), SANDBOX);
     assert.equal(pt.steps[1]!.commands[0], `link add eth0 link eth0 netns ${SANDBOX} type macvlan mode passthru`);
   });
@@ -131,6 +136,13 @@ describe('macvlan driver', () => {
     d.validate(net('macvlan', { parent: 'eth0' }, 'first', 'f'.repeat(64)));
     const pt = d.validate(net('macvlan', { parent: 'eth0', macvlan_mode: 'passthru' }, 'pt'));
     await assert.rejects(pt.ensure(), { message: 'cannot use mode passthru, macvlan network first is already using parent interface eth0' });
+  });
+
+  it('takes one endpoint at a time in passthru mode only', () => {
+    const d = macvlanDriver(driverContext(), async () => ALL);
+    assert.equal(d.validate(net('macvlan', { parent: 'eth0' })).oneEndpointOnly, undefined);
+    const pt = d.validate(net('macvlan', { parent: 'eth1', macvlan_mode: 'passthru' }, 'pt', 'b'.repeat(64)));
+    assert.equal(pt.oneEndpointOnly, 'macvlan network pt is in passthru mode: its parent eth1 serves one container at a time');
   });
 
   it('shows the options as given and owns only its own parent link', () => {

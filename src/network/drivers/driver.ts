@@ -40,6 +40,8 @@ export interface DriverNetwork {
   readonly kernelNames: readonly string[];
   /** What the firewall must do for this network (bridge networks); none for the others. */
   readonly firewall?: FwNetwork;
+  /** Set when the network takes one endpoint at a time: the refusal a second one gets. */
+  readonly oneEndpointOnly?: string;
   /** Default host address of published ports (com.docker.network.bridge.host_binding_ipv4). */
   readonly hostBindingIpv4?: string;
   /**

@@ -1,7 +1,7 @@
 /** The ipvlan driver's options, validated once into a typed configuration. Pure. */
 import { invalid } from '../../../errors.js';
 import type { NetworkRecord } from '../../model.js';
-import { parseParent, type ParentRef, type ParentUse } from '../macvlan/parent.js';
+import { parseParent, type ParentRef, type ParentUse } from '../sublink/parent.js';
 
 export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
 export const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
@@ -11,8 +11,10 @@ export type IpvlanFlag = (typeof IPVLAN_FLAGS)[number];
 export interface IpvlanConfig {
   networkId: string;
   networkName: string;
-  /** `-o parent`; without it the network's own dummy-like link, and no way out. */
+  /** `-o parent`; without it the network's own dummy-like link. */
   parent: ParentRef;
+  /** No way out: `--internal`, or no parent. Containers get no default route (Docker's behaviour). */
+  internal: boolean;
   /** `-o ipvlan_mode`: l2 (default) switches by MAC; l3 and l3s route, so several subnets share one network. */
   mode: IpvlanMode;
   /** `-o ipvlan_flag`, bridge by default. */
@@ -28,10 +30,12 @@ export function parseIpvlanConfig(net: NetworkRecord): IpvlanConfig {
   if (!(IPVLAN_FLAGS as readonly string[]).includes(flag)) {
     throw invalid(`requested ipvlan flag '${flag}' is not valid, 'bridge' is the ipvlan driver default`);
   }
+  const parent = parseParent(net, 'ipvlan');
   return {
     networkId: net.id,
     networkName: net.name,
-    parent: parseParent(net, 'ipvlan'),
+    parent,
+    internal: net.internal || parent.own,
     mode: mode as IpvlanMode,
     flag: flag as IpvlanFlag,
   };

@@ -8,11 +8,11 @@
  */
 import type { EndpointRecord } from '../../model.js';
 import type { WiringPlan } from '../driver.js';
-import { sandboxCommands } from '../macvlan/endpoint.js';
+import { sandboxCommands } from '../sublink/sandbox.js';
 import type { IpvlanConfig } from './config.js';
 
 export function planIpvlanJoin(c: IpvlanConfig, ep: EndpointRecord, sandbox: string): WiringPlan {
-  const route = c.parent.own ? 'none' : c.mode === 'l2' ? 'via-gateway' : 'on-link';
+  const route = c.internal ? 'none' : c.mode === 'l2' ? 'via-gateway' : 'on-link';
   return {
     steps: [
       { in: 'sandbox', commands: [] },

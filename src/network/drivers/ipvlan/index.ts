@@ -1,12 +1,12 @@
 /**
  * The ipvlan driver: each container gets an ipvlan link of the network's parent,
  * sharing the parent's MAC (for LANs and switches that allow one MAC per port). The
- * parent handling (host interface, 802.1Q sub-interface, own dummy-like link) is the
- * macvlan driver's. Kernels without ipvlan refuse the network before anything is made.
+ * parent handling (host interface, 802.1Q sub-interface, own dummy-like link) is
+ * shared with macvlan (../sublink). Kernels without ipvlan refuse the network before anything is made.
  */
 import type { KernelFeatures } from '../../../kernel/features.js';
 import type { DriverContext, NetworkDriver } from '../driver.js';
-import { sublinkDriver } from '../macvlan/sublink.js';
+import { sublinkDriver } from '../sublink/driver.js';
 import { ipvlanParentUse, parseIpvlanConfig, type IpvlanConfig } from './config.js';
 import { planIpvlanJoin } from './endpoint.js';
 

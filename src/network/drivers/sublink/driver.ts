@@ -7,7 +7,7 @@
 import { kernelFeatures, kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver, WiringPlan } from '../driver.js';
-import { planSublinkLeave } from './endpoint.js';
+import { planSublinkLeave } from './sandbox.js';
 import {
   checkParentShare,
   ensureParent,
@@ -45,6 +45,10 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
         displayOptions: { ...net.options },
         // Only the network's own link is exclusively its; a host parent may serve several networks.
         kernelNames: c.parent.own ? [c.parent.name] : [],
+        // The kernel allows one passthru link per parent.
+        ...(use.passthru && {
+          oneEndpointOnly: `macvlan network ${c.networkName} is in passthru mode: its parent ${c.parent.name} serves one container at a time`,
+        }),
         async ensure() {
           const kernel = await features();
           if (kernel[kind.name] === false) {

@@ -1,5 +1,5 @@
 /**
- * Parent links of macvlan and ipvlan networks (the ipvlan driver shares this file).
+ * Parent links of macvlan and ipvlan networks.
  *
  * A network's parent is one of three things:
  * - a host interface the user names (`-o parent=eth0`): used as it is, never deleted;

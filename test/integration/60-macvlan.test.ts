@@ -212,6 +212,28 @@ describe('macvlan networks', () => {
     assert.deepEqual((await hostLinks()).map((l) => l.ifname), before.map((l) => l.ifname));
   });
 
+  it('ipvlan l2: on the parent’s LAN with the parent’s MAC, default via the gateway, the flag applied', async (t) => {
+    if (kernel.ipvlan === false) return t.skip(`kernel lacks ${FEATURES.ipvlan.label}`);
+    await w.ip('link', 'add', 'ivl0', 'type', 'veth', 'peer', 'name', 'ivl1', 'netns', lan);
+    try {
+      await w.ip('link', 'set', 'ivl0', 'up');
+      await must('ip', ['-n', lan, 'addr', 'add', '10.93.0.1/24', 'dev', 'ivl1']);
+      await must('ip', ['-n', lan, 'link', 'set', 'ivl1', 'up']);
+      await w.dockerOk('network', 'create', '-d', 'ipvlan', '--subnet', '10.93.0.0/24', '--gateway', '10.93.0.1',
+        '-o', 'parent=ivl0', '-o', 'ipvlan_flag=private', 'iv2');
+      await w.dockerOk('run', '-d', '--name', 'iv-l2', '--network', 'iv2', '--ip', '10.93.0.10', 'busybox', 'sleep', '1000');
+      assert.match(await inContainer('iv-l2', '-d', 'link', 'show', 'eth0'), /ipvlan\s+mode l2 private/);
+      const out = await w.dockerOk('exec', 'iv-l2', 'sh', '-c', 'ping -c 1 -W 2 10.93.0.1 >/dev/null && ip route | grep default && cat /sys/class/net/eth0/address');
+      const [route, mac] = out.split('\n');
+      assert.match(route ?? '', /^default via 10\.93\.0\.1 dev eth0/);
+      assert.equal(mac, (await w.ip('-j', 'link', 'show', 'ivl0')).match(/"address":"([^"]+)"/)?.[1]);
+      await w.dockerOk('rm', '-f', 'iv-l2');
+      await w.dockerOk('network', 'rm', 'iv2');
+    } finally {
+      await w.ip('link', 'del', 'ivl0').catch(() => undefined);
+    }
+  });
+
   it('ipvlan l3: containers on two subnets of one network reach each other, default dev eth0', async (t) => {
     if (kernel.ipvlan === false) return t.skip(`kernel lacks ${FEATURES.ipvlan.label}`);
     await w.ip('link', 'add', 'ivp0', 'type', 'veth', 'peer', 'name', 'ivp1');

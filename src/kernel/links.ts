@@ -51,20 +51,21 @@ export interface BridgeSpec {
   mtu: number;
   /** Addresses of the bridge itself (the gateways), CIDR form "172.18.0.1/16". */
   addresses: string[];
-  /** Whether berth made the bridge (false for a user's -b bridge: only addresses are ensured). */
-  owned: boolean;
 }
 
 /**
  * Make the bridge exist, up, with these addresses and MTU. Idempotent: an existing
- * bridge is completed, not recreated. All changes go through one `ip -batch`.
+ * bridge is completed, not recreated. A bridge made here carries berth's ifalias (it
+ * is berth's to delete); one that existed keeps whatever it had, so a user's bridge is
+ * never taken for berth's. All changes go through one `ip -batch`.
  */
 export async function ensureBridge(spec: BridgeSpec, existing?: LinkInfo): Promise<void> {
   const cmds: string[] = [];
   if (!existing) {
-    cmds.push(`link add name ${spec.name} type bridge`);
+    cmds.push(`link add name ${spec.name} type bridge`, `link set dev ${spec.name} mtu ${spec.mtu} alias ${OWNER_ALIAS}`);
+  } else if (existing.ownedByBerth && existing.mtu !== spec.mtu) {
+    cmds.push(`link set dev ${spec.name} mtu ${spec.mtu}`);
   }
-  if (spec.owned) cmds.push(`link set dev ${spec.name} mtu ${spec.mtu} alias ${OWNER_ALIAS}`);
   for (const addr of spec.addresses) {
     if (!existing?.addresses.includes(addr)) cmds.push(`addr replace ${addr} dev ${spec.name}`);
   }

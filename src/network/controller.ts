@@ -22,6 +22,7 @@ import {
   allocateSubnet,
   checkNoOverlap,
   cidrsOverlap,
+  checkPoolConfigs,
   createPools,
   DEFAULT_ADDRESS_POOLS_V6,
   formatIp,
@@ -472,6 +473,8 @@ export class NetworkController {
     if (req.ipamDriver !== 'default') throw notFound(`plugin "${req.ipamDriver}" not found`);
     const taken = [...this.networks.values()].flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
     const requested = req.subnets.filter((s) => s.subnet !== undefined);
+    // Docker's wording for a malformed subnet, gateway or range comes before any other check.
+    checkPoolConfigs(requested.map((s) => ({ ...s, subnet: s.subnet! })));
     const wanted: SubnetRequest[] = [];
     for (const s of req.subnets) {
       if (s.subnet === undefined) {

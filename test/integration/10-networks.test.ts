@@ -120,9 +120,9 @@ describe('networks', () => {
     const cases: [string[], RegExp][] = [
       [['network', 'create', 'taken'], /network with name taken already exists/],
       [['network', 'create', '--subnet', '10.7.1.0/24', 'x1'], /invalid pool request: Pool overlaps with other one on this address space/],
-      [['network', 'create', '--subnet', '10.8.0.0/16', '--gateway', '10.9.0.1', 'x2'], /gateway/],
+      [['network', 'create', '--subnet', '10.8.0.0/16', '--gateway', '10.9.0.1', 'x2'], /no matching subnet for gateway 10\.9\.0\.1/], // the CLI's own check
       [['network', 'create', '--subnet', '10.8.0.0/16', '--ip-range', '10.9.0.0/24', 'x3'], /range/],
-      [['network', 'create', '--subnet', '10.8.0.0/33', 'x4'], /invalid CIDR|invalid subnet/],
+      [['network', 'create', '--subnet', '10.8.0.0/33', 'x4'], /invalid network config:\ninvalid subnet 10\.8\.0\.0\/33: invalid CIDR block notation/],
       [['network', 'create', '-d', 'nosuch', 'x5'], /plugin "nosuch" not found/],
       [['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=maybe', 'x6'], /enable_icc/],
       [['network', 'create', '-o', 'com.docker.network.driver.mtu=12', 'x7'], /mtu/],
@@ -138,10 +138,10 @@ describe('networks', () => {
     }
     // The CLI checks some of these itself; the daemon must refuse them too.
     const apiCases: [unknown, number, RegExp][] = [
-      [{ Name: 'y1', IPAM: { Config: [{ Subnet: '10.8.0.0/16', Gateway: '10.9.0.1' }] } }, 400, /invalid gateway 10.9.0.1/],
+      [{ Name: 'y1', IPAM: { Config: [{ Subnet: '10.8.0.0/16', Gateway: '10.9.0.1' }] } }, 400, /^invalid network config:\ninvalid gateway 10\.9\.0\.1: parent subnet 10\.8\.0\.0\/16 doesn't contain this address$/],
       [{ Name: 'y2', IPAM: { Config: [{ Subnet: '10.8.0.0/16', IPRange: '10.9.0.0/24' }] } }, 400, /invalid ip-range/],
       [{ Name: 'y3', IPAM: { Config: [{ Subnet: '10.8.0.0/16', AuxiliaryAddresses: { a: '10.9.0.1' } }] } }, 400, /invalid auxiliary address a/],
-      [{ Name: 'y4', IPAM: { Config: [{ Subnet: 'nonsense' }] } }, 400, /invalid/],
+      [{ Name: 'y4', IPAM: { Config: [{ Subnet: 'nonsense' }] } }, 400, /^invalid network config:\ninvalid subnet nonsense: invalid CIDR block notation$/],
       [{ Name: 'y5', IPAM: { Config: [{ Subnet: '10.8.0.0/16' }, { Subnet: '10.8.1.0/24' }] } }, 403, /Pool overlaps/],
       [{ Name: 42 }, 400, /cannot unmarshal number into field Name/],
       [{ Name: '' }, 400, /name/],
@@ -157,6 +157,27 @@ describe('networks', () => {
     assert.deepEqual((await w.links()).sort(), linksBefore);
     assert.equal(await w.dockerOk('network', 'ls', '-q'), netsBefore);
     await w.dockerOk('network', 'rm', 'taken');
+  });
+
+  it('never takes a user’s link for its own: a named existing bridge is used and kept, a veth is refused and kept', async () => {
+    await w.ip('link', 'add', 'uveth', 'type', 'veth', 'peer', 'name', 'uveth2');
+    await w.ip('link', 'add', 'ubr', 'type', 'bridge');
+    try {
+      const r = await w.docker('network', 'create', '-o', 'com.docker.network.bridge.name=uveth', '--subnet', '10.98.0.0/24', 'onveth');
+      assert.match(r.stderr, /cannot use uveth as a bridge: a veth link has that name/);
+      assert.ok((await w.links()).includes('uveth') && (await w.links()).includes('uveth2'), 'the failed create left the veth pair alone');
+      await w.dockerOk('network', 'create', '-o', 'com.docker.network.bridge.name=ubr', '--subnet', '10.98.1.0/24', 'onubr');
+      assert.ok((await link(w, 'ubr'))?.addr_info.some((a) => a.local === '10.98.1.1'));
+      assert.doesNotMatch(await w.ip('-d', 'link', 'show', 'ubr'), /alias berth/);
+      await w.restart('SIGKILL'); // ownership is the kernel's fact, not the daemon's memory
+      await w.dockerOk('network', 'rm', 'onubr');
+      const kept = await link(w, 'ubr');
+      assert.ok(kept, 'network rm keeps a bridge berth did not make');
+      assert.ok(!kept.addr_info.some((a) => a.local === '10.98.1.1'), 'but takes its gateway address back');
+    } finally {
+      await w.ip('link', 'del', 'uveth').catch(() => undefined);
+      await w.ip('link', 'del', 'ubr').catch(() => undefined);
+    }
   });
 
   it('filters, formats and prunes', async () => {

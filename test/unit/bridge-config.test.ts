@@ -30,7 +30,7 @@ describe('bridge options', () => {
     assert.equal(c.enableIcc, true);
     assert.equal(c.enableMasquerade, true);
     assert.equal(c.mtu, 1500);
-    assert.equal(c.owned, true);
+    assert.equal(c.external, false);
     assert.deepEqual(displayOptions(net({}), c), { 'com.docker.network.bridge.name': 'br-abcdef012345' });
   });
 
@@ -59,7 +59,7 @@ describe('bridge options', () => {
     const d = net({ 'com.docker.network.bridge.default_bridge': 'true' });
     const c = parseBridgeConfig(d, { ...ctx, defaultBridge: { name: 'mybr', external: true } });
     assert.equal(c.bridgeName, 'mybr');
-    assert.equal(c.owned, false);
+    assert.equal(c.external, true);
     assert.equal(displayOptions(d, c)['com.docker.network.bridge.enable_icc'], 'true');
   });
 });

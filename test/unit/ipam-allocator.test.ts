@@ -82,7 +82,7 @@ describe('createPool', () => {
       [{ subnet: 'fd00::/64', auxAddresses: { db: '10.9.0.5' } }, 'invalid auxiliary address db: parent subnet is an IPv6 block'],
     ];
     for (const [cfg, msg] of cases) {
-      throwsKind(() => createPool(cfg), 'InvalidParameter', `invalid network config:\n* ${msg}`);
+      throwsKind(() => createPool(cfg), 'InvalidParameter', `invalid network config:\n${msg}`);
     }
   });
 

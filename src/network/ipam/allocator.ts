@@ -114,9 +114,15 @@ function addressProblem(address: string, subnet: Cidr): string | undefined {
   return undefined;
 }
 
-/** moby joins ValidateIPAM's errors (internal/multierror) under "invalid network config:". */
+/** moby joins ValidateIPAM's errors (internal/multierror: a list from two on) under "invalid network config:". */
 function configError(errs: readonly string[]): Error {
-  return invalid(`invalid network config:\n* ${errs.join('\n* ')}`);
+  return invalid(`invalid network config:\n${errs.length === 1 ? errs[0] : `* ${errs.join('\n* ')}`}`);
+}
+
+/** Throws every problem of the configs at once, in Docker's words. */
+export function checkPoolConfigs(configs: readonly PoolConfig[]): void {
+  const errs = validatePoolConfigs(configs);
+  if (errs.length > 0) throw configError(errs);
 }
 
 // ---- the engine: one subnet's bookkeeping -----------------------------------------
@@ -303,8 +309,7 @@ export function createPool(cfg: PoolConfig): PoolState {
  * pools in order.
  */
 export function createPools(configs: readonly PoolConfig[]): PoolState[] {
-  const errs = validatePoolConfigs(configs);
-  if (errs.length > 0) throw configError(errs);
+  checkPoolConfigs(configs);
   const subnets: Cidr[] = [];
   for (const cfg of configs) {
     const subnet = parseCidr(cfg.subnet);

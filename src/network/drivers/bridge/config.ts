@@ -16,8 +16,8 @@ export const OPT = {
 
 export interface BridgeConfig {
   bridgeName: string;
-  /** False for a bridge the user made (-b): berth adds addresses but never deletes it. */
-  owned: boolean;
+  /** The default network on the user's bridge (-b): it must exist; berth lends it addresses only. */
+  external: boolean;
   isDefault: boolean;
   enableIcc: boolean;
   enableMasquerade: boolean;
@@ -41,7 +41,7 @@ export function parseBridgeConfig(net: NetworkRecord, ctx: DriverContext): Bridg
   }
   return {
     bridgeName,
-    owned: !(isDefault && ctx.defaultBridge.external),
+    external: isDefault && ctx.defaultBridge.external,
     isDefault,
     enableIcc: parseBoolOption(OPT.enableIcc, o[OPT.enableIcc], true),
     enableMasquerade: parseBoolOption(OPT.masquerade, o[OPT.masquerade], true),

@@ -21,6 +21,12 @@ export function bridgeDriver(ctx: DriverContext): NetworkDriver {
 }
 
 function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext): DriverNetwork {
+  /**
+   * Whether berth made the bridge, so may delete it: learnt by ensure() (it made the
+   * link, or found berth's ifalias on it); a user's bridge (-b, or named with -o) is
+   * only lent its gateway addresses, as in Docker.
+   */
+  let berthMade: boolean | undefined;
   return {
     displayOptions: displayOptions(net, c),
     kernelNames: [c.bridgeName],
@@ -34,23 +40,27 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
     },
     hostBindingIpv4: c.hostBindingIpv4,
     async ensure(fresh) {
-      const spec = { name: c.bridgeName, mtu: c.mtu, addresses: c.gateways, owned: c.owned };
-      if (fresh && c.owned) {
+      const spec = { name: c.bridgeName, mtu: c.mtu, addresses: c.gateways };
+      if (fresh && !c.external) {
         // One spawn when the name is free; the batch stops at `link add` when it is not.
         try {
-          return await ensureBridge(spec);
+          await ensureBridge(spec);
+          berthMade = true;
+          return;
         } catch (e: unknown) {
           if (!kernelSays(e, 'exists')) throw e;
         }
       }
       const existing = await getLink(c.bridgeName);
       if (existing && existing.kind !== 'bridge') {
+        berthMade = false;
         throw conflict(`cannot use ${c.bridgeName} as a bridge: a ${existing.kind ?? 'non-bridge'} link has that name`);
       }
       await ensureBridge(spec, existing);
+      berthMade = existing?.ownedByBerth ?? true;
     },
     async remove() {
-      if (c.owned) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
+      if (berthMade ?? (await getLink(c.bridgeName))?.ownedByBerth) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
       else await removeAddresses(c.bridgeName, c.gateways);
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),

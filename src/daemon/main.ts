@@ -6,6 +6,7 @@ import { getLink } from '../kernel/links.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
 import { NetworkController } from '../network/controller.js';
+import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from './logger.js';
@@ -123,6 +124,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
       timings: () => timings.snapshot(),
       runtimes: [path.basename(runtime.ociRuntime)],
       defaultRuntime: path.basename(runtime.ociRuntime),
+      defaultAddressPools: opts.givenAddressPools.map((p) => ({ Base: formatCidr(p.base), Size: p.size })),
     },
   });
   const server = await listen(router, {

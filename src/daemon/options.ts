@@ -14,7 +14,10 @@ export interface DaemonOptions {
   /** -b: an existing bridge for the default network; "none" disables the default network. */
   bridge: string | undefined;
   bip: string | undefined;
+  /** The pools new networks take subnets from: the given ones, else Docker's defaults. */
   addressPools: readonly PredefinedPool[];
+  /** --default-address-pool as given (empty: not used), for /info. */
+  givenAddressPools: readonly PredefinedPool[];
   dns: string[];
   mtu: number;
   /** --firewall=false (dockerd: --iptables=false): berth writes no nftables rules. */
@@ -71,6 +74,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     bridge: undefined,
     bip: undefined,
     addressPools: DEFAULT_ADDRESS_POOLS,
+    givenAddressPools: [],
     dns: [],
     mtu: 1500,
     firewall: true,
@@ -169,7 +173,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
   if (opts.bridge !== undefined && opts.bip !== undefined) {
     throw invalid('You specified -b & --bip, mutually exclusive options. Please specify only one');
   }
-  if (pools.length > 0) opts.addressPools = pools;
+  if (pools.length > 0) opts.addressPools = opts.givenAddressPools = pools;
   opts.pidfile ??= `${opts.execRoot}/berthd.pid`;
   return opts;
 }

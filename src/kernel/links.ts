@@ -117,7 +117,7 @@ export async function removeAddresses(name: string, addresses: string[]): Promis
     try {
       await run('ip', ['addr', 'del', addr, 'dev', name]);
     } catch (e: unknown) {
-      if (!kernelSays(e, 'missing') && !/Cannot assign/i.test(String(e))) throw e;
+      if (!kernelSays(e, 'missing')) throw e;
     }
   }
 }

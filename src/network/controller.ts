@@ -156,15 +156,53 @@ export class NetworkController {
     if (!existing.has('host')) {
       await this.add({ ...base, ...ipam, name: 'host', driver: 'host', subnets: [], options: {} }, true);
     }
-    if (!existing.has('bridge') && this.config.createDefaultBridge) {
-      const subnets: SubnetRequest[] = [];
-      if (this.config.bip) {
-        const bip = parseCidr(this.config.bip);
-        subnets.push({ subnet: formatNetwork(bip), gateway: formatIp(bip.address), auxAddresses: {} });
-      }
+    if (!this.config.createDefaultBridge) return;
+    const wanted = await this.defaultBridgeSubnet();
+    const current = [...this.networks.values()].find((n) => n.record.name === 'bridge');
+    if (!current) {
       const options = { 'com.docker.network.bridge.default_bridge': 'true' };
-      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets, options }, true);
+      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets: [wanted], options }, true);
+    } else {
+      await this.readdressDefaultBridge(current, wanted);
     }
+  }
+
+  /**
+   * The default bridge's subnet as the flags ask for it at this start, as dockerd
+   * derives it at each of its starts: --bip (with -b, the bridge's own address), else
+   * the first default pool free of other networks and of the host's routes.
+   */
+  private async defaultBridgeSubnet(): Promise<SubnetRequest & { subnet: string }> {
+    if (this.config.bip) {
+      const bip = parseCidr(this.config.bip);
+      return { subnet: formatNetwork(bip), gateway: formatIp(bip.address), auxAddresses: {} };
+    }
+    const others = [...this.networks.values()].filter((n) => n.record.name !== 'bridge');
+    const taken = others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
+    const free = allocateSubnet(this.config.addressPools, [...taken, ...(await this.hostRoutes([4]))], 4);
+    return { subnet: formatNetwork(free), auxAddresses: {} };
+  }
+
+  /**
+   * A stored default bridge whose IPv4 subnet is not the one asked for now (--bip or
+   * -b changed, or its subnet now clashes with a host route) takes the new one and
+   * keeps its ID. Containers outlive berthd, so one still attached keeps it as it is.
+   */
+  private async readdressDefaultBridge(current: Network, wanted: SubnetRequest & { subnet: string }): Promise<void> {
+    const pools = current.record.ipam.pools;
+    const v4 = pools.find((p) => parseCidr(p.subnet).family === 4);
+    if (v4 && v4.subnet === wanted.subnet && (wanted.gateway === undefined || v4.gateway === wanted.gateway)) return;
+    const attached = this.endpointCount(current.record.id);
+    if (attached > 0) {
+      this.config.log(`the default bridge network keeps ${v4?.subnet ?? 'its subnet'}, not ${wanted.subnet}: ${attached} container(s) still attached`);
+      return;
+    }
+    const [fresh] = createPools([wanted]);
+    const record: NetworkRecord = { ...current.record, ipam: { ...current.record.ipam, pools: [fresh!, ...pools.filter((p) => p !== v4)] } };
+    // The old gateway goes with the bridge berth made (reconcile makes it anew) or off the user's.
+    await current.driver.remove();
+    await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
+    this.networks.set(record.id, { record, driver: this.drivers.get(record.driver).validate(record) });
   }
 
   /** Every network, in creation order. */
@@ -474,7 +512,7 @@ export class NetworkController {
     const taken = [...this.networks.values()].flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
     const requested = req.subnets.filter((s) => s.subnet !== undefined);
     // Docker's wording for a malformed subnet, gateway or range comes before any other check.
-    checkPoolConfigs(requested.map((s) => ({ ...s, subnet: s.subnet! })));
+    checkPoolConfigs(requested.map((s) => ({ ...s, subnet: s.subnet! })), req.enableIPv6);
     const wanted: SubnetRequest[] = [];
     for (const s of req.subnets) {
       if (s.subnet === undefined) {
@@ -497,9 +535,6 @@ export class NetworkController {
       if (req.enableIPv6 && !hasV6) {
         wanted.push({ subnet: formatNetwork(allocateSubnet(DEFAULT_ADDRESS_POOLS_V6, blockers, 6)), auxAddresses: {} });
       }
-    }
-    if (!req.enableIPv6 && hasV6) {
-      throw invalid('an IPv6 subnet was given, but IPv6 is not enabled on the network (use --ipv6)');
     }
     const family = (s: SubnetRequest): number => parseCidr(s.subnet!).family;
     wanted.sort((a, b) => family(a) - family(b)); // IPv4 first, as Docker lists them

@@ -5,7 +5,7 @@
  * and go; every change is one nft transaction.
  */
 import { messageOf } from '../errors.js';
-import { ensureSysctls } from '../kernel/sysctl.js';
+import { ensureSysctls, type SysctlSetting } from '../kernel/sysctl.js';
 import type { Json, KvStore } from '../store/kv.js';
 import { Serial } from '../util/serial.js';
 import {
@@ -14,6 +14,7 @@ import {
   globalSysctls,
   networkSysctls,
   publicationsFor,
+  removeFirewallTables,
   type FirewallModel,
   type FwEndpoint,
   type FwNetwork,
@@ -101,15 +102,25 @@ export class Traffic {
         this.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
       }
     }
+    // With --firewall=false, rules left by a run with the firewall on would outlive their objects.
+    if (!this.firewall) await removeFirewallTables();
     await this.sync();
     this.started = true;
   }
 
-  /** Rewrite berth's tables from the model (start, and whenever the kernel drifted). */
+  /**
+   * Rewrite berth's tables from the model (start, and whenever the kernel drifted).
+   * Forwarding is switched on with the firewall off too (dockerd's --iptables=false
+   * keeps --ip-forward); bridge netfilter settings are then the user's.
+   */
   async sync(): Promise<void> {
     const model = this.model();
-    await ensureSysctls([...globalSysctls(model.networks, { brNetfilter: this.brNetfilter }), ...model.networks.flatMap(networkSysctls)]);
+    await ensureSysctls([...this.globalSysctls(this.source.networks()), ...model.networks.flatMap(networkSysctls)]);
     await this.firewall?.sync(model);
+  }
+
+  private globalSysctls(networks: readonly FwNetwork[]): SysctlSetting[] {
+    return globalSysctls(networks, { brNetfilter: this.brNetfilter || !this.firewall });
   }
 
   /**
@@ -118,8 +129,8 @@ export class Traffic {
    * finishes the settings that live on the bridge.
    */
   async networkAdded(net: FwNetwork): Promise<void> {
+    await ensureSysctls(this.globalSysctls([net]));
     if (!this.firewall) return;
-    await ensureSysctls(globalSysctls([net], { brNetfilter: this.brNetfilter }));
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 

@@ -1,7 +1,7 @@
 /** Networks through the docker CLI against berthd, checked in the kernel. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { World } from '../lib/world.js';
+import { must, World } from '../lib/world.js';
 
 interface InspectJson {
   Id: string;
@@ -124,6 +124,7 @@ describe('networks', () => {
       [['network', 'create', '--subnet', '10.8.0.0/16', '--ip-range', '10.9.0.0/24', 'x3'], /range/],
       [['network', 'create', '--subnet', '10.8.0.0/33', 'x4'], /invalid network config:\ninvalid subnet 10\.8\.0\.0\/33: invalid CIDR block notation/],
       [['network', 'create', '-d', 'nosuch', 'x5'], /plugin "nosuch" not found/],
+      [['network', 'create', '--subnet', 'fd00:8::/64', 'x9'], /invalid network config:\ninvalid subnet fd00:8::\/64: IPv6 has not been enabled for this network/],
       [['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=maybe', 'x6'], /enable_icc/],
       [['network', 'create', '-o', 'com.docker.network.driver.mtu=12', 'x7'], /mtu/],
       [['network', 'create', '--subnet', '10.8.0.0/16', '--aux-address', 'a=10.9.0.1', 'x8'], /aux/],
@@ -254,6 +255,57 @@ describe('daemon flags', () => {
     }
   });
 
+  it('applies --bip and -b at every start while no container holds the default bridge, keeping its ID', async () => {
+    const w = await World.create();
+    try {
+      const first = await inspect(w, 'bridge');
+      await w.restart('SIGTERM', ['--bip', '10.55.0.1/24']);
+      const moved = await inspect(w, 'bridge');
+      assert.equal(moved.Id, first.Id);
+      assert.deepEqual(moved.IPAM.Config, [{ Subnet: '10.55.0.0/24', Gateway: '10.55.0.1' }]);
+      assert.deepEqual((await link(w, 'berth0'))?.addr_info.filter((a) => a.family === 'inet').map((a) => a.local), ['10.55.0.1']);
+      await w.dockerOk('run', '-d', '--name', 'holder', 'busybox', 'sleep', '1000');
+      // A container outlives the daemon: while it is attached the bridge keeps its subnet.
+      await w.restart('SIGTERM', ['--bip', '10.56.0.1/24']);
+      assert.deepEqual((await inspect(w, 'bridge')).IPAM.Config, [{ Subnet: '10.55.0.0/24', Gateway: '10.55.0.1' }]);
+      await w.dockerOk('rm', '-f', 'holder');
+      // -b: the user's bridge and its address; berth0 goes. Without -b again, a free default pool.
+      await w.ip('link', 'add', 'ubr0', 'type', 'bridge');
+      await w.ip('addr', 'add', '10.44.0.1/24', 'dev', 'ubr0');
+      await w.restart('SIGTERM', ['-b', 'ubr0']);
+      assert.deepEqual((await inspect(w, 'bridge')).IPAM.Config, [{ Subnet: '10.44.0.0/24', Gateway: '10.44.0.1' }]);
+      await w.restart('SIGTERM');
+      const back = await inspect(w, 'bridge');
+      assert.equal(back.Id, first.Id);
+      assert.deepEqual(back.IPAM.Config, first.IPAM.Config);
+      assert.ok((await link(w, 'ubr0'))?.addr_info.some((a) => a.local === '10.44.0.1'), 'the user’s bridge keeps its address');
+      assert.match(await w.dockerOk('run', '--rm', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0'), new RegExp(`inet ${first.IPAM.Config[0]!.Gateway.replace(/\.1$/, '.2').replaceAll('.', '\\.')}/`));
+      await w.ip('link', 'del', 'ubr0');
+    } finally {
+      await w.dispose();
+    }
+  });
+
+  it('--firewall=false writes no rules, removes an earlier run’s, and still forwards', async () => {
+    const w = await World.create();
+    try {
+      const tables = async (): Promise<string> => must('nsenter', [`--net=${w.nsPath}`, '--', 'nft', 'list', 'tables']);
+      const forwarding = async (): Promise<string> => (await must('nsenter', [`--net=${w.nsPath}`, '--', 'cat', '/proc/sys/net/ipv4/ip_forward'])).trim();
+      await w.dockerOk('run', '-d', '--name', 'pub', '-p', '8080:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+      assert.match(await tables(), /table inet berth/);
+      await w.restart('SIGTERM', ['--firewall=false']);
+      assert.doesNotMatch(await tables(), /berth/, 'no rule of the earlier run outlives its objects');
+      await w.dockerOk('rm', '-f', 'pub');
+      await w.stop();
+      await must('nsenter', [`--net=${w.nsPath}`, '--', 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
+      await w.start(['--firewall=false']);
+      assert.equal(await forwarding(), '1');
+      assert.doesNotMatch(await tables(), /berth/);
+    } finally {
+      await w.dispose();
+    }
+  });
+
   it('uses a -b bridge with its own address and never deletes it', async () => {
     const w = await World.create({
       daemonArgs: ['-b', 'mybr'],
@@ -279,6 +331,8 @@ describe('daemon flags', () => {
     const a = await World.create({ daemonArgs: ['--default-address-pool', 'base=10.123.0.0/16,size=24'] });
     const b = await World.create();
     try {
+      assert.equal(await a.dockerOk('info', '--format', '{{json .DefaultAddressPools}}'), '[{"Base":"10.123.0.0/16","Size":24}]');
+      assert.equal(await b.dockerOk('info', '--format', '{{json .DefaultAddressPools}}'), 'null', 'none shown when the flag is not used, as Docker');
       await a.dockerOk('network', 'create', 'p1');
       await a.dockerOk('network', 'create', 'p2');
       assert.equal(await a.dockerOk('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'p2'), '10.123.2.0/24');

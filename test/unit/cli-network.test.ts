@@ -171,6 +171,9 @@ test('network prune: "y" prunes; -f skips the prompt; filters pass through', asy
   const forced = await berth('network', 'prune', '-f', '--filter', 'until=24h');
   assert.equal(forced.stdout, 'Deleted Networks:\nold1\nold2\n\n');
   assert.deepEqual(JSON.parse(daemon.requests.at(-1)!.query.get('filters') ?? ''), { until: { '24h': true } });
+  const help = await berth('network', 'prune', '--help');
+  assert.match(help.stdout, /^\s+--filter filter/m, 'no -f for --filter: it is --force here, as in docker');
+  assert.match(help.stdout, /^\s+-f, --force/m);
 });
 
 test('network connect: endpoint config from flags', async () => {

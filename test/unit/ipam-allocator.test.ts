@@ -97,6 +97,9 @@ describe('createPool', () => {
     );
     assert.deepEqual(validatePoolConfigs([{ subnet: '10.0.0.0/8' }, { subnet: 'fd00::/64' }]), []);
     assert.equal(validatePoolConfigs([{ subnet: 'x' }, { subnet: '10.0.0.0/8', gateway: '11.0.0.1' }]).length, 2);
+    assert.deepEqual(validatePoolConfigs([{ subnet: '10.0.0.0/8' }, { subnet: 'fd00::/64' }], false), [
+      'invalid subnet fd00::/64: IPv6 has not been enabled for this network',
+    ]);
   });
 
   it('refuses a gateway on the network or broadcast address', () => {

@@ -13,6 +13,8 @@ export interface SystemInfo {
   warnings(): string[];
   runtimes: string[];
   defaultRuntime: string;
+  /** --default-address-pool as given (Docker shows none when the flag is not used). */
+  defaultAddressPools: { Base: string; Size: number }[];
   /** berth's own measurements (GET /berth/timings). */
   timings(): Record<string, TimingSeries>;
 }
@@ -121,6 +123,7 @@ function infoBody(info: SystemInfo): Record<string, unknown> {
     InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=unconfined'],
     Warnings: info.warnings(),
+    ...(info.defaultAddressPools.length > 0 && { DefaultAddressPools: info.defaultAddressPools }),
   };
 }
 

@@ -4,8 +4,9 @@ import { validateFilter } from '../opts.js';
 
 const FORMAT_DOCS = 'Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates';
 
-export function filterFlag(example: string): FlagSpec {
-  return { name: 'filter', short: 'f', type: 'list', valueName: 'filter', help: `Provide filter values (e.g. "${example}")`, validate: validateFilter };
+/** `--filter`; `-f` too, except where -f means --force (prune). */
+export function filterFlag(example: string, short: 'f' | 'none' = 'f'): FlagSpec {
+  return { name: 'filter', ...(short === 'f' && { short }), type: 'list', valueName: 'filter', help: `Provide filter values (e.g. "${example}")`, validate: validateFilter };
 }
 
 /** `--format` of list commands (table, json or a template). */

@@ -99,8 +99,13 @@ export class Firewall {
   }
 
   /** Deletes berth's tables (daemon shutdown with cleanup, tests). Idempotent. */
-  async remove(): Promise<void> {
-    await nftDeleteTable('inet', ruleset.TABLE, this.opts);
-    await nftDeleteTable('bridge', ruleset.TABLE, this.opts);
+  remove(): Promise<void> {
+    return this.serial.run(() => removeFirewallTables(this.opts));
   }
+}
+
+/** Deletes berth's tables, if any. Idempotent. */
+export async function removeFirewallTables(opts: NftOptions = {}): Promise<void> {
+  await nftDeleteTable('inet', ruleset.TABLE, opts);
+  await nftDeleteTable('bridge', ruleset.TABLE, opts);
 }

@@ -65,13 +65,14 @@ const OUT_OF_RANGE = 'requested address is out of range'; // ErrIPOutOfRange, In
 // ---- validation (moby api/types/network/ipam.go, ValidateIPAM) ----------------------
 
 /** Every problem of the configs, worded as moby's `ValidateIPAM` words it; empty when valid. */
-export function validatePoolConfigs(configs: readonly PoolConfig[]): string[] {
-  return configs.flatMap(validatePoolConfig);
+export function validatePoolConfigs(configs: readonly PoolConfig[], ipv6Enabled = true): string[] {
+  return configs.flatMap((cfg) => validatePoolConfig(cfg, ipv6Enabled));
 }
 
-function validatePoolConfig(cfg: PoolConfig): string[] {
+function validatePoolConfig(cfg: PoolConfig, ipv6Enabled: boolean): string[] {
   const subnet = tryParseCidr(cfg.subnet);
   if (subnet === undefined) return [`invalid subnet ${cfg.subnet}: invalid CIDR block notation`];
+  if (subnet.family === 6 && !ipv6Enabled) return [`invalid subnet ${cfg.subnet}: IPv6 has not been enabled for this network`];
   const errs: string[] = [];
   if (!isCanonical(subnet)) errs.push(`invalid subnet ${formatCidr(subnet)}: it should be ${formatNetwork(subnet)}`);
   if (cfg.ipRange !== undefined && cfg.ipRange !== '') errs.push(...validateIpRange(cfg.ipRange, subnet));
@@ -120,8 +121,8 @@ function configError(errs: readonly string[]): Error {
 }
 
 /** Throws every problem of the configs at once, in Docker's words. */
-export function checkPoolConfigs(configs: readonly PoolConfig[]): void {
-  const errs = validatePoolConfigs(configs);
+export function checkPoolConfigs(configs: readonly PoolConfig[], ipv6Enabled = true): void {
+  const errs = validatePoolConfigs(configs, ipv6Enabled);
   if (errs.length > 0) throw configError(errs);
 }
 
@@ -215,7 +216,7 @@ function engineOf(state: PoolState): Pool {
   if (cached !== undefined && cached.allocated === state.allocated && cached.length === state.allocated.length) {
     return cached.pool;
   }
-  const errs = validatePoolConfig(state);
+  const errs = validatePoolConfig(state, true);
   if (errs.length > 0) throw configError(errs);
   const pool = new Pool(parseCidr(state.subnet), state.ipRange ? parseCidr(state.ipRange) : undefined);
   const corrupt = (what: string): Error => invalid(`corrupt IPAM state for subnet ${state.subnet}: ${what}`);
@@ -266,7 +267,7 @@ function withAddress(allocated: readonly string[], value: bigint, text: string):
  * already in use" — as InvalidParameter (moby answers 500 for the user's mistake).
  */
 export function createPool(cfg: PoolConfig): PoolState {
-  const errs = validatePoolConfig(cfg);
+  const errs = validatePoolConfig(cfg, true);
   if (errs.length > 0) throw configError(errs);
   const subnet = parseCidr(cfg.subnet);
   const ipRange = cfg.ipRange ? parseCidr(cfg.ipRange) : undefined;

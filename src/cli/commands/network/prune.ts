@@ -19,7 +19,7 @@ export const networkPrune: CommandSpec = {
   path: ['network', 'prune'],
   usage: '[OPTIONS]',
   summary: 'Remove all unused networks',
-  flags: [filterFlag('until=<timestamp>'), { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' }],
+  flags: [filterFlag('until=<timestamp>', 'none'), { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' }],
   args: { max: 0 },
   run,
 };

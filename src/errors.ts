@@ -39,3 +39,12 @@ export function isBerthError(e: unknown): e is BerthError {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * Several problems as one message, as moby's internal/multierror joins them: one alone
+ * as it is, two or more as a "* " list (a problem's own lines indented under it).
+ */
+export function joinProblems(problems: readonly string[]): string {
+  if (problems.length === 1) return problems[0]!.trim();
+  return `* ${problems.map((p) => p.replaceAll('\n', '\n\t')).join('\n* ')}`;
+}

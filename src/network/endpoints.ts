@@ -3,13 +3,16 @@
  * role. Pure: the controller persists the result and runs the driver's wiring.
  */
 import { randomBytes } from 'node:crypto';
-import { forbidden, invalid } from '../errors.js';
+import { forbidden, invalid, joinProblems } from '../errors.js';
 import { allocateInNetwork, macFromIPv4, parseCidr, parseIp, poolContains, release, type PoolState } from './ipam/index.js';
 import type { EndpointAddress, EndpointId, EndpointRecord, JoinRequest, NetworkRecord } from './model.js';
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
 
-/** Docker's endpoint-settings checks, before anything is allocated. */
+/**
+ * Docker's endpoint-settings checks, before anything is allocated: at create (the
+ * caller names the network), at connect (running or not) and at start.
+ */
 export function checkJoinRequest(net: NetworkRecord, req: JoinRequest, existing: readonly EndpointRecord[]): void {
   if (existing.some((e) => e.networkId === net.id && e.containerId === req.containerId)) {
     throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
@@ -31,11 +34,11 @@ export function checkJoinRequest(net: NetworkRecord, req: JoinRequest, existing:
       continue;
     }
     if (parsed.family !== family) problems.push(`invalid IPv${family} address: ${ip}`);
-    else if (!net.ipam.pools.some((p) => poolContains(p, ip))) {
-      problems.push(`no configured subnet or ip-range contain the IP address ${ip}`);
-    }
+    // Any subnet of the network, given or chosen: Docker 29.1's rule and words (28 took
+    // only a given subnet and said "no configured subnet or ip-range contain the IP address").
+    else if (!net.ipam.pools.some((p) => poolContains(p, ip))) problems.push(`no configured subnet contains IP address ${ip}`);
   }
-  if (problems.length > 0) throw invalid(`invalid endpoint settings:\n${problems.join('\n')}`);
+  if (problems.length > 0) throw invalid(`invalid endpoint settings:\n${joinProblems(problems)}`);
   if (req.mac !== undefined && (!MAC.test(req.mac) || (parseInt(req.mac.slice(0, 2), 16) & 1) === 1)) {
     throw invalid(`invalid MAC address ${req.mac}: a container needs a unicast address`);
   }

@@ -56,10 +56,24 @@ describe('containers and network modes', () => {
     assert.match(out, /02:aa:bb:cc:dd:ee/);
     const bad = await w.docker('run', '--rm', '--network', 'app', '--ip', '10.41.0.5', 'busybox', 'true');
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /no configured subnet or ip-range contain the IP address 10\.41\.0\.5/);
+    assert.match(bad.stderr, /invalid config for network app: invalid endpoint settings:\nno configured subnet contains IP address 10\.41\.0\.5/);
     const missing = await w.docker('run', '--rm', '--network', 'nosuch', 'busybox', 'true');
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /network nosuch not found/);
+  });
+
+  it('network connect checks a stopped container\'s settings at once, as start would', async () => {
+    await w.dockerOk('network', 'create', '--subnet', '10.42.0.0/24', 'n3');
+    await w.dockerOk('create', '--name', 'pre', '--network', 'app', 'busybox', 'sleep', '1000');
+    const outside = await w.docker('network', 'connect', '--ip', '10.30.0.0', 'n3', 'pre');
+    assert.notEqual(outside.code, 0);
+    assert.match(outside.stderr, /invalid endpoint settings:\nno configured subnet contains IP address 10\.30\.0\.0/);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{len .NetworkSettings.Networks}}', 'pre'), '1', 'not recorded');
+    await w.dockerOk('network', 'connect', '--ip', '10.42.0.9', 'n3', 'pre');
+    await w.dockerOk('start', 'pre');
+    assert.match(await w.dockerOk('exec', 'pre', 'ip', 'addr', 'show', 'eth1'), /inet 10\.42\.0\.9\/24/);
+    await w.dockerOk('rm', '-f', 'pre');
+    await w.dockerOk('network', 'rm', 'n3');
   });
 
   it('--network container: shares the target namespace', async () => {

@@ -1,5 +1,5 @@
 /** Docker's container create body into berth's typed ContainerSpec (validated at the edge). */
-import { invalid } from '../../errors.js';
+import { invalid, joinProblems } from '../../errors.js';
 import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
 import type { Json } from '../../store/kv.js';
 import { asObject, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
@@ -127,20 +127,26 @@ export function modeText(m: NetworkMode): string {
 /** The networks joined at start: the mode's network first, then the other EndpointsConfig entries. */
 function endpointsFor(mode: NetworkMode, raw: WireObject): Record<string, EndpointConfig> {
   const entries = new Map<string, EndpointConfig>();
+  const problems: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
-    entries.set(key === 'default' ? 'bridge' : key, parseEndpointConfig(asObject(value, `EndpointsConfig.${key}`)));
+    const cfg = parseEndpointConfig(asObject(value, `EndpointsConfig.${key}`));
+    entries.set(key === 'default' ? 'bridge' : key, cfg);
+    const settings = PREDEFINED.has(key) ? predefinedNetworkProblems(cfg) : [];
+    if (settings.length > 0) problems.push(`invalid config for network ${key}: invalid endpoint settings:\n${joinProblems(settings)}`);
   }
+  if (problems.length > 0) throw invalid(joinProblems(problems));
   if (mode.kind === 'container') return {};
   const primary = mode.kind === 'network' ? mode.name : mode.kind;
   const out: Record<string, EndpointConfig> = { [primary]: entries.get(primary) ?? { aliases: [], links: [] } };
   for (const [k, v] of entries) if (k !== primary) out[k] = v;
-  const problems: string[] = [];
-  for (const [k, v] of Object.entries(out)) {
-    if (PREDEFINED.has(k) && (v.ipv4 || v.ipv6)) problems.push('user specified IP address is supported on user defined networks only');
-    if (PREDEFINED.has(k) && v.aliases.length > 0) problems.push('network-scoped alias is supported only for containers in user defined networks');
-  }
-  if (problems.length > 0) throw invalid(`invalid endpoint settings:\n${problems.join('\n')}`);
   return out;
+}
+
+function predefinedNetworkProblems(cfg: EndpointConfig): string[] {
+  const problems: string[] = [];
+  if (cfg.ipv4 || cfg.ipv6) problems.push('user specified IP address is supported on user defined networks only');
+  if (cfg.aliases.length > 0) problems.push('network-scoped alias is supported only for containers in user defined networks');
+  return problems;
 }
 
 export function parseEndpointConfig(o: WireObject): EndpointConfig {

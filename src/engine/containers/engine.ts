@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalid, messageOf, notFound } from '../../errors.js';
+import { conflict, invalid, joinProblems, messageOf, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { MountSpec, Runtime, RunSpec, StdioSession, NetworkAttachment } from '../../runtime/index.js';
@@ -18,7 +18,7 @@ import type { VolumeStore } from '../volumes/store.js';
 import { containerResolvConf, parseHostResolvConf, renderHosts, renderResolvConf, type HostsEntry } from './files.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
-import { joinNetworks } from './networking.js';
+import { joinNetworks, joinRequest } from './networking.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
@@ -149,7 +149,7 @@ export class ContainerEngine {
       const have = new Set<string>(networks.endpointsOf(c.id).map((e) => e.networkId));
       for (const [netId, cfg] of wanted) {
         if (have.has(netId)) continue;
-        const ep = await networks.join(netId, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
+        const ep = await networks.join(netId, joinRequest(c.id, c.spec.name, cfg));
         for (const h of this.hooks) await h.started?.(c, [ep]);
       }
     } catch (e: unknown) {
@@ -198,7 +198,7 @@ export class ContainerEngine {
       throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     for (const from of spec.volumesFrom) this.find(from.split(':')[0]!);
-    for (const [net, cfg] of Object.entries(spec.networks)) this.deps.networks.checkEndpointConfig(net, { containerId: '', name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}), ...(cfg.mac ? { mac: cfg.mac } : {}) });
+    this.checkNetworkingConfig(name, spec.networks);
     const id = newId() as ContainerId;
     const record: ContainerRecord = {
       id,
@@ -211,6 +211,19 @@ export class ContainerEngine {
     fs.mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
     await this.save(record);
     return record;
+  }
+
+  /** Every network's endpoint settings at once, each problem under its network's name (Docker's create). */
+  private checkNetworkingConfig(name: string, networks: Record<string, EndpointConfig>): void {
+    const problems: string[] = [];
+    for (const [net, cfg] of Object.entries(networks)) {
+      try {
+        this.deps.networks.checkEndpointConfig(net, joinRequest('', name, cfg));
+      } catch (e: unknown) {
+        problems.push(`invalid config for network ${net}: ${messageOf(e)}`);
+      }
+    }
+    if (problems.length > 0) throw invalid(joinProblems(problems));
   }
 
   private freshName(): string {
@@ -560,7 +573,10 @@ export class ContainerEngine {
     if (this.find(id).state.status === 'running') await this.deps.runtime.resize(id, size);
   }
 
-  /** network connect: recorded in the spec; joined now when the container runs. */
+  /**
+   * network connect: recorded in the spec; joined now when the container runs, else
+   * only checked as a start would check it (Docker refuses bad settings at once).
+   */
   async connect(idOrName: string, network: string, cfg: EndpointConfig): Promise<void> {
     const c0 = this.find(idOrName);
     await this.lock(c0.id).run(async () => {
@@ -576,11 +592,14 @@ export class ContainerEngine {
       }
       const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
       if (known) throw conflict(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
+      const req = joinRequest(c.id, c.spec.name, cfg);
       if (c.state.status === 'running') {
         const t0 = performance.now();
-        const ep = await this.deps.networks.join(net.record.id, { containerId: c.id, name: c.spec.name, aliases: cfg.aliases, ...(cfg.ipv4 ? { ipv4: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { ipv6: cfg.ipv6 } : {}) });
+        const ep = await this.deps.networks.join(net.record.id, req);
         for (const h of this.hooks) await h.started?.(c, [ep]);
         this.deps.timings?.record('connect', performance.now() - t0);
+      } else {
+        this.deps.networks.checkEndpointConfig(net.record.id, req);
       }
       await this.save({ ...c, spec: { ...c.spec, networks: { ...c.spec.networks, [net.record.name]: cfg } } });
     });

@@ -4,9 +4,9 @@
  */
 import { conflict, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
-import type { EndpointRecord } from '../../network/model.js';
+import type { EndpointRecord, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
-import type { ContainerRecord } from './model.js';
+import type { ContainerRecord, EndpointConfig } from './model.js';
 
 export interface Attached {
   attachment: NetworkAttachment;
@@ -23,7 +23,6 @@ export async function joinNetworks(
   lookup: (idOrName: string) => ContainerRecord,
 ): Promise<Attached> {
   const mode = c.spec.networkMode;
-  const name = c.spec.name;
   if (mode.kind === 'container') {
     const target = lookup(mode.target);
     if (target.state.status !== 'running') {
@@ -40,8 +39,7 @@ export async function joinNetworks(
     for (const [net, cfg] of Object.entries(c.spec.networks)) {
       const found = tryFind(networks, net);
       if (!found) throw notFound(`network ${net} not found`);
-      const req = { containerId: c.id, name, aliases: cfg.aliases, ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
-      endpoints.push(await networks.join(found, req));
+      endpoints.push(await networks.join(found, joinRequest(c.id, c.spec.name, cfg)));
     }
   } catch (e: unknown) {
     await networks.removeSandbox(c.id);
@@ -49,6 +47,11 @@ export async function joinNetworks(
   }
   if (mode.kind === 'host') return { attachment: { kind: 'host' }, endpoints };
   return { attachment: { kind: 'netns', path: networks.sandboxPath(c.id) }, endpoints };
+}
+
+/** What the network controller is asked for one of the container's networks. */
+export function joinRequest(containerId: string, name: string, cfg: EndpointConfig): JoinRequest {
+  return { containerId, name, aliases: cfg.aliases, ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
 }
 
 function tryFind(networks: NetworkController, idOrName: string): string | undefined {

@@ -18,7 +18,7 @@
  * is the lowest free one of the ip-range (or the subnet); a static one may lie anywhere in
  * the subnet; the default gateway is the first free address of the ip-range.
  */
-import { forbidden, invalid, unavailable } from '../../errors.js';
+import { forbidden, invalid, joinProblems, unavailable } from '../../errors.js';
 import {
   type Cidr,
   cidrContains,
@@ -117,7 +117,7 @@ function addressProblem(address: string, subnet: Cidr): string | undefined {
 
 /** moby joins ValidateIPAM's errors (internal/multierror: a list from two on) under "invalid network config:". */
 function configError(errs: readonly string[]): Error {
-  return invalid(`invalid network config:\n${errs.length === 1 ? errs[0] : `* ${errs.join('\n* ')}`}`);
+  return invalid(`invalid network config:\n${joinProblems(errs)}`);
 }
 
 /** Throws every problem of the configs at once, in Docker's words. */

@@ -48,3 +48,8 @@ export function joinProblems(problems: readonly string[]): string {
   if (problems.length === 1) return problems[0]!.trim();
   return `* ${problems.map((p) => p.replaceAll('\n', '\n\t')).join('\n* ')}`;
 }
+
+/** `e` under a context, as Go's errors.Wrapf words it ("context: cause"); the kind is kept. */
+export function wrapError(e: unknown, context: string): BerthError {
+  return new BerthError(isBerthError(e) ? e.kind : 'System', `${context}: ${messageOf(e)}`, isBerthError(e) ? e.hint : undefined);
+}

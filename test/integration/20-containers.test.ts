@@ -157,7 +157,11 @@ describe('containers and network modes', () => {
     assert.notEqual(running.code, 0);
     assert.match(running.stderr, /container is running: stop the container before removing or force remove/);
     await w.dockerOk('kill', 'talker');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'talker'), 'exited 137', 'kill returns once it has exited');
     assert.equal(await w.dockerOk('wait', 'talker'), '137');
+    const again = await w.api('POST', '/containers/talker/kill');
+    assert.equal(again.status, 409);
+    assert.match((again.body as { message: string }).message, /^cannot kill container: talker: container [0-9a-f]{64} is not running$/);
     assert.equal((await w.docker('run', '--rm', '--privileged', 'busybox', 'true')).code, 0, '--privileged within the daemon\'s own bounding set');
     const code = await w.docker('run', '--rm', 'busybox', 'sh', '-c', 'exit 7');
     assert.equal(code.code, 7);

@@ -1,5 +1,5 @@
 /** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
-import { invalid } from '../../errors.js';
+import { invalid, wrapError } from '../../errors.js';
 import type { ContainerEngine, WaitCondition } from '../../engine/containers/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ImageStore } from '../../engine/images/index.js';
@@ -78,7 +78,11 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       return { status: 204 };
     })
     .add('POST', '/containers/{id}/kill', async (req) => {
-      await engine.kill(req.params.id!, req.query.get('signal') || 'SIGKILL');
+      const name = req.params.id!;
+      // Docker (26 on) words every kill failure this way, with the name as given.
+      await engine.kill(name, req.query.get('signal') || 'SIGKILL').catch((e: unknown) => {
+        throw wrapError(e, `cannot kill container: ${name}`);
+      });
       return { status: 204 };
     })
     .add('DELETE', '/containers/{id}', async (req) => {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalid, joinProblems, messageOf, notFound } from '../../errors.js';
+import { conflict, invalid, isBerthError, joinProblems, messageOf, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { MountSpec, Runtime, RunSpec, StdioSession, NetworkAttachment } from '../../runtime/index.js';
@@ -489,12 +489,27 @@ export class ContainerEngine {
     });
   }
 
-  /** Signal the main process. */
+  /**
+   * Signal the main process. With SIGKILL it resolves once the exit is handled (as
+   * Docker's kill, so inspect right after shows it exited); other signals do not wait.
+   */
   async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.find(idOrName);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
-    if (isKillSignal(signal)) this.stopping.add(c.id);
-    await this.deps.runtime.kill(c.id, signal);
+    if (!isKillSignal(signal)) return this.deps.runtime.kill(c.id, signal);
+    this.stopping.add(c.id);
+    const exited = this.wait(c.id, 'next-exit');
+    try {
+      await this.deps.runtime.kill(c.id, signal);
+    } catch (e: unknown) {
+      // Already exiting: its exit is still to be handled, so wait for it all the same.
+      if (!(isBerthError(e) && e.kind === 'Conflict')) {
+        this.stopping.delete(c.id);
+        throw e;
+      }
+    }
+    await exited;
+    await this.exits.get(c.id);
   }
 
   /**

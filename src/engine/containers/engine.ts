@@ -15,7 +15,7 @@ import { newId, nowRfc3339 } from '../../util/ids.js';
 import { Serial } from '../../util/serial.js';
 import type { ImageStore } from '../images/index.js';
 import type { VolumeStore } from '../volumes/store.js';
-import { containerResolvConf, parseHostResolvConf, renderHosts, renderResolvConf, type HostsEntry } from './files.js';
+import { EtcFiles } from './etc-files.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
 import { joinNetworks, joinRequest } from './networking.js';
@@ -68,8 +68,17 @@ export class ContainerEngine {
   /** Containers the user stopped: their exit does not trigger a restart policy. */
   private readonly stopping = new Set<ContainerId>();
   private readonly hooks: LifecycleHooks[] = [];
+  private readonly etc: EtcFiles;
 
-  private constructor(private readonly deps: EngineDeps) {}
+  private constructor(private readonly deps: EngineDeps) {
+    this.etc = new EtcFiles({
+      networks: deps.networks,
+      daemonDns: deps.daemonDns,
+      dir: (id) => this.dir(id),
+      find: (x) => this.find(x),
+      embeddedDns: () => this.embeddedDns,
+    });
+  }
 
   static async open(deps: EngineDeps): Promise<ContainerEngine> {
     const e = new ContainerEngine(deps);
@@ -294,7 +303,7 @@ export class ContainerEngine {
     const hostname = this.hostnameOf(c);
     const proc = resolveProcess(c.spec, image.config.config ?? {}, hostname);
     for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-    const mounts: MountSpec[] = [...this.etcFiles(c, endpoints, hostname), ...this.volumeMounts(c)];
+    const mounts: MountSpec[] = [...this.etc.write(c, endpoints, hostname), ...this.volumeMounts(c)];
     return {
       id: c.id,
       name: c.spec.name,
@@ -342,58 +351,8 @@ export class ContainerEngine {
     return c.spec.networkMode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : c.id.slice(0, 12);
   }
 
-  /** Writes hosts, hostname and resolv.conf, and returns their bind mounts. */
-  private etcFiles(c: ContainerRecord, endpoints: EndpointRecord[], hostname: string): MountSpec[] {
-    const dir = this.dir(c.id);
-    const mode = c.spec.networkMode;
-    const userNet = endpoints.some((e) => !this.deps.networks.find(e.networkId).record.predefined);
-    const files: Record<string, string> = { hostname: `${hostname}\n` };
-    const hostResolv = parseHostResolvConf(readOr('/etc/resolv.conf', ''));
-    files['resolv.conf'] = renderResolvConf(
-      containerResolvConf({
-        host: hostResolv,
-        daemonDns: this.deps.daemonDns,
-        dns: c.spec.dns,
-        dnsSearch: c.spec.dnsSearch,
-        dnsOptions: c.spec.dnsOptions,
-        embedded: userNet && this.embeddedDns,
-      }),
-    );
-    if (mode.kind === 'host') {
-      files.hosts = readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
-    } else if (mode.kind === 'container') {
-      files.hosts = readOr(path.join(this.dir(this.find(mode.target).id), 'hosts'), '');
-    } else {
-      const names = [hostname, ...(c.spec.domainname ? [`${hostname}.${c.spec.domainname}`] : [])];
-      const own: HostsEntry[] = endpoints.flatMap((e) => [e.ipv4, e.ipv6].filter((a) => a !== undefined).map((a) => ({ address: a.address, names })));
-      const extra = c.spec.extraHosts.map((h) => {
-        const i = h.indexOf(':');
-        return { names: [h.slice(0, i)], address: h.slice(i + 1) };
-      });
-      files.hosts = renderHosts(own, this.linkEntries(c), extra);
-    }
-    const mounts: MountSpec[] = [];
-    for (const [file, text] of Object.entries(files)) {
-      fs.writeFileSync(path.join(dir, file), text);
-      mounts.push({ source: path.join(dir, file), destination: `/etc/${file}`, readonly: false });
-    }
-    return mounts;
-  }
-
   /** Set by the DNS service when the embedded resolver serves user networks. */
   embeddedDns = false;
-
-  /** /etc/hosts entries for legacy --link name:alias (default bridge). */
-  private linkEntries(c: ContainerRecord): HostsEntry[] {
-    return c.spec.links.flatMap((l) => {
-      const [target, alias] = l.split(':');
-      const t = this.find(target!);
-      const ep = this.deps.networks.endpointsOf(t.id).find((e) => e.ipv4);
-      if (!ep?.ipv4) return [];
-      const names = [...new Set([alias ?? t.spec.name, t.spec.name, t.id.slice(0, 12)])];
-      return [{ address: ep.ipv4.address, names }];
-    });
-  }
 
   /** Legacy --link environment: ALIAS_NAME, ALIAS_PORT…, ALIAS_ENV_… (as Docker writes them). */
   private linkEnv(c: ContainerRecord): string[] {
@@ -648,14 +607,6 @@ export class ContainerEngine {
     } catch {
       return false;
     }
-  }
-}
-
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
   }
 }
 

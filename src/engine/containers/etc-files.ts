@@ -1,0 +1,107 @@
+/**
+ * A container's /etc/hosts, /etc/hostname and /etc/resolv.conf on disk: files in its
+ * folder, written at each start and bind-mounted by the runtime.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { NetworkController } from '../../network/controller.js';
+import type { EndpointRecord } from '../../network/model.js';
+import type { MountSpec } from '../../runtime/index.js';
+import {
+  containerResolvConf,
+  ownHostNames,
+  parseResolvConf,
+  renderHosts,
+  renderResolvConf,
+  type HostsEntry,
+  type ResolverMode,
+} from './files.js';
+import type { ContainerRecord } from './model.js';
+
+export interface EtcFilesDeps {
+  networks: NetworkController;
+  /** The daemon's --dns. */
+  daemonDns: string[];
+  /** The container's folder. */
+  dir(id: string): string;
+  /** Another container, by name or ID (links, container:<x> mode). */
+  find(idOrName: string): ContainerRecord;
+  /** Whether the embedded resolver serves user networks (the DNS service is wired). */
+  embeddedDns(): boolean;
+}
+
+export class EtcFiles {
+  constructor(private readonly deps: EtcFilesDeps) {}
+
+  /** At start: writes the three files from scratch and returns their bind mounts. */
+  write(c: ContainerRecord, endpoints: readonly EndpointRecord[], hostname: string): MountSpec[] {
+    const dir = this.deps.dir(c.id);
+    const files: Record<string, string> = {
+      hostname: `${hostname}\n`,
+      hosts: this.hosts(c, endpoints, hostname),
+      'resolv.conf': this.resolvConf(c, this.resolverMode(c, endpoints), endpoints),
+    };
+    return Object.entries(files).map(([file, text]) => {
+      fs.writeFileSync(path.join(dir, file), text);
+      return { source: path.join(dir, file), destination: `/etc/${file}`, readonly: false };
+    });
+  }
+
+  private onUserNetwork(ep: EndpointRecord): boolean {
+    return !this.deps.networks.find(ep.networkId).record.predefined;
+  }
+
+  private resolverMode(c: ContainerRecord, endpoints: readonly EndpointRecord[]): ResolverMode {
+    if (c.spec.networkMode.kind === 'host') return 'host';
+    return this.deps.embeddedDns() && endpoints.some((e) => this.onUserNetwork(e)) ? 'embedded' : 'legacy';
+  }
+
+  private resolvConf(c: ContainerRecord, mode: ResolverMode, endpoints: readonly EndpointRecord[]): string {
+    return renderResolvConf(
+      containerResolvConf({
+        host: parseResolvConf(readOr('/etc/resolv.conf', '')),
+        mode,
+        ipv6: endpoints.some((e) => e.ipv6 !== undefined),
+        daemonDns: this.deps.daemonDns,
+        dns: c.spec.dns,
+        dnsSearch: c.spec.dnsSearch,
+        dnsOptions: c.spec.dnsOptions,
+      }),
+    );
+  }
+
+  private hosts(c: ContainerRecord, endpoints: readonly EndpointRecord[], hostname: string): string {
+    const mode = c.spec.networkMode;
+    if (mode.kind === 'host') return readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
+    if (mode.kind === 'container') return readOr(path.join(this.deps.dir(this.deps.find(mode.target).id), 'hosts'), '');
+    const extra = c.spec.extraHosts.map((h) => {
+      const i = h.indexOf(':');
+      return { names: [h.slice(0, i)], address: h.slice(i + 1) };
+    });
+    return renderHosts(ownEntries(endpoints, ownHostNames(hostname, c.spec.domainname)), this.linkEntries(c), extra);
+  }
+
+  /** /etc/hosts entries for legacy --link name:alias (default bridge). */
+  private linkEntries(c: ContainerRecord): HostsEntry[] {
+    return c.spec.links.flatMap((l) => {
+      const [target, alias] = l.split(':');
+      const t = this.deps.find(target!);
+      const ep = this.deps.networks.endpointsOf(t.id).find((e) => e.ipv4);
+      if (!ep?.ipv4) return [];
+      const names = [...new Set([alias ?? t.spec.name, t.spec.name, t.id.slice(0, 12)])];
+      return [{ address: ep.ipv4.address, names }];
+    });
+  }
+}
+
+function ownEntries(endpoints: readonly EndpointRecord[], names: string[]): HostsEntry[] {
+  return endpoints.flatMap((e) => [e.ipv4, e.ipv6].filter((a) => a !== undefined).map((a) => ({ address: a.address, names })));
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}

@@ -95,6 +95,36 @@ describe('embedded DNS', () => {
     await w.dockerOk('rm', 'brief');
   });
 
+  it('network connect edits /etc/hosts and, with the first user network, resolv.conf in place', async () => {
+    await w.dockerOk('run', '-d', '--name', 'u1', '--network', 'back', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    await w.dockerOk('run', '-d', '--name', 'b1', '--dns', '192.0.2.2', 'busybox', 'sleep', '10000');
+    const inodes = () => w.dockerOk('exec', 'b1', 'stat', '-c', '%i', '/etc/hosts', '/etc/resolv.conf');
+    const before = await inodes();
+    assert.match(await w.dockerOk('exec', 'b1', 'cat', '/etc/resolv.conf'), /^nameserver 192\.0\.2\.2$/m);
+    await w.dockerOk('network', 'connect', 'back', 'b1');
+    const conf = await w.dockerOk('exec', 'b1', 'cat', '/etc/resolv.conf');
+    assert.deepEqual(conf.split('\n').filter((l) => l.startsWith('nameserver')), ['nameserver 127.0.0.11']);
+    assert.match(conf, /ndots:0/);
+    assert.match(await w.dockerOk('exec', 'b1', 'wget', '-qO-', 'http://u1/'), /berth/);
+    assert.match(await w.dockerOk('exec', 'b1', 'nslookup', 'outside.test'), /192\.0\.2\.77/, 'the old nameserver is the resolver\'s upstream');
+    const b1Back = await ipOf('b1', 'back');
+    assert.match(await w.dockerOk('exec', 'b1', 'cat', '/etc/hosts'), new RegExp(`^${b1Back.replace(/\./g, '\\.')}\t[0-9a-f]{12}$`, 'm'));
+    assert.equal(await inodes(), before, 'edited in place: the bind mounts still show them');
+
+    await w.dockerOk('network', 'connect', 'front', 'u1');
+    const u1Front = await ipOf('u1', 'front');
+    const hosts = await w.dockerOk('exec', 'u1', 'cat', '/etc/hosts');
+    assert.ok(hosts.includes(`${await ipOf('u1', 'back')}\t`) && hosts.includes(`${u1Front}\t`), hosts);
+    await w.dockerOk('network', 'disconnect', 'front', 'u1');
+    assert.ok(!(await w.dockerOk('exec', 'u1', 'cat', '/etc/hosts')).includes(`${u1Front}\t`));
+
+    await w.dockerOk('network', 'disconnect', 'back', 'b1');
+    assert.ok(!(await w.dockerOk('exec', 'b1', 'cat', '/etc/hosts')).includes(`${b1Back}\t`));
+    assert.match(await w.dockerOk('exec', 'b1', 'cat', '/etc/resolv.conf'), /^nameserver 127\.0\.0\.11$/m, 'the resolver stays');
+    assert.match(await w.dockerOk('exec', 'b1', 'nslookup', 'outside.test'), /192\.0\.2\.77/);
+    await w.dockerOk('rm', '-f', 'u1', 'b1');
+  });
+
   it('answers again after a daemon crash', async () => {
     await w.restart('SIGKILL');
     const r = await lookup('app', 'db');

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerResolvConf, ownHostNames, parseResolvConf, renderResolvConf, type ResolverMode } from '../../src/engine/containers/files.js';
+import { addHostsEntries, containerResolvConf, ownHostNames, parseResolvConf, removeHostsEntries, renderResolvConf, type ResolverMode } from '../../src/engine/containers/files.js';
 
 const LOOPBACK_ONLY = 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch corp.example\n';
 const MIXED = 'nameserver 127.0.0.53\nnameserver 192.0.2.53\nnameserver 2001:db8::53\nsortlist 130.155.160.0\n';
@@ -46,5 +46,22 @@ describe('container resolv.conf', () => {
     assert.deepEqual(conf(LOOPBACK_ONLY, 'embedded', { dnsOptions: ['ndots:3', 'rotate'] }).options, ['ndots:3', 'rotate']);
     assert.deepEqual(conf('options ndots:x\n', 'embedded').options, ['ndots:0'], 'an invalid ndots is replaced');
     assert.deepEqual(conf(LOOPBACK_ONLY, 'embedded', { dnsSearch: ['.'] }).search, [], '--dns-search . clears them');
+  });
+});
+
+describe('container /etc/hosts edits', () => {
+  const start = '127.0.0.1\tlocalhost\n10.0.0.2\tc1\n';
+  const entry = { address: '10.1.0.2', names: ['c1'] };
+
+  it('appends a connected address and removes exactly it again', () => {
+    const added = addHostsEntries(start, [entry]);
+    assert.equal(added, `${start}10.1.0.2\tc1\n`);
+    assert.equal(removeHostsEntries(added, [entry]), start);
+  });
+
+  it('keeps what the user wrote: no trailing newline, a changed line', () => {
+    assert.equal(addHostsEntries('10.0.0.2\tc1', [entry]), '10.0.0.2\tc1\n10.1.0.2\tc1\n');
+    const edited = `${start}10.1.0.2\tc1 mine\n`;
+    assert.equal(removeHostsEntries(edited, [entry]), edited);
   });
 });

@@ -153,13 +153,16 @@ export class ContainerEngine {
     }
     try {
       for (const ep of networks.endpointsOf(c.id)) {
-        if (!wanted.has(ep.networkId)) await networks.leave(ep.id);
+        if (wanted.has(ep.networkId)) continue;
+        await networks.leave(ep.id);
+        this.editEtcFiles(c, ep, 'left');
       }
       const have = new Set<string>(networks.endpointsOf(c.id).map((e) => e.networkId));
       for (const [netId, cfg] of wanted) {
         if (have.has(netId)) continue;
         const ep = await networks.join(netId, joinRequest(c.id, c.spec.name, cfg));
         for (const h of this.hooks) await h.started?.(c, [ep]);
+        this.editEtcFiles(c, ep, 'joined');
       }
     } catch (e: unknown) {
       this.deps.log.warn(`networks of ${c.spec.name} after restart: ${messageOf(e)}`);
@@ -571,6 +574,7 @@ export class ContainerEngine {
         const t0 = performance.now();
         const ep = await this.deps.networks.join(net.record.id, req);
         for (const h of this.hooks) await h.started?.(c, [ep]);
+        this.editEtcFiles(c, ep, 'joined');
         this.deps.timings?.record('connect', performance.now() - t0);
       } else {
         this.deps.networks.checkEndpointConfig(net.record.id, req);
@@ -594,11 +598,21 @@ export class ContainerEngine {
       if (ep) {
         await this.deps.networks.leave(ep.id);
         for (const h of this.hooks) await h.left?.(c, ep);
+        this.editEtcFiles(c, ep, 'left');
       }
       const networks = { ...c.spec.networks };
       if (key) delete networks[key];
       await this.save({ ...c, spec: { ...c.spec, networks } });
     });
+  }
+
+  /** A running container's /etc files after a live join or leave; a failure only costs the entry (as in Docker). */
+  private editEtcFiles(c: ContainerRecord, ep: EndpointRecord, change: 'joined' | 'left'): void {
+    try {
+      this.etc[change](c, ep, this.hostnameOf(c));
+    } catch (e: unknown) {
+      this.deps.log.warn(`/etc files of ${c.spec.name} after ${change === 'joined' ? 'connect' : 'disconnect'}: ${messageOf(e)}`);
+    }
   }
 
   private sameNetwork(key: string, id: string): boolean {

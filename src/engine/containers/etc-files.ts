@@ -1,6 +1,8 @@
 /**
  * A container's /etc/hosts, /etc/hostname and /etc/resolv.conf on disk: files in its
- * folder, written at each start and bind-mounted by the runtime.
+ * folder, written at each start and bind-mounted by the runtime. A live connect or
+ * disconnect edits them in place (truncate and write: a bind mount pins the inode, so
+ * a renamed new file would never be seen inside).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,9 +10,11 @@ import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { MountSpec } from '../../runtime/index.js';
 import {
+  addHostsEntries,
   containerResolvConf,
   ownHostNames,
   parseResolvConf,
+  removeHostsEntries,
   renderHosts,
   renderResolvConf,
   type HostsEntry,
@@ -45,6 +49,28 @@ export class EtcFiles {
       fs.writeFileSync(path.join(dir, file), text);
       return { source: path.join(dir, file), destination: `/etc/${file}`, readonly: false };
     });
+  }
+
+  /**
+   * After a live connect: the new addresses go into /etc/hosts and, with the first user
+   * network, resolv.conf names the embedded resolver (whose sockets are open by then).
+   */
+  joined(c: ContainerRecord, ep: EndpointRecord, hostname: string): void {
+    this.edit(c.id, 'hosts', (text) => addHostsEntries(text, ownEntries([ep], ownHostNames(hostname, c.spec.domainname))));
+    if (!this.onUserNetwork(ep) || !this.deps.embeddedDns()) return;
+    const others = this.deps.networks.endpointsOf(c.id).filter((e) => e.id !== ep.id);
+    if (others.some((e) => this.onUserNetwork(e))) return;
+    this.edit(c.id, 'resolv.conf', () => this.resolvConf(c, 'embedded', [...others, ep]));
+  }
+
+  /** After a live disconnect: its addresses leave /etc/hosts; the resolver stays, as in Docker. */
+  left(c: ContainerRecord, ep: EndpointRecord, hostname: string): void {
+    this.edit(c.id, 'hosts', (text) => removeHostsEntries(text, ownEntries([ep], ownHostNames(hostname, c.spec.domainname))));
+  }
+
+  private edit(id: string, file: string, change: (text: string) => string): void {
+    const at = path.join(this.deps.dir(id), file);
+    fs.writeFileSync(at, change(fs.readFileSync(at, 'utf8')));
   }
 
   private onUserNetwork(ep: EndpointRecord): boolean {

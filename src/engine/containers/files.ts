@@ -37,6 +37,22 @@ export function ownHostNames(hostname: string, domainname: string): string[] {
   return dot > 0 ? [fqdn, fqdn.slice(0, dot)] : [fqdn];
 }
 
+/** The hosts text with entries appended (a live connect); what the user wrote stays. */
+export function addHostsEntries(text: string, entries: readonly HostsEntry[]): string {
+  if (entries.length === 0) return text;
+  const base = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  return base + entries.map((e) => hostsLine(e) + '\n').join('');
+}
+
+/** The hosts text without these exact entries (a disconnect); a line the user changed stays. */
+export function removeHostsEntries(text: string, entries: readonly HostsEntry[]): string {
+  const gone = new Set(entries.map(hostsLine));
+  return text
+    .split('\n')
+    .filter((line) => !gone.has(line))
+    .join('\n');
+}
+
 export interface ResolvConf {
   nameservers: string[];
   search: string[];

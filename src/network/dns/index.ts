@@ -18,7 +18,7 @@ import { chooseUpstreams, RESOLVER_ADDRESS } from './upstreams.js';
 
 export type { DnsEndpoint, DnsLink } from './directory.js';
 export type { DnsLog, ForwardTiming } from './forwarder.js';
-export { chooseUpstreams, containerResolvConf, nameserversOf, searchDomainsOf, RESOLVER_ADDRESS } from './upstreams.js';
+export { chooseUpstreams, nameserversOf, searchDomainsOf, RESOLVER_ADDRESS } from './upstreams.js';
 
 export interface EmbeddedDnsOptions {
   log: DnsLog;

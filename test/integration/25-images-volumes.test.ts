@@ -92,6 +92,30 @@ describe('images, volumes and the berth CLI', () => {
     await w.dockerOk('rmi', 'loaded:1.0');
   });
 
+  it('filters docker images by reference (globs too), label and dangling, as berth images does', async () => {
+    const tar = await rootfsTar(path.join(w.dir, 'filters'));
+    await w.dockerOk('import', '-c', 'LABEL tier=web', tar, 'filt:v1');
+    await w.dockerOk('tag', 'filt:v1', 'filt:v2');
+    const untagged = await w.dockerOk('import', tar);
+    await w.dockerOk('pull', 'busybox');
+    const refs = async (...args: string[]): Promise<string[]> => (await w.dockerOk('images', '--format', '{{.Repository}}:{{.Tag}}', ...args)).split('\n').filter((l) => l !== '').sort();
+    assert.deepEqual(await refs('filt'), ['filt:v1', 'filt:v2']);
+    assert.deepEqual(await refs('filt:v2'), ['filt:v2']);
+    assert.deepEqual(await refs('fi*:v?'), ['filt:v1', 'filt:v2']);
+    assert.deepEqual(await refs('docker.io/library/busybox'), ['busybox:latest']);
+    assert.deepEqual(await refs('--filter', 'label=tier=web'), ['filt:v1', 'filt:v2']);
+    assert.deepEqual(await refs('--filter', 'label=tier=db'), []);
+    assert.equal(await w.dockerOk('images', '-q', '--no-trunc', '--filter', 'dangling=true'), untagged);
+    assert.ok(!(await w.dockerOk('images', '-q', '--no-trunc', '--filter', 'dangling=false')).includes(untagged));
+    const viaBerth = await w.berth('images', '--format', '{{.Repository}}:{{.Tag}}', 'filt:v1');
+    assert.equal(viaBerth.code, 0, viaBerth.stderr);
+    assert.equal(viaBerth.stdout.trim(), 'filt:v1');
+    const bad = await w.api('GET', `/v1.44/images/json?filters=${encodeURIComponent('{"x":{"1":true}}')}`);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, { message: "invalid filter 'x'" });
+    await w.dockerOk('rmi', 'filt:v1', 'filt:v2', untagged);
+  });
+
   it('keeps named volumes, binds host folders and shares with --volumes-from', async () => {
     await w.dockerOk('volume', 'create', 'data');
     await w.dockerOk('run', '--rm', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f');

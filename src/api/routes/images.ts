@@ -2,7 +2,8 @@
 import { messageOf, notImplemented } from '../../errors.js';
 import { familiarName, parseReference, toDockerInspect, toDockerSummary, type ImageStore } from '../../engine/images/index.js';
 import type { Router } from '../router.js';
-import { boolParam } from '../wire.js';
+import { boolParam, parseFilters } from '../wire.js';
+import { imageListFilter } from './image-filters.js';
 
 /** A JSON progress stream (one object per line); errors after the first line go in-band. */
 class ProgressStream {
@@ -31,7 +32,11 @@ class ProgressStream {
 
 export function imageRoutes(router: Router, images: ImageStore): void {
   router
-    .add('GET', '/images/json', async () => ({ status: 200, body: images.list().map(toDockerSummary) }))
+    // `all` changes nothing: berth's images have no parents, so none is an intermediate one.
+    .add('GET', '/images/json', async (req) => {
+      const keep = imageListFilter(parseFilters(req.query.get('filters')), (ref) => images.resolve(ref));
+      return { status: 200, body: images.list().flatMap((img) => keep(img) ?? []).map(toDockerSummary) };
+    })
     .add('GET', '/images/{name}/json', async (req) => {
       const img = images.inspect(req.params.name!);
       return { status: 200, body: toDockerInspect(img, images.layerDirs(img.id)) };

@@ -34,8 +34,8 @@ function labelMatches(labels: Record<string, string>, l: string): boolean {
   return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
 }
 
-/** A unix timestamp, an RFC 3339 time, or a Go duration before now ("24h", "90m"). */
-function parseUntil(v: string): number {
+/** A unix timestamp, an RFC 3339 time, or a Go duration before now ("24h", "90m"), in ms. */
+export function parseUntil(v: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const dur = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
   if (dur) {

@@ -17,6 +17,7 @@ export {
   normalizeTagged,
   familiarName,
   familiarString,
+  fullName,
   splitRepoTag,
   withDefaultTag,
   validateTag,

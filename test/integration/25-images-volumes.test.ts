@@ -62,11 +62,20 @@ describe('images, volumes and the berth CLI', () => {
 
   it('imports a rootfs tarball with --change, tags, inspects and removes it', async () => {
     const tar = await rootfsTar(w.dir);
-    const id = (await sh('docker', ['import', '-c', 'CMD ["/bin/sh", "-c", "cat /hello.txt"]', '-c', 'ENV GREETING=hi', '-c', 'EXPOSE 8080', tar, 'mine:v1'], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } })).stdout.trim();
+    const id = (await sh('docker', ['import', '-c', 'CMD ["/bin/sh", "-c", "cat /hello.txt"]', '-c', 'ENV GREETING=hi', '-c', 'EXPOSE 8080', '-c', 'STOPSIGNAL SIGQUIT', tar, 'mine:v1'], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } })).stdout.trim();
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await w.dockerOk('run', '--rm', 'mine:v1'), 'imported');
     assert.equal(await w.dockerOk('run', '--rm', 'mine:v1', 'sh', '-c', 'echo $GREETING'), 'hi');
     assert.equal(await w.dockerOk('image', 'inspect', '-f', '{{json .Config.ExposedPorts}}', 'mine:v1'), '{"8080/tcp":{}}');
+    // A container's Config is the image's merged with the user's, as Docker's inspect shows it.
+    const merged = await w.dockerOk('create', '--expose', '9090', '-e', 'MINE=1', '-l', 'own=me', 'mine:v1');
+    const cfg = JSON.parse(await w.dockerOk('inspect', '-f', '{{json .Config}}', merged)) as Record<string, unknown>;
+    assert.deepEqual(cfg.ExposedPorts, { '8080/tcp': {}, '9090/tcp': {} });
+    assert.deepEqual(cfg.Env, ['MINE=1', 'GREETING=hi']);
+    assert.deepEqual(cfg.Cmd, ['/bin/sh', '-c', 'cat /hello.txt']);
+    assert.deepEqual(cfg.Labels, { own: 'me' });
+    assert.equal(cfg.StopSignal, 'SIGQUIT');
+    await w.dockerOk('rm', merged);
     await w.dockerOk('tag', 'mine:v1', 'mine:latest');
     const rows = (await w.dockerOk('images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).split('\n');
     assert.deepEqual(rows.filter((r) => r.startsWith('mine')).map((r) => r.split(' ')[0]).sort(), ['mine:latest', 'mine:v1']);

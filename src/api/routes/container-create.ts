@@ -35,8 +35,9 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
   if (autoRemove && restartName !== 'no') throw invalid("can't create 'AutoRemove' container with restart policy");
   const logType = optString(asObject(hc.LogConfig, 'LogConfig'), 'Type') || 'json-file';
   if (!['json-file', 'none', 'journald', 'syslog', 'local'].includes(logType)) throw invalid(`logger: no log driver named '${logType}' is registered`);
-  const stopSignal = optString(o, 'StopSignal') || 'SIGTERM';
-  if (!SIGNALS.test(stopSignal)) throw invalid(`Invalid signal: ${stopSignal}`);
+  // Empty: the image's STOPSIGNAL or SIGTERM, chosen at create.
+  const stopSignal = optString(o, 'StopSignal') ?? '';
+  if (stopSignal !== '' && !SIGNALS.test(stopSignal)) throw invalid(`Invalid signal: ${stopSignal}`);
   const workingDir = optString(o, 'WorkingDir') ?? '';
   if (workingDir !== '' && !workingDir.startsWith('/')) {
     throw invalid(`the working directory '${workingDir.slice(0, 64)}' is invalid, it needs to be an absolute path`);

@@ -16,6 +16,7 @@ import { Serial } from '../../util/serial.js';
 import type { ImageStore } from '../images/index.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { EtcFiles } from './etc-files.js';
+import { mergeDockerConfig, mergeSpecWithImage } from './config-merge.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
 import { joinNetworks, joinRequest } from './networking.js';
@@ -212,13 +213,14 @@ export class ContainerEngine {
     for (const from of spec.volumesFrom) this.find(from.split(':')[0]!);
     this.checkNetworkingConfig(name, spec.networks);
     const id = newId() as ContainerId;
+    const image = this.deps.images.resolve(spec.image.id).config.config;
     const record: ContainerRecord = {
       id,
       created: nowRfc3339(),
-      spec: { ...spec, name },
+      spec: mergeSpecWithImage({ ...spec, name }, image),
       state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
       restartCount: 0,
-      docker,
+      docker: { ...docker, config: mergeDockerConfig(asJsonObject(docker.config), image) },
     };
     fs.mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
     await this.save(record);
@@ -622,6 +624,10 @@ export class ContainerEngine {
       return false;
     }
   }
+}
+
+function asJsonObject(v: Json): { [key: string]: Json } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
 
 function isKillSignal(signal: string): boolean {

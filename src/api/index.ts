@@ -49,8 +49,6 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(router, { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports });
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images);
-  volumeRoutes(router, deps.volumes, (name) =>
-    engine.list(true).filter((c) => c.spec.mounts.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.id),
-  );
+  volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   return router;
 }

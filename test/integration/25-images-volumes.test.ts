@@ -147,6 +147,34 @@ describe('images, volumes and the berth CLI', () => {
     assert.equal(bad.status, 400);
   });
 
+  it('gives each Config.Volumes path nothing mounts an anonymous volume; --volumes-from shares it, rm -v and --rm remove it', async () => {
+    await w.dockerOk('create', '--name', 'c1', '-v', 'vol1:/data', '-v', '/anon', 'busybox', 'sh', '-c', 'ls -d /data /anon');
+    assert.equal(await w.dockerOk('start', '-a', 'c1'), '/anon\n/data');
+    const mounts = JSON.parse(await w.dockerOk('inspect', '-f', '{{json .Mounts}}', 'c1')) as Record<string, unknown>[];
+    const anon = mounts.find((m) => m.Destination === '/anon')!;
+    const name = String(anon.Name);
+    assert.match(name, /^[0-9a-f]{64}$/);
+    assert.deepEqual(anon, { Type: 'volume', Name: name, Source: path.join(w.dataRoot, 'volumes', name, '_data'), Destination: '/anon', Driver: 'local', Mode: '', RW: true, Propagation: '' });
+    assert.equal(mounts.find((m) => m.Destination === '/data')?.Name, 'vol1');
+    assert.equal(await w.dockerOk('volume', 'inspect', '-f', '{{json .Labels}}', name), '{"com.docker.volume.anonymous":""}');
+    await w.dockerOk('run', '--rm', '--volumes-from', 'c1', 'busybox', 'sh', '-c', 'echo shared > /anon/f');
+    assert.equal(await w.dockerOk('run', '--rm', '--volumes-from', 'c1:ro', 'busybox', 'cat', '/anon/f'), 'shared');
+    const volumes = async (): Promise<string[]> => (await w.dockerOk('volume', 'ls', '-q')).split('\n').filter((v) => v !== '').sort();
+    // The consumers' --rm left c1's volume alone: c1 still uses it.
+    assert.deepEqual(await volumes(), [name, 'vol1'].sort());
+    const inUse = await w.docker('volume', 'rm', name);
+    assert.match(inUse.stderr, /volume is in use/);
+    await w.dockerOk('rm', '-v', 'c1');
+    assert.deepEqual(await volumes(), ['vol1']);
+    await w.dockerOk('run', '--rm', '-v', '/scratch', 'busybox', 'true');
+    assert.deepEqual(await volumes(), ['vol1']);
+    const kept = await w.dockerOk('create', '-v', '/kept', 'busybox', 'true');
+    const keptName = await w.dockerOk('inspect', '-f', '{{(index .Mounts 0).Name}}', kept);
+    await w.dockerOk('rm', kept);
+    assert.deepEqual(await volumes(), [keptName, 'vol1'].sort());
+    await w.dockerOk('volume', 'rm', keptName, 'vol1');
+  });
+
   it('is driven the same way by berth', async () => {
     const created = await w.berth('network', 'create', '--subnet', '10.61.0.0/24', 'viaberth');
     assert.equal(created.code, 0, created.stderr);

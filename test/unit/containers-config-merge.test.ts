@@ -65,9 +65,10 @@ test('an image without a config leaves Docker\'s empty values', () => {
   assert.deepEqual(c.Labels, {});
 });
 
-test('the typed spec gets the same ports, labels and stop signal', () => {
-  const spec = mergeSpecWithImage({ exposedPorts: ['80/tcp'], labels: { owner: 'me' }, stopSignal: '' }, image);
-  assert.deepEqual(spec, { exposedPorts: ['80/tcp', '8080/tcp'], labels: { tier: 'web', owner: 'me' }, stopSignal: 'SIGQUIT' });
-  assert.equal(mergeSpecWithImage({ exposedPorts: [], labels: {}, stopSignal: '' }, undefined).stopSignal, 'SIGTERM');
-  assert.equal(mergeSpecWithImage({ exposedPorts: [], labels: {}, stopSignal: 'SIGUSR1' }, image).stopSignal, 'SIGUSR1');
+test('the typed spec gets the same ports, labels, volumes and stop signal', () => {
+  const spec = mergeSpecWithImage({ exposedPorts: ['80/tcp'], labels: { owner: 'me' }, volumes: ['/anon', '/vv'], stopSignal: '' }, { ...image, Volumes: { '/vv/': {}, 'rel': {} } });
+  assert.deepEqual(spec, { exposedPorts: ['80/tcp', '8080/tcp'], labels: { tier: 'web', owner: 'me' }, volumes: ['/anon', '/vv', '/rel'], stopSignal: 'SIGQUIT' });
+  const none = { exposedPorts: [], labels: {}, volumes: [], stopSignal: '' };
+  assert.equal(mergeSpecWithImage(none, undefined).stopSignal, 'SIGTERM');
+  assert.equal(mergeSpecWithImage({ ...none, stopSignal: 'SIGUSR1' }, image).stopSignal, 'SIGUSR1');
 });

@@ -1,4 +1,5 @@
 /** Docker's container create body into berth's typed ContainerSpec (validated at the edge). */
+import { posix } from 'node:path';
 import { invalid, joinProblems } from '../../errors.js';
 import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
 import type { Json } from '../../store/kv.js';
@@ -76,8 +77,9 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
     dnsOptions: stringList(hc, 'DnsOptions'),
     extraHosts: stringList(hc, 'ExtraHosts'),
     links: mode === 'network' ? [] : links,
-    mounts: [...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)],
+    mounts: uniqueDestinations([...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)]),
     volumesFrom: stringList(hc, 'VolumesFrom'),
+    volumes: Object.keys(asObject(o.Volumes, 'Volumes')).map((p) => posix.resolve('/', p)),
     exposedPorts: Object.keys(asObject(o.ExposedPorts, 'ExposedPorts')).map(checkPortKey),
     portBindings,
     publishAllPorts: optBool(hc, 'PublishAllPorts') ?? false,
@@ -173,6 +175,7 @@ function parseBind(spec: string): MountConfig {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3 || !parts[1]!.startsWith('/')) throw invalid(`invalid volume specification: '${spec}'`);
   const [source, destination, mode = ''] = parts as [string, string, string?];
+  if (source === '') throw invalid(`invalid volume specification: '${spec}'`);
   const opts = mode.split(',').filter((x) => x !== '');
   for (const m of opts) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`);
   return checkMount({ type: source.startsWith('/') ? 'bind' : 'volume', source, destination, readonly: opts.includes('ro') });
@@ -182,21 +185,33 @@ function parseMounts(hc: WireObject): MountConfig[] {
   const raw = hc.Mounts;
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw invalid('json: cannot unmarshal into field Mounts of type []mount.Mount');
-  return raw.map((m: unknown) => {
-    const o = asObject(m, 'Mounts[]');
+  return raw.map((item: unknown) => {
+    const o = asObject(item, 'Mounts[]');
     const type = optString(o, 'Type');
     if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type ?? ''} is not supported`);
-    return checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
+    const m = checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
+    return type === 'volume' && m.source === '' ? { ...m, anonymous: true } : m;
   });
 }
 
+/** Docker refuses two binds or mounts on one destination. */
+function uniqueDestinations(mounts: MountConfig[]): MountConfig[] {
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.destination)) throw invalid(`Duplicate mount point: ${m.destination}`);
+    seen.add(m.destination);
+  }
+  return mounts;
+}
+
+/** Validated, with the destination cleaned as Go's path.Clean does ("/data/" is "/data"). */
 function checkMount(m: MountConfig): MountConfig {
   if (!m.destination.startsWith('/') || m.destination.split('/').includes('..')) throw invalid(`invalid mount config: invalid mount path: '${m.destination}' mount path must be absolute`);
   if (m.type === 'bind' && (!m.source.startsWith('/') || m.source.split('/').includes('..'))) throw invalid(`invalid mount config: invalid bind source '${m.source}'`);
   if (m.type === 'volume' && m.source !== '' && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(m.source)) {
     throw invalid(`create ${m.source}: "${m.source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
-  return m;
+  return { ...m, destination: posix.resolve(m.destination) };
 }
 
 function checkPortKey(key: string): string {

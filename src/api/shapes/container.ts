@@ -68,11 +68,12 @@ export function stateShape(c: ContainerRecord): Record<string, unknown> {
 }
 
 export function mountsShape(c: ContainerRecord, volumePath: (name: string) => string): Record<string, unknown>[] {
-  return c.spec.mounts.map((m) =>
-    m.type === 'bind'
-      ? { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: 'rprivate' }
-      : { Type: 'volume', Name: m.source, Source: volumePath(m.source), Destination: m.destination, Driver: 'local', Mode: m.readonly ? 'ro' : 'z', RW: !m.readonly, Propagation: '' },
-  );
+  return c.spec.mounts.map((m) => {
+    if (m.type === 'bind') return { Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: 'rprivate' };
+    // Docker gives a named volume the mode "z" and an anonymous one none.
+    const mode = m.readonly ? 'ro' : m.anonymous ? '' : 'z';
+    return { Type: 'volume', Name: m.source, Source: volumePath(m.source), Destination: m.destination, Driver: 'local', Mode: mode, RW: !m.readonly, Propagation: '' };
+  });
 }
 
 export function inspectShape(v: ContainerView, volumePath: (name: string) => string): Record<string, unknown> {

@@ -6,6 +6,7 @@
  * berth acts on. The process (Cmd, Entrypoint, Env, WorkingDir, User) is resolved from
  * the spec and the image at each start by process.ts, by the same rules.
  */
+import { posix } from 'node:path';
 import type { ImageRunConfig } from '../images/index.js';
 import type { Json } from '../../store/kv.js';
 import type { ContainerSpec } from './model.js';
@@ -36,13 +37,15 @@ export function mergeDockerConfig(user: JsonObject, image: ImageRunConfig | unde
   return out;
 }
 
-/** The typed fields of the same merge: exposed ports, labels, stop signal ('' when the user gave none). */
-export function mergeSpecWithImage<S extends Pick<ContainerSpec, 'exposedPorts' | 'labels' | 'stopSignal'>>(spec: S, image: ImageRunConfig | undefined): S {
+/** The typed fields of the same merge: exposed ports, labels, volume paths, stop signal ('' when the user gave none). */
+export function mergeSpecWithImage<S extends Pick<ContainerSpec, 'exposedPorts' | 'labels' | 'volumes' | 'stopSignal'>>(spec: S, image: ImageRunConfig | undefined): S {
   const img = image ?? {};
   return {
     ...spec,
     exposedPorts: union(spec.exposedPorts, Object.keys(img.ExposedPorts ?? {})),
     labels: { ...(img.Labels ?? {}), ...spec.labels },
+    // Cleaned as Docker does before it mounts (a relative path is taken from the root).
+    volumes: union(spec.volumes, Object.keys(img.Volumes ?? {}).map((p) => posix.resolve('/', p))),
     stopSignal: spec.stopSignal || img.StopSignal || DEFAULT_STOP_SIGNAL,
   };
 }

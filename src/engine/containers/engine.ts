@@ -16,6 +16,7 @@ import { Serial } from '../../util/serial.js';
 import type { ImageStore } from '../images/index.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { EtcFiles } from './etc-files.js';
+import { mountOrder, planMounts, prepareMounts, volumeUsers } from './mounts.js';
 import { mergeDockerConfig, mergeSpecWithImage } from './config-merge.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
@@ -70,6 +71,8 @@ export class ContainerEngine {
   private readonly stopping = new Set<ContainerId>();
   private readonly hooks: LifecycleHooks[] = [];
   private readonly etc: EtcFiles;
+  /** Names of containers being created (name -> ID): taken before the record is saved. */
+  private readonly reservedNames = new Map<string, ContainerId>();
 
   private constructor(private readonly deps: EngineDeps) {
     this.etc = new EtcFiles({
@@ -206,25 +209,40 @@ export class ContainerEngine {
 
   async create(spec: Omit<ContainerSpec, 'name'> & { name: string | undefined }, docker: ContainerRecord['docker']): Promise<ContainerRecord> {
     const name = spec.name ? validateName(spec.name) : this.freshName();
-    const clash = [...this.containers.values()].find((c) => c.spec.name === name);
+    const clash = [...this.containers.values()].find((c) => c.spec.name === name)?.id ?? this.reservedNames.get(name);
     if (clash) {
-      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    for (const from of spec.volumesFrom) this.find(from.split(':')[0]!);
+    const sources = spec.volumesFrom.map((from) => {
+      const [ref, mode] = from.split(':');
+      return { mounts: this.find(ref!).spec.mounts, readonly: mode === 'ro' };
+    });
     this.checkNetworkingConfig(name, spec.networks);
     const id = newId() as ContainerId;
     const image = this.deps.images.resolve(spec.image.id).config.config;
-    const record: ContainerRecord = {
-      id,
-      created: nowRfc3339(),
-      spec: mergeSpecWithImage({ ...spec, name }, image),
-      state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
-      restartCount: 0,
-      docker: { ...docker, config: mergeDockerConfig(asJsonObject(docker.config), image) },
-    };
-    fs.mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
-    await this.save(record);
-    return record;
+    const merged = mergeSpecWithImage({ ...spec, name }, image);
+    this.reservedNames.set(name, id);
+    try {
+      const mounts = prepareMounts(this.deps.volumes, planMounts(sources, merged.mounts, merged.volumes));
+      const record: ContainerRecord = {
+        id,
+        created: nowRfc3339(),
+        spec: { ...merged, mounts },
+        state: { status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
+        restartCount: 0,
+        docker: { ...docker, config: mergeDockerConfig(asJsonObject(docker.config), image) },
+      };
+      try {
+        fs.mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
+        await this.save(record);
+      } catch (e: unknown) {
+        this.removeAnonymousVolumes(record);
+        throw e;
+      }
+      return record;
+    } finally {
+      this.reservedNames.delete(name);
+    }
   }
 
   /** Every network's endpoint settings at once, each problem under its network's name (Docker's create). */
@@ -243,7 +261,7 @@ export class ContainerEngine {
   private freshName(): string {
     for (let i = 0; ; i++) {
       const n = generateName(i);
-      if (![...this.containers.values()].some((c) => c.spec.name === n)) return n;
+      if (!this.reservedNames.has(n) && ![...this.containers.values()].some((c) => c.spec.name === n)) return n;
     }
   }
 
@@ -297,7 +315,7 @@ export class ContainerEngine {
       await networks.removeSandbox(c.id).catch(() => undefined);
       await this.save({ ...c, state: { ...c.state, error: messageOf(e) } });
       // docker run --rm waits for the removal of a container whose start failed.
-      if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true }).catch(() => undefined));
+      if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       throw e;
     }
   }
@@ -308,7 +326,7 @@ export class ContainerEngine {
     const hostname = this.hostnameOf(c);
     const proc = resolveProcess(c.spec, image.config.config ?? {}, hostname);
     for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-    const mounts: MountSpec[] = [...this.etc.write(c, endpoints, hostname), ...this.volumeMounts(c)];
+    const mounts = mountOrder([...this.etc.write(c, endpoints, hostname), ...this.volumeMounts(c)]);
     return {
       id: c.id,
       name: c.spec.name,
@@ -388,13 +406,35 @@ export class ContainerEngine {
 
   private volumeMounts(c: ContainerRecord): MountSpec[] {
     const out: MountSpec[] = [];
-    for (const from of c.spec.volumesFrom) {
+    // Records written before mounts were decided at create (no `volumes`) take --volumes-from now.
+    const legacyFrom = c.spec.volumes === undefined ? c.spec.volumesFrom : [];
+    for (const from of legacyFrom) {
       const [ref, mode] = from.split(':');
       const src = this.find(ref!);
       for (const m of src.spec.mounts) out.push(this.mountOf(m.type, m.source, m.destination, mode === 'ro' || m.readonly));
     }
     for (const m of c.spec.mounts) out.push(this.mountOf(m.type, m.source, m.destination, m.readonly));
     return out;
+  }
+
+  /** The containers that mount volume `name`, by ID (a volume in use cannot be removed). */
+  volumeUsers(name: string): string[] {
+    return volumeUsers(this.containers.values(), name).map((c) => c.id);
+  }
+
+  /**
+   * rm -v and --rm: the container's anonymous volumes go, unless another container still
+   * mounts them (Docker passes over those silently). Named volumes stay.
+   */
+  private removeAnonymousVolumes(c: ContainerRecord): void {
+    for (const m of c.spec.mounts) {
+      if (m.type !== 'volume' || !m.anonymous || volumeUsers(this.containers.values(), m.source).some((u) => u.id !== c.id)) continue;
+      try {
+        this.deps.volumes.remove(m.source, [], true);
+      } catch (e: unknown) {
+        this.deps.log.warn(`removing volume ${m.source} of ${c.spec.name}: ${messageOf(e)}`);
+      }
+    }
   }
 
   private mountOf(type: 'bind' | 'volume', source: string, destination: string, readonly: boolean): MountSpec {
@@ -425,7 +465,7 @@ export class ContainerEngine {
     const policy = c.spec.restartPolicy;
     const again = !userStop && (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && code !== 0 && (policy.maximumRetryCount === 0 || c.restartCount < policy.maximumRetryCount)));
     if (c.spec.autoRemove && !again) {
-      setImmediate(() => void this.remove(id, { force: true }).catch((e: unknown) => this.deps.log.warn(`auto-remove ${id}: ${messageOf(e)}`)));
+      setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.deps.log.warn(`auto-remove ${id}: ${messageOf(e)}`)));
     } else if (again) {
       await this.save({ ...exited, restartCount: exited.restartCount + 1 });
       setTimeout(() => void this.start(id).catch((e: unknown) => this.deps.log.warn(`restart ${id}: ${messageOf(e)}`)), 100);
@@ -508,7 +548,7 @@ export class ContainerEngine {
     await this.start(idOrName);
   }
 
-  /** Remove; a running container only with force (killed first). */
+  /** Remove; a running container only with force (killed first); with `volumes`, its anonymous volumes too. */
   async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c0 = this.find(idOrName);
     if (c0.state.status === 'running') {
@@ -527,6 +567,7 @@ export class ContainerEngine {
       await this.deps.store.commit([{ del: KEY + c.id }]);
       fs.rmSync(this.dir(c.id), { recursive: true, force: true });
       this.containers.delete(c.id);
+      if (opts.volumes) this.removeAnonymousVolumes(c);
       this.locks.delete(c.id);
       this.exits.delete(c.id);
       this.notify(c.id, c.state.exitCode, () => true);

@@ -38,10 +38,12 @@ export interface ProcessConfig {
 
 export interface MountConfig {
   type: 'bind' | 'volume';
-  /** Host path (bind) or volume name. */
+  /** Host path (bind) or volume name; '' in a request for a volume berth names at create. */
   source: string;
   destination: string;
   readonly: boolean;
+  /** A volume made without a name (Config.Volumes, a mount without a source): `rm -v` removes it. */
+  anonymous?: boolean;
 }
 
 /** A published port (HostConfig.PortBindings entry), as given. */
@@ -68,8 +70,14 @@ export interface ContainerSpec {
   extraHosts: string[];
   /** Legacy --link on the default bridge: "name:alias". */
   links: string[];
+  /**
+   * Every mount, decided at create: --volumes-from, binds, --mount, anonymous volumes.
+   * Volumes have their names by then.
+   */
   mounts: MountConfig[];
   volumesFrom: string[];
+  /** Config.Volumes (the user's and the image's): paths given an anonymous volume unless mounted otherwise. */
+  volumes: string[];
   exposedPorts: string[];
   portBindings: PortBinding[];
   publishAllPorts: boolean;

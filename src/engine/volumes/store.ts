@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { conflict, invalid, notFound } from '../../errors.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** Docker's label on volumes created without a name (anonymous volumes). */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
 export interface Volume {
   name: string;
@@ -36,7 +38,7 @@ export class VolumeStore {
     return name;
   }
 
-  /** Create (or return the existing) volume; an empty name makes an anonymous one. */
+  /** Create (or return the existing) volume; an empty name makes an anonymous one (a random name and ANONYMOUS_LABEL). */
   create(name: string, opts: { labels?: Record<string, string>; options?: Record<string, string>; driver?: string } = {}): Volume {
     if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
     if (opts.options && Object.keys(opts.options).length > 0) throw invalid('the local driver of berth takes no options');
@@ -45,7 +47,8 @@ export class VolumeStore {
     if (existing) return existing;
     const dir = path.join(this.root, n);
     fs.mkdirSync(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
-    const meta = { CreatedAt: new Date().toISOString(), Labels: opts.labels ?? {}, Options: {} };
+    const labels = name === '' ? { ...opts.labels, [ANONYMOUS_LABEL]: '' } : (opts.labels ?? {});
+    const meta = { CreatedAt: new Date().toISOString(), Labels: labels, Options: {} };
     fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
     return this.get(n);
   }

@@ -1,6 +1,7 @@
 /**
  * Filesystem objects only the kernel can make for us: overlayfs whiteouts (a 0/0 char
- * device) and the opaque-directory xattr. Image layer extraction is the caller.
+ * device) and the opaque-directory xattr (image layer extraction is the caller), and
+ * tree copies that keep owners, modes and device nodes (volumes filled from an image).
  */
 import { run, KernelCommandError } from './exec.js';
 import { BerthError } from '../errors.js';
@@ -28,4 +29,14 @@ export async function setOpaque(dir: string): Promise<boolean> {
     if (e instanceof BerthError && /cannot run setfattr/.test(e.message)) return false;
     throw e;
   }
+}
+
+/**
+ * Copy the contents of directory `src` into the existing directory `dst`, which takes
+ * src's owner, mode and times, as Docker fills a volume. Owners, modes, times, links,
+ * device nodes and xattrs are kept; symlinks are copied, never followed. Not
+ * idempotent: files already in dst are overwritten.
+ */
+export async function copyTree(src: string, dst: string): Promise<void> {
+  await run('cp', ['-a', '--', `${src}/.`, dst]);
 }

@@ -23,21 +23,36 @@ export interface OverlayMount {
  * the kernel takes at most one page of options, so such paths are refused here.
  */
 export function overlayOptions(m: OverlayMount): string {
-  if (m.lower.length === 0) throw invalid('overlay mount needs at least one lower layer');
-  for (const p of [...m.lower, m.upper, m.work]) {
-    if (/[,:\n]/.test(p)) throw invalid(`overlay layer path contains ',' or ':': ${p}`);
-  }
-  // lowerdir lists the topmost layer first.
-  const lower = [...m.lower].reverse().join(':');
-  const opts = `lowerdir=${lower},upperdir=${m.upper},workdir=${m.work}`;
-  if (opts.length > 4000) throw invalid(`overlay options too long (${m.lower.length} layers)`);
+  return checkedOptions(m.lower, `,upperdir=${checkedPath(m.upper)},workdir=${checkedPath(m.work)}`);
+}
+
+/** lowerdir (the topmost layer first) and the rest, within the kernel's page of options. */
+function checkedOptions(lower: readonly string[], rest: string): string {
+  if (lower.length === 0) throw invalid('overlay mount needs at least one lower layer');
+  const opts = `lowerdir=${[...lower].reverse().map(checkedPath).join(':')}${rest}`;
+  if (opts.length > 4000) throw invalid(`overlay options too long (${lower.length} layers)`);
   return opts;
+}
+
+function checkedPath(p: string): string {
+  if (/[,:\n]/.test(p)) throw invalid(`overlay layer path contains ',' or ':': ${p}`);
+  return p;
 }
 
 /** Mount the overlay at m.target. Idempotent: an existing mount there is kept. */
 export async function mountOverlay(m: OverlayMount): Promise<void> {
   if (await isMounted(m.target)) return;
   await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(m), m.target]);
+}
+
+/**
+ * A read-only union of image layers (lowest first) at target, to read an image's files
+ * without a container. Overlayfs takes no fewer than two lower layers without an upper
+ * one; a single layer needs no union (read the layer's directory). Not idempotent.
+ */
+export async function mountLayersReadonly(lower: readonly string[], target: string): Promise<void> {
+  if (lower.length < 2) throw invalid('a read-only overlay needs at least two layers');
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${checkedOptions(lower, '')}`, target]);
 }
 
 /**

@@ -22,23 +22,36 @@ async function rootfsTar(dir: string): Promise<string> {
   return tar;
 }
 
-/** An OCI image layout archive (what `docker save` writes since Docker 25) around one layer. */
-async function ociArchive(dir: string, layerTar: string, ref: string): Promise<string> {
+/** A tarball of the folder `build` fills. */
+async function tarOf(dir: string, build: (root: string) => void): Promise<string> {
+  const root = path.join(dir, 'tree');
+  fs.mkdirSync(root, { recursive: true });
+  build(root);
+  const tar = path.join(dir, 'tree.tar');
+  await must('tar', ['-C', root, '-cf', tar, '.']);
+  return tar;
+}
+
+/** An OCI image layout archive (what `docker save` writes since Docker 25) around its layers, lowest first. */
+async function ociArchive(dir: string, layerTars: string[], ref: string, runConfig: object = { Cmd: ['/bin/sh', '-c', 'cat /hello.txt'], Env: ['FROM=oci'] }): Promise<string> {
   const out = path.join(dir, 'oci');
   const blobs = path.join(out, 'blobs', 'sha256');
   fs.mkdirSync(blobs, { recursive: true });
-  const raw = fs.readFileSync(layerTar);
-  const gz = gzipSync(raw);
-  fs.writeFileSync(path.join(blobs, sha(gz)), gz);
+  const layers = layerTars.map((t) => {
+    const raw = fs.readFileSync(t);
+    const gz = gzipSync(raw);
+    fs.writeFileSync(path.join(blobs, sha(gz)), gz);
+    return { raw, gz };
+  });
   const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh', '-c', 'cat /hello.txt'], Env: ['FROM=oci'] },
-    rootfs: { type: 'layers', diff_ids: [`sha256:${sha(raw)}`] },
+    architecture: 'amd64', os: 'linux', config: runConfig,
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${sha(l.raw)}`) },
   }));
   fs.writeFileSync(path.join(blobs, sha(config)), config);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(gz)}`, size: gz.length }],
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(l.gz)}`, size: l.gz.length })),
   }));
   fs.writeFileSync(path.join(blobs, sha(manifest)), manifest);
   fs.writeFileSync(path.join(out, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
@@ -88,7 +101,7 @@ describe('images, volumes and the berth CLI', () => {
   });
 
   it('loads an OCI archive with progress and runs it', async () => {
-    const tar = await ociArchive(w.dir, await rootfsTar(path.join(w.dir, 'l2')), 'loaded:1.0');
+    const tar = await ociArchive(w.dir, [await rootfsTar(path.join(w.dir, 'l2'))], 'loaded:1.0');
     const out = await w.dockerOk('load', '-i', tar);
     assert.match(out, /Loaded image: loaded:1\.0/);
     assert.equal(await w.dockerOk('run', '--rm', 'loaded:1.0'), 'imported');
@@ -173,6 +186,52 @@ describe('images, volumes and the berth CLI', () => {
     await w.dockerOk('rm', kept);
     assert.deepEqual(await volumes(), [keptName, 'vol1'].sort());
     await w.dockerOk('volume', 'rm', keptName, 'vol1');
+  });
+
+  it('fills an empty volume from the image as Docker does: VOLUME, named volumes, nocopy, several layers', async () => {
+    const seed = (root: string): void => {
+      fs.mkdirSync(path.join(root, 'vv'));
+      fs.writeFileSync(path.join(root, 'vv', 'seed.txt'), 'seed\n');
+      fs.chownSync(path.join(root, 'vv'), 1000, 1000);
+      fs.chmodSync(path.join(root, 'vv'), 0o750);
+      fs.writeFileSync(path.join(root, 'file'), 'x');
+    };
+    // One layer (read in place), from docker import -c 'VOLUME /vv'.
+    const rootfs = await rootfsTar(path.join(w.dir, 'withvol'));
+    seed(path.join(w.dir, 'withvol', 'rootfs'));
+    await must('tar', ['-C', path.join(w.dir, 'withvol', 'rootfs'), '-cf', rootfs, '.']);
+    await w.dockerOk('import', '-c', 'VOLUME /vv', rootfs, 'withvol:1');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{json .Config.Volumes}}', await w.dockerOk('create', '--name', 'wv', 'withvol:1', 'true')), '{"/vv":{}}');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{(index .Mounts 0).Destination}}', 'wv'), '/vv');
+    await w.dockerOk('rm', '-v', 'wv');
+    assert.equal(await w.dockerOk('run', '--rm', 'withvol:1', 'sh', '-c', 'cat /vv/seed.txt; stat -c "%u %a" /vv'), 'seed\n1000 750');
+    assert.equal(await w.dockerOk('run', '--rm', '-v', 'filled:/vv', 'withvol:1', 'sh', '-c', 'cat /vv/seed.txt'), 'seed');
+    await w.dockerOk('run', '--rm', '-v', 'filled:/vv', 'busybox', 'sh', '-c', 'echo changed > /vv/seed.txt');
+    // A volume that holds data is never filled again.
+    assert.equal(await w.dockerOk('run', '--rm', '-v', 'filled:/vv', 'withvol:1', 'sh', '-c', 'cat /vv/seed.txt'), 'changed');
+    assert.equal(await w.dockerOk('run', '--rm', '-v', 'empty:/vv:nocopy', 'withvol:1', 'sh', '-c', 'ls -A /vv'), '');
+    const overFile = await w.docker('create', '-v', '/file', 'withvol:1', 'true');
+    assert.match(overFile.stderr, /cannot mount volume over existing file, file exists \S+\/merged\/file/);
+    assert.deepEqual((await w.dockerOk('volume', 'ls', '-q')).split('\n').sort(), ['empty', 'filled']);
+    await w.dockerOk('volume', 'rm', 'empty', 'filled');
+    // Several layers (a read-only overlay): a file the top layer deletes (a whiteout) is not copied.
+    const seeded = await tarOf(path.join(w.dir, 'seeded'), seed);
+    const base = await rootfsTar(path.join(w.dir, 'base'));
+    const upper = await tarOf(path.join(w.dir, 'upper'), (root) => {
+      fs.mkdirSync(path.join(root, 'vv'));
+      fs.writeFileSync(path.join(root, 'vv', 'b.txt'), 'b\n');
+      fs.writeFileSync(path.join(root, 'vv', '.wh.seed.txt'), '');
+    });
+    await w.dockerOk('load', '-i', await ociArchive(path.join(w.dir, 'layered'), [base, seeded, upper], 'layered:1', { Volumes: { '/vv': {} } }));
+    assert.equal(await w.dockerOk('run', '--rm', 'layered:1', 'sh', '-c', 'ls /vv'), 'b.txt');
+    assert.equal(await w.dockerOk('volume', 'ls', '-q'), '');
+    await w.dockerOk('rmi', 'withvol:1', 'layered:1');
+    // A view a crash left mounted is gone after the next start.
+    const left = path.join(w.dataRoot, 'image-views', 'left-by-a-crash');
+    fs.mkdirSync(left, { recursive: true });
+    await must('mount', ['-t', 'tmpfs', 'tmpfs', left]);
+    await w.restart();
+    assert.equal(fs.existsSync(left), false);
   });
 
   it('is driven the same way by berth', async () => {

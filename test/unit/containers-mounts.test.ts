@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseContainerCreate } from '../../src/api/routes/container-create.js';
 import type { MountConfig } from '../../src/engine/containers/model.js';
 import { mountOrder, planMounts } from '../../src/engine/containers/mounts.js';
+import { resolveInRoot } from '../../src/engine/volumes/image-view.js';
 import { ANONYMOUS_LABEL, VolumeStore } from '../../src/engine/volumes/store.js';
 
 const vol = (source: string, destination: string, extra: Partial<MountConfig> = {}): MountConfig => ({ type: 'volume', source, destination, readonly: false, ...extra });
@@ -14,10 +15,10 @@ test('every Config.Volumes path nothing else mounts gets an anonymous volume', (
   assert.deepEqual(planMounts([], [vol('vol1', '/data')], ['/data', '/anon']), [vol('vol1', '/data'), vol('', '/anon', { anonymous: true })]);
 });
 
-test('--volumes-from mounts are shared as they are, read-only with :ro', () => {
+test('--volumes-from mounts are shared as they are, read-only with :ro, and never filled again', () => {
   const src = [vol('abc', '/anon', { anonymous: true }), { type: 'bind' as const, source: '/h', destination: '/h', readonly: false }];
   assert.deepEqual(planMounts([{ mounts: src, readonly: true }], [], ['/anon']), [
-    vol('abc', '/anon', { anonymous: true, readonly: true }),
+    vol('abc', '/anon', { anonymous: true, readonly: true, noCopy: true }),
     { type: 'bind', source: '/h', destination: '/h', readonly: true },
   ]);
 });
@@ -32,16 +33,35 @@ test('mounts are made parents first, in order otherwise', () => {
   assert.deepEqual(order.map((m) => m.destination), ['/data', '/anon', '/data/sub', '/etc/hosts']);
 });
 
-test('create requests: anonymous --mount volumes, cleaned and unique destinations, Config.Volumes', () => {
+test('create requests: nocopy, anonymous --mount volumes, cleaned and unique destinations, Config.Volumes', () => {
   const parse = (body: object) => parseContainerCreate({ Image: 'busybox', ...body }, null).req;
   const req = parse({
     Volumes: { '/anon/': {}, rel: {} },
-    HostConfig: { Binds: ['data:/data/'], Mounts: [{ Type: 'volume', Target: '/m' }, { Type: 'volume', Source: 'xx', Target: '/n' }] },
+    HostConfig: { Binds: ['data:/data/:nocopy'], Mounts: [{ Type: 'volume', Target: '/m' }, { Type: 'volume', Source: 'xx', Target: '/n', VolumeOptions: { NoCopy: true } }] },
   });
   assert.deepEqual(req.volumes, ['/anon', '/rel']);
-  assert.deepEqual(req.mounts, [vol('data', '/data'), vol('', '/m', { anonymous: true }), vol('xx', '/n')]);
+  assert.deepEqual(req.mounts, [vol('data', '/data', { noCopy: true }), vol('', '/m', { anonymous: true }), vol('xx', '/n', { noCopy: true })]);
   assert.throws(() => parse({ HostConfig: { Binds: ['aa:/d', '/h:/d/'] } }), { message: 'Duplicate mount point: /d' });
   assert.throws(() => parse({ HostConfig: { Binds: [':/d'] } }), { message: "invalid volume specification: ':/d'" });
+});
+
+test('paths resolve inside the image root: symlinks and .. never leave it', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-root-'));
+  try {
+    fs.mkdirSync(path.join(root, 'srv', 'data'), { recursive: true });
+    fs.symlinkSync('/srv/data', path.join(root, 'abs'));
+    fs.symlinkSync('../../../../etc', path.join(root, 'srv', 'up'));
+    fs.symlinkSync('data', path.join(root, 'srv', 'rel'));
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+    assert.equal(resolveInRoot(root, '/abs'), path.join(root, 'srv', 'data'));
+    assert.equal(resolveInRoot(root, '/srv/rel/x'), path.join(root, 'srv', 'data', 'x'));
+    assert.equal(resolveInRoot(root, '/srv/up/passwd'), path.join(root, 'etc', 'passwd'));
+    assert.equal(resolveInRoot(root, '/../../etc'), path.join(root, 'etc'));
+    assert.equal(resolveInRoot(root, '/missing/more'), path.join(root, 'missing', 'more'));
+    assert.throws(() => resolveInRoot(root, '/loop'), /too many levels of symbolic links/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('a volume made without a name gets a random one and Docker\'s anonymous label', () => {

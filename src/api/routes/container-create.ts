@@ -178,7 +178,8 @@ function parseBind(spec: string): MountConfig {
   if (source === '') throw invalid(`invalid volume specification: '${spec}'`);
   const opts = mode.split(',').filter((x) => x !== '');
   for (const m of opts) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`);
-  return checkMount({ type: source.startsWith('/') ? 'bind' : 'volume', source, destination, readonly: opts.includes('ro') });
+  const m = checkMount({ type: source.startsWith('/') ? 'bind' : 'volume', source, destination, readonly: opts.includes('ro') });
+  return opts.includes('nocopy') ? { ...m, noCopy: true } : m;
 }
 
 function parseMounts(hc: WireObject): MountConfig[] {
@@ -190,7 +191,8 @@ function parseMounts(hc: WireObject): MountConfig[] {
     const type = optString(o, 'Type');
     if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type ?? ''} is not supported`);
     const m = checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
-    return type === 'volume' && m.source === '' ? { ...m, anonymous: true } : m;
+    const noCopy = optBool(asObject(o.VolumeOptions, 'VolumeOptions'), 'NoCopy') ?? false;
+    return { ...m, ...(type === 'volume' && m.source === '' ? { anonymous: true } : {}), ...(noCopy ? { noCopy } : {}) };
   });
 }
 

@@ -14,6 +14,7 @@ import type { Json, KvStore } from '../../store/kv.js';
 import { newId, nowRfc3339 } from '../../util/ids.js';
 import { Serial } from '../../util/serial.js';
 import type { ImageStore } from '../images/index.js';
+import { ImageViews } from '../volumes/image-view.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { EtcFiles } from './etc-files.js';
 import { mountOrder, planMounts, prepareMounts, volumeUsers } from './mounts.js';
@@ -73,6 +74,7 @@ export class ContainerEngine {
   private readonly etc: EtcFiles;
   /** Names of containers being created (name -> ID): taken before the record is saved. */
   private readonly reservedNames = new Map<string, ContainerId>();
+  private readonly views: ImageViews;
 
   private constructor(private readonly deps: EngineDeps) {
     this.etc = new EtcFiles({
@@ -82,6 +84,7 @@ export class ContainerEngine {
       find: (x) => this.find(x),
       embeddedDns: () => this.embeddedDns,
     });
+    this.views = new ImageViews(path.join(deps.dataRoot, 'image-views'));
   }
 
   static async open(deps: EngineDeps): Promise<ContainerEngine> {
@@ -105,6 +108,7 @@ export class ContainerEngine {
    * the others are marked exited and their network torn down.
    */
   async reconcile(): Promise<void> {
+    await this.views.sweep();
     const alive = new Set<string>();
     for (const c of this.containers.values()) {
       if (c.state.status !== 'running') continue;
@@ -223,7 +227,11 @@ export class ContainerEngine {
     const merged = mergeSpecWithImage({ ...spec, name }, image);
     this.reservedNames.set(name, id);
     try {
-      const mounts = prepareMounts(this.deps.volumes, planMounts(sources, merged.mounts, merged.volumes));
+      const mounts = await prepareMounts(
+        { volumes: this.deps.volumes, views: this.views },
+        { containerId: id, layers: this.deps.images.layerDirs(spec.image.id), rootfs: path.join(this.dir(id), 'merged') },
+        planMounts(sources, merged.mounts, merged.volumes),
+      );
       const record: ContainerRecord = {
         id,
         created: nowRfc3339(),

@@ -44,6 +44,8 @@ export interface MountConfig {
   readonly: boolean;
   /** A volume made without a name (Config.Volumes, a mount without a source): `rm -v` removes it. */
   anonymous?: boolean;
+  /** Leave a fresh volume empty instead of filling it from the image (nocopy; --volumes-from). */
+  noCopy?: boolean;
 }
 
 /** A published port (HostConfig.PortBindings entry), as given. */

@@ -2,8 +2,13 @@
  * A container's mounts, decided once at create as Docker's registerMountPoints does: the
  * mounts of the --volumes-from containers, then binds and --mount (which replace those on
  * the same destination), then an anonymous volume for each Config.Volumes path nothing
- * else covers. The volumes are then made.
+ * else covers. The volumes are then made, and each empty one is filled from the image.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { invalid } from '../../errors.js';
+import { copyTree } from '../../kernel/fs.js';
+import type { ImageEntry, ImageViews } from '../volumes/image-view.js';
 import type { VolumeStore } from '../volumes/store.js';
 import type { ContainerRecord, MountConfig } from './model.js';
 
@@ -17,7 +22,8 @@ export interface VolumesFromSource {
 export function planMounts(from: readonly VolumesFromSource[], requested: readonly MountConfig[], volumePaths: readonly string[]): MountConfig[] {
   const byDestination = new Map<string, MountConfig>();
   for (const src of from) {
-    for (const m of src.mounts) byDestination.set(m.destination, { ...m, readonly: m.readonly || src.readonly });
+    // Shared volumes are never filled again from this container's image.
+    for (const m of src.mounts) byDestination.set(m.destination, { ...m, readonly: m.readonly || src.readonly, ...(m.type === 'volume' ? { noCopy: true } : {}) });
   }
   for (const m of requested) byDestination.set(m.destination, m);
   for (const p of volumePaths) {
@@ -26,9 +32,56 @@ export function planMounts(from: readonly VolumesFromSource[], requested: readon
   return [...byDestination.values()];
 }
 
-/** Makes the planned volumes: a fresh name for each anonymous one. */
-export function prepareMounts(volumes: VolumeStore, planned: readonly MountConfig[]): MountConfig[] {
-  return planned.map((m) => (m.type === 'volume' ? { ...m, source: volumes.create(m.source).name } : m));
+export interface MountsDeps {
+  volumes: VolumeStore;
+  views: ImageViews;
+}
+
+export interface ContainerImage {
+  /** The container's ID: names the image's view while it is read. */
+  containerId: string;
+  /** The image's layer folders, lowest first. */
+  layers: readonly string[];
+  /** Where the container's root will be mounted (Docker's error names the path there). */
+  rootfs: string;
+}
+
+/**
+ * Makes the planned volumes (a fresh name for each anonymous one) and fills each empty
+ * volume without nocopy from what the image holds at its destination. On failure the
+ * anonymous volumes made here are removed.
+ */
+export async function prepareMounts(deps: MountsDeps, image: ContainerImage, planned: readonly MountConfig[]): Promise<MountConfig[]> {
+  const fresh = planned.filter((m) => m.type === 'volume' && m.source === '');
+  const read = planned.filter((m) => m.type === 'volume' && (!m.noCopy || m.source === ''));
+  const made: string[] = [];
+  try {
+    return await deps.views.with(image.containerId, image.layers, read.map((m) => m.destination), async (look) => {
+      for (const m of fresh) {
+        if (look(m.destination)?.isDir === false) throw invalid(`cannot mount volume over existing file, file exists ${path.join(image.rootfs, m.destination)}`);
+      }
+      const out: MountConfig[] = [];
+      for (const m of planned) {
+        if (m.type !== 'volume') {
+          out.push(m);
+          continue;
+        }
+        const v = deps.volumes.create(m.source);
+        if (m.source === '') made.push(v.name);
+        if (!m.noCopy) await fill(v.mountpoint, look(m.destination));
+        out.push({ ...m, source: v.name });
+      }
+      return out;
+    });
+  } catch (e: unknown) {
+    for (const name of made) deps.volumes.remove(name, [], true);
+    throw e;
+  }
+}
+
+/** Docker copies into a volume only while it is empty, so data a volume holds is kept. */
+async function fill(mountpoint: string, entry: ImageEntry | undefined): Promise<void> {
+  if (entry?.isDir && fs.readdirSync(mountpoint).length === 0) await copyTree(entry.path, mountpoint);
 }
 
 /** The containers that mount a volume (their own or through --volumes-from). */

@@ -60,6 +60,17 @@ export interface BridgeSpec {
  * never taken for berth's. All changes go through one `ip -batch`.
  */
 export async function ensureBridge(spec: BridgeSpec, existing?: LinkInfo): Promise<void> {
+  const cmds = bridgeCommands(spec, existing);
+  if (cmds.length > 0) await batch(cmds);
+}
+
+/**
+ * The iproute2 commands ensureBridge runs (pure). IPv6 gateways skip duplicate address
+ * detection, as Docker's do: a bridge without ports has no carrier, so DAD would leave
+ * the address tentative (unusable as a source) until the first container joins, and
+ * then for a second or two more; berth's IPAM already made the address unique.
+ */
+export function bridgeCommands(spec: BridgeSpec, existing?: LinkInfo): string[] {
   const cmds: string[] = [];
   if (!existing) {
     cmds.push(`link add name ${spec.name} type bridge`, `link set dev ${spec.name} mtu ${spec.mtu} alias ${OWNER_ALIAS}`);
@@ -67,10 +78,10 @@ export async function ensureBridge(spec: BridgeSpec, existing?: LinkInfo): Promi
     cmds.push(`link set dev ${spec.name} mtu ${spec.mtu}`);
   }
   for (const addr of spec.addresses) {
-    if (!existing?.addresses.includes(addr)) cmds.push(`addr replace ${addr} dev ${spec.name}`);
+    if (!existing?.addresses.includes(addr)) cmds.push(`addr replace ${addr} dev ${spec.name}${addr.includes(':') ? ' nodad' : ''}`);
   }
   if (!existing?.up) cmds.push(`link set dev ${spec.name} up`);
-  if (cmds.length > 0) await batch(cmds);
+  return cmds;
 }
 
 /** Delete a link; a link that is already gone is success. */

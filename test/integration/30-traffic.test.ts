@@ -1,6 +1,7 @@
 /** Traffic in and out: masquerade, published ports from everywhere, ICC, isolation, internal networks. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -26,6 +27,23 @@ async function nftCounts(w: World): Promise<{ rules: number; elements: number }>
     }
   }
   return { rules, elements };
+}
+
+/** A UDP server answering "echo <datagram>" on `port` inside a container's namespace (the image has none). */
+async function udpEcho(w: World, container: string, port: number): Promise<ChildProcess> {
+  const pid = await w.dockerOk('inspect', '-f', '{{.State.Pid}}', container);
+  const script = `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send('echo ' + m, r.port, r.address)); s.bind(${port});`;
+  return w.spawnIn(`/proc/${pid}/ns/net`, [process.execPath, '-e', script]);
+}
+
+/** One datagram to host:port from the world's namespace, sent again until answered; the answer, or '' after 3 s. */
+async function udpAsk(w: World, host: string, port: number): Promise<string> {
+  const family = host.includes(':') ? 'udp6' : 'udp4';
+  const script = `const s = require('dgram').createSocket('${family}');
+    s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); });
+    setInterval(() => s.send('ping', ${port}, '${host}'), 200);
+    setTimeout(() => process.exit(1), 3000);`;
+  return (await w.inNs(w.ns, [process.execPath, '-e', script])).stdout;
 }
 
 describe('traffic in and out', () => {
@@ -186,8 +204,19 @@ describe('--userland-proxy', () => {
     await w.dockerOk('run', '-d', '--name', 'web', '-p', '8080:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
     assert.match((await w.inNs(w.ns, ['curl', '-sf', '-m', '3', 'http://127.0.0.1:8080/'])).stdout, /berth/);
     const table = (await w.inNs(w.ns, ['nft', 'list', 'chain', 'inet', 'berth', 'dnat_local'])).stdout;
-    assert.match(table, /ip daddr 127\.0\.0\.0\/8 return/);
+    assert.match(table, /meta l4proto tcp ip daddr 127\.0\.0\.0\/8 return/);
     // With the DNAT skipped for loopback, only berthd's relay can have answered 127.0.0.1.
     assert.match(await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://172.17.0.1:8080/'), /berth/);
+  });
+
+  it('leaves UDP to 127.0.0.1 to the kernel (the relay serves TCP only there)', async () => {
+    await w.dockerOk('run', '-d', '--name', 'mixed', '-p', '127.0.0.1:5391:53/udp', 'busybox', 'sleep', '1000');
+    const echo = await udpEcho(w, 'mixed', 53);
+    try {
+      assert.equal(await udpAsk(w, '127.0.0.1', 5391), 'echo ping');
+    } finally {
+      echo.kill('SIGKILL');
+      await w.dockerOk('rm', '-f', 'mixed');
+    }
   });
 });

@@ -204,9 +204,13 @@ export class World {
   readonly extraNamespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
 
-  /** A long-running process in a namespace (e.g. a server in the lan), ended by dispose. */
+  /**
+   * A long-running process in a namespace (e.g. a server in the lan), ended by dispose.
+   * `netns` is a name under /run/netns or a path (a container's /proc/<pid>/ns/net).
+   */
   spawnIn(netns: string, args: string[]): ChildProcess {
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', ...args], { stdio: 'ignore' });
+    const nsPath = netns.startsWith('/') ? netns : `/run/netns/${netns}`;
+    const child = spawn('nsenter', [`--net=${nsPath}`, '--', ...args], { stdio: 'ignore' });
     this.children.push(child);
     return child;
   }

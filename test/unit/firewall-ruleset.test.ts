@@ -301,6 +301,20 @@ describe('full ruleset', () => {
     assert.equal(renderBase(), BASE);
   });
 
+  it('--userland-proxy lets only TCP to 127.0.0.0/8 past the DNAT: UDP and SCTP keep the kernel path', () => {
+    const DNAT_LOCAL = `	chain dnat_local {
+		comment "published ports: connections from the host itself, 127.0.0.1 included"
+		type nat hook output priority -100; policy accept;
+		ip6 daddr ::1 return
+		meta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"
+		fib daddr type local jump publish
+	}
+`;
+    const text = renderFull({ networks: [], endpoints: [], publications: [], loopbackByProxy: true });
+    assert.ok(text.includes(DNAT_LOCAL), text);
+    assert.equal(text.replace('\t\tmeta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"\n', ''), BASE);
+  });
+
   it('a model puts its elements inline in the set definitions', () => {
     const text = renderFull({ networks: [APP, SECRET], endpoints: [EP], publications: [pub('', [8080, 8080], [80, 80])] });
     assert.ok(text.includes('\t\tcomment "bridges of berth networks"\n\t\telements = { "br-app", "br-secret" }\n'));

@@ -136,8 +136,12 @@ function renderTable(table: FwTable, groups: readonly ElementGroup[], loopbackBy
 }
 
 const LOOPBACK_V6 = '\t\tip6 daddr ::1 return';
-/** With --userland-proxy, connections to 127.0.0.1 reach the proxy's socket instead of the DNAT. */
-const LOOPBACK_V4_PROXY = '\t\tip daddr 127.0.0.0/8 return comment "served by the userland proxy"';
+/**
+ * With --userland-proxy, TCP to 127.0.0.0/8 reaches the relay's socket instead of the
+ * DNAT. Only TCP: the relay does not serve IPv4 UDP, and has no SCTP at all, so those
+ * keep the kernel's path.
+ */
+const LOOPBACK_V4_PROXY = '\t\tmeta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"';
 
 /** Every element of a model (networks, ICC-off endpoints, publications), merged per set. */
 export function modelElements(model: FirewallModel): ElementGroup[] {

@@ -3,21 +3,24 @@
  * namespace) for as long as it is published, as Docker does, so that no host process
  * can take it and a port a host process already has is refused up front. The sockets
  * carry no traffic: nftables rewrites connections to published ports before they reach
- * a local socket. TCP sockets listen (a bound-only socket does not stop another
- * SO_REUSEADDR socket from binding); connections that slip through, e.g. while the
- * ruleset is being restored, are closed at once.
+ * a local socket, except where the kernel cannot (network/ports/serving.ts): those
+ * sockets relay to the container (relay.ts). TCP sockets listen (a bound-only socket
+ * does not stop another SO_REUSEADDR socket from binding); on a socket that does not
+ * relay, connections that slip through, e.g. while the ruleset is being restored, are
+ * closed at once.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
+import { relayTcp, relayUdp, type Relay, type RelayTarget } from './relay.js';
 
 export interface HostSocketSpec {
   proto: 'tcp' | 'udp';
   /** '0.0.0.0', '::' (bound IPv6-only) or one address. */
   address: string;
   port: number;
-  /** --userland-proxy: TCP connections accepted here are relayed to this container address. */
-  forward?: { address: string; port: number };
+  /** Connections and datagrams reaching this socket are relayed to this container address. */
+  forward?: RelayTarget;
 }
 
 /** A bind that failed; `code` is the errno name (EADDRINUSE, EADDRNOTAVAIL, EACCES …). */
@@ -71,15 +74,30 @@ function codeOf(e: unknown): string {
   return typeof code === 'string' ? code : 'EINVAL';
 }
 
+/** A held socket and, if it relays, its relay: closing ends the relayed flows first. */
+function withRelay(socket: Closable, relay: Relay | undefined): Closable {
+  if (!relay) return socket;
+  return {
+    close(cb) {
+      relay.close();
+      return socket.close(cb);
+    },
+  };
+}
+
 function holdTcp(spec: HostSocketSpec): Promise<Closable> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer((conn) => (spec.forward ? relay(conn, spec.forward) : conn.destroy()));
+    const server = net.createServer({ allowHalfOpen: spec.forward !== undefined });
+    const relay = spec.forward ? relayTcp(server, spec.forward) : undefined;
+    if (!relay) server.on('connection', (conn) => conn.destroy());
     server.once('error', (e: unknown) => reject(new HostPortError(spec, codeOf(e))));
-    server.listen({ host: spec.address, port: spec.port, exclusive: true, backlog: 1, ipv6Only: spec.address.includes(':') }, () => {
+    // A socket that only holds the port needs no queue; a relay takes Node's default.
+    const backlog = relay ? 511 : 1;
+    server.listen({ host: spec.address, port: spec.port, exclusive: true, backlog, ipv6Only: spec.address.includes(':') }, () => {
       server.removeAllListeners('error');
       server.on('error', () => undefined);
       server.unref();
-      resolve(server);
+      resolve(withRelay(server, relay));
     });
   });
 }
@@ -95,9 +113,10 @@ function holdUdp(spec: HostSocketSpec): Promise<Closable> {
     socket.bind({ address: spec.address, port: spec.port, exclusive: true }, () => {
       socket.removeAllListeners('error');
       socket.on('error', () => undefined);
-      socket.on('message', () => undefined);
+      const relay = spec.forward ? relayUdp(socket, spec.forward) : undefined;
+      if (!relay) socket.on('message', () => undefined);
       socket.unref();
-      resolve(socket);
+      resolve(withRelay(socket, relay));
     });
   });
 }
@@ -124,16 +143,4 @@ export async function holdHostPorts(specs: readonly HostSocketSpec[]): Promise<H
       await Promise.all(held.map(closeOne));
     },
   };
-}
-
-/** The userland proxy: one TCP connection relayed to the container, both ways. */
-function relay(conn: net.Socket, to: { address: string; port: number }): void {
-  const upstream = net.connect({ host: to.address, port: to.port });
-  conn.pipe(upstream).pipe(conn);
-  const end = (): void => {
-    conn.destroy();
-    upstream.destroy();
-  };
-  conn.on('error', end);
-  upstream.on('error', end);
 }

@@ -23,6 +23,7 @@ import {
 import type { EndpointRecord } from './model.js';
 import {
   allocateAndReserve,
+  checkServable,
   newPortAllocator,
   releasePorts,
   reserveHostPorts,
@@ -70,7 +71,7 @@ export class Traffic {
     this.brNetfilter = opts.brNetfilter;
   }
 
-  /** --userland-proxy: host-port sockets relay loopback connections to the container. */
+  /** --userland-proxy: host-port sockets also relay TCP to 127.0.0.0/8 (the IPv6 loopback always). */
   private readonly proxy: boolean;
   /** --br-netfilter: leave bridged frames going through the inet hooks. */
   private readonly brNetfilter: boolean;
@@ -165,8 +166,9 @@ export class Traffic {
   }
 
   /**
-   * Publish a container's ports on one of its endpoints: allocate host ports (Docker's
-   * conflict errors), hold them against host processes, persist, add the DNAT elements.
+   * Publish a container's ports on one of its endpoints: refuse what nothing could serve
+   * (ports/serving.ts), allocate host ports (Docker's conflict errors), hold them against
+   * host processes (relaying where the kernel cannot), persist, add the DNAT elements.
    * All or nothing.
    */
   publish(ep: EndpointRecord, requests: readonly PortSpec[], hostBindingIpv4: string): Promise<PortSpec[]> {
@@ -174,6 +176,7 @@ export class Traffic {
       if (requests.length === 0) return [];
       const target = { ipv4: ep.ipv4?.address, ipv6: ep.ipv6?.address };
       const resolved = requests.map((r) => ({ ...r, hostIp: resolveHostIp(r.hostIp, hostBindingIpv4) }));
+      checkServable(resolved, target);
       const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target, {
         reserve: (m, t) => reserveHostPorts(m, t, { proxy: this.proxy }),
       });

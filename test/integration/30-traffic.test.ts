@@ -67,7 +67,7 @@ describe('traffic in and out', () => {
 
   // curl, not the host's static busybox wget: that one crashes on the host's NSS setup.
   const fromLan = (url: string) => w.inNs(lan, ['curl', '-sf', '-m', '3', url]);
-  const fromHost = (url: string) => w.inNs(w.ns, ['curl', '-sf', '-m', '3', url]);
+  const fromHost = (url: string) => w.inNs(w.ns, ['curl', '-sf', '-m', '3', '-g', url]);
 
   it('masquerades egress: the lan sees the host address', async () => {
     const seen = await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://192.0.2.2:8000/cgi-bin/ip');
@@ -81,6 +81,43 @@ describe('traffic in and out', () => {
     assert.match(await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://192.0.2.1:8080/'), /berth/);
     assert.match(await w.dockerOk('exec', 'web', 'wget', '-qO-', 'http://192.0.2.1:8080/'), /berth/, 'hairpin to itself');
     assert.equal((await w.inNs(w.ns, ['sh', '-c', "ps -eo comm | grep -c proxy || true"])).stdout.trim(), '0');
+  });
+
+  it('serves ::1 and IPv6 host addresses of an IPv4-only container through the daemon\'s relay, TCP and UDP', async () => {
+    await w.dockerOk('run', '-d', '--name', 'v4only', '-p', '[::1]:8190:80', '-p', '[::]:8193:80', '-p', '[::1]:5390:53/udp', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    const echo = await udpEcho(w, 'v4only', 53);
+    try {
+      assert.match((await fromHost('http://[::1]:8190/')).stdout, /berth/);
+      assert.match((await fromHost('http://[::1]:8193/')).stdout, /berth/, '[::] reached through ::1');
+      assert.equal(await udpAsk(w, '::1', 5390), 'echo ping');
+      assert.equal(await w.dockerOk('port', 'v4only', '80/tcp'), '[::1]:8190\n[::]:8193');
+    } finally {
+      echo.kill('SIGKILL');
+      await w.dockerOk('rm', '-f', 'v4only');
+    }
+  });
+
+  it('serves ::1 of an IPv6 network through the relay (the kernel cannot DNAT from ::1); no element for ::1', async () => {
+    await w.dockerOk('network', 'create', '--ipv6', '--subnet', 'fd00:aa::/64', 'six');
+    await w.dockerOk('run', '-d', '--name', 'web6', '--network', 'six', '-p', '[::1]:8191:80', '-p', '[::]:8192:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+    try {
+      assert.match((await fromHost('http://[::1]:8191/')).stdout, /berth/);
+      assert.match((await fromHost('http://[::1]:8192/')).stdout, /berth/, '[::] reached through ::1');
+      const map = (await w.inNs(w.ns, ['nft', 'list', 'map', 'inet', 'berth', 'pub6_port'])).stdout;
+      assert.match(map, /::\/0 \. tcp \. 8192 : fd00:aa::2 \. 80/);
+      assert.doesNotMatch(map, /::1 \. tcp/);
+    } finally {
+      await w.dockerOk('rm', '-f', 'web6');
+      await w.dockerOk('network', 'rm', 'six');
+    }
+  });
+
+  it('refuses SCTP that only the relay could serve, leaving the container Created', async () => {
+    const r = await w.docker('run', '-d', '--name', 'nosctp', '-p', '[::1]:9000:9000/sctp', 'busybox', 'sleep', '100');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cannot publish \[::1\]:9000:9000\/sctp: the kernel cannot forward from ::1 and berth's relay has no SCTP/);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'nosctp'), 'created');
+    await w.dockerOk('rm', 'nosctp');
   });
 
   it('keeps 127.0.0.1 bindings and unpublished ports from the lan', async () => {
@@ -209,11 +246,12 @@ describe('--userland-proxy', () => {
     assert.match(await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://172.17.0.1:8080/'), /berth/);
   });
 
-  it('leaves UDP to 127.0.0.1 to the kernel (the relay serves TCP only there)', async () => {
-    await w.dockerOk('run', '-d', '--name', 'mixed', '-p', '127.0.0.1:5391:53/udp', 'busybox', 'sleep', '1000');
+  it('leaves UDP to 127.0.0.1 to the kernel, and relays ::1 to an IPv4-only container', async () => {
+    await w.dockerOk('run', '-d', '--name', 'mixed', '-p', '127.0.0.1:5391:53/udp', '-p', '[::1]:8190:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
     const echo = await udpEcho(w, 'mixed', 53);
     try {
       assert.equal(await udpAsk(w, '127.0.0.1', 5391), 'echo ping');
+      assert.match((await w.inNs(w.ns, ['curl', '-sf', '-m', '3', '-g', 'http://[::1]:8190/'])).stdout, /berth/);
     } finally {
       echo.kill('SIGKILL');
       await w.dockerOk('rm', '-f', 'mixed');

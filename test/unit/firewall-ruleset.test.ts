@@ -110,8 +110,14 @@ describe('publication elements', () => {
     );
   });
 
-  it('-p [::1]:8080:80 on an IPv4-only container publishes nothing; -p 0.0.0.0:… is IPv4 only', () => {
+  it('no element for an IPv6 host address of an IPv4-only container, nor for ::1 (the relay serves them); -p 0.0.0.0:… is IPv4 only', () => {
     assert.equal(addPublications([pub('::1', [8080, 8080], [80, 80])]), '');
+    assert.equal(addPublications([pub('::', [8080, 8080], [80, 80])]), '');
+    assert.equal(addPublications([pub('::1', [8080, 8080], [80, 80], { ipv6: 'fd00:18::2' })]), '');
+    assert.equal(
+      addPublications([pub('fd00:1::5', [8080, 8080], [80, 80], { ipv6: 'fd00:18::2' })]),
+      'add element inet berth pub6_port { fd00:1::5 . tcp . 8080 : fd00:18::2 . 80 }\n',
+    );
     assert.equal(
       addPublications([pub('0.0.0.0', [8080, 8080], [80, 80], { ipv6: 'fd00:18::2' })]),
       'add element inet berth pub4_port { 0.0.0.0/0 . tcp . 8080 : 172.18.0.2 . 80 }\n',
@@ -246,7 +252,7 @@ table inet berth {
 	chain dnat_local {
 		comment "published ports: connections from the host itself, 127.0.0.1 included"
 		type nat hook output priority -100; policy accept;
-		ip6 daddr ::1 return
+		ip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"
 		fib daddr type local jump publish
 	}
 
@@ -305,7 +311,7 @@ describe('full ruleset', () => {
     const DNAT_LOCAL = `	chain dnat_local {
 		comment "published ports: connections from the host itself, 127.0.0.1 included"
 		type nat hook output priority -100; policy accept;
-		ip6 daddr ::1 return
+		ip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"
 		meta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"
 		fib daddr type local jump publish
 	}

@@ -1,9 +1,11 @@
 /**
- * Host-port reservation with real sockets, on 127.0.0.1 only (the test process's own
- * loopback; nothing is bound on other addresses).
+ * Host-port reservation with real sockets, on 127.0.0.1 and ::1 only (the test process's
+ * own loopback; nothing is bound on other addresses, nothing is sent elsewhere).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import { once } from 'node:events';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isBerthError } from '../../src/errors.js';
@@ -46,7 +48,6 @@ describe('bindAddresses / socketsFor', () => {
   it('binds the families the container has, one socket per port', () => {
     assert.deepEqual(bindAddresses('', { ipv4: '10.0.0.2', ipv6: 'fd00::2' }), ['0.0.0.0', '::']);
     assert.deepEqual(bindAddresses('', { ipv4: '10.0.0.2' }), ['0.0.0.0']);
-    assert.deepEqual(bindAddresses('::1', { ipv4: '10.0.0.2' }), []);
     assert.deepEqual(bindAddresses('127.0.0.1', { ipv4: '10.0.0.2' }), ['127.0.0.1']);
     const m = local('udp', [9000, 9002], [90, 92]);
     assert.deepEqual(
@@ -149,6 +150,86 @@ describe('allocateAndReserve', () => {
       );
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});
+
+/** The relay tests stand a "container" on 127.0.0.1 and reach it through ::1 (IPv6 host, IPv4-only target). */
+const LOOP = { ipv4: '127.0.0.1' };
+
+async function echoTcp(): Promise<net.Server> {
+  const server = net.createServer({ allowHalfOpen: true }, (c) => c.pipe(c));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+async function echoUdp(): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, from) => socket.send(Buffer.concat([Buffer.from('echo '), msg]), from.port, from.address));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return socket;
+}
+
+const portOf = (s: net.Server | dgram.Socket): number => (s.address() as net.AddressInfo).port;
+
+/** Reserves [::1]:<free port> for a mapping to the given container port, with retries on a busy port. */
+async function reserveOnIpv6Loopback(proto: 'tcp' | 'udp', containerPort: number): Promise<{ port: number; held: Awaited<ReturnType<typeof reserveHostPorts>> }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 9000);
+    const m: PortSpec = { proto, hostIp: '::1', hostPorts: { start: port, end: port }, containerPorts: { start: containerPort, end: containerPort } };
+    try {
+      return { port, held: await reserveHostPorts([m], LOOP) };
+    } catch (e: unknown) {
+      if (attempt >= 20) throw e;
+    }
+  }
+}
+
+describe('the relay', () => {
+  it('carries TCP from ::1 to an IPv4-only container, half-close included, and ends its connections on release', { timeout: 10_000 }, async () => {
+    const upstream = await echoTcp();
+    const { port, held } = await reserveOnIpv6Loopback('tcp', portOf(upstream));
+    try {
+      const client = net.connect({ host: '::1', port, allowHalfOpen: true });
+      let reply = '';
+      client.on('data', (b: Buffer) => (reply += b.toString()));
+      await once(client, 'connect');
+      client.end('hello over ::1'); // the reply still comes after our FIN
+      await once(client, 'end');
+      assert.equal(reply, 'hello over ::1');
+      client.destroy();
+
+      const open = net.connect({ host: '::1', port });
+      await once(open, 'connect');
+      open.write('x');
+      await once(open, 'data');
+      const closed = once(open, 'close');
+      const t0 = performance.now();
+      await held.release(); // must not wait for the client
+      await closed;
+      assert.ok(performance.now() - t0 < 1000);
+    } finally {
+      await held.release();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+
+  it('carries UDP from ::1 to an IPv4-only container and each reply back to its own client', { timeout: 10_000 }, async () => {
+    const upstream = await echoUdp();
+    const { port, held } = await reserveOnIpv6Loopback('udp', portOf(upstream));
+    const clients = [dgram.createSocket('udp6'), dgram.createSocket('udp6')];
+    try {
+      const replies = clients.map((c, i) => {
+        const got = once(c, 'message') as Promise<[Buffer]>;
+        c.send(`client ${i}`, port, '::1');
+        return got;
+      });
+      const texts = (await Promise.all(replies)).map(([msg]) => msg.toString());
+      assert.deepEqual(texts, ['echo client 0', 'echo client 1']);
+    } finally {
+      for (const c of clients) c.close();
+      await held.release();
+      upstream.close();
     }
   });
 });

@@ -13,6 +13,7 @@
  */
 import { invalid } from '../../errors.js';
 import { formatIp, formatNetwork, tryParseCidr, tryParseIp } from '../ipam/index.js';
+import { isIpv6Loopback } from '../ports/serving.js';
 import { formatRange, rangeLength } from '../ports/spec.js';
 import type { FwEndpoint, FwNetwork, FwPublication } from './model.js';
 import { byCodeUnit } from '../../util/order.js';
@@ -100,12 +101,18 @@ function familyElements(pub: FwPublication, family: 4 | 6, target: string): Elem
   return group('inet', port, elements);
 }
 
-/** Elements of a publication, for each family it applies to (see the file comment). */
+/**
+ * Elements of a publication, for each family it applies to (see the file comment). None
+ * for an IPv6 host address of an IPv4-only container (nft cannot DNAT across families)
+ * nor for ::1 (the kernel cannot DNAT from it): the daemon's relay serves those
+ * (ports/serving.ts).
+ */
 export function publicationElements(pub: FwPublication): ElementGroup[] {
   const hostFamily = pub.hostIp === '' ? undefined : pub.hostIp.includes(':') ? 6 : 4;
+  const loopback6 = isIpv6Loopback(pub.hostIp);
   return [
     ...(pub.ipv4 && hostFamily !== 6 ? familyElements(pub, 4, pub.ipv4) : []),
-    ...(pub.ipv6 && hostFamily !== 4 ? familyElements(pub, 6, pub.ipv6) : []),
+    ...(pub.ipv6 && hostFamily !== 4 && !loopback6 ? familyElements(pub, 6, pub.ipv6) : []),
   ];
 }
 

@@ -75,7 +75,7 @@ const INET_CHAINS = `	chain guard {
 	chain dnat_local {
 		comment "published ports: connections from the host itself, 127.0.0.1 included"
 		type nat hook output priority -100; policy accept;
-		ip6 daddr ::1 return
+		ip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"
 		fib daddr type local jump publish
 	}
 
@@ -135,7 +135,7 @@ function renderTable(table: FwTable, groups: readonly ElementGroup[], loopbackBy
   return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}\n${table === 'inet' ? inet : BRIDGE_CHAINS}}\n`;
 }
 
-const LOOPBACK_V6 = '\t\tip6 daddr ::1 return';
+const LOOPBACK_V6 = `\t\tip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"`;
 /**
  * With --userland-proxy, TCP to 127.0.0.0/8 reaches the relay's socket instead of the
  * DNAT. Only TCP: the relay does not serve IPv4 UDP, and has no SCTP at all, so those

@@ -2,9 +2,11 @@
 export * from './spec.js';
 export * from './allocator.js';
 export * from './reserve.js';
+export * from './serving.js';
 
 import { allocatePorts, type BusyPort, type PortAllocatorState } from './allocator.js';
-import { HostPortBusyError, reserveHostPorts, type PublishTarget, type Reservation } from './reserve.js';
+import { HostPortBusyError, reserveHostPorts, type Reservation } from './reserve.js';
+import type { PublishTarget } from './serving.js';
 import { isExact, type PortSpec } from './spec.js';
 
 export interface PublishedPorts {

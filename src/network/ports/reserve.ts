@@ -1,18 +1,14 @@
 /**
  * Reserving allocated host ports against host processes: one socket per host port and
  * address family, held while the ports are published (see src/kernel/hostports.ts).
- * SCTP ports are not held (Node has no SCTP sockets); the allocator still guards them
- * against other publications.
+ * Where the kernel cannot forward, the socket relays (serving.ts). SCTP ports are not
+ * held (Node has no SCTP sockets); the allocator still guards them against other
+ * publications.
  */
 import { BerthError } from '../../errors.js';
 import { HostPortError, errnoText, holdHostPorts, type HostSocketSpec } from '../../kernel/hostports.js';
+import { bindAddresses, containerAddress, relays, type PublishTarget } from './serving.js';
 import { rangeLength, type PortSpec } from './spec.js';
-
-/** The container addresses a publication forwards to; a family without one is not published. */
-export interface PublishTarget {
-  ipv4?: string | undefined;
-  ipv6?: string | undefined;
-}
 
 /** What the host ports of a container are held by; release on unpublish (idempotent). */
 export interface Reservation {
@@ -20,22 +16,15 @@ export interface Reservation {
   release(): Promise<void>;
 }
 
-/** The host addresses a mapping binds, per family, given which families the container has. */
-export function bindAddresses(hostIp: string, target: PublishTarget): string[] {
-  if (hostIp === '') return [...(target.ipv4 ? ['0.0.0.0'] : []), ...(target.ipv6 ? ['::'] : [])];
-  const v6 = hostIp.includes(':');
-  return (v6 ? target.ipv6 : target.ipv4) ? [hostIp] : [];
-}
-
-/** One socket per host port and bound address of each mapping (SCTP excepted). */
+/** One socket per host port and bound address of each mapping (SCTP excepted), relaying where serving.ts says. */
 export function socketsFor(mappings: readonly PortSpec[], target: PublishTarget, proxy = false): HostSocketSpec[] {
   const specs: HostSocketSpec[] = [];
   for (const m of mappings) {
     if (m.proto === 'sctp') continue;
     for (const address of bindAddresses(m.hostIp, target)) {
-      const containerIp = address.includes(':') ? target.ipv6 : target.ipv4;
+      const relayTo = relays(address, m.proto, proxy) ? containerAddress(address, target) : undefined;
       for (let port = m.hostPorts.start; port <= m.hostPorts.end; port++) {
-        const forward = proxy && m.proto === 'tcp' && containerIp ? { address: containerIp, port: m.containerPorts.start + (port - m.hostPorts.start) } : undefined;
+        const forward = relayTo ? { address: relayTo, port: m.containerPorts.start + (port - m.hostPorts.start) } : undefined;
         specs.push({ proto: m.proto, address, port, ...(forward ? { forward } : {}) });
       }
     }
@@ -49,7 +38,7 @@ const hostPort = (ip: string, port: number): string => `${ip.includes(':') ? `[$
 function describe(mappings: readonly PortSpec[], target: PublishTarget, s: HostSocketSpec): string {
   const m = mappings.find((x) => x.proto === s.proto && s.port >= x.hostPorts.start && s.port <= x.hostPorts.end);
   if (!m) return hostPort(s.address, s.port);
-  const containerIp = (s.address.includes(':') ? target.ipv6 : target.ipv4) ?? '';
+  const containerIp = containerAddress(s.address, target) ?? '';
   const containerPort = m.containerPorts.start + (s.port - m.hostPorts.start);
   return `${hostPort(s.address, s.port)}:${hostPort(containerIp, containerPort)}/${m.proto}`;
 }

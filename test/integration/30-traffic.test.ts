@@ -126,6 +126,16 @@ describe('traffic in and out', () => {
     const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web');
     await must('ip', ['-n', lan, 'route', 'add', '172.17.0.0/16', 'via', '192.0.2.1']);
     assert.notEqual((await fromLan(`http://${ip}/`)).code, 0, 'the container address is not reachable from the lan');
+    // A lan host that routes 127.0.0.1 to us: the DNAT must not turn its martian into a connection.
+    await must('ip', ['-n', lan, 'addr', 'del', '127.0.0.1/8', 'dev', 'lo']);
+    try {
+      await must('ip', ['-n', lan, 'route', 'add', '127.0.0.1/32', 'via', '192.0.2.1']);
+      await must('nsenter', [`--net=/run/netns/${lan}`, '--', 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1']);
+      assert.notEqual((await fromLan('http://127.0.0.1:8081/')).code, 0, 'a 127.0.0.1 binding is the host’s alone');
+    } finally {
+      await w.inNs(lan, ['ip', 'route', 'del', '127.0.0.1/32']);
+      await must('ip', ['-n', lan, 'addr', 'add', '127.0.0.1/8', 'dev', 'lo']);
+    }
   });
 
   it('shows the mappings as docker does', async () => {

@@ -240,9 +240,9 @@ table inet berth {
 	}
 
 	chain guard {
-		comment "containers must not reach the host's loopback (route_localnet is on for bridges)"
+		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
 		type filter hook prerouting priority raw; policy accept;
-		iifname @bridges ip daddr 127.0.0.0/8 drop comment "loopback from a container"
+		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
 	}
 
 	chain dnat_in {

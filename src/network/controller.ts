@@ -25,7 +25,6 @@ import {
   checkPoolConfigs,
   createPools,
   DEFAULT_ADDRESS_POOLS_V6,
-  formatIp,
   formatNetwork,
   parseCidr,
   type Cidr,
@@ -43,6 +42,7 @@ import {
   type SubnetRequest,
 } from './model.js';
 import { filterNetworks, type NetworkFilters } from './filters.js';
+import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, type DefaultBridge, storedDefaultBridge, wantedDefaultBridge } from './default-bridge.js';
 
 const KEY = 'network/';
 const EP_KEY = 'endpoint/';
@@ -157,52 +157,48 @@ export class NetworkController {
       await this.add({ ...base, ...ipam, name: 'host', driver: 'host', subnets: [], options: {} }, true);
     }
     if (!this.config.createDefaultBridge) return;
-    const wanted = await this.defaultBridgeSubnet();
+    const bridge = this.config.driverContext.defaultBridge.name;
     const current = [...this.networks.values()].find((n) => n.record.name === 'bridge');
+    const stored = current && storedDefaultBridge(current.record, bridge);
+    const others = [...this.networks.values()].filter((n) => n !== current);
+    const wanted = wantedDefaultBridge({
+      bridge,
+      bip: this.config.bip,
+      current: stored,
+      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await this.hostRoutes([4], others, bridge))],
+      pools: this.config.addressPools,
+    });
+    const subnets = [{ subnet: wanted.subnet, ...(wanted.gateway && { gateway: wanted.gateway }), auxAddresses: {} }];
+    const options = { [DEFAULT_BRIDGE_OPTION]: 'true', [BRIDGE_NAME_OPTION]: wanted.bridge };
     if (!current) {
-      const options = { 'com.docker.network.bridge.default_bridge': 'true' };
-      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets: [wanted], options }, true);
-    } else {
-      await this.readdressDefaultBridge(current, wanted);
+      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets, options }, true);
+    } else if (!sameDefaultBridge(stored, wanted)) {
+      await this.remakeDefaultBridge(current, { stored, wanted, subnet: subnets[0]!, options });
     }
   }
 
   /**
-   * The default bridge's subnet as the flags ask for it at this start, as dockerd
-   * derives it at each of its starts: --bip (with -b, the bridge's own address), else
-   * the first default pool free of other networks and of the host's routes.
+   * The default network takes this start's bridge and subnet and keeps its ID.
+   * Containers outlive berthd: while one is attached, it stays as it is (and says so).
    */
-  private async defaultBridgeSubnet(): Promise<SubnetRequest & { subnet: string }> {
-    if (this.config.bip) {
-      const bip = parseCidr(this.config.bip);
-      return { subnet: formatNetwork(bip), gateway: formatIp(bip.address), auxAddresses: {} };
-    }
-    const others = [...this.networks.values()].filter((n) => n.record.name !== 'bridge');
-    const taken = others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
-    const free = allocateSubnet(this.config.addressPools, [...taken, ...(await this.hostRoutes([4]))], 4);
-    return { subnet: formatNetwork(free), auxAddresses: {} };
-  }
-
-  /**
-   * A stored default bridge whose IPv4 subnet is not the one asked for now (--bip or
-   * -b changed, or its subnet now clashes with a host route) takes the new one and
-   * keeps its ID. Containers outlive berthd, so one still attached keeps it as it is.
-   */
-  private async readdressDefaultBridge(current: Network, wanted: SubnetRequest & { subnet: string }): Promise<void> {
-    const pools = current.record.ipam.pools;
-    const v4 = pools.find((p) => parseCidr(p.subnet).family === 4);
-    if (v4 && v4.subnet === wanted.subnet && (wanted.gateway === undefined || v4.gateway === wanted.gateway)) return;
+  private async remakeDefaultBridge(
+    current: Network,
+    to: { stored: DefaultBridge | undefined; wanted: DefaultBridge; subnet: SubnetRequest & { subnet: string }; options: Record<string, string> },
+  ): Promise<void> {
+    const from = to.stored ? `${to.stored.bridge} ${to.stored.subnet}` : 'its bridge';
+    const change = `${from} to ${to.wanted.bridge} ${to.wanted.subnet}`;
     const attached = this.endpointCount(current.record.id);
     if (attached > 0) {
-      this.config.log(`the default bridge network keeps ${v4?.subnet ?? 'its subnet'}, not ${wanted.subnet}: ${attached} container(s) still attached`);
+      this.config.log(`the default bridge network stays on ${from}, not ${to.wanted.bridge} ${to.wanted.subnet}: ${attached} container(s) still attached`);
       return;
     }
-    const [fresh] = createPools([wanted]);
-    const record: NetworkRecord = { ...current.record, ipam: { ...current.record.ipam, pools: [fresh!, ...pools.filter((p) => p !== v4)] } };
-    // The old gateway goes with the bridge berth made (reconcile makes it anew) or off the user's.
+    const pools = current.record.ipam.pools.filter((p) => parseCidr(p.subnet).family !== 4);
+    const record: NetworkRecord = { ...current.record, options: to.options, ipam: { ...current.record.ipam, pools: [...createPools([to.subnet]), ...pools] } };
+    // The old gateway goes with the bridge berth made (reconcile makes the new one) or off the user's.
     await current.driver.remove();
     await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
     this.networks.set(record.id, { record, driver: this.drivers.get(record.driver).validate(record) });
+    this.config.log(`the default bridge network moved from ${change}`);
   }
 
   /** Every network, in creation order. */
@@ -554,9 +550,9 @@ export class NetworkController {
     }
   }
 
-  /** The host's routes, except those of berth's own networks (already counted by subnet). */
-  private async hostRoutes(families: readonly (4 | 6)[]): Promise<Cidr[]> {
-    const ours = new Set([...this.networks.values()].flatMap((n) => n.driver.kernelNames));
+  /** The host's routes, except those of berth's networks (already counted by subnet) and `also`. */
+  private async hostRoutes(families: readonly (4 | 6)[], networks = [...this.networks.values()], also?: string): Promise<Cidr[]> {
+    const ours = new Set([...networks.flatMap((n) => n.driver.kernelNames), ...(also === undefined ? [] : [also])]);
     return (await listRoutes(families)).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
   }
 }

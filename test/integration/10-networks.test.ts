@@ -260,6 +260,7 @@ describe('daemon flags', () => {
 
   it('applies --bip and -b at every start while no container holds the default bridge, keeping its ID', async () => {
     const w = await World.create();
+    const bridgeOf = async (): Promise<string> => (await inspect(w, 'bridge')).Options['com.docker.network.bridge.name']!;
     try {
       const first = await inspect(w, 'bridge');
       await w.restart('SIGTERM', ['--bip', '10.55.0.1/24']);
@@ -268,19 +269,25 @@ describe('daemon flags', () => {
       assert.deepEqual(moved.IPAM.Config, [{ Subnet: '10.55.0.0/24', Gateway: '10.55.0.1' }]);
       assert.deepEqual((await link(w, 'berth0'))?.addr_info.filter((a) => a.family === 'inet').map((a) => a.local), ['10.55.0.1']);
       await w.dockerOk('run', '-d', '--name', 'holder', 'busybox', 'sleep', '1000');
-      // A container outlives the daemon: while it is attached the bridge keeps its subnet.
-      await w.restart('SIGTERM', ['--bip', '10.56.0.1/24']);
-      assert.deepEqual((await inspect(w, 'bridge')).IPAM.Config, [{ Subnet: '10.55.0.0/24', Gateway: '10.55.0.1' }]);
-      await w.dockerOk('rm', '-f', 'holder');
-      // -b: the user's bridge and its address; berth0 goes. Without -b again, a free default pool.
+      // A container outlives the daemon: while it is attached, bridge and subnet stay.
       await w.ip('link', 'add', 'ubr0', 'type', 'bridge');
       await w.ip('addr', 'add', '10.44.0.1/24', 'dev', 'ubr0');
       await w.restart('SIGTERM', ['-b', 'ubr0']);
+      assert.deepEqual((await inspect(w, 'bridge')).IPAM.Config, [{ Subnet: '10.55.0.0/24', Gateway: '10.55.0.1' }]);
+      assert.equal(await bridgeOf(), 'berth0');
+      await w.dockerOk('run', '--rm', 'busybox', 'ping', '-c', '1', '-W', '2', '10.55.0.2');
+      await w.dockerOk('rm', '-f', 'holder');
+      // Free now: -b gives the user's bridge and its address.
+      await w.restart('SIGTERM', ['-b', 'ubr0']);
       assert.deepEqual((await inspect(w, 'bridge')).IPAM.Config, [{ Subnet: '10.44.0.0/24', Gateway: '10.44.0.1' }]);
+      assert.equal(await bridgeOf(), 'ubr0');
+      // Without -b: berth0 again, on a free default pool (ubr0 still routes 10.44.0.0/24), kept at the next start.
+      await w.restart('SIGTERM');
       await w.restart('SIGTERM');
       const back = await inspect(w, 'bridge');
       assert.equal(back.Id, first.Id);
       assert.deepEqual(back.IPAM.Config, first.IPAM.Config);
+      assert.equal(await bridgeOf(), 'berth0');
       assert.ok((await link(w, 'ubr0'))?.addr_info.some((a) => a.local === '10.44.0.1'), 'the user’s bridge keeps its address');
       assert.match(await w.dockerOk('run', '--rm', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0'), new RegExp(`inet ${first.IPAM.Config[0]!.Gateway.replace(/\.1$/, '.2').replaceAll('.', '\\.')}/`));
       await w.ip('link', 'del', 'ubr0');

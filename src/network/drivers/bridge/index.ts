@@ -61,7 +61,8 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
     },
     async remove() {
       if (berthMade ?? (await getLink(c.bridgeName))?.ownedByBerth) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
-      else await removeAddresses(c.bridgeName, c.gateways);
+      // A user network lent its gateway to the user's bridge; the default one took the -b bridge's own address.
+      else if (!c.isDefault) await removeAddresses(c.bridgeName, c.gateways);
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),
     planLeave: (ep) => planBridgeLeave(ep),

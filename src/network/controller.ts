@@ -377,6 +377,25 @@ export class NetworkController {
     this.endpoints.delete(ep.id);
     const fwEp = this.fwEndpoint(ep);
     if (fwEp && net?.driver.firewall) this.traffic.endpointLeft(fwEp, net.driver.firewall);
+    if (ep.gateway && !opts.sandboxGoing) await this.promoteGateway(ep.containerId);
+  }
+
+  /**
+   * The endpoint with the default route left a running container: the first other one
+   * that can route out takes the role and the route, as Docker's sandbox picks a new
+   * gateway endpoint (the engine then publishes the ports through it).
+   */
+  private async promoteGateway(containerId: string): Promise<void> {
+    for (const ep of this.endpointsOf(containerId)) {
+      const net = this.networks.get(ep.networkId);
+      const route = net && !net.record.internal ? (net.driver.defaultRoute?.(ep) ?? []) : [];
+      if (route.length === 0) continue;
+      const promoted: EndpointRecord = { ...ep, gateway: true };
+      await applyPlan([{ in: 'sandbox', commands: route }], this.sandboxPath(containerId));
+      await this.store.commit([{ put: EP_KEY + ep.id, value: promoted as unknown as Json }]);
+      this.endpoints.set(ep.id, promoted);
+      return;
+    }
   }
 
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */

@@ -138,6 +138,27 @@ describe('traffic in and out', () => {
     }
   });
 
+  it('moves published ports and the default route to the next network when the one carrying them is disconnected', async () => {
+    await w.dockerOk('network', 'create', '--subnet', '10.61.0.0/24', 'red');
+    await w.dockerOk('network', 'create', '--subnet', '10.62.0.0/24', 'blue');
+    try {
+      await w.dockerOk('run', '-d', '--name', 'mover', '--network', 'red', '-p', '8900:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+      await w.dockerOk('network', 'connect', 'blue', 'mover');
+      await w.dockerOk('network', 'disconnect', 'red', 'mover');
+      assert.match(await w.dockerOk('exec', 'mover', 'ip', 'route'), /default via 10\.62\.0\.1 dev eth1/);
+      assert.equal(await w.dockerOk('port', 'mover', '80/tcp'), '0.0.0.0:8900');
+      assert.match((await fromLan('http://192.0.2.1:8900/')).stdout, /berth/);
+      await w.dockerOk('network', 'disconnect', 'blue', 'mover');
+      assert.equal(await w.dockerOk('port', 'mover'), '', 'no network, no ports');
+      await w.dockerOk('network', 'connect', 'red', 'mover');
+      assert.equal(await w.dockerOk('port', 'mover', '80/tcp'), '0.0.0.0:8900');
+      assert.match((await fromLan('http://192.0.2.1:8900/')).stdout, /berth/);
+    } finally {
+      await w.docker('rm', '-f', 'mover');
+      await w.docker('network', 'rm', 'red', 'blue');
+    }
+  });
+
   it('shows the mappings as docker does', async () => {
     assert.equal(await w.dockerOk('port', 'web', '80/tcp'), '0.0.0.0:8080\n127.0.0.1:8081');
     const ports = JSON.parse(await w.dockerOk('inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web')) as Record<string, unknown>;

@@ -626,6 +626,7 @@ export class ContainerEngine {
         const ep = await this.deps.networks.join(net.record.id, req);
         for (const h of this.hooks) await h.started?.(c, [ep]);
         this.editEtcFiles(c, ep, 'joined');
+        await this.publishOnGateway(c);
         this.deps.timings?.record('connect', performance.now() - t0);
       } else {
         this.deps.networks.checkEndpointConfig(net.record.id, req);
@@ -650,11 +651,28 @@ export class ContainerEngine {
         await this.deps.networks.leave(ep.id);
         for (const h of this.hooks) await h.left?.(c, ep);
         this.editEtcFiles(c, ep, 'left');
+        await this.publishOnGateway(c);
       }
       const networks = { ...c.spec.networks };
       if (key) delete networks[key];
       await this.save({ ...c, spec: { ...c.spec, networks } });
     });
+  }
+
+  /**
+   * Published ports go through the endpoint with the default route. After a live
+   * connect or disconnect that left them on none (the gateway endpoint went, or the
+   * first routable one came), they are published again through the new one, as
+   * Docker moves them; a failure (a host port taken meanwhile) is logged.
+   */
+  private async publishOnGateway(c: ContainerRecord): Promise<void> {
+    const requests = this.portRequests(c);
+    if (requests.length === 0 || this.deps.networks.publishedPorts(c.id).length > 0) return;
+    try {
+      await this.deps.networks.publish(c.id, requests);
+    } catch (e: unknown) {
+      this.deps.log.warn(`published ports of ${c.spec.name}: ${messageOf(e)}`);
+    }
   }
 
   /** A running container's /etc files after a live join or leave; a failure only costs the entry (as in Docker). */

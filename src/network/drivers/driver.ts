@@ -60,6 +60,11 @@ export interface DriverNetwork {
    * exists once a sandbox step has run.
    */
   planJoin?(ep: EndpointRecord, sandbox: string): WiringPlan;
+  /**
+   * Sandbox commands that make this (already wired) endpoint the container's default
+   * route, when the endpoint that had it leaves. Pure. Undefined: it cannot route out.
+   */
+  defaultRoute?(ep: EndpointRecord): string[];
   /** The commands that undo planJoin; each must succeed when the object is already gone. */
   planLeave?(ep: EndpointRecord): WiringPlan;
 }

@@ -16,10 +16,7 @@ export function planBridgeJoin(c: BridgeConfig, ep: EndpointRecord, daemonPid: n
   if (ep.ipv4) inSandbox.push(`addr add ${ep.ipv4.address}/${ep.ipv4.prefixLen} dev ${ifName}`);
   if (ep.ipv6) inSandbox.push(`addr add ${ep.ipv6.address}/${ep.ipv6.prefixLen} dev ${ifName} nodad`);
   inSandbox.push(`link set ${ifName} up`);
-  if (ep.gateway) {
-    if (ep.ipv4) inSandbox.push(`route replace default via ${ep.ipv4.gateway} dev ${ifName}`);
-    if (ep.ipv6) inSandbox.push(`route replace default via ${ep.ipv6.gateway} dev ${ifName}`);
-  }
+  if (ep.gateway) inSandbox.push(...bridgeDefaultRoute(ep));
   return {
     steps: [
       { in: 'sandbox', commands: inSandbox },
@@ -27,6 +24,14 @@ export function planBridgeJoin(c: BridgeConfig, ep: EndpointRecord, daemonPid: n
       { in: 'host', commands: [`link set dev ${hostIf} master ${c.bridgeName} alias berth up`, `link set dev ${hostIf} type bridge_slave hairpin on`] },
     ],
   };
+}
+
+/** The sandbox's default routes through this endpoint's gateways. */
+export function bridgeDefaultRoute(ep: EndpointRecord): string[] {
+  const routes: string[] = [];
+  if (ep.ipv4) routes.push(`route replace default via ${ep.ipv4.gateway} dev ${ep.ifName!}`);
+  if (ep.ipv6) routes.push(`route replace default via ${ep.ipv6.gateway} dev ${ep.ifName!}`);
+  return routes;
 }
 
 export function planBridgeLeave(ep: EndpointRecord): WiringPlan {

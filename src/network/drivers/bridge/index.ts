@@ -4,7 +4,7 @@ import { kernelSays } from '../../../kernel/exec.js';
 import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses, retireLink } from '../../../kernel/links.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
-import { planBridgeJoin, planBridgeLeave } from './endpoint.js';
+import { bridgeDefaultRoute, planBridgeJoin, planBridgeLeave } from './endpoint.js';
 import { displayOptions, parseBridgeConfig, type BridgeConfig } from './config.js';
 
 export function bridgeDriver(ctx: DriverContext): NetworkDriver {
@@ -65,6 +65,7 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
       else if (!c.isDefault) await removeAddresses(c.bridgeName, c.gateways);
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),
+    defaultRoute: bridgeDefaultRoute,
     planLeave: (ep) => planBridgeLeave(ep),
   };
 }

@@ -8,11 +8,11 @@
  */
 import type { EndpointRecord } from '../../model.js';
 import type { WiringPlan } from '../driver.js';
-import { sandboxCommands } from '../sublink/sandbox.js';
+import { sandboxCommands, type DefaultRoute } from '../sublink/sandbox.js';
 import type { IpvlanConfig } from './config.js';
 
 export function planIpvlanJoin(c: IpvlanConfig, ep: EndpointRecord, sandbox: string): WiringPlan {
-  const route = c.internal ? 'none' : c.mode === 'l2' ? 'via-gateway' : 'on-link';
+  const route = ipvlanRoute(c);
   return {
     steps: [
       { in: 'sandbox', commands: [] },
@@ -20,4 +20,8 @@ export function planIpvlanJoin(c: IpvlanConfig, ep: EndpointRecord, sandbox: str
       { in: 'sandbox', commands: sandboxCommands(ep, route) },
     ],
   };
+}
+
+export function ipvlanRoute(c: IpvlanConfig): DefaultRoute {
+  return c.internal ? 'none' : c.mode === 'l2' ? 'via-gateway' : 'on-link';
 }

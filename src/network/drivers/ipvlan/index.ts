@@ -8,10 +8,10 @@ import type { KernelFeatures } from '../../../kernel/features.js';
 import type { DriverContext, NetworkDriver } from '../driver.js';
 import { sublinkDriver } from '../sublink/driver.js';
 import { ipvlanParentUse, parseIpvlanConfig, type IpvlanConfig } from './config.js';
-import { planIpvlanJoin } from './endpoint.js';
+import { ipvlanRoute, planIpvlanJoin } from './endpoint.js';
 
 export function ipvlanDriver(ctx: DriverContext, features?: () => Promise<KernelFeatures>): NetworkDriver {
-  return sublinkDriver({ name: 'ipvlan', parse: parseIpvlanConfig, use: ipvlanParentUse, planJoin: planIpvlanJoin }, ctx, features);
+  return sublinkDriver({ name: 'ipvlan', parse: parseIpvlanConfig, use: ipvlanParentUse, planJoin: planIpvlanJoin, route: ipvlanRoute }, ctx, features);
 }
 
 export type { IpvlanConfig };

@@ -7,7 +7,7 @@
  */
 import type { EndpointRecord } from '../../model.js';
 import type { WiringPlan } from '../driver.js';
-import { sandboxCommands } from '../sublink/sandbox.js';
+import { sandboxCommands, type DefaultRoute } from '../sublink/sandbox.js';
 import type { MacvlanConfig } from './config.js';
 
 export function planMacvlanJoin(c: MacvlanConfig, ep: EndpointRecord, sandbox: string): WiringPlan {
@@ -17,7 +17,11 @@ export function planMacvlanJoin(c: MacvlanConfig, ep: EndpointRecord, sandbox: s
     steps: [
       { in: 'sandbox', commands: [] },
       { in: 'host', commands: [`link add ${ep.ifName!} link ${c.parent.name}${mac} netns ${sandbox} type macvlan mode ${c.mode}`] },
-      { in: 'sandbox', commands: sandboxCommands(ep, c.internal ? 'none' : 'via-gateway') },
+      { in: 'sandbox', commands: sandboxCommands(ep, macvlanRoute(c)) },
     ],
   };
+}
+
+export function macvlanRoute(c: MacvlanConfig): DefaultRoute {
+  return c.internal ? 'none' : 'via-gateway';
 }

@@ -8,11 +8,11 @@
 import type { KernelFeatures } from '../../../kernel/features.js';
 import type { DriverContext, NetworkDriver } from '../driver.js';
 import { macvlanParentUse, parseMacvlanConfig, type MacvlanConfig } from './config.js';
-import { planMacvlanJoin } from './endpoint.js';
+import { macvlanRoute, planMacvlanJoin } from './endpoint.js';
 import { sublinkDriver } from '../sublink/driver.js';
 
 export function macvlanDriver(ctx: DriverContext, features?: () => Promise<KernelFeatures>): NetworkDriver {
-  return sublinkDriver({ name: 'macvlan', parse: parseMacvlanConfig, use: macvlanParentUse, planJoin: planMacvlanJoin }, ctx, features);
+  return sublinkDriver({ name: 'macvlan', parse: parseMacvlanConfig, use: macvlanParentUse, planJoin: planMacvlanJoin, route: macvlanRoute }, ctx, features);
 }
 
 export type { MacvlanConfig };

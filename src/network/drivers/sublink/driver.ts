@@ -7,7 +7,7 @@
 import { kernelFeatures, kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver, WiringPlan } from '../driver.js';
-import { planSublinkLeave } from './sandbox.js';
+import { defaultRouteCommands, planSublinkLeave, type DefaultRoute } from './sandbox.js';
 import {
   checkParentShare,
   ensureParent,
@@ -25,6 +25,8 @@ export interface SublinkKind<C extends { networkName: string; parent: ParentRef 
   parse(net: NetworkRecord): C;
   use(c: C): ParentUse;
   planJoin(c: C, ep: EndpointRecord, sandbox: string): WiringPlan;
+  /** Which default route an endpoint with the gateway role gets. */
+  route(c: C): DefaultRoute;
 }
 
 /** `features` is the kernel's answer; unit tests pass a fake one. */
@@ -63,6 +65,7 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
           await releaseParent(c.parent, users.othersOn(use).length > 0);
         },
         planJoin: (ep, sandbox) => kind.planJoin(c, ep, sandbox),
+        defaultRoute: (ep) => defaultRouteCommands(ep, kind.route(c)),
         planLeave: (ep) => planSublinkLeave(ep),
       };
       return network;

@@ -15,11 +15,17 @@ export function sandboxCommands(ep: EndpointRecord, route: DefaultRoute): string
   if (ep.ipv4) cmds.push(`addr add ${ep.ipv4.address}/${ep.ipv4.prefixLen} dev ${ifName}`);
   if (ep.ipv6) cmds.push(`addr add ${ep.ipv6.address}/${ep.ipv6.prefixLen} dev ${ifName} nodad`);
   cmds.push(`link set ${ifName} up`);
-  if (!ep.gateway || route === 'none') return cmds;
+  return ep.gateway ? [...cmds, ...defaultRouteCommands(ep, route)] : cmds;
+}
+
+/** The sandbox's default routes through this endpoint. */
+export function defaultRouteCommands(ep: EndpointRecord, route: DefaultRoute): string[] {
+  const ifName = ep.ifName!;
+  const cmds: string[] = [];
   if (route === 'via-gateway') {
     if (ep.ipv4) cmds.push(`route replace default via ${ep.ipv4.gateway} dev ${ifName}`);
     if (ep.ipv6) cmds.push(`route replace default via ${ep.ipv6.gateway} dev ${ifName}`);
-  } else {
+  } else if (route === 'on-link') {
     if (ep.ipv4) cmds.push(`route replace default dev ${ifName}`);
     if (ep.ipv6) cmds.push(`route replace ::/0 dev ${ifName}`);
   }

@@ -13,6 +13,7 @@ import {
   Firewall,
   globalSysctls,
   networkSysctls,
+  releasedNetworkSysctls,
   publicationsFor,
   removeFirewallTables,
   type FirewallModel,
@@ -116,7 +117,8 @@ export class Traffic {
    */
   async sync(): Promise<void> {
     const model = this.model();
-    await ensureSysctls([...this.globalSysctls(this.source.networks()), ...model.networks.flatMap(networkSysctls)]);
+    const perBridge = this.firewall ? model.networks.flatMap(networkSysctls) : this.source.networks().flatMap(releasedNetworkSysctls);
+    await ensureSysctls([...this.globalSysctls(this.source.networks()), ...perBridge]);
     await this.firewall?.sync(model);
   }
 

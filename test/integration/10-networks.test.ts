@@ -173,11 +173,14 @@ describe('networks', () => {
       await w.dockerOk('network', 'create', '-o', 'com.docker.network.bridge.name=ubr', '--subnet', '10.98.1.0/24', 'onubr');
       assert.ok((await link(w, 'ubr'))?.addr_info.some((a) => a.local === '10.98.1.1'));
       assert.doesNotMatch(await w.ip('-d', 'link', 'show', 'ubr'), /alias berth/);
+      const localnet = async (): Promise<string> => (await must('nsenter', [`--net=${w.nsPath}`, '--', 'cat', '/proc/sys/net/ipv4/conf/ubr/route_localnet'])).trim();
+      assert.equal(await localnet(), '1', 'lent for 127.0.0.1 publishing');
       await w.restart('SIGKILL'); // ownership is the kernel's fact, not the daemon's memory
       await w.dockerOk('network', 'rm', 'onubr');
       const kept = await link(w, 'ubr');
       assert.ok(kept, 'network rm keeps a bridge berth did not make');
       assert.ok(!kept.addr_info.some((a) => a.local === '10.98.1.1'), 'but takes its gateway address back');
+      assert.equal(await localnet(), '0', 'and route_localnet');
     } finally {
       await w.ip('link', 'del', 'uveth').catch(() => undefined);
       await w.ip('link', 'del', 'ubr').catch(() => undefined);
@@ -305,6 +308,8 @@ describe('daemon flags', () => {
       assert.match(await tables(), /table inet berth/);
       await w.restart('SIGTERM', ['--firewall=false']);
       assert.doesNotMatch(await tables(), /berth/, 'no rule of the earlier run outlives its objects');
+      const localnet = (await must('nsenter', [`--net=${w.nsPath}`, '--', 'cat', '/proc/sys/net/ipv4/conf/berth0/route_localnet'])).trim();
+      assert.equal(localnet, '0', 'without the guard chain, containers must not reach the host’s loopback');
       await w.dockerOk('rm', '-f', 'pub');
       await w.stop();
       await must('nsenter', [`--net=${w.nsPath}`, '--', 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);

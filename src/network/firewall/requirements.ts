@@ -45,6 +45,15 @@ export function networkSysctls(net: FwNetwork): SysctlSetting[] {
   return [{ key: ['net', 'ipv4', 'conf', net.bridge, 'route_localnet'], value: '1' }];
 }
 
+/**
+ * networkSysctls undone: for a user's bridge whose network goes, and for every bridge
+ * when the firewall is off (route_localnet without the guard chain would let a
+ * container reach the host's loopback). A bridge already gone is skipped.
+ */
+export function releasedNetworkSysctls(net: FwNetwork): SysctlSetting[] {
+  return networkSysctls(net).map((s) => ({ ...s, value: '0', optional: true }));
+}
+
 /** `ip -batch` lines for a bridge port after it is enslaved (endpoint join). */
 export function portLinkCommands(hostIfName: string): string[] {
   return [`link set dev ${hostIfName} type bridge_slave hairpin on`];

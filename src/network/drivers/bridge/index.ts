@@ -2,6 +2,8 @@
 import { conflict } from '../../../errors.js';
 import { kernelSays } from '../../../kernel/exec.js';
 import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses, retireLink } from '../../../kernel/links.js';
+import { ensureSysctls } from '../../../kernel/sysctl.js';
+import { releasedNetworkSysctls, type FwNetwork } from '../../firewall/index.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
 import { bridgeDefaultRoute, planBridgeJoin, planBridgeLeave } from './endpoint.js';
@@ -27,17 +29,18 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
    * only lent its gateway addresses, as in Docker.
    */
   let berthMade: boolean | undefined;
+  const firewall: FwNetwork = {
+    id: net.id,
+    bridge: c.bridgeName,
+    subnets: net.ipam.pools.map((p) => p.subnet),
+    internal: net.internal,
+    icc: c.enableIcc,
+    masquerade: c.enableMasquerade,
+  };
   return {
     displayOptions: displayOptions(net, c),
     kernelNames: [c.bridgeName],
-    firewall: {
-      id: net.id,
-      bridge: c.bridgeName,
-      subnets: net.ipam.pools.map((p) => p.subnet),
-      internal: net.internal,
-      icc: c.enableIcc,
-      masquerade: c.enableMasquerade,
-    },
+    firewall,
     hostBindingIpv4: c.hostBindingIpv4,
     async ensure(fresh) {
       const spec = { name: c.bridgeName, mtu: c.mtu, addresses: c.gateways };
@@ -62,7 +65,10 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
     async remove() {
       if (berthMade ?? (await getLink(c.bridgeName))?.ownedByBerth) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
       // A user network lent its gateway to the user's bridge; the default one took the -b bridge's own address.
-      else if (!c.isDefault) await removeAddresses(c.bridgeName, c.gateways);
+      else if (!c.isDefault) {
+        await removeAddresses(c.bridgeName, c.gateways);
+        await ensureSysctls(releasedNetworkSysctls(firewall));
+      }
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),
     defaultRoute: bridgeDefaultRoute,

@@ -32,6 +32,7 @@ import {
   resolveHostIp,
   type PortAllocatorState,
   type PortSpec,
+  type RelayScope,
   type Reservation,
 } from './ports/index.js';
 
@@ -69,11 +70,14 @@ export class Traffic {
     this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
     this.log = opts.log;
     this.proxy = opts.userlandProxy;
+    this.relayScope = !opts.enabled ? 'all' : opts.userlandProxy ? 'loopback' : 'kernel';
     this.brNetfilter = opts.brNetfilter;
   }
 
   /** --userland-proxy: host-port sockets also relay TCP to 127.0.0.0/8 (the IPv6 loopback always). */
   private readonly proxy: boolean;
+  /** What the host-port sockets relay beyond what the kernel cannot (ports/serving.ts). */
+  private readonly relayScope: RelayScope;
   /** --br-netfilter: leave bridged frames going through the inet hooks. */
   private readonly brNetfilter: boolean;
 
@@ -99,7 +103,7 @@ export class Traffic {
     this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
     for (const p of this.publications.values()) {
       try {
-        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p, { proxy: this.proxy }));
+        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p, { scope: this.relayScope }));
       } catch (e: unknown) {
         this.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
       }
@@ -178,9 +182,9 @@ export class Traffic {
       if (requests.length === 0) return [];
       const target = { ipv4: ep.ipv4?.address, ipv6: ep.ipv6?.address };
       const resolved = requests.map((r) => ({ ...r, hostIp: resolveHostIp(r.hostIp, hostBindingIpv4) }));
-      checkServable(resolved, target);
+      checkServable(resolved, target, this.relayScope);
       const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target, {
-        reserve: (m, t) => reserveHostPorts(m, t, { proxy: this.proxy }),
+        reserve: (m, t) => reserveHostPorts(m, t, { scope: this.relayScope }),
       });
       const pub: Publication = { containerId: ep.containerId, networkId: ep.networkId, mappings: got.mappings, ...target };
       try {

@@ -316,6 +316,10 @@ describe('daemon flags', () => {
       await w.start(['--firewall=false']);
       assert.equal(await forwarding(), '1');
       assert.doesNotMatch(await tables(), /berth/);
+      // No DNAT: berth's relay serves published ports, as docker-proxy does under --iptables=false.
+      await w.dockerOk('run', '-d', '--name', 'pub', '-p', '8080:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www');
+      assert.match((await w.inNs(w.ns, ['curl', '-sf', '-m', '3', 'http://127.0.0.1:8080/'])).stdout, /berth/);
+      await w.dockerOk('rm', '-f', 'pub');
     } finally {
       await w.dispose();
     }

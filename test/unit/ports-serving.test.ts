@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError } from '../../src/errors.js';
-import { bindAddresses, checkServable, socketsFor, unservable, type PortSpec } from '../../src/network/ports/index.js';
+import { bindAddresses, checkServable, socketsFor, unservable, type PortSpec, type RelayScope } from '../../src/network/ports/index.js';
 
 const V4 = { ipv4: '172.17.0.2' };
 const DUAL = { ipv4: '172.18.0.2', ipv6: 'fd00:aa::2' };
@@ -12,8 +12,8 @@ const map = (hostIp: string, proto: PortSpec['proto'] = 'tcp', h = 8090, c = 80)
   hostPorts: { start: h, end: h },
   containerPorts: { start: c, end: c },
 });
-const sockets = (m: PortSpec, target: typeof DUAL | typeof V4, proxy = false): string[] =>
-  socketsFor([m], target, proxy).map((s) => `${s.proto} ${s.address}:${s.port}${s.forward ? ` -> ${s.forward.address}:${s.forward.port}` : ''}`);
+const sockets = (m: PortSpec, target: typeof DUAL | typeof V4, scope: RelayScope = 'kernel'): string[] =>
+  socketsFor([m], target, scope).map((s) => `${s.proto} ${s.address}:${s.port}${s.forward ? ` -> ${s.forward.address}:${s.forward.port}` : ''}`);
 
 describe('bindAddresses', () => {
   it('binds an IPv6 host address of an IPv4-only container too (the relay carries it to IPv4)', () => {
@@ -36,9 +36,14 @@ describe('socketsFor: which sockets relay', () => {
   });
 
   it('IPv4 sockets relay only TCP, only with --userland-proxy', () => {
-    assert.deepEqual(sockets(map('', 'tcp'), V4, true), ['tcp 0.0.0.0:8090 -> 172.17.0.2:80']);
-    assert.deepEqual(sockets(map('', 'udp'), V4, true), ['udp 0.0.0.0:8090']);
+    assert.deepEqual(sockets(map('', 'tcp'), V4, 'loopback'), ['tcp 0.0.0.0:8090 -> 172.17.0.2:80']);
+    assert.deepEqual(sockets(map('', 'udp'), V4, 'loopback'), ['udp 0.0.0.0:8090']);
     assert.deepEqual(sockets(map('127.0.0.1', 'tcp'), V4), ['tcp 127.0.0.1:8090']);
+  });
+
+  it('without a firewall every socket relays, TCP and UDP (there is no DNAT)', () => {
+    assert.deepEqual(sockets(map('', 'udp', 5353, 53), DUAL, 'all'), ['udp 0.0.0.0:5353 -> 172.18.0.2:53', 'udp :::5353 -> fd00:aa::2:53']);
+    assert.equal(unservable(map('', 'sctp'), V4, 'all'), 'cannot publish 8090:80/sctp: berth writes no firewall rules (--firewall=false) and its relay has no SCTP');
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { BerthError } from '../../errors.js';
 import { HostPortError, errnoText, holdHostPorts, type HostSocketSpec } from '../../kernel/hostports.js';
-import { bindAddresses, containerAddress, relays, type PublishTarget } from './serving.js';
+import { bindAddresses, containerAddress, relays, type PublishTarget, type RelayScope } from './serving.js';
 import { rangeLength, type PortSpec } from './spec.js';
 
 /** What the host ports of a container are held by; release on unpublish (idempotent). */
@@ -17,12 +17,12 @@ export interface Reservation {
 }
 
 /** One socket per host port and bound address of each mapping (SCTP excepted), relaying where serving.ts says. */
-export function socketsFor(mappings: readonly PortSpec[], target: PublishTarget, proxy = false): HostSocketSpec[] {
+export function socketsFor(mappings: readonly PortSpec[], target: PublishTarget, scope: RelayScope = 'kernel'): HostSocketSpec[] {
   const specs: HostSocketSpec[] = [];
   for (const m of mappings) {
     if (m.proto === 'sctp') continue;
     for (const address of bindAddresses(m.hostIp, target)) {
-      const relayTo = relays(address, m.proto, proxy) ? containerAddress(address, target) : undefined;
+      const relayTo = relays(address, m.proto, scope) ? containerAddress(address, target) : undefined;
       for (let port = m.hostPorts.start; port <= m.hostPorts.end; port++) {
         const forward = relayTo ? { address: relayTo, port: m.containerPorts.start + (port - m.hostPorts.start) } : undefined;
         specs.push({ proto: m.proto, address, port, ...(forward ? { forward } : {}) });
@@ -49,9 +49,9 @@ function describe(mappings: readonly PortSpec[], target: PublishTarget, s: HostS
  * 0.0.0.0:8000:172.17.0.2:80/tcp: address already in use"; the error's `busy` says which
  * port, so the caller can pick another ephemeral one. All or nothing.
  */
-export async function reserveHostPorts(mappings: readonly PortSpec[], target: PublishTarget, opts: { proxy?: boolean } = {}): Promise<Reservation> {
+export async function reserveHostPorts(mappings: readonly PortSpec[], target: PublishTarget, opts: { scope?: RelayScope } = {}): Promise<Reservation> {
   try {
-    const held = await holdHostPorts(socketsFor(mappings, target, opts.proxy));
+    const held = await holdHostPorts(socketsFor(mappings, target, opts.scope));
     return { sockets: held.count, release: () => held.close() };
   } catch (e: unknown) {
     if (!(e instanceof HostPortError)) throw e;

@@ -7,7 +7,9 @@
  *    route_localnet), so `dnat_local` lets ::1 through to the socket on ::1 or ::;
  *  - an IPv6 host address of an IPv4-only container: nftables cannot translate between
  *    families, so the socket relays to the container's IPv4 address, as docker-proxy does;
- *  - TCP to 127.0.0.0/8 with --userland-proxy.
+ *  - TCP to 127.0.0.0/8 with --userland-proxy;
+ *  - everything with --firewall=false: berth writes no DNAT then, and the relay serves
+ *    every published port, as docker-proxy does under dockerd's --iptables=false.
  * The relay has TCP and UDP but no SCTP (Node has no SCTP sockets): an SCTP mapping that
  * only the relay could serve is refused rather than reported as published.
  */
@@ -42,13 +44,20 @@ export function containerAddress(bound: string, target: PublishTarget): string |
 }
 
 /**
+ * What the relay serves beyond the IPv6 sockets: 'kernel' (the default: nothing more),
+ * 'loopback' (--userland-proxy: TCP to 127.0.0.0/8), 'all' (--firewall=false: no DNAT).
+ */
+export type RelayScope = 'kernel' | 'loopback' | 'all';
+
+/**
  * Whether the socket bound on `bound` relays what reaches it. An IPv6 socket always does:
  * only ::1 (or everything, for an IPv4-only container) gets past the DNAT to it. An IPv4
- * one only for TCP with --userland-proxy (`dnat_local` then lets 127.0.0.0/8 TCP through).
+ * one only for TCP with --userland-proxy (`dnat_local` then lets 127.0.0.0/8 TCP through),
+ * and always without a firewall.
  */
-export function relays(bound: string, proto: Proto, proxy: boolean): boolean {
+export function relays(bound: string, proto: Proto, scope: RelayScope): boolean {
   if (proto === 'sctp') return false;
-  return isV6(bound) || (proxy && proto === 'tcp');
+  return scope === 'all' || isV6(bound) || (scope === 'loopback' && proto === 'tcp');
 }
 
 /** A mapping as `-p` spells it: `[::1]:8090:80/tcp`, `[::1]::80/sctp`, `80/udp`. */
@@ -60,11 +69,12 @@ function asFlag(m: PortSpec): string {
 }
 
 /** Why nothing could serve this mapping for this container, or undefined when something does. */
-export function unservable(m: PortSpec, target: PublishTarget): string | undefined {
+export function unservable(m: PortSpec, target: PublishTarget, scope: RelayScope = 'kernel'): string | undefined {
   const what = `cannot publish ${asFlag(m)}`;
   if (m.hostIp !== '' && bindAddresses(m.hostIp, target).length === 0) {
     return `${what}: the container has no IPv${isV6(m.hostIp) ? 6 : 4} address`;
   }
+  if (m.proto === 'sctp' && scope === 'all') return `${what}: berth writes no firewall rules (--firewall=false) and its relay has no SCTP`;
   if (m.proto !== 'sctp' || !isV6(m.hostIp)) return undefined;
   if (isIpv6Loopback(m.hostIp)) return `${what}: the kernel cannot forward from ::1 and berth's relay has no SCTP`;
   if (!target.ipv6) return `${what}: the container has no IPv6 address and berth's relay, which would carry it to IPv4, has no SCTP`;
@@ -72,9 +82,9 @@ export function unservable(m: PortSpec, target: PublishTarget): string | undefin
 }
 
 /** Refuses (InvalidParameter) a publication that nothing could serve; see unservable. */
-export function checkServable(mappings: readonly PortSpec[], target: PublishTarget): void {
+export function checkServable(mappings: readonly PortSpec[], target: PublishTarget, scope: RelayScope = 'kernel'): void {
   for (const m of mappings) {
-    const why = unservable(m, target);
+    const why = unservable(m, target, scope);
     if (why) throw invalid(why);
   }
 }

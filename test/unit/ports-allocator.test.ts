@@ -64,6 +64,9 @@ describe('allocatePorts', () => {
     s = allocatePorts(s, 'c', [exact('::', 8080)]).state;
     throwsKind(() => allocatePorts(s, 'd', [exact('0.0.0.0', 8080)]), 'Conflict', 'Bind for 0.0.0.0:8080 failed: port is already allocated');
     throwsKind(() => allocatePorts(s, 'd', [exact('', 8080)]), 'Conflict', 'Bind for 0.0.0.0:8080 failed: port is already allocated');
+    // Every address, but only [::] is taken: the message names that one.
+    const v6 = allocatePorts(newPortAllocator(), 'a', [exact('::', 8602)]).state;
+    throwsKind(() => allocatePorts(v6, 'b', [exact('', 8602)]), 'Conflict', 'Bind for [::]:8602 failed: port is already allocated');
   });
 
   it('checks ranges against ranges and names the first clashing port', () => {

@@ -63,9 +63,10 @@ export function addressesOverlap(a: string, b: string): boolean {
 
 const overlaps = (a: PortRange, b: PortRange): boolean => a.start <= b.end && b.start <= a.end;
 
-/** Docker's text for an allocator conflict. */
-function alreadyAllocated(hostIp: string, port: number): Error {
-  return conflict(`Bind for ${hostIp === '' ? '0.0.0.0' : hostIp.includes(':') ? `[${hostIp}]` : hostIp}:${port} failed: port is already allocated`);
+/** Docker's text for an allocator conflict; a request for every address names the family that clashed. */
+function alreadyAllocated(hostIp: string, clashIp: string, port: number): Error {
+  const ip = hostIp !== '' ? hostIp : clashIp.includes(':') ? '::' : '0.0.0.0';
+  return conflict(`Bind for ${ip.includes(':') ? `[${ip}]` : ip}:${port} failed: port is already allocated`);
 }
 
 /** Port intervals that `hostIp`/`proto` cannot take, sorted and merged. */
@@ -120,7 +121,7 @@ export function allocatePorts(
     let hostPorts: PortRange;
     if (isExact(req)) {
       const clash = allocations.find((a) => a.proto === req.proto && addressesOverlap(a.hostIp, req.hostIp) && overlaps(a.ports, req.hostPorts));
-      if (clash) throw alreadyAllocated(req.hostIp, Math.max(clash.ports.start, req.hostPorts.start));
+      if (clash) throw alreadyAllocated(req.hostIp, clash.hostIp, Math.max(clash.ports.start, req.hostPorts.start));
       hostPorts = { ...req.hostPorts };
     } else {
       const within = isEphemeral(req) ? state.ephemeral : req.hostPorts;

@@ -66,6 +66,9 @@ export function pipeSession(
       stdin.on('error', () => undefined);
     }
     socket.on('error', () => undefined);
+    // Reading the upgrade's JSON body may have paused the socket, and a 'data' listener
+    // does not resume a stream paused explicitly: stdin would never flow.
+    socket.resume();
     socket.on('close', () => {
       session.close();
       resolve();

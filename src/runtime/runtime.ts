@@ -111,7 +111,9 @@ class ConmonRuntime implements Runtime {
       stdin: spec.process.openStdin,
       exitDir: this.layout.exitDir,
       logPath: spec.logPath,
-      leaveStdinOpen: !spec.process.stdinOnce,
+      // As Docker: only a client leaving a tty-less StdinOnce container closes its stdin;
+      // with a tty it only detaches, and the next attach types into the same stdin.
+      leaveStdinOpen: !spec.process.stdinOnce || spec.process.tty,
     });
     const { child, sync } = spawnConmon(this.conmon, argv, { execAttach: false });
     const timer = setTimeout(() => sync.close(), CREATE_TIMEOUT_MS);

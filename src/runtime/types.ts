@@ -21,7 +21,8 @@ export interface ProcessSpec {
   openStdin: boolean;
   /**
    * Close the process's stdin when an attached client disconnects (Docker's StdinOnce,
-   * set by `docker run -i` without -d). Only meaningful with openStdin.
+   * set by `docker run -i` without -d). Only meaningful with openStdin and without a
+   * tty: with one, a client leaving (Ctrl-P Ctrl-Q) only detaches, as in Docker.
    */
   stdinOnce: boolean;
   /** Defaults to root (0:0). */

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { upgrade } from '../lib/hijack.js';
 import { sh, World } from '../lib/world.js';
 
 describe('containers and network modes', () => {
@@ -173,6 +174,26 @@ describe('containers and network modes', () => {
   it('gives -it a real terminal', async () => {
     const r = await sh('script', ['-qec', `docker -H unix://${w.sock} run --rm -it busybox sh -c 'tty; stty size'`, '/dev/null']);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  });
+
+  it('-it: a client leaving only detaches; the next attach types into the same stdin', async () => {
+    // What `docker run -it` creates (StdinOnce), then Ctrl-P Ctrl-Q and `docker attach`.
+    const created = await w.api('POST', '/containers/create?name=tty1', {
+      Image: 'busybox', Cmd: ['sh'], Tty: true, OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true,
+    });
+    assert.equal(created.status, 201);
+    const first = await upgrade(w.sock, '/containers/tty1/attach?stream=1&stdin=1&stdout=1&stderr=1');
+    assert.equal((await w.api('POST', '/containers/tty1/start')).status, 204);
+    first.socket.write('echo one-$((1+1))\n');
+    await first.waitFor(/one-2/);
+    first.socket.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await upgrade(w.sock, '/containers/tty1/attach?stream=1&stdin=1&stdout=1&stderr=1');
+    second.socket.write('echo two-$((2+1))\n');
+    await second.waitFor(/two-3/);
+    second.socket.destroy();
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'tty1'), 'running');
+    await w.dockerOk('rm', '-f', 'tty1');
   });
 
   it('removes everything of a container, and rm -f of all works', async () => {

@@ -111,7 +111,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
         stdin,
         stdout: boolParam(req.query, 'stdout'),
         stderr: boolParam(req.query, 'stderr'),
-        closeStdinOnEnd: c.spec.process.stdinOnce,
+        closeStdinOnEnd: c.spec.process.stdinOnce && !tty,
       });
       return { handled: true };
     })

@@ -33,6 +33,17 @@ export function optNumber(o: WireObject, key: string): number | undefined {
   return v;
 }
 
+/** Docker's ConsoleSize, [height, width]; unset or [0, 0] is none. */
+export function optConsoleSize(o: WireObject, key: string): { rows: number; cols: number } | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0)) {
+    throw invalid(`json: cannot unmarshal ${jsonType(v)} into field ${key} of type [2]uint`);
+  }
+  const [rows, cols] = v as [number, number];
+  return rows > 0 && cols > 0 ? { rows, cols } : undefined;
+}
+
 export function stringMap(o: WireObject, key: string): Record<string, string> {
   const v = o[key];
   if (v === undefined || v === null) return {};

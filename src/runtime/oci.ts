@@ -23,6 +23,7 @@ export interface OciProcess {
   rlimits: { type: string; hard: number; soft: number }[];
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  consoleSize?: { height: number; width: number };
 }
 
 export interface OciNamespace {
@@ -115,6 +116,7 @@ export function execProcess(container: OciProcess, exec: ExecSpec): OciProcess {
     env: exec.env,
     cwd: exec.cwd,
     capabilities: { bounding: caps, effective: caps, permitted: caps },
+    ...(exec.tty && exec.consoleSize ? { consoleSize: { height: exec.consoleSize.rows, width: exec.consoleSize.cols } } : {}),
   };
 }
 

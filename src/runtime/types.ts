@@ -84,6 +84,8 @@ export interface ExecSpec {
   user?: ProcessUser;
   /** docker exec --privileged: all capabilities. */
   privileged?: boolean;
+  /** The pty's size from the start (with tty), so the first `stty size` already sees it. */
+  consoleSize?: WindowSize;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped' | 'missing';

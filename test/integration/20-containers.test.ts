@@ -176,6 +176,19 @@ describe('containers and network modes', () => {
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
   });
 
+  it('exec -it takes the terminal\'s size (ConsoleSize) and its changes (resize)', async () => {
+    const docker = `docker -H unix://${w.sock}`;
+    const r = await sh('script', ['-qec', `stty rows 33 cols 77; ${docker} exec -it web stty size`, '/dev/null']);
+    assert.match(r.stdout, /^33 77\r?$/m);
+    const created = await w.api('POST', '/containers/web/exec', { Cmd: ['sh', '-c', 'sleep 0.5; stty size'], Tty: true, AttachStdout: true });
+    const id = (created.body as { Id: string }).Id;
+    // As the docker CLI: resize once the start is answered, while the process may still be starting.
+    const stream = await upgrade(w.sock, `/exec/${id}/start`, { Tty: true, ConsoleSize: [20, 50] });
+    assert.equal((await w.api('POST', `/exec/${id}/resize?h=41&w=99`)).status, 200);
+    await stream.waitFor(/41 99/);
+    stream.socket.destroy();
+  });
+
   it('-it: a client leaving only detaches; the next attach types into the same stdin', async () => {
     // What `docker run -it` creates (StdinOnce), then Ctrl-P Ctrl-Q and `docker attach`.
     const created = await w.api('POST', '/containers/create?name=tty1', {

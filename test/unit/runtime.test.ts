@@ -111,6 +111,9 @@ describe('ociConfig', () => {
     assert.deepEqual([p.args, p.env, p.cwd, p.terminal], [['ip', 'addr'], ['A=1'], '/tmp', true]);
     assert.deepEqual(p.capabilities, base.capabilities);
     assert.equal(execProcess(base, { args: ['x'], env: [], cwd: '/', tty: false, stdin: false, privileged: true }).capabilities.bounding.length, ALL_CAPS.length);
+    const size = { rows: 33, cols: 77 };
+    assert.deepEqual(execProcess(base, { args: ['x'], env: [], cwd: '/', tty: true, stdin: false, consoleSize: size }).consoleSize, { height: 33, width: 77 });
+    assert.equal(execProcess(base, { args: ['x'], env: [], cwd: '/', tty: false, stdin: false, consoleSize: size }).consoleSize, undefined, 'no console without a tty');
   });
 });
 

@@ -2,7 +2,7 @@
 import type { ExecManager } from '../../engine/containers/execs.js';
 import { hijack, pipeSession } from '../hijack.js';
 import type { Router } from '../router.js';
-import { asObject, optBool, optString, stringList } from '../wire.js';
+import { asObject, optBool, optConsoleSize, optString, stringList } from '../wire.js';
 
 export function execRoutes(router: Router, execs: ExecManager): void {
   router
@@ -19,6 +19,7 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         attachStdout: optBool(o, 'AttachStdout') ?? false,
         attachStderr: optBool(o, 'AttachStderr') ?? false,
         privileged: optBool(o, 'Privileged') ?? false,
+        ...consoleSizeOf(o),
       });
       return { status: 201, body: { Id: inst.id } };
     })
@@ -26,15 +27,16 @@ export function execRoutes(router: Router, execs: ExecManager): void {
       const o = asObject(await req.json(), 'exec start');
       const inst = execs.get(req.params.id!);
       const detach = optBool(o, 'Detach') ?? false;
+      const start = consoleSizeOf(o);
       if (detach) {
-        const { session } = await execs.start(inst.id);
+        const { session } = await execs.start(inst.id, start);
         session.stdout.resume();
         session.stderr.resume();
         session.stdin?.end();
         return { status: 200 };
       }
       const socket = hijack(req, inst.req.tty);
-      const { session, settled } = await execs.start(inst.id);
+      const { session, settled } = await execs.start(inst.id, start);
       await pipeSession(socket, session, {
         tty: inst.req.tty,
         stdin: inst.req.attachStdin,
@@ -45,7 +47,10 @@ export function execRoutes(router: Router, execs: ExecManager): void {
       });
       return { handled: true };
     })
-    .add('POST', '/exec/{id}/resize', async () => ({ status: 200 }))
+    .add('POST', '/exec/{id}/resize', async (req) => {
+      await execs.resize(req.params.id!, { rows: Number(req.query.get('h') ?? 24), cols: Number(req.query.get('w') ?? 80) });
+      return { status: 200 };
+    })
     .add('GET', '/exec/{id}/json', async (req) => {
       const e = execs.get(req.params.id!);
       const [entrypoint = '', ...args] = e.req.cmd;
@@ -66,4 +71,10 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         },
       };
     });
+}
+
+/** ConsoleSize as an optional field (Docker takes it from API 1.42 on; older clients never send it). */
+function consoleSizeOf(o: Record<string, unknown>): { consoleSize?: { rows: number; cols: number } } {
+  const size = optConsoleSize(o, 'ConsoleSize');
+  return size ? { consoleSize: size } : {};
 }

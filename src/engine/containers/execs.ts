@@ -1,6 +1,6 @@
 /** Exec instances (docker exec): created, started once, inspected for their exit code. */
 import { conflict, invalid, notFound } from '../../errors.js';
-import type { ExecSession, Runtime } from '../../runtime/index.js';
+import type { ExecSession, Runtime, WindowSize } from '../../runtime/index.js';
 import { newId } from '../../util/ids.js';
 import type { ContainerEngine } from './engine.js';
 import { mergeEnv, parseUser } from './process.js';
@@ -15,6 +15,8 @@ export interface ExecRequest {
   attachStdout: boolean;
   attachStderr: boolean;
   privileged: boolean;
+  /** The tty's size to start with (ConsoleSize at create, or at start, or a resize before start). */
+  consoleSize?: WindowSize;
 }
 
 export interface ExecInstance {
@@ -31,6 +33,8 @@ const KEEP_MS = 10 * 60_000;
 
 export class ExecManager {
   private readonly execs = new Map<string, ExecInstance>();
+  /** The processes starting or running, for resize; rejects if the start failed. */
+  private readonly sessions = new Map<string, Promise<ExecSession>>();
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -53,13 +57,17 @@ export class ExecManager {
     return e;
   }
 
-  /** Starts the process; `settled` resolves once its exit code is recorded. */
-  async start(id: string): Promise<{ session: ExecSession; settled: Promise<void> }> {
+  /**
+   * Starts the process; `settled` resolves once its exit code is recorded. A consoleSize
+   * given here (exec start's ConsoleSize) replaces the one from create.
+   */
+  async start(id: string, opts: { consoleSize?: WindowSize } = {}): Promise<{ session: ExecSession; settled: Promise<void> }> {
     const inst = this.get(id);
-    if (inst.running || inst.exitCode !== null) throw conflict(`exec command ${id} is already running`);
+    if (inst.running || inst.exitCode !== null || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
+    if (opts.consoleSize) inst.req.consoleSize = opts.consoleSize;
     const base = this.imageEnv(inst.containerId);
     const r = inst.req;
-    const session = await this.runtime.exec(inst.containerId, {
+    const starting = this.runtime.exec(inst.containerId, {
       args: r.cmd,
       env: mergeEnv([...base.env, ...r.env, ...(r.tty ? ['TERM=xterm'] : [])]),
       cwd: r.workingDir || base.cwd,
@@ -67,15 +75,39 @@ export class ExecManager {
       stdin: r.attachStdin,
       user: parseUser(r.user),
       privileged: r.privileged,
+      ...(r.consoleSize ? { consoleSize: r.consoleSize } : {}),
     });
+    this.sessions.set(id, starting);
+    let session: ExecSession;
+    try {
+      session = await starting;
+    } catch (e: unknown) {
+      this.sessions.delete(id);
+      throw e;
+    }
     inst.running = true;
     inst.pid = session.pid;
     const settled = session.exit.then((x) => {
+      this.sessions.delete(id);
       inst.running = false;
       inst.exitCode = x.exitCode;
       setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
     });
     return { session, settled };
+  }
+
+  /**
+   * Resize the exec's tty (no-op without one). The docker CLI sends it as soon as its
+   * start is answered, while the process may still be starting: wait for it then. Before
+   * any start it becomes the size to start with; after the exit there is nothing to resize.
+   */
+  async resize(id: string, size: WindowSize): Promise<void> {
+    const inst = this.get(id);
+    const starting = this.sessions.get(id);
+    if (starting) {
+      const session = await starting.catch(() => undefined);
+      await session?.resize(size);
+    } else if (inst.exitCode === null) inst.req.consoleSize = size;
   }
 }
 

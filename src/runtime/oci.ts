@@ -4,7 +4,7 @@
  * mounts, masked and read-only paths, capabilities, device rules.
  */
 import { effectiveCaps, ALL_CAPS } from './caps.js';
-import type { ExecSpec, MountSpec, ProcessUser, RunSpec } from './types.js';
+import type { ExecSpec, MountSpec, ProcessUser, RunSpec, TmpfsSpec } from './types.js';
 
 export interface OciMount {
   destination: string;
@@ -88,7 +88,7 @@ export function ociConfig(spec: RunSpec, host: HostFacts): OciConfig {
     root: { path: spec.rootfs.merged, readonly: spec.rootfs.readonly ?? false },
     hostname: spec.hostname,
     ...(spec.domainname ? { domainname: spec.domainname } : {}),
-    mounts: [...defaultMounts(spec.privileged), ...spec.mounts.map(bindMount)],
+    mounts: [...defaultMounts(spec.privileged), ...byDepth([...spec.mounts.map(bindMount), ...(spec.tmpfs ?? []).map(tmpfsMount)])],
     linux: {
       namespaces: namespaces(spec),
       cgroupsPath: `/${host.cgroupParent}/${spec.id}`,
@@ -163,6 +163,16 @@ function defaultMounts(privileged: boolean): OciMount[] {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
   ];
+}
+
+function tmpfsMount(t: TmpfsSpec): OciMount {
+  return { destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: t.options };
+}
+
+/** Parents before what is mounted inside them; stable, so equal depths keep their order. */
+function byDepth(mounts: OciMount[]): OciMount[] {
+  const depth = (m: OciMount): number => m.destination.split('/').filter((c) => c !== '').length;
+  return [...mounts].sort((a, b) => depth(a) - depth(b));
 }
 
 function bindMount(m: MountSpec): OciMount {

@@ -43,6 +43,13 @@ export interface MountSpec {
   readonly: boolean;
 }
 
+/** A fresh tmpfs (docker --tmpfs). */
+export interface TmpfsSpec {
+  destination: string;
+  /** mount(8) options, Docker's defaults included. */
+  options: string[];
+}
+
 export interface RunSpec {
   /** 64-hex container id; also the runc container id. */
   id: string;
@@ -64,6 +71,8 @@ export interface RunSpec {
   network: NetworkAttachment;
   /** Bind mounts: volumes, -v binds, and the per-container /etc/hosts, hostname, resolv.conf. */
   mounts: MountSpec[];
+  /** Ordered with `mounts` by depth, so a bind inside a tmpfs lands on it. */
+  tmpfs?: TmpfsSpec[];
   privileged: boolean;
   /** Capability names as Docker takes them: "NET_ADMIN", "CAP_NET_ADMIN" or "ALL". */
   capAdd: string[];

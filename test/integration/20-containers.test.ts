@@ -134,6 +134,18 @@ describe('containers and network modes', () => {
     assert.match(links, /\twww web [0-9a-f]{12}$/m);
   });
 
+  it('--tmpfs mounts a fresh tmpfs with Docker\'s options; --read-only keeps the /etc files and volumes writable', async () => {
+    const mounts = await w.dockerOk('run', '--rm', '--tmpfs', '/t', '--tmpfs', '/big:rw,size=64m,exec', 'busybox', 'grep', 'tmpfs /', '/proc/mounts');
+    assert.match(mounts, /^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,relatime/m);
+    assert.match(mounts, /^tmpfs \/big tmpfs rw,nosuid,nodev,relatime,size=65536k/m);
+    const ro = await w.docker('run', '--rm', '--read-only', '-v', 'rovol:/data', '--tmpfs', '/t', 'busybox', 'sh', '-c',
+      'touch /x; echo "touch=$?"; echo 10.9.9.9 extra >> /etc/hosts && touch /data/f /t/f && echo writable');
+    assert.match(ro.stderr, /Read-only file system/);
+    assert.equal(ro.stdout, 'touch=1\nwritable\n');
+    await w.dockerOk('volume', 'rm', 'rovol');
+    assert.equal((await w.docker('run', '--rm', 'busybox', 'touch', '/x')).code, 0, 'writable without --read-only');
+  });
+
   it('runs, execs, logs, stops, restarts and waits like docker', async () => {
     await w.dockerOk('run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; sleep 1000');
     const ex = await w.docker('exec', 'talker', 'sh', '-c', 'echo x; echo y >&2; exit 3');

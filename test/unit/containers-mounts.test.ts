@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseContainerCreate } from '../../src/api/routes/container-create.js';
 import type { MountConfig } from '../../src/engine/containers/model.js';
 import { mountOrder, planMounts } from '../../src/engine/containers/mounts.js';
+import { tmpfsOptions } from '../../src/engine/containers/tmpfs.js';
 import { resolveInRoot } from '../../src/engine/volumes/image-view.js';
 import { ANONYMOUS_LABEL, VolumeStore } from '../../src/engine/volumes/store.js';
 
@@ -75,4 +76,22 @@ test('a volume made without a name gets a random one and Docker\'s anonymous lab
   } finally {
     fs.rmSync(dataRoot, { recursive: true, force: true });
   }
+});
+
+test('--tmpfs: Docker\'s defaults, the user\'s options over them, checked destinations', () => {
+  assert.deepEqual(tmpfsOptions(''), ['noexec', 'nosuid', 'nodev', 'rprivate']);
+  assert.deepEqual(tmpfsOptions('rw,size=64m'), ['noexec', 'nosuid', 'nodev', 'rprivate', 'rw', 'size=64m']);
+  assert.deepEqual(tmpfsOptions('exec,size=1m,size=2m,shared'), ['nosuid', 'nodev', 'exec', 'size=2m', 'shared']);
+  assert.throws(() => tmpfsOptions('size=1m,foo=bar'), /Invalid tmpfs option \["foo" "bar"\]$/);
+  assert.throws(() => tmpfsOptions('nope'), /Invalid tmpfs option \["nope"\]/);
+  const parse = (hc: object) => parseContainerCreate({ Image: 'busybox', HostConfig: hc }, null).req;
+  const req = parse({ Tmpfs: { '/run/': '', '/t': 'size=1m' }, ReadonlyRootfs: true });
+  assert.deepEqual(req.tmpfs, [
+    { destination: '/run', options: ['noexec', 'nosuid', 'nodev', 'rprivate'] },
+    { destination: '/t', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=1m'] },
+  ]);
+  assert.equal(req.readonlyRootfs, true);
+  assert.throws(() => parse({ Tmpfs: { t: '' } }), /invalid mount path: 't' mount path must be absolute/);
+  assert.throws(() => parse({ Tmpfs: { '/': '' } }), /destination can't be '\/'/);
+  assert.throws(() => parse({ Tmpfs: { '/d': '' }, Binds: ['vol:/d'] }), /Duplicate mount point: \/d/);
 });

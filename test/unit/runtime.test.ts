@@ -105,6 +105,16 @@ describe('ociConfig', () => {
     assert.equal(c.linux.sysctl['net.ipv4.ip_forward'], '1');
   });
 
+  test('tmpfs mounts go with the binds, parents first', () => {
+    const c = ociConfig(
+      spec({ mounts: [{ source: '/h/sub', destination: '/t/sub', readonly: false }], tmpfs: [{ destination: '/t', options: ['noexec', 'size=1m'] }] }),
+      HOST,
+    );
+    const mine = c.mounts.filter((m) => m.destination.startsWith('/t'));
+    assert.deepEqual(mine.map((m) => [m.destination, m.type]), [['/t', 'tmpfs'], ['/t/sub', 'bind']]);
+    assert.deepEqual(mine[0]?.options, ['noexec', 'size=1m']);
+  });
+
   test('execProcess keeps the container caps and takes the exec command', () => {
     const base = ociConfig(spec(), HOST).process;
     const p = execProcess(base, { args: ['ip', 'addr'], env: ['A=1'], cwd: '/tmp', tty: true, stdin: false });

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { invalid, joinProblems } from '../../errors.js';
 import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
 import type { Json } from '../../store/kv.js';
+import { parseTmpfs, type TmpfsConfig } from '../../engine/containers/tmpfs.js';
 import { asObject, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
 
 export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: string | undefined; imageRef: string };
@@ -54,6 +55,9 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
   for (const h of stringList(hc, 'ExtraHosts')) {
     if (!/^[^:\s]+:[0-9a-fA-F.:]+$/.test(h)) throw invalid(`invalid IP address in add-host: "${h}"`);
   }
+  const mounts = [...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)];
+  const tmpfs = parseTmpfs(stringMap(hc, 'Tmpfs'));
+  uniqueDestinations([...mounts, ...tmpfs]);
   const req: CreateRequest = {
     name: name ?? undefined,
     imageRef: image,
@@ -77,7 +81,9 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
     dnsOptions: stringList(hc, 'DnsOptions'),
     extraHosts: stringList(hc, 'ExtraHosts'),
     links: mode === 'network' ? [] : links,
-    mounts: uniqueDestinations([...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)]),
+    mounts,
+    tmpfs,
+    readonlyRootfs: optBool(hc, 'ReadonlyRootfs') ?? false,
     volumesFrom: stringList(hc, 'VolumesFrom'),
     volumes: Object.keys(asObject(o.Volumes, 'Volumes')).map((p) => posix.resolve('/', p)),
     exposedPorts: Object.keys(asObject(o.ExposedPorts, 'ExposedPorts')).map(checkPortKey),
@@ -197,13 +203,12 @@ function parseMounts(hc: WireObject): MountConfig[] {
 }
 
 /** Docker refuses two binds or mounts on one destination. */
-function uniqueDestinations(mounts: MountConfig[]): MountConfig[] {
+function uniqueDestinations(mounts: readonly (MountConfig | TmpfsConfig)[]): void {
   const seen = new Set<string>();
   for (const m of mounts) {
     if (seen.has(m.destination)) throw invalid(`Duplicate mount point: ${m.destination}`);
     seen.add(m.destination);
   }
-  return mounts;
 }
 
 /** Validated, with the destination cleaned as Go's path.Clean does ("/data/" is "/data"). */

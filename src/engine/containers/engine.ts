@@ -343,6 +343,7 @@ export class ContainerEngine {
         upper: path.join(dir, 'upper'),
         work: path.join(dir, 'work'),
         merged: path.join(dir, 'merged'),
+        readonly: c.spec.readonlyRootfs ?? false,
       },
       process: {
         args: proc.args,
@@ -357,6 +358,7 @@ export class ContainerEngine {
       domainname: c.spec.domainname,
       network,
       mounts,
+      tmpfs: c.spec.tmpfs ?? [],
       privileged: c.spec.privileged,
       capAdd: c.spec.capAdd,
       capDrop: c.spec.capDrop,

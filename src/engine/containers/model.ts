@@ -4,6 +4,7 @@
  * defaults filled) so inspect shows them back faithfully.
  */
 import type { Json } from '../../store/kv.js';
+import type { TmpfsConfig } from './tmpfs.js';
 
 export type ContainerId = string & { readonly __brand: 'ContainerId' };
 
@@ -78,6 +79,10 @@ export interface ContainerSpec {
    */
   mounts: MountConfig[];
   volumesFrom: string[];
+  /** --tmpfs mounts, options merged (absent in records written before them). */
+  tmpfs?: TmpfsConfig[];
+  /** --read-only: the image's filesystem is mounted read-only; mounts stay as they are. */
+  readonlyRootfs?: boolean;
   /** Config.Volumes (the user's and the image's): paths given an anonymous volume unless mounted otherwise. */
   volumes: string[];
   exposedPorts: string[];

@@ -132,9 +132,14 @@ function namespaces(spec: RunSpec): OciNamespace[] {
   return ns;
 }
 
-/** Docker lets unprivileged users ping; net.* sysctls are refused in the host's netns. */
+/**
+ * Docker lets unprivileged users ping; net.* sysctls are refused in the host's netns.
+ * The domain name is set as Docker does, through its sysctl in the container's own UTS
+ * namespace: runc before 1.2 ignores the spec's `domainname`. The user's --sysctl wins.
+ */
 function sysctls(spec: RunSpec): Record<string, string> {
   const own: Record<string, string> = spec.network.kind !== 'host' ? { 'net.ipv4.ping_group_range': '0 2147483647' } : {};
+  if (spec.domainname) own['kernel.domainname'] = spec.domainname;
   return { ...own, ...(spec.sysctls ?? {}) };
 }
 

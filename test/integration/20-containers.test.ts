@@ -130,6 +130,8 @@ describe('containers and network modes', () => {
     assert.match(out, /^options ndots:3$/m);
     const fqdn = await w.dockerOk('run', '--rm', '-h', 'hh', '--domainname', 'dom.ain', 'busybox', 'cat', '/etc/hosts');
     assert.match(fqdn, /^172\.17\.0\.\d+\thh\.dom\.ain hh$/m, 'the FQDN first, as Docker');
+    const uts = await w.dockerOk('run', '--rm', '-h', 'hh', '--domainname', 'dom.ain', 'busybox', 'sh', '-c', 'cat /proc/sys/kernel/domainname; hostname -d');
+    assert.equal(uts, 'dom.ain\ndom.ain');
     const links = await w.dockerOk('run', '--rm', '--link', 'web:www', 'busybox', 'cat', '/etc/hosts');
     assert.match(links, /\twww web [0-9a-f]{12}$/m);
   });

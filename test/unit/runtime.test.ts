@@ -66,6 +66,8 @@ describe('ociConfig', () => {
     const host = ociConfig(spec({ network: { kind: 'host' } }), HOST);
     assert.ok(!host.linux.namespaces.some((n) => n.type === 'network'));
     assert.deepEqual(host.linux.sysctl, {});
+    const named = ociConfig(spec({ network: { kind: 'host' }, domainname: 'dom.ain' }), HOST);
+    assert.deepEqual(named.linux.sysctl, { 'kernel.domainname': 'dom.ain' }, 'in its own UTS namespace, even on the host network');
     const fresh = ociConfig(spec({ network: { kind: 'new' } }), HOST);
     assert.deepEqual(fresh.linux.namespaces.find((n) => n.type === 'network'), { type: 'network' });
   });

@@ -30,7 +30,16 @@ export interface ExecTarget {
 
 /** Exit code Docker reports when the command could not be run (126) or found (127). */
 export function startFailureCode(message: string): number {
-  return /permission denied/i.test(message) ? 126 : runcSays(message, 'no-executable') ? 127 : 126;
+  return commandFailureCode(message) ?? 126;
+}
+
+/**
+ * Docker's exit code for a runtime failure that is the command's: 126 when it may not be
+ * run (permission denied), 127 when it is missing; undefined for any other failure.
+ */
+export function commandFailureCode(message: string): 126 | 127 | undefined {
+  if (/permission denied/i.test(message)) return 126;
+  return runcSays(message, 'no-executable') ? 127 : undefined;
 }
 
 export async function execDirect(t: ExecTarget): Promise<ExecSession> {

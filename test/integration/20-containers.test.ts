@@ -179,6 +179,19 @@ describe('containers and network modes', () => {
     const again = await w.api('POST', '/containers/talker/kill');
     assert.equal(again.status, 409);
     assert.match((again.body as { message: string }).message, /^cannot kill container: talker: container [0-9a-f]{64} is not running$/);
+    // The signal is checked first, as dockerd does: 400 even for a stopped or missing container.
+    for (const [name, signal, why] of [['talker', 'FOO', 'invalid signal: FOO'], ['nosuch', 'FOO', 'invalid signal: FOO'], ['talker', '99', 'the linux daemon does not support signal 99']]) {
+      const bad = await w.api('POST', `/containers/${name}/kill?signal=${signal}`);
+      assert.equal(bad.status, 400);
+      assert.equal((bad.body as { message: string }).message, `cannot kill container: ${name}: ${why}`);
+    }
+    const notFound = await w.docker('run', '--name', 'nocmd', 'busybox', 'no-such-cmd');
+    assert.equal(notFound.code, 127);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'nocmd'), 'created 127');
+    const denied = await w.docker('run', '--name', 'nox', 'busybox', '/etc/passwd');
+    assert.equal(denied.code, 126);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.ExitCode}}', 'nox'), '126');
+    await w.dockerOk('rm', 'nocmd', 'nox');
     assert.equal((await w.docker('run', '--rm', '--privileged', 'busybox', 'true')).code, 0, '--privileged within the daemon\'s own bounding set');
     const code = await w.docker('run', '--rm', 'busybox', 'sh', '-c', 'exit 7');
     assert.equal(code.code, 7);

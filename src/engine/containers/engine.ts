@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { conflict, invalid, isBerthError, joinProblems, messageOf, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
-import type { MountSpec, Runtime, RunSpec, StdioSession, NetworkAttachment } from '../../runtime/index.js';
+import { commandFailureCode, type MountSpec, type Runtime, type RunSpec, type StdioSession, type NetworkAttachment } from '../../runtime/index.js';
 import type { Json, KvStore } from '../../store/kv.js';
 import { newId, nowRfc3339 } from '../../util/ids.js';
 import { Serial } from '../../util/serial.js';
@@ -24,6 +24,7 @@ import { generateName, validateName } from './names.js';
 import { joinNetworks, joinRequest } from './networking.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
+import { parseSignal, SIGKILL } from './signals.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 import { byCodeUnit } from '../../util/order.js';
 
@@ -293,6 +294,7 @@ export class ContainerEngine {
   private async run(c: ContainerRecord): Promise<void> {
     const { networks, runtime } = this.deps;
     let created = false;
+    let runtimeFailed = false;
     try {
       const attachStart = performance.now();
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
@@ -308,20 +310,23 @@ export class ContainerEngine {
       const [made, ready] = await Promise.allSettled([runtime.create(spec), services]);
       created = made.status === 'fulfilled';
       if (ready.status === 'rejected') throw ready.reason;
+      runtimeFailed = made.status === 'rejected';
       if (made.status === 'rejected') throw made.reason;
       const { pid } = made.value;
       for (const deliver of this.pendingAttach.get(c.id) ?? []) {
         deliver(await runtime.attach(c.id, { stdin: c.spec.process.openStdin }));
       }
       this.pendingAttach.delete(c.id);
+      runtimeFailed = true;
       await runtime.start(c.id);
+      runtimeFailed = false;
       await this.save({ ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt } });
       this.watchExit(c.id);
     } catch (e: unknown) {
       if (created) await runtime.delete(c.id).catch(() => undefined);
       for (const h of this.hooks) await h.stopped?.(c).catch(() => undefined);
       await networks.removeSandbox(c.id).catch(() => undefined);
-      await this.save({ ...c, state: { ...c.state, error: messageOf(e) } });
+      await this.save({ ...c, state: { ...c.state, error: messageOf(e), exitCode: startExitCode(e, runtimeFailed, c.state.exitCode) } });
       // docker run --rm waits for the removal of a container whose start failed.
       if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       throw e;
@@ -507,10 +512,11 @@ export class ContainerEngine {
    * Signal the main process. With SIGKILL it resolves once the exit is handled (as
    * Docker's kill, so inspect right after shows it exited); other signals do not wait.
    */
-  async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
+  async kill(idOrName: string, signalName = 'SIGKILL'): Promise<void> {
+    const signal = parseSignal(signalName); // dockerd checks it first, even for a missing container
     const c = this.find(idOrName);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
-    if (!isKillSignal(signal)) return this.deps.runtime.kill(c.id, signal);
+    if (signal !== SIGKILL) return this.deps.runtime.kill(c.id, signal);
     this.stopping.add(c.id);
     const exited = this.wait(c.id, 'next-exit');
     try {
@@ -698,6 +704,17 @@ export class ContainerEngine {
 function asJsonObject(v: Json): { [key: string]: Json } {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
+
+/**
+ * The exit code a failed start records, as dockerd: 127 for a command not found, 126 for
+ * one that may not be run (the runtime's failure), else 128 unless an exit code is kept.
+ */
+function startExitCode(e: unknown, runtimeFailed: boolean, previous: number): number {
+  const command = runtimeFailed ? commandFailureCode(messageOf(e)) : undefined;
+  return command ?? (previous === 0 ? EXIT_UNKNOWN : previous);
+}
+
+const EXIT_UNKNOWN = 128;
 
 function isKillSignal(signal: string): boolean {
   return ['SIGKILL', 'KILL', '9'].includes(signal.toUpperCase());

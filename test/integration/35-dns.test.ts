@@ -125,6 +125,20 @@ describe('embedded DNS', () => {
     await w.dockerOk('rm', '-f', 'u1', 'b1');
   });
 
+  it('--network container: shares the target\'s /etc files and hostname, so names resolve', async () => {
+    const appHost = await w.dockerOk('inspect', '-f', '{{.Config.Hostname}}', 'app');
+    const out = await w.dockerOk('run', '--rm', '--network', 'container:app', 'busybox', 'sh', '-c', 'hostname; cat /etc/hostname; nslookup db');
+    const [hostname, etcHostname] = out.split('\n');
+    assert.equal(hostname, appHost);
+    assert.equal(etcHostname, appHost);
+    assert.ok(out.includes(await ipOf('db', 'back')), out);
+    await w.dockerOk('create', '--name', 'side', '--network', 'container:app', 'busybox', 'sleep', '1000');
+    const paths = '{{.HostsPath}} {{.ResolvConfPath}} {{.HostnamePath}}';
+    await w.dockerOk('start', 'side');
+    assert.equal(await w.dockerOk('inspect', '-f', `${paths} {{.Config.Hostname}}`, 'side'), await w.dockerOk('inspect', '-f', `${paths} {{.Config.Hostname}}`, 'app'));
+    await w.dockerOk('rm', '-f', 'side');
+  });
+
   it('answers again after a daemon crash', async () => {
     await w.restart('SIGKILL');
     const r = await lookup('app', 'db');

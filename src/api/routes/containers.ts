@@ -36,10 +36,11 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
     endpoints: networks.endpointsOf(c.id),
     network: lookup,
     networkByName: lookup,
-    dir: engine.dir(c.id),
+    etcDir: engine.etcDir(c),
     logPath: engine.logPath(c.id),
     sandboxKey: networks.sandboxPath(c.id),
     hostname: engine.hostnameOf(c),
+    domainname: engine.domainnameOf(c),
     ports: deps.ports(c),
   };
 }

@@ -9,10 +9,12 @@ export interface ContainerView {
   endpoints: EndpointRecord[];
   network: (id: string) => Network | undefined;
   networkByName: (name: string) => Network | undefined;
-  dir: string;
+  /** Where its hosts, hostname and resolv.conf are (the namespace owner's for container:<x>). */
+  etcDir: string;
   logPath: string;
   sandboxKey: string;
   hostname: string;
+  domainname: string;
   ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
 
@@ -80,7 +82,7 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
   const c = v.c;
   const networks = networksShape(v);
   const bridge = (networks.bridge ?? {}) as Record<string, unknown>;
-  const config = { ...(c.docker.config as Record<string, unknown>), Hostname: v.hostname };
+  const config = { ...(c.docker.config as Record<string, unknown>), Hostname: v.hostname, Domainname: v.domainname };
   const [path = '', ...args] = [...(c.spec.process.entrypoint.length ? c.spec.process.entrypoint : []), ...c.spec.process.cmd];
   return {
     Id: c.id,
@@ -89,9 +91,9 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
     Args: args,
     State: stateShape(c),
     Image: c.spec.image.id,
-    ResolvConfPath: `${v.dir}/resolv.conf`,
-    HostnamePath: `${v.dir}/hostname`,
-    HostsPath: `${v.dir}/hosts`,
+    ResolvConfPath: `${v.etcDir}/resolv.conf`,
+    HostnamePath: `${v.etcDir}/hostname`,
+    HostsPath: `${v.etcDir}/hosts`,
     LogPath: v.logPath,
     Name: `/${c.spec.name}`,
     RestartCount: c.restartCount,

@@ -21,7 +21,7 @@ import { mountOrder, planMounts, prepareMounts, volumeUsers } from './mounts.js'
 import { mergeDockerConfig, mergeSpecWithImage } from './config-merge.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
-import { joinNetworks, joinRequest } from './networking.js';
+import { joinNetworks, joinRequest, namespaceOwner } from './networking.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parseSignal, SIGKILL } from './signals.js';
@@ -360,7 +360,7 @@ export class ContainerEngine {
         user: proc.user,
       },
       hostname,
-      domainname: c.spec.domainname,
+      domainname: this.domainnameOf(c),
       network,
       mounts,
       tmpfs: c.spec.tmpfs ?? [],
@@ -384,9 +384,29 @@ export class ContainerEngine {
     return [...new Set([...c.spec.exposedPorts, ...Object.keys(image), ...c.spec.portBindings.map((b) => b.port)])];
   }
 
+  /** The hostname it runs with; a container:<x> container takes its namespace owner's, as in Docker. */
   hostnameOf(c: ContainerRecord): string {
-    if (c.spec.hostname) return c.spec.hostname;
-    return c.spec.networkMode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : c.id.slice(0, 12);
+    const owner = this.namespaceOwner(c);
+    if (owner.spec.hostname) return owner.spec.hostname;
+    return owner.spec.networkMode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : owner.id.slice(0, 12);
+  }
+
+  domainnameOf(c: ContainerRecord): string {
+    return this.namespaceOwner(c).spec.domainname;
+  }
+
+  /** The folder of the /etc files it mounts (the owner's for a container:<x> container). */
+  etcDir(c: ContainerRecord): string {
+    return this.dir(this.namespaceOwner(c).id);
+  }
+
+  /** Itself when the owner is gone (an exited container:<x> container whose target was removed). */
+  private namespaceOwner(c: ContainerRecord): ContainerRecord {
+    try {
+      return namespaceOwner(c, (x) => this.find(x));
+    } catch {
+      return c;
+    }
   }
 
   /** Set by the DNS service when the embedded resolver serves user networks. */

@@ -21,6 +21,7 @@ import {
   type ResolverMode,
 } from './files.js';
 import type { ContainerRecord } from './model.js';
+import { namespaceOwner } from './networking.js';
 
 export interface EtcFilesDeps {
   networks: NetworkController;
@@ -37,18 +38,21 @@ export interface EtcFilesDeps {
 export class EtcFiles {
   constructor(private readonly deps: EtcFilesDeps) {}
 
-  /** At start: writes the three files from scratch and returns their bind mounts. */
+  /**
+   * At start: writes the three files from scratch and returns their bind mounts. A
+   * container:<x> container writes none: it mounts the files of the namespace's owner,
+   * as Docker does, so a connect to the owner shows in both.
+   */
   write(c: ContainerRecord, endpoints: readonly EndpointRecord[], hostname: string): MountSpec[] {
+    if (c.spec.networkMode.kind === 'container') return mountsOf(this.deps.dir(namespaceOwner(c, this.deps.find).id));
     const dir = this.deps.dir(c.id);
-    const files: Record<string, string> = {
+    const files: Record<EtcFile, string> = {
       hostname: `${hostname}\n`,
       hosts: this.hosts(c, endpoints, hostname),
       'resolv.conf': this.resolvConf(c, this.resolverMode(c, endpoints), endpoints),
     };
-    return Object.entries(files).map(([file, text]) => {
-      fs.writeFileSync(path.join(dir, file), text);
-      return { source: path.join(dir, file), destination: `/etc/${file}`, readonly: false };
-    });
+    for (const file of ETC_FILES) fs.writeFileSync(path.join(dir, file), files[file]);
+    return mountsOf(dir);
   }
 
   /**
@@ -99,7 +103,6 @@ export class EtcFiles {
   private hosts(c: ContainerRecord, endpoints: readonly EndpointRecord[], hostname: string): string {
     const mode = c.spec.networkMode;
     if (mode.kind === 'host') return readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
-    if (mode.kind === 'container') return readOr(path.join(this.deps.dir(this.deps.find(mode.target).id), 'hosts'), '');
     const extra = c.spec.extraHosts.map((h) => {
       const i = h.indexOf(':');
       return { names: [h.slice(0, i)], address: h.slice(i + 1) };
@@ -118,6 +121,13 @@ export class EtcFiles {
       return [{ address: ep.ipv4.address, names }];
     });
   }
+}
+
+const ETC_FILES = ['hostname', 'hosts', 'resolv.conf'] as const;
+type EtcFile = (typeof ETC_FILES)[number];
+
+function mountsOf(dir: string): MountSpec[] {
+  return ETC_FILES.map((file) => ({ source: path.join(dir, file), destination: `/etc/${file}`, readonly: false }));
 }
 
 function ownEntries(endpoints: readonly EndpointRecord[], names: string[]): HostsEntry[] {

@@ -49,6 +49,21 @@ export async function joinNetworks(
   return { attachment: { kind: 'netns', path: networks.sandboxPath(c.id) }, endpoints };
 }
 
+/**
+ * The container whose namespace a container:<x> container shares, following a chain
+ * (x itself in container mode); any other container is its own. Docker gives the
+ * joined container the owner's /etc files and hostname. Throws when one is gone.
+ */
+export function namespaceOwner(c: ContainerRecord, lookup: (idOrName: string) => ContainerRecord): ContainerRecord {
+  const seen = new Set<string>();
+  let owner = c;
+  while (owner.spec.networkMode.kind === 'container' && !seen.has(owner.id)) {
+    seen.add(owner.id);
+    owner = lookup(owner.spec.networkMode.target);
+  }
+  return owner;
+}
+
 /** What the network controller is asked for one of the container's networks. */
 export function joinRequest(containerId: string, name: string, cfg: EndpointConfig): JoinRequest {
   return { containerId, name, aliases: cfg.aliases, ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };

@@ -148,6 +148,20 @@ describe('containers and network modes', () => {
     assert.equal((await w.docker('run', '--rm', 'busybox', 'touch', '/x')).code, 0, 'writable without --read-only');
   });
 
+  it('ps filters by publish, expose and volume, and lists the mounts', async () => {
+    await w.dockerOk('run', '-d', '--name', 'pub', '-p', '8081:80', '--expose', '443', '-v', 'pubdata:/data', 'busybox', 'sleep', '1000');
+    const ps = (filter: string) => w.dockerOk('ps', '--format', '{{.Names}}', '-f', filter);
+    for (const f of ['publish=8081', 'publish=8000-8100/tcp', 'expose=80', 'expose=443/tcp', 'volume=pubdata', 'volume=/data']) {
+      assert.equal(await ps(f), 'pub', f);
+    }
+    for (const f of ['publish=80', 'publish=8081/udp', 'expose=8081', 'volume=other']) assert.equal(await ps(f), '', f);
+    const bad = await w.docker('ps', '-f', 'publish=0.0.0.0:8081');
+    assert.match(bad.stderr, /filter for 'publish' should not contain ':': 0\.0\.0\.0:8081/);
+    assert.equal(await w.dockerOk('ps', '-f', 'name=pub', '--format', '{{.Mounts}}'), 'pubdata');
+    await w.dockerOk('rm', '-f', 'pub');
+    await w.dockerOk('volume', 'rm', 'pubdata');
+  });
+
   it('runs, execs, logs, stops, restarts and waits like docker', async () => {
     await w.dockerOk('run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; sleep 1000');
     const ex = await w.docker('exec', 'talker', 'sh', '-c', 'echo x; echo y >&2; exit 3');

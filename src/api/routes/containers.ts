@@ -8,7 +8,7 @@ import type { NetworkController } from '../../network/controller.js';
 import { readLogs } from '../../runtime/index.js';
 import { frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
 import type { Router } from '../router.js';
-import { inspectShape, listShape, type ContainerView } from '../shapes/container.js';
+import { inspectShape, listShape, type ContainerView, type PortSummary } from '../shapes/container.js';
 import { boolParam, parseFilters } from '../wire.js';
 import { parseContainerCreate } from './container-create.js';
 import { filterContainers } from './container-filters.js';
@@ -47,6 +47,7 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
 
 export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void {
   const { engine, images } = deps;
+  const volumePath = (name: string) => deps.volumes.get(name).mountpoint;
   router
     .add('POST', '/containers/create', async (req) => {
       const { req: spec, docker } = parseContainerCreate(await req.json(), req.query.get('name'));
@@ -58,14 +59,15 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
     .add('GET', '/containers/json', async (req) => {
       const all = boolParam(req.query, 'all');
       const filters = parseFilters(req.query.get('filters'));
-      let list = filterContainers(engine.list(all || 'status' in filters || 'exited' in filters), filters, deps.networks);
+      const ports = (c: ContainerRecord) => portsList(deps.ports(c));
+      let list = filterContainers(engine.list(all || 'status' in filters || 'exited' in filters), filters, { networks: deps.networks, ports });
       const limit = Number(req.query.get('limit') ?? '-1');
       if (limit > 0) list = list.slice(0, limit);
-      return { status: 200, body: list.map((c) => listShape(containerView(deps, c), c.spec.image.ref, portsList(deps.ports(c)))) };
+      return { status: 200, body: list.map((c) => listShape(containerView(deps, c), c.spec.image.ref, ports(c), volumePath)) };
     })
     .add('GET', '/containers/{id}/json', async (req) => {
       const c = engine.find(req.params.id!);
-      return { status: 200, body: inspectShape(containerView(deps, c), (n) => deps.volumes.get(n).mountpoint) };
+      return { status: 200, body: inspectShape(containerView(deps, c), volumePath) };
     })
     .add('POST', '/containers/{id}/start', async (req) => ({ status: (await engine.start(req.params.id!)) ? 204 : 304 }))
     .add('POST', '/containers/{id}/stop', async (req) => {
@@ -165,10 +167,10 @@ function timeParam(v: string | null): number | undefined {
 }
 
 /** The list view of published ports: one entry per binding, unpublished exposed ports without IP. */
-export function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
+export function portsList(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): PortSummary[] {
+  const out: PortSummary[] = [];
   for (const [key, bindings] of Object.entries(ports)) {
-    const [port, type] = key.split('/');
+    const [port, type = 'tcp'] = key.split('/');
     if (!bindings || bindings.length === 0) out.push({ PrivatePort: Number(port), Type: type });
     else for (const b of bindings) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
   }

@@ -130,7 +130,15 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
   };
 }
 
-export function listShape(v: ContainerView, imageName: string, ports: Record<string, unknown>[]): Record<string, unknown> {
+/** An entry of the list's Ports: a binding, or an exposed port without one (no IP, no PublicPort). */
+export interface PortSummary {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+export function listShape(v: ContainerView, imageName: string, ports: PortSummary[], volumePath: (name: string) => string): Record<string, unknown> {
   const c = v.c;
   return {
     Id: c.id,
@@ -145,7 +153,7 @@ export function listShape(v: ContainerView, imageName: string, ports: Record<str
     Status: statusText(c),
     HostConfig: { NetworkMode: modeText(c.spec.networkMode) },
     NetworkSettings: { Networks: networksShape(v) },
-    Mounts: [],
+    Mounts: mountsShape(c, volumePath),
   };
 }
 

@@ -106,12 +106,13 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     execs,
     images,
     volumes,
-    ports: (c) =>
-      portsShape(
-        engine.exposedPorts(c),
-        c.state.status === 'running' ? networks.publishedPorts(c.id) : [],
-        networks.endpointsOf(c.id).some((e) => e.ipv6),
-      ),
+    // As Docker: the ports come from a running container's bridge endpoints (no other driver
+    // reports any), and releasing the network at exit clears them.
+    ports: (c) => {
+      const endpoints = networks.endpointsOf(c.id);
+      const bridged = c.state.status === 'running' && endpoints.some((e) => networks.find(e.networkId).record.driver === 'bridge');
+      return bridged ? portsShape(engine.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6)) : {};
+    },
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,

@@ -162,6 +162,21 @@ describe('containers and network modes', () => {
     await w.dockerOk('volume', 'rm', 'pubdata');
   });
 
+  it('shows ports only while running on a bridge, as Docker clears them with the network', async () => {
+    await w.dockerOk('run', '-d', '--name', 'exp', '--expose', '80', '-p', '8082:81', 'busybox', 'sleep', '1000');
+    const ports = () => w.dockerOk('inspect', '-f', '{{json .NetworkSettings.Ports}}', 'exp');
+    const column = () => w.dockerOk('ps', '-a', '--format', '{{.Ports}}', '-f', 'name=exp');
+    assert.deepEqual(JSON.parse(await ports()), { '80/tcp': null, '81/tcp': [{ HostIp: '0.0.0.0', HostPort: '8082' }] });
+    assert.match(await column(), /80\/tcp/);
+    await w.dockerOk('stop', '-t', '0', 'exp');
+    assert.equal(await ports(), '{}');
+    assert.equal(await column(), '');
+    await w.dockerOk('rm', 'exp');
+    await w.dockerOk('run', '-d', '--name', 'hostexp', '--network', 'host', '--expose', '80', 'busybox', 'sleep', '1000');
+    assert.equal(await w.dockerOk('inspect', '-f', '{{json .NetworkSettings.Ports}}', 'hostexp'), '{}');
+    await w.dockerOk('rm', '-f', 'hostexp');
+  });
+
   it('runs, execs, logs, stops, restarts and waits like docker', async () => {
     await w.dockerOk('run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; sleep 1000');
     const ex = await w.docker('exec', 'talker', 'sh', '-c', 'echo x; echo y >&2; exit 3');

@@ -29,6 +29,10 @@ describe('containers and network modes', () => {
     const out = await w.dockerOk('run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link');
     assert.match(out, /berth0/);
     assert.equal(await w.dockerOk('network', 'inspect', 'host', '-f', '{{len .Containers}}'), '0');
+    const published = await w.docker('run', '--rm', '--network', 'host', '-p', '8501:80', 'busybox', 'true');
+    assert.equal(published.code, 0);
+    assert.match(published.stderr, /^WARNING: Published ports are discarded when using host network mode$/m);
+    assert.doesNotMatch((await w.docker('run', '--rm', '--network', 'host', 'busybox', 'true')).stderr, /WARNING/);
   });
 
   it('the default bridge gives a veth, an address, a route and a derived MAC', async () => {

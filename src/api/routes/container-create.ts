@@ -11,7 +11,14 @@ export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: stri
 const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
 const SIGNALS = /^(SIG)?[A-Z0-9]+$|^\d+$/;
 
-export function parseContainerCreate(body: unknown, name: string | null): { req: CreateRequest; docker: { config: Json; hostConfig: Json } } {
+export interface ParsedCreate {
+  req: CreateRequest;
+  docker: { config: Json; hostConfig: Json };
+  /** The create response's Warnings (the CLI prints each as WARNING). */
+  warnings: string[];
+}
+
+export function parseContainerCreate(body: unknown, name: string | null): ParsedCreate {
   const o = asObject(body, 'container create');
   const hc = asObject(o.HostConfig, 'HostConfig');
   const image = optString(o, 'Image') ?? '';
@@ -107,7 +114,17 @@ export function parseContainerCreate(body: unknown, name: string | null): { req:
   delete config.HostConfig;
   delete config.NetworkingConfig;
   const hostConfig = { ...hc, NetworkMode: modeText(networkMode) } as Json;
-  return { req, docker: { config: config as Json, hostConfig } };
+  return { req, docker: { config: config as Json, hostConfig }, warnings: createWarnings(networkMode, hc) };
+}
+
+/** Docker's verifyPlatformContainerSettings warnings that apply to berth. */
+function createWarnings(mode: NetworkMode, hc: WireObject): string[] {
+  const warnings: string[] = [];
+  // Any PortBindings key counts, even one without bindings, as Docker counts the map's entries.
+  if (mode.kind === 'host' && Object.keys(asObject(hc.PortBindings, 'PortBindings')).length > 0) {
+    warnings.push('Published ports are discarded when using host network mode');
+  }
+  return warnings;
 }
 
 export function parseNetworkMode(mode: string): NetworkMode {

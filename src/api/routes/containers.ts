@@ -50,11 +50,11 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
   const volumePath = (name: string) => deps.volumes.get(name).mountpoint;
   router
     .add('POST', '/containers/create', async (req) => {
-      const { req: spec, docker } = parseContainerCreate(await req.json(), req.query.get('name'));
+      const { req: spec, docker, warnings } = parseContainerCreate(await req.json(), req.query.get('name'));
       const image = images.resolve(spec.imageRef);
       const { imageRef, ...rest } = spec;
       const c = await engine.create({ ...rest, image: { ref: imageRef, id: image.id } }, docker);
-      return { status: 201, body: { Id: c.id, Warnings: [] } };
+      return { status: 201, body: { Id: c.id, Warnings: warnings } };
     })
     .add('GET', '/containers/json', async (req) => {
       const all = boolParam(req.query, 'all');

@@ -84,7 +84,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot);
   const timings = new Timings();
-  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, log, timings });
+  const hostGatewayIps = () => (opts.hostGatewayIps.length > 0 ? opts.hostGatewayIps : defaultBridgeGateways(networks));
+  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, hostGatewayIps, log, timings });
   const dns = new EmbeddedDns({
     log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
     daemonUpstreams: opts.dns,
@@ -153,6 +154,19 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** dockerd's default host gateway: the default bridge's first IPv4 and first IPv6 gateway; none without it. */
+function defaultBridgeGateways(networks: NetworkController): string[] {
+  let pools;
+  try {
+    pools = networks.find('bridge').record.ipam.pools;
+  } catch {
+    return [];
+  }
+  const v4 = pools.find((p) => !p.subnet.includes(':'))?.gateway;
+  const v6 = pools.find((p) => p.subnet.includes(':'))?.gateway;
+  return [v4, v6].filter((ip): ip is string => ip !== undefined && ip !== '');
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -19,6 +19,8 @@ export interface DaemonOptions {
   /** --default-address-pool as given (empty: not used), for /info. */
   givenAddressPools: readonly PredefinedPool[];
   dns: string[];
+  /** --host-gateway-ip: what --add-host name:host-gateway stands for (empty: the default bridge's gateways). */
+  hostGatewayIps: string[];
   mtu: number;
   /** --firewall=false (dockerd: --iptables=false): berth writes no nftables rules. */
   firewall: boolean;
@@ -45,6 +47,8 @@ Options:
       --bip CIDR                   Address and subnet of the default bridge, e.g. 172.17.0.1/16
       --default-address-pool base=CIDR,size=N   Pool for new networks (repeatable)
       --dns IP                     DNS server for containers (repeatable)
+      --host-gateway-ip IP         What --add-host NAME:host-gateway stands for: one IPv4 and one IPv6
+                                   address at most (default the default bridge's gateways)
       --mtu N                      Default MTU of networks (default 1500)
       --firewall=false             Write no nftables rules (alias --iptables=false)
       --spare-sandboxes N          Network namespaces kept ready for container starts (default 4)
@@ -76,6 +80,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     addressPools: DEFAULT_ADDRESS_POOLS,
     givenAddressPools: [],
     dns: [],
+    hostGatewayIps: [],
     mtu: 1500,
     firewall: true,
     userlandProxy: false,
@@ -142,6 +147,15 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
         const v = value();
         parseIp(v);
         opts.dns.push(v);
+        break;
+      }
+      case '--host-gateway-ip': {
+        const v = value();
+        const family = parseIp(v).family;
+        if (opts.hostGatewayIps.some((ip) => parseIp(ip).family === family)) {
+          throw invalid(`only one IPv${family} host gateway IP address can be specified`);
+        }
+        opts.hostGatewayIps.push(v);
         break;
       }
       case '--mtu': {

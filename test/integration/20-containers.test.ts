@@ -138,6 +138,15 @@ describe('containers and network modes', () => {
     assert.equal(uts, 'dom.ain\ndom.ain');
     const links = await w.dockerOk('run', '--rm', '--link', 'web:www', 'busybox', 'cat', '/etc/hosts');
     assert.match(links, /\twww web [0-9a-f]{12}$/m);
+    const gateway = await w.dockerOk('network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}');
+    assert.match(await w.dockerOk('run', '--rm', '--add-host', 'gw:host-gateway', 'busybox', 'cat', '/etc/hosts'), new RegExp(`^${gateway.replace(/\./g, '\\.')}\tgw$`, 'm'));
+    const host = await w.dockerOk('run', '--rm', '--network', 'host', '--add-host', 'printer:192.0.2.9', '--add-host', 'gw:host-gateway', 'busybox', 'cat', '/etc/hosts');
+    assert.match(host, /^127\.0\.0\.1\tlocalhost$/m);
+    assert.match(host, /^192\.0\.2\.9\tprinter$/m, 'host mode builds a file with the extra hosts');
+    assert.match(host, new RegExp(`^${gateway.replace(/\./g, '\\.')}\tgw$`, 'm'));
+    const bad = await w.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { ExtraHosts: ['x:300.1.1.1'] } });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.body as { message: string }).message, 'invalid IP address in add-host: "300.1.1.1"');
   });
 
   it('--tmpfs mounts a fresh tmpfs with Docker\'s options; --read-only keeps the /etc files and volumes writable', async () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addHostsEntries, containerResolvConf, ownHostNames, parseResolvConf, removeHostsEntries, renderResolvConf, type ResolverMode } from '../../src/engine/containers/files.js';
+import { addHostsEntries, containerResolvConf, extraHostEntries, ownHostNames, parseResolvConf, removeHostsEntries, renderResolvConf, type ResolverMode } from '../../src/engine/containers/files.js';
 
 const LOOPBACK_ONLY = 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch corp.example\n';
 const MIXED = 'nameserver 127.0.0.53\nnameserver 192.0.2.53\nnameserver 2001:db8::53\nsortlist 130.155.160.0\n';
@@ -14,6 +14,20 @@ describe('container /etc/hosts names', () => {
     assert.deepEqual(ownHostNames('hh', 'dom.ain'), ['hh.dom.ain', 'hh']);
     assert.deepEqual(ownHostNames('hh.example.com', ''), ['hh.example.com', 'hh']);
     assert.deepEqual(ownHostNames('0123456789ab', ''), ['0123456789ab']);
+  });
+});
+
+describe('container --add-host entries', () => {
+  it('splits at the first colon, and host-gateway stands for each host gateway address', () => {
+    assert.deepEqual(extraHostEntries(['printer:192.0.2.9', 'six:2001:db8::1'], []), [
+      { names: ['printer'], address: '192.0.2.9' },
+      { names: ['six'], address: '2001:db8::1' },
+    ]);
+    assert.deepEqual(extraHostEntries(['gw:host-gateway'], ['172.17.0.1', 'fd00::1']), [
+      { names: ['gw'], address: '172.17.0.1' },
+      { names: ['gw'], address: 'fd00::1' },
+    ]);
+    assert.throws(() => extraHostEntries(['gw:host-gateway'], []), { message: 'unable to derive the IP value for host-gateway' });
   });
 });
 

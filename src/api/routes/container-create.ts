@@ -2,6 +2,8 @@
 import { posix } from 'node:path';
 import { invalid, joinProblems } from '../../errors.js';
 import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
+import { HOST_GATEWAY } from '../../engine/containers/files.js';
+import { tryParseIp } from '../../network/ipam/index.js';
 import type { Json } from '../../store/kv.js';
 import { parseTmpfs, type TmpfsConfig } from '../../engine/containers/tmpfs.js';
 import { asObject, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
@@ -59,9 +61,7 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
   }
   const hostname = optString(o, 'Hostname') ?? '';
   if (hostname.length > 63 || /[^a-zA-Z0-9.-]/.test(hostname)) throw invalid(`invalid hostname format: ${hostname.slice(0, 64)}`);
-  for (const h of stringList(hc, 'ExtraHosts')) {
-    if (!/^[^:\s]+:[0-9a-fA-F.:]+$/.test(h)) throw invalid(`invalid IP address in add-host: "${h}"`);
-  }
+  for (const h of stringList(hc, 'ExtraHosts')) checkExtraHost(h);
   const mounts = [...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)];
   const tmpfs = parseTmpfs(stringMap(hc, 'Tmpfs'));
   uniqueDestinations([...mounts, ...tmpfs]);
@@ -236,6 +236,14 @@ function checkMount(m: MountConfig): MountConfig {
     throw invalid(`create ${m.source}: "${m.source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
   return { ...m, destination: posix.resolve(m.destination) };
+}
+
+/** Docker's ValidateExtraHost: "name:address", split at the first colon (IPv6 addresses have more). */
+function checkExtraHost(h: string): void {
+  const i = h.indexOf(':');
+  if (i <= 0) throw invalid(`bad format for add-host: "${h}"`);
+  const address = h.slice(i + 1);
+  if (address !== HOST_GATEWAY && tryParseIp(address) === undefined) throw invalid(`invalid IP address in add-host: "${address}"`);
 }
 
 function checkPortKey(key: string): string {

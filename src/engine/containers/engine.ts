@@ -44,6 +44,8 @@ export interface EngineDeps {
   dataRoot: string;
   /** The daemon's --dns. */
   daemonDns: string[];
+  /** What --add-host name:host-gateway stands for, asked at each start. */
+  hostGatewayIps(): string[];
   log: EngineLog;
   /** Where the network attach times are recorded ("attach <mode>", "connect"). */
   timings?: Timings;
@@ -84,6 +86,7 @@ export class ContainerEngine {
       dir: (id) => this.dir(id),
       find: (x) => this.find(x),
       embeddedDns: () => this.embeddedDns,
+      hostGatewayIps: () => deps.hostGatewayIps(),
     });
     this.views = new ImageViews(path.join(deps.dataRoot, 'image-views'));
   }

@@ -12,6 +12,8 @@ import type { MountSpec } from '../../runtime/index.js';
 import {
   addHostsEntries,
   containerResolvConf,
+  extraHostEntries,
+  HOST_GATEWAY,
   ownHostNames,
   parseResolvConf,
   removeHostsEntries,
@@ -33,6 +35,8 @@ export interface EtcFilesDeps {
   find(idOrName: string): ContainerRecord;
   /** Whether the embedded resolver serves user networks (the DNS service is wired). */
   embeddedDns(): boolean;
+  /** What --add-host name:host-gateway stands for (--host-gateway-ip, else the default bridge's gateways). */
+  hostGatewayIps(): string[];
 }
 
 export class EtcFiles {
@@ -101,12 +105,13 @@ export class EtcFiles {
   }
 
   private hosts(c: ContainerRecord, endpoints: readonly EndpointRecord[], hostname: string): string {
-    const mode = c.spec.networkMode;
-    if (mode.kind === 'host') return readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
-    const extra = c.spec.extraHosts.map((h) => {
-      const i = h.indexOf(':');
-      return { names: [h.slice(0, i)], address: h.slice(i + 1) };
-    });
+    const gateways = c.spec.extraHosts.some((h) => h.endsWith(`:${HOST_GATEWAY}`)) ? this.deps.hostGatewayIps() : [];
+    const extra = extraHostEntries(c.spec.extraHosts, gateways);
+    if (c.spec.networkMode.kind === 'host') {
+      // Docker copies the host's file, unless there are extra hosts: then it builds one
+      // (so a name in the host's file can be overridden).
+      return extra.length > 0 ? renderHosts([], [], extra) : readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
+    }
     return renderHosts(ownEntries(endpoints, ownHostNames(hostname, c.spec.domainname)), this.linkEntries(c), extra);
   }
 

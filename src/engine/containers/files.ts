@@ -3,6 +3,7 @@
  * pure functions; etc-files.ts writes them under the container's folder, which the
  * runtime bind-mounts.
  */
+import { systemError } from '../../errors.js';
 import { tryParseIp } from '../../network/ipam/index.js';
 
 export interface HostsEntry {
@@ -25,6 +26,24 @@ export function renderHosts(own: HostsEntry[], links: HostsEntry[], extra: Hosts
 
 function hostsLine(e: HostsEntry): string {
   return `${e.address}\t${e.names.join(' ')}`;
+}
+
+/** The --add-host address that stands for the host: the daemon's host gateway addresses. */
+export const HOST_GATEWAY = 'host-gateway';
+
+/**
+ * --add-host "name:address" (validated at create) as hosts entries; host-gateway gives one
+ * entry per host gateway address (IPv4, then IPv6), as Docker's buildSandboxOptions does.
+ */
+export function extraHostEntries(extraHosts: readonly string[], hostGatewayIps: readonly string[]): HostsEntry[] {
+  return extraHosts.flatMap((h) => {
+    const i = h.indexOf(':');
+    const names = [h.slice(0, i)];
+    const address = h.slice(i + 1);
+    if (address !== HOST_GATEWAY) return [{ names, address }];
+    if (hostGatewayIps.length === 0) throw systemError('unable to derive the IP value for host-gateway');
+    return hostGatewayIps.map((ip) => ({ names, address: ip }));
+  });
 }
 
 /**

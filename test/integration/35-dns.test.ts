@@ -157,6 +157,16 @@ describe('embedded DNS', () => {
     const conflict = await w.docker('run', '--rm', '--network', 'host', '--link', 'legacy:cache', 'busybox', 'true');
     assert.notEqual(conflict.code, 0);
     assert.match(conflict.stderr, /conflicting options/);
+    // Docker (28 on) checks the targets at start: running, and on the default bridge.
+    const dbId = await w.dockerOk('inspect', '-f', '{{.Id}}', 'db');
+    const elsewhere = await w.docker('run', '--rm', '--link', 'db:s1', 'busybox', 'true');
+    assert.notEqual(elsewhere.code, 0);
+    assert.match(elsewhere.stderr, new RegExp(`Error response from daemon: container ${dbId} not attached to default bridge network`));
+    await w.dockerOk('create', '--name', 'cold', 'busybox', 'true');
+    const stopped = await w.docker('run', '--rm', '--name', 'warm', '--link', 'cold:c', 'busybox', 'true');
+    assert.match(stopped.stderr, /Cannot link to a non running container: \/cold AS \/warm\/c/);
+    await w.dockerOk('rm', 'cold');
+    assert.match(await w.dockerOk('run', '--rm', '--network', 'back', '--link', 'db:s1', 'busybox', 'nslookup', 's1'), /Address/, 'on a user network a link is an alias');
     const alias = await w.docker('run', '--rm', '--network-alias', 'x', 'busybox', 'true');
     assert.notEqual(alias.code, 0);
     assert.match(alias.stderr, /network-scoped alias/);

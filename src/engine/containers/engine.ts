@@ -21,7 +21,7 @@ import { mountOrder, planMounts, prepareMounts, volumeUsers } from './mounts.js'
 import { mergeDockerConfig, mergeSpecWithImage } from './config-merge.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { generateName, validateName } from './names.js';
-import { joinNetworks, joinRequest, namespaceOwner } from './networking.js';
+import { checkLegacyLinks, joinNetworks, joinRequest, namespaceOwner } from './networking.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parseSignal, SIGKILL } from './signals.js';
@@ -299,6 +299,7 @@ export class ContainerEngine {
     let created = false;
     let runtimeFailed = false;
     try {
+      checkLegacyLinks(c, (x) => this.find(x), (x) => Object.keys(x.spec.networks).some((k) => this.isDefaultBridge(k)));
       const attachStart = performance.now();
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);
@@ -712,6 +713,14 @@ export class ContainerEngine {
       this.etc[change](c, ep, this.hostnameOf(c));
     } catch (e: unknown) {
       this.deps.log.warn(`/etc files of ${c.spec.name} after ${change === 'joined' ? 'connect' : 'disconnect'}: ${messageOf(e)}`);
+    }
+  }
+
+  private isDefaultBridge(key: string): boolean {
+    try {
+      return this.deps.networks.find(key).record.name === 'bridge';
+    } catch {
+      return false;
     }
   }
 

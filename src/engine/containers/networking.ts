@@ -2,7 +2,7 @@
  * A container's side of networking: which namespace it runs in for each network
  * mode, joining its networks at start and leaving them at stop.
  */
-import { conflict, notFound } from '../../errors.js';
+import { conflict, notFound, systemError } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
@@ -62,6 +62,21 @@ export function namespaceOwner(c: ContainerRecord, lookup: (idOrName: string) =>
     owner = lookup(owner.spec.networkMode.target);
   }
   return owner;
+}
+
+/**
+ * Legacy --link targets of a container on the default bridge, checked at start before
+ * anything is joined, as Docker (28 on) does in setupLinkedContainers: each must be
+ * running and on the default bridge. A container elsewhere ignores its links.
+ */
+export function checkLegacyLinks(c: ContainerRecord, lookup: (idOrName: string) => ContainerRecord, onDefaultBridge: (c: ContainerRecord) => boolean): void {
+  if (c.spec.links.length === 0 || !onDefaultBridge(c)) return;
+  for (const link of c.spec.links) {
+    const [name = '', alias = name] = link.split(':');
+    const child = lookup(name);
+    if (child.state.status !== 'running') throw systemError(`Cannot link to a non running container: /${child.spec.name} AS /${c.spec.name}/${alias}`);
+    if (!onDefaultBridge(child)) throw systemError(`container ${child.id} not attached to default bridge network`);
+  }
 }
 
 /** What the network controller is asked for one of the container's networks. */

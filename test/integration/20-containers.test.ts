@@ -89,7 +89,7 @@ describe('containers and network modes', () => {
     await w.dockerOk('create', '--name', 'sleeper', 'busybox', 'sleep', '100');
     const r = await w.docker('run', '--rm', '--network', 'container:sleeper', 'busybox', 'true');
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /non running container/);
+    assert.match(r.stderr, /cannot join network namespace of a non running container: container sleeper is created/);
     await w.dockerOk('rm', 'sleeper');
   });
 

@@ -26,7 +26,7 @@ export async function joinNetworks(
   if (mode.kind === 'container') {
     const target = lookup(mode.target);
     if (target.state.status !== 'running') {
-      throw conflict(`cannot join network namespace of a non running container: ${mode.target}`);
+      throw conflict(`cannot join network namespace of a non running container: container ${target.spec.name} is ${target.state.status}`);
     }
     if (target.spec.networkMode.kind === 'host') return { attachment: { kind: 'host' }, endpoints: [] };
     if (target.spec.networkMode.kind === 'container') {

@@ -5,6 +5,8 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { ApiRequest } from './router.js';
 import type { StdioSession } from '../runtime/index.js';
+import { invalid } from '../errors.js';
+import { DEFAULT_DETACH_KEYS, detachKeyCodes, EscapeDetector } from '../util/detach-keys.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
@@ -21,6 +23,14 @@ export function hijack(req: ApiRequest, tty: boolean): Duplex {
   return socket;
 }
 
+/** The detachKeys of an attach or exec: the default when none, dockerd's refusal when invalid. */
+export function detachKeysOf(spec: string | undefined): readonly number[] {
+  if (spec === undefined || spec === '') return DEFAULT_DETACH_KEYS;
+  const codes = detachKeyCodes(spec);
+  if (!codes) throw invalid(`Invalid detach keys (${spec}) provided`);
+  return codes;
+}
+
 export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
   const h = Buffer.alloc(8);
   h[0] = stream;
@@ -35,7 +45,16 @@ export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
 export function pipeSession(
   socket: Duplex,
   session: StdioSession,
-  opts: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; closeStdinOnEnd: boolean; endAfter?: Promise<unknown> },
+  opts: {
+    tty: boolean;
+    stdout: boolean;
+    stderr: boolean;
+    stdin: boolean;
+    closeStdinOnEnd: boolean;
+    endAfter?: Promise<unknown>;
+    /** Typed into stdin, these end the attachment and leave the process running (docker's escapeProxy). */
+    detachKeys: readonly number[];
+  },
 ): Promise<void> {
   return new Promise((resolve) => {
     let open = 0;
@@ -59,7 +78,15 @@ export function pipeSession(
     forward(session.stderr, 2, opts.stderr);
     if (opts.stdin && session.stdin) {
       const stdin = session.stdin;
-      socket.on('data', (b: Buffer) => stdin.write(b));
+      const escape = new EscapeDetector(opts.detachKeys);
+      const onData = (b: Buffer): void => {
+        const { forward, detached } = escape.feed(b);
+        if (forward.length > 0) stdin.write(forward);
+        if (!detached) return;
+        socket.off('data', onData);
+        socket.end();
+      };
+      socket.on('data', onData);
       socket.on('end', () => {
         if (opts.closeStdinOnEnd) stdin.end();
       });

@@ -12,6 +12,7 @@
 import type { Hijacked } from './client.js';
 import { copyOutput } from './stdcopy.js';
 import { makeRaw } from './terminal.js';
+import { DEFAULT_DETACH_KEYS, detachKeyCodes, EscapeDetector } from '../util/detach-keys.js';
 
 export interface SessionIO {
   readonly connection: Hijacked;
@@ -114,46 +115,7 @@ function startInput(io: SessionIO, restoreInput: () => void): InputPump {
   return { done, stop };
 }
 
-const DEFAULT_DETACH_KEYS = [16, 17]; // ctrl-p, ctrl-q
-
-/** docker's term.ToBytes: "ctrl-p,ctrl-q", "a,ctrl-@"; an invalid spec falls back to the default, as docker does. */
+/** docker's term.ToBytes; an invalid spec falls back to the default, as the docker CLI does. */
 export function parseDetachKeys(spec: string | undefined): readonly number[] {
-  if (spec === undefined || spec === '') return DEFAULT_DETACH_KEYS;
-  const codes: number[] = [];
-  for (const key of spec.split(',')) {
-    if (key.length === 1) {
-      codes.push(key.charCodeAt(0));
-      continue;
-    }
-    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(key.toLowerCase());
-    if (!m) return DEFAULT_DETACH_KEYS;
-    const c = m[1]!;
-    codes.push(c >= 'a' && c <= 'z' ? c.charCodeAt(0) - 96 : '@[\\]^_'.indexOf(c) + (c === '@' ? 0 : 26));
-  }
-  return codes;
-}
-
-/**
- * docker's escapeProxy: single keystrokes matching the detach sequence are held back;
- * the full sequence detaches; a mismatch releases what was held.
- */
-export class EscapeDetector {
-  private pos = 0;
-
-  constructor(private readonly keys: readonly number[]) {}
-
-  feed(chunk: Buffer): { forward: Buffer; detached: boolean } {
-    if (this.keys.length === 0) return { forward: chunk, detached: false };
-    const held = Buffer.from(this.keys.slice(0, this.pos));
-    if (chunk.length !== 1 || chunk[0] !== this.keys[this.pos]) {
-      this.pos = 0;
-      return { forward: held.length > 0 ? Buffer.concat([held, chunk]) : chunk, detached: false };
-    }
-    if (this.pos === this.keys.length - 1) {
-      this.pos = 0;
-      return { forward: Buffer.alloc(0), detached: true };
-    }
-    this.pos++;
-    return { forward: Buffer.alloc(0), detached: false };
-  }
+  return (spec ? detachKeyCodes(spec) : undefined) ?? DEFAULT_DETACH_KEYS;
 }

@@ -30,7 +30,7 @@ describe('hijacked exec start', () => {
       await req.json();
       const socket = hijack(req, true);
       serverSide = socket;
-      await pipeSession(socket, catSession(), { tty: true, stdin: true, stdout: true, stderr: true, closeStdinOnEnd: true });
+      await pipeSession(socket, catSession(), { tty: true, stdin: true, stdout: true, stderr: true, closeStdinOnEnd: true, detachKeys: [16, 17] });
       return { handled: true };
     });
     const server = await listen(router, { socketPath, log: () => undefined });
@@ -59,6 +59,37 @@ describe('hijacked exec start', () => {
     } finally {
       client.destroy();
       serverSide?.destroy(); // a paused socket never sees the client's end
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('detaches at the detach keys, each in its own chunk as a terminal sends them, without passing them on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hijack-'));
+    const socketPath = path.join(dir, 'api.sock');
+    const router = new Router().add('POST', '/containers/{id}/attach', async (req) => {
+      const socket = hijack(req, true);
+      await pipeSession(socket, catSession(), { tty: true, stdin: true, stdout: true, stderr: true, closeStdinOnEnd: false, detachKeys: [16, 17] });
+      return { handled: true };
+    });
+    const server = await listen(router, { socketPath, log: () => undefined });
+    const client = net.connect(socketPath);
+    try {
+      let text = '';
+      client.on('data', (b: Buffer) => (text += b.toString('latin1')));
+      const ended = new Promise<void>((resolve) => client.on('end', resolve));
+      client.write('POST /v1.44/containers/c1/attach?stdin=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+      for (const chunk of ['a', '\x10', 'b', '\x10', '\x11', 'c']) {
+        await pause();
+        if (!client.destroyed) client.write(chunk);
+      }
+      await ended;
+      // ctrl-p then b is no detach: both pass; ctrl-p ctrl-q is, and nothing after it reaches the process.
+      assert.equal(text.slice(text.indexOf('\r\n\r\n') + 4), 'a\x10b');
+    } finally {
+      client.destroy();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       fs.rmSync(dir, { recursive: true, force: true });

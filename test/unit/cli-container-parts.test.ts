@@ -6,7 +6,8 @@ import { endpointsConfig, parseNetworkFlag } from '../../src/cli/commands/contai
 import { parseMount, parseVolumeSpec, splitVolumes } from '../../src/cli/commands/container/mounts.js';
 import { displayablePorts, parsePortSpec, parsePublish } from '../../src/cli/commands/container/ports.js';
 import { CliError } from '../../src/cli/errors.js';
-import { EscapeDetector, parseDetachKeys } from '../../src/cli/hijack-stream.js';
+import { parseDetachKeys } from '../../src/cli/hijack-stream.js';
+import { detachKeyCodes, EscapeDetector } from '../../src/util/detach-keys.js';
 import { ellipsis, formatG, humanDuration, humanSize, quoteGo } from '../../src/cli/humanize.js';
 import { displayJsonMessages, progressString } from '../../src/cli/progress.js';
 import { copyOutput, encodeFrame, FrameDemuxer } from '../../src/cli/stdcopy.js';
@@ -139,6 +140,8 @@ test('detach keys: ctrl-p ctrl-q typed one by one detach; anything else is relea
   assert.deepEqual(parseDetachKeys(undefined), [16, 17]);
   assert.deepEqual(parseDetachKeys('ctrl-a,x,ctrl-@,ctrl-_'), [1, 120, 0, 31]);
   assert.deepEqual(parseDetachKeys('ctrl-nope'), [16, 17]);
+  assert.equal(detachKeyCodes('ctrl-nope'), undefined, 'the daemon refuses what the CLI replaces');
+  assert.deepEqual(detachKeyCodes('DEL,ctrl-\\'), [127, 28]);
   const d = new EscapeDetector([16, 17]);
   assert.deepEqual(d.feed(Buffer.from([16])), { forward: Buffer.alloc(0), detached: false });
   assert.deepEqual(d.feed(Buffer.from('a')), { forward: Buffer.from([16, 97]), detached: false });

@@ -6,7 +6,7 @@ import type { ImageStore } from '../../engine/images/index.js';
 import type { VolumeStore } from '../../engine/volumes/store.js';
 import type { NetworkController } from '../../network/controller.js';
 import { readLogs } from '../../runtime/index.js';
-import { frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
+import { detachKeysOf, frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
 import type { Router } from '../router.js';
 import { inspectShape, listShape, type ContainerView, type PortSummary } from '../shapes/container.js';
 import { boolParam, parseFilters } from '../wire.js';
@@ -107,6 +107,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       const c = engine.find(req.params.id!);
       const stdin = boolParam(req.query, 'stdin');
       const tty = c.spec.process.tty;
+      const detachKeys = detachKeysOf(req.query.get('detachKeys') ?? undefined);
       const socket = hijack(req, tty);
       const session = await engine.attach(c.id, stdin);
       await pipeSession(socket, session, {
@@ -115,6 +116,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
         stdout: boolParam(req.query, 'stdout'),
         stderr: boolParam(req.query, 'stderr'),
         closeStdinOnEnd: c.spec.process.stdinOnce && !tty,
+        detachKeys,
       });
       return { handled: true };
     })

@@ -1,6 +1,6 @@
 /** /containers/{id}/exec and /exec/{id}/… */
 import type { ExecManager } from '../../engine/containers/execs.js';
-import { hijack, pipeSession } from '../hijack.js';
+import { detachKeysOf, hijack, pipeSession } from '../hijack.js';
 import type { Router } from '../router.js';
 import { asObject, optBool, optConsoleSize, optString, stringList } from '../wire.js';
 
@@ -15,6 +15,7 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         workingDir: optString(o, 'WorkingDir') ?? '',
         user: optString(o, 'User') ?? '',
         tty: optBool(o, 'Tty') ?? false,
+        detachKeys: detachKeysOf(optString(o, 'DetachKeys')),
         attachStdin: optBool(o, 'AttachStdin') ?? false,
         attachStdout: optBool(o, 'AttachStdout') ?? false,
         attachStderr: optBool(o, 'AttachStderr') ?? false,
@@ -44,6 +45,7 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         stderr: inst.req.attachStderr,
         closeStdinOnEnd: true,
         endAfter: settled,
+        detachKeys: inst.req.detachKeys,
       });
       return { handled: true };
     })

@@ -15,6 +15,8 @@ export interface ExecRequest {
   attachStdout: boolean;
   attachStderr: boolean;
   privileged: boolean;
+  /** Typed into stdin, these detach the client (codes of docker's ctrl-p,ctrl-q style spec). */
+  detachKeys: readonly number[];
   /** The tty's size to start with (ConsoleSize at create, or at start, or a resize before start). */
   consoleSize?: WindowSize;
 }

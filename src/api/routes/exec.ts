@@ -43,7 +43,8 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         stdin: inst.req.attachStdin,
         stdout: inst.req.attachStdout,
         stderr: inst.req.attachStderr,
-        closeStdinOnEnd: true,
+        // As dockerd: the end of the client's input closes the process's stdin only without a tty.
+        closeStdinOnEnd: !inst.req.tty,
         endAfter: settled,
         detachKeys: inst.req.detachKeys,
       });

@@ -227,6 +227,8 @@ describe('containers and network modes', () => {
       assert.equal(bad.status, 400);
       assert.equal((bad.body as { message: string }).message, `cannot kill container: ${name}: ${why}`);
     }
+    const badStop = await w.docker('stop', '-s', 'FOO', 'talker');
+    assert.match(badStop.stderr, /invalid signal: FOO/, 'stop checks its signal too');
     const notFound = await w.docker('run', '--name', 'nocmd', 'busybox', 'no-such-cmd');
     assert.equal(notFound.code, 127);
     assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'nocmd'), 'created 127');

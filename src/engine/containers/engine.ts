@@ -561,6 +561,7 @@ export class ContainerEngine {
    * SIGKILL already, as for rm -f). False when it was not running.
    */
   async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
+    if (signal !== undefined) parseSignal(signal); // dockerd checks it first, running or not
     const c = this.find(idOrName);
     if (c.state.status !== 'running') return false;
     this.stopping.add(c.id);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attachSession, resizePty } from './attach.js';
 import { createArgv, exited, isConmon, readPid, spawnConmon } from './conmon.js';
@@ -146,6 +146,14 @@ class ConmonRuntime implements Runtime {
   async wait(id: string, signal?: AbortSignal): Promise<number> {
     await this.requireBundle(id);
     return waitExitFile(this.layout.exitFile(id), () => this.conmonAlive(id), signal);
+  }
+
+  async exitedAt(id: string): Promise<string | undefined> {
+    try {
+      return (await stat(this.layout.exitFile(id))).mtime.toISOString();
+    } catch {
+      return undefined;
+    }
   }
 
   async state(id: string): Promise<ContainerState> {

@@ -186,6 +186,8 @@ export interface Runtime {
    * Works across daemon restarts: read from conmon's exit file. NotFound if unknown.
    */
   wait(id: string, signal?: AbortSignal): Promise<number>;
+  /** When the exit was recorded (RFC 3339), read before delete(): true also for an exit while no daemon ran. */
+  exitedAt(id: string): Promise<string | undefined>;
   state(id: string): Promise<ContainerState>;
   /** Ids of all containers with runtime state (for reconciliation after a restart). */
   list(): Promise<string[]>;

@@ -312,11 +312,14 @@ describe('containers across a daemon crash', () => {
     const ip = await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.keep.IPAddress}}', 'srv');
     await w.stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 2500)); // 'short' exits while the daemon is down
+    const restartedAt = Date.now();
     await w.start();
     assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'srv'), 'running');
     assert.equal(await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.keep.IPAddress}}', 'srv'), ip);
     assert.match(await w.dockerOk('run', '--rm', '--network', 'keep', 'busybox', 'wget', '-qO-', `http://${ip}/`), /berth/);
     assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'short'), 'exited 4');
+    const finished = Date.parse(await w.dockerOk('inspect', '-f', '{{.State.FinishedAt}}', 'short'));
+    assert.ok(finished < restartedAt, 'FinishedAt is when it exited, not when berthd noticed');
     // The next container does not get srv's address.
     const other = await w.dockerOk('run', '--rm', '--network', 'keep', 'busybox', 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'");
     assert.notEqual(other.split('/')[0], ip);

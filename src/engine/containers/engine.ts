@@ -495,9 +495,11 @@ export class ContainerEngine {
     const c = this.containers.get(id);
     if (!c || c.state.status !== 'running') return;
     for (const h of this.hooks) await h.stopped?.(c).catch((e: unknown) => this.deps.log.warn(messageOf(e)));
+    // conmon's record of the exit: right for a container that exited while berthd was down.
+    const finishedAt = (await this.deps.runtime.exitedAt(id)) ?? nowRfc3339();
     await this.deps.runtime.delete(id).catch((e: unknown) => this.deps.log.warn(`runtime delete ${id}: ${messageOf(e)}`));
     await this.deps.networks.removeSandbox(id).catch((e: unknown) => this.deps.log.warn(`network teardown ${id}: ${messageOf(e)}`));
-    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt: nowRfc3339() } };
+    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt } };
     await this.save(exited);
     this.notify(id, code, (w) => w !== 'removed');
     const userStop = this.stopping.delete(id);

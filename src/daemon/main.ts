@@ -85,11 +85,25 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   const volumes = new VolumeStore(opts.dataRoot);
   const timings = new Timings();
   const hostGatewayIps = () => (opts.hostGatewayIps.length > 0 ? opts.hostGatewayIps : defaultBridgeGateways(networks));
-  const engine = await ContainerEngine.open({ store, networks, images, runtime, volumes, dataRoot: opts.dataRoot, daemonDns: opts.dns, hostGatewayIps, log, timings });
+  // The host's resolv.conf; tests give the daemon another (the embedded resolver reads it once).
+  const hostResolvConf = process.env.BERTH_RESOLV_CONF ?? '/etc/resolv.conf';
+  const engine = await ContainerEngine.open({
+    store,
+    networks,
+    images,
+    runtime,
+    volumes,
+    dataRoot: opts.dataRoot,
+    daemonDns: opts.dns,
+    hostResolvConf,
+    hostGatewayIps,
+    log,
+    timings,
+  });
   const dns = new EmbeddedDns({
     log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
     daemonUpstreams: opts.dns,
-    hostResolvConf: readOr('/etc/resolv.conf'),
+    hostResolvConf: readOr(hostResolvConf),
   });
   dnsRef = dns;
   engine.addHooks(dnsHooks(dns, networks, engine));

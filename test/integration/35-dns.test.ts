@@ -1,6 +1,9 @@
 /** Service discovery: the embedded resolver at 127.0.0.11 on user networks, legacy links on the default bridge. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { World } from '../lib/world.js';
 import { FakeUpstream } from '../lib/fake-dns.js';
 
@@ -170,5 +173,48 @@ describe('embedded DNS', () => {
     const alias = await w.docker('run', '--rm', '--network-alias', 'x', 'busybox', 'true');
     assert.notEqual(alias.code, 0);
     assert.match(alias.stderr, /network-scoped alias/);
+  });
+});
+
+describe('embedded DNS with a loopback nameserver on the host (systemd-resolved)', () => {
+  let w: World;
+  let dir: string;
+  let resolved: FakeUpstream | undefined;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-it-resolv-'));
+    const hostResolvConf = path.join(dir, 'resolv.conf');
+    fs.writeFileSync(hostResolvConf, 'nameserver 127.0.0.53\noptions edns0 trust-ad\n');
+    w = await World.create({ daemonEnv: { BERTH_RESOLV_CONF: hostResolvConf } });
+    // The "host's" stub resolver: on the loopback of the daemon's namespace (the world's), nowhere else.
+    resolved = await FakeUpstream.start(w.nsPath, '127.0.0.53', { 'resolved.test': '192.0.2.53' });
+    await w.dockerOk('pull', 'busybox');
+    await w.dockerOk('network', 'create', 'u');
+  });
+  after(async () => {
+    resolved?.close();
+    await w.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("forwards from the daemon's namespace to the host's loopback nameserver", async () => {
+    const out = await w.dockerOk('run', '--rm', '--network', 'u', 'busybox', 'nslookup', 'resolved.test');
+    assert.match(out, /192\.0\.2\.53/);
+    assert.ok(resolved!.seen.some((q) => q.name === 'resolved.test' && q.from === '127.0.0.1'), 'asked from the daemon\'s loopback');
+    const conf = await w.dockerOk('run', '--rm', '--network', 'u', 'busybox', 'cat', '/etc/resolv.conf');
+    assert.match(conf, /^nameserver 127\.0\.0\.11$/m);
+    assert.doesNotMatch(conf, /127\.0\.0\.53/);
+  });
+
+  it('keeps the default bridge off the host loopback (Google fallback, no embedded resolver)', async () => {
+    const conf = await w.dockerOk('run', '--rm', 'busybox', 'cat', '/etc/resolv.conf');
+    assert.doesNotMatch(conf, /127\.0\.0\./);
+    assert.match(conf, /^nameserver 8\.8\.8\.8$/m);
+  });
+
+  it("asks a --dns 127.0.0.53 on the container's own loopback, as Docker does", async () => {
+    const before = resolved!.seen.length;
+    const r = await w.docker('run', '--rm', '--network', 'u', '--dns', '127.0.0.53', 'busybox', 'nslookup', 'resolved.test');
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.equal(resolved!.seen.length, before, 'the host-side server was not asked');
   });
 });

@@ -75,6 +75,8 @@ export function berthdArgs(nsPath: string, roots: { dataRoot: string; execRoot: 
 export interface WorldOptions {
   /** Extra berthd flags. */
   daemonArgs?: string[];
+  /** Extra variables in berthd's environment (BERTH_RESOLV_CONF …). */
+  daemonEnv?: Record<string, string>;
   /** Runs in the fresh namespace before berthd first starts (e.g. to make a -b bridge). */
   prepare?: (w: World) => Promise<void>;
 }
@@ -117,7 +119,7 @@ export class World {
   /** Start berthd in the world's namespace and wait until it answers /_ping. */
   async start(extraArgs: string[] = []): Promise<void> {
     const args = berthdArgs(this.nsPath, this, [...(this.opts.daemonArgs ?? []), ...extraArgs]);
-    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.daemonEnv } });
     child.stdout!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
     this.daemon = child;

@@ -1,7 +1,8 @@
 /**
  * The per-container resolver against real sockets on loopback (the daemon's own
  * namespace stands in for the container's): local answers, forwarding, failover,
- * timeouts, spoofed replies, TCP.
+ * timeouts, spoofed replies, TCP, and host loopback upstreams (asked through sockets of
+ * their own, which here are in the same namespace as the "container's").
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,9 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { DnsDirectory } from '../../src/network/dns/directory.js';
-import { ContainerResolver, type ResolverConfig } from '../../src/network/dns/server.js';
+import { ContainerResolver } from '../../src/network/dns/server.js';
+import type { Upstream } from '../../src/network/dns/upstreams.js';
+import { openLoopbackUdp } from '../../src/kernel/loopback-sockets.js';
 import { encodeName, frameTcp, parseReplyHead, TcpFrameReader, TYPE, RCODE } from '../../src/network/dns/message.js';
 
 /**
@@ -119,7 +122,15 @@ describe('dns server', () => {
   let tcpUpstream: net.Server;
   let tcpUpstreamHits = 0;
   const dead = '127.0.0.4';
-  const config = (c: Partial<ResolverConfig>): void => resolver.configure({ upstreams: [live.address], forward: true, ...c });
+  let upstream4Port: number;
+  /** Sockets the resolver opened for host loopback upstreams, and the last TCP retry's upstream. */
+  const hostSockets: dgram.Socket[] = [];
+  let tcpRetriedTo: Upstream | undefined;
+  /** A plain address is an upstream asked from the container's namespace. */
+  const up = (u: string | Upstream): Upstream => (typeof u === 'string' ? { address: u, fromHost: false } : u);
+  const config = (c: { upstreams?: Array<string | Upstream>; forward?: boolean }): void =>
+    resolver.configure({ upstreams: (c.upstreams ?? [live.address]).map(up), forward: c.forward ?? true });
+  const portOf = (s: dgram.Socket): number => s.address().port;
 
   before(async () => {
     directory.addEndpoint({ containerId: ME, networkId: 'n1', networkName: 'front', name: 'me', aliases: [], links: [], ipv4: '10.1.0.2' });
@@ -142,19 +153,26 @@ describe('dns server', () => {
     tcp.listen(0, '127.0.0.1');
     await once(tcp, 'listening');
     udpPort = (udp.address() as net.AddressInfo).port;
+    upstream4Port = portOf(upstream4);
     tcpPort = (tcp.address() as net.AddressInfo).port;
     resolver = new ContainerResolver({
       containerId: ME,
       sockets: { udp, tcp, upstream4, upstream6: undefined },
       directory,
-      config: { upstreams: [live.address], forward: true },
+      config: { upstreams: [up(live.address)], forward: true },
       log: quiet,
       forwarding: {
         timing: { tryMs: TRY_MS, totalMs: TOTAL_MS },
         port,
-        connectTcp: async (address, p) => {
-          const s = net.connect(p, address);
+        connectTcp: async (upstream, p) => {
+          tcpRetriedTo = upstream;
+          const s = net.connect(p, upstream.address);
           await once(s, 'connect');
+          return s;
+        },
+        openHostUdp: (family) => {
+          const s = openLoopbackUdp(family);
+          hostSockets.push(s);
           return s;
         },
       },
@@ -368,5 +386,61 @@ describe('dns server', () => {
     // A UDP asker gets the truncated reply (and retries over TCP itself).
     const u = await client.ask(makeQuery(23, 'big.example'));
     assert.equal(parseReplyHead(u!)?.truncated, true);
+  });
+
+  const fromHost = (address: string): Upstream => ({ address, fromHost: true });
+
+  it("asks a host loopback upstream through a socket of the daemon's namespace, opened once", async () => {
+    config({ upstreams: [fromHost(live.address)] });
+    live.answer = (q) => upstreamReply(q, { last: 30 });
+    for (const id of [30, 31]) {
+      const q = makeQuery(id, 'host.example');
+      assert.deepEqual(addresses((await client.ask(q))!, q.length), ['192.0.2.30']);
+    }
+    assert.equal(hostSockets.length, 1);
+    assert.equal(live.lastPort, portOf(hostSockets[0]!));
+    assert.notEqual(live.lastPort, upstream4Port);
+  });
+
+  it("takes a host upstream's reply only on the host socket (not from the container's own loopback)", async () => {
+    config({ upstreams: [fromHost(live.address)] });
+    live.answer = (q) => {
+      live.socket.send(upstreamReply(q, { last: 66 }), upstream4Port, '127.0.0.1');
+      setTimeout(() => live.socket.send(upstreamReply(q, { last: 32 }), live.lastPort, '127.0.0.1'), 30);
+      return undefined;
+    };
+    const q = makeQuery(32, 'host.example');
+    assert.deepEqual(addresses((await client.ask(q))!, q.length), ['192.0.2.32']);
+  });
+
+  it('mixes host and container upstreams in order, failing over between them', async () => {
+    config({ upstreams: [fromHost(other.address), live.address] });
+    other.answer = (q) => upstreamReply(q, { rcode: RCODE.SERVFAIL });
+    live.answer = (q) => upstreamReply(q, { last: 33 });
+    const q = makeQuery(33, 'mixed.example');
+    assert.deepEqual(addresses((await client.ask(q))!, q.length), ['192.0.2.33']);
+    assert.equal(other.lastPort, portOf(hostSockets[0]!));
+    assert.equal(live.lastPort, upstream4Port);
+  });
+
+  it('retries a truncated reply of a host upstream over TCP from the host side', async () => {
+    config({ upstreams: [fromHost(live.address)] });
+    live.answer = (q) => upstreamReply(q, { tc: true });
+    const s = net.connect(tcpPort, '127.0.0.1');
+    await once(s, 'connect');
+    const reader = new TcpFrameReader();
+    const reply = new Promise<Buffer>((resolve) => s.on('data', (c: Buffer) => reader.push(c).forEach(resolve)));
+    const q = makeQuery(34, 'big.example');
+    s.write(frameTcp(q));
+    const r = await reply;
+    s.destroy();
+    assert.deepEqual(addresses(r, q.length), ['192.0.2.99']);
+    assert.deepEqual(tcpRetriedTo, fromHost(live.address));
+  });
+
+  it('closes its host sockets with it', () => {
+    assert.ok(hostSockets.length > 0);
+    resolver.close();
+    for (const s of hostSockets) assert.throws(() => s.address(), /Not running/);
   });
 });

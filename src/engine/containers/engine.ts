@@ -44,6 +44,8 @@ export interface EngineDeps {
   dataRoot: string;
   /** The daemon's --dns. */
   daemonDns: string[];
+  /** Path of the host's resolv.conf (/etc/resolv.conf). */
+  hostResolvConf: string;
   /** What --add-host name:host-gateway stands for, asked at each start. */
   hostGatewayIps(): string[];
   log: EngineLog;
@@ -83,6 +85,7 @@ export class ContainerEngine {
     this.etc = new EtcFiles({
       networks: deps.networks,
       daemonDns: deps.daemonDns,
+      hostResolvConf: deps.hostResolvConf,
       dir: (id) => this.dir(id),
       find: (x) => this.find(x),
       embeddedDns: () => this.embeddedDns,

@@ -29,6 +29,8 @@ export interface EtcFilesDeps {
   networks: NetworkController;
   /** The daemon's --dns. */
   daemonDns: string[];
+  /** Path of the host's resolv.conf, read at each start. */
+  hostResolvConf: string;
   /** The container's folder. */
   dir(id: string): string;
   /** Another container, by name or ID (links, container:<x> mode). */
@@ -93,7 +95,7 @@ export class EtcFiles {
   private resolvConf(c: ContainerRecord, mode: ResolverMode, endpoints: readonly EndpointRecord[]): string {
     return renderResolvConf(
       containerResolvConf({
-        host: parseResolvConf(readOr('/etc/resolv.conf', '')),
+        host: parseResolvConf(readOr(this.deps.hostResolvConf, '')),
         mode,
         ipv6: endpoints.some((e) => e.ipv6 !== undefined),
         daemonDns: this.deps.daemonDns,

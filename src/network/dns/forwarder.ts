@@ -1,7 +1,8 @@
 /**
  * Forwarding the names a container's resolver does not know to its upstream servers,
  * from sockets inside the container's namespace (the upstreams may only be reachable
- * from there).
+ * from there), except for the host's loopback nameservers: those are asked from the
+ * daemon's namespace, through sockets opened on first use and closed with the forwarder.
  *
  * Each forwarded query gets a fresh random id on the upstream socket; a reply is taken
  * only from an upstream this query was sent to, with that id and the same question.
@@ -13,11 +14,12 @@
  * glibc moves to its next attempt) fails at once instead of waiting again; an upstream
  * that let a query time out is tried last for a while. A truncated reply to a query
  * that came over TCP is fetched again over TCP, through a connection made inside the
- * namespace.
+ * namespace (the daemon's, for a host loopback upstream).
  */
 import { randomFillSync } from 'node:crypto';
 import type * as dgram from 'node:dgram';
 import type * as net from 'node:net';
+import type { Upstream } from './upstreams.js';
 import { frameTcp, parseReplyHead, RCODE, rcodeReply, TcpFrameReader, withId, type Query } from './message.js';
 
 export interface ForwardTiming {
@@ -47,8 +49,10 @@ export interface ForwarderDeps {
   timing: ForwardTiming;
   /** Upstream port (53; other values for tests). */
   port: number;
-  /** A TCP connection to an upstream from inside the namespace; absent: no TCP retry. */
-  connectTcp: ((address: string, port: number) => Promise<net.Socket>) | undefined;
+  /** A TCP connection to an upstream, from the namespace it is asked from; absent: no TCP retry. */
+  connectTcp: ((upstream: Upstream, port: number) => Promise<net.Socket>) | undefined;
+  /** A UDP socket in the daemon's namespace, for upstreams `fromHost`; called at most once per family. */
+  openHostUdp: (family: 4 | 6) => dgram.Socket;
 }
 
 export interface ForwardRequest {
@@ -66,7 +70,8 @@ interface Pending {
   key: string;
   upstreamQuery: Buffer;
   /** The upstreams in the order this query tries them. */
-  order: string[];
+  order: Upstream[];
+  /** Keys (upstreamKey) of the upstreams asked, and of those that answered. */
   sentTo: Set<string>;
   answeredBy: Set<string>;
   attempts: number;
@@ -78,13 +83,15 @@ interface Pending {
 }
 
 export class Forwarder {
-  private upstreams: string[] = [];
+  private upstreams: Upstream[] = [];
   private readonly inFlight = new Map<number, Pending>();
   private readonly byClient = new Map<string, Pending>();
   /** Question -> time until which it is answered SERVFAIL without asking. */
   private readonly failures = new Map<string, number>();
-  /** Upstream -> time until which it is tried last. */
+  /** Upstream key -> time until which it is tried last. */
   private readonly suspects = new Map<string, number>();
+  /** Sockets in the daemon's namespace, opened with the first host loopback upstream asked. */
+  private readonly hostSockets = new Map<4 | 6, dgram.Socket>();
   private readonly ids = new Uint16Array(256);
   private idPos = this.ids.length;
   private closed = false;
@@ -94,14 +101,11 @@ export class Forwarder {
     private readonly v6: dgram.Socket | undefined,
     private readonly deps: ForwarderDeps,
   ) {
-    for (const s of [v4, v6]) {
-      s?.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onReply(msg, rinfo));
-      s?.on('error', (e: Error) => deps.log.debug(`dns upstream socket: ${e.message}`));
-    }
+    for (const s of [v4, v6]) if (s !== undefined) this.listen(s, false);
   }
 
-  /** Replace the upstream list (addresses, tried in this order); forgets past failures. */
-  setUpstreams(upstreams: readonly string[]): void {
+  /** Replace the upstream list (tried in this order); forgets past failures. */
+  setUpstreams(upstreams: readonly Upstream[]): void {
     this.upstreams = [...upstreams];
     this.failures.clear();
     this.suspects.clear();
@@ -152,13 +156,30 @@ export class Forwarder {
     for (const p of this.inFlight.values()) clearTimeout(p.timer);
     this.inFlight.clear();
     this.byClient.clear();
-    for (const s of [this.v4, this.v6]) {
+    for (const s of [this.v4, this.v6, ...this.hostSockets.values()]) {
       try {
         s?.close();
       } catch {
         // already closed
       }
     }
+  }
+
+  private listen(socket: dgram.Socket, fromHost: boolean): void {
+    socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onReply(msg, rinfo, fromHost));
+    socket.on('error', (e: Error) => this.deps.log.debug(`dns upstream socket${fromHost ? ' (host)' : ''}: ${e.message}`));
+  }
+
+  private socketFor(upstream: Upstream): dgram.Socket | undefined {
+    const family = upstream.address.includes(':') ? 6 : 4;
+    if (!upstream.fromHost) return family === 6 ? this.v6 : this.v4;
+    let socket = this.hostSockets.get(family);
+    if (socket === undefined) {
+      socket = this.deps.openHostUdp(family);
+      this.listen(socket, true);
+      this.hostSockets.set(family, socket);
+    }
+    return socket;
   }
 
   private freeId(): number {
@@ -177,17 +198,20 @@ export class Forwarder {
     const now = Date.now();
     if (now >= p.deadline || this.upstreams.length === 0) return this.finish(p, p.last);
     const previous = p.attempts > 0 ? p.order[(p.attempts - 1) % p.order.length] : undefined;
-    if (previous !== undefined && p.sentTo.has(previous) && !p.answeredBy.has(previous)) this.suspect(previous, now);
+    if (previous !== undefined && p.sentTo.has(upstreamKey(previous)) && !p.answeredBy.has(upstreamKey(previous))) {
+      this.suspect(upstreamKey(previous), now);
+    }
     const upstream = p.order[p.attempts % p.order.length]!;
+    const key = upstreamKey(upstream);
     p.attempts++;
-    const socket = upstream.includes(':') ? this.v6 : this.v4;
+    const socket = this.socketFor(upstream);
     const perTry = Math.min(this.deps.timing.tryMs, Math.max(1, Math.floor(this.deps.timing.totalMs / p.order.length)));
     clearTimeout(p.timer);
     p.timer = setTimeout(() => this.attempt(p), Math.min(perTry, p.deadline - now));
-    if (socket === undefined) return this.sendFailed(p, upstream, 'no IPv6 socket in the namespace');
-    p.sentTo.add(upstream);
-    socket.send(p.upstreamQuery, this.deps.port, upstream, (e: Error | null) => {
-      if (e) this.sendFailed(p, upstream, e.message);
+    if (socket === undefined) return this.sendFailed(p, key, 'no IPv6 socket in the namespace');
+    p.sentTo.add(key);
+    socket.send(p.upstreamQuery, this.deps.port, upstream.address, (e: Error | null) => {
+      if (e) this.sendFailed(p, key, e.message);
     });
   }
 
@@ -199,12 +223,14 @@ export class Forwarder {
     setImmediate(() => this.attempt(p));
   }
 
-  private onReply(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onReply(msg: Buffer, rinfo: dgram.RemoteInfo, fromHost: boolean): void {
     const head = parseReplyHead(msg);
     if (head === undefined) return;
     const p = this.inFlight.get(head.id);
     if (p === undefined || p.overTcp) return;
-    const from = rinfo.address.startsWith('::ffff:') ? rinfo.address.slice(7) : rinfo.address;
+    const address = rinfo.address.startsWith('::ffff:') ? rinfo.address.slice(7) : rinfo.address;
+    // The namespace counts: a process in the container could answer from its own 127.0.0.53.
+    const from = upstreamKey({ address, fromHost });
     const q = p.req.query.question;
     const sameQuestion =
       head.question !== undefined && head.question.name === q.name && head.question.type === q.type && head.question.class === q.class;
@@ -219,12 +245,12 @@ export class Forwarder {
       return;
     }
     if (head.truncated && p.req.transport === 'tcp' && this.deps.connectTcp !== undefined) {
-      return void this.retryOverTcp(p, from, msg);
+      return void this.retryOverTcp(p, { address, fromHost }, msg);
     }
     this.finish(p, msg);
   }
 
-  private async retryOverTcp(p: Pending, upstream: string, truncated: Buffer): Promise<void> {
+  private async retryOverTcp(p: Pending, upstream: Upstream, truncated: Buffer): Promise<void> {
     p.overTcp = true;
     clearTimeout(p.timer);
     p.timer = setTimeout(() => this.finish(p, truncated), Math.max(0, p.deadline - Date.now()));
@@ -236,7 +262,7 @@ export class Forwarder {
       const head = parseReplyHead(reply);
       this.finish(p, head?.id === p.id ? reply : truncated);
     } catch (e: unknown) {
-      this.deps.log.debug(`dns TCP retry to ${upstream} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.deps.log.debug(`dns TCP retry to ${upstreamKey(upstream)} failed: ${e instanceof Error ? e.message : String(e)}`);
       this.finish(p, truncated);
     } finally {
       sock?.destroy();
@@ -254,10 +280,10 @@ export class Forwarder {
   }
 
   /** Healthy upstreams in configured order, then the suspect ones. */
-  private upstreamOrder(): string[] {
+  private upstreamOrder(): Upstream[] {
     if (this.suspects.size === 0) return this.upstreams;
     const now = Date.now();
-    const suspect = (u: string): boolean => (this.suspects.get(u) ?? 0) > now;
+    const suspect = (u: Upstream): boolean => (this.suspects.get(upstreamKey(u)) ?? 0) > now;
     return [...this.upstreams.filter((u) => !suspect(u)), ...this.upstreams.filter(suspect)];
   }
 
@@ -284,6 +310,11 @@ export class Forwarder {
   private suspect(upstream: string, now: number): void {
     if (this.upstreams.length > 1) this.suspects.set(upstream, now + SUSPECT_MS);
   }
+}
+
+/** An upstream's identity in this file's sets and logs: Docker's notation, host(127.0.0.53). */
+function upstreamKey(u: Upstream): string {
+  return u.fromHost ? `host(${u.address})` : u.address;
 }
 
 function questionKey(query: Query): string {

@@ -4,27 +4,29 @@
  * Records: `addEndpoint` as a container starts on or connects to a network,
  * `removeEndpoint` as it disconnects, `detach` as it stops. Serving: `attach` opens
  * the container's sockets inside its namespace (see kernel/nssocket.ts) and serves them
- * from the daemon's event loop; `configure` follows changes of upstreams or of the
+ * from the daemon's event loop; the host's loopback nameservers are asked from the
+ * daemon's own namespace (kernel/loopback-sockets.ts); `configure` follows changes of upstreams or of the
  * container's gateway. The default bridge has no embedded DNS: its endpoints are not
  * added here.
  */
 import type * as net from 'node:net';
 import { NetnsAgent, openSocketsInNetns } from '../../kernel/nssocket.js';
+import { connectLoopbackTcp, openLoopbackUdp } from '../../kernel/loopback-sockets.js';
 import { conflict } from '../../errors.js';
 import { DnsDirectory, type DnsEndpoint } from './directory.js';
 import { DEFAULT_TIMING, type DnsLog, type ForwardTiming } from './forwarder.js';
 import { ContainerResolver, type ResolverSockets } from './server.js';
-import { chooseUpstreams, RESOLVER_ADDRESS } from './upstreams.js';
+import { chooseUpstreams, RESOLVER_ADDRESS, type Upstream } from './upstreams.js';
 
 export type { DnsEndpoint, DnsLink } from './directory.js';
 export type { DnsLog, ForwardTiming } from './forwarder.js';
-export { chooseUpstreams, nameserversOf, searchDomainsOf, RESOLVER_ADDRESS } from './upstreams.js';
+export { chooseUpstreams, nameserversOf, searchDomainsOf, RESOLVER_ADDRESS, type Upstream } from './upstreams.js';
 
 export interface EmbeddedDnsOptions {
   log: DnsLog;
   /** The daemon's --dns addresses. */
   daemonUpstreams: readonly string[];
-  /** The host's resolv.conf text: its non-loopback nameservers are the last resort. */
+  /** The host's resolv.conf text: its nameservers are the last resort (loopback ones asked from the daemon's namespace). */
   hostResolvConf: string;
   /** Forwarding timeouts (default: next upstream after 2 s, SERVFAIL after 4 s). */
   timing?: ForwardTiming;
@@ -43,6 +45,8 @@ export interface AttachOptions {
 
 /** How long a helper for TCP upstream connections stays alive after its last use. */
 const TCP_AGENT_IDLE_MS = 30_000;
+/** How long a TCP connection to an upstream may take. */
+const TCP_CONNECT_TIMEOUT_MS = 2000;
 
 interface Attachment {
   nsPath: string;
@@ -140,7 +144,9 @@ export class EmbeddedDns {
       forwarding: {
         timing: this.opts.timing ?? DEFAULT_TIMING,
         port: this.opts.upstreamPort ?? 53,
-        connectTcp: (address, port) => att.tcpAgent.connect(address, port),
+        connectTcp: (upstream, port) =>
+          upstream.fromHost ? connectLoopbackTcp(upstream.address, port, TCP_CONNECT_TIMEOUT_MS) : att.tcpAgent.connect(upstream.address, port),
+        openHostUdp: openLoopbackUdp,
       },
     });
   }
@@ -177,7 +183,7 @@ export class EmbeddedDns {
     for (const nsPath of [...this.prepared.keys()]) this.discard(nsPath);
   }
 
-  private resolverConfig(opts: AttachOptions): { upstreams: string[]; forward: boolean } {
+  private resolverConfig(opts: AttachOptions): { upstreams: Upstream[]; forward: boolean } {
     const upstreams = chooseUpstreams({ container: opts.dns, daemon: this.opts.daemonUpstreams, hostResolvConf: this.opts.hostResolvConf });
     return { upstreams, forward: !opts.internal };
   }
@@ -220,7 +226,7 @@ class IdleAgent {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.close(), this.idleMs);
     this.timer.unref();
-    const [sock] = await this.agent.open([{ kind: 'tcp-connect', address, port, timeoutMs: 2000 }] as const);
+    const [sock] = await this.agent.open([{ kind: 'tcp-connect', address, port, timeoutMs: TCP_CONNECT_TIMEOUT_MS }] as const);
     return sock;
   }
 

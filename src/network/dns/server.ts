@@ -10,6 +10,7 @@ import type * as dgram from 'node:dgram';
 import type * as net from 'node:net';
 import type { DnsDirectory } from './directory.js';
 import { Forwarder, type DnsLog, type ForwarderDeps } from './forwarder.js';
+import type { Upstream } from './upstreams.js';
 import { buildReply, CLASS_IN, frameTcp, maxReplySize, parseQuery, RCODE, rcodeReply, TcpFrameReader, type Query } from './message.js';
 
 export interface ResolverSockets {
@@ -23,8 +24,8 @@ export interface ResolverSockets {
 }
 
 export interface ResolverConfig {
-  /** Upstream addresses, in order; empty: unknown names get SERVFAIL. */
-  upstreams: readonly string[];
+  /** Upstreams, in order; empty: unknown names get SERVFAIL. */
+  upstreams: readonly Upstream[];
   /** False when the container has no gateway (only internal networks): no forwarding. */
   forward: boolean;
 }

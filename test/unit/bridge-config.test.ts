@@ -1,25 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { displayOptions, parseBridgeConfig } from '../../src/network/drivers/bridge/config.js';
-import type { NetworkId, NetworkRecord } from '../../src/network/model.js';
+import type { NetworkRecord } from '../../src/network/model.js';
+import { networkRecord } from '../lib/records.js';
 
 const ctx = { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
 
 function net(options: Record<string, string>): NetworkRecord {
-  return {
-    id: 'abcdef0123456789'.repeat(4) as NetworkId,
-    name: 'n',
-    driver: 'bridge',
-    created: '',
-    internal: false,
-    attachable: false,
-    ingress: false,
-    enableIPv6: false,
-    ipam: { driver: 'default', options: {}, pools: [{ subnet: '10.1.0.0/16', gateway: '10.1.0.1', auxAddresses: {}, allocated: [] }] },
-    options,
-    labels: {},
-    predefined: false,
-  };
+  return networkRecord({ options, ipam: { driver: 'default', options: {}, pools: [{ subnet: '10.1.0.0/16', gateway: '10.1.0.1', auxAddresses: {}, allocated: [] }] } });
 }
 
 describe('bridge options', () => {

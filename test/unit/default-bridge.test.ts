@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sameDefaultBridge, storedDefaultBridge, wantedDefaultBridge } from '../../src/network/default-bridge.js';
 import { DEFAULT_ADDRESS_POOLS, parseCidr } from '../../src/network/ipam/index.js';
-import type { NetworkId, NetworkRecord } from '../../src/network/model.js';
+import { networkRecord } from '../lib/records.js';
 
 const pools = DEFAULT_ADDRESS_POOLS;
 const kept = { bridge: 'berth0', subnet: '172.21.0.0/16', gateway: '172.21.0.1' };
@@ -27,11 +27,10 @@ describe('the default bridge at each start', () => {
   });
 
   it('reads the stored bridge name (older records: the current one) and compares', () => {
-    const record = {
-      id: 'a'.repeat(64) as NetworkId,
+    const record = networkRecord({
       options: { 'com.docker.network.bridge.name': 'ubr0' },
       ipam: { driver: 'default', options: {}, pools: [{ subnet: '10.44.0.0/24', gateway: '10.44.0.1', auxAddresses: {}, allocated: [] }] },
-    } as unknown as NetworkRecord;
+    });
     const stored = storedDefaultBridge(record, 'berth0');
     assert.deepEqual(stored, { bridge: 'ubr0', subnet: '10.44.0.0/24', gateway: '10.44.0.1' });
     assert.equal(storedDefaultBridge({ ...record, options: {} }, 'berth0')?.bridge, 'berth0');

@@ -2,6 +2,7 @@
 import type { KernelFeatures } from '../../src/kernel/features.js';
 import type { DriverContext } from '../../src/network/drivers/driver.js';
 import type { EndpointId, EndpointRecord, NetworkId, NetworkRecord } from '../../src/network/model.js';
+import { networkRecord } from '../lib/records.js';
 
 export const NET_ID = '0123456789abcdef'.repeat(4);
 export const SANDBOX = '/run/berth/netns/c0ffee000001';
@@ -15,20 +16,8 @@ export function driverContext(): DriverContext {
 }
 
 export function net(driver: string, options: Record<string, string>, name = 'n', id = NET_ID): NetworkRecord {
-  return {
-    id: id as NetworkId,
-    name,
-    driver,
-    created: '',
-    internal: false,
-    attachable: false,
-    ingress: false,
-    enableIPv6: false,
-    ipam: { driver: 'default', options: {}, pools: [{ subnet: '192.168.111.0/24', gateway: '192.168.111.1', auxAddresses: {}, allocated: [] }] },
-    options,
-    labels: {},
-    predefined: false,
-  };
+  const pools = [{ subnet: '192.168.111.0/24', gateway: '192.168.111.1', auxAddresses: {}, allocated: [] }];
+  return networkRecord({ id: id as NetworkId, name, driver, options, ipam: { driver: 'default', options: {}, pools } });
 }
 
 export function endpoint(over: Partial<EndpointRecord> = {}): EndpointRecord {

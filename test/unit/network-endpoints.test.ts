@@ -4,22 +4,11 @@ import { joinProblems } from '../../src/errors.js';
 import { checkJoinRequest } from '../../src/network/endpoints.js';
 import { createPool } from '../../src/network/ipam/index.js';
 import type { NetworkId, NetworkRecord } from '../../src/network/model.js';
+import { networkRecord } from '../lib/records.js';
 
 function network(name: string, subnets: string[], predefined = false): NetworkRecord {
-  return {
-    id: `${name}-id` as NetworkId,
-    name,
-    driver: 'bridge',
-    created: '',
-    internal: false,
-    attachable: false,
-    ingress: false,
-    enableIPv6: false,
-    ipam: { driver: 'default', options: {}, pools: subnets.map((subnet) => createPool({ subnet })) },
-    options: {},
-    labels: {},
-    predefined,
-  };
+  const pools = subnets.map((subnet) => createPool({ subnet }));
+  return networkRecord({ id: `${name}-id` as NetworkId, name, ipam: { driver: 'default', options: {}, pools }, predefined });
 }
 
 describe('endpoint settings checks', () => {

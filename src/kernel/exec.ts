@@ -82,6 +82,6 @@ export function kernelSays(e: unknown, what: 'missing' | 'exists'): boolean {
   if (!(e instanceof KernelCommandError)) return false;
   const text = e.stderr;
   return what === 'missing'
-    ? /Cannot find device|does not exist|No such file or directory|No such process|Cannot find|No such device|Address not found|Cannot assign requested address/i.test(text)
+    ? /Cannot find|does not exist|No such (file or directory|process|device)|Address not found|Cannot assign requested address/i.test(text)
     : /File exists|already exists/i.test(text);
 }

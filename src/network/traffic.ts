@@ -69,14 +69,14 @@ export class Traffic {
   ) {
     this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
     this.log = opts.log;
-    this.proxy = opts.userlandProxy;
     this.relayScope = !opts.enabled ? 'all' : opts.userlandProxy ? 'loopback' : 'kernel';
     this.brNetfilter = opts.brNetfilter;
   }
 
-  /** --userland-proxy: host-port sockets also relay TCP to 127.0.0.0/8 (the IPv6 loopback always). */
-  private readonly proxy: boolean;
-  /** What the host-port sockets relay beyond what the kernel cannot (ports/serving.ts). */
+  /**
+   * What the host-port sockets relay beyond what the kernel cannot (ports/serving.ts):
+   * 'loopback' is --userland-proxy (TCP to 127.0.0.0/8), 'all' --firewall=false.
+   */
   private readonly relayScope: RelayScope;
   /** --br-netfilter: leave bridged frames going through the inet hooks. */
   private readonly brNetfilter: boolean;
@@ -89,7 +89,7 @@ export class Traffic {
       networks: this.source.networks(),
       endpoints: this.source.endpoints(),
       publications: [...this.publications.values()].flatMap((p) => publicationsFor(p.networkId, p.containerId, p.mappings, p)),
-      loopbackByProxy: this.proxy,
+      loopbackByProxy: this.relayScope === 'loopback',
     };
   }
 

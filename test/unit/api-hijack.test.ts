@@ -18,10 +18,27 @@ function catSession(): StdioSession {
   return { stdin, stdout: stdin, stderr, resize: async () => undefined, close: () => stdin.destroy() };
 }
 
+const CAT_TTY = { tty: true, stdin: true, stdout: true, stderr: true, detachKeys: [16, 17] } as const;
+
+/** An API server on a temporary socket with one route, a client connected to it, and the clean-up. */
+async function withServer(router: Router, body: (client: net.Socket) => Promise<void>, after: () => void = () => undefined): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hijack-'));
+  const socketPath = path.join(dir, 'api.sock');
+  const server = await listen(router, { socketPath, log: () => undefined });
+  const client = net.connect(socketPath);
+  try {
+    await body(client);
+  } finally {
+    client.destroy();
+    after();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('hijacked exec start', () => {
   it('forwards stdin when the JSON body arrives after the headers, in its own chunk', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hijack-'));
-    const socketPath = path.join(dir, 'api.sock');
     let handlerReached!: () => void;
     const reached = new Promise<void>((r) => (handlerReached = r));
     let serverSide: Duplex | undefined;
@@ -30,12 +47,11 @@ describe('hijacked exec start', () => {
       await req.json();
       const socket = hijack(req, true);
       serverSide = socket;
-      await pipeSession(socket, catSession(), { tty: true, stdin: true, stdout: true, stderr: true, closeStdinOnEnd: true, detachKeys: [16, 17] });
+      await pipeSession(socket, catSession(), { ...CAT_TTY, closeStdinOnEnd: true });
       return { handled: true };
     });
-    const server = await listen(router, { socketPath, log: () => undefined });
-    const client = net.connect(socketPath);
-    try {
+    // A paused socket never sees the client's end: the server side is destroyed too.
+    await withServer(router, async (client) => {
       const body = '{"Detach":false,"Tty":true}';
       client.write(
         `POST /v1.44/exec/e1/start HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\n` +
@@ -56,26 +72,15 @@ describe('hijacked exec start', () => {
         });
       });
       assert.match(reply, /^HTTP\/1.1 101 UPGRADED\r\n/);
-    } finally {
-      client.destroy();
-      serverSide?.destroy(); // a paused socket never sees the client's end
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    }, () => serverSide?.destroy());
   });
 
   it('detaches at the detach keys, each in its own chunk as a terminal sends them, without passing them on', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hijack-'));
-    const socketPath = path.join(dir, 'api.sock');
     const router = new Router().add('POST', '/containers/{id}/attach', async (req) => {
-      const socket = hijack(req, true);
-      await pipeSession(socket, catSession(), { tty: true, stdin: true, stdout: true, stderr: true, closeStdinOnEnd: false, detachKeys: [16, 17] });
+      await pipeSession(hijack(req, true), catSession(), { ...CAT_TTY, closeStdinOnEnd: false });
       return { handled: true };
     });
-    const server = await listen(router, { socketPath, log: () => undefined });
-    const client = net.connect(socketPath);
-    try {
+    await withServer(router, async (client) => {
       let text = '';
       client.on('data', (b: Buffer) => (text += b.toString('latin1')));
       const ended = new Promise<void>((resolve) => client.on('end', resolve));
@@ -88,11 +93,6 @@ describe('hijacked exec start', () => {
       await ended;
       // ctrl-p then b is no detach: both pass; ctrl-p ctrl-q is, and nothing after it reaches the process.
       assert.equal(text.slice(text.indexOf('\r\n\r\n') + 4), 'a\x10b');
-    } finally {
-      client.destroy();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

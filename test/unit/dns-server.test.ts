@@ -131,6 +131,19 @@ describe('dns server', () => {
   const config = (c: { upstreams?: Array<string | Upstream>; forward?: boolean }): void =>
     resolver.configure({ upstreams: (c.upstreams ?? [live.address]).map(up), forward: c.forward ?? true });
   const portOf = (s: dgram.Socket): number => s.address().port;
+  /** One query to the resolver over TCP, and its reply. */
+  const askOverTcp = async (q: Buffer): Promise<Buffer> => {
+    const s = net.connect(tcpPort, '127.0.0.1');
+    await once(s, 'connect');
+    const reader = new TcpFrameReader();
+    const reply = new Promise<Buffer>((resolve) => s.on('data', (c: Buffer) => reader.push(c).forEach(resolve)));
+    s.write(frameTcp(q));
+    try {
+      return await reply;
+    } finally {
+      s.destroy();
+    }
+  };
 
   before(async () => {
     directory.addEndpoint({ containerId: ME, networkId: 'n1', networkName: 'front', name: 'me', aliases: [], links: [], ipv4: '10.1.0.2' });
@@ -372,14 +385,8 @@ describe('dns server', () => {
     config({});
     live.answer = (q) => upstreamReply(q, { tc: true });
     tcpUpstreamHits = 0;
-    const s = net.connect(tcpPort, '127.0.0.1');
-    await once(s, 'connect');
-    const reader = new TcpFrameReader();
-    const reply = new Promise<Buffer>((resolve) => s.on('data', (c: Buffer) => reader.push(c).forEach(resolve)));
     const q = makeQuery(22, 'big.example');
-    s.write(frameTcp(q));
-    const r = await reply;
-    s.destroy();
+    const r = await askOverTcp(q);
     assert.equal(tcpUpstreamHits, 1);
     assert.equal(parseReplyHead(r)?.truncated, false);
     assert.deepEqual(addresses(r, q.length), ['192.0.2.99']);
@@ -426,14 +433,8 @@ describe('dns server', () => {
   it('retries a truncated reply of a host upstream over TCP from the host side', async () => {
     config({ upstreams: [fromHost(live.address)] });
     live.answer = (q) => upstreamReply(q, { tc: true });
-    const s = net.connect(tcpPort, '127.0.0.1');
-    await once(s, 'connect');
-    const reader = new TcpFrameReader();
-    const reply = new Promise<Buffer>((resolve) => s.on('data', (c: Buffer) => reader.push(c).forEach(resolve)));
     const q = makeQuery(34, 'big.example');
-    s.write(frameTcp(q));
-    const r = await reply;
-    s.destroy();
+    const r = await askOverTcp(q);
     assert.deepEqual(addresses(r, q.length), ['192.0.2.99']);
     assert.deepEqual(tcpRetriedTo, fromHost(live.address));
   });

@@ -300,7 +300,8 @@ export class ContainerEngine {
   private async run(c: ContainerRecord): Promise<void> {
     const { networks, runtime } = this.deps;
     let created = false;
-    let runtimeFailed = false;
+    // The runtime's own failure (create or start): only it can be the command's (Docker's 126/127).
+    let runtimeError: unknown;
     try {
       checkLegacyLinks(c, (x) => this.find(x), (x) => Object.keys(x.spec.networks).some((k) => this.isDefaultBridge(k)));
       const attachStart = performance.now();
@@ -317,23 +318,22 @@ export class ContainerEngine {
       const [made, ready] = await Promise.allSettled([runtime.create(spec), services]);
       created = made.status === 'fulfilled';
       if (ready.status === 'rejected') throw ready.reason;
-      runtimeFailed = made.status === 'rejected';
-      if (made.status === 'rejected') throw made.reason;
+      if (made.status === 'rejected') throw (runtimeError = made.reason);
       const { pid } = made.value;
       for (const deliver of this.pendingAttach.get(c.id) ?? []) {
         deliver(await runtime.attach(c.id, { stdin: c.spec.process.openStdin }));
       }
       this.pendingAttach.delete(c.id);
-      runtimeFailed = true;
-      await runtime.start(c.id);
-      runtimeFailed = false;
+      await runtime.start(c.id).catch((e: unknown) => {
+        throw (runtimeError = e);
+      });
       await this.save({ ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt } });
       this.watchExit(c.id);
     } catch (e: unknown) {
       if (created) await runtime.delete(c.id).catch(() => undefined);
       for (const h of this.hooks) await h.stopped?.(c).catch(() => undefined);
       await networks.removeSandbox(c.id).catch(() => undefined);
-      await this.save({ ...c, state: { ...c.state, error: messageOf(e), exitCode: startExitCode(e, runtimeFailed, c.state.exitCode) } });
+      await this.save({ ...c, state: { ...c.state, error: messageOf(e), exitCode: startExitCode(e, e === runtimeError, c.state.exitCode) } });
       // docker run --rm waits for the removal of a container whose start failed.
       if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       throw e;

@@ -107,14 +107,15 @@ test('lookup by tag, full ID, sha256: prefix and short ID; No such image', async
 test('tag and rmi follow Docker', async (t) => {
   const w = await world(t);
   const id = await w.store.importImage(Readable.from([rootfs]), { repo: 'a', tag: '1' });
-  await w.store.tag('a:1', 'b');
+  // 'x', not a hex name: a bare name that prefixes the image ID is an ID prefix to rmi (as in Docker).
+  await w.store.tag('a:1', 'x');
   await w.store.tag(id, 'localhost:5000/c:x');
-  assert.deepEqual(w.store.resolve(id).repoTags, ['a:1', 'b:latest', 'localhost:5000/c:x']);
+  assert.deepEqual(w.store.resolve(id).repoTags, ['a:1', 'localhost:5000/c:x', 'x:latest']);
   await assert.rejects(w.store.tag('a:1', `d@sha256:${'1'.repeat(64)}`), /refusing to create a tag with a digest reference/);
   await assert.rejects(w.store.tag('nope', 'd'), /No such image: nope:latest/);
 
   // By name: only that tag goes while others remain.
-  assert.deepEqual(await w.store.remove('b'), [{ Untagged: 'b:latest' }]);
+  assert.deepEqual(await w.store.remove('x'), [{ Untagged: 'x:latest' }]);
   // By ID with several tags: refused without force.
   await assert.rejects(
     w.store.remove(id.slice(7, 19)),

@@ -1,5 +1,5 @@
 # berth: the two commands a new machine needs are `make demo` and `make test`.
-.PHONY: all deps build demo test test-unit test-integration bench clean
+.PHONY: all deps build lint demo test test-unit test-integration bench clean
 
 all: build
 
@@ -13,9 +13,14 @@ build:
 demo: deps
 	./scripts/demo.sh
 
-# Unit tests (pure logic) and integration tests (real kernel, in throwaway namespaces).
+# The lint (promise mistakes end a daemon), unit tests (pure logic) and integration tests
+# (real kernel, in throwaway namespaces).
 test: deps
+	npx eslint .
 	node --test --test-concurrency=2 dist/test/unit/ dist/test/integration/
+
+lint: build
+	npx eslint .
 
 test-unit: build
 	node --test dist/test/unit/

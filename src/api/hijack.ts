@@ -42,7 +42,7 @@ export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
  * Pipe a stdio session over a hijacked socket until the process's output ends.
  * Resolves when the socket is done.
  */
-export function pipeSession(
+export async function pipeSession(
   socket: Duplex,
   session: StdioSession,
   opts: {

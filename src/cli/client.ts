@@ -69,7 +69,7 @@ export class ApiClient {
   }
 
   /** Sends a request and resolves with the response, whatever its status. */
-  request(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = this.start(method, path, opts);
       req.once('response', resolve);
@@ -106,7 +106,7 @@ export class ApiClient {
    * Asks for `Upgrade: tcp` and hands back the raw connection (attach, exec start).
    * A non-101 answer is an error: its JSON message, or a note that no upgrade happened.
    */
-  hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+  async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
     const headers = { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers };
     return new Promise((resolve, reject) => {
       const req = this.start(method, path, { ...opts, headers });

@@ -44,7 +44,7 @@ export async function confirm(io: CliIO, message: string): Promise<boolean> {
   return answer === 'y' || answer === 'Y';
 }
 
-function readLine(stream: NodeJS.ReadableStream): Promise<string> {
+async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
     let buf = '';
     const finish = (): void => {

@@ -59,7 +59,7 @@ export async function runSession(io: SessionIO): Promise<SessionEnd> {
   }
 }
 
-function abortPromise(signal: AbortSignal | undefined): Promise<'aborted'> {
+async function abortPromise(signal: AbortSignal | undefined): Promise<'aborted'> {
   if (!signal) return new Promise(() => {});
   if (signal.aborted) return Promise.resolve('aborted');
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));

@@ -79,7 +79,7 @@ export async function copyOutput(source: AsyncIterable<unknown> | Iterable<unkno
 }
 
 /** Writes and waits for the destination to drain when it asks to. */
-function write(dest: NodeJS.WritableStream, data: Buffer): Promise<void> {
+async function write(dest: NodeJS.WritableStream, data: Buffer): Promise<void> {
   if (dest.write(data)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {

@@ -29,7 +29,7 @@ export class KernelCommandError extends BerthError {
 const TRACE = process.env.BERTH_TRACE_EXEC === '1';
 
 /** Run a tool with an argv array (never a shell string); resolve with its stdout. */
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   const argv = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', cmd, ...args] : [cmd, ...args];
   if (!TRACE) return runArgv(argv, cmd, opts.input);
   const t0 = performance.now();
@@ -51,7 +51,7 @@ async function runArgv(argv: readonly string[], cmd: string, input: string | und
 }
 
 /** The daemon's own spawn(): when the helper is off or gone. */
-function spawnHere(argv: readonly string[], input?: string): Promise<ToolOutcome> {
+async function spawnHere(argv: readonly string[], input?: string): Promise<ToolOutcome> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

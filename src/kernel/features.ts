@@ -31,7 +31,7 @@ export type KernelFeatures = Readonly<Record<KernelFeature, boolean | undefined>
 let cached: Promise<KernelFeatures> | undefined;
 
 /** The running kernel's features; the first call probes (a few ms, parallel spawns), later calls share it. */
-export function kernelFeatures(): Promise<KernelFeatures> {
+export async function kernelFeatures(): Promise<KernelFeatures> {
   cached ??= probeAll();
   return cached;
 }

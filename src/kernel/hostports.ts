@@ -59,7 +59,7 @@ export interface HeldSockets {
 
 type Closable = { close(cb: () => void): unknown };
 
-function closeOne(s: Closable): Promise<void> {
+async function closeOne(s: Closable): Promise<void> {
   return new Promise((resolve) => {
     try {
       s.close(() => resolve());
@@ -85,7 +85,7 @@ function withRelay(socket: Closable, relay: Relay | undefined): Closable {
   };
 }
 
-function holdTcp(spec: HostSocketSpec): Promise<Closable> {
+async function holdTcp(spec: HostSocketSpec): Promise<Closable> {
   return new Promise((resolve, reject) => {
     const server = net.createServer({ allowHalfOpen: spec.forward !== undefined });
     const relay = spec.forward ? relayTcp(server, spec.forward) : undefined;
@@ -102,7 +102,7 @@ function holdTcp(spec: HostSocketSpec): Promise<Closable> {
   });
 }
 
-function holdUdp(spec: HostSocketSpec): Promise<Closable> {
+async function holdUdp(spec: HostSocketSpec): Promise<Closable> {
   return new Promise((resolve, reject) => {
     const v6 = spec.address.includes(':');
     const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false });

@@ -134,6 +134,6 @@ export async function removeAddresses(name: string, addresses: string[]): Promis
 }
 
 /** Several iproute2 commands in one process. */
-export function batch(cmds: string[], netns?: string): Promise<string> {
+export async function batch(cmds: string[], netns?: string): Promise<string> {
   return run('ip', ['-batch', '-'], { input: cmds.join('\n') + '\n', ...(netns ? { netns } : {}) });
 }

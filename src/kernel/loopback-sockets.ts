@@ -20,7 +20,7 @@ export function openLoopbackUdp(family: 4 | 6): dgram.Socket {
 }
 
 /** A TCP connection from the daemon's namespace; rejects after `timeoutMs` without one. */
-export function connectLoopbackTcp(address: string, port: number, timeoutMs: number): Promise<net.Socket> {
+export async function connectLoopbackTcp(address: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: address, port });
     const fail = (e: Error): void => {

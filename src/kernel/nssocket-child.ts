@@ -16,7 +16,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function open(spec: SocketSpec): Promise<Handle> {
+async function open(spec: SocketSpec): Promise<Handle> {
   return new Promise((resolve, reject) => {
     if (spec.kind !== 'tcp-listen' && spec.kind !== 'tcp-connect') {
       const s = dgram.createSocket({ type: spec.kind, ipv6Only: spec.kind === 'udp6' });
@@ -39,7 +39,7 @@ function open(spec: SocketSpec): Promise<Handle> {
   });
 }
 
-function reply(msg: AgentReply, handle?: Handle): Promise<void> {
+async function reply(msg: AgentReply, handle?: Handle): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send) return resolve();
     // A send that fails means the daemon is gone: nothing we hold is of use any more.

@@ -129,7 +129,7 @@ export class NetnsAgent {
    * Open `specs` inside the namespace; resolves with the handles in the same order.
    * All or nothing: on failure, handles already received are closed.
    */
-  open<const S extends readonly SocketSpec[]>(specs: S): Promise<HandlesFor<S>> {
+  async open<const S extends readonly SocketSpec[]>(specs: S): Promise<HandlesFor<S>> {
     return new Promise<Array<NsHandle | undefined>>((resolve, reject) => {
       if (this.exited !== undefined) return reject(this.failure(this.exited));
       if (specs.length === 0) return resolve([]);

@@ -221,11 +221,11 @@ export class NetworkController {
     throw notFound(`network ${idOrName} not found`);
   }
 
-  create(req: CreateNetworkRequest): Promise<Network> {
+  async create(req: CreateNetworkRequest): Promise<Network> {
     return this.serial.run(() => this.add(req, false));
   }
 
-  remove(idOrName: string): Promise<void> {
+  async remove(idOrName: string): Promise<void> {
     return this.serial.run(async () => {
       const net = this.find(idOrName);
       const { record } = net;
@@ -306,7 +306,7 @@ export class NetworkController {
    * Attach a container to a network: allocate, wire the kernel, persist (one
    * transaction for the endpoint and the network's IPAM). Failure leaves nothing.
    */
-  join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
+  async join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
     return this.serial.run(async () => {
       const net = this.find(networkIdOrName);
       const siblings = this.endpointsOf(req.containerId);
@@ -346,7 +346,7 @@ export class NetworkController {
   }
 
   /** Detach an endpoint: unwire, release its addresses, persist. Idempotent. */
-  leave(endpointId: EndpointId): Promise<void> {
+  async leave(endpointId: EndpointId): Promise<void> {
     return this.serial.run(() => this.leaveNow(endpointId));
   }
 
@@ -399,7 +399,7 @@ export class NetworkController {
   }
 
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
-  removeSandbox(containerId: string): Promise<void> {
+  async removeSandbox(containerId: string): Promise<void> {
     return this.serial.run(async () => {
       // The publications' nft transaction and the unwiring are independent: run them together.
       const leaves = (async () => {
@@ -429,7 +429,7 @@ export class NetworkController {
    * interface is missing (a crash in the middle of a join or leave), same addresses.
    * One link listing for all of them.
    */
-  repairEndpoints(containerIds: readonly string[]): Promise<void> {
+  async repairEndpoints(containerIds: readonly string[]): Promise<void> {
     return this.serial.run(async () => {
       const present = new Set((await listLinks()).map((l) => l.name));
       for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
@@ -460,7 +460,7 @@ export class NetworkController {
   }
 
   /** Rewrite the firewall from the model (after someone flushed the ruleset). */
-  resyncFirewall(): Promise<void> {
+  async resyncFirewall(): Promise<void> {
     return this.traffic.sync();
   }
 
@@ -578,7 +578,7 @@ export class NetworkController {
 
 /** Wait for every task (undefined: none); then fail with the first failure, if any. */
 async function allOrFirstError(tasks: readonly (Promise<void> | undefined)[]): Promise<void> {
-  const results = await Promise.allSettled(tasks);
+  const results = await Promise.allSettled(tasks.filter((t): t is Promise<void> => t !== undefined));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -177,7 +177,7 @@ export class Traffic {
    * host processes (relaying where the kernel cannot), persist, add the DNAT elements.
    * All or nothing.
    */
-  publish(ep: EndpointRecord, requests: readonly PortSpec[], hostBindingIpv4: string): Promise<PortSpec[]> {
+  async publish(ep: EndpointRecord, requests: readonly PortSpec[], hostBindingIpv4: string): Promise<PortSpec[]> {
     return this.serial.run(async () => {
       if (requests.length === 0) return [];
       const target = { ipv4: ep.ipv4?.address, ipv6: ep.ipv6?.address };
@@ -204,7 +204,7 @@ export class Traffic {
   }
 
   /** Withdraw a container's publications. Idempotent. */
-  unpublish(containerId: string): Promise<void> {
+  async unpublish(containerId: string): Promise<void> {
     return this.serial.run(async () => {
       const pub = this.publications.get(containerId);
       if (!pub) return;

@@ -200,7 +200,7 @@ function pipeAt(child: ChildProcess, fd: number): Duplex {
 }
 
 /** Wait for the first conmon process to exit (after it wrote the conmon pidfile). */
-export function exited(child: ChildProcess): Promise<void> {
+export async function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     // 'exit', not 'close': the daemonised conmon keeps the sync socket (fd 3) open for the

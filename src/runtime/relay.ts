@@ -93,7 +93,7 @@ export interface Relay {
  * and resolve once it is connected. With forwardStdin the relay's stdin becomes the
  * process's stdin. Rejects with Conflict when nobody listens (the process has exited).
  */
-export function startRelay(dir: string, name: string, forwardStdin: boolean): Promise<Relay & { early: Frame[] }> {
+export async function startRelay(dir: string, name: string, forwardStdin: boolean): Promise<Relay & { early: Frame[] }> {
   const child = spawn('perl', ['-e', RELAY, '--', dir, name, forwardStdin ? 'stdin' : 'none'], {
     stdio: [forwardStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });

@@ -301,6 +301,6 @@ async function readNofileHard(): Promise<number> {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+async function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

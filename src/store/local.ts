@@ -110,7 +110,7 @@ export class LocalStore implements KvStore {
     return v === undefined ? undefined : structuredClone(v);
   }
 
-  commit(ops: readonly Op[]): Promise<void> {
+  async commit(ops: readonly Op[]): Promise<void> {
     if (ops.length === 0) return Promise.resolve();
     if (this.fd < 0) return Promise.reject(systemError('store is closed'));
     const entries: [string, Json | null][] = ops.map((op) => ('put' in op ? [op.put, op.value] : [op.del, null]));

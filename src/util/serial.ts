@@ -2,7 +2,7 @@
 export class Serial {
   private tail: Promise<unknown> = Promise.resolve();
 
-  run<T>(job: () => Promise<T>): Promise<T> {
+  async run<T>(job: () => Promise<T>): Promise<T> {
     const result = this.tail.then(job, job);
     this.tail = result.catch(() => undefined);
     return result;

@@ -62,7 +62,6 @@ export function parseCreate(body: unknown): CreateNetworkRequest {
   const o = asObject(body, 'network create');
   const name = optString(o, 'Name') ?? '';
   if (name.trim() === '') throw invalid('network name must not be empty');
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(name) || name.length > 255) throw invalid(`invalid network name "${name.slice(0, 64)}"`);
   if (optBool(o, 'ConfigOnly') || optString(asObject(o.ConfigFrom, 'ConfigFrom'), 'Network')) {
     throw invalid('config-only networks are not supported');

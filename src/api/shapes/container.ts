@@ -56,9 +56,10 @@ export function stateShape(c: ContainerRecord): Record<string, unknown> {
   const s = c.state;
   return {
     Status: s.status,
-    Running: s.status === 'running',
+    // Docker counts a container waiting to restart as running too.
+    Running: s.status === 'running' || s.status === 'restarting',
     Paused: false,
-    Restarting: false,
+    Restarting: s.status === 'restarting',
     OOMKilled: false,
     Dead: s.status === 'dead',
     Pid: s.pid,
@@ -168,6 +169,8 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
       return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
     case 'exited':
       return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'restarting':
+      return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'created':
       return 'Created';
     case 'removing':

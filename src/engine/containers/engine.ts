@@ -25,6 +25,7 @@ import { checkLegacyLinks, joinNetworks, joinRequest, namespaceOwner } from './n
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
 import { parseSignal, SIGKILL } from './signals.js';
+import { restartDelay, restartsAfter } from './restart-policy.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 import { byCodeUnit } from '../../util/order.js';
 
@@ -75,6 +76,9 @@ export class ContainerEngine {
   private readonly pendingAttach = new Map<ContainerId, ((s: StdioSession) => void)[]>();
   /** Containers the user stopped: their exit does not trigger a restart policy. */
   private readonly stopping = new Set<ContainerId>();
+  /** Restarts a policy scheduled (the container is 'restarting' meanwhile), and the last wait. */
+  private readonly restarts = new Map<ContainerId, NodeJS.Timeout>();
+  private readonly restartWaits = new Map<ContainerId, number>();
   private readonly hooks: LifecycleHooks[] = [];
   private readonly etc: EtcFiles;
   /** Names of containers being created (name -> ID): taken before the record is saved. */
@@ -143,9 +147,11 @@ export class ContainerEngine {
     await this.deps.networks.reconcileSandboxes(alive);
     for (const id of alive) await this.syncNetworks(this.containers.get(id as ContainerId)!);
     await this.deps.networks.repairEndpoints([...alive]).catch((e: unknown) => this.deps.log.warn(`repairing endpoints: ${messageOf(e)}`));
+    // As dockerd: 'always' comes back with the daemon even after a user's stop; a restart
+    // the policy had scheduled when the daemon went is still due.
     for (const c of this.containers.values()) {
-      if (c.state.status !== 'running' && c.spec.restartPolicy.name === 'always') {
-        this.start(c.id).catch((e: unknown) => this.deps.log.warn(`restart of ${c.spec.name}: ${messageOf(e)}`));
+      if (c.state.status === 'restarting' || (c.state.status !== 'running' && c.spec.restartPolicy.name === 'always')) {
+        this.scheduleRestart(c.id, 0);
       }
     }
   }
@@ -185,7 +191,8 @@ export class ContainerEngine {
   }
 
   list(all: boolean): ContainerRecord[] {
-    const out = [...this.containers.values()].filter((c) => all || c.state.status === 'running');
+    // A container waiting to restart is listed with the running ones, as Docker's ps does.
+    const out = [...this.containers.values()].filter((c) => all || c.state.status === 'running' || c.state.status === 'restarting');
     return out.sort((a, b) => byCodeUnit(b.created, a.created));
   }
 
@@ -285,14 +292,55 @@ export class ContainerEngine {
     this.containers.set(c.id, c);
   }
 
-  /** Start a created or exited container. Returns false when it was already running. */
-  start(idOrName: string): Promise<boolean> {
+  /** Start a created, exited or restarting container. Returns false when it was already running. */
+  async start(idOrName: string): Promise<boolean> {
     const c0 = this.find(idOrName);
     return this.lock(c0.id).run(async () => {
       const c = this.find(c0.id);
       if (c.state.status === 'running') return false;
       if (c.state.status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+      this.cancelRestart(c.id); // a user's start does now what the policy would have done later
       await this.run(c);
+      return true;
+    });
+  }
+
+  /**
+   * The policy's start, `delayMs` from now. The container may be stopped, started or
+   * removed meanwhile: the timer is cancelled then, and one that fires for a container
+   * no longer waiting does nothing.
+   */
+  private scheduleRestart(id: ContainerId, delayMs: number): void {
+    this.cancelRestart(id);
+    const timer = setTimeout(() => {
+      this.restarts.delete(id);
+      const c = this.containers.get(id);
+      if (!c || (c.state.status !== 'restarting' && c.state.status !== 'exited')) return;
+      this.start(id).catch((e: unknown) => this.deps.log.warn(`restart of ${c.spec.name}: ${messageOf(e)}`));
+    }, delayMs);
+    this.restarts.set(id, timer);
+  }
+
+  /** Drop a scheduled restart; true when there was one. */
+  private cancelRestart(id: ContainerId): boolean {
+    const timer = this.restarts.get(id);
+    if (timer === undefined) return false;
+    clearTimeout(timer);
+    this.restarts.delete(id);
+    return true;
+  }
+
+  /**
+   * A user's stop, kill or forced removal of a container waiting to restart: it stays
+   * exited (the policy gives up, as Docker's restart manager is cancelled).
+   */
+  private async stopRestarting(id: ContainerId): Promise<boolean> {
+    return this.lock(id).run(async () => {
+      const c = this.containers.get(id);
+      if (!c || c.state.status !== 'restarting') return false;
+      this.cancelRestart(id);
+      this.restartWaits.delete(id);
+      await this.save({ ...c, state: { ...c.state, status: 'exited' } });
       return true;
     });
   }
@@ -333,7 +381,8 @@ export class ContainerEngine {
       if (created) await runtime.delete(c.id).catch(() => undefined);
       for (const h of this.hooks) await h.stopped?.(c).catch(() => undefined);
       await networks.removeSandbox(c.id).catch(() => undefined);
-      await this.save({ ...c, state: { ...c.state, error: messageOf(e), exitCode: startExitCode(e, e === runtimeError, c.state.exitCode) } });
+      const status = c.state.status === 'restarting' ? 'exited' : c.state.status;
+      await this.save({ ...c, state: { ...c.state, status, error: messageOf(e), exitCode: startExitCode(e, e === runtimeError, c.state.exitCode) } });
       // docker run --rm waits for the removal of a container whose start failed.
       if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       throw e;
@@ -505,14 +554,18 @@ export class ContainerEngine {
     const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt } };
     await this.save(exited);
     this.notify(id, code, (w) => w !== 'removed');
-    const userStop = this.stopping.delete(id);
-    const policy = c.spec.restartPolicy;
-    const again = !userStop && (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && code !== 0 && (policy.maximumRetryCount === 0 || c.restartCount < policy.maximumRetryCount)));
-    if (c.spec.autoRemove && !again) {
-      setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.deps.log.warn(`auto-remove ${id}: ${messageOf(e)}`)));
-    } else if (again) {
-      await this.save({ ...exited, restartCount: exited.restartCount + 1 });
-      setTimeout(() => void this.start(id).catch((e: unknown) => this.deps.log.warn(`restart ${id}: ${messageOf(e)}`)), 100);
+    const userStopped = this.stopping.delete(id);
+    const again = restartsAfter(c.spec.restartPolicy, { code, userStopped, restartCount: c.restartCount });
+    if (again) {
+      const wait = restartDelay(this.restartWaits.get(id), Date.parse(finishedAt) - Date.parse(c.state.startedAt));
+      this.restartWaits.set(id, wait);
+      await this.save({ ...exited, state: { ...exited.state, status: 'restarting' }, restartCount: exited.restartCount + 1 });
+      this.scheduleRestart(id, wait);
+    } else {
+      this.restartWaits.delete(id);
+      if (c.spec.autoRemove) {
+        setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.deps.log.warn(`auto-remove ${id}: ${messageOf(e)}`)));
+      }
     }
   }
 
@@ -527,7 +580,7 @@ export class ContainerEngine {
   }
 
   /** Resolves with the exit code when the condition is met. */
-  wait(idOrName: string, cond: WaitCondition): Promise<number> {
+  async wait(idOrName: string, cond: WaitCondition): Promise<number> {
     const c = this.find(idOrName);
     if (cond === 'not-running' && c.state.status !== 'running') return Promise.resolve(c.state.exitCode);
     return new Promise((resolve) => {
@@ -543,7 +596,10 @@ export class ContainerEngine {
    */
   async kill(idOrName: string, signalName = 'SIGKILL'): Promise<void> {
     const signal = parseSignal(signalName); // dockerd checks it first, even for a missing container
-    const c = this.find(idOrName);
+    const id = this.find(idOrName).id;
+    // Waiting to restart: no process to signal; the restart is called off (dockerd's kill).
+    if (await this.stopRestarting(id)) return;
+    const c = this.find(id); // as it is now: it may have exited meanwhile
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
     if (signal !== SIGKILL) return this.deps.runtime.kill(c.id, signal);
     this.stopping.add(c.id);
@@ -567,7 +623,9 @@ export class ContainerEngine {
    */
   async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     if (signal !== undefined) parseSignal(signal); // dockerd checks it first, running or not
-    const c = this.find(idOrName);
+    const id = this.find(idOrName).id;
+    if (await this.stopRestarting(id)) return true;
+    const c = this.find(id); // as it is now: it may have exited meanwhile
     if (c.state.status !== 'running') return false;
     this.stopping.add(c.id);
     const t = timeoutSec ?? c.spec.stopTimeout;
@@ -597,9 +655,10 @@ export class ContainerEngine {
   /** Remove; a running container only with force (killed first); with `volumes`, its anonymous volumes too. */
   async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c0 = this.find(idOrName);
-    if (c0.state.status === 'running') {
+    const busy = c0.state.status === 'running' || c0.state.status === 'restarting' ? c0.state.status : undefined;
+    if (busy) {
       if (!opts.force) {
-        throw conflict(`cannot remove container "${idOrName}": container is running: stop the container before removing or force remove`);
+        throw conflict(`cannot remove container "/${c0.spec.name}": container is ${busy}: stop the container before removing or force remove`);
       }
       // Docker's rm -f kills; no stop signal first.
       await this.stop(c0.id, 0, 'SIGKILL');
@@ -616,6 +675,8 @@ export class ContainerEngine {
       if (opts.volumes) this.removeAnonymousVolumes(c);
       this.locks.delete(c.id);
       this.exits.delete(c.id);
+      this.cancelRestart(c.id);
+      this.restartWaits.delete(c.id);
       this.notify(c.id, c.state.exitCode, () => true);
       this.waiters.delete(c.id);
     });

@@ -98,7 +98,8 @@ export interface ContainerSpec {
   logDriver: 'json-file' | 'none' | 'journald' | 'syslog' | 'local';
 }
 
-export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead' | 'removing';
+/** 'restarting': exited, and its restart policy will start it again after a wait. */
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'removing';
 
 export interface ContainerState {
   status: ContainerStatus;

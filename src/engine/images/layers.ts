@@ -119,7 +119,7 @@ export class LayerStore {
   }
 
   /** Pin the layer if it is already stored (then it needs no extraction). */
-  pinIfPresent(diffId: Digest): Promise<boolean> {
+  async pinIfPresent(diffId: Digest): Promise<boolean> {
     return this.lock.run(async () => {
       if (!(await this.has(diffId))) return false;
       this.pin(diffId);

@@ -495,7 +495,7 @@ export class ImageStore {
    * deleted when no reference remains and nothing prevents it; layers no image needs
    * are deleted. Returns Docker's Untagged/Deleted records.
    */
-  remove(refOrId: string, opts: { force?: boolean } = {}): Promise<ImageDeleteItem[]> {
+  async remove(refOrId: string, opts: { force?: boolean } = {}): Promise<ImageDeleteItem[]> {
     const force = opts.force === true;
     return this.lock.run(async () => {
       const id = this.resolve(refOrId).id;
@@ -591,7 +591,7 @@ export class ImageStore {
    * Drop retained images no container uses any more and every layer no image needs.
    * Call after removing containers. Idempotent. Returns the removed layers' diff-ids.
    */
-  gc(): Promise<Digest[]> {
+  async gc(): Promise<Digest[]> {
     return this.lock.run(async () => {
       for (const id of [...this.retained.keys()]) {
         if (this.users(id).length > 0) continue;

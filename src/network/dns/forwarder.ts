@@ -323,7 +323,7 @@ function questionKey(query: Query): string {
 }
 
 /** Send one framed query on a connected socket and read the first framed reply. */
-function readOneTcpReply(sock: net.Socket, framed: Buffer): Promise<Buffer> {
+async function readOneTcpReply(sock: net.Socket, framed: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const reader = new TcpFrameReader();
     sock.on('data', (chunk: Buffer) => {

@@ -37,7 +37,7 @@ export class Firewall {
   }
 
   /** Replaces berth's tables with the full ruleset of `model`. At start and reconcile; idempotent. */
-  sync(model: FirewallModel): Promise<void> {
+  async sync(model: FirewallModel): Promise<void> {
     return this.serial.run(() => this.apply(ruleset.renderFull(model)));
   }
 
@@ -46,7 +46,7 @@ export class Firewall {
    * model `after()` returns (which must already include this change). Throws only if that
    * fails too.
    */
-  change(script: string, after: ModelSource): Promise<Applied> {
+  async change(script: string, after: ModelSource): Promise<Applied> {
     if (script === '') return Promise.resolve('none');
     return this.serial.run(async () => {
       try {
@@ -61,34 +61,34 @@ export class Firewall {
   }
 
   /** At network creation; the bridge need not exist yet (the sets match interface names). */
-  addNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
+  async addNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
     return this.change(ruleset.addNetwork(net), after);
   }
 
-  removeNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
+  async removeNetwork(net: FwNetwork, after: ModelSource): Promise<Applied> {
     return this.change(ruleset.removeNetwork(net), after);
   }
 
   /** At endpoint join; a no-op unless the network has ICC off. */
-  addEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
+  async addEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
     return this.change(ruleset.addEndpoint(ep, net), after);
   }
 
-  removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
+  async removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
     return this.change(ruleset.removeEndpoint(ep, net), after);
   }
 
   /** All publications of one container, in one transaction. */
-  addPublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
+  async addPublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
     return this.change(ruleset.addPublications(pubs), after);
   }
 
-  removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
+  async removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
     return this.change(ruleset.removePublications(pubs), after);
   }
 
   /** Resolves once every change queued so far has been applied (or has failed). */
-  idle(): Promise<void> {
+  async idle(): Promise<void> {
     return this.serial.run(async () => undefined);
   }
 
@@ -99,7 +99,7 @@ export class Firewall {
   }
 
   /** Deletes berth's tables (daemon shutdown with cleanup, tests). Idempotent. */
-  remove(): Promise<void> {
+  async remove(): Promise<void> {
     return this.serial.run(() => removeFirewallTables(this.opts));
   }
 }

@@ -69,7 +69,7 @@ export interface AttachStreams {
 }
 
 /** `POST /containers/{id}/attach?stream=1&…` upgraded to a raw connection. */
-export function attachTo(client: ApiClient, id: string, s: AttachStreams): Promise<Hijacked> {
+export async function attachTo(client: ApiClient, id: string, s: AttachStreams): Promise<Hijacked> {
   const query = {
     stream: true,
     stdin: s.stdin || undefined,

@@ -53,6 +53,12 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
 class ConmonRuntime implements Runtime {
   /** conmon's pid per container, read once for the liveness polls of `wait`. */
   private readonly conmonPids = new Map<string, number>();
+  /**
+   * Creates under way. runc makes the cgroup parent, then the container's cgroup in it:
+   * the empty parent is only removed while none is, or a removal could take it away in
+   * between (the start then fails with "mkdir …/<id>: no such file or directory").
+   */
+  private creating = 0;
 
   constructor(
     private readonly layout: Layout,
@@ -75,6 +81,7 @@ class ConmonRuntime implements Runtime {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`container ${spec.id} already exists in the runtime`);
       throw e;
     }
+    this.creating++;
     try {
       const meta: BundleMeta = {
         logPath: spec.logPath,
@@ -88,11 +95,19 @@ class ConmonRuntime implements Runtime {
       // would make this run look stopped at the next daemon start, which then kills it.
       await rm(this.layout.exitFile(spec.id), { force: true });
       await mountOverlay({ lower: spec.rootfs.layers, upper: spec.rootfs.upper, work: spec.rootfs.work, target: spec.rootfs.merged });
-      return { pid: await this.spawnMonitor(spec) };
+      const pid = await this.spawnMonitor(spec);
+      this.creating--;
+      return { pid };
     } catch (e: unknown) {
+      this.creating--; // first: this may have been the parent's last user
       await this.delete(spec.id).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The cgroup parent goes with the last container, unless a create may be making it right now. */
+  private releaseCgroupParent(): void {
+    if (this.creating === 0) removeEmptyCgroupParent(this.host.cgroupParent);
   }
 
   /** Start conmon, which runs `runc create`; resolve with the container's pid. */
@@ -187,7 +202,7 @@ class ConmonRuntime implements Runtime {
     };
     // Nothing was ever made, or it is gone already: no spawns (rm of a stopped container).
     if (!existsSync(this.layout.bundle(id)) && !existsSync(join(this.layout.runcRoot, id))) {
-      removeEmptyCgroupParent(this.host.cgroupParent);
+      this.releaseCgroupParent();
       return;
     }
     const meta = await this.readMeta(id).catch(() => undefined);
@@ -197,7 +212,7 @@ class ConmonRuntime implements Runtime {
     await step('bundle', () => rm(this.layout.bundle(id), { recursive: true, force: true }));
     await step('exit file', () => rm(this.layout.exitFile(id), { force: true }));
     this.conmonPids.delete(id);
-    removeEmptyCgroupParent(this.host.cgroupParent);
+    this.releaseCgroupParent();
     if (failures.length) throw systemError(`removing runtime state of ${id}: ${failures.join('; ')}`);
   }
 

@@ -1,6 +1,7 @@
 /** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
 import { invalid, wrapError } from '../../errors.js';
-import type { ContainerEngine, WaitCondition } from '../../engine/containers/engine.js';
+import type { ContainerEngine } from '../../engine/containers/engine.js';
+import type { WaitCondition } from '../../engine/containers/lifecycle.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ImageStore } from '../../engine/images/index.js';
 import type { VolumeStore } from '../../engine/volumes/store.js';

@@ -6,7 +6,8 @@
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { EmbeddedDns } from '../../network/dns/index.js';
-import type { ContainerEngine, LifecycleHooks } from './engine.js';
+import type { ContainerEngine } from './engine.js';
+import type { LifecycleHooks } from './lifecycle.js';
 import type { ContainerRecord } from './model.js';
 
 export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: ContainerEngine): LifecycleHooks {

@@ -6,10 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { invalid } from '../../errors.js';
+import { invalid, messageOf } from '../../errors.js';
 import { copyTree } from '../../kernel/fs.js';
 import type { ImageEntry, ImageViews } from '../volumes/image-view.js';
 import type { VolumeStore } from '../volumes/store.js';
+import type { MountSpec } from '../../runtime/index.js';
 import type { ContainerRecord, MountConfig } from './model.js';
 
 /** A --volumes-from container's mounts, and whether it was named with ":ro". */
@@ -84,6 +85,22 @@ async function fill(mountpoint: string, entry: ImageEntry | undefined): Promise<
   if (entry?.isDir && fs.readdirSync(mountpoint).length === 0) await copyTree(entry.path, mountpoint);
 }
 
+/**
+ * rm -v and --rm: the container's anonymous volumes go, unless another container still
+ * mounts them (Docker passes over those silently). Named volumes stay.
+ */
+export function removeAnonymousVolumes(c: ContainerRecord, all: Iterable<ContainerRecord>, volumes: VolumeStore, log: { warn(msg: string): void }): void {
+  const others = [...all].filter((o) => o.id !== c.id);
+  for (const m of c.spec.mounts) {
+    if (m.type !== 'volume' || !m.anonymous || volumeUsers(others, m.source).length > 0) continue;
+    try {
+      volumes.remove(m.source, [], true);
+    } catch (e: unknown) {
+      log.warn(`removing volume ${m.source} of ${c.spec.name}: ${messageOf(e)}`);
+    }
+  }
+}
+
 /** The containers that mount a volume (their own or through --volumes-from). */
 export function volumeUsers(containers: Iterable<ContainerRecord>, name: string): ContainerRecord[] {
   return [...containers].filter((c) => c.spec.mounts.some((m) => m.type === 'volume' && m.source === name));
@@ -96,4 +113,25 @@ export function volumeUsers(containers: Iterable<ContainerRecord>, name: string)
 export function mountOrder<M extends { destination: string }>(mounts: readonly M[]): M[] {
   const depth = (m: M): number => m.destination.split('/').filter((c) => c !== '').length;
   return [...mounts].sort((a, b) => depth(a) - depth(b));
+}
+
+/**
+ * The volumes and binds a start mounts (runtime paths): a volume gone meanwhile is made
+ * again empty, and a missing bind source folder is made, as Docker does.
+ */
+export function runMounts(c: ContainerRecord, volumes: VolumeStore, find: (idOrName: string) => ContainerRecord): MountSpec[] {
+  const mountOf = (type: 'bind' | 'volume', source: string, destination: string, readonly: boolean): MountSpec => {
+    if (type === 'volume') return { source: volumes.create(source).mountpoint, destination, readonly };
+    if (!fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
+    return { source, destination, readonly };
+  };
+  const out: MountSpec[] = [];
+  // Records written before mounts were decided at create (no `volumes`) take --volumes-from now.
+  const legacyFrom = c.spec.volumes === undefined ? c.spec.volumesFrom : [];
+  for (const from of legacyFrom) {
+    const [ref, mode] = from.split(':');
+    for (const m of find(ref!).spec.mounts) out.push(mountOf(m.type, m.source, m.destination, mode === 'ro' || m.readonly));
+  }
+  for (const m of c.spec.mounts) out.push(mountOf(m.type, m.source, m.destination, m.readonly));
+  return out;
 }

@@ -1,0 +1,21 @@
+/** What the parts of the container engine share: its log, the lifecycle hooks, wait conditions. */
+import type { EndpointRecord } from '../../network/model.js';
+import type { ContainerRecord } from './model.js';
+
+export interface EngineLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/** docker wait's conditions. */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** Hooks other parts of the daemon (DNS, ports) hang on the lifecycle. */
+export interface LifecycleHooks {
+  /** After the network is joined, before the process runs. May throw to abort the start. */
+  started?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
+  /** After the process has exited (or the start failed), before the network is left. */
+  stopped?(c: ContainerRecord): Promise<void>;
+  /** After a running container was disconnected from a network. */
+  left?(c: ContainerRecord, ep: EndpointRecord): Promise<void>;
+}

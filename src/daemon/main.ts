@@ -121,12 +121,12 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     execs,
     images,
     volumes,
-    // As Docker: the ports come from a running container's bridge endpoints (no other driver
-    // reports any), and releasing the network at exit clears them.
+    // As Docker: the ports come from a running container's endpoints on a driver that reports
+    // them (the bridge), and releasing the network at exit clears them.
     ports: (c) => {
       const endpoints = networks.endpointsOf(c.id);
-      const bridged = c.state.status === 'running' && endpoints.some((e) => networks.find(e.networkId).record.driver === 'bridge');
-      return bridged ? portsShape(engine.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6)) : {};
+      const reported = c.state.status === 'running' && endpoints.some((e) => networks.find(e.networkId).capabilities.reportsPorts);
+      return reported ? portsShape(engine.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6)) : {};
     },
     system: {
       id: daemonId,

@@ -4,33 +4,20 @@
  * transaction, and drives the drivers to make the kernel match.
  */
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
-import * as path from 'node:path';
 import { deleteLink, listLinks, retireLink, retiredLinksGone } from '../kernel/links.js';
-import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
-import { listRoutes } from '../kernel/routes.js';
 import { applyPlan, applyUndo } from '../kernel/wiring.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
 import type { FwEndpoint } from './firewall/index.js';
 import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
-import { SandboxPool, type SandboxPoolOptions } from './sandbox-pool.js';
+import type { SandboxPoolOptions } from './sandbox-pool.js';
+import { Sandboxes } from './sandboxes.js';
+import { hostRoutes, poolsFor } from './subnets.js';
 import type { Json, KvStore, Op } from '../store/kv.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
-import { DriverRegistry, type DriverContext, type DriverNetwork } from './drivers/index.js';
-import {
-  allocateSubnet,
-  checkNoOverlap,
-  cidrsOverlap,
-  checkPoolConfigs,
-  createPools,
-  DEFAULT_ADDRESS_POOLS_V6,
-  formatNetwork,
-  parseCidr,
-  type Cidr,
-  type PoolState,
-  type PredefinedPool,
-} from './ipam/index.js';
+import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
+import { createPools, parseCidr, type PredefinedPool } from './ipam/index.js';
 import {
   PREDEFINED_NETWORKS,
   type CreateNetworkRequest,
@@ -46,8 +33,6 @@ import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, type Defa
 
 const KEY = 'network/';
 const EP_KEY = 'endpoint/';
-/** sandbox/<container id> = its namespace file: a container may run with no endpoint at all. */
-const SB_KEY = 'sandbox/';
 
 export interface ControllerConfig {
   driverContext: DriverContext;
@@ -74,6 +59,8 @@ export interface ControllerConfig {
 export interface Network {
   readonly record: NetworkRecord;
   readonly driver: DriverNetwork;
+  /** What its driver can do (drivers/driver.ts): asked instead of the driver's name. */
+  readonly capabilities: DriverCapabilities;
 }
 
 export class NetworkController {
@@ -82,16 +69,13 @@ export class NetworkController {
   private readonly serial = new Serial();
   private readonly drivers: DriverRegistry;
   private readonly traffic: Traffic;
-  private readonly pool: SandboxPool;
-  /** Sandboxes of containers, derived from their endpoints (and set at their first join). */
-  private readonly sandboxes = new Map<string, string>();
 
   private constructor(
     private readonly store: KvStore,
     private readonly config: ControllerConfig,
+    private readonly sandboxes: Sandboxes,
   ) {
     this.drivers = new DriverRegistry(config.driverContext);
-    this.pool = new SandboxPool({ size: 0, ...config.sandboxPool, dir: config.sandboxDir, log: config.log });
     this.traffic = new Traffic(
       store,
       {
@@ -111,17 +95,15 @@ export class NetworkController {
    * kernel with the model: orphans berth made are removed, missing objects recreated.
    */
   static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
-    const c = new NetworkController(store, config);
+    const sandboxes = await Sandboxes.load(store, { dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
+    const c = new NetworkController(store, config, sandboxes);
     for (const value of (await store.list(KEY)).values()) {
       const record = value as unknown as NetworkRecord;
-      c.networks.set(record.id, { record, driver: c.drivers.get(record.driver).validate(record) });
+      c.networks.set(record.id, c.validated(record));
     }
     for (const value of (await store.list(EP_KEY)).values()) {
       const ep = value as unknown as EndpointRecord;
       c.endpoints.set(ep.id, ep);
-    }
-    for (const [key, value] of await store.list(SB_KEY)) {
-      if (typeof value === 'string') c.sandboxes.set(key.slice(SB_KEY.length), value);
     }
     await c.createPredefined();
     await c.reconcile();
@@ -165,7 +147,7 @@ export class NetworkController {
       bridge,
       bip: this.config.bip,
       current: stored,
-      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await this.hostRoutes([4], others, bridge))],
+      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await hostRoutes([4], others, bridge))],
       pools: this.config.addressPools,
     });
     const subnets = [{ subnet: wanted.subnet, ...(wanted.gateway && { gateway: wanted.gateway }), auxAddresses: {} }];
@@ -197,7 +179,7 @@ export class NetworkController {
     // The old gateway goes with the bridge berth made (reconcile makes the new one) or off the user's.
     await current.driver.remove();
     await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
-    this.networks.set(record.id, { record, driver: this.drivers.get(record.driver).validate(record) });
+    this.networks.set(record.id, this.validated(record));
     this.config.log(`the default bridge network moved from ${change}`);
   }
 
@@ -274,21 +256,7 @@ export class NetworkController {
 
   /** The namespace file of a container's sandbox (a spare taken at its first join, or its own). */
   sandboxPath(containerId: string): string {
-    return this.sandboxes.get(containerId) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
-  }
-
-  /**
-   * The sandbox a first join uses. Spares carry what user networks need ahead of time
-   * (the resolver's sockets), so only those joins take one; others make their own.
-   */
-  private async claimSandbox(containerId: string, wantSpare: boolean): Promise<string> {
-    let p = this.sandboxes.get(containerId);
-    if (!p) {
-      p = (wantSpare ? this.pool.take() : undefined) ?? path.join(this.config.sandboxDir, containerId.slice(0, 12));
-      await this.store.commit([{ put: SB_KEY + containerId, value: p }]);
-      this.sandboxes.set(containerId, p);
-    }
-    return p;
+    return this.sandboxes.path(containerId);
   }
 
   /** Docker's create-time endpoint checks; a network that does not exist (yet) is checked at start. */
@@ -314,9 +282,9 @@ export class NetworkController {
       const exclusive = net.driver.oneEndpointOnly;
       if (exclusive !== undefined && [...this.endpoints.values()].some((e) => e.networkId === net.record.id)) throw conflict(exclusive);
       const planJoin = net.driver.planJoin;
-      const built = buildEndpoint(net.record, req, siblings, planJoin !== undefined && net.record.driver !== 'null');
+      const built = buildEndpoint(net.record, req, siblings, net.capabilities.endpointInterface);
       const pools = built.pools;
-      const sandbox = planJoin ? await this.claimSandbox(req.containerId, !net.record.predefined) : undefined;
+      const sandbox = planJoin ? await this.sandboxes.claim(req.containerId, !net.record.predefined) : undefined;
       const endpoint = built.endpoint;
       const record: NetworkRecord = { ...net.record, ipam: { ...net.record.ipam, pools } };
       // The endpoint is stored before it is wired: a crash in between leaves a record
@@ -326,7 +294,7 @@ export class NetworkController {
         { put: EP_KEY + endpoint.id, value: endpoint as unknown as Json },
         { put: KEY + record.id, value: record as unknown as Json },
       ]);
-      this.networks.set(record.id, { record, driver: net.driver });
+      this.networks.set(record.id, { ...net, record });
       this.endpoints.set(endpoint.id, endpoint);
       if (planJoin && sandbox) {
         try {
@@ -373,7 +341,7 @@ export class NetworkController {
       ops.push({ put: KEY + record.id, value: record as unknown as Json });
     }
     await this.store.commit(ops);
-    if (net && record) this.networks.set(record.id, { record, driver: net.driver });
+    if (net && record) this.networks.set(record.id, { ...net, record });
     this.endpoints.delete(ep.id);
     const fwEp = this.fwEndpoint(ep);
     if (fwEp && net?.driver.firewall) this.traffic.endpointLeft(fwEp, net.driver.firewall);
@@ -406,8 +374,7 @@ export class NetworkController {
         for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id, { sandboxGoing: true });
       })();
       await Promise.all([this.traffic.unpublish(containerId), leaves]);
-      await deleteNetns(this.sandboxPath(containerId));
-      if (this.sandboxes.delete(containerId)) await this.store.commit([{ del: SB_KEY + containerId }]);
+      await this.sandboxes.remove(containerId);
     });
   }
 
@@ -416,12 +383,11 @@ export class NetworkController {
    * namespace files nobody owns are removed.
    */
   async reconcileSandboxes(alive: ReadonlySet<string>): Promise<void> {
-    const dead = new Set([...this.endpoints.values()].map((e) => e.containerId).filter((id) => !alive.has(id)));
-    for (const id of dead) await this.removeSandbox(id);
-    const owned = new Set([...alive].map((id) => this.sandboxPath(id)));
-    for (const file of listNetnsFiles(this.config.sandboxDir)) if (!owned.has(file)) await deleteNetns(file);
+    // A dead container with no endpoint (--network none) still has its sandbox on record.
+    const owners = [...[...this.endpoints.values()].map((e) => e.containerId), ...this.sandboxes.owners()];
+    for (const id of new Set(owners.filter((o) => !alive.has(o)))) await this.removeSandbox(id);
+    await this.sandboxes.sweep(alive);
     await this.traffic.start((id) => alive.has(id));
-    this.pool.refill();
   }
 
   /**
@@ -466,7 +432,7 @@ export class NetworkController {
 
   async close(): Promise<void> {
     await this.traffic.close();
-    await this.pool.close();
+    await this.sandboxes.close();
     await retiredLinksGone();
   }
 
@@ -474,14 +440,14 @@ export class NetworkController {
     if (!predefined && [...PREDEFINED_NETWORKS, 'default'].includes(req.name)) {
       throw forbidden(`operation is not permitted on predefined ${req.name} network `);
     }
-    if (!predefined && (req.driver === 'host' || req.driver === 'null')) {
+    if (!predefined && this.drivers.lookup(req.driver)?.capabilities.singleton) {
       throw forbidden(`only one instance of "${req.driver}" network is allowed`);
     }
     if ([...this.networks.values()].some((n) => n.record.name === req.name)) {
       throw conflict(`network with name ${req.name} already exists`);
     }
     const driver = this.drivers.get(req.driver);
-    const pools = driver.usesIpam ? await this.poolsFor(req) : [];
+    const pools = driver.capabilities.usesIpam ? await poolsFor(req, [...this.networks.values()], this.config.addressPools) : [];
     const record: NetworkRecord = {
       id: newId() as NetworkId,
       name: req.name,
@@ -509,9 +475,15 @@ export class NetworkController {
       await handle.remove().catch((re: unknown) => this.config.log(`rollback of ${req.name} failed: ${String(re)}`));
       throw e;
     }
-    const net = { record, driver: handle };
+    const net = { record, driver: handle, capabilities: driver.capabilities };
     this.networks.set(record.id, net);
     return net;
+  }
+
+  /** A stored record with its driver's handle (its options validated again). */
+  private validated(record: NetworkRecord): Network {
+    const driver = this.drivers.get(record.driver);
+    return { record, driver: driver.validate(record), capabilities: driver.capabilities };
   }
 
   private checkKernelNamesFree(handle: DriverNetwork): void {
@@ -519,60 +491,6 @@ export class NetworkController {
       const clash = n.driver.kernelNames.find((k) => handle.kernelNames.includes(k));
       if (clash) throw conflict(`bridge name ${clash} is already in use by network ${n.record.name}`);
     }
-  }
-
-  /** IPAM pools for a new network: the requested subnets, or ones from the default pools. */
-  private async poolsFor(req: CreateNetworkRequest): Promise<PoolState[]> {
-    if (req.ipamDriver !== 'default') throw notFound(`plugin "${req.ipamDriver}" not found`);
-    const taken = [...this.networks.values()].flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
-    const requested = req.subnets.filter((s) => s.subnet !== undefined);
-    // Docker's wording for a malformed subnet, gateway or range comes before any other check.
-    checkPoolConfigs(requested.map((s) => ({ ...s, subnet: s.subnet! })), req.enableIPv6);
-    const wanted: SubnetRequest[] = [];
-    for (const s of req.subnets) {
-      if (s.subnet === undefined) {
-        if (s.ipRange !== undefined || s.gateway !== undefined) {
-          throw invalid('invalid IPAM config: an --ip-range or --gateway needs a --subnet');
-        }
-        continue;
-      }
-      const cidr = parseCidr(s.subnet);
-      this.checkSubnetFree(cidr, taken);
-      taken.push(cidr);
-      wanted.push(s);
-    }
-    const hasV4 = requested.some((s) => parseCidr(s.subnet!).family === 4);
-    const hasV6 = requested.some((s) => parseCidr(s.subnet!).family === 6);
-    if (!hasV4 || (req.enableIPv6 && !hasV6)) {
-      const routes = await this.hostRoutes([...(hasV4 ? [] : [4 as const]), ...(req.enableIPv6 && !hasV6 ? [6 as const] : [])]);
-      const blockers = [...taken, ...routes];
-      if (!hasV4) wanted.unshift({ subnet: formatNetwork(allocateSubnet(this.config.addressPools, blockers, 4)), auxAddresses: {} });
-      if (req.enableIPv6 && !hasV6) {
-        wanted.push({ subnet: formatNetwork(allocateSubnet(DEFAULT_ADDRESS_POOLS_V6, blockers, 6)), auxAddresses: {} });
-      }
-    }
-    const family = (s: SubnetRequest): number => parseCidr(s.subnet!).family;
-    wanted.sort((a, b) => family(a) - family(b)); // IPv4 first, as Docker lists them
-    return createPools(wanted.map((s) => ({ ...s, subnet: s.subnet! })));
-  }
-
-  /** Docker's overlap refusal, plus which network holds the subnet (for macvlan users on one LAN, say). */
-  private checkSubnetFree(cidr: Cidr, taken: readonly Cidr[]): void {
-    try {
-      checkNoOverlap(cidr, taken);
-    } catch (e: unknown) {
-      for (const n of this.networks.values()) {
-        const pool = n.record.ipam.pools.find((p) => cidrsOverlap(parseCidr(p.subnet), cidr));
-        if (pool) throw forbidden(`${messageOf(e)}: ${formatNetwork(cidr)} overlaps ${pool.subnet} of network ${n.record.name}`);
-      }
-      throw e;
-    }
-  }
-
-  /** The host's routes, except those of berth's networks (already counted by subnet) and `also`. */
-  private async hostRoutes(families: readonly (4 | 6)[], networks = [...this.networks.values()], also?: string): Promise<Cidr[]> {
-    const ours = new Set([...networks.flatMap((n) => n.driver.kernelNames), ...(also === undefined ? [] : [also])]);
-    return (await listRoutes(families)).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
   }
 }
 

@@ -15,9 +15,9 @@ export function networkShape(net: Network, containers: Record<string, NetworkCon
     Name: r.name,
     Id: r.id,
     Created: r.created,
-    Scope: 'local',
+    Scope: net.capabilities.scope,
     Driver: r.driver,
-    EnableIPv4: r.ipam.pools.length > 0 || r.driver !== 'null',
+    EnableIPv4: r.ipam.pools.length > 0 || net.capabilities.ipv4WithoutSubnets,
     EnableIPv6: r.enableIPv6,
     IPAM: {
       Driver: r.ipam.driver,

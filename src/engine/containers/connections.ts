@@ -5,7 +5,7 @@
  * record again. Operations run under the container's lock.
  */
 import { conflict, invalid, messageOf } from '../../errors.js';
-import type { NetworkController } from '../../network/controller.js';
+import type { Network, NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { PortSpec } from '../../network/ports/index.js';
 import type { Timings } from '../../util/timings.js';
@@ -46,10 +46,10 @@ export class NetworkConnections {
       if (mode === 'host' || mode === 'container') {
         throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
       }
-      if (net.record.driver === 'host') throw invalid('cannot connect container to host network - container must be created in host network mode');
-      if (mode === 'none' || net.record.driver === 'null') {
-        throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
-      }
+      // The network's own refusal, then that of a network the container is on (none's).
+      const on = Object.keys(c.spec.networks).flatMap((k) => this.network(k) ?? []);
+      const refusal = [net, ...on].map((n) => n.capabilities.connectRefusal).find((r) => r !== undefined);
+      if (refusal !== undefined) throw invalid(refusal);
       const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
       if (known) throw conflict(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
       const req = joinRequest(c.id, c.spec.name, cfg);
@@ -73,7 +73,7 @@ export class NetworkConnections {
     await records.lock(c0.id).run(async () => {
       const c = records.find(c0.id);
       const net = networks.find(network);
-      if (c.spec.networkMode.kind === 'host' && net.record.driver === 'host') {
+      if (c.spec.networkMode.kind === 'host' && net.capabilities.hostNamespace) {
         throw invalid('cannot disconnect container from host network - container was created in host network mode');
       }
       const key = Object.keys(c.spec.networks).find((k) => this.sameNetwork(k, net.record.id));
@@ -155,8 +155,12 @@ export class NetworkConnections {
 
   /** The ID of the network a record's key names; undefined once that network is gone. */
   private networkId(key: string): string | undefined {
+    return this.network(key)?.record.id;
+  }
+
+  private network(key: string): Network | undefined {
     try {
-      return this.deps.networks.find(key).record.id;
+      return this.deps.networks.find(key);
     } catch {
       return undefined;
     }

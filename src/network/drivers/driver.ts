@@ -16,8 +16,47 @@ export interface DriverContext {
   log: (message: string) => void;
 }
 
+/**
+ * What differs between drivers, as data: the rest of the daemon asks these, never a
+ * driver's name (a test holds that line), so a new driver touches only its own folder
+ * and the registry.
+ */
+export interface DriverCapabilities {
+  /** As inspect shows it: 'local' networks live on one host, 'swarm' ones across a cluster. */
+  readonly scope: 'local' | 'swarm';
+  /** Networks take IPAM subnets (bridge, macvlan: yes; host, null: no). */
+  readonly usesIpam: boolean;
+  /** Only the predefined network of this driver exists ("host", "none"); another is refused. */
+  readonly singleton: boolean;
+  /** Endpoints get an interface of their own, with addresses and a MAC (not host's, not null's). */
+  readonly endpointInterface: boolean;
+  /** Published ports are reported for its endpoints (docker port, inspect's Ports): Docker's bridge only. */
+  readonly reportsPorts: boolean;
+  /** Inspect's EnableIPv4 of a network without subnets (the host's network carries IPv4; none does not). */
+  readonly ipv4WithoutSubnets: boolean;
+  /** Its endpoint is the daemon's own namespace: a container of host mode is on it and cannot leave it. */
+  readonly hostNamespace: boolean;
+  /**
+   * Docker's refusal when a container is connected to a network of this driver, or a
+   * container on one is connected to another; undefined: connect is allowed.
+   */
+  readonly connectRefusal?: string;
+}
+
+/** The capabilities of an ordinary local network driver; each driver states how it differs. */
+export const LOCAL_NETWORK: DriverCapabilities = {
+  scope: 'local',
+  usesIpam: true,
+  singleton: false,
+  endpointInterface: true,
+  reportsPorts: false,
+  ipv4WithoutSubnets: true,
+  hostNamespace: false,
+};
+
 export interface NetworkDriver {
   readonly name: string;
+  readonly capabilities: DriverCapabilities;
   /**
    * Validate the network's options and return its handle. Pure: no kernel work.
    * Called at create (before anything is stored) and for every stored network at
@@ -29,8 +68,6 @@ export interface NetworkDriver {
    * this driver made that belong to none of them (crash leftovers). Optional.
    */
   removeOrphans?(live: readonly DriverNetwork[]): Promise<void>;
-  /** Whether networks of this driver take IPAM subnets (bridge yes; host/null no). */
-  readonly usesIpam: boolean;
 }
 
 export interface DriverNetwork {

@@ -29,9 +29,14 @@ export class DriverRegistry {
     return d;
   }
 
+  /** The driver by name, if there is one. */
+  lookup(name: string): NetworkDriver | undefined {
+    return this.drivers.get(name);
+  }
+
   all(): NetworkDriver[] {
     return [...this.drivers.values()];
   }
 }
 
-export type { DriverContext, DriverNetwork, NetworkDriver } from './driver.js';
+export type { DriverCapabilities, DriverContext, DriverNetwork, NetworkDriver } from './driver.js';

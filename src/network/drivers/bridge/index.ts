@@ -5,14 +5,14 @@ import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses, retireLi
 import { ensureSysctls } from '../../../kernel/sysctl.js';
 import { releasedNetworkSysctls, type FwNetwork } from '../../firewall/index.js';
 import type { NetworkRecord } from '../../model.js';
-import type { DriverContext, DriverNetwork, NetworkDriver } from '../driver.js';
+import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { bridgeDefaultRoute, planBridgeJoin, planBridgeLeave } from './endpoint.js';
 import { displayOptions, parseBridgeConfig, type BridgeConfig } from './config.js';
 
 export function bridgeDriver(ctx: DriverContext): NetworkDriver {
   return {
     name: 'bridge',
-    usesIpam: true,
+    capabilities: { ...LOCAL_NETWORK, reportsPorts: true },
     validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx), ctx),
     async removeOrphans(live) {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));

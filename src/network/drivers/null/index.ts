@@ -1,10 +1,17 @@
 /** The null driver ("none"): containers get only their loopback. */
-import type { NetworkDriver } from '../driver.js';
+import { LOCAL_NETWORK, type NetworkDriver } from '../driver.js';
 
 export function nullDriver(): NetworkDriver {
   return {
     name: 'null',
-    usesIpam: false,
+    capabilities: {
+      ...LOCAL_NETWORK,
+      usesIpam: false,
+      singleton: true,
+      endpointInterface: false,
+      ipv4WithoutSubnets: false,
+      connectRefusal: 'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+    },
     validate: (net) => ({
       displayOptions: { ...net.options },
       kernelNames: [],

@@ -6,7 +6,7 @@
  */
 import { kernelFeatures, kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
-import type { DriverContext, DriverNetwork, NetworkDriver, WiringPlan } from '../driver.js';
+import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver, type WiringPlan } from '../driver.js';
 import { defaultRouteCommands, planSublinkLeave, type DefaultRoute } from './sandbox.js';
 import {
   checkParentShare,
@@ -38,7 +38,7 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
   const users = parentUsersOf(ctx);
   return {
     name: kind.name,
-    usesIpam: true,
+    capabilities: LOCAL_NETWORK,
     validate(net) {
       const c = kind.parse(net);
       const use = kind.use(c);

@@ -6,6 +6,7 @@ import { getLink } from '../kernel/links.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
 import { NetworkController } from '../network/controller.js';
+import { firewallBackend } from '../network/firewall/backend.js';
 import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
@@ -71,8 +72,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     sandboxDir: path.join(opts.execRoot, 'netns'),
     // Spares get the resolver's sockets opened ahead of time (a Node start, ~80 ms here).
     sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dnsRef?.prepare(p), onDiscard: (p) => dnsRef?.discard(p) },
-    firewall: opts.firewall,
-    userlandProxy: opts.userlandProxy,
+    firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, log: (m) => log.warn(m) }),
     brNetfilter: opts.brNetfilter,
     log: (m) => log.warn(m),
   });

@@ -8,6 +8,7 @@ import { deleteLink, listLinks, retireLink, retiredLinksGone } from '../kernel/l
 import { applyPlan, applyUndo } from '../kernel/wiring.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
 import type { FwEndpoint } from './firewall/index.js';
+import type { FirewallBackend } from './firewall/backend.js';
 import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
 import type { SandboxPoolOptions } from './sandbox-pool.js';
@@ -46,10 +47,8 @@ export interface ControllerConfig {
   sandboxDir: string;
   /** Spare sandboxes kept ready (0: every start makes its own). */
   sandboxPool?: Omit<SandboxPoolOptions, 'dir' | 'log'>;
-  /** False with --firewall=false: berth writes no nftables rules (the user manages them). */
-  firewall: boolean;
-  /** --userland-proxy: a relay in the daemon serves 127.0.0.1 access to published TCP ports. */
-  userlandProxy: boolean;
+  /** The firewall backend (nftables, or none with --firewall=false). */
+  firewall: FirewallBackend;
   /** --br-netfilter: keep br_netfilter's call-out to the inet hooks (default: switched off). */
   brNetfilter: boolean;
   log: (msg: string) => void;
@@ -82,7 +81,8 @@ export class NetworkController {
         networks: () => [...this.networks.values()].flatMap((n) => n.driver.firewall ?? []),
         endpoints: () => [...this.endpoints.values()].flatMap((e) => this.fwEndpoint(e) ?? []),
       },
-      { enabled: config.firewall, userlandProxy: config.userlandProxy, brNetfilter: config.brNetfilter, log: config.log },
+      config.firewall,
+      { brNetfilter: config.brNetfilter, log: config.log },
     );
   }
 

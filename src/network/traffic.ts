@@ -8,19 +8,8 @@ import { messageOf } from '../errors.js';
 import { ensureSysctls, type SysctlSetting } from '../kernel/sysctl.js';
 import type { Json, KvStore } from '../store/kv.js';
 import { Serial } from '../util/serial.js';
-import {
-  emptyModel,
-  Firewall,
-  globalSysctls,
-  networkSysctls,
-  releasedNetworkSysctls,
-  publicationsFor,
-  removeFirewallTables,
-  type FirewallModel,
-  type FwEndpoint,
-  type FwNetwork,
-  type FwPublication,
-} from './firewall/index.js';
+import { globalSysctls, publicationsFor, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication } from './firewall/index.js';
+import type { FirewallBackend } from './firewall/backend.js';
 import type { EndpointRecord } from './model.js';
 import {
   allocateAndReserve,
@@ -58,33 +47,22 @@ export class Traffic {
   private readonly reservations = new Map<string, Reservation>();
   private ports: PortAllocatorState = newPortAllocator();
   private readonly serial = new Serial();
-  private readonly firewall: Firewall | undefined;
   /** Until start() has written the whole ruleset, changes only need to reach the model. */
   private started = false;
+  /** What the host-port sockets relay beyond what the kernel cannot (the backend says). */
+  private readonly relayScope: RelayScope;
 
   constructor(
     private readonly store: KvStore,
     private readonly source: TrafficSource,
-    opts: { enabled: boolean; userlandProxy: boolean; brNetfilter: boolean; log: (m: string) => void },
+    private readonly firewall: FirewallBackend,
+    /** --br-netfilter: leave bridged frames going through the inet hooks. */
+    private readonly opts: { brNetfilter: boolean; log: (m: string) => void },
   ) {
-    this.firewall = opts.enabled ? new Firewall({ log: opts.log }) : undefined;
-    this.log = opts.log;
-    this.relayScope = !opts.enabled ? 'all' : opts.userlandProxy ? 'loopback' : 'kernel';
-    this.brNetfilter = opts.brNetfilter;
+    this.relayScope = firewall.relayScope;
   }
 
-  /**
-   * What the host-port sockets relay beyond what the kernel cannot (ports/serving.ts):
-   * 'loopback' is --userland-proxy (TCP to 127.0.0.0/8), 'all' --firewall=false.
-   */
-  private readonly relayScope: RelayScope;
-  /** --br-netfilter: leave bridged frames going through the inet hooks. */
-  private readonly brNetfilter: boolean;
-
-  private readonly log: (m: string) => void;
-
   model(): FirewallModel {
-    if (!this.firewall) return emptyModel();
     return {
       networks: this.source.networks(),
       endpoints: this.source.endpoints(),
@@ -105,11 +83,10 @@ export class Traffic {
       try {
         this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p, { scope: this.relayScope }));
       } catch (e: unknown) {
-        this.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
+        this.opts.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
       }
     }
-    // With --firewall=false, rules left by a run with the firewall on would outlive their objects.
-    if (!this.firewall) await removeFirewallTables();
+    await this.firewall.start();
     await this.sync();
     this.started = true;
   }
@@ -121,13 +98,13 @@ export class Traffic {
    */
   async sync(): Promise<void> {
     const model = this.model();
-    const perBridge = this.firewall ? model.networks.flatMap(networkSysctls) : this.source.networks().flatMap(releasedNetworkSysctls);
-    await ensureSysctls([...this.globalSysctls(this.source.networks()), ...perBridge]);
-    await this.firewall?.sync(model);
+    const perBridge = model.networks.flatMap((n) => this.firewall.bridgeSysctls(n));
+    await ensureSysctls([...this.globalSysctls(model.networks), ...perBridge]);
+    await this.firewall.sync(model);
   }
 
   private globalSysctls(networks: readonly FwNetwork[]): SysctlSetting[] {
-    return globalSysctls(networks, { brNetfilter: this.brNetfilter || !this.firewall });
+    return globalSysctls(networks, { brNetfilter: this.opts.brNetfilter || !this.firewall.enforcing });
   }
 
   /**
@@ -137,25 +114,24 @@ export class Traffic {
    */
   async networkAdded(net: FwNetwork): Promise<void> {
     await ensureSysctls(this.globalSysctls([net]));
-    if (!this.firewall) return;
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 
-  /** The network's bridge exists now: its own settings (route_localnet). */
+  /** The network's bridge exists now: its own settings (route_localnet, as the backend wants it). */
   async bridgeReady(net: FwNetwork): Promise<void> {
-    if (this.firewall) await ensureSysctls(networkSysctls(net));
+    await ensureSysctls(this.firewall.bridgeSysctls(net));
   }
 
   networkRemoved(net: FwNetwork): void {
-    if (this.started && this.firewall) this.withdrawLater(this.firewall.removeNetwork(net, () => this.model()), 'network removal');
+    if (this.started) this.withdrawLater(this.firewall.removeNetwork(net, () => this.model()), 'network removal');
   }
 
   async endpointJoined(ep: FwEndpoint, net: FwNetwork): Promise<void> {
-    if (this.started) await this.firewall?.addEndpoint(ep, net, () => this.model());
+    if (this.started) await this.firewall.addEndpoint(ep, net, () => this.model());
   }
 
   endpointLeft(ep: FwEndpoint, net: FwNetwork): void {
-    if (this.started && this.firewall) this.withdrawLater(this.firewall.removeEndpoint(ep, net, () => this.model()), 'endpoint removal');
+    if (this.started) this.withdrawLater(this.firewall.removeEndpoint(ep, net, () => this.model()), 'endpoint removal');
   }
 
   /**
@@ -168,7 +144,7 @@ export class Traffic {
    * has then already fallen back to rendering the whole model.
    */
   private withdrawLater(change: Promise<unknown>, what: string): void {
-    change.catch((e: unknown) => this.log(`firewall: ${what}: ${messageOf(e)}`));
+    change.catch((e: unknown) => this.opts.log(`firewall: ${what}: ${messageOf(e)}`));
   }
 
   /**
@@ -190,7 +166,7 @@ export class Traffic {
       try {
         await this.store.commit([{ put: KEY + ep.containerId, value: pub as unknown as Json }]);
         this.publications.set(ep.containerId, pub);
-        await this.firewall?.addPublications(this.fw(pub), () => this.model());
+        await this.firewall.addPublications(this.fw(pub), () => this.model());
       } catch (e: unknown) {
         this.publications.delete(ep.containerId);
         await got.reservation.release();
@@ -209,7 +185,7 @@ export class Traffic {
       const pub = this.publications.get(containerId);
       if (!pub) return;
       this.publications.delete(containerId);
-      if (this.firewall) this.withdrawLater(this.firewall.removePublications(this.fw(pub), () => this.model()), 'unpublish');
+      this.withdrawLater(this.firewall.removePublications(this.fw(pub), () => this.model()), 'unpublish');
       await this.reservations.get(containerId)?.release();
       this.reservations.delete(containerId);
       this.ports = releasePorts(this.ports, containerId);
@@ -233,6 +209,6 @@ export class Traffic {
   /** Close held sockets (daemon shutdown). */
   async close(): Promise<void> {
     for (const r of this.reservations.values()) await r.release();
-    await this.firewall?.idle();
+    await this.firewall.idle();
   }
 }

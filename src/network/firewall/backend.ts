@@ -1,0 +1,77 @@
+/**
+ * The firewall as a backend Traffic drives: nftables (berth's tables, kept equal to the
+ * model), or none (--firewall=false, dockerd's --iptables=false: no rules at all, the
+ * daemon's relay serves published ports, and the user's bridge settings are left to
+ * the user). The daemon chooses one, once, at start (`firewallBackend`).
+ */
+import type { SysctlSetting } from '../../kernel/sysctl.js';
+import type { RelayScope } from '../ports/index.js';
+import { Firewall, removeFirewallTables, type ModelSource } from './index.js';
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import { networkSysctls, releasedNetworkSysctls } from './requirements.js';
+
+export interface FirewallBackend {
+  /** Whether packets are filtered and translated by rules (false: the relay serves every published port). */
+  readonly enforcing: boolean;
+  /**
+   * What the daemon's host-port sockets must relay themselves (ports/serving.ts): 'kernel'
+   * only what the kernel cannot, 'loopback' also 127.0.0.1 TCP (--userland-proxy), 'all'
+   * everything (no rules to DNAT with).
+   */
+  readonly relayScope: RelayScope;
+  /** At daemon start, before the first sync: clear what another backend's run left. */
+  start(): Promise<void>;
+  /** Make the kernel equal to the whole model (start, and after drift). Idempotent. */
+  sync(model: FirewallModel): Promise<void>;
+  /** The settings a network's bridge needs (or must lose) under this backend. */
+  bridgeSysctls(net: FwNetwork): SysctlSetting[];
+  addNetwork(net: FwNetwork, after: ModelSource): Promise<void>;
+  removeNetwork(net: FwNetwork, after: ModelSource): Promise<void>;
+  addEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<void>;
+  removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<void>;
+  addPublications(pubs: readonly FwPublication[], after: ModelSource): Promise<void>;
+  removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<void>;
+  /** Resolves once every change queued so far is applied (or failed). */
+  idle(): Promise<void>;
+}
+
+/** The backend `--firewall` asks for; `userlandProxy` is --userland-proxy. */
+export function firewallBackend(opts: { enabled: boolean; userlandProxy: boolean; log: (m: string) => void; firewall?: Firewall }): FirewallBackend {
+  return opts.enabled ? nftablesBackend(opts.firewall ?? new Firewall({ log: opts.log }), opts.userlandProxy) : NO_FIREWALL;
+}
+
+function nftablesBackend(fw: Firewall, userlandProxy: boolean): FirewallBackend {
+  return {
+    enforcing: true,
+    relayScope: userlandProxy ? 'loopback' : 'kernel',
+    start: async () => undefined,
+    sync: async (model) => fw.sync(model),
+    bridgeSysctls: networkSysctls,
+    addNetwork: async (net, after) => void (await fw.addNetwork(net, after)),
+    removeNetwork: async (net, after) => void (await fw.removeNetwork(net, after)),
+    addEndpoint: async (ep, net, after) => void (await fw.addEndpoint(ep, net, after)),
+    removeEndpoint: async (ep, net, after) => void (await fw.removeEndpoint(ep, net, after)),
+    addPublications: async (pubs, after) => void (await fw.addPublications(pubs, after)),
+    removePublications: async (pubs, after) => void (await fw.removePublications(pubs, after)),
+    idle: async () => fw.idle(),
+  };
+}
+
+const nothing = async (): Promise<void> => undefined;
+
+/** --firewall=false. route_localnet without berth's guard chain would let containers reach the host's loopback: it goes off. */
+const NO_FIREWALL: FirewallBackend = {
+  enforcing: false,
+  relayScope: 'all',
+  // Rules a run with the firewall on left behind would outlive their objects.
+  start: async () => removeFirewallTables(),
+  sync: nothing,
+  bridgeSysctls: releasedNetworkSysctls,
+  addNetwork: nothing,
+  removeNetwork: nothing,
+  addEndpoint: nothing,
+  removeEndpoint: nothing,
+  addPublications: nothing,
+  removePublications: nothing,
+  idle: nothing,
+};

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { messageOf, invalid } from '../errors.js';
-import { getLink } from '../kernel/links.js';
+import { linuxKernel } from '../kernel/linux.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
 import { NetworkController } from '../network/controller.js';
@@ -57,7 +57,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   const external = opts.bridge !== undefined && opts.bridge !== 'none';
   let bip = opts.bip;
   if (external) {
-    const link = await getLink(opts.bridge!);
+    const link = await linuxKernel.links.get(opts.bridge!);
     if (!link || link.kind !== 'bridge') {
       throw invalid(`bridge device with non default name ${opts.bridge} must be created manually`);
     }
@@ -65,6 +65,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   }
   let dnsRef: EmbeddedDns | undefined;
   const networks = await NetworkController.start(store, {
+    kernel: linuxKernel,
     driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu, log: (m) => log.warn(m) },
     addressPools: opts.addressPools,
     bip,
@@ -72,7 +73,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     sandboxDir: path.join(opts.execRoot, 'netns'),
     // Spares get the resolver's sockets opened ahead of time (a Node start, ~80 ms here).
     sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dnsRef?.prepare(p), onDiscard: (p) => dnsRef?.discard(p) },
-    firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, log: (m) => log.warn(m) }),
+    firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, nft: linuxKernel.nft, log: (m) => log.warn(m) }),
     brNetfilter: opts.brNetfilter,
     log: (m) => log.warn(m),
   });

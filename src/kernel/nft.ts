@@ -4,6 +4,7 @@
  * and deletion of a table. berth only ever names its own tables here.
  */
 import { run, kernelSays, type RunOptions } from './exec.js';
+import type { KernelNft } from './port.js';
 
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge' | 'arp' | 'netdev';
 
@@ -40,6 +41,15 @@ export async function nftListTable(family: NftFamily, name: string, opts: NftOpt
 export async function nftDeleteTable(family: NftFamily, name: string, opts: NftOptions = {}): Promise<void> {
   // "add" first makes the delete valid whether or not the table exists, in one transaction.
   await nftApply(`add table ${family} ${name}\ndelete table ${family} ${name}\n`, opts);
+}
+
+/** The Kernel port's nftables, run in the daemon's namespace or (tests) another. */
+export function nftIn(opts: NftOptions = {}): KernelNft {
+  return {
+    apply: async (script) => nftApply(script, opts),
+    listTable: async (family, name) => nftListTable(family, name, opts),
+    deleteTable: async (family, name) => nftDeleteTable(family, name, opts),
+  };
 }
 
 /** Counts of a listed table: for inspection, tests and `berth topology`. */

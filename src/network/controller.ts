@@ -4,8 +4,7 @@
  * transaction, and drives the drivers to make the kernel match.
  */
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
-import { deleteLink, listLinks, retireLink, retiredLinksGone } from '../kernel/links.js';
-import { applyPlan, applyUndo } from '../kernel/wiring.js';
+import type { Kernel } from '../kernel/port.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
 import type { FwEndpoint } from './firewall/index.js';
 import type { FirewallBackend } from './firewall/backend.js';
@@ -36,7 +35,9 @@ const KEY = 'network/';
 const EP_KEY = 'endpoint/';
 
 export interface ControllerConfig {
-  driverContext: DriverContext;
+  /** The kernel the networks live in (the real one; a fake in unit tests). */
+  kernel: Kernel;
+  driverContext: Omit<DriverContext, 'kernel'>;
   /** Pools new networks take subnets from (--default-address-pool, else Docker's). */
   addressPools: readonly PredefinedPool[];
   /** --bip (or the -b bridge's address): the default bridge's gateway and subnet, "172.17.0.1/16". */
@@ -46,7 +47,7 @@ export interface ControllerConfig {
   /** Folder of the containers' namespace files (<exec-root>/netns). */
   sandboxDir: string;
   /** Spare sandboxes kept ready (0: every start makes its own). */
-  sandboxPool?: Omit<SandboxPoolOptions, 'dir' | 'log'>;
+  sandboxPool?: Omit<SandboxPoolOptions, 'dir' | 'log' | 'kernel'>;
   /** The firewall backend (nftables, or none with --firewall=false). */
   firewall: FirewallBackend;
   /** --br-netfilter: keep br_netfilter's call-out to the inet hooks (default: switched off). */
@@ -74,7 +75,7 @@ export class NetworkController {
     private readonly config: ControllerConfig,
     private readonly sandboxes: Sandboxes,
   ) {
-    this.drivers = new DriverRegistry(config.driverContext);
+    this.drivers = new DriverRegistry({ ...config.driverContext, kernel: config.kernel });
     this.traffic = new Traffic(
       store,
       {
@@ -82,8 +83,12 @@ export class NetworkController {
         endpoints: () => [...this.endpoints.values()].flatMap((e) => this.fwEndpoint(e) ?? []),
       },
       config.firewall,
-      { brNetfilter: config.brNetfilter, log: config.log },
+      { kernel: config.kernel, brNetfilter: config.brNetfilter, log: config.log },
     );
+  }
+
+  private get kernel(): Kernel {
+    return this.config.kernel;
   }
 
   private fwEndpoint(e: EndpointRecord): FwEndpoint | undefined {
@@ -95,7 +100,7 @@ export class NetworkController {
    * kernel with the model: orphans berth made are removed, missing objects recreated.
    */
   static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
-    const sandboxes = await Sandboxes.load(store, { dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
+    const sandboxes = await Sandboxes.load(store, { kernel: config.kernel.sandboxes, dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
     const c = new NetworkController(store, config, sandboxes);
     for (const value of (await store.list(KEY)).values()) {
       const record = value as unknown as NetworkRecord;
@@ -123,9 +128,9 @@ export class NetworkController {
       if (r.status === 'rejected') this.config.log(`network ${nets[i]!.record.name}: ${messageOf(r.reason)}`);
     });
     const wanted = new Set([...this.endpoints.values()].map((e) => e.hostIfName));
-    const links = await listLinks();
+    const links = await this.kernel.links.list();
     const orphans = links.filter((l) => l.kind === 'veth' && l.ownedByBerth && !wanted.has(l.name));
-    await Promise.all(orphans.map((l) => deleteLink(l.name)));
+    await Promise.all(orphans.map((l) => this.kernel.links.delete(l.name)));
   }
 
   private async createPredefined(): Promise<void> {
@@ -147,7 +152,7 @@ export class NetworkController {
       bridge,
       bip: this.config.bip,
       current: stored,
-      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await hostRoutes([4], others, bridge))],
+      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await hostRoutes(this.kernel, [4], others, bridge))],
       pools: this.config.addressPools,
     });
     const subnets = [{ subnet: wanted.subnet, ...(wanted.gateway && { gateway: wanted.gateway }), auxAddresses: {} }];
@@ -298,9 +303,9 @@ export class NetworkController {
       this.endpoints.set(endpoint.id, endpoint);
       if (planJoin && sandbox) {
         try {
-          await applyPlan(planJoin(endpoint, sandbox).steps, sandbox);
+          await this.kernel.sandboxes.apply(planJoin(endpoint, sandbox).steps, sandbox);
         } catch (e: unknown) {
-          await applyUndo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
+          await this.kernel.sandboxes.undo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
           await this.store.commit([{ del: EP_KEY + endpoint.id }, { put: KEY + net.record.id, value: net.record as unknown as Json }]);
           this.networks.set(net.record.id, net);
           this.endpoints.delete(endpoint.id);
@@ -331,8 +336,8 @@ export class NetworkController {
     if (this.traffic.publishedOn(ep.containerId) === ep.networkId) await this.traffic.unpublish(ep.containerId);
     const net = this.networks.get(ep.networkId);
     const retire = opts.sandboxGoing && ep.hostIfName !== undefined;
-    if (retire) await retireLink(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
-    const failures = net && !retire ? await applyUndo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
+    if (retire) await this.kernel.links.retire(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
+    const failures = net && !retire ? await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
     if (failures.length > 0) this.config.log(`leave ${ep.id}: ${failures.join('; ')}`);
     const ops: Op[] = [{ del: EP_KEY + ep.id }];
     let record: NetworkRecord | undefined;
@@ -359,7 +364,7 @@ export class NetworkController {
       const route = net && !net.record.internal ? (net.driver.defaultRoute?.(ep) ?? []) : [];
       if (route.length === 0) continue;
       const promoted: EndpointRecord = { ...ep, gateway: true };
-      await applyPlan([{ in: 'sandbox', commands: route }], this.sandboxPath(containerId));
+      await this.kernel.sandboxes.apply([{ in: 'sandbox', commands: route }], this.sandboxPath(containerId));
       await this.store.commit([{ put: EP_KEY + ep.id, value: promoted as unknown as Json }]);
       this.endpoints.set(ep.id, promoted);
       return;
@@ -397,13 +402,13 @@ export class NetworkController {
    */
   async repairEndpoints(containerIds: readonly string[]): Promise<void> {
     return this.serial.run(async () => {
-      const present = new Set((await listLinks()).map((l) => l.name));
+      const present = new Set((await this.kernel.links.list()).map((l) => l.name));
       for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
         const net = this.networks.get(ep.networkId);
         if (!ep.hostIfName || present.has(ep.hostIfName) || !net?.driver.planJoin) continue;
         const sandbox = this.sandboxPath(ep.containerId);
-        await applyUndo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
-        await applyPlan(net.driver.planJoin(ep, sandbox).steps, sandbox);
+        await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
+        await this.kernel.sandboxes.apply(net.driver.planJoin(ep, sandbox).steps, sandbox);
       }
     });
   }
@@ -433,7 +438,7 @@ export class NetworkController {
   async close(): Promise<void> {
     await this.traffic.close();
     await this.sandboxes.close();
-    await retiredLinksGone();
+    await this.kernel.links.retiredGone();
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {
@@ -447,7 +452,7 @@ export class NetworkController {
       throw conflict(`network with name ${req.name} already exists`);
     }
     const driver = this.drivers.get(req.driver);
-    const pools = driver.capabilities.usesIpam ? await poolsFor(req, [...this.networks.values()], this.config.addressPools) : [];
+    const pools = driver.capabilities.usesIpam ? await poolsFor(this.kernel, req, [...this.networks.values()], this.config.addressPools) : [];
     const record: NetworkRecord = {
       id: newId() as NetworkId,
       name: req.name,

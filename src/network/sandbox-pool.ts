@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { messageOf } from '../errors.js';
-import { deleteNetns } from '../kernel/netns.js';
-import { ensureSandbox } from '../kernel/wiring.js';
+import type { KernelSandboxes } from '../kernel/port.js';
 
 export interface SandboxPoolOptions {
+  kernel: KernelSandboxes;
   dir: string;
   size: number;
   /** A spare is ready (e.g. open the resolver's sockets in it). */
@@ -59,13 +59,13 @@ export class SandboxPool {
       while (!this.closed && this.ready.length < this.opts.size) {
         const nsPath = path.join(this.opts.dir, `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`);
         try {
-          await ensureSandbox(nsPath);
+          await this.opts.kernel.ensure(nsPath);
         } catch (e: unknown) {
           this.opts.log(`sandbox pool: ${messageOf(e)}`);
           return;
         }
         if (this.closed) {
-          await deleteNetns(nsPath);
+          await this.opts.kernel.delete(nsPath);
           return;
         }
         this.ready.push(nsPath);
@@ -83,7 +83,7 @@ export class SandboxPool {
     await this.filling;
     for (const p of this.ready.splice(0)) {
       this.opts.onDiscard?.(p);
-      await deleteNetns(p);
+      await this.opts.kernel.delete(p);
     }
   }
 }

@@ -4,17 +4,18 @@
  * endpoint at all), and the spares made ahead of time that first joins take.
  */
 import * as path from 'node:path';
-import { deleteNetns, listNetnsFiles } from '../kernel/netns.js';
+import type { KernelSandboxes } from '../kernel/port.js';
 import type { KvStore } from '../store/kv.js';
 import { SandboxPool, type SandboxPoolOptions } from './sandbox-pool.js';
 
 const KEY = 'sandbox/';
 
 export interface SandboxesConfig {
+  kernel: KernelSandboxes;
   /** Folder of the namespace files (<exec-root>/netns). */
   dir: string;
   /** Spare sandboxes kept ready (size 0: every start makes its own). */
-  pool?: Omit<SandboxPoolOptions, 'dir' | 'log'>;
+  pool?: Omit<SandboxPoolOptions, 'dir' | 'log' | 'kernel'>;
   log: (msg: string) => void;
 }
 
@@ -27,7 +28,7 @@ export class Sandboxes {
     private readonly store: KvStore,
     private readonly config: SandboxesConfig,
   ) {
-    this.pool = new SandboxPool({ size: 0, ...config.pool, dir: config.dir, log: config.log });
+    this.pool = new SandboxPool({ size: 0, ...config.pool, kernel: config.kernel, dir: config.dir, log: config.log });
   }
 
   static async load(store: KvStore, config: SandboxesConfig): Promise<Sandboxes> {
@@ -65,14 +66,14 @@ export class Sandboxes {
 
   /** Delete the container's namespace and forget it. Idempotent. */
   async remove(containerId: string): Promise<void> {
-    await deleteNetns(this.path(containerId));
+    await this.config.kernel.delete(this.path(containerId));
     if (this.paths.delete(containerId)) await this.store.commit([{ del: KEY + containerId }]);
   }
 
   /** After a restart: delete every namespace file no live container owns (spares a crash left, too), then refill. */
   async sweep(alive: ReadonlySet<string>): Promise<void> {
     const owned = new Set([...alive].map((id) => this.path(id)));
-    for (const file of listNetnsFiles(this.config.dir)) if (!owned.has(file)) await deleteNetns(file);
+    for (const file of this.config.kernel.list(this.config.dir)) if (!owned.has(file)) await this.config.kernel.delete(file);
     this.pool.refill();
   }
 

@@ -4,7 +4,7 @@
  * network and no route of the host covers.
  */
 import { forbidden, invalid, messageOf, notFound } from '../errors.js';
-import { listRoutes } from '../kernel/routes.js';
+import type { Kernel } from '../kernel/port.js';
 import {
   allocateSubnet,
   checkNoOverlap,
@@ -27,7 +27,7 @@ export interface Network {
 }
 
 /** IPAM pools for a new network: the requested subnets, or ones from the default pools. */
-export async function poolsFor(req: CreateNetworkRequest, networks: readonly Network[], addressPools: readonly PredefinedPool[]): Promise<PoolState[]> {
+export async function poolsFor(kernel: Kernel, req: CreateNetworkRequest, networks: readonly Network[], addressPools: readonly PredefinedPool[]): Promise<PoolState[]> {
   if (req.ipamDriver !== 'default') throw notFound(`plugin "${req.ipamDriver}" not found`);
   const taken = networks.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet)));
   const requested = req.subnets.filter((s) => s.subnet !== undefined);
@@ -49,7 +49,7 @@ export async function poolsFor(req: CreateNetworkRequest, networks: readonly Net
   const hasV4 = requested.some((s) => parseCidr(s.subnet!).family === 4);
   const hasV6 = requested.some((s) => parseCidr(s.subnet!).family === 6);
   if (!hasV4 || (req.enableIPv6 && !hasV6)) {
-    const routes = await hostRoutes([...(hasV4 ? [] : [4 as const]), ...(req.enableIPv6 && !hasV6 ? [6 as const] : [])], networks);
+    const routes = await hostRoutes(kernel, [...(hasV4 ? [] : [4 as const]), ...(req.enableIPv6 && !hasV6 ? [6 as const] : [])], networks);
     const blockers = [...taken, ...routes];
     if (!hasV4) wanted.unshift({ subnet: formatNetwork(allocateSubnet(addressPools, blockers, 4)), auxAddresses: {} });
     if (req.enableIPv6 && !hasV6) {
@@ -75,7 +75,7 @@ function checkSubnetFree(cidr: Cidr, taken: readonly Cidr[], networks: readonly 
 }
 
 /** The host's routes, except those through the links of `networks` (counted by their subnets) and `also`. */
-export async function hostRoutes(families: readonly (4 | 6)[], networks: readonly Network[], also?: string): Promise<Cidr[]> {
+export async function hostRoutes(kernel: Kernel, families: readonly (4 | 6)[], networks: readonly Network[], also?: string): Promise<Cidr[]> {
   const ours = new Set([...networks.flatMap((n) => n.driver.kernelNames), ...(also === undefined ? [] : [also])]);
-  return (await listRoutes(families)).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
+  return (await kernel.routes(families)).filter((r) => !r.dev || !ours.has(r.dev)).map((r) => parseCidr(r.dst));
 }

@@ -5,7 +5,8 @@
  * and go; every change is one nft transaction.
  */
 import { messageOf } from '../errors.js';
-import { ensureSysctls, type SysctlSetting } from '../kernel/sysctl.js';
+import type { Kernel } from '../kernel/port.js';
+import type { SysctlSetting } from '../kernel/sysctl.js';
 import type { Json, KvStore } from '../store/kv.js';
 import { Serial } from '../util/serial.js';
 import { globalSysctls, publicationsFor, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication } from './firewall/index.js';
@@ -21,6 +22,7 @@ import {
   resolveHostIp,
   type PortAllocatorState,
   type PortSpec,
+  type PublishTarget,
   type RelayScope,
   type Reservation,
 } from './ports/index.js';
@@ -57,7 +59,7 @@ export class Traffic {
     private readonly source: TrafficSource,
     private readonly firewall: FirewallBackend,
     /** --br-netfilter: leave bridged frames going through the inet hooks. */
-    private readonly opts: { brNetfilter: boolean; log: (m: string) => void },
+    private readonly opts: { kernel: Kernel; brNetfilter: boolean; log: (m: string) => void },
   ) {
     this.relayScope = firewall.relayScope;
   }
@@ -81,7 +83,7 @@ export class Traffic {
     this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
     for (const p of this.publications.values()) {
       try {
-        this.reservations.set(p.containerId, await reserveHostPorts(p.mappings, p, { scope: this.relayScope }));
+        this.reservations.set(p.containerId, await this.reserve(p.mappings, p));
       } catch (e: unknown) {
         this.opts.log(`ports of ${p.containerId.slice(0, 12)} could not be held again: ${messageOf(e)}`);
       }
@@ -99,7 +101,7 @@ export class Traffic {
   async sync(): Promise<void> {
     const model = this.model();
     const perBridge = model.networks.flatMap((n) => this.firewall.bridgeSysctls(n));
-    await ensureSysctls([...this.globalSysctls(model.networks), ...perBridge]);
+    await this.opts.kernel.sysctls.ensure([...this.globalSysctls(model.networks), ...perBridge]);
     await this.firewall.sync(model);
   }
 
@@ -113,13 +115,13 @@ export class Traffic {
    * finishes the settings that live on the bridge.
    */
   async networkAdded(net: FwNetwork): Promise<void> {
-    await ensureSysctls(this.globalSysctls([net]));
+    await this.opts.kernel.sysctls.ensure(this.globalSysctls([net]));
     if (this.started) await this.firewall.addNetwork(net, () => this.model());
   }
 
   /** The network's bridge exists now: its own settings (route_localnet, as the backend wants it). */
   async bridgeReady(net: FwNetwork): Promise<void> {
-    await ensureSysctls(this.firewall.bridgeSysctls(net));
+    await this.opts.kernel.sysctls.ensure(this.firewall.bridgeSysctls(net));
   }
 
   networkRemoved(net: FwNetwork): void {
@@ -160,7 +162,7 @@ export class Traffic {
       const resolved = requests.map((r) => ({ ...r, hostIp: resolveHostIp(r.hostIp, hostBindingIpv4) }));
       checkServable(resolved, target, this.relayScope);
       const got = await allocateAndReserve(this.ports, ep.containerId, resolved, target, {
-        reserve: (m, t) => reserveHostPorts(m, t, { scope: this.relayScope }),
+        reserve: async (m, t) => this.reserve(m, t),
       });
       const pub: Publication = { containerId: ep.containerId, networkId: ep.networkId, mappings: got.mappings, ...target };
       try {
@@ -191,6 +193,11 @@ export class Traffic {
       this.ports = releasePorts(this.ports, containerId);
       await this.store.commit([{ del: KEY + containerId }]);
     });
+  }
+
+  /** Hold host ports against host processes (relaying where the backend needs it). */
+  private async reserve(mappings: readonly PortSpec[], target: PublishTarget): Promise<Reservation> {
+    return reserveHostPorts((specs) => this.opts.kernel.holdHostPorts(specs), mappings, target, { scope: this.relayScope });
   }
 
   /** The network a container's ports are published through, if any. */

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Firewall, globalSysctls, networkSysctls, portLinkCommands, publicationsFor, type FirewallModel, type FwNetwork, type FwPublication } from '../../src/network/firewall/index.js';
-import { nftApply, nftListTable, summarizeTable } from '../../src/kernel/nft.js';
+import { nftApply, nftIn, nftListTable, summarizeTable } from '../../src/kernel/nft.js';
 import { addPublications } from '../../src/network/firewall/ruleset.js';
 import { writeSysctl } from '../../src/kernel/sysctl.js';
 import type { PortSpec } from '../../src/network/ports/spec.js';
@@ -109,7 +109,7 @@ for (const brNetfilter of [false, true]) {
     const made: string[] = [];
     let www = '';
     const model: FirewallModel = { networks: [APP, OTHER, SECRET, QUIET], endpoints: [], publications: [] };
-    const fw = new Firewall({ netns: nsPath('h') });
+    const fw = new Firewall({ nft: nftIn({ netns: nsPath('h') }) });
     const current = (): FirewallModel => model;
 
     async function inet(): Promise<ReturnType<typeof summarizeTable>> {
@@ -379,8 +379,11 @@ for (const brNetfilter of [false, true]) {
 
     it('holds published host ports in the host namespace without breaking DNAT, and refuses a busy one', async () => {
       const reserve = new URL('../../src/network/ports/reserve.js', import.meta.url).href;
+      const hostports = new URL('../../src/kernel/hostports.js', import.meta.url).href;
       const script = `
-        import { reserveHostPorts } from ${JSON.stringify(reserve)};
+        import { reserveHostPorts as reserveWith } from ${JSON.stringify(reserve)};
+        import { holdHostPorts } from ${JSON.stringify(hostports)};
+        const reserveHostPorts = (m, t) => reserveWith(holdHostPorts, m, t);
         const m = (h, c) => ({ proto: 'tcp', hostIp: '', hostPorts: { start: h[0], end: h[1] }, containerPorts: { start: c[0], end: c[1] } });
         const target = { ipv4: '10.88.0.2' };
         const held = await reserveHostPorts([m([8080, 8080], [80, 80])], target);

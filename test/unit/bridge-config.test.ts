@@ -2,9 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { displayOptions, parseBridgeConfig } from '../../src/network/drivers/bridge/config.js';
 import type { NetworkRecord } from '../../src/network/model.js';
+import { FakeKernel } from '../lib/fake-kernel.js';
 import { networkRecord } from '../lib/records.js';
 
-const ctx = { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
+const ctx = { kernel: new FakeKernel(), defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
 
 function net(options: Record<string, string>): NetworkRecord {
   return networkRecord({ options, ipam: { driver: 'default', options: {}, pools: [{ subnet: '10.1.0.0/16', gateway: '10.1.0.1', auxAddresses: {}, allocated: [] }] } });

@@ -11,8 +11,14 @@ import {
   type FirewallModel,
   type FwNetwork,
 } from '../../src/network/firewall/index.js';
+import type { KernelNft } from '../../src/kernel/port.js';
 
 const NET: FwNetwork = { id: 'n1', bridge: 'br0', subnets: ['10.88.0.0/24'], internal: false, icc: true, masquerade: true };
+
+/** A KernelNft whose transactions go to `apply`. */
+function nftPort(apply: (s: string) => Promise<void>): KernelNft {
+  return { apply, listTable: async () => undefined, deleteTable: async () => undefined };
+}
 
 function fakeNft(failFirst = 0): { scripts: string[]; apply: (s: string) => Promise<void> } {
   const scripts: string[] = [];
@@ -32,7 +38,7 @@ function fakeNft(failFirst = 0): { scripts: string[]; apply: (s: string) => Prom
 describe('Firewall', () => {
   it('applies a change as one transaction', async () => {
     const nft = fakeNft();
-    const fw = new Firewall({ apply: nft.apply });
+    const fw = new Firewall({ nft: nftPort(nft.apply) });
     const model: FirewallModel = { networks: [NET], endpoints: [], publications: [] };
     assert.equal(await fw.addNetwork(NET, () => model), 'incremental');
     assert.equal(nft.scripts.length, 1);
@@ -42,7 +48,7 @@ describe('Firewall', () => {
   it('falls back to rendering the current model when nft refuses the change', async () => {
     const nft = fakeNft(1);
     const logs: string[] = [];
-    const fw = new Firewall({ apply: nft.apply, log: (m) => logs.push(m) });
+    const fw = new Firewall({ nft: nftPort(nft.apply), log: (m) => logs.push(m) });
     const pubs = publicationsFor('n1', 'c1', [{ proto: 'tcp', hostIp: '', hostPorts: { start: 8080, end: 8080 }, containerPorts: { start: 80, end: 80 } }], { ipv4: '10.88.0.2' });
     const model: FirewallModel = { networks: [NET], endpoints: [], publications: pubs };
     assert.equal(await fw.removePublications(pubs, () => model), 'full');
@@ -53,7 +59,7 @@ describe('Firewall', () => {
 
   it('does nothing for an empty change and throws when even the full render fails', async () => {
     const nft = fakeNft(2);
-    const fw = new Firewall({ apply: nft.apply });
+    const fw = new Firewall({ nft: nftPort(nft.apply) });
     assert.equal(await fw.addEndpoint({ networkId: 'n1', containerId: 'c', hostIfName: 'v1' }, NET, () => ({ networks: [], endpoints: [], publications: [] })), 'none');
     await assert.rejects(fw.addNetwork(NET, () => ({ networks: [NET], endpoints: [], publications: [] })), /No such file/);
   });

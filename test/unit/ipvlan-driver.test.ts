@@ -70,15 +70,15 @@ describe('ipvlan join', () => {
 
 describe('ipvlan driver', () => {
   it('refuses a network on a kernel without ipvlan, naming the feature, before touching anything', async () => {
-    const d = ipvlanDriver(driverContext(), async () => ({ ...ALL, ipvlan: false }));
+    const d = ipvlanDriver(driverContext({ ...ALL, ipvlan: false }));
     const n = d.validate(net('ipvlan', { parent: 'eth0.100', ipvlan_mode: 'l3' }, 'iv'));
     await assert.rejects(n.ensure(), { name: 'NotImplemented', message: 'kernel lacks ipvlan support (ipvlan module): cannot create ipvlan network iv' });
   });
 
   it('refuses a parent a macvlan network of the same daemon uses', async () => {
     const shared = driverContext();
-    macvlanDriver(shared, async () => ALL).validate(net('macvlan', { parent: 'eth0' }, 'mv', 'a'.repeat(64)));
-    const iv = ipvlanDriver(shared, async () => ALL).validate(net('ipvlan', { parent: 'eth0' }, 'iv'));
+    macvlanDriver(shared).validate(net('macvlan', { parent: 'eth0' }, 'mv', 'a'.repeat(64)));
+    const iv = ipvlanDriver(shared).validate(net('ipvlan', { parent: 'eth0' }, 'iv'));
     await assert.rejects(iv.ensure(), /already used by macvlan network mv/);
   });
 });

@@ -2,6 +2,7 @@
 import type { KernelFeatures } from '../../src/kernel/features.js';
 import type { DriverContext } from '../../src/network/drivers/driver.js';
 import type { EndpointId, EndpointRecord, NetworkId, NetworkRecord } from '../../src/network/model.js';
+import { FakeKernel } from '../lib/fake-kernel.js';
 import { networkRecord } from '../lib/records.js';
 
 export const NET_ID = '0123456789abcdef'.repeat(4);
@@ -10,9 +11,11 @@ export const ALL_FEATURES: KernelFeatures = { macvlan: true, ipvlan: true, vlan:
 /** This machine: macvlan, ifb and vxlan, but no ipvlan, 802.1Q or dummy. */
 export const THIS_KERNEL: KernelFeatures = { ...ALL_FEATURES, ipvlan: false, vlan: false, dummy: false };
 
-/** A fresh context: each has its own registry of parent users. */
-export function driverContext(): DriverContext {
-  return { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
+/** A fresh context (each has its own registry of parent users) on a fake kernel with these features. */
+export function driverContext(features: KernelFeatures = ALL_FEATURES): DriverContext {
+  const kernel = new FakeKernel();
+  kernel.featureSet = features;
+  return { kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined };
 }
 
 export function net(driver: string, options: Record<string, string>, name = 'n', id = NET_ID): NetworkRecord {

@@ -126,27 +126,27 @@ describe('kernel features', () => {
 
 describe('macvlan driver', () => {
   it('refuses a network on a kernel without macvlan before touching anything', async () => {
-    const d = macvlanDriver(driverContext(), async () => ({ ...ALL, macvlan: false }));
+    const d = macvlanDriver(driverContext({ ...ALL, macvlan: false }));
     const n = d.validate(net('macvlan', { parent: 'eth0' }, 'mv'));
     await assert.rejects(n.ensure(), { message: 'kernel lacks macvlan support (macvlan module): cannot create macvlan network mv' });
   });
 
   it('refuses passthru beside another network on the parent before touching anything', async () => {
-    const d = macvlanDriver(driverContext(), async () => ALL);
+    const d = macvlanDriver(driverContext());
     d.validate(net('macvlan', { parent: 'eth0' }, 'first', 'f'.repeat(64)));
     const pt = d.validate(net('macvlan', { parent: 'eth0', macvlan_mode: 'passthru' }, 'pt'));
     await assert.rejects(pt.ensure(), { message: 'cannot use mode passthru, macvlan network first is already using parent interface eth0' });
   });
 
   it('takes one endpoint at a time in passthru mode only', () => {
-    const d = macvlanDriver(driverContext(), async () => ALL);
+    const d = macvlanDriver(driverContext());
     assert.equal(d.validate(net('macvlan', { parent: 'eth0' })).oneEndpointOnly, undefined);
     const pt = d.validate(net('macvlan', { parent: 'eth1', macvlan_mode: 'passthru' }, 'pt', 'b'.repeat(64)));
     assert.equal(pt.oneEndpointOnly, 'macvlan network pt is in passthru mode: its parent eth1 serves one container at a time');
   });
 
   it('shows the options as given and owns only its own parent link', () => {
-    const d = macvlanDriver(driverContext(), async () => ALL);
+    const d = macvlanDriver(driverContext());
     const given = d.validate(net('macvlan', { parent: 'eth0', macvlan_mode: 'private' }));
     assert.deepEqual(given.displayOptions, { parent: 'eth0', macvlan_mode: 'private' });
     assert.deepEqual(given.kernelNames, []);

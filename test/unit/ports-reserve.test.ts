@@ -16,9 +16,13 @@ import {
   reserveHostPorts,
   socketsFor,
   type PortSpec,
+  type PublishTarget,
 } from '../../src/network/ports/index.js';
+import { holdHostPorts } from '../../src/kernel/hostports.js';
 
 const TARGET = { ipv4: '10.0.0.2' };
+/** Reservation with real sockets on the loopback. */
+const RESERVE = { reserve: async (m: readonly PortSpec[], t: PublishTarget) => reserveHostPorts(holdHostPorts, m, t) };
 const local = (proto: PortSpec['proto'], h: [number, number], c: [number, number]): PortSpec => ({
   proto,
   hostIp: '127.0.0.1',
@@ -61,9 +65,9 @@ describe('reserveHostPorts', () => {
   it("holds a TCP port; a second holder fails with Docker 28's message; release frees it", async () => {
     const port = await freePort();
     const m = local('tcp', [port, port], [80, 80]);
-    const first = await reserveHostPorts([m], TARGET);
+    const first = await reserveHostPorts(holdHostPorts, [m], TARGET);
     assert.equal(first.sockets, 1);
-    await assert.rejects(reserveHostPorts([m], TARGET), (e: unknown) => {
+    await assert.rejects(reserveHostPorts(holdHostPorts, [m], TARGET), (e: unknown) => {
       assert.ok(isBerthError(e));
       assert.equal(e.message, `failed to bind host port for 127.0.0.1:${port}:10.0.0.2:80/tcp: address already in use`);
       return true;
@@ -72,15 +76,15 @@ describe('reserveHostPorts', () => {
     await assert.rejects(occupy(port), /EADDRINUSE/);
     await first.release();
     await first.release(); // idempotent
-    const again = await reserveHostPorts([m], TARGET);
+    const again = await reserveHostPorts(holdHostPorts, [m], TARGET);
     await again.release();
   });
 
   it('holds UDP ports', async () => {
     const port = await freePort();
     const m = local('udp', [port, port], [53, 53]);
-    const held = await reserveHostPorts([m], TARGET);
-    await assert.rejects(reserveHostPorts([m], TARGET), /failed to bind host port for 127\.0\.0\.1:\d+:10\.0\.0\.2:53\/udp: address already in use/);
+    const held = await reserveHostPorts(holdHostPorts, [m], TARGET);
+    await assert.rejects(reserveHostPorts(holdHostPorts, [m], TARGET), /failed to bind host port for 127\.0\.0\.1:\d+:10\.0\.0\.2:53\/udp: address already in use/);
     await held.release();
   });
 
@@ -89,9 +93,9 @@ describe('reserveHostPorts', () => {
     const blocker = await occupy(port);
     try {
       const m = local('tcp', [port - 2, port + 2], [100, 104]);
-      await assert.rejects(reserveHostPorts([m], TARGET), new RegExp(`127\\.0\\.0\\.1:${port}:10\\.0\\.0\\.2:102/tcp: address already in use`));
+      await assert.rejects(reserveHostPorts(holdHostPorts, [m], TARGET), new RegExp(`127\\.0\\.0\\.1:${port}:10\\.0\\.0\\.2:102/tcp: address already in use`));
       // The other four were closed again.
-      const others = await reserveHostPorts([local('tcp', [port - 2, port - 1], [1, 2]), local('tcp', [port + 1, port + 2], [3, 4])], TARGET);
+      const others = await reserveHostPorts(holdHostPorts, [local('tcp', [port - 2, port - 1], [1, 2]), local('tcp', [port + 1, port + 2], [3, 4])], TARGET);
       await others.release();
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
@@ -106,7 +110,7 @@ describe('reserveHostPorts', () => {
       range = [start, start + 999];
       const t0 = performance.now();
       try {
-        held = await reserveHostPorts([local('tcp', range, range)], TARGET);
+        held = await reserveHostPorts(holdHostPorts, [local('tcp', range, range)], TARGET);
         console.log(`# reserve 1000 TCP ports on 127.0.0.1: ${(performance.now() - t0).toFixed(1)} ms`);
       } catch {
         held = undefined;
@@ -127,7 +131,7 @@ describe('allocateAndReserve', () => {
     const blocker = await occupy(port);
     try {
       const state = newPortAllocator({ start: port, end: port + 5 });
-      const got = await allocateAndReserve(state, 'c1', [{ proto: 'tcp', hostIp: '127.0.0.1', hostPorts: { start: 0, end: 0 }, containerPorts: { start: 80, end: 80 } }], TARGET);
+      const got = await allocateAndReserve(state, 'c1', [{ proto: 'tcp', hostIp: '127.0.0.1', hostPorts: { start: 0, end: 0 }, containerPorts: { start: 80, end: 80 } }], TARGET, RESERVE);
       try {
         assert.notEqual(got.mappings[0]?.hostPorts.start, port);
         assert.equal(got.state.allocations.length, 1);
@@ -145,7 +149,7 @@ describe('allocateAndReserve', () => {
     const blocker = await occupy(port);
     try {
       await assert.rejects(
-        allocateAndReserve(newPortAllocator(), 'c1', [local('tcp', [port, port], [80, 80])], TARGET),
+        allocateAndReserve(newPortAllocator(), 'c1', [local('tcp', [port, port], [80, 80])], TARGET, RESERVE),
         new RegExp(`failed to bind host port for 127\\.0\\.0\\.1:${port}:10\\.0\\.0\\.2:80/tcp: address already in use`),
       );
     } finally {
@@ -178,7 +182,7 @@ async function reserveOnIpv6Loopback(proto: 'tcp' | 'udp', containerPort: number
     const port = 20000 + Math.floor(Math.random() * 9000);
     const m: PortSpec = { proto, hostIp: '::1', hostPorts: { start: port, end: port }, containerPorts: { start: containerPort, end: containerPort } };
     try {
-      return { port, held: await reserveHostPorts([m], LOOP) };
+      return { port, held: await reserveHostPorts(holdHostPorts, [m], LOOP) };
     } catch (e: unknown) {
       if (attempt >= 20) throw e;
     }

@@ -3,11 +3,14 @@
  * network's raw options once into its own typed configuration (private to the
  * driver) and hands back a handle whose methods only read that configuration.
  */
+import type { Kernel } from '../../kernel/port.js';
 import type { FwNetwork } from '../firewall/model.js';
 import type { EndpointRecord, NetworkRecord } from '../model.js';
 
 /** What a driver gets from the daemon when it is built. */
 export interface DriverContext {
+  /** The kernel drivers make and remove their objects in (the real one, or a unit test's fake). */
+  kernel: Kernel;
   /** The kernel bridge for the default network (berth0, or -b). */
   defaultBridge: { name: string; external: boolean };
   /** MTU used when a network does not set com.docker.network.driver.mtu. */

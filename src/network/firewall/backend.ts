@@ -4,6 +4,7 @@
  * daemon's relay serves published ports, and the user's bridge settings are left to
  * the user). The daemon chooses one, once, at start (`firewallBackend`).
  */
+import type { KernelNft } from '../../kernel/port.js';
 import type { SysctlSetting } from '../../kernel/sysctl.js';
 import type { RelayScope } from '../ports/index.js';
 import { Firewall, removeFirewallTables, type ModelSource } from './index.js';
@@ -36,8 +37,8 @@ export interface FirewallBackend {
 }
 
 /** The backend `--firewall` asks for; `userlandProxy` is --userland-proxy. */
-export function firewallBackend(opts: { enabled: boolean; userlandProxy: boolean; log: (m: string) => void; firewall?: Firewall }): FirewallBackend {
-  return opts.enabled ? nftablesBackend(opts.firewall ?? new Firewall({ log: opts.log }), opts.userlandProxy) : NO_FIREWALL;
+export function firewallBackend(opts: { enabled: boolean; userlandProxy: boolean; nft: KernelNft; log: (m: string) => void }): FirewallBackend {
+  return opts.enabled ? nftablesBackend(new Firewall({ nft: opts.nft, log: opts.log }), opts.userlandProxy) : noFirewall(opts.nft);
 }
 
 function nftablesBackend(fw: Firewall, userlandProxy: boolean): FirewallBackend {
@@ -60,11 +61,11 @@ function nftablesBackend(fw: Firewall, userlandProxy: boolean): FirewallBackend 
 const nothing = async (): Promise<void> => undefined;
 
 /** --firewall=false. route_localnet without berth's guard chain would let containers reach the host's loopback: it goes off. */
-const NO_FIREWALL: FirewallBackend = {
+const noFirewall = (nft: KernelNft): FirewallBackend => ({
   enforcing: false,
   relayScope: 'all',
   // Rules a run with the firewall on left behind would outlive their objects.
-  start: async () => removeFirewallTables(),
+  start: async () => removeFirewallTables(nft),
   sync: nothing,
   bridgeSysctls: releasedNetworkSysctls,
   addNetwork: nothing,
@@ -74,4 +75,4 @@ const NO_FIREWALL: FirewallBackend = {
   addPublications: nothing,
   removePublications: nothing,
   idle: nothing,
-};
+});

@@ -5,7 +5,8 @@
  * rendered again from the model in one transaction, so the kernel always ends up equal
  * to the model.
  */
-import { nftApply, nftDeleteTable, nftListTable, summarizeTable, type NftOptions, type NftTableSummary } from '../../kernel/nft.js';
+import { summarizeTable, type NftTableSummary } from '../../kernel/nft.js';
+import type { KernelNft } from '../../kernel/port.js';
 import { messageOf } from '../../errors.js';
 import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
 import { Serial } from '../../util/serial.js';
@@ -16,10 +17,10 @@ export * from './requirements.js';
 export { SETS, type ElementGroup } from './elements.js';
 export { renderFull, renderBase, TABLE } from './ruleset.js';
 
-export interface FirewallOptions extends NftOptions {
+export interface FirewallOptions {
+  /** The kernel's nftables (the real one, or a unit test's fake). */
+  nft: KernelNft;
   log?: (msg: string) => void;
-  /** Commits one nft script; default `nft -f -` (tests inject a fake). */
-  apply?: (script: string) => Promise<void>;
 }
 
 export type Applied = 'incremental' | 'full' | 'none';
@@ -32,8 +33,8 @@ export class Firewall {
   /** One transaction at a time, so a fallback render never races an incremental change. */
   private readonly serial = new Serial();
 
-  constructor(private readonly opts: FirewallOptions = {}) {
-    this.apply = opts.apply ?? ((script) => nftApply(script, opts));
+  constructor(private readonly opts: FirewallOptions) {
+    this.apply = async (script) => opts.nft.apply(script);
   }
 
   /** Replaces berth's tables with the full ruleset of `model`. At start and reconcile; idempotent. */
@@ -94,18 +95,18 @@ export class Firewall {
 
   /** Counts of berth's tables as the kernel has them (undefined: table missing). */
   async inspect(): Promise<{ inet: NftTableSummary | undefined; bridge: NftTableSummary | undefined }> {
-    const [inet, bridge] = await Promise.all([nftListTable('inet', ruleset.TABLE, this.opts), nftListTable('bridge', ruleset.TABLE, this.opts)]);
+    const [inet, bridge] = await Promise.all([this.opts.nft.listTable('inet', ruleset.TABLE), this.opts.nft.listTable('bridge', ruleset.TABLE)]);
     return { inet: inet && summarizeTable(inet), bridge: bridge && summarizeTable(bridge) };
   }
 
   /** Deletes berth's tables (daemon shutdown with cleanup, tests). Idempotent. */
   async remove(): Promise<void> {
-    return this.serial.run(() => removeFirewallTables(this.opts));
+    return this.serial.run(async () => removeFirewallTables(this.opts.nft));
   }
 }
 
 /** Deletes berth's tables, if any. Idempotent. */
-export async function removeFirewallTables(opts: NftOptions = {}): Promise<void> {
-  await nftDeleteTable('inet', ruleset.TABLE, opts);
-  await nftDeleteTable('bridge', ruleset.TABLE, opts);
+export async function removeFirewallTables(nft: KernelNft): Promise<void> {
+  await nft.deleteTable('inet', ruleset.TABLE);
+  await nft.deleteTable('bridge', ruleset.TABLE);
 }

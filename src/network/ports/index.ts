@@ -5,7 +5,7 @@ export * from './reserve.js';
 export * from './serving.js';
 
 import { allocatePorts, type BusyPort, type PortAllocatorState } from './allocator.js';
-import { HostPortBusyError, reserveHostPorts, type Reservation } from './reserve.js';
+import { HostPortBusyError, type Reservation } from './reserve.js';
 import type { PublishTarget } from './serving.js';
 import { isExact, type PortSpec } from './spec.js';
 
@@ -27,9 +27,9 @@ export async function allocateAndReserve(
   owner: string,
   requests: readonly PortSpec[],
   target: PublishTarget,
-  opts: { reserve?: typeof reserveHostPorts; attempts?: number } = {},
+  opts: { reserve: (mappings: readonly PortSpec[], target: PublishTarget) => Promise<Reservation>; attempts?: number },
 ): Promise<PublishedPorts> {
-  const reserve = opts.reserve ?? reserveHostPorts;
+  const reserve = opts.reserve;
   const busy: BusyPort[] = [];
   for (let attempt = 1; ; attempt++) {
     const allocated = allocatePorts(state, owner, requests, busy);

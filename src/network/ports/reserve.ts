@@ -6,7 +6,7 @@
  * publications.
  */
 import { BerthError } from '../../errors.js';
-import { HostPortError, errnoText, holdHostPorts, type HostSocketSpec } from '../../kernel/hostports.js';
+import { HostPortError, errnoText, type HeldSockets, type HostSocketSpec } from '../../kernel/hostports.js';
 import { bindAddresses, containerAddress, relays, type PublishTarget, type RelayScope } from './serving.js';
 import { rangeLength, type PortSpec } from './spec.js';
 
@@ -49,9 +49,14 @@ function describe(mappings: readonly PortSpec[], target: PublishTarget, s: HostS
  * 0.0.0.0:8000:172.17.0.2:80/tcp: address already in use"; the error's `busy` says which
  * port, so the caller can pick another ephemeral one. All or nothing.
  */
-export async function reserveHostPorts(mappings: readonly PortSpec[], target: PublishTarget, opts: { scope?: RelayScope } = {}): Promise<Reservation> {
+export async function reserveHostPorts(
+  hold: (specs: readonly HostSocketSpec[]) => Promise<HeldSockets>,
+  mappings: readonly PortSpec[],
+  target: PublishTarget,
+  opts: { scope?: RelayScope } = {},
+): Promise<Reservation> {
   try {
-    const held = await holdHostPorts(socketsFor(mappings, target, opts.scope));
+    const held = await hold(socketsFor(mappings, target, opts.scope));
     return { sockets: held.count, release: () => held.close() };
   } catch (e: unknown) {
     if (!(e instanceof HostPortError)) throw e;

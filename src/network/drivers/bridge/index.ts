@@ -1,8 +1,7 @@
 /** The bridge driver: one Linux bridge per network, the gateways as its addresses. */
 import { conflict } from '../../../errors.js';
 import { kernelSays } from '../../../kernel/exec.js';
-import { deleteLink, ensureBridge, getLink, listLinks, removeAddresses, retireLink } from '../../../kernel/links.js';
-import { ensureSysctls } from '../../../kernel/sysctl.js';
+import { bridgeCommands } from '../../../kernel/links.js';
 import { releasedNetworkSysctls, type FwNetwork } from '../../firewall/index.js';
 import type { NetworkRecord } from '../../model.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
@@ -16,8 +15,8 @@ export function bridgeDriver(ctx: DriverContext): NetworkDriver {
     validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx), ctx),
     async removeOrphans(live) {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
-      const orphans = (await listLinks()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name));
-      await Promise.all(orphans.map((l) => deleteLink(l.name)));
+      const orphans = (await ctx.kernel.links.list()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name));
+      await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
     },
   };
 }
@@ -29,6 +28,12 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
    * only lent its gateway addresses, as in Docker.
    */
   let berthMade: boolean | undefined;
+  const { links, sysctls } = ctx.kernel;
+  /** Make the bridge exist, up, with its gateways and MTU (kernel/links.ts bridgeCommands). */
+  const ensureBridge = async (spec: Parameters<typeof bridgeCommands>[0], existing?: Parameters<typeof bridgeCommands>[1]): Promise<void> => {
+    const cmds = bridgeCommands(spec, existing);
+    if (cmds.length > 0) await links.batch(cmds);
+  };
   const firewall: FwNetwork = {
     id: net.id,
     bridge: c.bridgeName,
@@ -54,7 +59,7 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
           if (!kernelSays(e, 'exists')) throw e;
         }
       }
-      const existing = await getLink(c.bridgeName);
+      const existing = await links.get(c.bridgeName);
       if (existing && existing.kind !== 'bridge') {
         berthMade = false;
         throw conflict(`cannot use ${c.bridgeName} as a bridge: a ${existing.kind ?? 'non-bridge'} link has that name`);
@@ -63,11 +68,11 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
       berthMade = existing?.ownedByBerth ?? true;
     },
     async remove() {
-      if (berthMade ?? (await getLink(c.bridgeName))?.ownedByBerth) await retireLink(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
+      if (berthMade ?? (await links.get(c.bridgeName))?.ownedByBerth) await links.retire(c.bridgeName, (e) => ctx.log(`deleting the bridge of network ${net.name}: ${String(e)}`));
       // A user network lent its gateway to the user's bridge; the default one took the -b bridge's own address.
       else if (!c.isDefault) {
-        await removeAddresses(c.bridgeName, c.gateways);
-        await ensureSysctls(releasedNetworkSysctls(firewall));
+        await links.removeAddresses(c.bridgeName, c.gateways);
+        await sysctls.ensure(releasedNetworkSysctls(firewall));
       }
     },
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),

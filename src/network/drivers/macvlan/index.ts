@@ -5,14 +5,13 @@
  * kernel does not hand frames between a device and its macvlan links); a macvlan
  * "shim" link of the host on the same parent does.
  */
-import type { KernelFeatures } from '../../../kernel/features.js';
 import type { DriverContext, NetworkDriver } from '../driver.js';
 import { macvlanParentUse, parseMacvlanConfig, type MacvlanConfig } from './config.js';
 import { macvlanRoute, planMacvlanJoin } from './endpoint.js';
 import { sublinkDriver } from '../sublink/driver.js';
 
-export function macvlanDriver(ctx: DriverContext, features?: () => Promise<KernelFeatures>): NetworkDriver {
-  return sublinkDriver({ name: 'macvlan', parse: parseMacvlanConfig, use: macvlanParentUse, planJoin: planMacvlanJoin, route: macvlanRoute }, ctx, features);
+export function macvlanDriver(ctx: DriverContext): NetworkDriver {
+  return sublinkDriver({ name: 'macvlan', parse: parseMacvlanConfig, use: macvlanParentUse, planJoin: planMacvlanJoin, route: macvlanRoute }, ctx);
 }
 
 export type { MacvlanConfig };

@@ -4,7 +4,7 @@
  * uses the parent, and how one endpoint is wired; the rest (parent sharing rules, the
  * parent's lifecycle, orphan clean-up, the kernel feature check) is here, once.
  */
-import { kernelFeatures, kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
+import { kernelLacks } from '../../../kernel/features.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver, type WiringPlan } from '../driver.js';
 import { defaultRouteCommands, planSublinkLeave, type DefaultRoute } from './sandbox.js';
@@ -29,12 +29,8 @@ export interface SublinkKind<C extends { networkName: string; parent: ParentRef 
   route(c: C): DefaultRoute;
 }
 
-/** `features` is the kernel's answer; unit tests pass a fake one. */
-export function sublinkDriver<C extends { networkName: string; parent: ParentRef }>(
-  kind: SublinkKind<C>,
-  ctx: DriverContext,
-  features: () => Promise<KernelFeatures> = kernelFeatures,
-): NetworkDriver {
+export function sublinkDriver<C extends { networkName: string; parent: ParentRef }>(kind: SublinkKind<C>, ctx: DriverContext): NetworkDriver {
+  const { links } = ctx.kernel;
   const users = parentUsersOf(ctx);
   return {
     name: kind.name,
@@ -52,17 +48,17 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
           oneEndpointOnly: `macvlan network ${c.networkName} is in passthru mode: its parent ${c.parent.name} serves one container at a time`,
         }),
         async ensure() {
-          const kernel = await features();
+          const kernel = await ctx.kernel.features();
           if (kernel[kind.name] === false) {
             throw kernelLacks(kind.name, `cannot create ${kind.name} network ${c.networkName}`);
           }
           users.add(use);
           checkParentShare(use, users.othersOn(use));
-          await ensureParent(c.parent, kind.name, kernel);
+          await ensureParent(links, c.parent, kind.name, kernel);
         },
         async remove() {
           users.delete(use.networkId);
-          await releaseParent(c.parent, users.othersOn(use).length > 0);
+          await releaseParent(links, c.parent, users.othersOn(use).length > 0);
         },
         planJoin: (ep, sandbox) => kind.planJoin(c, ep, sandbox),
         defaultRoute: (ep) => defaultRouteCommands(ep, kind.route(c)),
@@ -70,6 +66,6 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
       };
       return network;
     },
-    removeOrphans: () => removeOrphanParents(kind.name, users.parents()),
+    removeOrphans: async () => removeOrphanParents(links, kind.name, users.parents()),
   };
 }

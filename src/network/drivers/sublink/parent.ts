@@ -12,7 +12,8 @@
  */
 import { conflict, invalid } from '../../../errors.js';
 import { kernelLacks, type KernelFeatures } from '../../../kernel/features.js';
-import { batch, deleteLink, getLink, listLinks, OWNER_ALIAS, type LinkInfo } from '../../../kernel/links.js';
+import { OWNER_ALIAS, type LinkInfo } from '../../../kernel/links.js';
+import type { KernelLinks } from '../../../kernel/port.js';
 import type { NetworkRecord } from '../../model.js';
 import type { DriverContext } from '../driver.js';
 import { parseIfNameOption } from '../options.js';
@@ -81,13 +82,13 @@ export function planParent(ref: ParentRef, state: ParentState, features: KernelF
 }
 
 /** Make the parent exist and be up (create, and reconcile after a restart). Idempotent. */
-export async function ensureParent(ref: ParentRef, driver: SublinkDriver, features: KernelFeatures): Promise<void> {
-  const links = await listLinks();
-  const find = (name: string): LinkInfo | undefined => links.find((l) => l.name === name);
+export async function ensureParent(links: KernelLinks, ref: ParentRef, driver: SublinkDriver, features: KernelFeatures): Promise<void> {
+  const all = await links.list();
+  const find = (name: string): LinkInfo | undefined => all.find((l) => l.name === name);
   const dot = ref.name.indexOf('.');
   const state = { link: find(ref.name), base: dot > 0 ? find(ref.name.slice(0, dot)) : undefined };
   const cmds = planParent(ref, state, features, driver);
-  if (cmds.length > 0) await batch(cmds);
+  if (cmds.length > 0) await links.batch(cmds);
 }
 
 /**
@@ -95,23 +96,23 @@ export async function ensureParent(ref: ParentRef, driver: SublinkDriver, featur
  * sub-interface only when berth made it and no other network uses it; a user's link
  * never. Idempotent.
  */
-export async function releaseParent(ref: ParentRef, usedByOthers: boolean): Promise<void> {
-  if (ref.own) return deleteLink(ref.name);
+export async function releaseParent(links: KernelLinks, ref: ParentRef, usedByOthers: boolean): Promise<void> {
+  if (ref.own) return links.delete(ref.name);
   if (usedByOthers) return;
-  const link = await getLink(ref.name);
-  if (link?.ownedByBerth && link.kind === 'vlan') await deleteLink(ref.name);
+  const link = await links.get(ref.name);
+  if (link?.ownedByBerth && link.kind === 'vlan') await links.delete(ref.name);
 }
 
 /** After a crash: delete the links berth made for networks that no longer exist. */
-export async function removeOrphanParents(driver: SublinkDriver, wanted: ReadonlySet<string>): Promise<void> {
+export async function removeOrphanParents(links: KernelLinks, driver: SublinkDriver, wanted: ReadonlySet<string>): Promise<void> {
   const ownKinds = new Set(['dummy', 'ifb']);
-  const orphans = (await listLinks()).filter(
+  const orphans = (await links.list()).filter(
     (l) =>
       l.ownedByBerth &&
       !wanted.has(l.name) &&
       (l.kind === 'vlan' || (l.name.startsWith(OWN_PREFIX[driver]) && ownKinds.has(l.kind ?? ''))),
   );
-  await Promise.all(orphans.map((l) => deleteLink(l.name)));
+  await Promise.all(orphans.map((l) => links.delete(l.name)));
 }
 
 /** One network's claim on a parent link. */

@@ -1,0 +1,37 @@
+/** The Kernel port on this machine: iproute2, nft, /proc and sockets (see port.ts). */
+import { kernelFeatures } from './features.js';
+import { holdHostPorts } from './hostports.js';
+import { batch, deleteLink, getLink, listLinks, removeAddresses, retiredLinksGone, retireLink } from './links.js';
+import { deleteNetns, listNetnsFiles } from './netns.js';
+import { nftIn } from './nft.js';
+import type { Kernel } from './port.js';
+import { listRoutes } from './routes.js';
+import { ensureSysctls, readSysctl } from './sysctl.js';
+import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
+
+export const linuxKernel: Kernel = {
+  links: {
+    list: listLinks,
+    get: getLink,
+    batch: async (commands) => void (await batch([...commands])),
+    delete: deleteLink,
+    retire: retireLink,
+    retiredGone: retiredLinksGone,
+    removeAddresses: async (name, addresses) => removeAddresses(name, [...addresses]),
+  },
+  sandboxes: {
+    apply: applyPlan,
+    undo: applyUndo,
+    ensure: ensureSandbox,
+    delete: deleteNetns,
+    list: listNetnsFiles,
+  },
+  sysctls: {
+    read: async (key) => readSysctl(key),
+    ensure: async (settings) => ensureSysctls(settings),
+  },
+  nft: nftIn(),
+  routes: listRoutes,
+  features: kernelFeatures,
+  holdHostPorts,
+};

@@ -1,0 +1,76 @@
+/**
+ * The kernel as the network layer sees it: the one seam between berth's model and the
+ * machine. `linuxKernel` (linux.ts) does it with iproute2, nft, /proc and sockets; unit
+ * tests hand the controller, the drivers and Traffic a fake (test/lib/fake-kernel.ts)
+ * that keeps a model of links and namespaces, records every change, and can be told to
+ * fail at any step. Everything here may be called concurrently.
+ */
+import type { KernelFeatures } from './features.js';
+import type { HeldSockets, HostSocketSpec } from './hostports.js';
+import type { LinkInfo } from './links.js';
+import type { NftFamily, NftObject } from './nft.js';
+import type { RouteInfo } from './routes.js';
+import type { SysctlSetting } from './sysctl.js';
+import type { PlanStep } from './wiring.js';
+
+/** Links and addresses of the daemon's own namespace. */
+export interface KernelLinks {
+  /** Every link, with its addresses. */
+  list(): Promise<LinkInfo[]>;
+  get(name: string): Promise<LinkInfo | undefined>;
+  /** iproute2 commands as one batch; it stops at the first that fails (a KernelCommandError). */
+  batch(commands: readonly string[]): Promise<void>;
+  /** Delete a link. Idempotent: already gone is success. */
+  delete(name: string): Promise<void>;
+  /**
+   * Take a link out of use at once (down, no addresses, a throwaway name) and delete it
+   * in the background; `onError` hears of a deletion that failed.
+   */
+  retire(name: string, onError: (e: unknown) => void): Promise<void>;
+  /** Resolves when every link retired so far is deleted (or failed to be). */
+  retiredGone(): Promise<void>;
+  /** Remove addresses from a link berth does not own. Idempotent. */
+  removeAddresses(name: string, addresses: readonly string[]): Promise<void>;
+}
+
+/** Sandboxes: network namespaces bound on files (a container's, or a spare). */
+export interface KernelSandboxes {
+  /** Run a wiring plan; the first sandbox step creates the sandbox when it does not exist. */
+  apply(steps: readonly PlanStep[], sandbox: string): Promise<void>;
+  /** Run undo steps one command at a time; what is already gone is skipped, other failures are returned. */
+  undo(steps: readonly PlanStep[], sandbox: string): Promise<string[]>;
+  /** A sandbox with only its loopback, up. Idempotent. */
+  ensure(sandbox: string): Promise<void>;
+  /** Unmount and remove a namespace file. Idempotent. */
+  delete(sandbox: string): Promise<void>;
+  /** The namespace files in a folder. */
+  list(dir: string): string[];
+}
+
+export interface KernelSysctls {
+  read(key: readonly string[]): Promise<string>;
+  /** Set what differs; returns the settings changed. Optional keys the kernel lacks are skipped. */
+  ensure(settings: readonly SysctlSetting[]): Promise<SysctlSetting[]>;
+}
+
+export interface KernelNft {
+  /** Commit a script as one transaction (`nft -f -`). */
+  apply(script: string): Promise<void>;
+  /** A table's objects, or undefined when it does not exist. */
+  listTable(family: NftFamily, name: string): Promise<NftObject[] | undefined>;
+  /** Delete a table. Idempotent. */
+  deleteTable(family: NftFamily, name: string): Promise<void>;
+}
+
+export interface Kernel {
+  readonly links: KernelLinks;
+  readonly sandboxes: KernelSandboxes;
+  readonly sysctls: KernelSysctls;
+  readonly nft: KernelNft;
+  /** The daemon namespace's routes of these families. */
+  routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
+  /** Which link kinds the kernel can make (probed once). */
+  features(): Promise<KernelFeatures>;
+  /** Bind host-port sockets (relaying where asked); all or nothing (a HostPortError names the one that failed). */
+  holdHostPorts(specs: readonly HostSocketSpec[]): Promise<HeldSockets>;
+}

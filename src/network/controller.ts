@@ -396,16 +396,18 @@ export class NetworkController {
   }
 
   /**
-   * For running containers after a restart: wire again every endpoint whose host-side
-   * interface is missing (a crash in the middle of a join or leave), same addresses.
-   * One link listing for all of them.
+   * For running containers after a restart: wire again every endpoint whose host side
+   * is missing or half made (a crash between a join's two steps leaves the veth outside
+   * its bridge), same addresses. One link listing for all of them.
    */
   async repairEndpoints(containerIds: readonly string[]): Promise<void> {
     return this.serial.run(async () => {
-      const present = new Set((await this.kernel.links.list()).map((l) => l.name));
+      const links = new Map((await this.kernel.links.list()).map((l) => [l.name, l]));
       for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
         const net = this.networks.get(ep.networkId);
-        if (!ep.hostIfName || present.has(ep.hostIfName) || !net?.driver.planJoin) continue;
+        if (!ep.hostIfName || !net?.driver.planJoin) continue;
+        const link = links.get(ep.hostIfName);
+        if (link && (net.driver.hostSideWired?.(link) ?? true)) continue;
         const sandbox = this.sandboxPath(ep.containerId);
         await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
         await this.kernel.sandboxes.apply(net.driver.planJoin(ep, sandbox).steps, sandbox);

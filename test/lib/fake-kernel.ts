@@ -31,11 +31,15 @@ export class Faults {
   /** Every step so far, in order. */
   readonly log: string[] = [];
 
-  /** Called before each change; throws on a failure, never resolves after a crash. */
-  async step(what: string): Promise<void> {
+  /**
+   * Called before each change; throws on a failure, never resolves after a crash.
+   * `continuing`: the change belongs to a batch one process already runs (ip -batch):
+   * the daemon dying cannot stop it, so a crash falls on the next change instead.
+   */
+  async step(what: string, continuing = false): Promise<void> {
     if (this.crashed) return never();
     this.count++;
-    if (this.crashAt !== undefined && this.count >= this.crashAt) {
+    if (this.crashAt !== undefined && this.count >= this.crashAt && !continuing) {
       this.crashed = true;
       return never();
     }
@@ -92,6 +96,12 @@ export class FakeKernel implements Kernel {
 
   constructor(readonly faults = new Faults()) {}
 
+  /** The daemon process is gone: its sockets closed, its background deletions never finish. */
+  daemonDied(): void {
+    this.held.clear();
+    this.retiring.clear();
+  }
+
   /** The daemon namespace's links. */
   get host(): Map<string, FakeLink> {
     return this.namespaces.get(HOST)!;
@@ -115,7 +125,7 @@ export class FakeKernel implements Kernel {
       return l && info(l);
     },
     batch: async (commands) => {
-      for (const c of commands) await this.ip(HOST, c);
+      for (const [i, c] of commands.entries()) await this.ip(HOST, c, i > 0);
     },
     delete: async (name) => {
       try {
@@ -154,7 +164,8 @@ export class FakeKernel implements Kernel {
         const fresh = !this.namespaces.has(sandbox);
         if (fresh) await this.addNetns(sandbox);
         try {
-          for (const c of step.commands) await this.ip(sandbox, c);
+          // One process: unshare (a fresh sandbox) then ip -batch.
+          for (const [i, c] of step.commands.entries()) await this.ip(sandbox, c, fresh || i > 0);
         } catch (e: unknown) {
           if (fresh) this.dropNetns(sandbox); // createNetns removes the namespace its batch failed in
           throw e;
@@ -247,8 +258,8 @@ export class FakeKernel implements Kernel {
   }
 
   /** One iproute2 command in a namespace, as far as berth's plans need it. */
-  private async ip(ns: string, command: string): Promise<void> {
-    await this.faults.step(`${ns === HOST ? 'host' : `sandbox ${ns}`}: ${command}`);
+  private async ip(ns: string, command: string, continuing = false): Promise<void> {
+    await this.faults.step(`${ns === HOST ? 'host' : `sandbox ${ns}`}: ${command}`, continuing);
     const t = command.trim().split(/\s+/);
     const links = this.namespaces.get(ns);
     if (!links) throw new KernelCommandError(['ip'], `Cannot open network namespace "${ns}": No such file or directory`, 1);

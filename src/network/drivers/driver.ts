@@ -3,6 +3,7 @@
  * network's raw options once into its own typed configuration (private to the
  * driver) and hands back a handle whose methods only read that configuration.
  */
+import type { LinkInfo } from '../../kernel/links.js';
 import type { Kernel } from '../../kernel/port.js';
 import type { FwNetwork } from '../firewall/model.js';
 import type { EndpointRecord, NetworkRecord } from '../model.js';
@@ -107,6 +108,11 @@ export interface DriverNetwork {
   defaultRoute?(ep: EndpointRecord): string[];
   /** The commands that undo planJoin; each must succeed when the object is already gone. */
   planLeave?(ep: EndpointRecord): WiringPlan;
+  /**
+   * Whether an endpoint's host-side link, as the kernel has it, is fully wired (a join
+   * cut short by a crash may have made it but not finished it). Pure. Default: it exists.
+   */
+  hostSideWired?(link: LinkInfo): boolean;
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

@@ -78,6 +78,8 @@ function bridgeNetwork(net: NetworkRecord, c: BridgeConfig, ctx: DriverContext):
     planJoin: (ep) => planBridgeJoin(c, ep, process.pid),
     defaultRoute: bridgeDefaultRoute,
     planLeave: (ep) => planBridgeLeave(ep),
+    // The sandbox step makes the veth, the host step enslaves it: only then is it wired.
+    hostSideWired: (link) => link.master === c.bridgeName && link.up,
   };
 }
 

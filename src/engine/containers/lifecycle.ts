@@ -1,11 +1,15 @@
 /** What the parts of the container engine share: its log, the lifecycle hooks, wait conditions. */
 import type { EndpointRecord } from '../../network/model.js';
+import type { ImageStore } from '../images/index.js';
 import type { ContainerRecord } from './model.js';
 
 export interface EngineLog {
   info(msg: string): void;
   warn(msg: string): void;
 }
+
+/** What the container engine asks of the image store (unit tests give a fake). */
+export type EngineImages = Pick<ImageStore, 'resolve' | 'get' | 'layerDirs' | 'setUsers'>;
 
 /** docker wait's conditions. */
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

@@ -13,7 +13,8 @@ import { Traffic } from './traffic.js';
 import type { SandboxPoolOptions } from './sandbox-pool.js';
 import { Sandboxes } from './sandboxes.js';
 import { hostRoutes, poolsFor } from './subnets.js';
-import type { Json, KvStore, Op } from '../store/kv.js';
+import type { KvStore, Op } from '../store/kv.js';
+import { ENDPOINTS, NETWORKS } from './stored.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
 import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
@@ -31,8 +32,6 @@ import {
 import { filterNetworks, type NetworkFilters } from './filters.js';
 import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, type DefaultBridge, storedDefaultBridge, wantedDefaultBridge } from './default-bridge.js';
 
-const KEY = 'network/';
-const EP_KEY = 'endpoint/';
 
 export interface ControllerConfig {
   /** The kernel the networks live in (the real one; a fake in unit tests). */
@@ -102,14 +101,8 @@ export class NetworkController {
   static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
     const sandboxes = await Sandboxes.load(store, { kernel: config.kernel.sandboxes, dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
     const c = new NetworkController(store, config, sandboxes);
-    for (const value of (await store.list(KEY)).values()) {
-      const record = value as unknown as NetworkRecord;
-      c.networks.set(record.id, c.validated(record));
-    }
-    for (const value of (await store.list(EP_KEY)).values()) {
-      const ep = value as unknown as EndpointRecord;
-      c.endpoints.set(ep.id, ep);
-    }
+    for (const record of (await NETWORKS.load(store)).values()) c.networks.set(record.id, c.validated(record));
+    for (const ep of (await ENDPOINTS.load(store)).values()) c.endpoints.set(ep.id, ep);
     await c.createPredefined();
     await c.reconcile();
     return c;
@@ -183,7 +176,7 @@ export class NetworkController {
     const record: NetworkRecord = { ...current.record, options: to.options, ipam: { ...current.record.ipam, pools: [...createPools([to.subnet]), ...pools] } };
     // The old gateway goes with the bridge berth made (reconcile makes the new one) or off the user's.
     await current.driver.remove();
-    await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
+    await this.store.commit([NETWORKS.put(record.id, record)]);
     this.networks.set(record.id, this.validated(record));
     this.config.log(`the default bridge network moved from ${change}`);
   }
@@ -224,7 +217,7 @@ export class NetworkController {
       // network and its rules stay. The rules go after it, not waited for.
       await net.driver.remove();
       if (net.driver.firewall) this.traffic.networkRemoved(net.driver.firewall);
-      await this.store.commit([{ del: KEY + record.id }]);
+      await this.store.commit([NETWORKS.del(record.id)]);
       this.networks.delete(record.id);
     });
   }
@@ -296,8 +289,8 @@ export class NetworkController {
       // whose (half-made) links reconcile removes or wires again by name, never an
       // unmarked link nobody knows about.
       await this.store.commit([
-        { put: EP_KEY + endpoint.id, value: endpoint as unknown as Json },
-        { put: KEY + record.id, value: record as unknown as Json },
+        ENDPOINTS.put(endpoint.id, endpoint),
+        NETWORKS.put(record.id, record),
       ]);
       this.networks.set(record.id, { ...net, record });
       this.endpoints.set(endpoint.id, endpoint);
@@ -306,7 +299,7 @@ export class NetworkController {
           await this.kernel.sandboxes.apply(planJoin(endpoint, sandbox).steps, sandbox);
         } catch (e: unknown) {
           await this.kernel.sandboxes.undo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox);
-          await this.store.commit([{ del: EP_KEY + endpoint.id }, { put: KEY + net.record.id, value: net.record as unknown as Json }]);
+          await this.store.commit([ENDPOINTS.del(endpoint.id), NETWORKS.put(net.record.id, net.record)]);
           this.networks.set(net.record.id, net);
           this.endpoints.delete(endpoint.id);
           throw e;
@@ -339,11 +332,11 @@ export class NetworkController {
     if (retire) await this.kernel.links.retire(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
     const failures = net && !retire ? await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)) : [];
     if (failures.length > 0) this.config.log(`leave ${ep.id}: ${failures.join('; ')}`);
-    const ops: Op[] = [{ del: EP_KEY + ep.id }];
+    const ops: Op[] = [ENDPOINTS.del(ep.id)];
     let record: NetworkRecord | undefined;
     if (net) {
       record = { ...net.record, ipam: { ...net.record.ipam, pools: releaseEndpoint(net.record.ipam.pools, ep) } };
-      ops.push({ put: KEY + record.id, value: record as unknown as Json });
+      ops.push(NETWORKS.put(record.id, record));
     }
     await this.store.commit(ops);
     if (net && record) this.networks.set(record.id, { ...net, record });
@@ -365,7 +358,7 @@ export class NetworkController {
       if (route.length === 0) continue;
       const promoted: EndpointRecord = { ...ep, gateway: true };
       await this.kernel.sandboxes.apply([{ in: 'sandbox', commands: route }], this.sandboxPath(containerId));
-      await this.store.commit([{ put: EP_KEY + ep.id, value: promoted as unknown as Json }]);
+      await this.store.commit([ENDPOINTS.put(ep.id, promoted)]);
       this.endpoints.set(ep.id, promoted);
       return;
     }
@@ -476,7 +469,7 @@ export class NetworkController {
       // The bridge and the rules naming it are independent: make them together.
       await allOrFirstError([handle.ensure(!predefined), fw ? this.traffic.networkAdded(fw) : undefined]);
       if (fw) await this.traffic.bridgeReady(fw);
-      await this.store.commit([{ put: KEY + record.id, value: record as unknown as Json }]);
+      await this.store.commit([NETWORKS.put(record.id, record)]);
     } catch (e: unknown) {
       if (handle.firewall) this.traffic.networkRemoved(handle.firewall);
       await handle.remove().catch((re: unknown) => this.config.log(`rollback of ${req.name} failed: ${String(re)}`));

@@ -6,9 +6,8 @@
 import * as path from 'node:path';
 import type { KernelSandboxes } from '../kernel/port.js';
 import type { KvStore } from '../store/kv.js';
+import { SANDBOXES } from './stored.js';
 import { SandboxPool, type SandboxPoolOptions } from './sandbox-pool.js';
-
-const KEY = 'sandbox/';
 
 export interface SandboxesConfig {
   kernel: KernelSandboxes;
@@ -33,9 +32,7 @@ export class Sandboxes {
 
   static async load(store: KvStore, config: SandboxesConfig): Promise<Sandboxes> {
     const s = new Sandboxes(store, config);
-    for (const [key, value] of await store.list(KEY)) {
-      if (typeof value === 'string') s.paths.set(key.slice(KEY.length), value);
-    }
+    for (const [containerId, p] of await SANDBOXES.load(store)) s.paths.set(containerId, p);
     return s;
   }
 
@@ -58,7 +55,7 @@ export class Sandboxes {
     let p = this.paths.get(containerId);
     if (!p) {
       p = (wantSpare ? this.pool.take() : undefined) ?? path.join(this.config.dir, containerId.slice(0, 12));
-      await this.store.commit([{ put: KEY + containerId, value: p }]);
+      await this.store.commit([SANDBOXES.put(containerId, p)]);
       this.paths.set(containerId, p);
     }
     return p;
@@ -67,7 +64,7 @@ export class Sandboxes {
   /** Delete the container's namespace and forget it. Idempotent. */
   async remove(containerId: string): Promise<void> {
     await this.config.kernel.delete(this.path(containerId));
-    if (this.paths.delete(containerId)) await this.store.commit([{ del: KEY + containerId }]);
+    if (this.paths.delete(containerId)) await this.store.commit([SANDBOXES.del(containerId)]);
   }
 
   /** After a restart: delete every namespace file no live container owns (spares a crash left, too), then refill. */

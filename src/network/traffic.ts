@@ -7,7 +7,8 @@
 import { messageOf } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import type { SysctlSetting } from '../kernel/sysctl.js';
-import type { Json, KvStore } from '../store/kv.js';
+import type { KvStore } from '../store/kv.js';
+import { PUBLICATIONS, type Publication } from './stored.js';
 import { Serial } from '../util/serial.js';
 import { globalSysctls, publicationsFor, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication } from './firewall/index.js';
 import type { FirewallBackend } from './firewall/backend.js';
@@ -27,16 +28,6 @@ import {
   type Reservation,
 } from './ports/index.js';
 
-const KEY = 'ports/';
-
-/** What is stored per container (ports/<containerId>). */
-export interface Publication {
-  containerId: string;
-  networkId: string;
-  mappings: PortSpec[];
-  ipv4?: string | undefined;
-  ipv6?: string | undefined;
-}
 
 /** The controller's current networks and endpoints, as the firewall sees them. */
 export interface TrafficSource {
@@ -75,10 +66,9 @@ export class Traffic {
 
   /** At start: restore publications, hold their host ports again, and write the whole ruleset. */
   async start(alive: (containerId: string) => boolean): Promise<void> {
-    for (const v of (await this.store.list(KEY)).values()) {
-      const p = v as unknown as Publication;
+    for (const p of (await PUBLICATIONS.load(this.store)).values()) {
       if (alive(p.containerId)) this.publications.set(p.containerId, p);
-      else await this.store.commit([{ del: KEY + p.containerId }]);
+      else await this.store.commit([PUBLICATIONS.del(p.containerId)]);
     }
     this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
     for (const p of this.publications.values()) {
@@ -166,13 +156,13 @@ export class Traffic {
       });
       const pub: Publication = { containerId: ep.containerId, networkId: ep.networkId, mappings: got.mappings, ...target };
       try {
-        await this.store.commit([{ put: KEY + ep.containerId, value: pub as unknown as Json }]);
+        await this.store.commit([PUBLICATIONS.put(ep.containerId, pub)]);
         this.publications.set(ep.containerId, pub);
         await this.firewall.addPublications(this.fw(pub), () => this.model());
       } catch (e: unknown) {
         this.publications.delete(ep.containerId);
         await got.reservation.release();
-        await this.store.commit([{ del: KEY + ep.containerId }]).catch(() => undefined);
+        await this.store.commit([PUBLICATIONS.del(ep.containerId)]).catch((re: unknown) => this.opts.log(`rollback of ports of ${ep.containerId.slice(0, 12)}: ${messageOf(re)}`));
         throw e;
       }
       this.ports = got.state;
@@ -191,7 +181,7 @@ export class Traffic {
       await this.reservations.get(containerId)?.release();
       this.reservations.delete(containerId);
       this.ports = releasePorts(this.ports, containerId);
-      await this.store.commit([{ del: KEY + containerId }]);
+      await this.store.commit([PUBLICATIONS.del(containerId)]);
     });
   }
 

@@ -4,12 +4,11 @@
  * operations on it (start, exit, connect …) while different containers go in parallel.
  */
 import { invalid, notFound } from '../../errors.js';
-import type { Json, KvStore } from '../../store/kv.js';
+import type { KvStore } from '../../store/kv.js';
 import { byCodeUnit } from '../../util/order.js';
 import { Serial } from '../../util/serial.js';
 import type { ContainerId, ContainerRecord } from './model.js';
-
-const KEY = 'container/';
+import { CONTAINERS } from './stored.js';
 
 export class ContainerRecords {
   private readonly byId = new Map<ContainerId, ContainerRecord>();
@@ -19,10 +18,7 @@ export class ContainerRecords {
 
   static async load(store: KvStore): Promise<ContainerRecords> {
     const records = new ContainerRecords(store);
-    for (const v of (await store.list(KEY)).values()) {
-      const c = v as unknown as ContainerRecord;
-      records.byId.set(c.id, c);
-    }
+    for (const c of (await CONTAINERS.load(store)).values()) records.byId.set(c.id, c);
     return records;
   }
 
@@ -62,12 +58,12 @@ export class ContainerRecords {
 
   /** Persist, then publish: readers never see a change the store does not hold. */
   async save(c: ContainerRecord): Promise<void> {
-    await this.store.commit([{ put: KEY + c.id, value: c as unknown as Json }]);
+    await this.store.commit([CONTAINERS.put(c.id, c)]);
     this.byId.set(c.id, c);
   }
 
   async delete(id: ContainerId): Promise<void> {
-    await this.store.commit([{ del: KEY + id }]);
+    await this.store.commit([CONTAINERS.del(id)]);
     this.byId.delete(id);
     this.locks.delete(id);
   }

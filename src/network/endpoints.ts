@@ -81,6 +81,7 @@ export function buildEndpoint(
     ipv4,
     ipv6,
     aliases: req.aliases,
+    ...(req.links !== undefined && req.links.length > 0 ? { links: req.links } : {}),
     gateway: wired && !net.internal && !siblings.some((s) => s.gateway),
   };
   return { endpoint, pools };

@@ -79,8 +79,19 @@ export interface EndpointRecord {
   ipv6: EndpointAddress | undefined;
   /** Network-scoped aliases (--network-alias), as given. */
   aliases: string[];
+  /**
+   * --link on a user network: `alias` names `target` for this endpoint's container only
+   * (libnetwork's endpoint aliases). Absent in records written before links were kept here.
+   */
+  links?: EndpointLink[];
   /** Whether this endpoint carries the sandbox's default route. */
   gateway: boolean;
+}
+
+/** A link of an endpoint: `alias` stands for the container named `target` on the network. */
+export interface EndpointLink {
+  target: string;
+  alias: string;
 }
 
 /** What the engine asks for when it attaches a container to a network. */
@@ -93,4 +104,6 @@ export interface JoinRequest {
   /** --mac-address */
   mac?: string;
   aliases: string[];
+  /** --link target:alias on a user network. */
+  links?: EndpointLink[];
 }

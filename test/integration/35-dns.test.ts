@@ -174,6 +174,30 @@ describe('embedded DNS', () => {
     assert.notEqual(alias.code, 0);
     assert.match(alias.stderr, /network-scoped alias/);
   });
+
+  it('resolves a --link alias on a user network for the linking container only (run and network connect)', async () => {
+    const dbIp = await ipOf('db', 'back');
+    const ran = await w.docker('run', '--rm', '--network', 'back', '--link', 'db:bar', 'busybox', 'nslookup', 'bar');
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.ok(ran.stdout.includes(dbIp), ran.stdout);
+    const plain = await w.docker('run', '--rm', '--network', 'back', '--link', 'db', 'busybox', 'nslookup', 'db');
+    assert.ok(plain.stdout.includes(dbIp), plain.stdout + plain.stderr);
+    // A live connect with --link: the alias is the connecting container's, on that network.
+    await w.dockerOk('run', '-d', '--name', 'linker', 'busybox', 'sleep', '10000');
+    await w.dockerOk('network', 'connect', '--link', 'db:bar', 'back', 'linker');
+    const linked = await lookup('linker', 'bar');
+    assert.equal(linked.code, 0, linked.stdout + linked.stderr);
+    assert.ok(linked.stdout.includes(dbIp), linked.stdout);
+    assert.match(await w.dockerOk('inspect', '-f', '{{.NetworkSettings.Networks.back.Links}}', 'linker'), /db:bar/);
+    // Another container on the network does not see it.
+    const other = await lookup('app', 'bar');
+    assert.notEqual(other.code, 0, other.stdout);
+    assert.ok(!other.stdout.includes(dbIp), other.stdout);
+    // It outlives a restart of the linking container.
+    await w.dockerOk('restart', '-t', '0', 'linker');
+    assert.ok((await lookup('linker', 'bar')).stdout.includes(dbIp));
+    await w.dockerOk('rm', '-f', 'linker');
+  });
 });
 
 describe('embedded DNS with a loopback nameserver on the host (systemd-resolved)', () => {

@@ -9,6 +9,7 @@ import type { EmbeddedDns } from '../../network/dns/index.js';
 import type { ContainerEngine } from './engine.js';
 import type { LifecycleHooks } from './lifecycle.js';
 import type { ContainerRecord } from './model.js';
+import { parseLink } from './networking.js';
 
 export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: ContainerEngine): LifecycleHooks {
   const userNetwork = (ep: EndpointRecord) => {
@@ -24,7 +25,6 @@ export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: 
       for (const ep of endpoints) {
         const net = userNetwork(ep);
         if (!net) continue;
-        const cfg = configFor(c, net.record.name);
         dns.addEndpoint({
           containerId: c.id,
           networkId: ep.networkId,
@@ -32,10 +32,8 @@ export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: 
           name: c.spec.name,
           hostname: engine.hostnameOf(c),
           aliases: ep.aliases,
-          links: (cfg?.links ?? []).map((l) => {
-            const [target = '', alias] = l.split(':');
-            return { target: target.replace(/^\//, ''), alias: alias ?? target };
-          }),
+          // An endpoint made before links were kept on it: its container's config has them.
+          links: ep.links ?? (configFor(c, net.record.name)?.links ?? []).map(parseLink),
           ...(ep.ipv4 ? { ipv4: ep.ipv4.address } : {}),
           ...(ep.ipv6 ? { ipv6: ep.ipv6.address } : {}),
         });

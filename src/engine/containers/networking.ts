@@ -4,7 +4,7 @@
  */
 import { conflict, notFound, systemError } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
-import type { EndpointRecord, JoinRequest } from '../../network/model.js';
+import type { EndpointLink, EndpointRecord, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
 
@@ -81,7 +81,21 @@ export function checkLegacyLinks(c: ContainerRecord, lookup: (idOrName: string) 
 
 /** What the network controller is asked for one of the container's networks. */
 export function joinRequest(containerId: string, name: string, cfg: EndpointConfig): JoinRequest {
-  return { containerId, name, aliases: cfg.aliases, ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
+  const links = cfg.links.map(parseLink);
+  return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
+}
+
+/**
+ * A --link as Docker's ParseLink reads it: "name", "name:alias", or the "/name:/parent/alias"
+ * form Docker itself writes in HostConfig.Links.
+ */
+export function parseLink(link: string): EndpointLink {
+  const i = link.indexOf(':');
+  if (i < 0) return { target: link.replace(/^\//, ''), alias: link.replace(/^\//, '') };
+  const target = link.slice(0, i);
+  const alias = link.slice(i + 1);
+  if (target.startsWith('/')) return { target: target.slice(1), alias: alias.slice(alias.lastIndexOf('/') + 1) };
+  return { target, alias };
 }
 
 function tryFind(networks: NetworkController, idOrName: string): string | undefined {

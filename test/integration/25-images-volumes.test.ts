@@ -188,6 +188,37 @@ describe('images, volumes and the berth CLI', () => {
     await w.dockerOk('volume', 'rm', keptName, 'vol1');
   });
 
+  it('filters docker volume ls by dangling, name, driver and label, with dockerd\'s errors', async () => {
+    await w.dockerOk('volume', 'create', '--label', 'env=prod', '--label', 'tier=web', 'web-data');
+    await w.dockerOk('volume', 'create', '--label', 'env=dev', 'db-data');
+    await w.dockerOk('volume', 'create', 'scratch');
+    await w.dockerOk('create', '--name', 'user', '-v', 'web-data:/d', 'busybox', 'true');
+    const ls = async (...filters: string[]): Promise<string[]> =>
+      (await w.dockerOk('volume', 'ls', '-q', ...filters.flatMap((f) => ['-f', f]))).split('\n').filter((v) => v !== '').sort();
+    assert.deepEqual(await ls('dangling=true'), ['db-data', 'scratch']);
+    assert.deepEqual(await ls('dangling=false'), ['web-data']);
+    assert.deepEqual(await ls('name=data'), ['db-data', 'web-data']);
+    assert.deepEqual(await ls('name=^web'), ['web-data']);
+    assert.deepEqual(await ls('driver=local'), ['db-data', 'scratch', 'web-data']);
+    assert.deepEqual(await ls('driver=nfs'), []);
+    assert.deepEqual(await ls('label=env'), ['db-data', 'web-data']);
+    assert.deepEqual(await ls('label=env=prod'), ['web-data']);
+    assert.deepEqual(await ls('label=env', 'dangling=true'), ['db-data']);
+    const bad = await w.docker('volume', 'ls', '-f', 'foo=bar');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Error response from daemon: invalid filter 'foo'/);
+    const notHere = await w.docker('volume', 'ls', '-f', 'label!=env');
+    assert.match(notHere.stderr, /invalid filter 'label!'/);
+    const maybe = await w.docker('volume', 'ls', '-f', 'dangling=maybe');
+    assert.match(maybe.stderr, /Error response from daemon: invalid filter 'dangling=\[maybe\]'/);
+    const raw = await w.api('GET', '/v1.44/volumes?filters=%7Bnot%20json');
+    assert.equal(raw.status, 400);
+    assert.match((raw.body as { message: string }).message, /^error reading volume filters: invalid filter/);
+    assert.deepEqual((await w.berth('volume', 'ls', '-q', '-f', 'dangling=true')).stdout.trim().split('\n').sort(), ['db-data', 'scratch']);
+    await w.dockerOk('rm', 'user');
+    await w.dockerOk('volume', 'rm', 'web-data', 'db-data', 'scratch');
+  });
+
   it('fills an empty volume from the image as Docker does: VOLUME, named volumes, nocopy, several layers', async () => {
     const seed = (root: string): void => {
       fs.mkdirSync(path.join(root, 'vv'));

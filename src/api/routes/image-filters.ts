@@ -6,6 +6,7 @@
 import { invalid } from '../../errors.js';
 import { familiarName, familiarString, fullName, parseReference, type ImageRecord } from '../../engine/images/index.js';
 import { compilePathPattern } from '../../util/path-match.js';
+import { boolFilter, checkFilterKeys, labelsMatch } from './filter-args.js';
 import { parseUntil } from './prune-filters.js';
 
 const KEYS = new Set(['dangling', 'label', 'before', 'since', 'reference', 'until']);
@@ -15,7 +16,7 @@ export type ImageListFilter = (img: ImageRecord) => ImageRecord | undefined;
 
 /** `resolve` names the image of a before/since value (NotFound for none). */
 export function imageListFilter(raw: Record<string, string[]>, resolve: (ref: string) => ImageRecord): ImageListFilter {
-  for (const key of Object.keys(raw)) if (!KEYS.has(key)) throw invalid(`invalid filter '${key}'`);
+  checkFilterKeys(raw, KEYS);
   const danglingOnly = boolFilter(raw, 'dangling');
   // Several before/until values mean the earliest bound; several since values the latest.
   let before = Infinity;
@@ -51,28 +52,6 @@ export function referenceTargets(stored: string): string[] {
   const name = fullName(ref);
   const tagged = ref.digest !== undefined ? `${name}@${ref.digest}` : `${name}:${ref.tag ?? 'latest'}`;
   return [familiarString(ref), familiarName(ref), tagged, name];
-}
-
-/** Docker's GetBoolOrDefault: exactly one of true/1 or false/0. */
-function boolFilter(raw: Record<string, string[]>, key: string): boolean | undefined {
-  const values = raw[key];
-  if (values === undefined) return undefined;
-  if (values.length === 0) throw invalid(`invalid filter '${key}'`);
-  const isTrue = values.includes('true') || values.includes('1');
-  const isFalse = values.includes('false') || values.includes('0');
-  if (isTrue === isFalse) throw invalid(`invalid filter '${key}=[${values.join(' ')}]'`);
-  return isTrue;
-}
-
-/** Docker's MatchKVList: every `key` or `key=value` present; no labels never match. */
-function labelsMatch(filters: string[], labels: Record<string, string>): boolean {
-  if (filters.length === 0) return true;
-  if (Object.keys(labels).length === 0) return false;
-  return filters.every((f) => {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? f : f.slice(0, eq);
-    return key in labels && (eq < 0 || labels[key] === f.slice(eq + 1));
-  });
 }
 
 function createdMs(img: ImageRecord): number | undefined {

@@ -17,6 +17,8 @@ export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
 export interface Volume {
   name: string;
+  /** Always "local": berth has no volume plugins. */
+  driver: 'local';
   mountpoint: string;
   createdAt: string;
   labels: Record<string, string>;
@@ -64,7 +66,7 @@ export class VolumeStore {
     const dir = path.join(this.root, name);
     try {
       const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { CreatedAt: string; Labels: Record<string, string> };
-      return { name, mountpoint: path.join(dir, '_data'), createdAt: meta.CreatedAt, labels: meta.Labels, options: {} };
+      return { name, driver: 'local', mountpoint: path.join(dir, '_data'), createdAt: meta.CreatedAt, labels: meta.Labels, options: {} };
     } catch {
       return undefined;
     }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { must, sh, World } from '../lib/world.js';
@@ -64,6 +65,19 @@ async function ociArchive(dir: string, layerTars: string[], ref: string, runConf
   return tar;
 }
 
+/** A POST with a raw body over the daemon's socket: status, content type and the whole answer. */
+function postRaw(sock: string, urlPath: string, body: Buffer): Promise<{ status: number; contentType: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method: 'POST', path: urlPath, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.on('data', (b: Buffer) => (text += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('images, volumes and the berth CLI', () => {
   let w: World;
   before(async () => {
@@ -112,6 +126,32 @@ describe('images, volumes and the berth CLI', () => {
     assert.match(r.stderr, /container .* is using its referenced image/);
     await w.dockerOk('rm', inUse);
     await w.dockerOk('rmi', 'loaded:1.0');
+  });
+
+  it('reports a failed load in the JSON stream under a 200, as dockerd does', async () => {
+    const short = path.join(w.dir, 'notatar');
+    fs.writeFileSync(short, 'this is not a tar\n');
+    const piped = await sh('sh', ['-c', `docker load < ${short}`], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } });
+    assert.equal(piped.code, 1);
+    assert.equal(piped.stderr.trim(), 'unexpected EOF');
+    const viaBerth = await w.berth('load', '-i', short);
+    assert.equal(viaBerth.code, 1);
+    assert.match(viaBerth.stderr, /unexpected EOF/);
+    // Longer than a tar block: the header's checksum is wrong. A large body is read to its end first.
+    const long = path.join(w.dir, 'notatar-long');
+    fs.writeFileSync(long, 'not a tar at all\n'.repeat(200_000));
+    const r = await w.docker('load', '-i', long);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), 'archive/tar: invalid tar header');
+    const raw = await postRaw(w.sock, '/v1.44/images/load', fs.readFileSync(short));
+    assert.equal(raw.status, 200);
+    assert.equal(raw.contentType, 'application/json');
+    assert.deepEqual(raw.body.trim().split('\n').map((l) => JSON.parse(l) as unknown), [{ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }]);
+    // Without quiet=0 dockerd sends no progress, only the messages.
+    const tar = await ociArchive(path.join(w.dir, 'quiet'), [await rootfsTar(path.join(w.dir, 'quiet-l'))], 'quiet:1');
+    const quiet = await postRaw(w.sock, '/v1.44/images/load', fs.readFileSync(tar));
+    assert.deepEqual(quiet.body.trim().split('\n').map((l) => JSON.parse(l) as unknown), [{ stream: 'Loaded image: quiet:1\n' }]);
+    await w.dockerOk('rmi', 'quiet:1');
   });
 
   it('filters docker images by reference (globs too), label and dangling, as berth images does', async () => {

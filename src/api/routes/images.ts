@@ -21,13 +21,27 @@ class ProgressStream {
   /** An error: as an HTTP error when nothing was sent yet, else in the stream. */
   fail(e: unknown): void {
     if (!this.started) throw e;
+    this.sendError(e);
+  }
+
+  /** An error in the stream, whatever was sent before (dockerd's streamformatter.FormatError). */
+  sendError(e: unknown): void {
     this.send({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
   }
 
-  end(): void {
-    if (!this.started) this.send({ status: '' });
+  /** Ends the stream; `placeholder` is sent when nothing was (pull's empty status). */
+  end(placeholder: Record<string, unknown> | undefined = { status: '' }): void {
+    if (!this.started && placeholder !== undefined) this.send(placeholder);
+    if (!this.started) this.res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
     this.res.end();
   }
+}
+
+/** dockerd's BoolValueOrDefault: absent is `d`; "", 0, no, false and none are false; anything else true. */
+function boolValueOrDefault(q: URLSearchParams, key: string, d: boolean): boolean {
+  const v = q.get(key);
+  if (v === null) return d;
+  return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
 export function imageRoutes(router: Router, images: ImageStore): void {
@@ -76,8 +90,10 @@ export function imageRoutes(router: Router, images: ImageStore): void {
       stream.end();
       return { handled: true };
     })
+    // Every failure of a load is reported in the stream, under a 200, as dockerd does:
+    // clients (docker load, docker-py's images.load) read it from there.
     .add('POST', '/images/load', async (req) => {
-      const quiet = boolParam(req.query, 'quiet');
+      const quiet = boolValueOrDefault(req.query, 'quiet', true);
       const stream = new ProgressStream(req.res);
       let lastSent = 0;
       try {
@@ -90,9 +106,10 @@ export function imageRoutes(router: Router, images: ImageStore): void {
         });
         for (const m of result.messages) stream.send({ stream: `${m}\n` });
       } catch (e: unknown) {
-        stream.fail(e);
+        stream.sendError(e);
+        await req.drain();
       }
-      stream.end();
+      stream.end(undefined);
       return { handled: true };
     })
     .add('POST', '/images/{name}/tag', async (req) => {

@@ -73,7 +73,7 @@ class ByteSource {
     while (this.buf.length < n) {
       if (!(await this.pull())) {
         if (this.buf.length === 0) return undefined;
-        throw invalid('archive/tar: unexpected EOF');
+        throw invalid('unexpected EOF');
       }
     }
     const out = this.buf.subarray(0, n);
@@ -85,7 +85,7 @@ class ByteSource {
   async *stream(n: number): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (this.buf.length === 0 && !(await this.pull())) throw invalid('archive/tar: unexpected EOF');
+      if (this.buf.length === 0 && !(await this.pull())) throw invalid('unexpected EOF');
       const take = Math.min(left, this.buf.length);
       const out = this.buf.subarray(0, take);
       this.buf = this.buf.subarray(take);
@@ -243,7 +243,7 @@ function padding(size: number): number {
 async function readAll(src: ByteSource, size: number): Promise<Buffer> {
   if (size > 64 << 20) throw invalid('archive/tar: metadata header too large');
   const b = (await src.read(size)) ?? Buffer.alloc(0);
-  if (b.length !== size) throw invalid('archive/tar: unexpected EOF');
+  if (b.length !== size) throw invalid('unexpected EOF');
   await src.skip(padding(size));
   return Buffer.from(b);
 }

@@ -1,4 +1,5 @@
 /** All API routes on one router. */
+import type { SwarmState } from '../cluster/swarm-state.js';
 import type { ContainerEngine } from '../engine/containers/engine.js';
 import type { ExecManager } from '../engine/containers/execs.js';
 import type { ImageStore } from '../engine/images/index.js';
@@ -10,6 +11,7 @@ import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
+import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
 import type { NetworkContainerShape } from './shapes/network.js';
@@ -21,13 +23,15 @@ export interface ApiDeps {
   images: ImageStore;
   volumes: VolumeStore;
   system: SystemInfo;
+  /** This node's place in a swarm (berth's is always outside one for now). */
+  swarm: SwarmState;
   ports(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
 
 export function buildRouter(deps: ApiDeps): Router {
   const router = new Router();
   const { networks, engine } = deps;
-  systemRoutes(router, deps.system);
+  systemRoutes(router, deps.system, deps.swarm);
   networkRoutes(router, {
     networks,
     containersOf: (networkId) => {
@@ -50,5 +54,6 @@ export function buildRouter(deps: ApiDeps): Router {
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
+  swarmRoutes(router, deps.swarm);
   return router;
 }

@@ -5,6 +5,7 @@ import { messageOf, invalid } from '../errors.js';
 import { linuxKernel } from '../kernel/linux.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
+import { InactiveSwarm } from '../cluster/swarm-state.js';
 import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
 import { formatCidr } from '../network/ipam/index.js';
@@ -122,6 +123,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     execs,
     images,
     volumes,
+    swarm: new InactiveSwarm(),
     // As Docker: the ports come from a running container's endpoints on a driver that reports
     // them (the bridge), and releasing the network at exit clears them.
     ports: (c) => {

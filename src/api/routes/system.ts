@@ -1,8 +1,10 @@
 /** /_ping, /version, /info. */
 import * as os from 'node:os';
+import type { SwarmState } from '../../cluster/swarm-state.js';
 import type { TimingSeries } from '../../util/timings.js';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION } from '../router.js';
+import { swarmHeader, swarmInfoShape } from './swarm.js';
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -19,7 +21,7 @@ export interface SystemInfo {
   timings(): Record<string, TimingSeries>;
 }
 
-export function systemRoutes(router: Router, info: SystemInfo): void {
+export function systemRoutes(router: Router, info: SystemInfo, swarm: SwarmState): void {
   const ping = async () => ({
     status: 200,
     body: 'OK',
@@ -35,13 +37,14 @@ export function systemRoutes(router: Router, info: SystemInfo): void {
         'Docker-Experimental': 'false',
         Ostype: 'linux',
         Server: 'berth',
+        Swarm: swarmHeader(swarm.status()),
         'Content-Type': 'text/plain; charset=utf-8',
       });
       req.res.end(req.method === 'HEAD' ? undefined : 'OK');
       return { handled: true };
     })
     .add('GET', '/version', async () => ({ status: 200, body: versionBody() }))
-    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info) }))
+    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info, swarm) }))
     // Not Docker's: durations measured inside berthd, for benchmarks (util/timings.ts).
     .add('GET', '/berth/timings', async () => ({ status: 200, body: info.timings() }));
 }
@@ -65,7 +68,7 @@ function versionBody(): Record<string, unknown> {
   };
 }
 
-function infoBody(info: SystemInfo): Record<string, unknown> {
+function infoBody(info: SystemInfo, swarm: SwarmState): Record<string, unknown> {
   const c = info.counts();
   return {
     ID: info.id,
@@ -114,7 +117,7 @@ function infoBody(info: SystemInfo): Record<string, unknown> {
     ServerVersion: BERTH_VERSION,
     Runtimes: Object.fromEntries(info.runtimes.map((r) => [r, { path: r }])),
     DefaultRuntime: info.defaultRuntime,
-    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    Swarm: swarmInfoShape(swarm.status()),
     LiveRestoreEnabled: true,
     Isolation: '',
     InitBinary: '',

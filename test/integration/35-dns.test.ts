@@ -175,6 +175,32 @@ describe('embedded DNS', () => {
     assert.match(alias.stderr, /network-scoped alias/);
   });
 
+  it('removes a legacy link with docker rm --link, as dockerd does', async () => {
+    await w.dockerOk('run', '-d', '--name', 'parent', '--link', 'legacy:cache', '--add-host', 'cache:192.0.2.9', 'busybox', 'sleep', '10000');
+    assert.match(await w.dockerOk('exec', 'parent', 'cat', '/etc/hosts'), /\tcache legacy [0-9a-f]{12}$/m);
+    const refused = await w.docker('rm', '--link', 'legacy');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Error response from daemon: Conflict, cannot remove the default link name of the container/);
+    const unknown = await w.docker('rm', '--link', '/parent/nope');
+    assert.match(unknown.stderr, /Error response from daemon: No such container: parent\/nope/);
+    assert.equal(await w.dockerOk('rm', '--link', '/parent/cache'), '/parent/cache');
+    // The target is untouched; the link leaves the parent's hosts file (the --add-host line stays) and record.
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Running}}', 'legacy'), 'true');
+    const hosts = await w.dockerOk('exec', 'parent', 'cat', '/etc/hosts');
+    assert.doesNotMatch(hosts, /cache legacy/);
+    assert.match(hosts, /^192\.0\.2\.9\tcache$/m);
+    assert.doesNotMatch(await w.dockerOk('inspect', '-f', '{{json .HostConfig.Links}}', 'parent'), /cache/);
+    // Its next start neither writes the link nor needs its target.
+    await w.dockerOk('stop', '-t', '0', 'legacy');
+    await w.dockerOk('restart', '-t', '0', 'parent');
+    assert.doesNotMatch(await w.dockerOk('exec', 'parent', 'env'), /CACHE_/);
+    assert.doesNotMatch(await w.dockerOk('exec', 'parent', 'cat', '/etc/hosts'), /cache legacy/);
+    const again = await w.docker('rm', '--link', 'parent/cache');
+    assert.match(again.stderr, /No such container: parent\/cache/);
+    await w.dockerOk('start', 'legacy');
+    await w.dockerOk('rm', '-f', 'parent');
+  });
+
   it('resolves a --link alias on a user network for the linking container only (run and network connect)', async () => {
     const dbIp = await ipOf('db', 'back');
     const ran = await w.docker('run', '--rm', '--network', 'back', '--link', 'db:bar', 'busybox', 'nslookup', 'bar');

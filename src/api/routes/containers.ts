@@ -1,6 +1,7 @@
 /** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
 import { invalid, wrapError } from '../../errors.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
+import { removeLegacyLink } from '../../engine/containers/legacy-links.js';
 import type { WaitCondition } from '../../engine/containers/lifecycle.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ImageStore } from '../../engine/images/index.js';
@@ -89,8 +90,9 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       });
       return { status: 204 };
     })
-    .add('DELETE', '/containers/{id}', async (req) => {
-      await engine.remove(req.params.id!, { force: boolParam(req.query, 'force'), volumes: boolParam(req.query, 'v') });
+    .add('DELETE', '/containers/{name}', async (req) => {
+      if (boolParam(req.query, 'link')) await removeLegacyLink(engine, req.params.name!);
+      else await engine.remove(req.params.name!, { force: boolParam(req.query, 'force'), volumes: boolParam(req.query, 'v') });
       return { status: 204 };
     })
     .add('POST', '/containers/{id}/wait', async (req) => {

@@ -168,6 +168,12 @@ export class ContainerEngine {
     return this.records.find(idOrName);
   }
 
+  /** Change a container's record under its lock (for modules beside the lifecycle: legacy-links.ts). */
+  async updateRecord(idOrName: string, change: (c: ContainerRecord) => Promise<ContainerRecord>): Promise<void> {
+    const { id } = this.records.find(idOrName);
+    await this.records.lock(id).run(async () => this.records.save(await change(this.records.find(id))));
+  }
+
   /** The container's folder: /etc files, rootfs layers, log. */
   dir(id: string): string {
     return path.join(this.deps.dataRoot, 'containers', id);

@@ -1,5 +1,5 @@
 # berth: the two commands a new machine needs are `make demo` and `make test`.
-.PHONY: all deps build lint demo test test-unit test-integration bench clean
+.PHONY: all deps build lint demo test test-unit test-integration test-compat bench clean
 
 all: build
 
@@ -13,11 +13,15 @@ build:
 demo: deps
 	./scripts/demo.sh
 
-# The lint (promise mistakes end a daemon), unit tests (pure logic) and integration tests
-# (real kernel, in throwaway namespaces).
+# Debian's interpreter, which has python3-docker (docker-py 5.0.3) and python3-pytest.
+PYTHON ?= /usr/bin/python3
+
+# The lint (promise mistakes end a daemon), unit tests (pure logic), integration tests
+# (real kernel, in throwaway namespaces) and the docker-py compatibility suite.
 test: deps
 	npx eslint .
 	node --test --test-concurrency=2 dist/test/unit/ dist/test/integration/
+	$(PYTHON) -m pytest -q test/compat
 
 lint: build
 	npx eslint .
@@ -27,6 +31,10 @@ test-unit: build
 
 test-integration: build
 	node --test --test-concurrency=2 dist/test/integration/
+
+# docker-py against berthd, as Docker automation drives it (test/compat/README.md).
+test-compat: build
+	$(PYTHON) -m pytest -q test/compat
 
 # Figures, not tests: see bench/README.md.
 bench: deps

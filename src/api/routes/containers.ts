@@ -141,6 +141,9 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       const until = timeParam(req.query.get('until'));
       const tty = c.spec.process.tty;
       req.res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM, 'Api-Version': '1.44' });
+      // As dockerd: the status goes out at once, not with the first line, which a quiet
+      // container may never write (docker-py's run() inspects as soon as it arrives).
+      req.res.flushHeaders();
       const ac = new AbortController();
       req.res.on('close', () => ac.abort());
       const opts = {

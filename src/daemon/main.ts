@@ -114,7 +114,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   const execs = new ExecManager(engine, runtime, (id) => {
     const c = engine.find(id);
     const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
-    return { env: p.env, cwd: p.cwd };
+    return { env: p.env, cwd: p.cwd, user: p.user };
   });
 
   const router = buildRouter({

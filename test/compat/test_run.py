@@ -178,7 +178,6 @@ def test_run_same_host_port_twice_fails(client):
     assert 'address already in use' in str(e.value) or 'port is already allocated' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: an exec without User runs as root, not as the container's Config.User [exec]", strict=True)
 def test_run_with_labels_hostname_workdir_user(client):
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, labels={'a': 'b'}, hostname='myhost',
                                 working_dir='/tmp', user='1234:5678')

@@ -41,7 +41,7 @@ export class ExecManager {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly runtime: Runtime,
-    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string },
+    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string; user: { uid: number; gid: number } },
   ) {}
 
   create(containerIdOrName: string, req: ExecRequest): ExecInstance {
@@ -75,7 +75,8 @@ export class ExecManager {
       cwd: r.workingDir || base.cwd,
       tty: r.tty,
       stdin: r.attachStdin,
-      user: parseUser(r.user),
+      // As dockerd: an exec without a User runs as the container's user.
+      user: r.user ? parseUser(r.user) : base.user,
       privileged: r.privileged,
       ...(r.consoleSize ? { consoleSize: r.consoleSize } : {}),
     });

@@ -158,7 +158,6 @@ def test_save_missing_is_not_found(client):
         b''.join(client.api.get_image('compat-missing:latest'))
 
 
-@pytest.mark.xfail(reason="berth: a failed load answers 400, dockerd a 200 stream with errorDetail (docker-py raises ImageLoadError) [images load]", strict=True)
 def test_load_garbage_raises_image_load_error(client):
     with pytest.raises(docker.errors.ImageLoadError):
         client.images.load(b'this is not a tar archive')

@@ -107,6 +107,7 @@ def test_update_restart_policy(client):
     assert ctr.attrs['HostConfig']['RestartPolicy'] == {'Name': 'on-failure', 'MaximumRetryCount': 3}
 
 
+@pytest.mark.xfail(reason="berth: no POST /containers/{id}/update (405 from the link-removal route's pattern) [update]", strict=True)
 def test_update_missing_container_is_not_found(client):
     with pytest.raises(docker.errors.NotFound):
         client.api.update_container('compat-missing', cpu_shares=512)
@@ -135,6 +136,7 @@ def test_rename_to_taken_name_conflicts(client):
     assert e.value.status_code == 409
 
 
+@pytest.mark.xfail(reason="berth: no POST /containers/{id}/rename (405 from the link-removal route's pattern) [rename]", strict=True)
 def test_rename_missing_container_is_not_found(client):
     with pytest.raises(docker.errors.NotFound):
         client.api.rename('compat-missing', unique())

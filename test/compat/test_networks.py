@@ -115,7 +115,6 @@ def test_connect_with_aliases_and_address(client):
     assert b'10.127.0.10' in out
 
 
-@pytest.mark.xfail(reason="berth: the embedded DNS does not answer a link alias given at network connect [DNS/links]", strict=True)
 def test_connect_with_links(client):
     net = client.networks.create(unique('net'))
     target = client.containers.run(IMAGE, 'sleep 300', detach=True, name=unique(), network=net.name)

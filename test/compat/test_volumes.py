@@ -46,7 +46,6 @@ def test_get_missing_is_not_found(any_client):
     assert 'no such volume' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: volume list filter label=KEY=VALUE ignores the value [volumes filters]", strict=True)
 def test_list_filters(client):
     label = unique('label')
     used = client.volumes.create(unique('vol'), labels={label: 'used'})
@@ -62,7 +61,6 @@ def test_list_filters(client):
     assert used.name in in_use and free.name not in in_use
 
 
-@pytest.mark.xfail(reason="berth: volume list accepts unknown filters, dockerd 400 [volumes filters]", strict=True)
 def test_list_bad_filter_is_bad_request(client):
     with pytest.raises(docker.errors.APIError) as e:
         client.volumes.list(filters={'bogus': 'x'})
@@ -70,7 +68,6 @@ def test_list_bad_filter_is_bad_request(client):
     assert "invalid filter 'bogus'" in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: volume list accepts a bad dangling value, dockerd 400 [volumes filters]", strict=True)
 def test_list_bad_dangling_value_is_bad_request(client):
     with pytest.raises(docker.errors.APIError) as e:
         client.volumes.list(filters={'dangling': 'maybe'})

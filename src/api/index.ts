@@ -6,7 +6,9 @@ import type { ImageStore } from '../engine/images/index.js';
 import type { VolumeStore } from '../engine/volumes/store.js';
 import type { NetworkController } from '../network/controller.js';
 import type { ContainerRecord } from '../engine/containers/model.js';
+import type { EventBus } from '../events/bus.js';
 import { Router } from './router.js';
+import { eventRoutes } from './routes/events.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -22,6 +24,7 @@ export interface ApiDeps {
   execs: ExecManager;
   images: ImageStore;
   volumes: VolumeStore;
+  events: EventBus;
   system: SystemInfo;
   /** This node's place in a swarm (berth's is always outside one for now). */
   swarm: SwarmState;
@@ -32,6 +35,7 @@ export function buildRouter(deps: ApiDeps): Router {
   const router = new Router();
   const { networks, engine } = deps;
   systemRoutes(router, deps.system, deps.swarm);
+  eventRoutes(router, deps.events);
   networkRoutes(router, {
     networks,
     containersOf: (networkId) => {
@@ -50,7 +54,8 @@ export function buildRouter(deps: ApiDeps): Router {
     connect: (c, n, cfg) => engine.connect(c, n, cfg),
     disconnect: (c, n) => engine.disconnect(c, n),
   });
-  containerRoutes(router, { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports });
+  const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports };
+  containerRoutes(router, containerDeps);
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));

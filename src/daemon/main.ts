@@ -24,6 +24,7 @@ import { createRuntime } from '../runtime/index.js';
 import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { Timings } from '../util/timings.js';
+import { EventBus } from '../events/bus.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   let opts: DaemonOptions | 'help';
@@ -54,6 +55,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   writePidfile(pidfile);
   const store = LocalStore.open(path.join(opts.dataRoot, 'store'));
   const daemonId = await daemonIdentity(store);
+  // Every part that emits events gets the one bus; GET /events reads it.
+  const events = new EventBus();
 
   const external = opts.bridge !== undefined && opts.bridge !== 'none';
   let bip = opts.bip;
@@ -77,14 +80,15 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, nft: linuxKernel.nft, log: (m) => log.warn(m) }),
     brNetfilter: opts.brNetfilter,
     log: (m) => log.warn(m),
+    events,
   });
 
   const [images, runtime] = await Promise.all([
-    ImageStore.open({ dataRoot: opts.dataRoot }),
+    ImageStore.open({ dataRoot: opts.dataRoot, events }),
     createRuntime({ execRoot: opts.execRoot, cgroupParent: `berth-${daemonId.slice(0, 12)}` }),
   ]);
   for (const w of images.warnings) log.warn(`images: ${w}`);
-  const volumes = new VolumeStore(opts.dataRoot);
+  const volumes = new VolumeStore(opts.dataRoot, events);
   const timings = new Timings();
   const hostGatewayIps = () => (opts.hostGatewayIps.length > 0 ? opts.hostGatewayIps : defaultBridgeGateways(networks));
   // The host's resolv.conf; tests give the daemon another (the embedded resolver reads it once).
@@ -101,6 +105,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     hostGatewayIps,
     log,
     timings,
+    events,
   });
   const dns = new EmbeddedDns({
     log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
@@ -115,7 +120,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     const c = engine.find(id);
     const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
     return { env: p.env, cwd: p.cwd, user: p.user };
-  });
+  }, events);
 
   const router = buildRouter({
     networks,
@@ -124,6 +129,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     images,
     volumes,
     swarm: new InactiveSwarm(),
+    events,
     // As Docker: the ports come from a running container's endpoints on a driver that reports
     // them (the bridge), and releasing the network at exit clears them.
     ports: (c) => {

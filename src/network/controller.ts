@@ -15,6 +15,7 @@ import { Sandboxes } from './sandboxes.js';
 import { hostRoutes, poolsFor } from './subnets.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
+import { NO_EVENTS, type EventSink } from '../events/types.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { Serial } from '../util/serial.js';
 import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
@@ -52,6 +53,8 @@ export interface ControllerConfig {
   /** --br-netfilter: keep br_netfilter's call-out to the inet hooks (default: switched off). */
   brNetfilter: boolean;
   log: (msg: string) => void;
+  /** Where network create, connect, disconnect and destroy events go. */
+  events?: EventSink;
 }
 
 /** A network with its validated driver handle: what the rest of the daemon sees. */
@@ -202,7 +205,9 @@ export class NetworkController {
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {
-    return this.serial.run(() => this.add(req, false));
+    const net = await this.serial.run(() => this.add(req, false));
+    this.event('create', net.record);
+    return net;
   }
 
   async remove(idOrName: string): Promise<void> {
@@ -219,6 +224,7 @@ export class NetworkController {
       if (net.driver.firewall) this.traffic.networkRemoved(net.driver.firewall);
       await this.store.commit([NETWORKS.del(record.id)]);
       this.networks.delete(record.id);
+      this.event('destroy', record);
     });
   }
 
@@ -235,6 +241,7 @@ export class NetworkController {
         this.config.log(`prune: could not remove network ${n.record.name}: ${String(e)}`);
       }
     }
+    (this.config.events ?? NO_EVENTS).emit('network', 'prune', '', { reclaimed: '0' });
     return removed;
   }
 
@@ -307,6 +314,7 @@ export class NetworkController {
       }
       const fwEp = this.fwEndpoint(endpoint);
       if (fwEp && net.driver.firewall) await this.traffic.endpointJoined(fwEp, net.driver.firewall);
+      this.event('connect', net.record, { container: req.containerId });
       return endpoint;
     });
   }
@@ -341,6 +349,7 @@ export class NetworkController {
     await this.store.commit(ops);
     if (net && record) this.networks.set(record.id, { ...net, record });
     this.endpoints.delete(ep.id);
+    if (net) this.event('disconnect', net.record, { container: ep.containerId });
     const fwEp = this.fwEndpoint(ep);
     if (fwEp && net?.driver.firewall) this.traffic.endpointLeft(fwEp, net.driver.firewall);
     if (ep.gateway && !opts.sandboxGoing) await this.promoteGateway(ep.containerId);
@@ -434,6 +443,11 @@ export class NetworkController {
     await this.traffic.close();
     await this.sandboxes.close();
     await this.kernel.links.retiredGone();
+  }
+
+  /** A network event with dockerd's attributes (LogNetworkEventWithAttributes): the network's name and driver. */
+  private event(action: string, record: NetworkRecord, attributes: Record<string, string> = {}): void {
+    (this.config.events ?? NO_EVENTS).emit('network', action, record.id, { ...attributes, name: record.name, type: record.driver });
   }
 
   private async add(req: CreateNetworkRequest, predefined: boolean): Promise<Network> {

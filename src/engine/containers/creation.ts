@@ -12,6 +12,8 @@ import { newId, nowRfc3339 } from '../../util/ids.js';
 import type { ImageViews } from '../volumes/image-view.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { mergeDockerConfig, mergeSpecWithImage } from './config-merge.js';
+import type { EventSink } from '../../events/types.js';
+import { containerEvent } from './events.js';
 import type { EngineImages, EngineLog } from './lifecycle.js';
 import { ZERO_TIME, type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { planMounts, prepareMounts, removeAnonymousVolumes } from './mounts.js';
@@ -26,6 +28,7 @@ export interface CreationDeps {
   volumes: VolumeStore;
   views: ImageViews;
   log: EngineLog;
+  events: EventSink;
   /** The container's folder. */
   dir(id: string): string;
 }
@@ -72,6 +75,7 @@ export class ContainerCreation {
         removeAnonymousVolumes(record, this.deps.records.all(), this.deps.volumes, this.deps.log);
         throw e;
       }
+      containerEvent(this.deps.events, record, 'create');
       return record;
     } finally {
       this.reservedNames.delete(name);

@@ -19,6 +19,9 @@ import type { VolumeStore } from '../volumes/store.js';
 import { NetworkConnections } from './connections.js';
 import { ContainerCreation } from './creation.js';
 import { EtcFiles } from './etc-files.js';
+import type { EventSink } from '../../events/types.js';
+import { NO_EVENTS } from '../../events/types.js';
+import { containerEvent, killEvent, volumesMounted } from './events.js';
 import { Exits } from './exits.js';
 import type { EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import { mountOrder, removeAnonymousVolumes, runMounts, volumeUsers } from './mounts.js';
@@ -47,6 +50,8 @@ export interface EngineDeps {
   log: EngineLog;
   /** Where the network attach times are recorded ("attach <mode>", "connect"). */
   timings?: Timings;
+  /** Where the containers' events go (none without). */
+  events?: EventSink;
 }
 
 export class ContainerEngine {
@@ -58,11 +63,13 @@ export class ContainerEngine {
   private readonly exits: Exits;
   private readonly connections: NetworkConnections;
   private readonly creation: ContainerCreation;
+  private readonly events: EventSink;
 
   private constructor(
     private readonly deps: EngineDeps,
     private readonly records: ContainerRecords,
   ) {
+    this.events = deps.events ?? NO_EVENTS;
     this.etc = new EtcFiles({
       networks: deps.networks,
       daemonDns: deps.daemonDns,
@@ -79,6 +86,7 @@ export class ContainerEngine {
       networks: deps.networks,
       hooks: this.hooks,
       log: deps.log,
+      events: this.events,
       start: async (id) => this.start(id),
       autoRemove: async (id) => this.remove(id, { force: true, volumes: true }),
     });
@@ -89,6 +97,7 @@ export class ContainerEngine {
       volumes: deps.volumes,
       views: this.views,
       log: deps.log,
+      events: this.events,
       dir: (id) => this.dir(id),
     });
     this.connections = new NetworkConnections({
@@ -233,6 +242,8 @@ export class ContainerEngine {
       });
       await this.records.save({ ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt } });
       this.exits.watch(c.id);
+      volumesMounted(this.events, c);
+      containerEvent(this.events, c, 'start');
     } catch (e: unknown) {
       // Undo the start; what cannot be undone now is logged (reconcile takes it at the next start).
       const undo = (what: string) => (u: unknown) => log.warn(`failed start of ${c.spec.name}: ${what}: ${messageOf(u)}`);
@@ -344,7 +355,10 @@ export class ContainerEngine {
     if (await this.exits.callOffRestart(id)) return;
     const c = this.find(id); // as it is now: it may have exited meanwhile
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
-    if (signal !== SIGKILL) return this.deps.runtime.kill(c.id, signal);
+    if (signal !== SIGKILL) {
+      await this.deps.runtime.kill(c.id, signal);
+      return killEvent(this.events, c, signal);
+    }
     this.exits.userStopping(c.id);
     const exited = this.exits.wait(c, 'next-exit');
     try {
@@ -356,6 +370,7 @@ export class ContainerEngine {
         throw e;
       }
     }
+    killEvent(this.events, c, signal);
     await exited;
     await this.exits.handled(c.id);
   }
@@ -367,7 +382,10 @@ export class ContainerEngine {
   async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     if (signal !== undefined) parseSignal(signal); // dockerd checks it first, running or not
     const id = this.find(idOrName).id;
-    if (await this.exits.callOffRestart(id)) return true;
+    if (await this.exits.callOffRestart(id)) {
+      containerEvent(this.events, this.find(id), 'stop');
+      return true;
+    }
     const c = this.find(id); // as it is now: it may have exited meanwhile
     if (c.state.status !== 'running') return false;
     this.exits.userStopping(c.id);
@@ -376,23 +394,28 @@ export class ContainerEngine {
     const exited = this.exits.wait(c, 'next-exit');
     try {
       await this.deps.runtime.kill(c.id, sig);
+      killEvent(this.events, c, sig);
     } catch {
       /* it may have exited meanwhile */
     }
     if (!isKillSignal(sig)) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, t) * 1000)));
-      if ((await Promise.race([exited, timeout])) === 'timeout') await this.deps.runtime.kill(c.id, 'SIGKILL').catch(() => undefined);
+      if ((await Promise.race([exited, timeout])) === 'timeout') {
+        await this.deps.runtime.kill(c.id, 'SIGKILL').then(() => killEvent(this.events, c, SIGKILL), () => undefined);
+      }
       clearTimeout(timer);
     }
     await exited;
     await this.exits.handled(c.id);
+    containerEvent(this.events, c, 'stop');
     return true;
   }
 
   async restart(idOrName: string, timeoutSec?: number): Promise<void> {
     await this.stop(idOrName, timeoutSec);
     await this.start(idOrName);
+    containerEvent(this.events, this.find(idOrName), 'restart');
   }
 
   /** Remove; a running container only with force (killed first); with `volumes`, its anonymous volumes too. */
@@ -416,6 +439,7 @@ export class ContainerEngine {
       fs.rmSync(this.dir(c.id), { recursive: true, force: true });
       if (opts.volumes) removeAnonymousVolumes(c, this.records.all(), this.deps.volumes, this.deps.log);
       this.exits.removed(c);
+      containerEvent(this.events, c, 'destroy');
     });
   }
 
@@ -425,6 +449,7 @@ export class ContainerEngine {
    */
   async attach(idOrName: string, stdin: boolean): Promise<StdioSession> {
     const c = this.find(idOrName);
+    containerEvent(this.events, c, 'attach');
     if (c.state.status === 'running') return this.deps.runtime.attach(c.id, { stdin: stdin && c.spec.process.openStdin });
     return new Promise((resolve) => {
       const list = this.pendingAttach.get(c.id) ?? [];
@@ -434,7 +459,10 @@ export class ContainerEngine {
   }
 
   async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
-    if (this.find(id).state.status === 'running') await this.deps.runtime.resize(id, size);
+    const c = this.find(id);
+    if (c.state.status !== 'running') return;
+    await this.deps.runtime.resize(id, size);
+    containerEvent(this.events, c, 'resize', { height: String(size.rows), width: String(size.cols) });
   }
 
   /** network connect (see connections.ts). */

@@ -2,7 +2,9 @@
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ExecSession, Runtime, WindowSize } from '../../runtime/index.js';
 import { newId } from '../../util/ids.js';
+import { NO_EVENTS, type EventSink } from '../../events/types.js';
 import type { ContainerEngine } from './engine.js';
+import { containerEvent, execAction } from './events.js';
 import { mergeEnv, parseUser } from './process.js';
 
 export interface ExecRequest {
@@ -42,6 +44,7 @@ export class ExecManager {
     private readonly engine: ContainerEngine,
     private readonly runtime: Runtime,
     private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string; user: { uid: number; gid: number } },
+    private readonly events: EventSink = NO_EVENTS,
   ) {}
 
   create(containerIdOrName: string, req: ExecRequest): ExecInstance {
@@ -50,6 +53,7 @@ export class ExecManager {
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
     const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0 };
     this.execs.set(inst.id, inst);
+    containerEvent(this.events, c, execAction('exec_create', req.cmd), { execID: inst.id });
     return inst;
   }
 
@@ -67,6 +71,7 @@ export class ExecManager {
     const inst = this.get(id);
     if (inst.running || inst.exitCode !== null || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
     if (opts.consoleSize) inst.req.consoleSize = opts.consoleSize;
+    const c = this.engine.find(inst.containerId);
     const base = this.imageEnv(inst.containerId);
     const r = inst.req;
     const starting = this.runtime.exec(inst.containerId, {
@@ -90,10 +95,12 @@ export class ExecManager {
     }
     inst.running = true;
     inst.pid = session.pid;
+    containerEvent(this.events, c, execAction('exec_start', r.cmd), { execID: id });
     const settled = session.exit.then((x) => {
       this.sessions.delete(id);
       inst.running = false;
       inst.exitCode = x.exitCode;
+      containerEvent(this.events, c, 'exec_die', { execID: id, exitCode: String(x.exitCode) });
       setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
     });
     return { session, settled };

@@ -8,6 +8,8 @@ import { messageOf } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { Runtime } from '../../runtime/index.js';
 import { nowRfc3339 } from '../../util/ids.js';
+import type { EventSink } from '../../events/types.js';
+import { containerEvent, volumesUnmounted } from './events.js';
 import type { EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import type { ContainerId, ContainerRecord } from './model.js';
 import type { ContainerRecords } from './records.js';
@@ -19,6 +21,7 @@ export interface ExitDeps {
   networks: NetworkController;
   hooks: readonly LifecycleHooks[];
   log: EngineLog;
+  events: EventSink;
   /** The policy's start of a container waiting to restart. */
   start(id: ContainerId): Promise<unknown>;
   /** --rm: remove the container (and its anonymous volumes) after its last exit. */
@@ -63,6 +66,8 @@ export class Exits {
     await networks.removeSandbox(id).catch((e: unknown) => log.warn(`network teardown ${id}: ${messageOf(e)}`));
     const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt } };
     await records.save(exited);
+    volumesUnmounted(this.deps.events, c);
+    containerEvent(this.deps.events, c, 'die', { exitCode: String(code), execDuration: String(Math.floor((Date.parse(finishedAt) - Date.parse(c.state.startedAt)) / 1000)) });
     this.notify(id, code, (w) => w !== 'removed');
     const userStopped = this.stopping.delete(id);
     if (restartsAfter(c.spec.restartPolicy, { code, userStopped, restartCount: c.restartCount })) {

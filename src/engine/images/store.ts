@@ -52,6 +52,7 @@ import {
 import { RefStore, type StoredRef } from './refstore.js';
 import { packTar, readTar } from './tar.js';
 import { byCodeUnit } from '../../util/order.js';
+import { NO_EVENTS, type EventSink } from '../../events/types.js';
 
 /** A container created from an image, as the engine reports it. */
 export interface ContainerUsingImage {
@@ -68,6 +69,8 @@ export interface ImageStoreOptions {
   users?: ImageUsers;
   /** Where the static busybox is (default /bin/busybox). */
   busyboxPath?: string;
+  /** Where image events (pull, tag, untag, delete, import, load) go. */
+  events?: EventSink;
 }
 
 /** One image as the store knows it (the API shapes it; see docker-json.ts). */
@@ -155,6 +158,7 @@ export class ImageStore {
   private readonly layerSizes = new Map<Digest, number>();
   private users: ImageUsers;
   private readonly busyboxPath: string;
+  private readonly events: EventSink;
   /** Problems found on open (unreadable configs …), for the daemon log. */
   readonly warnings: string[] = [];
 
@@ -167,6 +171,14 @@ export class ImageStore {
   ) {
     this.users = opts.users ?? (() => []);
     this.busyboxPath = opts.busyboxPath ?? BUSYBOX_PATH;
+    this.events = opts.events ?? NO_EVENTS;
+  }
+
+  /** An image event as dockerd's LogImageEvent: the image's labels (while it exists) and `name`. */
+  private event(action: string, id: string, name: string): void {
+    const found = this.lookup(id);
+    const labels = found === undefined ? undefined : this.images.get(found)?.config.config?.Labels;
+    this.events.emit('image', action, id, { ...labels, name });
   }
 
   /** Open (creating if needed) the store under <dataRoot>/images and drop orphaned layers. */
@@ -347,6 +359,7 @@ export class ImageStore {
       this.refs.set(ref, id);
       await this.refs.save();
       await this.touchTagTime(id);
+      this.event('tag', id, familiarString(ref));
     });
   }
 
@@ -371,6 +384,7 @@ export class ImageStore {
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       };
       const { id } = await this.lock.run(() => this.commitLocked(encodeImageConfig(cfg), refs));
+      this.event('import', id, id);
       return id;
     } finally {
       this.layers.release([layer.diffId]);
@@ -383,7 +397,12 @@ export class ImageStore {
    * for every tag. An existing tag is left as it is. Returns the image ID.
    */
   async ensureBusybox(tag = 'busybox:latest'): Promise<Digest> {
-    const ref = tagTarget(tag);
+    const id = await this.busybox(tagTarget(tag));
+    this.event('pull', familiarString(tagTarget(tag)), familiarName(tagTarget(tag)));
+    return id;
+  }
+
+  private async busybox(ref: ImageRef): Promise<Digest> {
     const existing = this.refs.get(ref);
     if (existing !== undefined && this.images.has(existing)) return existing;
     const { binary, mtime } = await readStaticBusybox(this.busyboxPath);
@@ -421,6 +440,7 @@ export class ImageStore {
       if (images.length === 0) throw invalid('invalid archive: it holds no image');
       for (const img of images) {
         const { id, renamed } = await this.loadImage(img, onEvent);
+        this.event('load', id, id);
         for (const r of renamed) say(`The image ${r.ref} already exists, renaming the old one with ID ${r.old} to empty string`);
         if (img.repoTags.length === 0) say(`Loaded image ID: ${id}`);
         for (const t of img.repoTags) say(`Loaded image: ${t}`);
@@ -542,6 +562,7 @@ export class ImageStore {
         return records;
       } finally {
         if (records.length > 0) await this.refs.save();
+        for (const r of records) if ('Untagged' in r || r.Deleted === id) this.event('Untagged' in r ? 'untag' : 'delete', id, id);
       }
     });
   }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { conflict, invalid, notFound } from '../../errors.js';
+import { NO_EVENTS, type EventSink } from '../../events/types.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 /** Docker's label on volumes created without a name (anonymous volumes). */
@@ -28,7 +29,10 @@ export interface Volume {
 export class VolumeStore {
   private readonly root: string;
 
-  constructor(dataRoot: string) {
+  constructor(
+    dataRoot: string,
+    private readonly events: EventSink = NO_EVENTS,
+  ) {
     this.root = path.join(dataRoot, 'volumes');
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
   }
@@ -52,6 +56,7 @@ export class VolumeStore {
     const labels = name === '' ? { ...opts.labels, [ANONYMOUS_LABEL]: '' } : (opts.labels ?? {});
     const meta = { CreatedAt: new Date().toISOString(), Labels: labels, Options: {} };
     fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+    this.events.emit('volume', 'create', n, { driver: 'local' });
     return this.get(n);
   }
 
@@ -85,5 +90,6 @@ export class VolumeStore {
     }
     if (inUseBy.length > 0) throw conflict(`remove ${name}: volume is in use - [${inUseBy.join(', ')}]`);
     fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+    this.events.emit('volume', 'destroy', name, { driver: 'local' });
   }
 }

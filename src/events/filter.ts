@@ -1,7 +1,7 @@
 /**
  * `docker events --filter`: which events a subscriber sees, by dockerd's rules
  * (daemon/events/filter.go). Keys are ANDed; the values of one key are ORed, except
- * label, where every value must hold. Keys dockerd does not know are ignored, as there.
+ * label, where every value must hold.
  */
 import type { EventMessage } from './types.js';
 
@@ -9,6 +9,12 @@ export type EventFilters = Readonly<Record<string, readonly string[]>>;
 
 /** Types whose filter matches the actor's ID or name by prefix (dockerd's fuzzyMatchName). */
 const BY_NAME = ['container', 'daemon', 'plugin', 'volume', 'network', 'node', 'service', 'secret', 'config'] as const;
+
+/**
+ * The keys dockerd's filter reads. dockerd ignores any other; berth refuses it (a mistyped
+ * key would otherwise pass every event, silently).
+ */
+export const EVENT_FILTER_KEYS: ReadonlySet<string> = new Set(['type', 'event', 'scope', 'image', 'label', ...BY_NAME]);
 
 /** Actions a filter value without the part after the colon still matches ("exec_start" → "exec_start: sh"). */
 const PREFIX_ACTIONS = new Set(['health_status', 'exec_create', 'exec_start']);

@@ -4,7 +4,7 @@
  */
 import { invalid } from '../../errors.js';
 import type { EventBus } from '../../events/bus.js';
-import { eventMatches } from '../../events/filter.js';
+import { EVENT_FILTER_KEYS, eventMatches } from '../../events/filter.js';
 import type { EventMessage } from '../../events/types.js';
 import { API_VERSION, type Router } from '../router.js';
 import { parseFilters } from '../wire.js';
@@ -22,6 +22,7 @@ export function eventRoutes(router: Router, bus: EventBus): void {
       throw invalid(`\`since\` time (${sinceText}) cannot be after \`until\` time (${untilText})`);
     }
     const filters = parseFilters(req.query.get('filters'));
+    for (const key of Object.keys(filters)) if (!EVENT_FILTER_KEYS.has(key)) throw invalid(`invalid filter '${key}'`);
     const res = req.res;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': API_VERSION, 'Docker-Experimental': 'false', Ostype: 'linux', Server: 'berth' });
     res.flushHeaders();

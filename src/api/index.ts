@@ -7,6 +7,10 @@ import type { VolumeStore } from '../engine/volumes/store.js';
 import type { NetworkController } from '../network/controller.js';
 import type { ContainerRecord } from '../engine/containers/model.js';
 import type { EventBus } from '../events/bus.js';
+import type { DiskUsage } from '../engine/disk-usage.js';
+import type { Pruner } from '../engine/prune.js';
+import { diskUsageRoutes } from './routes/disk-usage.js';
+import { pruneRoutes } from './routes/prune.js';
 import { Router } from './router.js';
 import { eventRoutes } from './routes/events.js';
 import { containerRoutes } from './routes/containers.js';
@@ -25,6 +29,8 @@ export interface ApiDeps {
   images: ImageStore;
   volumes: VolumeStore;
   events: EventBus;
+  usage: DiskUsage;
+  pruner: Pruner;
   system: SystemInfo;
   /** This node's place in a swarm (berth's is always outside one for now). */
   swarm: SwarmState;
@@ -56,6 +62,8 @@ export function buildRouter(deps: ApiDeps): Router {
   });
   const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports };
   containerRoutes(router, containerDeps);
+  diskUsageRoutes(router, deps.usage, containerDeps);
+  pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));

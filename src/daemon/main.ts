@@ -25,6 +25,8 @@ import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { Timings } from '../util/timings.js';
 import { EventBus } from '../events/bus.js';
+import { DiskUsage } from '../engine/disk-usage.js';
+import { Pruner } from '../engine/prune.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   let opts: DaemonOptions | 'help';
@@ -122,6 +124,15 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     return { env: p.env, cwd: p.cwd, user: p.user };
   }, events);
 
+  const usage = new DiskUsage({
+    images,
+    volumes,
+    containers: () => engine.list(true),
+    containerDir: (id) => engine.dir(id),
+    volumeUsers: (name) => engine.volumeUsers(name),
+  });
+  const pruner = new Pruner({ engine, images, volumes, usage, events, log });
+
   const router = buildRouter({
     networks,
     engine,
@@ -130,6 +141,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     volumes,
     swarm: new InactiveSwarm(),
     events,
+    usage,
+    pruner,
     // As Docker: the ports come from a running container's endpoints on a driver that reports
     // them (the bridge), and releasing the network at exit clears them.
     ports: (c) => {

@@ -5,7 +5,7 @@ import type { Router } from '../router.js';
 import { asObject, boolParam, optString, parseFilters, stringMap } from '../wire.js';
 import { volumeListFilter } from './volume-filters.js';
 
-function shape(v: Volume): Record<string, unknown> {
+export function shape(v: Volume): Record<string, unknown> {
   return { CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name, Options: v.options, Scope: 'local' };
 }
 

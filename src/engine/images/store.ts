@@ -319,6 +319,18 @@ export class ImageStore {
     return cfg.rootfs.diff_ids.map((d) => this.layers.rootPath(d));
   }
 
+  /** Bytes of file data in one layer (0 for a layer not stored). */
+  layerSize(diffId: Digest): number {
+    return this.layerSizes.get(diffId) ?? 0;
+  }
+
+  /** Bytes of file data over every stored layer, each once (system df's LayersSize). */
+  layersSize(): number {
+    let n = 0;
+    for (const size of this.layerSizes.values()) n += size;
+    return n;
+  }
+
   // ------------------------------------------------------------------ writes
 
   /** Store a config and point `refs` at it. Under the lock. */

@@ -159,6 +159,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
         return { containers: all.length, running, paused: 0, stopped: all.length - running, images: images.list().length };
       },
       warnings: () => [],
+      eventListeners: () => events.listeners,
       timings: () => timings.snapshot(),
       runtimes: [path.basename(runtime.ociRuntime)],
       defaultRuntime: path.basename(runtime.ociRuntime),

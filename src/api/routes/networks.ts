@@ -53,7 +53,8 @@ export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
     .add('POST', '/networks/prune', async (req) => {
       const keep = parsePruneFilters(parseFilters(req.query.get('filters')));
       const removed = await networks.prune(keep);
-      return { status: 200, body: { NetworksDeleted: removed } };
+      // null when none, as dockerd's nil slice
+      return { status: 200, body: { NetworksDeleted: removed.length > 0 ? removed : null } };
     });
 }
 

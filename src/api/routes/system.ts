@@ -13,6 +13,8 @@ export interface SystemInfo {
   dataRoot: string;
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
   warnings(): string[];
+  /** Clients following GET /events now. */
+  eventListeners(): number;
   runtimes: string[];
   defaultRuntime: string;
   /** --default-address-pool as given (Docker shows none when the flag is not used). */
@@ -96,7 +98,7 @@ function infoBody(info: SystemInfo, swarm: SwarmState): Record<string, unknown> 
     LoggingDriver: 'json-file',
     CgroupDriver: 'cgroupfs',
     CgroupVersion: '1',
-    NEventsListener: 0,
+    NEventsListener: info.eventListeners(),
     KernelVersion: os.release(),
     OperatingSystem: 'berth on Linux',
     OSVersion: '',

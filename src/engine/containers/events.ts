@@ -1,7 +1,7 @@
 /**
  * A container's events as dockerd logs them (LogContainerEventWithAttributes): the
  * action's own attributes, then the container's labels, its image as given and its name.
- * The health checks emit theirs with containerEvent(events, c, `health_status: ${status}`).
+ * Every part of the engine emits through these (the health checks: healthStatusEvent).
  */
 import type { EventSink } from '../../events/types.js';
 import type { ContainerRecord, MountConfig } from './model.js';
@@ -41,4 +41,9 @@ export function killEvent(events: EventSink, c: ContainerRecord, signal: string 
     n = String(signal);
   }
   containerEvent(events, c, 'kill', { signal: n });
+}
+
+/** health_status, for the health checks: Docker's action names the new status ("health_status: healthy"). */
+export function healthStatusEvent(events: EventSink, c: ContainerRecord, status: 'starting' | 'healthy' | 'unhealthy'): void {
+  containerEvent(events, c, `health_status: ${status}`);
 }

@@ -381,9 +381,10 @@ export class ContainerEngine {
    */
   async stop(idOrName: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     if (signal !== undefined) parseSignal(signal); // dockerd checks it first, running or not
-    const id = this.find(idOrName).id;
+    const c0 = this.find(idOrName);
+    const id = c0.id;
     if (await this.exits.callOffRestart(id)) {
-      containerEvent(this.events, this.find(id), 'stop');
+      containerEvent(this.events, c0, 'stop');
       return true;
     }
     const c = this.find(id); // as it is now: it may have exited meanwhile
@@ -413,9 +414,10 @@ export class ContainerEngine {
   }
 
   async restart(idOrName: string, timeoutSec?: number): Promise<void> {
-    await this.stop(idOrName, timeoutSec);
-    await this.start(idOrName);
-    containerEvent(this.events, this.find(idOrName), 'restart');
+    const c = this.find(idOrName);
+    await this.stop(c.id, timeoutSec);
+    await this.start(c.id);
+    containerEvent(this.events, c, 'restart');
   }
 
   /** Remove; a running container only with force (killed first); with `volumes`, its anonymous volumes too. */

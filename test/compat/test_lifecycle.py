@@ -265,7 +265,6 @@ def test_list_bad_filter_is_bad_request(client):
     assert "invalid filter 'bogus'" in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/prune missing [prune]", strict=True)
 def test_prune_removes_stopped_containers_only(client):
     up = running(client)
     down = client.containers.create(IMAGE, 'true')
@@ -277,7 +276,6 @@ def test_prune_removes_stopped_containers_only(client):
         client.containers.get(down.id)
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/prune missing [prune]", strict=True)
 def test_prune_with_label_filter(client):
     keep = client.containers.create(IMAGE, 'true', labels={'keep': '1'})
     drop = client.containers.create(IMAGE, 'true')

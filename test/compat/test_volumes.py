@@ -98,7 +98,6 @@ def test_remove_missing_is_not_found_unless_forced(client):
     client.api.remove_volume('compat-missing', force=True)
 
 
-@pytest.mark.xfail(reason="berth: POST /volumes/prune missing [prune]", strict=True)
 def test_prune_since_1_42_only_anonymous_volumes(client):
     named = client.volumes.create(unique('vol'))
     anon = anonymous_volume_container(client)
@@ -110,14 +109,12 @@ def test_prune_since_1_42_only_anonymous_volumes(client):
     assert client.volumes.get(named.name)
 
 
-@pytest.mark.xfail(reason="berth: POST /volumes/prune missing [prune]", strict=True)
 def test_prune_all_filter(client):
     named = client.volumes.create(unique('vol'))
     result = client.volumes.prune(filters={'all': 'true'})
     assert named.name in result['VolumesDeleted']
 
 
-@pytest.mark.xfail(reason="berth: POST /volumes/prune missing [prune]", strict=True)
 def test_prune_before_1_42_removes_named_volumes(client141):
     named = client141.volumes.create(unique('vol'))
     used = client141.volumes.create(unique('vol'))
@@ -127,7 +124,6 @@ def test_prune_before_1_42_removes_named_volumes(client141):
     assert client141.volumes.get(used.name)
 
 
-@pytest.mark.xfail(reason="berth: POST /volumes/prune missing [prune]", strict=True)
 def test_prune_with_label_filter(client):
     keep = client.volumes.create(unique('vol'), labels={'keep': '1'})
     drop = client.volumes.create(unique('vol'))

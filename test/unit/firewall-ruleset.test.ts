@@ -14,6 +14,8 @@ import {
   renderBase,
   renderFull,
 } from '../../src/network/firewall/ruleset.js';
+import { subnetRanges } from '../../src/network/firewall/elements.js';
+import { parseCidr } from '../../src/network/ipam/index.js';
 
 const APP: FwNetwork = { id: 'n1', bridge: 'br-app', subnets: ['172.18.0.0/16', 'fd00:18::/64'], internal: false, icc: true, masquerade: true };
 const SECRET: FwNetwork = { id: 'n2', bridge: 'br-secret', subnets: ['10.9.0.0/24'], internal: true, icc: false, masquerade: true };
@@ -331,5 +333,16 @@ describe('full ruleset', () => {
     assert.ok(text.includes('\t\tcomment "bridge ports of networks with ICC off"\n\t\telements = { "veth1a2b3c4" }\n'));
     // An endpoint of an unknown network contributes nothing.
     assert.ok(!renderFull({ networks: [], endpoints: [EP], publications: [] }).includes('veth1a2b3c4'));
+  });
+});
+
+describe('subnet elements', () => {
+  const cidrs = (...s: string[]) => s.map((x) => parseCidr(x));
+  it('merge adjacent subnets into one range and keep a lone one a prefix', () => {
+    assert.deepEqual(subnetRanges(cidrs('10.1.0.0/24')), ['10.1.0.0/24']);
+    assert.deepEqual(subnetRanges(cidrs('10.1.1.0/24', '10.1.0.0/24', '10.9.0.0/16')), ['10.1.0.0-10.1.1.255', '10.9.0.0/16']);
+    const many = cidrs(...Array.from({ length: 10_000 }, (_, i) => `10.${100 + (i >> 8)}.${i & 255}.0/24`));
+    assert.deepEqual(subnetRanges(many), ['10.100.0.0-10.139.15.255']);
+    assert.deepEqual(subnetRanges(cidrs('fd00:1::/64', 'fd00:1:0:1::/64')), ['fd00:1::-fd00:1:0:1:ffff:ffff:ffff:ffff']);
   });
 });

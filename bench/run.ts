@@ -17,6 +17,7 @@ import {
   apiAttach,
   apiContainers,
   apiNetworks,
+  apiParallelStarts,
   fillTo,
   measureLevel,
   prepare,
@@ -111,6 +112,7 @@ async function measure(w: BenchWorld, opts: Options, report: Report): Promise<vo
   const scene = await prepare(ctx);
   await apiNetworks(ctx);
   await apiContainers(ctx);
+  await apiParallelStarts(ctx);
   await startAttachContainer(ctx, scene);
   await apiAttach(ctx, scene);
   report.levels.push(await measureLevel(ctx, scene, false));

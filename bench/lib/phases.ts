@@ -5,7 +5,7 @@
  */
 import { Samples, timed } from './stats.js';
 import * as os from 'node:os';
-import { newLevel, type Cpu, type Level, type Mode, type Report } from './report.js';
+import { newLevel, PARALLEL, type Cpu, type Level, type Mode, type Report } from './report.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
 import { messageOf, type BenchWorld } from './world.js';
 
@@ -113,6 +113,34 @@ export async function apiContainers(ctx: Ctx): Promise<void> {
   });
   // berthd names its timings by network mode: "attach none", "attach bridge", "attach network".
   for (const mode of modes) await insideTimes(ctx, `attach ${mode === 'user' ? 'network' : mode}`, ctx.report.api.containers[mode].attachInside);
+}
+
+/**
+ * Section 1: PARALLEL starts sent at once (created first), each on a user network of its
+ * own, then all on one: the network's work is serialised per network, so starts on
+ * different networks overlap where those on one network queue.
+ */
+export async function apiParallelStarts(ctx: Ctx): Promise<void> {
+  ctx.progress(`API ${PARALLEL} starts at once, on ${PARALLEL} networks and on one (${ctx.opts.runs} each)`);
+  const nets = Array.from({ length: PARALLEL }, (_, i) => `bench-par-${i}`);
+  for (const name of nets) await ctx.w.apiOk('POST', '/networks/create', { Name: name, Driver: 'bridge' });
+  const p = ctx.report.api.parallel;
+  await repeat(ctx, ctx.opts.runs, async (i, rec) => {
+    for (const [shared, samples] of (i % 2 === 0 ? [[false, p.separate], [true, p.shared]] : [[true, p.shared], [false, p.separate]]) as [boolean, Samples][]) {
+      const ids: string[] = [];
+      for (let k = 0; k < PARALLEL; k++) {
+        const c = await ctx.w.apiOk('POST', `/containers/create?name=par-${i}-${shared ? 's' : 'd'}-${k}`, createBody(shared ? nets[0]! : nets[k]!));
+        ids.push((c.body as { Id: string }).Id);
+      }
+      const t0 = performance.now();
+      const starts = await Promise.all(ids.map(async (id) => ctx.w.api('POST', `/containers/${id}/start`)));
+      const wall = performance.now() - t0;
+      if (starts.some((s) => s.status >= 400)) throw new Error(`parallel start: ${starts.map((s) => s.status).join(' ')}`);
+      if (rec) samples.add(wall);
+      await Promise.all(ids.map(async (id) => ctx.w.apiOk('DELETE', `/containers/${id}?force=1`)));
+    }
+  });
+  for (const name of nets) await ctx.w.apiOk('DELETE', `/networks/${name}`);
 }
 
 /** Section 1: POST /networks/create and DELETE /networks/{id}. */

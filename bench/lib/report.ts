@@ -1,4 +1,6 @@
 /** What a run measured (filled in as it goes), and its rendering as text tables. */
+/** Containers started at once in the parallel-start rows. */
+export const PARALLEL = 4;
 import { cell, num, Samples, table, type Summary } from './stats.js';
 
 /** Figures taken at one number of running containers. */
@@ -53,6 +55,8 @@ export interface Report {
     connectInside: Samples;
     networkCreate: Samples;
     networkRm: Samples;
+    /** Wall time of PARALLEL starts sent at once: each on a network of its own, or all on one. */
+    parallel: { separate: Samples; shared: Samples };
   };
   levels: Level[];
   removeAll?: { count: number; seconds: number; failed: number };
@@ -78,6 +82,7 @@ export function newReport(): Report {
       connectInside: s(),
       networkCreate: s(),
       networkRm: s(),
+      parallel: { separate: s(), shared: s() },
     },
     levels: [],
     notes: [],
@@ -112,6 +117,8 @@ function apiTable(r: Report): string {
     ['DELETE ?force=1 of a running container, --network none', cell(c.none.remove.summary())],
     ['DELETE ?force=1 of a running container, default bridge', cell(c.bridge.remove.summary())],
     ['DELETE ?force=1 of a running container, user network', cell(c.user.remove.summary())],
+    [`${PARALLEL} starts at once, each on a network of its own (wall time)`, cell(a.parallel.separate.summary())],
+    [`${PARALLEL} starts at once, all on one network (wall time)`, cell(a.parallel.shared.summary())],
     ['POST /networks/create (bridge, default pool)', cell(a.networkCreate.summary())],
     ['DELETE /networks/{id}', cell(a.networkRm.summary())],
   ];

@@ -17,7 +17,7 @@ import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
 import { NO_EVENTS, type EventSink } from '../events/types.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
-import { Serial } from '../util/serial.js';
+import { KeyedSerial } from '../util/serial.js';
 import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
 import { createPools, parseCidr, type PredefinedPool } from './ipam/index.js';
 import {
@@ -65,10 +65,20 @@ export interface Network {
   readonly capabilities: DriverCapabilities;
 }
 
+/** The key of work that changes the set of networks (names, subnets, bridge names). */
+const ALL_NETWORKS = 'networks';
+const networkKey = (id: string): string => `network/${id}`;
+const containerKey = (id: string): string => `container/${id}`;
+
 export class NetworkController {
   private readonly networks = new Map<NetworkId, Network>();
   private readonly endpoints = new Map<EndpointId, EndpointRecord>();
-  private readonly serial = new Serial();
+  /**
+   * Work is serialised per network (its record and IPAM) and per container (its
+   * endpoints and sandbox); creating and removing networks also take the set of all
+   * networks (names, subnets, bridge names). Unrelated work runs at the same time.
+   */
+  private readonly serial = new KeyedSerial();
   private readonly drivers: DriverRegistry;
   private readonly traffic: Traffic;
 
@@ -184,6 +194,13 @@ export class NetworkController {
     this.config.log(`the default bridge network moved from ${change}`);
   }
 
+  /** A network by ID, inside a job that holds its key: it may have gone while the job waited. */
+  private get(id: NetworkId): Network {
+    const net = this.networks.get(id);
+    if (!net) throw notFound(`network ${id} not found`);
+    return net;
+  }
+
   /** Every network, in creation order. */
   list(filters: NetworkFilters = {}): Network[] {
     return filterNetworks([...this.networks.values()], filters, (id) => this.endpointCount(id));
@@ -205,14 +222,15 @@ export class NetworkController {
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {
-    const net = await this.serial.run(() => this.add(req, false));
+    const net = await this.serial.run([ALL_NETWORKS], () => this.add(req, false));
     this.event('create', net.record);
     return net;
   }
 
   async remove(idOrName: string): Promise<void> {
-    return this.serial.run(async () => {
-      const net = this.find(idOrName);
+    const id = this.find(idOrName).record.id;
+    return this.serial.run([ALL_NETWORKS, networkKey(id)], async () => {
+      const net = this.get(id);
       const { record } = net;
       if (record.predefined) throw forbidden(`${record.name} is a pre-defined network and cannot be removed`);
       if (this.endpointCount(record.id) > 0) {
@@ -280,8 +298,9 @@ export class NetworkController {
    * transaction for the endpoint and the network's IPAM). Failure leaves nothing.
    */
   async join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
-    return this.serial.run(async () => {
-      const net = this.find(networkIdOrName);
+    const id = this.find(networkIdOrName).record.id;
+    return this.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
+      const net = this.get(id);
       const siblings = this.endpointsOf(req.containerId);
       checkJoinRequest(net.record, req, siblings);
       const exclusive = net.driver.oneEndpointOnly;
@@ -321,7 +340,9 @@ export class NetworkController {
 
   /** Detach an endpoint: unwire, release its addresses, persist. Idempotent. */
   async leave(endpointId: EndpointId): Promise<void> {
-    return this.serial.run(() => this.leaveNow(endpointId));
+    const ep = this.endpoints.get(endpointId);
+    if (!ep) return;
+    return this.serial.run([networkKey(ep.networkId), containerKey(ep.containerId)], async () => this.leaveNow(endpointId));
   }
 
   /**
@@ -375,14 +396,14 @@ export class NetworkController {
 
   /** Detach all of a container's endpoints and remove its namespace. Idempotent. */
   async removeSandbox(containerId: string): Promise<void> {
-    return this.serial.run(async () => {
-      // The publications' nft transaction and the unwiring are independent: run them together.
-      const leaves = (async () => {
-        for (const ep of this.endpointsOf(containerId).reverse()) await this.leaveNow(ep.id, { sandboxGoing: true });
-      })();
-      await Promise.all([this.traffic.unpublish(containerId), leaves]);
-      await this.sandboxes.remove(containerId);
-    });
+    // The publications' nft transaction and the unwiring are independent: run them together.
+    const leaves = (async () => {
+      for (const ep of this.endpointsOf(containerId).reverse()) {
+        await this.serial.run([networkKey(ep.networkId), containerKey(containerId)], async () => this.leaveNow(ep.id, { sandboxGoing: true }));
+      }
+    })();
+    await Promise.all([this.traffic.unpublish(containerId), leaves]);
+    await this.serial.run([containerKey(containerId)], async () => this.sandboxes.remove(containerId));
   }
 
   /**
@@ -403,18 +424,19 @@ export class NetworkController {
    * its bridge), same addresses. One link listing for all of them.
    */
   async repairEndpoints(containerIds: readonly string[]): Promise<void> {
-    return this.serial.run(async () => {
-      const links = new Map((await this.kernel.links.list()).map((l) => [l.name, l]));
-      for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
-        const net = this.networks.get(ep.networkId);
-        if (!ep.hostIfName || !net?.driver.planJoin) continue;
-        const link = links.get(ep.hostIfName);
-        if (link && (net.driver.hostSideWired?.(link) ?? true)) continue;
+    const links = new Map((await this.kernel.links.list()).map((l) => [l.name, l]));
+    for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
+      const net = this.networks.get(ep.networkId);
+      if (!ep.hostIfName || !net?.driver.planJoin) continue;
+      const link = links.get(ep.hostIfName);
+      if (link && (net.driver.hostSideWired?.(link) ?? true)) continue;
+      const planJoin = net.driver.planJoin;
+      await this.serial.run([networkKey(ep.networkId), containerKey(ep.containerId)], async () => {
         const sandbox = this.sandboxPath(ep.containerId);
         await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], sandbox);
-        await this.kernel.sandboxes.apply(net.driver.planJoin(ep, sandbox).steps, sandbox);
-      }
-    });
+        await this.kernel.sandboxes.apply(planJoin(ep, sandbox).steps, sandbox);
+      });
+    }
   }
 
   /**

@@ -30,6 +30,8 @@ export class Faults {
   crashed = false;
   /** Every step so far, in order. */
   readonly log: string[] = [];
+  /** Steps that match wait for `until` before they happen (to hold one operation half way). */
+  hold: { match: (what: string) => boolean; until: Promise<void> } | undefined;
 
   /**
    * Called before each change; throws on a failure, never resolves after a crash.
@@ -44,6 +46,7 @@ export class Faults {
       return never();
     }
     this.log.push(what);
+    if (this.hold?.match(what)) await this.hold.until;
     if (this.failAt === this.count) throw new KernelCommandError(['fake', what], 'RTNETLINK answers: Operation not permitted (injected fault)', 2);
   }
 

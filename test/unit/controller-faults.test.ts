@@ -165,3 +165,26 @@ describe('a disconnect', () => {
     assert.ok(SANDBOX_DIR.length > 0);
   });
 });
+
+describe('work on different networks', () => {
+  it('overlaps: a join held half way on one network does not hold up a join on another', { timeout: 10_000 }, async () => {
+    const h = await hostWithApp();
+    await h.networks.create({ ...APP, name: 'db', ...subnet('10.10.0.0/24') });
+    const appBridge = h.networks.find('app').driver.kernelNames[0]!;
+    let release = (): void => undefined;
+    h.faults.hold = { match: (what) => what.includes(`master ${appBridge}`), until: new Promise<void>((r) => (release = r)) };
+    const C2 = 'c2'.padEnd(64, '0');
+    const held = h.networks.join('app', joinRequest(C1));
+    const other = await h.networks.join('db', joinRequest(C2));
+    assert.equal(other.networkId, h.networks.find('db').record.id, 'the join on db finished while the one on app waits');
+    assert.equal(h.networks.endpointsOf(C1).length, 1, 'the held join is under way');
+    release();
+    await held;
+    // A second join on app waits for the first: one network's IPAM changes one at a time.
+    const C3 = 'c3'.padEnd(64, '0');
+    const [a, b] = await Promise.all([h.networks.join('app', joinRequest(C3)), h.networks.leave(h.networks.endpointsOf(C1)[0]!.id)]);
+    assert.equal(a.ipv4?.address, '10.9.0.3');
+    assert.equal(b, undefined);
+    assert.deepEqual(h.networks.find('app').record.ipam.pools[0]!.allocated, ['10.9.0.3']);
+  });
+});

@@ -67,9 +67,12 @@ export async function makeLan(ns: string, lan: string): Promise<void> {
   await must('ip', ['-n', lan, 'route', 'add', 'default', 'via', LAN_HOST_IP]);
 }
 
-/** nsenter's arguments that run this repository's berthd in `nsPath`, with its roots and socket. */
+/**
+ * nsenter's arguments that run this repository's berthd (or BERTH_DAEMON's, another
+ * checkout's bin/berthd, for side-by-side benchmarks) in `nsPath`, with its roots and socket.
+ */
 export function berthdArgs(nsPath: string, roots: { dataRoot: string; execRoot: string; sock: string }, extra: readonly string[] = []): string[] {
-  return [`--net=${nsPath}`, '--', path.join(REPO, 'bin/berthd'), '--data-root', roots.dataRoot, '--exec-root', roots.execRoot, '-H', `unix://${roots.sock}`, ...extra];
+  return [`--net=${nsPath}`, '--', process.env.BERTH_DAEMON ?? path.join(REPO, 'bin/berthd'), '--data-root', roots.dataRoot, '--exec-root', roots.execRoot, '-H', `unix://${roots.sock}`, ...extra];
 }
 
 export interface WorldOptions {

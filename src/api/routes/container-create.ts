@@ -6,7 +6,7 @@ import { HOST_GATEWAY } from '../../engine/containers/files.js';
 import { tryParseIp } from '../../network/ipam/index.js';
 import type { Json } from '../../store/kv.js';
 import { parseTmpfs, type TmpfsConfig } from '../../engine/containers/tmpfs.js';
-import { asObject, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
+import { asObject, commandList, field, objectField, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
 
 export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: string | undefined; imageRef: string };
 
@@ -22,13 +22,13 @@ export interface ParsedCreate {
 
 export function parseContainerCreate(body: unknown, name: string | null): ParsedCreate {
   const o = asObject(body, 'container create');
-  const hc = asObject(o.HostConfig, 'HostConfig');
+  const hc = objectField(o, 'HostConfig');
   const image = optString(o, 'Image') ?? '';
   if (image === '') throw invalid('config cannot be empty in order to create a container');
   const networkMode = parseNetworkMode(optString(hc, 'NetworkMode') ?? '');
-  const networks = endpointsFor(networkMode, asObject(asObject(o.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'EndpointsConfig'));
+  const networks = endpointsFor(networkMode, objectField(objectField(o, 'NetworkingConfig'), 'EndpointsConfig'));
   const links = stringList(hc, 'Links');
-  const portBindings = parsePortBindings(asObject(hc.PortBindings, 'PortBindings'));
+  const portBindings = parsePortBindings(objectField(hc, 'PortBindings'));
   const mode = networkMode.kind;
   if (mode === 'host' && links.length > 0) {
     throw invalid("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
@@ -39,12 +39,12 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
     if (stringList(hc, 'ExtraHosts').length > 0) throw invalid('conflicting options: custom host-to-IP mapping and the network mode');
     if (portBindings.length > 0 || optBool(hc, 'PublishAllPorts')) throw invalid('conflicting options: port publishing and the container type network mode');
   }
-  const restart = asObject(hc.RestartPolicy, 'RestartPolicy');
+  const restart = objectField(hc, 'RestartPolicy');
   const restartName = optString(restart, 'Name') || 'no';
   if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restartName)) throw invalid(`invalid restart policy '${restartName}'`);
   const autoRemove = optBool(hc, 'AutoRemove') ?? false;
   if (autoRemove && restartName !== 'no') throw invalid("can't create 'AutoRemove' container with restart policy");
-  const logType = optString(asObject(hc.LogConfig, 'LogConfig'), 'Type') || 'json-file';
+  const logType = optString(objectField(hc, 'LogConfig'), 'Type') || 'json-file';
   if (!['json-file', 'none', 'journald', 'syslog', 'local'].includes(logType)) throw invalid(`logger: no log driver named '${logType}' is registered`);
   // Empty: the image's STOPSIGNAL or SIGTERM, chosen at create.
   const stopSignal = optString(o, 'StopSignal') ?? '';
@@ -92,8 +92,8 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
     tmpfs,
     readonlyRootfs: optBool(hc, 'ReadonlyRootfs') ?? false,
     volumesFrom: stringList(hc, 'VolumesFrom'),
-    volumes: Object.keys(asObject(o.Volumes, 'Volumes')).map((p) => posix.resolve('/', p)),
-    exposedPorts: Object.keys(asObject(o.ExposedPorts, 'ExposedPorts')).map(checkPortKey),
+    volumes: Object.keys(objectField(o, 'Volumes')).map((p) => posix.resolve('/', p)),
+    exposedPorts: Object.keys(objectField(o, 'ExposedPorts')).map(checkPortKey),
     portBindings,
     publishAllPorts: optBool(hc, 'PublishAllPorts') ?? false,
     autoRemove,
@@ -121,7 +121,7 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
 function createWarnings(mode: NetworkMode, hc: WireObject): string[] {
   const warnings: string[] = [];
   // Any PortBindings key counts, even one without bindings, as Docker counts the map's entries.
-  if (mode.kind === 'host' && Object.keys(asObject(hc.PortBindings, 'PortBindings')).length > 0) {
+  if (mode.kind === 'host' && Object.keys(objectField(hc, 'PortBindings')).length > 0) {
     warnings.push('Published ports are discarded when using host network mode');
   }
   return warnings;
@@ -176,7 +176,7 @@ function predefinedNetworkProblems(cfg: EndpointConfig): string[] {
 }
 
 export function parseEndpointConfig(o: WireObject): EndpointConfig {
-  const ipam = asObject(o.IPAMConfig, 'IPAMConfig');
+  const ipam = objectField(o, 'IPAMConfig');
   const cfg: EndpointConfig = { aliases: stringList(o, 'Aliases'), links: stringList(o, 'Links') };
   const v4 = optString(ipam, 'IPv4Address');
   const v6 = optString(ipam, 'IPv6Address');
@@ -187,11 +187,6 @@ export function parseEndpointConfig(o: WireObject): EndpointConfig {
   return cfg;
 }
 
-function commandList(o: WireObject, key: string): string[] {
-  const v = o[key];
-  if (typeof v === 'string') return v === '' ? [] : [v];
-  return stringList(o, key);
-}
 
 /** "/host:/ctr[:ro|rw,…]" or "name:/ctr[:ro]". */
 function parseBind(spec: string): MountConfig {
@@ -206,7 +201,7 @@ function parseBind(spec: string): MountConfig {
 }
 
 function parseMounts(hc: WireObject): MountConfig[] {
-  const raw = hc.Mounts;
+  const raw = field(hc, 'Mounts');
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw invalid('json: cannot unmarshal into field Mounts of type []mount.Mount');
   return raw.map((item: unknown) => {
@@ -214,7 +209,7 @@ function parseMounts(hc: WireObject): MountConfig[] {
     const type = optString(o, 'Type');
     if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type ?? ''} is not supported`);
     const m = checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
-    const noCopy = optBool(asObject(o.VolumeOptions, 'VolumeOptions'), 'NoCopy') ?? false;
+    const noCopy = optBool(objectField(o, 'VolumeOptions'), 'NoCopy') ?? false;
     return { ...m, ...(type === 'volume' && m.source === '' ? { anonymous: true } : {}), ...(noCopy ? { noCopy } : {}) };
   });
 }

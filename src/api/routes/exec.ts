@@ -2,15 +2,14 @@
 import type { ExecManager } from '../../engine/containers/execs.js';
 import { detachKeysOf, hijack, pipeSession } from '../hijack.js';
 import type { Router } from '../router.js';
-import { asObject, optBool, optConsoleSize, optString, stringList } from '../wire.js';
+import { asObject, commandList, optBool, optConsoleSize, optString, stringList } from '../wire.js';
 
 export function execRoutes(router: Router, execs: ExecManager): void {
   router
     .add('POST', '/containers/{id}/exec', async (req) => {
       const o = asObject(await req.json(), 'exec');
-      const cmd = o.Cmd;
       const inst = execs.create(req.params.id!, {
-        cmd: typeof cmd === 'string' ? [cmd] : stringList(o, 'Cmd'),
+        cmd: commandList(o, 'Cmd'),
         env: stringList(o, 'Env'),
         workingDir: optString(o, 'WorkingDir') ?? '',
         user: optString(o, 'User') ?? '',

@@ -5,7 +5,7 @@ import { parseNetworkFilters } from '../../network/filters.js';
 import type { CreateNetworkRequest, SubnetRequest } from '../../network/model.js';
 import type { Router } from '../router.js';
 import { networkShape, type NetworkContainerShape } from '../shapes/network.js';
-import { asObject, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
+import { asObject, objectField, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
 import { parsePruneFilters } from './prune-filters.js';
 import { parseEndpointConfig } from './container-create.js';
 import type { EndpointConfig } from '../../engine/containers/model.js';
@@ -42,7 +42,7 @@ export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
     .add('POST', '/networks/{id}/connect', async (req) => {
       const o = asObject(await req.json(), 'network connect');
       const container = optString(o, 'Container') ?? '';
-      await deps.connect(container, req.params.id!, parseEndpointConfig(asObject(o.EndpointConfig, 'EndpointConfig')));
+      await deps.connect(container, req.params.id!, parseEndpointConfig(objectField(o, 'EndpointConfig')));
       return { status: 200 };
     })
     .add('POST', '/networks/{id}/disconnect', async (req) => {
@@ -64,14 +64,14 @@ export function parseCreate(body: unknown): CreateNetworkRequest {
   const name = optString(o, 'Name') ?? '';
   if (name.trim() === '') throw invalid('network name must not be empty');
   if (/[\x00-\x1f\x7f]/.test(name) || name.length > 255) throw invalid(`invalid network name "${name.slice(0, 64)}"`);
-  if (optBool(o, 'ConfigOnly') || optString(asObject(o.ConfigFrom, 'ConfigFrom'), 'Network')) {
+  if (optBool(o, 'ConfigOnly') || optString(objectField(o, 'ConfigFrom'), 'Network')) {
     throw invalid('config-only networks are not supported');
   }
   if (optBool(o, 'EnableIPv4') === false) throw invalid('IPv4 cannot be disabled on a berth network');
   const scope = optString(o, 'Scope');
   if (scope !== undefined && scope !== '' && scope !== 'local') throw invalid(`scope ${scope} is not supported`);
   if (optBool(o, 'Ingress')) throw forbidden('ingress networks are only available in swarm mode');
-  const ipam = asObject(o.IPAM, 'IPAM');
+  const ipam = objectField(o, 'IPAM');
   const subnets: SubnetRequest[] = objectList(ipam, 'Config').map((c) => {
     const s: SubnetRequest = { auxAddresses: stringMap(c, 'AuxiliaryAddresses') };
     const subnet = optString(c, 'Subnet');

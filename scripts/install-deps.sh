@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the kernel tools, the OCI runtime and its supervisor, the busybox image
-# source, and the tools the tests and benchmarks drive (docker-py and pytest for test/compat).
-packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf
+# source, tini for --init, and the tools the tests and benchmarks drive (docker-py and
+# pytest for test/compat).
+packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf tini
   python3-docker python3-pytest python3-pytest-timeout)
 missing=()
 for p in "${packages[@]}"; do

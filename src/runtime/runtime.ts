@@ -14,6 +14,7 @@ import { readExitCode, waitExitFile } from './exits.js';
 import { Layout, isValidId, type BundleMeta } from './layout.js';
 import { readLogs } from './logs.js';
 import { execProcess, ociConfig, type OciConfig } from './oci.js';
+import { hostLookups } from './host-lookups.js';
 import { Runc, probeOciRuntime, runcMessage, runcSays, which } from './runc.js';
 import { mountOverlay, unmount } from '../kernel/mount.js';
 import { removeEmptyCgroupParent } from '../kernel/cgroup.js';
@@ -73,7 +74,6 @@ class ConmonRuntime implements Runtime {
 
   async create(spec: RunSpec): Promise<{ pid: number }> {
     if (!isValidId(spec.id)) throw invalid(`invalid container id: ${spec.id}`);
-    const config = ociConfig(spec, this.host);
     const dir = this.layout.bundle(spec.id);
     try {
       await mkdir(dir, { mode: 0o700 });
@@ -90,11 +90,13 @@ class ConmonRuntime implements Runtime {
         rootfs: spec.rootfs.merged,
       };
       await writeFile(this.layout.meta(spec.id), JSON.stringify(meta));
-      await writeFile(this.layout.config(spec.id), JSON.stringify(config, null, 2));
       // An exit file from an earlier run (a crash between removing the bundle and it)
       // would make this run look stopped at the next daemon start, which then kills it.
       await rm(this.layout.exitFile(spec.id), { force: true });
       await mountOverlay({ lower: spec.rootfs.layers, upper: spec.rootfs.upper, work: spec.rootfs.work, target: spec.rootfs.merged });
+      // After the mount: --group-add's names are the container's own /etc/group's.
+      const config = ociConfig(spec, this.host, await hostLookups(spec));
+      await writeFile(this.layout.config(spec.id), JSON.stringify(config, null, 2));
       const pid = await this.spawnMonitor(spec);
       this.creating--;
       return { pid };

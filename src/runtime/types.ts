@@ -77,10 +77,111 @@ export interface RunSpec {
   /** Capability names as Docker takes them: "NET_ADMIN", "CAP_NET_ADMIN" or "ALL". */
   capAdd: string[];
   capDrop: string[];
-  /** Extra sysctls (docker --sysctl). */
-  sysctls?: Record<string, string>;
+  /** Docker's settings beyond the basics: limits, devices, groups, namespaces, security. */
+  options?: RunOptions;
   /** k8s-file log conmon appends the container's output to; null keeps no log. */
   logPath: string | null;
+}
+
+/**
+ * Docker's per-container settings the OCI config carries beyond the process, mounts
+ * and network, validated by the engine. Every field is optional: absent is Docker's
+ * default.
+ */
+export interface RunOptions {
+  /** cgroup limits (linux.resources). */
+  resources?: ResourceLimits;
+  /** Host devices made in the container (docker --device). */
+  devices?: DeviceMapping[];
+  /** Extra device cgroup rules, "c 7:128 rwm" (docker --device-cgroup-rule), already checked. */
+  deviceCgroupRules?: string[];
+  /** Resource limits of the process (docker --ulimit); one nofile replaces the default. */
+  ulimits?: Ulimit[];
+  /** Supplementary groups (docker --group-add): gids, or names looked up in the container's /etc/group at start. */
+  groupAdd?: string[];
+  /** /dev/shm's size in bytes (default 64 MiB). */
+  shmSize?: number;
+  /** The process's OOM score adjustment, -1000 to 1000 (docker --oom-score-adj). */
+  oomScoreAdj?: number;
+  /** Run an init (tini) as PID 1 that reaps zombies and forwards signals (docker --init). */
+  init?: boolean;
+  /** IPC namespace: the container's own (default), the host's (with its /dev/shm), or own without /dev/shm. */
+  ipc?: 'private' | 'host' | 'none';
+  /** Share the host's PID namespace (docker --pid host). */
+  pidHost?: boolean;
+  /** A cgroup namespace of its own (docker --cgroupns private); by default the host's. */
+  cgroupnsPrivate?: boolean;
+  /** The process cannot gain privileges (setuid binaries) (--security-opt no-new-privileges). */
+  noNewPrivileges?: boolean;
+  /** Paths masked in place of Docker's defaults ([] for none). */
+  maskedPaths?: string[];
+  /** Paths made read-only in place of Docker's defaults ([] for none). */
+  readonlyPaths?: string[];
+  /** Namespaced sysctls (docker --sysctl), over berth's own. */
+  sysctls?: Record<string, string>;
+  /** OCI annotations (docker --annotation). */
+  annotations?: Record<string, string>;
+  /** The tty's size from the start, so the first output is laid out right. */
+  consoleSize?: WindowSize;
+}
+
+export interface ResourceLimits {
+  /** Memory limit in bytes (-m). */
+  memory?: number;
+  /** Soft limit in bytes (--memory-reservation). */
+  memoryReservation?: number;
+  /** Memory plus swap in bytes; -1 for unlimited swap (--memory-swap). */
+  memorySwap?: number;
+  /** 0 to 100 (--memory-swappiness). */
+  memorySwappiness?: number;
+  /** Kernel TCP buffer limit in bytes (cgroup v1). */
+  kernelMemoryTcp?: number;
+  /** The OOM killer leaves the container alone (--oom-kill-disable). */
+  oomKillDisable?: boolean;
+  /** Relative CPU weight (-c). */
+  cpuShares?: number;
+  /** CFS quota in microseconds per period. */
+  cpuQuota?: number;
+  /** CFS period in microseconds. */
+  cpuPeriod?: number;
+  /** CPUs it may run on, "0-2,4". */
+  cpusetCpus?: string;
+  /** Memory nodes it may use, "0". */
+  cpusetMems?: string;
+  /** Maximum number of tasks. */
+  pidsLimit?: number;
+  /** Per-device read throttle in bytes per second; the devices are host paths, looked up at start. */
+  blkioReadBps?: DeviceRate[];
+  /** Per-device write throttle in bytes per second. */
+  blkioWriteBps?: DeviceRate[];
+  /** Per-device read throttle in operations per second. */
+  blkioReadIops?: DeviceRate[];
+  /** Per-device write throttle in operations per second. */
+  blkioWriteIops?: DeviceRate[];
+}
+
+export interface DeviceRate {
+  /** A block device on the host. */
+  path: string;
+  /** Bytes or operations per second. */
+  rate: number;
+}
+
+export interface DeviceMapping {
+  /** A device node, or a directory whose device nodes are all taken. */
+  pathOnHost: string;
+  pathInContainer: string;
+  /** Any of "rwm". */
+  permissions: string;
+}
+
+export interface Ulimit {
+  /** "nofile", "nproc" … (RLIMIT_ without the prefix, lower case). */
+  name: string;
+  /** The limit the process starts with. */
+  soft: number;
+  /** The ceiling it may raise the soft limit to. */
+  hard: number;
 }
 
 export interface ExecSpec {

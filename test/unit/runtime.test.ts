@@ -97,12 +97,13 @@ describe('ociConfig', () => {
       spec({
         process: { args: ['sh'], env: [], cwd: '/w', tty: true, openStdin: true, stdinOnce: true, user: { uid: 1000, gid: 1000, additionalGids: [10] } },
         rootfs: { layers: ['/l'], upper: '/u', work: '/w', merged: '/m', readonly: true },
-        sysctls: { 'net.ipv4.ip_forward': '1' },
+        options: { sysctls: { 'net.ipv4.ip_forward': '1' } },
       }),
       HOST,
     );
     assert.equal(c.process.terminal, true);
-    assert.deepEqual(c.process.user, { uid: 1000, gid: 1000, additionalGids: [10] });
+    // As Docker's AdditionalGids: the primary group first.
+    assert.deepEqual(c.process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 10] });
     assert.equal(c.root.readonly, true);
     assert.equal(c.linux.sysctl['net.ipv4.ip_forward'], '1');
   });

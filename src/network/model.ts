@@ -18,7 +18,8 @@ export interface NetworkRecord {
   enableIPv6: boolean;
   ipam: {
     driver: string;
-    options: Record<string, string>;
+    /** As the request gave them; null when it gave none (inspect shows null, as Docker). */
+    options: Record<string, string> | null;
     /** One per configured subnet, IPv4 ones first; the allocator's own state. */
     pools: PoolState[];
   };
@@ -38,7 +39,8 @@ export interface CreateNetworkRequest {
   ingress: boolean;
   enableIPv6: boolean;
   ipamDriver: string;
-  ipamOptions: Record<string, string>;
+  /** Null when the request had none. */
+  ipamOptions: Record<string, string> | null;
   subnets: SubnetRequest[];
   options: Record<string, string>;
   labels: Record<string, string>;

@@ -5,6 +5,8 @@ import type { EndpointRecord, NetworkRecord } from './model.js';
 import type { PortSpec } from './ports/index.js';
 
 const pool = object({ subnet: str, gateway: str, auxAddresses: anyObject, allocated: arrayOf(str) });
+/** A network's IPAM options: null when its create request gave none (inspect shows null, as Docker). */
+const ipamOptions: Check<Record<string, unknown> | null> = (v, p) => (v === null ? null : anyObject(v, p));
 
 /** network/<id> */
 export const NETWORKS = new Collection<NetworkRecord>({
@@ -20,7 +22,7 @@ export const NETWORKS = new Collection<NetworkRecord>({
       attachable: bool,
       ingress: bool,
       enableIPv6: bool,
-      ipam: object({ driver: str, options: anyObject, pools: arrayOf(pool) }),
+      ipam: object({ driver: str, options: ipamOptions, pools: arrayOf(pool) }),
       options: anyObject,
       labels: anyObject,
       predefined: bool,

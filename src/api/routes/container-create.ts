@@ -1,12 +1,17 @@
 /** Docker's container create body into berth's typed ContainerSpec (validated at the edge). */
 import { posix } from 'node:path';
 import { invalid, joinProblems } from '../../errors.js';
-import type { ContainerSpec, EndpointConfig, MountConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
+import type { ContainerSpec, EndpointConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
 import { HOST_GATEWAY } from '../../engine/containers/files.js';
 import { tryParseIp } from '../../network/ipam/index.js';
 import type { Json } from '../../store/kv.js';
-import { parseTmpfs, type TmpfsConfig } from '../../engine/containers/tmpfs.js';
+import { CONFIG_FIELDS, decodeStruct, HOST_CONFIG_FIELDS, isZero, refusedFields, unsupported } from '../docker-fields.js';
+import { API_VERSION } from '../router.js';
+import { effectiveHostConfig } from '../shapes/host-config.js';
 import { asObject, commandList, field, objectField, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
+import { adjustForVersion, checkEndpointCount, migrateMacAddress } from './create-legacy.js';
+import { parseAllMounts } from './create-mounts.js';
+import { parseRunOptions } from './create-options.js';
 
 export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: string | undefined; imageRef: string };
 
@@ -20,13 +25,26 @@ export interface ParsedCreate {
   warnings: string[];
 }
 
-export function parseContainerCreate(body: unknown, name: string | null): ParsedCreate {
+/**
+ * A create request as dockerd reads it for API `version`: every field decoded (and its
+ * type checked) as Go decodes it, refused when berth does not implement it.
+ */
+export function parseContainerCreate(body: unknown, name: string | null, version = API_VERSION): ParsedCreate {
   const o = asObject(body, 'container create');
   const hc = objectField(o, 'HostConfig');
   const image = optString(o, 'Image') ?? '';
   if (image === '') throw invalid('config cannot be empty in order to create a container');
+  const decodedConfig = decodeStruct(o, CONFIG_FIELDS, 'Config', true);
+  const decodedHost = decodeStruct(hc, HOST_CONFIG_FIELDS, 'HostConfig', true);
+  adjustForVersion(version, decodedHost);
+  const refused = [...refusedFields(decodedConfig, CONFIG_FIELDS, 'Config'), ...refusedFields(decodedHost, HOST_CONFIG_FIELDS, 'HostConfig')];
+  if (refused.length > 0) throw invalid(joinProblems(refused));
+  checkHealthcheck(decodedConfig.Healthcheck);
   const networkMode = parseNetworkMode(optString(hc, 'NetworkMode') ?? '');
-  const networks = endpointsFor(networkMode, objectField(objectField(o, 'NetworkingConfig'), 'EndpointsConfig'));
+  const endpointsRaw = objectField(objectField(o, 'NetworkingConfig'), 'EndpointsConfig');
+  checkEndpointCount(version, Object.keys(endpointsRaw));
+  const networks = endpointsFor(networkMode, endpointsRaw);
+  const macWarnings = migrateMacAddress(version, (decodedConfig.MacAddress as string | undefined) ?? '', networkMode, networks);
   const links = stringList(hc, 'Links');
   const portBindings = parsePortBindings(objectField(hc, 'PortBindings'));
   const mode = networkMode.kind;
@@ -38,7 +56,10 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
     if (stringList(hc, 'Dns').length > 0) throw invalid('conflicting options: dns and the network mode');
     if (stringList(hc, 'ExtraHosts').length > 0) throw invalid('conflicting options: custom host-to-IP mapping and the network mode');
     if (portBindings.length > 0 || optBool(hc, 'PublishAllPorts')) throw invalid('conflicting options: port publishing and the container type network mode');
+    if (Object.keys(objectField(o, 'ExposedPorts')).length > 0) throw invalid('conflicting options: port exposing and the container type network mode');
+    if (links.length > 0) throw invalid("conflicting options: container type network can't be used with links. This would result in undefined behavior");
   }
+  const { options, warnings: optionWarnings } = parseRunOptions(decodedHost, networkMode);
   const restart = objectField(hc, 'RestartPolicy');
   const restartName = optString(restart, 'Name') || 'no';
   if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restartName)) throw invalid(`invalid restart policy '${restartName}'`);
@@ -62,9 +83,7 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
   const hostname = optString(o, 'Hostname') ?? '';
   if (hostname.length > 63 || /[^a-zA-Z0-9.-]/.test(hostname)) throw invalid(`invalid hostname format: ${hostname.slice(0, 64)}`);
   for (const h of stringList(hc, 'ExtraHosts')) checkExtraHost(h);
-  const mounts = [...stringList(hc, 'Binds').map(parseBind), ...parseMounts(hc)];
-  const tmpfs = parseTmpfs(stringMap(hc, 'Tmpfs'));
-  uniqueDestinations([...mounts, ...tmpfs]);
+  const { mounts, tmpfs } = parseAllMounts(hc, version);
   const req: CreateRequest = {
     name: name ?? undefined,
     imageRef: image,
@@ -104,17 +123,27 @@ export function parseContainerCreate(body: unknown, name: string | null): Parsed
     stopTimeout: optNumber(o, 'StopTimeout') ?? 10,
     restartPolicy: { name: restartName as ContainerSpec['restartPolicy']['name'], maximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 },
     logDriver: logType as ContainerSpec['logDriver'],
+    ...(Object.keys(options).length > 0 ? { options } : {}),
   };
   // Links on a user network are network-scoped aliases for DNS; keep them on the endpoint.
   if (mode === 'network') {
     const first = Object.values(networks)[0];
     if (first) first.links = [...first.links, ...links];
   }
-  const config = { ...o } as Record<string, Json>;
-  delete config.HostConfig;
-  delete config.NetworkingConfig;
-  const hostConfig = { ...hc, NetworkMode: modeText(networkMode) } as Json;
-  return { req, docker: { config: config as Json, hostConfig }, warnings: createWarnings(networkMode, hc) };
+  const hostConfig = effectiveHostConfig({ ...decodedHost, NetworkMode: modeText(networkMode) });
+  const warnings = [...createWarnings(networkMode, hc), ...optionWarnings, ...macWarnings];
+  return { req, docker: { config: decodedConfig as Json, hostConfig: hostConfig as Json }, warnings };
+}
+
+/**
+ * berth runs no health checks: a create may only switch the image's off (Test ["NONE"]),
+ * or leave it as it is (an empty Healthcheck).
+ */
+function checkHealthcheck(h: unknown): void {
+  if (h === null || h === undefined || isZero(h)) return;
+  const test = field(asObject(h, 'Healthcheck'), 'Test');
+  if (Array.isArray(test) && test.length === 1 && test[0] === 'NONE') return;
+  throw invalid(unsupported('Config.Healthcheck', h));
 }
 
 /** Docker's verifyPlatformContainerSettings warnings that apply to berth. */
@@ -175,63 +204,24 @@ function predefinedNetworkProblems(cfg: EndpointConfig): string[] {
   return problems;
 }
 
+/** An EndpointSettings of a create or a connect; what inspect shows back is kept as given. */
 export function parseEndpointConfig(o: WireObject): EndpointConfig {
   const ipam = objectField(o, 'IPAMConfig');
   const cfg: EndpointConfig = { aliases: stringList(o, 'Aliases'), links: stringList(o, 'Links') };
   const v4 = optString(ipam, 'IPv4Address');
   const v6 = optString(ipam, 'IPv6Address');
+  const linkLocal = stringList(ipam, 'LinkLocalIPs');
+  if (linkLocal.length > 0) throw invalid(unsupported('EndpointSettings.IPAMConfig.LinkLocalIPs', linkLocal));
   const mac = optString(o, 'MacAddress');
+  const driverOpts = stringMap(o, 'DriverOpts');
   if (v4) cfg.ipv4 = v4;
   if (v6) cfg.ipv6 = v6;
   if (mac) cfg.mac = mac;
+  if (field(o, 'IPAMConfig') !== undefined && field(o, 'IPAMConfig') !== null) cfg.ipamConfig = true;
+  if (field(o, 'DriverOpts') !== undefined && field(o, 'DriverOpts') !== null) cfg.driverOpts = driverOpts;
   return cfg;
 }
 
-
-/** "/host:/ctr[:ro|rw,…]" or "name:/ctr[:ro]". */
-function parseBind(spec: string): MountConfig {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || !parts[1]!.startsWith('/')) throw invalid(`invalid volume specification: '${spec}'`);
-  const [source, destination, mode = ''] = parts as [string, string, string?];
-  if (source === '') throw invalid(`invalid volume specification: '${spec}'`);
-  const opts = mode.split(',').filter((x) => x !== '');
-  for (const m of opts) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy'].includes(m)) throw invalid(`invalid mode: ${m}`);
-  const m = checkMount({ type: source.startsWith('/') ? 'bind' : 'volume', source, destination, readonly: opts.includes('ro') });
-  return opts.includes('nocopy') ? { ...m, noCopy: true } : m;
-}
-
-function parseMounts(hc: WireObject): MountConfig[] {
-  const raw = field(hc, 'Mounts');
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw invalid('json: cannot unmarshal into field Mounts of type []mount.Mount');
-  return raw.map((item: unknown) => {
-    const o = asObject(item, 'Mounts[]');
-    const type = optString(o, 'Type');
-    if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type ?? ''} is not supported`);
-    const m = checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
-    const noCopy = optBool(objectField(o, 'VolumeOptions'), 'NoCopy') ?? false;
-    return { ...m, ...(type === 'volume' && m.source === '' ? { anonymous: true } : {}), ...(noCopy ? { noCopy } : {}) };
-  });
-}
-
-/** Docker refuses two binds or mounts on one destination. */
-function uniqueDestinations(mounts: readonly (MountConfig | TmpfsConfig)[]): void {
-  const seen = new Set<string>();
-  for (const m of mounts) {
-    if (seen.has(m.destination)) throw invalid(`Duplicate mount point: ${m.destination}`);
-    seen.add(m.destination);
-  }
-}
-
-/** Validated, with the destination cleaned as Go's path.Clean does ("/data/" is "/data"). */
-function checkMount(m: MountConfig): MountConfig {
-  if (!m.destination.startsWith('/') || m.destination.split('/').includes('..')) throw invalid(`invalid mount config: invalid mount path: '${m.destination}' mount path must be absolute`);
-  if (m.type === 'bind' && (!m.source.startsWith('/') || m.source.split('/').includes('..'))) throw invalid(`invalid mount config: invalid bind source '${m.source}'`);
-  if (m.type === 'volume' && m.source !== '' && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(m.source)) {
-    throw invalid(`create ${m.source}: "${m.source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
-  }
-  return { ...m, destination: posix.resolve(m.destination) };
-}
 
 /** Docker's ValidateExtraHost: "name:address", split at the first colon (IPv6 addresses have more). */
 function checkExtraHost(h: string): void {

@@ -44,7 +44,19 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
     hostname: engine.hostnameOf(c),
     domainname: engine.domainnameOf(c),
     ports: deps.ports(c),
+    graphDriverData: graphDriverData(deps, c),
   };
+}
+
+/** overlay2's names for the dirs of the container's root; null when its image is gone. */
+function graphDriverData(deps: ContainerRoutesDeps, c: ContainerRecord): Record<string, string> | null {
+  const dir = deps.engine.dir(c.id);
+  try {
+    const layers = deps.images.layerDirs(c.spec.image.id);
+    return { LowerDir: [...layers].reverse().join(':'), MergedDir: `${dir}/merged`, UpperDir: `${dir}/upper`, WorkDir: `${dir}/work` };
+  } catch {
+    return null;
+  }
 }
 
 export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void {
@@ -52,7 +64,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
   const volumePath = (name: string) => deps.volumes.get(name).mountpoint;
   router
     .add('POST', '/containers/create', async (req) => {
-      const { req: spec, docker, warnings } = parseContainerCreate(await req.json(), req.query.get('name'));
+      const { req: spec, docker, warnings } = parseContainerCreate(await req.json(), req.query.get('name'), req.version);
       const image = images.resolve(spec.imageRef);
       const { imageRef, ...rest } = spec;
       const c = await engine.create({ ...rest, image: { ref: imageRef, id: image.id } }, docker);

@@ -5,7 +5,7 @@ import { parseNetworkFilters } from '../../network/filters.js';
 import type { CreateNetworkRequest, SubnetRequest } from '../../network/model.js';
 import type { Router } from '../router.js';
 import { networkShape, type NetworkContainerShape } from '../shapes/network.js';
-import { asObject, objectField, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
+import { asObject, field, objectField, objectList, optBool, optString, parseFilters, stringMap } from '../wire.js';
 import { parsePruneFilters } from './prune-filters.js';
 import { parseEndpointConfig } from './container-create.js';
 import type { EndpointConfig } from '../../engine/containers/model.js';
@@ -90,7 +90,7 @@ export function parseCreate(body: unknown): CreateNetworkRequest {
     ingress: false,
     enableIPv6: optBool(o, 'EnableIPv6') ?? false,
     ipamDriver: optString(ipam, 'Driver') || 'default',
-    ipamOptions: stringMap(ipam, 'Options'),
+    ipamOptions: field(ipam, 'Options') === undefined || field(ipam, 'Options') === null ? null : stringMap(ipam, 'Options'),
     subnets,
     options: stringMap(o, 'Options'),
     labels: stringMap(o, 'Labels'),

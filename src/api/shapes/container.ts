@@ -1,8 +1,10 @@
 /** Docker's JSON shapes for containers (inspect and list). */
 import type { ContainerRecord, EndpointConfig } from '../../engine/containers/model.js';
+import { parseLink } from '../../engine/containers/networking.js';
 import type { Network } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import { modeText } from '../routes/container-create.js';
+import { effectiveConfig, effectiveHostConfig } from './host-config.js';
 
 export interface ContainerView {
   c: ContainerRecord;
@@ -16,6 +18,8 @@ export interface ContainerView {
   hostname: string;
   domainname: string;
   ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  /** overlay2's GraphDriver data: the image's layers (top first), the container's upper, work and merged dirs. */
+  graphDriverData?: Record<string, string> | null;
 }
 
 function endpointSettings(v: ContainerView, key: string, cfg: EndpointConfig | undefined, ep: EndpointRecord | undefined): Record<string, unknown> {
@@ -24,11 +28,11 @@ function endpointSettings(v: ContainerView, key: string, cfg: EndpointConfig | u
   const short = v.c.id.slice(0, 12);
   const aliases = user ? [...new Set([...(cfg?.aliases ?? []), short, v.hostname])] : null;
   return {
-    IPAMConfig: cfg && (cfg.ipv4 || cfg.ipv6) ? { ...(cfg.ipv4 ? { IPv4Address: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { IPv6Address: cfg.ipv6 } : {}) } : null,
+    IPAMConfig: cfg && (cfg.ipamConfig || cfg.ipv4 || cfg.ipv6) ? { ...(cfg.ipv4 ? { IPv4Address: cfg.ipv4 } : {}), ...(cfg.ipv6 ? { IPv6Address: cfg.ipv6 } : {}) } : null,
     Links: cfg && cfg.links.length > 0 ? cfg.links : null,
     Aliases: aliases,
     MacAddress: ep?.mac ?? '',
-    DriverOpts: null,
+    DriverOpts: cfg?.driverOpts ?? null,
     NetworkID: net?.record.id ?? '',
     EndpointID: ep?.id ?? '',
     Gateway: ep?.ipv4?.gateway ?? '',
@@ -83,7 +87,7 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
   const c = v.c;
   const networks = networksShape(v);
   const bridge = (networks.bridge ?? {}) as Record<string, unknown>;
-  const config = { ...(c.docker.config as Record<string, unknown>), Hostname: v.hostname, Domainname: v.domainname };
+  const config = configShape(v);
   const [path = '', ...args] = [...(c.spec.process.entrypoint.length ? c.spec.process.entrypoint : []), ...c.spec.process.cmd];
   return {
     Id: c.id,
@@ -104,8 +108,8 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { ...(c.docker.hostConfig as Record<string, unknown>), NetworkMode: modeText(c.spec.networkMode) },
-    GraphDriver: { Data: null, Name: 'overlay2' },
+    HostConfig: hostConfigShape(c),
+    GraphDriver: { Data: v.graphDriverData ?? null, Name: 'overlay2' },
     Mounts: mountsShape(c, volumePath),
     Config: config,
     NetworkSettings: {
@@ -129,6 +133,32 @@ export function inspectShape(v: ContainerView, volumePath: (name: string) => str
       Networks: networks,
     },
   };
+}
+
+/**
+ * The effective HostConfig; Links as dockerd shows the default bridge's legacy links
+ * ("/target:/container/alias"; none on a user network, where links are the endpoint's).
+ */
+export function hostConfigShape(c: ContainerRecord): Record<string, unknown> {
+  const links = c.spec.links.map(parseLink).map((l) => `/${l.target}:/${c.spec.name}/${l.alias}`);
+  return { ...effectiveHostConfig({ ...asRecord(c.docker.hostConfig), NetworkMode: modeText(c.spec.networkMode) }), Links: links.length > 0 ? links : null };
+}
+
+/**
+ * The Config with the hostname it runs with; the deprecated MacAddress as dockerd 25
+ * still fills it: the main network's configured MAC, when the user gave none.
+ */
+function configShape(v: ContainerView): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...effectiveConfig(v.c.docker.config), Hostname: v.hostname, Domainname: v.domainname };
+  const mode = v.c.spec.networkMode;
+  const main = mode.kind === 'bridge' ? 'bridge' : mode.kind === 'network' ? mode.name : undefined;
+  const mac = main !== undefined ? v.c.spec.networks[main]?.mac : undefined;
+  if (config.MacAddress === undefined && mac) config.MacAddress = mac;
+  return config;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** An entry of the list's Ports: a binding, or an exposed port without one (no IP, no PublicPort). */

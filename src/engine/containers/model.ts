@@ -3,6 +3,7 @@
  * what berth acts on; `docker` keeps the client's Config and HostConfig as sent (with
  * defaults filled) so inspect shows them back faithfully.
  */
+import type { RunOptions } from '../../runtime/types.js';
 import type { Json } from '../../store/kv.js';
 import type { TmpfsConfig } from './tmpfs.js';
 
@@ -24,6 +25,10 @@ export interface EndpointConfig {
   aliases: string[];
   /** --link on a user network: "name:alias". */
   links: string[];
+  /** Driver options of the endpoint, as given (inspect shows them back). */
+  driverOpts?: Record<string, string>;
+  /** IPAMConfig was given, even without addresses: inspect shows it, not null. */
+  ipamConfig?: boolean;
 }
 
 export interface ProcessConfig {
@@ -96,6 +101,11 @@ export interface ContainerSpec {
   stopTimeout: number;
   restartPolicy: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maximumRetryCount: number };
   logDriver: 'json-file' | 'none' | 'journald' | 'syslog' | 'local';
+  /**
+   * What the runtime applies beyond the above: cgroup limits, ulimits, devices, groups,
+   * namespaces, security (absent in records written before them: Docker's defaults).
+   */
+  options?: RunOptions;
 }
 
 /** 'restarting': exited, and its restart policy will start it again after a wait. */

@@ -54,6 +54,7 @@ export function buildRunSpec(i: RunSpecInput): RunSpec {
     privileged: spec.privileged,
     capAdd: spec.capAdd,
     capDrop: spec.capDrop,
+    options: spec.options,
     logPath: i.logPath,
   };
 }

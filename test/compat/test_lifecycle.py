@@ -301,7 +301,6 @@ def test_port_of_container_without_ports(client):
     assert client.api.port(ctr.id, 80) is None
 
 
-@pytest.mark.xfail(reason="berth: HostConfig defaults (RestartPolicy, LogConfig …) missing from inspect [create/inspect defaults]", strict=True)
 def test_inspect_shape_of_a_created_container(client141):
     ctr = client141.containers.create(IMAGE, 'true', name=unique())
     a = ctr.attrs

@@ -35,7 +35,6 @@ def test_create_with_labels_internal_attachable(client):
     assert net.attrs['Attachable'] is True
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_create_with_driver_options(world, client):
     bridge = f'brc{unique("")[1:9]}'
     net = client.networks.create(unique('net'), options={'com.docker.network.bridge.name': bridge,
@@ -98,7 +97,6 @@ def test_get_missing_is_not_found(any_client):
     assert 'network compat-missing not found' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_connect_with_aliases_and_address(client):
     net = client.networks.create(unique('net'), ipam=ipam('10.127.0.0/24'))
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True)

@@ -8,12 +8,10 @@ import pytest
 from conftest import IMAGE, unique, wait_for
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_returns_the_output(any_client):
     assert any_client.containers.run(IMAGE, 'echo hello world', remove=True) == b'hello world\n'
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_default_log_config_is_json_file(client):
     # docker-py's run() reads HostConfig.LogConfig.Type to decide whether it can read logs.
     ctr = client.containers.create(IMAGE, 'true')
@@ -31,7 +29,6 @@ def test_run_detach_returns_the_container(client):
     assert ctr.attrs['State']['Pid'] > 0
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_with_error_raises_container_error(any_client):
     with pytest.raises(docker.errors.ContainerError) as e:
         any_client.containers.run(IMAGE, 'cat /nonexistent', remove=True)
@@ -42,7 +39,6 @@ def test_run_with_error_raises_container_error(any_client):
     assert 'No such file or directory' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_remove_leaves_no_container(client):
     name = unique()
     assert client.containers.run(IMAGE, 'true', name=name, remove=True) == b''
@@ -63,13 +59,11 @@ def test_run_detach_and_remove_is_auto_remove(client):
     wait_for(gone)
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_auto_remove_returns_the_output(client):
     # The sleep lets docker-py read the logs before the daemon removes the container.
     assert client.containers.run(IMAGE, 'sh -c "echo hello && sleep 1"', auto_remove=True) == b'hello\n'
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_auto_remove_error_has_no_stderr(client):
     with pytest.raises(docker.errors.ContainerError) as e:
         client.containers.run(IMAGE, 'sh -c ">&2 echo error && sleep 1 && exit 3"', auto_remove=True)
@@ -77,13 +71,11 @@ def test_run_auto_remove_error_has_no_stderr(client):
     assert e.value.stderr is None
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_stream_yields_log_lines(client):
     out = client.containers.run(IMAGE, 'sh -c "echo hello && echo world"', stream=True, remove=True)
     assert list(out) == [b'hello\n', b'world\n']
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_stderr_only(client):
     out = client.containers.run(IMAGE, 'sh -c "echo out; echo err >&2"', stdout=False, stderr=True, remove=True)
     assert out == b'err\n'
@@ -93,7 +85,6 @@ def test_run_log_driver_none_gives_no_output(client):
     assert client.containers.run(IMAGE, 'echo hello', log_config={'type': 'none'}, remove=True) is None
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_environment_dict_and_list(any_client):
     out = any_client.containers.run(IMAGE, 'env', environment={'FOO': 'bar', 'EMPTY': ''}, remove=True)
     assert b'FOO=bar\n' in out
@@ -103,7 +94,6 @@ def test_run_environment_dict_and_list(any_client):
     assert b'B=two words\n' in out
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_with_bind_mount(client):
     path = tempfile.mkdtemp(prefix='berth-compat-bind-')
     try:
@@ -119,7 +109,6 @@ def test_run_with_bind_mount(client):
         subprocess.run(['rm', '-rf', path])
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_with_named_volume(client):
     vol = unique('vol')
     client.containers.run(IMAGE, 'sh -c "echo hello > /data/test"', volumes=[f'{vol}:/data'], remove=True)
@@ -146,7 +135,6 @@ def test_run_with_network(client):
     assert ctr.attrs['HostConfig']['NetworkMode'] == net.name
 
 
-@pytest.mark.xfail(reason="berth: HostConfig.LogConfig missing from inspect (docker-py's run() reads it) [create/inspect defaults]", strict=True)
 def test_run_with_network_mode_none(client):
     out = client.containers.run(IMAGE, 'ls /sys/class/net', network_mode='none', remove=True)
     assert out == b'lo\n'
@@ -188,7 +176,7 @@ def test_run_with_labels_hostname_workdir_user(client):
     assert ctr.exec_run('sh -c "hostname; pwd; id -u; id -g"').output == b'myhost\n/tmp\n1234\n5678\n'
 
 
-@pytest.mark.xfail(reason="berth: Config.Healthcheck echoes StartPeriod: null [create/inspect]; health checks are not run, no State.Health [health]", strict=True)
+@pytest.mark.xfail(reason="berth: health checks are not run (a Healthcheck is refused), no State.Health [health]", strict=True)
 def test_run_with_healthcheck_becomes_healthy(client):
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, healthcheck={
         'test': ['CMD-SHELL', 'true'], 'interval': 200_000_000, 'timeout': 1_000_000_000, 'retries': 2})

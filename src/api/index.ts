@@ -21,6 +21,7 @@ import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
 import type { NetworkContainerShape } from './shapes/network.js';
+import { reportedPorts, type PortsShape } from './shapes/ports.js';
 
 export interface ApiDeps {
   networks: NetworkController;
@@ -31,16 +32,21 @@ export interface ApiDeps {
   events: EventBus;
   usage: DiskUsage;
   pruner: Pruner;
-  system: SystemInfo;
+  /** What the daemon knows of itself; the counts and listeners are read from the parts here. */
+  system: Omit<SystemInfo, 'counts' | 'eventListeners'>;
   /** This node's place in a swarm (berth's is always outside one for now). */
   swarm: SwarmState;
-  ports(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
 
 export function buildRouter(deps: ApiDeps): Router {
   const router = new Router();
   const { networks, engine } = deps;
-  systemRoutes(router, deps.system, deps.swarm);
+  const counts = (): ReturnType<SystemInfo['counts']> => {
+    const all = engine.list(true);
+    const running = all.filter((c) => c.state.status === 'running').length;
+    return { containers: all.length, running, paused: 0, stopped: all.length - running, images: deps.images.list().length };
+  };
+  systemRoutes(router, { ...deps.system, counts, eventListeners: () => deps.events.listeners }, deps.swarm);
   eventRoutes(router, deps.events);
   networkRoutes(router, {
     networks,
@@ -60,7 +66,8 @@ export function buildRouter(deps: ApiDeps): Router {
     connect: (c, n, cfg) => engine.connect(c, n, cfg),
     disconnect: (c, n) => engine.disconnect(c, n),
   });
-  const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports: deps.ports };
+  const ports = (c: ContainerRecord): PortsShape => reportedPorts(c, networks, engine);
+  const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports };
   containerRoutes(router, containerDeps);
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);

@@ -14,7 +14,6 @@ import { newId } from '../util/ids.js';
 import { createLogger } from './logger.js';
 import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
-import { portsShape } from '../api/shapes/ports.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
 import { ExecManager } from '../engine/containers/execs.js';
 import { resolveProcess } from '../engine/containers/process.js';
@@ -57,34 +56,30 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   writePidfile(pidfile);
   const store = LocalStore.open(path.join(opts.dataRoot, 'store'));
   const daemonId = await daemonIdentity(store);
+  const warn = (m: string): void => log.warn(m);
   // Every part that emits events gets the one bus; GET /events reads it.
   const events = new EventBus();
-
-  const external = opts.bridge !== undefined && opts.bridge !== 'none';
-  let bip = opts.bip;
-  if (external) {
-    const link = await linuxKernel.links.get(opts.bridge!);
-    if (!link || link.kind !== 'bridge') {
-      throw invalid(`bridge device with non default name ${opts.bridge} must be created manually`);
-    }
-    bip ??= link.addresses.find((a) => !a.includes(':'));
-  }
-  let dnsRef: EmbeddedDns | undefined;
+  // The host's resolv.conf; tests give the daemon another (the embedded resolver reads it once).
+  const hostResolvConf = process.env.BERTH_RESOLV_CONF ?? '/etc/resolv.conf';
+  const dns = new EmbeddedDns({
+    log: { debug: (m) => log.debug(m), warn },
+    daemonUpstreams: opts.dns,
+    hostResolvConf: readOr(hostResolvConf),
+  });
   const networks = await NetworkController.start(store, {
     kernel: linuxKernel,
-    driverContext: { defaultBridge: { name: external ? opts.bridge! : 'berth0', external }, defaultMtu: opts.mtu, log: (m) => log.warn(m) },
+    driverContext: { defaultMtu: opts.mtu, log: warn },
+    bridge: opts.bridge,
     addressPools: opts.addressPools,
-    bip,
-    createDefaultBridge: opts.bridge !== 'none',
+    bip: opts.bip,
     sandboxDir: path.join(opts.execRoot, 'netns'),
     // Spares get the resolver's sockets opened ahead of time (a Node start, ~80 ms here).
-    sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dnsRef?.prepare(p), onDiscard: (p) => dnsRef?.discard(p) },
-    firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, nft: linuxKernel.nft, log: (m) => log.warn(m) }),
+    sandboxPool: { size: opts.spareSandboxes, onReady: (p) => dns.prepare(p), onDiscard: (p) => dns.discard(p) },
+    firewall: firewallBackend({ enabled: opts.firewall, userlandProxy: opts.userlandProxy, nft: linuxKernel.nft, log: warn }),
     brNetfilter: opts.brNetfilter,
-    log: (m) => log.warn(m),
+    log: warn,
     events,
   });
-
   const [images, runtime] = await Promise.all([
     ImageStore.open({ dataRoot: opts.dataRoot, events }),
     createRuntime({ execRoot: opts.execRoot, cgroupParent: `berth-${daemonId.slice(0, 12)}` }),
@@ -92,9 +87,6 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot, events);
   const timings = new Timings();
-  const hostGatewayIps = () => (opts.hostGatewayIps.length > 0 ? opts.hostGatewayIps : defaultBridgeGateways(networks));
-  // The host's resolv.conf; tests give the daemon another (the embedded resolver reads it once).
-  const hostResolvConf = process.env.BERTH_RESOLV_CONF ?? '/etc/resolv.conf';
   const engine = await ContainerEngine.open({
     store,
     networks,
@@ -104,26 +96,19 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     dataRoot: opts.dataRoot,
     daemonDns: opts.dns,
     hostResolvConf,
-    hostGatewayIps,
+    hostGatewayIps: opts.hostGatewayIps,
+    embeddedDns: true,
     log,
     timings,
     events,
   });
-  const dns = new EmbeddedDns({
-    log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
-    daemonUpstreams: opts.dns,
-    hostResolvConf: readOr(hostResolvConf),
-  });
-  dnsRef = dns;
   engine.addHooks(dnsHooks(dns, networks, engine));
-  engine.embeddedDns = true;
   await engine.reconcile();
   const execs = new ExecManager(engine, runtime, (id) => {
     const c = engine.find(id);
     const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
     return { env: p.env, cwd: p.cwd, user: p.user };
   }, events);
-
   const usage = new DiskUsage({
     images,
     volumes,
@@ -131,8 +116,6 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     containerDir: (id) => engine.dir(id),
     volumeUsers: (name) => engine.volumeUsers(name),
   });
-  const pruner = new Pruner({ engine, images, volumes, usage, events, log });
-
   const router = buildRouter({
     networks,
     engine,
@@ -142,24 +125,11 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     swarm: new InactiveSwarm(),
     events,
     usage,
-    pruner,
-    // As Docker: the ports come from a running container's endpoints on a driver that reports
-    // them (the bridge), and releasing the network at exit clears them.
-    ports: (c) => {
-      const endpoints = networks.endpointsOf(c.id);
-      const reported = c.state.status === 'running' && endpoints.some((e) => networks.find(e.networkId).capabilities.reportsPorts);
-      return reported ? portsShape(engine.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6)) : {};
-    },
+    pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,
-      counts: () => {
-        const all = engine.list(true);
-        const running = all.filter((c) => c.state.status === 'running').length;
-        return { containers: all.length, running, paused: 0, stopped: all.length - running, images: images.list().length };
-      },
       warnings: () => [],
-      eventListeners: () => events.listeners,
       timings: () => timings.snapshot(),
       runtimes: [path.basename(runtime.ociRuntime)],
       defaultRuntime: path.basename(runtime.ociRuntime),
@@ -191,19 +161,6 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-/** dockerd's default host gateway: the default bridge's first IPv4 and first IPv6 gateway; none without it. */
-function defaultBridgeGateways(networks: NetworkController): string[] {
-  let pools;
-  try {
-    pools = networks.find('bridge').record.ipam.pools;
-  } catch {
-    return [];
-  }
-  const v4 = pools.find((p) => !p.subnet.includes(':'))?.gateway;
-  const v6 = pools.find((p) => p.subnet.includes(':'))?.gateway;
-  return [v4, v6].filter((ip): ip is string => ip !== undefined && ip !== '');
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -37,13 +37,14 @@ import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, type Defa
 export interface ControllerConfig {
   /** The kernel the networks live in (the real one; a fake in unit tests). */
   kernel: Kernel;
-  driverContext: Omit<DriverContext, 'kernel'>;
+  /** Driver settings; the default bridge's comes from `bridge`. */
+  driverContext: Omit<DriverContext, 'kernel' | 'defaultBridge'>;
+  /** -b: an existing bridge for the default network ('none': no default network); undefined: berth0. */
+  bridge: string | undefined;
   /** Pools new networks take subnets from (--default-address-pool, else Docker's). */
   addressPools: readonly PredefinedPool[];
-  /** --bip (or the -b bridge's address): the default bridge's gateway and subnet, "172.17.0.1/16". */
+  /** --bip: the default bridge's gateway and subnet, "172.17.0.1/16" (with -b: its IPv4 address). */
   bip: string | undefined;
-  /** False with -b none: no default bridge network. */
-  createDefaultBridge: boolean;
   /** Folder of the containers' namespace files (<exec-root>/netns). */
   sandboxDir: string;
   /** Spare sandboxes kept ready (0: every start makes its own). */
@@ -86,8 +87,9 @@ export class NetworkController {
     private readonly store: KvStore,
     private readonly config: ControllerConfig,
     private readonly sandboxes: Sandboxes,
+    private readonly defaultBridge: DefaultBridgeLink | undefined,
   ) {
-    this.drivers = new DriverRegistry({ ...config.driverContext, kernel: config.kernel });
+    this.drivers = new DriverRegistry({ ...config.driverContext, kernel: config.kernel, defaultBridge: defaultBridge ?? { name: 'berth0', external: false } });
     this.traffic = new Traffic(
       store,
       {
@@ -113,7 +115,7 @@ export class NetworkController {
    */
   static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
     const sandboxes = await Sandboxes.load(store, { kernel: config.kernel.sandboxes, dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
-    const c = new NetworkController(store, config, sandboxes);
+    const c = new NetworkController(store, config, sandboxes, await defaultBridgeLink(config));
     for (const record of (await NETWORKS.load(store)).values()) c.networks.set(record.id, c.validated(record));
     for (const ep of (await ENDPOINTS.load(store)).values()) c.endpoints.set(ep.id, ep);
     await c.createPredefined();
@@ -149,14 +151,14 @@ export class NetworkController {
     if (!existing.has('host')) {
       await this.add({ ...base, ...ipam, name: 'host', driver: 'host', subnets: [], options: {} }, true);
     }
-    if (!this.config.createDefaultBridge) return;
-    const bridge = this.config.driverContext.defaultBridge.name;
+    if (!this.defaultBridge) return;
+    const bridge = this.defaultBridge.name;
     const current = [...this.networks.values()].find((n) => n.record.name === 'bridge');
     const stored = current && storedDefaultBridge(current.record, bridge);
     const others = [...this.networks.values()].filter((n) => n !== current);
     const wanted = wantedDefaultBridge({
       bridge,
-      bip: this.config.bip,
+      bip: this.defaultBridge.bip,
       current: stored,
       blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await hostRoutes(this.kernel, [4], others, bridge))],
       pools: this.config.addressPools,
@@ -199,6 +201,14 @@ export class NetworkController {
     const net = this.networks.get(id);
     if (!net) throw notFound(`network ${id} not found`);
     return net;
+  }
+
+  /** dockerd's default host gateway: the default bridge's first IPv4 and first IPv6 gateway; none without it. */
+  defaultBridgeGateways(): string[] {
+    const pools = [...this.networks.values()].find((n) => n.record.name === 'bridge')?.record.ipam.pools ?? [];
+    const v4 = pools.find((p) => !p.subnet.includes(':'))?.gateway;
+    const v6 = pools.find((p) => p.subnet.includes(':'))?.gateway;
+    return [v4, v6].filter((ip): ip is string => ip !== undefined && ip !== '');
   }
 
   /** Every network, in creation order. */
@@ -535,4 +545,20 @@ async function allOrFirstError(tasks: readonly (Promise<void> | undefined)[]): P
   const results = await Promise.allSettled(tasks.filter((t): t is Promise<void> => t !== undefined));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** The default network's bridge: berth0, or -b's (which must exist); its address is the subnet unless --bip says. */
+interface DefaultBridgeLink {
+  name: string;
+  external: boolean;
+  bip: string | undefined;
+}
+
+async function defaultBridgeLink(config: ControllerConfig): Promise<DefaultBridgeLink | undefined> {
+  const b = config.bridge;
+  if (b === 'none') return undefined;
+  if (b === undefined) return { name: 'berth0', external: false, bip: config.bip };
+  const link = await config.kernel.links.get(b);
+  if (!link || link.kind !== 'bridge') throw invalid(`bridge device with non default name ${b} must be created manually`);
+  return { name: b, external: true, bip: config.bip ?? link.addresses.find((a) => !a.includes(':')) };
 }

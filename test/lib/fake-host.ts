@@ -26,10 +26,10 @@ export class FakeHost {
     const logs: string[] = [];
     const config: ControllerConfig = {
       kernel,
-      driverContext: { defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: (m) => logs.push(m) },
+      driverContext: { defaultMtu: 1500, log: (m) => logs.push(m) },
+      bridge: undefined,
       addressPools: DEFAULT_ADDRESS_POOLS,
       bip: undefined,
-      createDefaultBridge: true,
       sandboxDir: SANDBOX_DIR,
       sandboxPool: { size: 0 },
       firewall: firewallBackend({ enabled: true, userlandProxy: false, nft: kernel.nft, log: (m) => logs.push(m) }),

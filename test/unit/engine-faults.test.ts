@@ -60,7 +60,8 @@ class Daemon {
       dataRoot: root,
       daemonDns: [],
       hostResolvConf: path.join(tmp, 'resolv.conf'),
-      hostGatewayIps: () => [],
+      hostGatewayIps: [],
+      embeddedDns: false,
       log: { info: () => undefined, warn: () => undefined },
     });
     return new Daemon(h, rt, engine, root);

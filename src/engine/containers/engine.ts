@@ -45,8 +45,10 @@ export interface EngineDeps {
   daemonDns: string[];
   /** Path of the host's resolv.conf (/etc/resolv.conf). */
   hostResolvConf: string;
-  /** What --add-host name:host-gateway stands for, asked at each start. */
-  hostGatewayIps(): string[];
+  /** --host-gateway-ip: what --add-host name:host-gateway stands for (none given: the default bridge's gateways). */
+  hostGatewayIps: string[];
+  /** Whether the embedded resolver serves user networks (its hooks are added): resolv.conf then names 127.0.0.11. */
+  embeddedDns: boolean;
   log: EngineLog;
   /** Where the network attach times are recorded ("attach <mode>", "connect"). */
   timings?: Timings;
@@ -76,8 +78,8 @@ export class ContainerEngine {
       hostResolvConf: deps.hostResolvConf,
       dir: (id) => this.dir(id),
       find: (x) => this.find(x),
-      embeddedDns: () => this.embeddedDns,
-      hostGatewayIps: () => deps.hostGatewayIps(),
+      embeddedDns: () => deps.embeddedDns,
+      hostGatewayIps: () => (deps.hostGatewayIps.length > 0 ? deps.hostGatewayIps : deps.networks.defaultBridgeGateways()),
     });
     this.views = new ImageViews(path.join(deps.dataRoot, 'image-views'));
     this.exits = new Exits({
@@ -315,9 +317,6 @@ export class ContainerEngine {
       return c;
     }
   }
-
-  /** Set by the DNS service when the embedded resolver serves user networks. */
-  embeddedDns = false;
 
   /** The variables of its legacy --link targets. */
   private linkEnv(c: ContainerRecord): string[] {

@@ -82,6 +82,8 @@ export interface WorldOptions {
   daemonEnv?: Record<string, string>;
   /** Runs in the fresh namespace before berthd first starts (e.g. to make a -b bridge). */
   prepare?: (w: World) => Promise<void>;
+  /** Run in this existing namespace (a host of a ClusterWorld), which the world then neither makes nor deletes. */
+  netns?: string;
 }
 
 export class World {
@@ -96,7 +98,7 @@ export class World {
 
   private constructor(readonly opts: WorldOptions) {
     const id = randomBytes(3).toString('hex');
-    this.ns = `berth-it-${id}`;
+    this.ns = opts.netns ?? `berth-it-${id}`;
     this.nsPath = `/run/netns/${this.ns}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-it-${id}-`));
     this.sock = path.join(this.dir, 'berth.sock');
@@ -104,8 +106,10 @@ export class World {
 
   static async create(opts: WorldOptions = {}): Promise<World> {
     const w = new World(opts);
-    await must('ip', ['netns', 'add', w.ns]);
-    await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+    if (!opts.netns) {
+      await must('ip', ['netns', 'add', w.ns]);
+      await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+    }
     await opts.prepare?.(w);
     await w.start();
     return w;
@@ -272,7 +276,7 @@ export class World {
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of this.extraNamespaces) await sh('ip', ['netns', 'del', ns]);
-    await sh('ip', ['netns', 'del', this.ns]);
+    if (!this.opts.netns) await sh('ip', ['netns', 'del', this.ns]);
     fs.rmSync(this.dir, { recursive: true, force: true });
     if (leaks.length > 0) throw new Error(`leaked: ${leaks.join('; ')}`);
   }

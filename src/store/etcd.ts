@@ -1,0 +1,113 @@
+/**
+ * The cluster store: the KvStore interface on etcd v3 (the npm etcd3 client over gRPC,
+ * TLS with this node's certificate), every key under one prefix per cluster, so the
+ * typed collections work unchanged. A commit is one etcd transaction. Beyond a local
+ * store it can commit only if keys are still absent (an address taken by two hosts at
+ * once goes to one of them) and watch a prefix from a revision (every node derives its
+ * kernel from what the others write).
+ */
+import { Etcd3, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
+import { conflict, messageOf, unavailable } from '../errors.js';
+import type { Json, KvStore, Op } from './kv.js';
+
+export interface EtcdStoreOptions {
+  /** https://ip:2379 of the members. */
+  endpoints: string[];
+  tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  /** Every key lives under it ("/berth/<cluster id>/"). */
+  prefix: string;
+}
+
+/** A change a watch saw: a put (with the value) or a delete. */
+export type WatchEvent = { kind: 'put'; key: string; value: Json; revision: number } | { kind: 'delete'; key: string; revision: number };
+
+export class EtcdStore implements KvStore {
+  readonly client: Etcd3;
+  private readonly ns: Namespace;
+  private readonly watchers = new Set<Watcher>();
+
+  constructor(readonly opts: EtcdStoreOptions) {
+    this.client = new Etcd3({
+      hosts: opts.endpoints,
+      credentials: { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key },
+      dialTimeout: 5000,
+      // A request that hangs is an unreachable cluster: answer it, do not hold the caller.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 10_000 }),
+    });
+    this.ns = this.client.namespace(opts.prefix);
+  }
+
+  async list(prefix: string): Promise<Map<string, Json>> {
+    const values = await this.call(() => this.ns.getAll().prefix(prefix).strings());
+    return new Map(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+  }
+
+  async get(key: string): Promise<Json | undefined> {
+    const v = await this.call(() => this.ns.get(key).string());
+    return v === null ? undefined : (JSON.parse(v) as Json);
+  }
+
+  async commit(ops: readonly Op[]): Promise<void> {
+    await this.commitIf([], ops);
+  }
+
+  /**
+   * Apply `ops` in one transaction only if none of `absent` exists; otherwise nothing is
+   * applied and Conflict names the first key taken.
+   */
+  async commitIf(absent: readonly string[], ops: readonly Op[]): Promise<void> {
+    if (ops.length === 0) return;
+    // etcd transactions need a comparison: with no key to test, one that always holds.
+    const [first, ...rest] = absent.length > 0 ? absent : [];
+    const txn = first === undefined ? this.ns.if(ops.map(keyOf)[0]!, 'Version', '>', -1) : this.ns.if(first, 'Version', '==', 0);
+    for (const k of rest) txn.and(k, 'Version', '==', 0);
+    txn.then(...ops.map((o) => ('put' in o ? this.ns.put(o.put).value(JSON.stringify(o.value)) : this.ns.delete().key(o.del))));
+    const res = await this.call(async () => txn.commit());
+    if (!res.succeeded) throw conflict(`${absent.join(', ')}: already taken`);
+  }
+
+  /** Put `key` bound to a lease of `ttlSeconds`, kept alive until released; it goes when the lease lapses. */
+  lease(ttlSeconds: number): ReturnType<Etcd3['lease']> {
+    return this.ns.lease(ttlSeconds, { autoKeepAlive: true });
+  }
+
+  /** The store's current revision (watch from it to miss nothing after a list). */
+  async revision(): Promise<number> {
+    const res = await this.call(() => this.ns.getAll().prefix('').limit(1).exec());
+    return Number(res.header.revision);
+  }
+
+  /**
+   * Follow every change under `prefix` after `fromRevision`. `onLost` hears when the watch
+   * can no longer be resumed (the revision was compacted): the caller lists again.
+   */
+  async watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void, onLost: (e: unknown) => void): Promise<() => Promise<void>> {
+    const w = await this.ns.watch().prefix(prefix).startRevision(String(fromRevision + 1)).create();
+    this.watchers.add(w);
+    // The namespace gives keys relative to the prefix already.
+    const key = (kv: IKeyValue): string => kv.key.toString();
+    w.on('put', (kv) => onEvent({ kind: 'put', key: key(kv), value: JSON.parse(kv.value.toString()) as Json, revision: Number(kv.mod_revision) }));
+    w.on('delete', (kv) => onEvent({ kind: 'delete', key: key(kv), revision: Number(kv.mod_revision) }));
+    w.on('error', onLost);
+    return async () => {
+      this.watchers.delete(w);
+      await w.cancel();
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers) await w.cancel().catch(() => undefined);
+    this.client.close();
+  }
+
+  /** etcd's errors as berth's: an unreachable cluster is Unavailable. */
+  private async call<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e: unknown) {
+      throw unavailable(`the cluster store is not reachable: ${messageOf(e)}`);
+    }
+  }
+}
+
+const keyOf = (o: Op): string => ('put' in o ? o.put : o.del);

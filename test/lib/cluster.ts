@@ -1,0 +1,81 @@
+/**
+ * A world of several hosts on one machine: an underlay namespace whose bridge stands for
+ * the LAN, host namespaces joined to it (eth0 = 10.99.0.11, .12, …/24), each with its own
+ * berthd (a World running in that namespace, with its own roots and socket), and a
+ * "client" namespace standing for a machine outside the cluster (10.99.0.200).
+ * `dispose()` disposes every host's World (which fails on what a daemon leaked), then
+ * removes the namespaces.
+ */
+import { randomBytes } from 'node:crypto';
+import { must, sh, World, type WorldOptions } from './world.js';
+
+export const UNDERLAY_PREFIX = '10.99.0';
+export const CLIENT_IP = `${UNDERLAY_PREFIX}.200`;
+
+export class ClusterWorld {
+  readonly hosts: World[] = [];
+  /** Namespaces made on the underlay, in order (the client's, then the hosts'). */
+  private readonly made: string[] = [];
+
+  private constructor(
+    readonly id: string,
+    readonly underlay: string,
+    readonly client: string,
+  ) {}
+
+  /** `n` hosts, each with a berthd started with `opts` (daemonArgs, daemonEnv). */
+  static async create(n: number, opts: Omit<WorldOptions, 'netns' | 'prepare'> = {}): Promise<ClusterWorld> {
+    const id = randomBytes(3).toString('hex');
+    const c = new ClusterWorld(id, `berth-ul-${id}`, `berth-cl-${id}`);
+    try {
+      await must('ip', ['netns', 'add', c.underlay]);
+      await must('ip', ['-n', c.underlay, 'link', 'add', 'ul0', 'type', 'bridge']);
+      await must('ip', ['-n', c.underlay, 'link', 'set', 'ul0', 'up']);
+      await c.attach(c.client, CLIENT_IP, 'cl');
+      for (let i = 0; i < n; i++) {
+        const ns = `berth-h${i + 1}-${id}`;
+        await c.attach(ns, c.hostIp(i), `h${i + 1}`);
+        c.hosts.push(await World.create({ ...opts, netns: ns }));
+      }
+    } catch (e: unknown) {
+      await c.dispose().catch(() => undefined);
+      throw e;
+    }
+    return c;
+  }
+
+  /** The underlay address of host `i` (0-based). */
+  hostIp(i: number): string {
+    return `${UNDERLAY_PREFIX}.${11 + i}`;
+  }
+
+  /** A namespace on the underlay: eth0 with `ip`/24, its other end `port` on the underlay's bridge. */
+  private async attach(ns: string, ip: string, port: string): Promise<void> {
+    await must('ip', ['netns', 'add', ns]);
+    this.made.push(ns);
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await must('ip', ['-n', this.underlay, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await must('ip', ['-n', this.underlay, 'link', 'set', port, 'master', 'ul0', 'up']);
+    await must('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+    await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  }
+
+  /** Run a command in the client namespace (an outside machine on the LAN). */
+  async fromClient(args: string[], timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
+    return sh('nsenter', [`--net=/run/netns/${this.client}`, '--', ...args], { timeoutMs });
+  }
+
+  /** Dispose every host's world (leak checks included), then remove the namespaces; throws what leaked. */
+  async dispose(): Promise<void> {
+    const failures: string[] = [];
+    for (const h of this.hosts) {
+      try {
+        await h.dispose();
+      } catch (e: unknown) {
+        failures.push(`${h.ns}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const ns of [...this.made, this.underlay]) await sh('ip', ['netns', 'del', ns]);
+    if (failures.length > 0) throw new Error(failures.join('\n'));
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Run inside a test's namespace (nsenter … node etcd-probe.js DIR ADDRESS): exercises the
+ * EtcdStore against the member the test started there and prints what it saw, as JSON.
+ */
+import * as fs from 'node:fs';
+import { tlsFiles } from '../../src/cluster/etcd-member.js';
+import { EtcdStore, type WatchEvent } from '../../src/store/etcd.js';
+
+const [dir, address] = process.argv.slice(2) as [string, string];
+const tls = tlsFiles(dir);
+const store = new EtcdStore({
+  endpoints: [`https://${address}:2379`],
+  tls: { ca: fs.readFileSync(tls.ca), cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) },
+  prefix: '/berth/test/',
+});
+const out: Record<string, unknown> = {};
+for (let i = 0; ; i++) {
+  try {
+    await store.get('ping');
+    break;
+  } catch (e: unknown) {
+    if (i > 100) throw e;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const rev = await store.revision();
+const seen: WatchEvent[] = [];
+const stop = await store.watch('ipam/', rev, (e) => seen.push(e), () => undefined);
+await store.commit([{ put: 'network/a', value: { name: 'a' } }, { put: 'network/b', value: { name: 'b' } }]);
+out.list = Object.fromEntries(await store.list('network/'));
+await store.commitIf(['ipam/10.0.0.2'], [{ put: 'ipam/10.0.0.2', value: 'h1' }]);
+out.second = await store.commitIf(['ipam/10.0.0.2'], [{ put: 'ipam/10.0.0.2', value: 'h2' }]).then(() => 'taken twice', (e: unknown) => String(e));
+out.owner = await store.get('ipam/10.0.0.2');
+await store.commit([{ del: 'ipam/10.0.0.2' }]);
+const lease = store.lease(1);
+await lease.put('nodes/x').value('{}');
+out.leased = await store.get('nodes/x');
+await lease.revoke();
+out.afterRevoke = (await store.get('nodes/x')) ?? null;
+await new Promise((r) => setTimeout(r, 200));
+out.watched = seen.map((e) => `${e.kind} ${e.key}`);
+await stop();
+await store.close();
+process.stdout.write(JSON.stringify(out) + '\n');

@@ -9,6 +9,8 @@ import type { ContainerRecord } from '../engine/containers/model.js';
 import type { EventBus } from '../events/bus.js';
 import type { DiskUsage } from '../engine/disk-usage.js';
 import type { Pruner } from '../engine/prune.js';
+import type { ContainerArchives } from '../engine/containers/archive.js';
+import { archiveRoutes } from './routes/archive.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { pruneRoutes } from './routes/prune.js';
 import { Router } from './router.js';
@@ -32,6 +34,8 @@ export interface ApiDeps {
   events: EventBus;
   usage: DiskUsage;
   pruner: Pruner;
+  /** docker cp and export. */
+  archives: ContainerArchives;
   /** What the daemon knows of itself; the counts and listeners are read from the parts here. */
   system: Omit<SystemInfo, 'counts' | 'eventListeners'>;
   /** This node's place in a swarm (berth's is always outside one for now). */
@@ -69,6 +73,7 @@ export function buildRouter(deps: ApiDeps): Router {
   const ports = (c: ContainerRecord): PortsShape => reportedPorts(c, networks, engine);
   const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports };
   containerRoutes(router, containerDeps);
+  archiveRoutes(router, deps.archives);
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);

@@ -26,6 +26,7 @@ import { Timings } from '../util/timings.js';
 import { EventBus } from '../events/bus.js';
 import { DiskUsage } from '../engine/disk-usage.js';
 import { Pruner } from '../engine/prune.js';
+import { ContainerArchives } from '../engine/containers/archive.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   let opts: DaemonOptions | 'help';
@@ -116,6 +117,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     containerDir: (id) => engine.dir(id),
     volumeUsers: (name) => engine.volumeUsers(name),
   });
+  const archives = new ContainerArchives({ engine, images, volumes, events, dataRoot: opts.dataRoot });
+  await archives.sweep();
   const router = buildRouter({
     networks,
     engine,
@@ -126,6 +129,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     events,
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
+    archives,
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,

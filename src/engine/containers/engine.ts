@@ -185,6 +185,12 @@ export class ContainerEngine {
     await this.records.lock(id).run(async () => this.records.save(await change(this.records.find(id))));
   }
 
+  /** Runs fn under the container's lock with its record as it is then (archive.ts, commit). */
+  async exclusive<T>(idOrName: string, fn: (c: ContainerRecord) => Promise<T>): Promise<T> {
+    const { id } = this.records.find(idOrName);
+    return this.records.lock(id).run(async () => fn(this.records.find(id)));
+  }
+
   /** The container's folder: /etc files, rootfs layers, log. */
   dir(id: string): string {
     return path.join(this.deps.dataRoot, 'containers', id);

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs/promises';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
-import { invalid, messageOf } from '../../errors.js';
+import { invalid, messageOf, systemError } from '../../errors.js';
 import { makeWhiteout, setOpaque } from '../../kernel/fs.js';
 import type { TarEntry, TarHeader } from './tar.js';
 import { errCode } from './fsutil.js';
@@ -24,6 +24,16 @@ const WH_OPAQUE = '.wh..wh..opq';
 export interface ExtractOptions {
   /** Convert layer whiteouts to overlayfs whiteouts (true for image layers). */
   whiteouts: boolean;
+  /** Where an entry's relative path is on the host (default: under dest); a container's mounts. */
+  place?: (rel: string) => string;
+  /** A path that is a mount point: it can be written through, never replaced. */
+  busy?: (rel: string) => boolean;
+  /** Every entry owned by this user and group instead of the archive's (docker cp -a). */
+  owner?: { uid: number; gid: number };
+  /** Refuse to replace a folder by a non-folder and the reverse (Docker's noOverwriteDirNonDir); `dest` names the destination in the message. */
+  noOverwriteDirNonDir?: { dest: string };
+  /** Leave the destination folder's own owner, mode and times alone (an archive's "." entry). */
+  keepRootMetadata?: boolean;
 }
 
 export interface ExtractStats {
@@ -73,6 +83,11 @@ class Extractor {
     private readonly opts: ExtractOptions,
   ) {}
 
+  private abs(rel: string): string {
+    if (rel === '') return this.dest;
+    return this.opts.place?.(rel) ?? path.join(this.dest, rel);
+  }
+
   /** Make sure every parent of `rel` is a real directory (created 0755 if missing). */
   private async ensureParents(rel: string): Promise<void> {
     const parts = rel.split('/');
@@ -81,7 +96,7 @@ class Extractor {
     for (const part of parts) {
       cur = cur === '' ? part : `${cur}/${part}`;
       if (this.knownDirs.has(cur)) continue;
-      const abs = path.join(this.dest, cur);
+      const abs = this.abs(cur);
       const st = await lstatOrUndefined(abs);
       if (st === undefined) {
         await fs.mkdir(abs, { mode: 0o755 });
@@ -98,7 +113,16 @@ class Extractor {
   private async clear(abs: string, rel: string, keepDir: boolean): Promise<boolean> {
     const st = await lstatOrUndefined(abs);
     if (st === undefined) return false;
+    const guard = this.opts.noOverwriteDirNonDir;
+    if (guard !== undefined && st.isDirectory() !== keepDir) {
+      throw systemError(
+        st.isDirectory()
+          ? `cannot overwrite directory ${JSON.stringify(rel)} with non-directory ${JSON.stringify(guard.dest)}`
+          : `cannot overwrite non-directory ${JSON.stringify(rel)} with directory ${JSON.stringify(guard.dest)}`,
+      );
+    }
     if (keepDir && st.isDirectory()) return true;
+    if (this.opts.busy?.(rel) === true) throw systemError(`unlinkat /${rel}: device or resource busy`);
     await fs.rm(abs, { recursive: true, force: true });
     if (st.isDirectory()) {
       for (const d of this.knownDirs) if (d === rel || d.startsWith(`${rel}/`)) this.knownDirs.delete(d);
@@ -108,7 +132,7 @@ class Extractor {
 
   private async setOwnerModeTime(abs: string, h: TarHeader, symlink: boolean): Promise<void> {
     try {
-      await fs.lchown(abs, h.uid, h.gid);
+      await fs.lchown(abs, this.opts.owner?.uid ?? h.uid, this.opts.owner?.gid ?? h.gid);
     } catch (e: unknown) {
       const code = errCode(e);
       if (code !== 'EPERM' && code !== 'EINVAL') throw e;
@@ -122,11 +146,11 @@ class Extractor {
     const rel = safeRelative(h.path);
     this.stats.entries++;
     if (rel === '') {
-      if (h.type === 'directory') this.dirs.push({ abs: this.dest, h });
+      if (h.type === 'directory' && this.opts.keepRootMetadata !== true) this.dirs.push({ abs: this.dest, h });
       return;
     }
     await this.ensureParents(rel);
-    const abs = path.join(this.dest, rel);
+    const abs = this.abs(rel);
     const base = path.posix.basename(rel);
     if (this.opts.whiteouts && base.startsWith(WH_PREFIX)) return this.whiteout(rel, base);
     switch (h.type) {
@@ -191,12 +215,12 @@ class Extractor {
     let cur = '';
     for (const part of targetRel.split('/').slice(0, -1)) {
       cur = cur === '' ? part : `${cur}/${part}`;
-      const st = await lstatOrUndefined(path.join(this.dest, cur));
+      const st = await lstatOrUndefined(this.abs(cur));
       if (st === undefined || !st.isDirectory()) {
         throw invalid(`invalid hardlink ${JSON.stringify(rel)} -> ${JSON.stringify(h.linkpath)}`);
       }
     }
-    const target = path.join(this.dest, targetRel);
+    const target = this.abs(targetRel);
     const st = await lstatOrUndefined(target);
     if (st === undefined || st.isDirectory()) {
       throw invalid(`invalid hardlink ${JSON.stringify(rel)} -> ${JSON.stringify(h.linkpath)}`);
@@ -208,7 +232,7 @@ class Extractor {
 
   private async whiteout(rel: string, base: string): Promise<void> {
     const parentRel = path.posix.dirname(rel);
-    const parentAbs = parentRel === '.' ? this.dest : path.join(this.dest, parentRel);
+    const parentAbs = parentRel === '.' ? this.dest : this.abs(parentRel);
     if (base === WH_OPAQUE) {
       let ok = false;
       try {
@@ -224,7 +248,7 @@ class Extractor {
     const name = base.slice(WH_PREFIX.length);
     if (name === '' || name === '.' || name === '..') throw invalid(`invalid whiteout ${JSON.stringify(rel)}`);
     const targetRel = parentRel === '.' ? name : `${parentRel}/${name}`;
-    const target = path.join(this.dest, targetRel);
+    const target = this.abs(targetRel);
     await this.clear(target, targetRel, false);
     await makeWhiteout(target);
   }

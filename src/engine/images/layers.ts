@@ -3,7 +3,9 @@
  *
  * Layout under <images>/:
  *   layers/<hex>/root/       the extracted layer, used as an overlay lowerdir
- *   layers/<hex>/meta.json   {"diffId","size","created","notes"}
+ *   layers/<hex>/meta.json   {"diffId","size","created","notes","tarSize"}
+ *   layers/<hex>/tar-split   how to write the layer's archive again (tar-split.ts); absent
+ *                            for layers stored before it was kept
  *   tmp/<random>/            staging: a layer is extracted here, then renamed into
  *                            layers/ in one step (same filesystem). If the layer
  *                            appeared meanwhile (a concurrent import), the staged copy
@@ -21,6 +23,8 @@ import { hexOf, isDigest, type Digest } from './config.js';
 import { extractTar } from './extract.js';
 import { errCode, exists, randomName, readIfExists, writeFileAtomic } from './fsutil.js';
 import { readTar } from './tar.js';
+import { reproduceArchive, TarSplitRecorder } from './tar-split.js';
+import { notImplemented } from '../../errors.js';
 
 export interface LayerMeta {
   diffId: Digest;
@@ -29,6 +33,8 @@ export interface LayerMeta {
   created: string;
   /** What extraction could not reproduce (skipped device nodes …). */
   notes: string[];
+  /** Bytes of the layer's archive (uncompressed), when it can be written again. */
+  tarSize?: number;
 }
 
 export interface AddLayerOptions {
@@ -92,7 +98,21 @@ export class LayerStore {
       size: typeof o.size === 'number' ? o.size : 0,
       created: typeof o.created === 'string' ? o.created : '',
       notes: Array.isArray(o.notes) ? o.notes.filter((n): n is string => typeof n === 'string') : [],
+      ...(typeof o.tarSize === 'number' ? { tarSize: o.tarSize } : {}),
     };
+  }
+
+  /**
+   * The layer's archive as it was added, byte for byte (its digest is the diff-id), and
+   * its size. NotImplemented for a layer stored before berth kept what that takes.
+   */
+  async archive(diffId: Digest): Promise<{ size: number; chunks: AsyncIterable<Buffer> }> {
+    const meta = await this.meta(diffId);
+    const split = path.join(this.layersDir, hexOf(diffId), 'tar-split');
+    if (meta?.tarSize === undefined || !(await exists(split))) {
+      throw notImplemented(`layer ${diffId} cannot be exported: its archive was not kept when it was stored; load or import the image again`);
+    }
+    return { size: meta.tarSize, chunks: reproduceArchive(split, this.rootPath(diffId)) };
   }
 
   async has(diffId: Digest): Promise<boolean> {
@@ -138,12 +158,17 @@ export class LayerStore {
     try {
       const tap = new Tap();
       const plain = tap.wrap(decompress(countBytes(source, opts.onBytes)));
-      const stats = await extractTar(readTar(plain), path.join(stage, 'root'), { whiteouts: true });
+      const split = new TarSplitRecorder();
+      const stats = await extractTar(readTar(plain, { split }), path.join(stage, 'root'), { whiteouts: true });
       const diffId = tap.digest() as Digest;
       if (opts.expect !== undefined && opts.expect !== diffId) {
         throw opts.onMismatch?.(diffId) ?? invalid(`layer diff-id mismatch: expected ${opts.expect}, got ${diffId}`);
       }
       const meta: LayerMeta = { diffId, size: stats.bytes, created: new Date().toISOString(), notes: stats.notes };
+      if (split.reproducible && split.size === tap.bytes) {
+        await writeFileAtomic(path.join(stage, 'tar-split'), split.encode());
+        meta.tarSize = split.size;
+      }
       await writeFileAtomic(path.join(stage, 'meta.json'), JSON.stringify(meta));
       const final = path.join(this.layersDir, hexOf(diffId));
       return await this.lock.run(async () => {

@@ -46,13 +46,32 @@ export interface TarEntry {
 
 // ---------------------------------------------------------------- reading
 
+/**
+ * Told how the bytes of an archive divide into metadata (headers, padding, skipped
+ * bodies, the end) and the file bodies an extraction writes to disk: what it takes to
+ * write the same archive again from the extracted files (see tar-split.ts).
+ */
+export interface TarSplitSink {
+  /** Every entry, before its body (a repeated path makes earlier bodies unreproducible). */
+  entry(header: TarHeader): void;
+  /** Bytes that are not a file body an extraction keeps. */
+  meta(bytes: Buffer): void;
+  /** The whole body of the entry just announced was read (it is on disk at its path). */
+  body(header: TarHeader, size: number): void;
+  /** A body was read only in part: the archive cannot be reproduced. */
+  broken(): void;
+}
+
 /** Pulls exact byte counts out of an async stream of chunks. */
 class ByteSource {
   private buf: Buffer = Buffer.alloc(0);
   private ended = false;
   private readonly it: AsyncIterator<Buffer | Uint8Array | string>;
 
-  constructor(source: AsyncIterable<Buffer | Uint8Array | string>) {
+  constructor(
+    source: AsyncIterable<Buffer | Uint8Array | string>,
+    private readonly onMeta?: (b: Buffer) => void,
+  ) {
     this.it = source[Symbol.asyncIterator]();
   }
 
@@ -78,11 +97,12 @@ class ByteSource {
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    this.onMeta?.(out);
     return out;
   }
 
-  /** Up to n bytes as they arrive, exactly n in total; throws on a short read. */
-  async *stream(n: number): AsyncGenerator<Buffer> {
+  /** Up to n bytes as they arrive, exactly n in total; throws on a short read. Body bytes when `body`. */
+  async *stream(n: number, body = false): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
       if (this.buf.length === 0 && !(await this.pull())) throw invalid('unexpected EOF');
@@ -90,6 +110,7 @@ class ByteSource {
       const out = this.buf.subarray(0, take);
       this.buf = this.buf.subarray(take);
       left -= take;
+      if (!body) this.onMeta?.(out);
       yield out;
     }
   }
@@ -101,8 +122,12 @@ class ByteSource {
   }
 
   async drain(): Promise<void> {
+    if (this.buf.length > 0) this.onMeta?.(this.buf);
     this.buf = Buffer.alloc(0);
-    while (await this.pull()) this.buf = Buffer.alloc(0);
+    while (await this.pull()) {
+      this.onMeta?.(this.buf);
+      this.buf = Buffer.alloc(0);
+    }
   }
 }
 
@@ -252,6 +277,8 @@ export interface ReadTarOptions {
   /** Read the input to its end after the end-of-archive marker (default true), so a
    *  digest computed over the input covers the trailing padding too. */
   drain?: boolean;
+  /** Told which bytes are file bodies (to reproduce the archive later). */
+  split?: TarSplitSink;
 }
 
 /** The entries of a tar stream (already decompressed). Metadata entries are folded in. */
@@ -259,7 +286,8 @@ export async function* readTar(
   source: AsyncIterable<Buffer | Uint8Array | string>,
   opts: ReadTarOptions = {},
 ): AsyncGenerator<TarEntry> {
-  const src = new ByteSource(source);
+  const split = opts.split;
+  const src = new ByteSource(source, split === undefined ? undefined : (b) => split.meta(b));
   const globalPax = new Map<string, string>();
   let pax: Map<string, string> | undefined;
   let longName: string | undefined;
@@ -300,11 +328,12 @@ export async function* readTar(
     const dataSize = h.type === 'hardlink' || h.type === 'symlink' || h.type === 'directory' ? 0 : h.size;
     let consumed = 0;
     let started = false;
+    split?.entry(h);
     const body: AsyncIterable<Buffer> = {
       [Symbol.asyncIterator]: () => {
         if (started) throw invalid('archive/tar: entry body read twice');
         started = true;
-        const inner = src.stream(dataSize);
+        const inner = src.stream(dataSize, split !== undefined);
         return {
           next: async (): Promise<IteratorResult<Buffer>> => {
             const r = await inner.next();
@@ -315,6 +344,10 @@ export async function* readTar(
       },
     };
     yield { header: h, body };
+    if (split !== undefined && started) {
+      if (consumed === dataSize) split.body(h, dataSize);
+      else split.broken();
+    }
     await src.skip(dataSize - consumed + padding(dataSize));
   }
   if (opts.drain !== false) await src.drain();
@@ -324,16 +357,21 @@ export async function* readTar(
 
 export interface TarWriteEntry {
   path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink';
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
   mode?: number;
   uid?: number;
   gid?: number;
   /** Seconds since the epoch. */
   mtime?: number;
   linkpath?: string;
+  /** A file's content, in memory; or give `size` and write the body yourself (fileChunks). */
   data?: Buffer;
+  /** A file's size when its body is streamed after the header. */
+  size?: number;
   uname?: string;
   gname?: string;
+  devmajor?: number;
+  devminor?: number;
 }
 
 export interface WriteTarOptions {
@@ -345,7 +383,10 @@ const TYPEFLAG: Record<TarWriteEntry['type'], string> = {
   file: '0',
   hardlink: '1',
   symlink: '2',
+  char: '3',
+  block: '4',
   directory: '5',
+  fifo: '6',
 };
 
 function writeString(b: Buffer, start: number, len: number, s: string): void {
@@ -381,6 +422,8 @@ function rawHeader(fields: {
   linkname: string;
   uname: string;
   gname: string;
+  devmajor?: number;
+  devminor?: number;
 }): Buffer {
   const b = Buffer.alloc(BLOCK);
   writeString(b, 0, 100, fields.name);
@@ -395,8 +438,8 @@ function rawHeader(fields: {
   b.write('ustar\x0000', 257, 'latin1');
   writeString(b, 265, 32, fields.uname);
   writeString(b, 297, 32, fields.gname);
-  writeNumber(b, 329, 8, 0);
-  writeNumber(b, 337, 8, 0);
+  writeNumber(b, 329, 8, fields.devmajor ?? 0);
+  writeNumber(b, 337, 8, fields.devminor ?? 0);
   writeString(b, 345, 155, fields.prefix ?? '');
   let sum = 0;
   for (const v of b) sum += v;
@@ -425,6 +468,14 @@ function paxRecord(key: string, value: string): string {
   return `${total}${body}`;
 }
 
+/** The zero bytes that pad a body of `size` bytes to a whole block. */
+export function bodyPadding(size: number): Buffer {
+  return Buffer.alloc(padding(size));
+}
+
+/** The two zero blocks that end an archive. */
+export const END_OF_ARCHIVE: Buffer = Buffer.alloc(BLOCK * 2);
+
 function dataBlocks(data: Buffer): Buffer[] {
   const pad = padding(data.length);
   return pad === 0 ? [data] : [data, Buffer.alloc(pad)];
@@ -434,7 +485,7 @@ function dataBlocks(data: Buffer): Buffer[] {
 export function encodeHeader(e: TarWriteEntry, opts: WriteTarOptions = {}): Buffer {
   const path = e.type === 'directory' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
   const linkpath = e.linkpath ?? '';
-  const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
+  const size = e.type === 'file' ? (e.data?.length ?? e.size ?? 0) : 0;
   const base = {
     mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
     uid: e.uid ?? 0,
@@ -444,6 +495,8 @@ export function encodeHeader(e: TarWriteEntry, opts: WriteTarOptions = {}): Buff
     typeflag: TYPEFLAG[e.type],
     uname: e.uname ?? '',
     gname: e.gname ?? '',
+    devmajor: e.devmajor ?? 0,
+    devminor: e.devminor ?? 0,
   };
   const out: Buffer[] = [];
   const split = splitUstar(path);

@@ -45,6 +45,26 @@ export class ImageViews {
     }
   }
 
+  /**
+   * Runs fn with a folder holding the image's files: its only layer, or a read-only
+   * overlay of its layers mounted for the call at a name made from `key` (unique per call).
+   */
+  async withRoot<T>(key: string, layers: readonly string[], fn: (root: string | undefined) => Promise<T>): Promise<T> {
+    if (layers.length < 2) return fn(layers[0]);
+    const target = path.join(this.root, key);
+    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+    try {
+      await mountLayersReadonly(layers, target);
+      try {
+        return await fn(target);
+      } finally {
+        await unmount(target).catch(async () => unmount(target, { lazy: true }));
+      }
+    } finally {
+      fs.rmdirSync(target);
+    }
+  }
+
   /** Unmounts and removes the views a crash left. Idempotent. */
   async sweep(): Promise<void> {
     for (const name of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) {

@@ -11,6 +11,7 @@ import type { DiskUsage } from '../engine/disk-usage.js';
 import type { Pruner } from '../engine/prune.js';
 import type { ContainerArchives } from '../engine/containers/archive.js';
 import { archiveRoutes } from './routes/archive.js';
+import { commitRoutes } from './routes/commit.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { pruneRoutes } from './routes/prune.js';
 import { Router } from './router.js';
@@ -74,10 +75,17 @@ export function buildRouter(deps: ApiDeps): Router {
   const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports };
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
+  commitRoutes(router, {
+    find: (x) => engine.find(x),
+    exclusive: async (id, fn) => engine.exclusive(id, fn),
+    dir: (id) => engine.dir(id),
+    images: deps.images,
+    events: deps.events,
+  });
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);
-  imageRoutes(router, deps.images);
+  imageRoutes(router, deps.images, deps.events);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   swarmRoutes(router, deps.swarm);
   return router;

@@ -1,9 +1,13 @@
-/** /images routes: list, inspect, create (busybox out of the box, import), load, tag, remove. */
+/** /images routes: list, inspect, history, create (busybox out of the box, import), load, save, tag, remove. */
 import { messageOf, notImplemented } from '../../errors.js';
 import { familiarName, parseReference, toDockerInspect, toDockerSummary, type ImageStore } from '../../engine/images/index.js';
 import type { Router } from '../router.js';
 import { boolParam, parseFilters } from '../wire.js';
 import { imageListFilter } from './image-filters.js';
+import { imageHistory } from '../../engine/images/history.js';
+import { saveImages } from '../../engine/images/save.js';
+import type { EventSink } from '../../events/types.js';
+import { sendTar } from './archive.js';
 
 /** A JSON progress stream (one object per line); errors after the first line go in-band. */
 class ProgressStream {
@@ -44,12 +48,24 @@ function boolValueOrDefault(q: URLSearchParams, key: string, d: boolean): boolea
   return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
-export function imageRoutes(router: Router, images: ImageStore): void {
+export function imageRoutes(router: Router, images: ImageStore, events?: EventSink): void {
   router
-    // `all` changes nothing: berth's images have no parents, so none is an intermediate one.
+    // Without `all`, an untagged image another was committed from is an intermediate one: hidden, as in Docker.
     .add('GET', '/images/json', async (req) => {
       const keep = imageListFilter(parseFilters(req.query.get('filters')), (ref) => images.resolve(ref));
-      return { status: 200, body: images.list().flatMap((img) => keep(img) ?? []).map(toDockerSummary) };
+      const all = images.list();
+      const parents = new Set(all.map((img) => img.parent));
+      const shown = boolParam(req.query, 'all') ? all : all.filter((img) => img.repoTags.length > 0 || !parents.has(img.id));
+      return { status: 200, body: shown.flatMap((img) => keep(img) ?? []).map(toDockerSummary) };
+    })
+    .add('GET', '/images/{name}/history', async (req) => ({ status: 200, body: imageHistory(images.inspect(req.params.name!), images) }))
+    .add('GET', '/images/{name}/get', async (req) => {
+      await sendTar(req.res, await saveImages(images, [req.params.name!], events), { 'Content-Type': 'application/x-tar' });
+      return { handled: true };
+    })
+    .add('GET', '/images/get', async (req) => {
+      await sendTar(req.res, await saveImages(images, req.query.getAll('names'), events), { 'Content-Type': 'application/x-tar' });
+      return { handled: true };
     })
     .add('GET', '/images/{name}/json', async (req) => {
       const img = images.inspect(req.params.name!);

@@ -110,7 +110,8 @@ function optSet(v: unknown, key: string): Record<string, Record<string, never>> 
   return out;
 }
 
-function parseRunConfig(v: unknown): ImageRunConfig | undefined {
+/** A run config (an image's `config`, or a container's Config) read into the fields images carry. */
+export function parseRunConfig(v: unknown): ImageRunConfig | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isRecord(v)) throw invalid('invalid image config: config is not an object');
   const c: ImageRunConfig = {};

@@ -4,7 +4,7 @@
  * Layout under <dataRoot>/images/:
  *   repositories.json            tags/digests -> image IDs (see refstore.ts); atomic writes
  *   imagedb/content/<hex>        an image config, byte for byte; <hex> = sha256(bytes) = the ID
- *   imagedb/metadata/<hex>.json  {"lastTagTime": RFC 3339}
+ *   imagedb/metadata/<hex>.json  {"lastTagTime": RFC 3339, "parent": image ID (a commit's)}
  *   imagedb/retained/<hex>       config of an image removed (forced) while containers
  *                                still used it: its layers stay until gc() finds no user
  *   layers/<diff-id hex>/root/   an extracted layer, shared by every image using it
@@ -84,6 +84,8 @@ export interface ImageRecord {
   /** Bytes of file data over all layers. */
   size: number;
   lastTagTime: string | undefined;
+  /** The image a commit was made from (while it is stored), as Docker links them. */
+  parent?: Digest;
 }
 
 /** One line of `docker rmi` output. */
@@ -115,6 +117,21 @@ interface StoredImage {
   raw: Buffer;
   config: ImageConfigFile;
   lastTagTime: string | undefined;
+  parent?: Digest;
+}
+
+/** sha256 of an empty archive (two zero blocks): a layer that changes nothing. */
+export const EMPTY_LAYER = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef' as Digest;
+
+/** What a child image is made of (docker commit). */
+export interface ChildImage {
+  parent: Digest;
+  /** The new layer's archive; an empty one adds no layer. */
+  layer: AsyncIterable<Buffer>;
+  /** The config, made once the layer's diff-id is known (undefined: the layer was empty). */
+  makeConfig(parent: ImageConfigFile, diffId: Digest | undefined): ImageConfigFile;
+  /** `repo[:tag]` to tag it with. */
+  tag?: { repo: string; tag?: string };
 }
 
 interface DeleteConflict {
@@ -232,7 +249,8 @@ export class ImageStore {
         const meta = await readIfExists(this.metadataPath(id));
         const parsed: unknown = meta === undefined ? undefined : JSON.parse(meta.toString());
         const lastTagTime = typeof parsed === 'object' && parsed !== null && 'lastTagTime' in parsed && typeof parsed.lastTagTime === 'string' ? parsed.lastTagTime : undefined;
-        this.images.set(id, { raw, config: parseImageConfig(raw), lastTagTime });
+        const parent = typeof parsed === 'object' && parsed !== null && 'parent' in parsed && typeof parsed.parent === 'string' && isDigest(parsed.parent) ? parsed.parent : undefined;
+        this.images.set(id, { raw, config: parseImageConfig(raw), lastTagTime, ...(parent === undefined ? {} : { parent }) });
       } catch (e: unknown) {
         this.warnings.push(`image ${shortId(id)}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -305,7 +323,29 @@ export class ImageStore {
       repoDigests: refs.filter((r) => r.canonical).map((r) => r.ref),
       size: img.config.rootfs.diff_ids.reduce((n, d) => n + (this.layerSizes.get(d) ?? 0), 0),
       lastTagTime: img.lastTagTime,
+      ...(img.parent !== undefined && this.images.has(img.parent) ? { parent: img.parent } : {}),
     };
+  }
+
+  /** The config of a stored image, byte for byte (its digest is the image ID). */
+  rawConfig(id: Digest): Buffer {
+    const img = this.images.get(id);
+    if (img === undefined) throw notFound(`No such image: ${id}`);
+    return img.raw;
+  }
+
+  /** A layer's archive as it was stored (see LayerStore.archive). */
+  async layerArchive(diffId: Digest): Promise<{ size: number; chunks: AsyncIterable<Buffer> }> {
+    return this.layers.archive(diffId);
+  }
+
+  /** Familiar `repo:tag` references of the repository `name` (docker save of a bare name). */
+  tagsOfRepository(name: string): { ref: string; id: Digest }[] {
+    const out: { ref: string; id: Digest }[] = [];
+    for (const id of this.images.keys()) {
+      for (const r of this.refs.refsOf(id)) if (!r.canonical && r.repo === name) out.push({ ref: r.ref, id });
+    }
+    return out;
   }
 
   /**
@@ -360,7 +400,48 @@ export class ImageStore {
     const img = this.images.get(id);
     if (img === undefined) return;
     img.lastTagTime = new Date().toISOString();
-    await writeFileAtomic(this.metadataPath(id), JSON.stringify({ lastTagTime: img.lastTagTime }));
+    await this.writeMetadata(id, img);
+  }
+
+  private async writeMetadata(id: Digest, img: StoredImage): Promise<void> {
+    await writeFileAtomic(this.metadataPath(id), JSON.stringify({ lastTagTime: img.lastTagTime, ...(img.parent === undefined ? {} : { parent: img.parent }) }));
+  }
+
+  /**
+   * `docker commit`: the parent's layers and one more (left out when empty, as Docker
+   * does), a config from makeConfig, the parent recorded, the tag set. Emits Docker's
+   * image create (and tag) events. Returns the image ID.
+   */
+  async createChild(child: ChildImage): Promise<Digest> {
+    const refs = child.tag === undefined ? [] : [tagTarget(child.tag.repo, child.tag.tag)];
+    const parent = this.images.get(child.parent) ?? (this.retained.has(child.parent) ? { config: this.retained.get(child.parent)! } : undefined);
+    if (parent === undefined) throw notFound(`No such image: ${child.parent}`);
+    const layer = await this.layers.add(child.layer);
+    try {
+      const diffId = layer.diffId === EMPTY_LAYER ? undefined : layer.diffId;
+      const raw = encodeImageConfig(child.makeConfig(parent.config, diffId));
+      const id = await this.lock.run(async () => {
+        const made = (await this.commitLocked(raw, [])).id;
+        const img = this.images.get(made);
+        if (img !== undefined && this.images.has(child.parent)) {
+          img.parent = child.parent;
+          await this.writeMetadata(made, img);
+        }
+        return made;
+      });
+      this.event('create', id, id);
+      if (refs.length > 0) {
+        await this.lock.run(async () => {
+          for (const ref of refs) this.refs.set(ref, id);
+          await this.refs.save();
+          await this.touchTagTime(id);
+        });
+        for (const ref of refs) this.event('tag', id, familiarString(ref));
+      }
+      return id;
+    } finally {
+      this.layers.release([layer.diffId]);
+    }
   }
 
   /** `docker tag SOURCE TARGET`: TARGET is `repo[:tag]` (default tag latest). Idempotent. */
@@ -502,6 +583,9 @@ export class ImageStore {
   // ------------------------------------------------------------------ removal
 
   private checkConflict(id: Digest, mask: { running: boolean; refs: boolean; stopped: boolean }): DeleteConflict | undefined {
+    if ([...this.images.values()].some((img) => img.parent === id)) {
+      return { hard: true, used: false, message: 'image has dependent child images' };
+    }
     const users = this.users(id);
     const running = users.find((u) => u.running);
     if (mask.running && running !== undefined) {

@@ -122,7 +122,7 @@ class Extractor {
       );
     }
     if (keepDir && st.isDirectory()) return true;
-    if (this.opts.busy?.(rel) === true) throw systemError(`unlinkat /${rel}: device or resource busy`);
+    if (this.opts.busy?.(rel) === true) throw systemError(`unlinkat ${rel}: device or resource busy`);
     await fs.rm(abs, { recursive: true, force: true });
     if (st.isDirectory()) {
       for (const d of this.knownDirs) if (d === rel || d.startsWith(`${rel}/`)) this.knownDirs.delete(d);

@@ -75,13 +75,7 @@ export function buildRouter(deps: ApiDeps): Router {
   const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports };
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
-  commitRoutes(router, {
-    find: (x) => engine.find(x),
-    exclusive: async (id, fn) => engine.exclusive(id, fn),
-    dir: (id) => engine.dir(id),
-    images: deps.images,
-    events: deps.events,
-  });
+  commitRoutes(router, { engine, images: deps.images, events: deps.events });
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);

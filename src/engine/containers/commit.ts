@@ -19,6 +19,7 @@ import { familiarString, parseReference, validateTag, withDefaultTag } from '../
 import type { Json } from '../../store/kv.js';
 import { containerEvent } from './events.js';
 import type { ContainerRecord } from './model.js';
+import type { ContainerEngine } from './engine.js';
 
 export interface CommitRequest {
   /** repo[:tag] to tag the image with (none: untagged). */
@@ -33,10 +34,8 @@ export interface CommitRequest {
 }
 
 export interface CommitDeps {
-  find(idOrName: string): ContainerRecord;
-  exclusive<T>(id: string, fn: (c: ContainerRecord) => Promise<T>): Promise<T>;
-  /** The container's folder (upper/ is its writable layer). */
-  dir(id: string): string;
+  /** find, exclusive (a stopped container is held still), dir (upper/ is its writable layer). */
+  engine: Pick<ContainerEngine, 'find' | 'exclusive' | 'dir'>;
   images: Pick<ImageStore, 'createChild'>;
   events: EventSink;
 }
@@ -109,7 +108,7 @@ function commitTag(req: CommitRequest): { repo: string; tag?: string; ref: strin
 
 export async function commitContainer(deps: CommitDeps, name: string, req: CommitRequest): Promise<Digest> {
   const tag = commitTag(req);
-  const c0 = deps.find(name);
+  const c0 = deps.engine.find(name);
   if (c0.state.status === 'removing') throw conflict(`You cannot commit container ${c0.id} which is being removed`);
   if (c0.state.status === 'dead') throw conflict(`You cannot commit container ${c0.id} which is Dead`);
   const containerConfig = asObject(c0.docker.config) ?? {};
@@ -118,7 +117,7 @@ export async function commitContainer(deps: CommitDeps, name: string, req: Commi
   const user = sent !== undefined && Object.keys(sent).length > 0 ? (parseRunConfig(sent) ?? {}) : base;
   const run = mergeCommitConfig(applyChanges(user, req.changes ?? []), base);
   const make = async (c: ContainerRecord): Promise<Digest> => {
-    const upper = path.join(deps.dir(c.id), 'upper');
+    const upper = path.join(deps.engine.dir(c.id), 'upper');
     const opaque = new Set((await opaqueDirs(upper).catch(() => [])).map((d) => path.relative(upper, d)));
     const layer = packTree(folderSource(upper, { whiteouts: true, opaque }), { rootName: '', includeRoot: false });
     const cmd = Array.isArray(containerConfig.Cmd) ? containerConfig.Cmd.filter((x): x is string => typeof x === 'string') : [];
@@ -147,7 +146,7 @@ export async function commitContainer(deps: CommitDeps, name: string, req: Commi
     });
   };
   // A stopped container is held still (no start, no removal) while its layer is read.
-  const id = c0.state.status === 'running' ? await make(c0) : await deps.exclusive(c0.id, make);
+  const id = c0.state.status === 'running' ? await make(c0) : await deps.engine.exclusive(c0.id, make);
   containerEvent(deps.events, c0, 'commit', { comment: req.comment ?? '', imageID: id, imageRef: tag?.ref ?? '' });
   return id;
 }

@@ -7,7 +7,7 @@
  * X.509 through @peculiar/x509 over Node's WebCrypto; keys are PKCS#8 PEM.
  */
 import 'reflect-metadata';
-import { createHash, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { invalid } from '../errors.js';
 
@@ -117,9 +117,4 @@ export async function certIdentity(certPem: string, rootPem: string): Promise<No
   const ou = part('OU');
   if (ou !== 'swarm-manager' && ou !== 'swarm-worker') throw invalid(`the certificate names no swarm role (OU=${ou})`);
   return { nodeId: part('CN'), role: ou === 'swarm-manager' ? 'manager' : 'worker', clusterId: part('O') };
-}
-
-/** sha256 of the root's DER: what a join token pins. */
-export function rootDigest(rootPem: string): Buffer {
-  return createHash('sha256').update(Buffer.from(new x509.X509Certificate(rootPem).rawData)).digest();
 }

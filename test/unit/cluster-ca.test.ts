@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tls from 'node:tls';
 import { once } from 'node:events';
-import { certIdentity, createRootCa, nodeRequest, rootDigest, signNode } from '../../src/cluster/ca.js';
+import { certIdentity, createRootCa, nodeRequest, signNode } from '../../src/cluster/ca.js';
 
 describe('cluster CA', () => {
   it('signs a node request with the identity the CA decides, which TLS then trusts', async () => {
@@ -28,13 +28,11 @@ describe('cluster CA', () => {
     assert.equal(got, 'hi');
   });
 
-  it('refuses a certificate of another cluster, and pins the root by its digest', async () => {
+  it('refuses a certificate of another cluster', async () => {
     const a = await createRootCa('a');
     const b = await createRootCa('b');
     const { csr } = await nodeRequest('n');
     const fromB = await signNode(b, csr, { nodeId: 'n', role: 'worker', clusterId: 'b' }, []);
     await assert.rejects(certIdentity(fromB, a.cert), /not signed by this cluster/);
-    assert.equal(rootDigest(a.cert).length, 32);
-    assert.notDeepEqual(rootDigest(a.cert), rootDigest(b.cert));
   });
 });

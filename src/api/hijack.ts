@@ -7,6 +7,7 @@ import type { ApiRequest } from './router.js';
 import type { StdioSession } from '../runtime/index.js';
 import { invalid } from '../errors.js';
 import { DEFAULT_DETACH_KEYS, detachKeyCodes, EscapeDetector } from '../util/detach-keys.js';
+import { ignoreStreamErrors } from '../util/streams.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
@@ -14,6 +15,7 @@ export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 /** Take over the connection: answer 101 (or 200 without Upgrade) and hand back the socket. */
 export function hijack(req: ApiRequest, tty: boolean): Duplex {
   const socket = req.upgrade?.socket ?? req.raw.socket;
+  ignoreStreamErrors(socket); // a client may reset the connection at any time
   const type = tty ? RAW_STREAM : MULTIPLEXED_STREAM;
   const head = req.upgrade
     ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
@@ -40,7 +42,7 @@ export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
 
 /**
  * Pipe a stdio session over a hijacked socket until the process's output ends.
- * Resolves when the socket is done.
+ * Resolves when the socket is done; a socket already gone closes the session at once.
  */
 export async function pipeSession(
   socket: Duplex,
@@ -57,6 +59,10 @@ export async function pipeSession(
   },
 ): Promise<void> {
   return new Promise((resolve) => {
+    if (socket.destroyed) {
+      session.close();
+      return resolve();
+    }
     let open = 0;
     // The client reads the exit code as soon as the stream ends, so end it only once that is known.
     const finish = (): void => {
@@ -64,15 +70,22 @@ export async function pipeSession(
     };
     const forward = (r: Readable, stream: 1 | 2, wanted: boolean): void => {
       open++;
+      let done = false;
+      const ended = (): void => {
+        if (done) return;
+        done = true;
+        if (--open === 0) finish();
+      };
       r.on('data', (b: Buffer) => {
-        if (wanted && !socket.destroyed) socket.write(opts.tty ? b : frame(stream, b));
+        if (!wanted || socket.destroyed) return;
+        // A client that reads slowly slows the process down rather than filling our memory.
+        if (!socket.write(opts.tty ? b : frame(stream, b))) {
+          r.pause();
+          socket.once('drain', () => r.resume());
+        }
       });
-      r.on('end', () => {
-        if (--open === 0) finish();
-      });
-      r.on('error', () => {
-        if (--open === 0) finish();
-      });
+      r.on('end', ended);
+      r.on('error', ended);
     };
     forward(session.stdout, 1, opts.stdout);
     forward(session.stderr, 2, opts.stderr);
@@ -92,7 +105,6 @@ export async function pipeSession(
       });
       stdin.on('error', () => undefined);
     }
-    socket.on('error', () => undefined);
     // Reading the upgrade's JSON body may have paused the socket, and a 'data' listener
     // does not resume a stream paused explicitly: stdin would never flow.
     socket.resume();

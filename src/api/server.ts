@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalid, messageOf } from '../errors.js';
 import { httpStatusOf } from './errors.js';
+import { ignoreStreamErrors } from '../util/streams.js';
 import { API_VERSION, splitVersion, type ApiRequest, type Router } from './router.js';
 
 const MAX_JSON_BODY = 4 << 20;
@@ -28,6 +29,9 @@ export async function listen(router: Router, opts: ServerOptions): Promise<http.
   });
   // Upgrade requests (attach, exec start) go through the same routes with the raw socket.
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's own error listener is gone from an upgraded socket: a client's reset would
+    // otherwise end the daemon. The routes learn of the end from 'close'.
+    ignoreStreamErrors(socket);
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as import('node:net').Socket);
     void handle(router, req, res, opts.log, { socket, head });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { spawnViaHelper, type ToolOutcome } from './spawner.js';
 import { systemError, BerthError } from '../errors.js';
+import { guardStdio } from '../util/streams.js';
 
 export interface RunOptions {
   /** Bytes written to the tool's stdin (ip -batch -, nft -f -). */
@@ -54,6 +55,7 @@ async function runArgv(argv: readonly string[], cmd: string, input: string | und
 async function spawnHere(argv: readonly string[], input?: string): Promise<ToolOutcome> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    guardStdio(child); // the tool may exit before reading all input; its exit tells the rest
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -63,7 +65,6 @@ async function spawnHere(argv: readonly string[], input?: string): Promise<ToolO
       const [stdout, stderr] = [Buffer.concat(out).toString(), Buffer.concat(err).toString()];
       resolve(code === null ? { kind: 'signaled', signal: signal ? osConstants.signals[signal] : 0, stdout, stderr } : { kind: 'exited', code, stdout, stderr });
     });
-    child.stdin.on('error', () => undefined); // the tool may exit before reading all input
     child.stdin.end(input ?? '');
   });
 }

@@ -19,6 +19,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { systemError } from '../errors.js';
+import { guardStdio, ignoreStreamErrors } from '../util/streams.js';
 
 export type SocketSpec =
   /** A UDP socket bound to address:port (port 0: any). Optional: undefined if it fails. */
@@ -100,6 +101,7 @@ export class NetnsAgent {
     private readonly child: ChildProcess,
     private readonly timeoutMs: number,
   ) {
+    guardStdio(child);
     child.stderr?.on('data', (b: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += b.toString();
     });
@@ -170,6 +172,8 @@ export class NetnsAgent {
       closeHandle(handle as NsHandle | undefined);
       return this.settle(m.id, systemError(`helper sent no ${spec.kind} socket for ${describeSpec(spec)}`));
     }
+    // A connection may be reset before its user listens: that user learns it from 'close'.
+    if (handle instanceof net.Socket) ignoreStreamErrors(handle);
     p.results[m.index] = m.kind === 'handle' ? (handle as NsHandle) : undefined;
     if (--p.remaining === 0) this.settle(m.id, undefined);
   }

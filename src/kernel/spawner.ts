@@ -15,6 +15,7 @@
  * 1 = killed by signal code, 2 = could not be started (stderr says why).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { guardStdio } from '../util/streams.js';
 
 /** How a tool run ended. */
 export type ToolOutcome = Exclude<Outcome, { kind: 'unavailable' }>;
@@ -135,8 +136,8 @@ class Spawner {
       return undefined;
     }
     this.child = child;
+    guardStdio(child); // its exit is handled below
     child.stdout!.on('data', (b: Buffer) => this.receive(b));
-    child.stdin!.on('error', () => undefined); // its exit is handled below
     const gone = (outcome: Outcome): void => {
       if (this.child !== child) return;
       this.child = undefined;

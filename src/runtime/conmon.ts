@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { systemError } from '../errors.js';
+import { guardStdio } from '../util/streams.js';
 
 interface CommonArgs {
   conmon: string;
@@ -177,6 +178,8 @@ export function spawnConmon(conmon: string, argv: readonly string[], opts: { exe
     env['_OCI_ATTACHPIPE'] = '5';
   }
   const child = spawn(conmon, [...argv], { stdio: ['ignore', 'pipe', 'pipe', ...extra], env, detached: true });
+  // The daemonized conmon keeps these pipes; they reset when it dies.
+  guardStdio(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => (stderr += s));

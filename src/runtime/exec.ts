@@ -16,6 +16,7 @@ import { PassThrough } from 'node:stream';
 import { attachSession, resizePty } from './attach.js';
 import { execArgv, isConmon, readPid, spawnConmon } from './conmon.js';
 import { runcMessage, runcSays, type Runc } from './runc.js';
+import { guardStdio } from '../util/streams.js';
 import type { ExecExit, ExecSession } from './types.js';
 
 export interface ExecTarget {
@@ -47,6 +48,7 @@ export async function execDirect(t: ExecTarget): Promise<ExecSession> {
   const logFile = join(t.dir, 'runc.log');
   const argv = [...t.runc.globalArgs, '--log', logFile, '--log-format', 'json', 'exec', '--process', join(t.dir, 'process.json'), '--pid-file', pidFile, t.id];
   const child = spawn(t.runc.binary, argv, { stdio: [t.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  guardStdio(child);
   // Piped at once: Node discards a child's output nobody reads by the time it exits.
   const stdout = child.stdout!.pipe(new PassThrough());
   const stderr = child.stderr!.pipe(new PassThrough());
@@ -64,7 +66,6 @@ export async function execDirect(t: ExecTarget): Promise<ExecSession> {
     await rm(t.dir, { recursive: true, force: true });
     return failure !== undefined ? { exitCode: startFailureCode(failure), error: failure } : { exitCode: code };
   });
-  child.stdin?.on('error', () => undefined); // the process may exit before reading it all
   return {
     pid: pid ?? 0,
     exit,

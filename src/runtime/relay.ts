@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BerthError } from '../errors.js';
+import { guardStdio } from '../util/streams.js';
 
 const RELAY = String.raw`
 use strict; use warnings; use Socket;
@@ -97,6 +98,7 @@ export async function startRelay(dir: string, name: string, forwardStdin: boolea
   const child = spawn('perl', ['-e', RELAY, '--', dir, name, forwardStdin ? 'stdin' : 'none'], {
     stdio: [forwardStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  guardStdio(child);
   const decoder = new FrameDecoder();
   return new Promise((resolve, reject) => {
     let stderr = '';

@@ -96,3 +96,47 @@ describe('hijacked exec start', () => {
     });
   });
 });
+
+describe('hijacked connections that fail', () => {
+  it('a client gone in the middle of an exec start\'s body leaves the server running', { timeout: 5000 }, async () => {
+    const router = new Router().add('POST', '/exec/{id}/start', async (req) => {
+      await req.json();
+      const socket = hijack(req, false);
+      await pipeSession(socket, catSession(), { ...CAT_TTY, tty: false, closeStdinOnEnd: true });
+      return { handled: true };
+    });
+    await withServer(router, async (client) => {
+      client.on('error', () => undefined);
+      client.write('POST /v1.44/exec/e1/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Tt');
+      await new Promise((r) => setTimeout(r, 50));
+      client.destroy();
+      // The answer to the half body goes to a closed socket: it used to throw EPIPE out of the event loop.
+      await new Promise((r) => setTimeout(r, 200));
+    });
+  });
+
+  it('a client that does not read slows the process down instead of filling the daemon\'s memory', { timeout: 10_000 }, async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stderr.end();
+    const session: StdioSession = { stdin: null, stdout, stderr, resize: async () => undefined, close: () => stdout.destroy() };
+    const router = new Router().add('POST', '/containers/{id}/attach', async (req) => {
+      await pipeSession(hijack(req, true), session, { ...CAT_TTY, stdin: false, closeStdinOnEnd: false });
+      return { handled: true };
+    });
+    await withServer(router, async (client) => {
+      client.on('error', () => undefined);
+      client.write('POST /v1.44/containers/c1/attach?stream=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      client.pause();
+      await new Promise((r) => setTimeout(r, 100));
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let written = 0;
+      // The process's side must see backpressure long before 32 MB are taken.
+      while (stdout.write(chunk) && written < 32 << 20) {
+        written += chunk.length;
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(written < 32 << 20, `${written} bytes taken from a process whose client reads nothing`);
+    });
+  });
+});

@@ -8,6 +8,7 @@ import type { ImageStore } from '../../engine/images/index.js';
 import type { VolumeStore } from '../../engine/volumes/store.js';
 import type { NetworkController } from '../../network/controller.js';
 import { readLogs } from '../../runtime/index.js';
+import { drained } from '../../util/streams.js';
 import { detachKeysOf, frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
 import type { Router } from '../router.js';
 import { inspectShape, listShape, type ContainerView, type PortSummary } from '../shapes/container.js';
@@ -169,7 +170,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
         if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
         const line = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
         if (!req.res.write(tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line))) {
-          await new Promise((r) => req.res.once('drain', r));
+          await drained(req.res); // a client gone meanwhile sends no 'drain': the abort ends the loop
         }
       }
       req.res.end();

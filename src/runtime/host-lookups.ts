@@ -8,7 +8,8 @@ import { constants } from 'node:fs';
 import { access, lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { delimiter, join, posix } from 'node:path';
 import { invalid, unavailable } from '../errors.js';
-import type { DeviceMapping, DeviceRate, RunSpec } from './types.js';
+import type { DeviceMapping, DeviceRate, ProcessUser, RunSpec } from './types.js';
+import { readUserFiles, resolveUser } from './users.js';
 
 export interface OciDevice {
   path: string;
@@ -27,6 +28,8 @@ export interface OciDeviceRate {
 }
 
 export interface HostLookups {
+  /** The process's user: --user looked up in the container's /etc/passwd and /etc/group (root when absent). */
+  user?: ProcessUser;
   /** --device nodes, with their container paths. */
   devices: (OciDevice & { permissions: string })[];
   /** Supplementary groups: the user's in /etc/group, then --group-add's (the primary one goes first in the config). */
@@ -43,16 +46,18 @@ const INIT_BINARIES = ['docker-init', 'tini-static'];
 export async function hostLookups(spec: RunSpec): Promise<HostLookups> {
   const o = spec.options ?? {};
   const r = o.resources ?? {};
+  const files = await readUserFiles(spec.rootfs.merged);
+  const user = resolveUser(spec.process.user ?? '', files.passwd, files.group);
   const [devices, additionalGids, initPath, readBps, writeBps, readIops, writeIops] = await Promise.all([
     Promise.all((o.devices ?? []).map(devicesFromPath)).then((l) => l.flat()),
-    groupsOf(spec),
+    groupsOf(spec, user, files),
     o.init ? findInit() : Promise.resolve(undefined),
     rates(r.blkioReadBps),
     rates(r.blkioWriteBps),
     rates(r.blkioReadIops),
     rates(r.blkioWriteIops),
   ]);
-  return { devices, additionalGids, ...(initPath ? { initPath } : {}), blkio: { readBps, writeBps, readIops, writeIops } };
+  return { user, devices, additionalGids, ...(initPath ? { initPath } : {}), blkio: { readBps, writeBps, readIops, writeIops } };
 }
 
 /** A device node, or every device node under a directory (moby's DevicesFromPath). */
@@ -119,15 +124,14 @@ async function findInit(): Promise<string> {
  * the user's name, when it runs with its own primary group), then --group-add's: names
  * looked up in the container's /etc/group, numbers taken as they are.
  */
-async function groupsOf(spec: RunSpec): Promise<number[]> {
+async function groupsOf(spec: RunSpec, user: ProcessUser, files: { passwd: string | null; group: string | null }): Promise<number[]> {
   const add = spec.options?.groupAdd ?? [];
-  const user = spec.process.user ?? { uid: 0, gid: 0 };
-  const root = spec.rootfs.merged;
-  const [passwd, group] = await Promise.all([readInRoot(root, '/etc/passwd'), readInRoot(root, '/etc/group')]);
+  const { passwd, group } = files;
   const groups = parseGroups(group ?? '');
   const entry = parsePasswd(passwd ?? '').find((u) => u.uid === user.uid);
   const own = entry && entry.gid === user.gid ? groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid) : [];
-  return [...new Set([...(user.additionalGids ?? []), ...own, ...additionalGroups(add, groups)])];
+  const supplementary = (user.additionalGids ?? []).filter((g) => g !== user.gid); // the primary goes first in the config
+  return [...new Set([...supplementary, ...own, ...additionalGroups(add, groups)])];
 }
 
 /** moby/sys/user GetAdditionalGroups: by name or gid in the group file, else a number in range. */

@@ -101,7 +101,7 @@ const NO_LOOKUPS: HostLookups = { devices: [], additionalGids: [], blkio: { read
 export function ociConfig(spec: RunSpec, host: HostFacts, found: HostLookups = NO_LOOKUPS): OciConfig {
   const caps = effectiveCaps(spec);
   const o = spec.options ?? {};
-  const user = ociUser(spec.process.user);
+  const user = ociUser(found.user);
   const groups = [...new Set([user.gid, ...(user.additionalGids ?? []), ...found.additionalGids])];
   const init = o.init && found.initPath !== undefined;
   return {
@@ -201,14 +201,15 @@ function nonEmpty<T>(list: T[]): T[] | undefined {
 
 /**
  * The process.json for `runc exec`: the container's own process settings (capabilities,
- * rlimits) with the exec's command, environment, directory, user and terminal.
+ * rlimits) with the exec's command, environment, directory, user (looked up already;
+ * absent: the container's) and terminal.
  */
-export function execProcess(container: OciProcess, exec: ExecSpec): OciProcess {
+export function execProcess(container: OciProcess, exec: ExecSpec, user?: ProcessUser): OciProcess {
   const caps = exec.privileged ? [...ALL_CAPS] : container.capabilities.bounding;
   return {
     ...container,
     terminal: exec.tty,
-    user: exec.user ? ociUser(exec.user) : container.user,
+    user: user ? ociUser(user) : container.user,
     args: exec.args,
     env: exec.env,
     cwd: exec.cwd,

@@ -16,10 +16,11 @@ import { readLogs } from './logs.js';
 import { execProcess, ociConfig, type OciConfig } from './oci.js';
 import { hostLookups } from './host-lookups.js';
 import { Runc, probeOciRuntime, runcMessage, runcSays, which } from './runc.js';
+import { readUserFiles, resolveUser } from './users.js';
 import { mountOverlay, unmount } from '../kernel/mount.js';
 import { removeEmptyCgroupParent } from '../kernel/cgroup.js';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../errors.js';
-import type { ContainerState, ExecSession, ExecSpec, LogEntry, LogOptions, RunSpec, Runtime, StdioSession, WindowSize } from './types.js';
+import type { ContainerState, ExecSession, ExecSpec, LogEntry, LogOptions, ProcessUser, RunSpec, Runtime, StdioSession, WindowSize } from './types.js';
 
 export interface RuntimeOptions {
   /** Daemon exec-root (e.g. /run/berth); the runtime keeps its state below it. */
@@ -229,14 +230,24 @@ class ConmonRuntime implements Runtime {
     if (meta.tty) await resizePty(this.layout.bundle(id), size);
   }
 
+  async resolveUser(id: string, user: string): Promise<ProcessUser> {
+    return this.lookUpUser((await this.readMeta(id)).rootfs, user);
+  }
+
+  private async lookUpUser(rootfs: string, user: string): Promise<ProcessUser> {
+    const files = await readUserFiles(rootfs);
+    return resolveUser(user, files.passwd, files.group);
+  }
+
   async exec(id: string, spec: ExecSpec): Promise<ExecSession> {
     const state = await this.state(id);
     if (state.status !== 'running') throw conflict(`container ${id} is not running`);
     const config = JSON.parse(await readFile(this.layout.config(id), 'utf8')) as OciConfig;
+    const user = spec.user ? await this.resolveUser(id, spec.user) : undefined;
     const execId = randomBytes(8).toString('hex');
     const dir = this.layout.execDir(id, execId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, 'process.json'), JSON.stringify(execProcess(config.process, spec)));
+    await writeFile(join(dir, 'process.json'), JSON.stringify(execProcess(config.process, spec, user)));
     const target = { runc: this.runc, id, execId, dir, stdin: spec.stdin };
     try {
       return spec.tty ? await execTty({ ...target, conmon: this.conmon }) : await execDirect(target);

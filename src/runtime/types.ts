@@ -25,8 +25,12 @@ export interface ProcessSpec {
    * tty: with one, a client leaving (Ctrl-P Ctrl-Q) only detaches, as in Docker.
    */
   stdinOnce: boolean;
-  /** Defaults to root (0:0). */
-  user?: ProcessUser;
+  /**
+   * Docker's user spec ("name", "uid", "name:group", "uid:gid"), looked up in the
+   * container's own /etc/passwd and /etc/group once its root file system is mounted
+   * (users.ts). Empty or absent: root, with root's groups.
+   */
+  user?: string;
 }
 
 export type NetworkAttachment =
@@ -191,7 +195,8 @@ export interface ExecSpec {
   tty: boolean;
   /** Give the process a stdin (docker exec -i). Without it stdin is /dev/null. */
   stdin: boolean;
-  user?: ProcessUser;
+  /** Docker's user spec, looked up in the container's files; absent: the container's own user. */
+  user?: string;
   /** docker exec --privileged: all capabilities. */
   privileged?: boolean;
   /** The pty's size from the start (with tty), so the first `stty size` already sees it. */
@@ -302,6 +307,12 @@ export interface Runtime {
   attach(id: string, opts: { stdin: boolean }): Promise<StdioSession>;
   /** Resize the container's tty (no-op without one). */
   resize(id: string, size: WindowSize): Promise<void>;
+  /**
+   * Look up Docker's user spec in the container's /etc/passwd and /etc/group, as its
+   * start or an exec would (exec create checks it early, as dockerd does).
+   * InvalidParameter, in runc's words, when a name has no entry; NotFound if unknown.
+   */
+  resolveUser(id: string, user: string): Promise<ProcessUser>;
   /** Run another process in the running container. Conflict if not running. */
   exec(id: string, spec: ExecSpec): Promise<ExecSession>;
   /** The container's logged output (see readLogs). NotFound if it has no runtime state. */

@@ -77,7 +77,6 @@ def test_exec_run_stream_demux(ctr):
     assert b''.join(c[1] for c in chunks if c[1]) == b'err\n'
 
 
-@pytest.mark.xfail(reason="berth: exec with a user name writes an HTTP error into the hijacked stream, docker-py hangs [exec]", strict=True)
 @pytest.mark.timeout(5)
 def test_exec_run_user(ctr):
     assert ctr.exec_run('id -u', user='1234').output == b'1234\n'
@@ -85,12 +84,14 @@ def test_exec_run_user(ctr):
     assert ctr.exec_run('id -u', user='root').output == b'0\n'
 
 
-@pytest.mark.xfail(reason="berth: exec with a user name writes an HTTP error into the hijacked stream, docker-py hangs [exec]", strict=True)
 @pytest.mark.timeout(5)
 def test_exec_run_unknown_user_fails(ctr):
-    result = ctr.exec_run('id -u', user='compat-no-such-user')
-    assert result.exit_code != 0
-    assert b'no matching entries in passwd file' in result.output
+    # dockerd 28.2 on (moby b54a038b, "docker exec: fail early on exec create if specified
+    # user doesn't exist") refuses it at create; before, the start failed inside the stream.
+    with pytest.raises(docker.errors.APIError) as e:
+        ctr.exec_run('id -u', user='compat-no-such-user')
+    assert e.value.status_code == 400
+    assert 'unable to find user compat-no-such-user: no matching entries in passwd file' in str(e.value)
 
 
 def test_exec_run_workdir(ctr):

@@ -1,6 +1,6 @@
 /**
- * exec and attach over the raw API, where the docker CLI hides the bytes: clients that
- * vanish mid-stream.
+ * exec and attach as the docker CLI uses them, and over the raw API where the CLI hides
+ * the bytes: users by name, clients that vanish mid-stream.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,31 @@ describe('exec and attach', () => {
   });
   after(async () => {
     await w.dispose();
+  });
+
+  it('exec and run -u take names from the container\'s /etc/passwd and /etc/group, as Docker does', async () => {
+    const id = async (...userFlag: string[]): Promise<string> => w.dockerOk('exec', ...userFlag, 'box', 'id');
+    assert.equal(await id('-u', 'nobody'), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
+    assert.equal(await id('-u', 'nobody:root'), 'uid=65534(nobody) gid=0(root) groups=0(root)');
+    assert.equal(await id('-u', '1000'), 'uid=1000 gid=0(root) groups=0(root)', 'a number needs no entry; the group stays root');
+    assert.equal(await id('-u', '1000:1000'), 'uid=1000 gid=1000 groups=1000');
+    assert.equal(await id(), 'uid=0(root) gid=0(root) groups=0(root),10(wheel)', 'root with the groups that list it');
+    // Supplementary groups come from /etc/group: a user made now is found at once.
+    await w.dockerOk('exec', 'box', 'sh', '-c', 'echo "app:x:4242:4242::/:/bin/sh" >> /etc/passwd; echo "app:x:4242:" >> /etc/group; echo "extra:x:5151:app" >> /etc/group');
+    assert.equal(await id('-u', 'app'), 'uid=4242(app) gid=4242(app) groups=4242(app),5151(extra)');
+    const unknown = await w.api('POST', '/containers/box/exec', { Cmd: ['whoami'], User: 'default', AttachStdout: true });
+    assert.equal(unknown.status, 400, 'refused at create, before any connection is taken over');
+    assert.equal((unknown.body as { message: string }).message, 'unable to find user default: no matching entries in passwd file');
+    const badGroup = await w.docker('exec', '-u', 'nobody:nosuch', 'box', 'id');
+    assert.match(badGroup.stderr, /unable to find group nosuch: no matching entries in group file/);
+    assert.equal(await w.dockerOk('run', '--rm', '-u', 'nobody', 'busybox', 'id', '-un'), 'nobody');
+    const run = await w.docker('run', '--name', 'nouser', '-u', 'default', 'busybox', 'id');
+    assert.equal(run.code, 125);
+    assert.match(run.stderr, /unable to find user default: no matching entries in passwd file/);
+    assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'nouser'), 'created 128');
+    const start = await w.api('POST', '/containers/nouser/start');
+    assert.equal(start.status, 400, 'the user\'s error, not the daemon\'s');
+    await w.dockerOk('rm', 'nouser');
   });
 
   it('clients that vanish mid-stream, in every phase, leave berthd running', async () => {

@@ -5,7 +5,8 @@
  * a container's process with `exit()`.
  */
 import { conflict, notFound, notImplemented } from '../../src/errors.js';
-import type { ContainerState, ExecSession, LogEntry, Runtime, RunSpec, StdioSession } from '../../src/runtime/index.js';
+import type { ContainerState, ExecSession, LogEntry, ProcessUser, Runtime, RunSpec, StdioSession } from '../../src/runtime/index.js';
+import { resolveUser } from '../../src/runtime/users.js';
 import type { Faults } from './fake-kernel.js';
 
 interface Held {
@@ -92,6 +93,12 @@ export class FakeRuntime implements Runtime {
   }
 
   async resize(): Promise<void> {}
+
+  /** The fake has no files: numeric users only, as runc without /etc/passwd. */
+  async resolveUser(id: string, user: string): Promise<ProcessUser> {
+    this.held(id);
+    return resolveUser(user, null, null);
+  }
 
   async exec(): Promise<ExecSession> {
     throw notImplemented('the fake runtime runs no exec');

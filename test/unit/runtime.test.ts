@@ -95,11 +95,12 @@ describe('ociConfig', () => {
   test('tty, user, readonly rootfs, extra sysctls', () => {
     const c = ociConfig(
       spec({
-        process: { args: ['sh'], env: [], cwd: '/w', tty: true, openStdin: true, stdinOnce: true, user: { uid: 1000, gid: 1000, additionalGids: [10] } },
+        process: { args: ['sh'], env: [], cwd: '/w', tty: true, openStdin: true, stdinOnce: true, user: 'app' },
         rootfs: { layers: ['/l'], upper: '/u', work: '/w', merged: '/m', readonly: true },
         options: { sysctls: { 'net.ipv4.ip_forward': '1' } },
       }),
       HOST,
+      { user: { uid: 1000, gid: 1000, additionalGids: [10] }, devices: [], additionalGids: [], blkio: { readBps: [], writeBps: [], readIops: [], writeIops: [] } },
     );
     assert.equal(c.process.terminal, true);
     // As Docker's AdditionalGids: the primary group first.

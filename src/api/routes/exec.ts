@@ -8,7 +8,7 @@ export function execRoutes(router: Router, execs: ExecManager): void {
   router
     .add('POST', '/containers/{id}/exec', async (req) => {
       const o = asObject(await req.json(), 'exec');
-      const inst = execs.create(req.params.id!, {
+      const inst = await execs.create(req.params.id!, {
         cmd: commandList(o, 'Cmd'),
         env: stringList(o, 'Env'),
         workingDir: optString(o, 'WorkingDir') ?? '',

@@ -5,7 +5,7 @@ import { newId } from '../../util/ids.js';
 import { NO_EVENTS, type EventSink } from '../../events/types.js';
 import type { ContainerEngine } from './engine.js';
 import { containerEvent, execAction } from './events.js';
-import { mergeEnv, parseUser } from './process.js';
+import { mergeEnv } from './process.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -43,14 +43,16 @@ export class ExecManager {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly runtime: Runtime,
-    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string; user: { uid: number; gid: number } },
+    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string; user: string },
     private readonly events: EventSink = NO_EVENTS,
   ) {}
 
-  create(containerIdOrName: string, req: ExecRequest): ExecInstance {
+  /** A user name the container's files do not know is refused here, as dockerd does. */
+  async create(containerIdOrName: string, req: ExecRequest): Promise<ExecInstance> {
     const c = this.engine.find(containerIdOrName);
     if (req.cmd.length === 0) throw invalid('No exec command specified');
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    if (req.user) await this.runtime.resolveUser(c.id, req.user);
     const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0 };
     this.execs.set(inst.id, inst);
     containerEvent(this.events, c, execAction('exec_create', req.cmd), { execID: inst.id });
@@ -81,7 +83,7 @@ export class ExecManager {
       tty: r.tty,
       stdin: r.attachStdin,
       // As dockerd: an exec without a User runs as the container's user.
-      user: r.user ? parseUser(r.user) : base.user,
+      user: r.user || base.user,
       privileged: r.privileged,
       ...(r.consoleSize ? { consoleSize: r.consoleSize } : {}),
     });

@@ -7,7 +7,8 @@ export interface ResolvedProcess {
   args: string[];
   env: string[];
   cwd: string;
-  user: { uid: number; gid: number };
+  /** Docker's user spec; the runtime looks it up in the container's /etc/passwd and /etc/group. */
+  user: string;
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -23,7 +24,7 @@ export function resolveProcess(spec: ContainerSpec, image: ImageRunConfig, hostn
     args,
     env: mergeEnv([DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(image.Env ?? []), ...p.env, ...(p.tty ? ['TERM=xterm'] : [])]),
     cwd: p.workingDir || image.WorkingDir || '/',
-    user: parseUser(p.user || image.User || ''),
+    user: p.user || image.User || '',
   };
 }
 
@@ -36,12 +37,4 @@ export function mergeEnv(entries: string[]): string[] {
     else map.set(e.slice(0, eq), e);
   }
   return [...map.values()];
-}
-
-/** "uid[:gid]" numbers, or root; names would need the image's /etc/passwd. */
-export function parseUser(user: string): { uid: number; gid: number } {
-  if (user === '' || user === 'root') return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) throw invalid(`unable to find user ${user}: only numeric uid[:gid] or root are supported`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }

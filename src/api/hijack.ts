@@ -12,9 +12,21 @@ import { ignoreStreamErrors } from '../util/streams.js';
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 
-/** Take over the connection: answer 101 (or 200 without Upgrade) and hand back the socket. */
+/** Connections taken over: an error after that is told inside the stream, never as an HTTP answer. */
+const taken = new WeakSet<Duplex>();
+
+/** Whether hijack() took this connection over. */
+export function isHijacked(socket: Duplex): boolean {
+  return taken.has(socket);
+}
+
+/**
+ * Take over the connection: answer 101 (or 200 without Upgrade) and hand back the
+ * socket. `tty` says the stream is raw; without it output is framed (multiplexed).
+ */
 export function hijack(req: ApiRequest, tty: boolean): Duplex {
   const socket = req.upgrade?.socket ?? req.raw.socket;
+  taken.add(socket);
   ignoreStreamErrors(socket); // a client may reset the connection at any time
   const type = tty ? RAW_STREAM : MULTIPLEXED_STREAM;
   const head = req.upgrade
@@ -31,6 +43,21 @@ export function detachKeysOf(spec: string | undefined): readonly number[] {
   const codes = detachKeyCodes(spec);
   if (!codes) throw invalid(`Invalid detach keys (${spec}) provided`);
   return codes;
+}
+
+/** What a hijacked stream carries on stdout: raw with a tty, else in a stdout frame. */
+export function stdoutBytes(tty: boolean, text: string): Buffer {
+  const b = Buffer.from(text);
+  return tty ? b : frame(1, b);
+}
+
+/**
+ * End a hijacked stream with a last message on stdout, as dockerd reports a failure
+ * once the connection is taken over: the client prints it and sees the stream end.
+ */
+export function endWithMessage(socket: Duplex, tty: boolean, text: string): void {
+  if (socket.destroyed) return;
+  socket.end(stdoutBytes(tty, text));
 }
 
 export function frame(stream: 0 | 1 | 2 | 3, payload: Buffer): Buffer {
@@ -53,7 +80,11 @@ export async function pipeSession(
     stderr: boolean;
     stdin: boolean;
     closeStdinOnEnd: boolean;
-    endAfter?: Promise<unknown>;
+    /**
+     * The stream ends only once this resolves (the client reads the exit code as soon as
+     * it ends); a text it resolves with is written on stdout last (an exec's failure).
+     */
+    endAfter?: Promise<string | undefined>;
     /** Typed into stdin, these end the attachment and leave the process running (docker's escapeProxy). */
     detachKeys: readonly number[];
   },
@@ -64,9 +95,11 @@ export async function pipeSession(
       return resolve();
     }
     let open = 0;
-    // The client reads the exit code as soon as the stream ends, so end it only once that is known.
     const finish = (): void => {
-      void (opts.endAfter ?? Promise.resolve()).finally(() => socket.end());
+      void (opts.endAfter ?? Promise.resolve(undefined)).then(
+        (last) => (last === undefined ? socket.end() : endWithMessage(socket, opts.tty, last)),
+        () => socket.end(),
+      );
     };
     const forward = (r: Readable, stream: 1 | 2, wanted: boolean): void => {
       open++;

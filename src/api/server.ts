@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { invalid, messageOf } from '../errors.js';
 import { httpStatusOf } from './errors.js';
+import { isHijacked } from './hijack.js';
 import { ignoreStreamErrors } from '../util/streams.js';
 import { API_VERSION, splitVersion, type ApiRequest, type Router } from './router.js';
 
@@ -101,6 +102,12 @@ async function handle(
   } catch (e: unknown) {
     const status = httpStatusOf(e);
     if (status >= 500) log(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : String(e)}`);
+    const socket = upgrade?.socket ?? req.socket;
+    if (isHijacked(socket)) {
+      // The stream has begun: an HTTP answer now would be read as stream bytes.
+      socket.destroy();
+      return;
+    }
     if (res.headersSent) {
       res.destroy();
       return;

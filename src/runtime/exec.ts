@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { attachSession, resizePty } from './attach.js';
 import { execArgv, isConmon, readPid, spawnConmon } from './conmon.js';
 import { runcMessage, runcSays, type Runc } from './runc.js';
@@ -36,11 +36,16 @@ export function startFailureCode(message: string): number {
 
 /**
  * Docker's exit code for a runtime failure that is the command's: 126 when it may not be
- * run (permission denied), 127 when it is missing; undefined for any other failure.
+ * run (permission denied, a directory), 127 when it is missing; undefined for any other.
  */
 export function commandFailureCode(message: string): 126 | 127 | undefined {
-  if (/permission denied/i.test(message)) return 126;
+  if (/permission denied|is a directory/i.test(message)) return 126;
   return runcSays(message, 'no-executable') ? 127 : undefined;
+}
+
+/** How dockerd words an exec the runtime could not start (containerd's "unknown" code last). */
+export function execFailure(runtimeMessage: string): ExecExit {
+  return { exitCode: startFailureCode(runtimeMessage), error: `OCI runtime exec failed: ${runtimeMessage}: unknown` };
 }
 
 export async function execDirect(t: ExecTarget): Promise<ExecSession> {
@@ -49,9 +54,12 @@ export async function execDirect(t: ExecTarget): Promise<ExecSession> {
   const argv = [...t.runc.globalArgs, '--log', logFile, '--log-format', 'json', 'exec', '--process', join(t.dir, 'process.json'), '--pid-file', pidFile, t.id];
   const child = spawn(t.runc.binary, argv, { stdio: [t.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   guardStdio(child);
-  // Piped at once: Node discards a child's output nobody reads by the time it exits.
+  // Read at once: Node discards a child's output nobody reads by the time it exits.
   const stdout = child.stdout!.pipe(new PassThrough());
-  const stderr = child.stderr!.pipe(new PassThrough());
+  // What comes on stderr before the process runs is runc's own complaint, which the
+  // client gets worded as dockerd does instead: held until the process has started.
+  const stderr = new HeldStream();
+  child.stderr!.pipe(stderr);
   let spawnError: string | undefined;
   const closed = new Promise<number>((resolve) => {
     child.once('error', (e: Error) => {
@@ -64,8 +72,10 @@ export async function execDirect(t: ExecTarget): Promise<ExecSession> {
   const exit = closed.then(async (code): Promise<ExecExit> => {
     const failure = spawnError ?? (code === 0 ? undefined : await runcFailure(logFile));
     await rm(t.dir, { recursive: true, force: true });
-    return failure !== undefined ? { exitCode: startFailureCode(failure), error: failure } : { exitCode: code };
+    return failure !== undefined ? execFailure(failure) : { exitCode: code };
   });
+  if (pid !== undefined) stderr.release();
+  else void exit.then((x) => (x.error === undefined ? stderr.release() : stderr.discard()));
   return {
     pid: pid ?? 0,
     exit,
@@ -121,10 +131,9 @@ export async function execTty(t: ExecTarget & { conmon: string }): Promise<ExecS
     conmon.start!.write('1'); // now it may run `runc exec`: nothing printed is lost
     const started = await conmon.sync.next('exec pid');
     if (started.data <= 0) {
-      const error = runcMessage(started.message ?? 'exec failed');
       session.close();
       await cleanup();
-      return { ...session, pid: 0, exit: Promise.resolve({ exitCode: startFailureCode(error), error }), kill: () => undefined };
+      return { ...session, pid: 0, exit: Promise.resolve(execFailure(runcMessage(started.message ?? 'exec failed'))), kill: () => undefined };
     }
     const pid = started.data;
     const exit = (async (): Promise<ExecExit> => {
@@ -183,5 +192,41 @@ function signalPid(pid: number | undefined, signal: NodeJS.Signals): void {
     process.kill(pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/**
+ * Passes what it is given through once released; until then keeps it (or, discarded,
+ * drops all of it). The end waits for the decision too.
+ */
+class HeldStream extends Transform {
+  private held: Buffer[] | null = [];
+  private pendingEnd: TransformCallback | undefined;
+  private dropping = false;
+
+  release(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    if (!this.dropping) for (const b of held) this.push(b);
+    const end = this.pendingEnd;
+    this.pendingEnd = undefined;
+    end?.();
+  }
+
+  discard(): void {
+    this.dropping = true;
+    this.release();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.held !== null) this.held.push(chunk);
+    else if (!this.dropping) this.push(chunk);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.held === null) done();
+    else this.pendingEnd = done;
   }
 }

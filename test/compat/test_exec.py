@@ -23,11 +23,14 @@ def test_exec_run_exit_code(ctr):
     assert ctr.exec_run('sh -c "exit 7"').exit_code == 7
 
 
-@pytest.mark.xfail(reason="berth: a failed exec start exits 127, dockerd 126 [exec]", strict=True)
-def test_exec_run_missing_command_is_126(ctr):
+def test_exec_run_missing_command_is_127(ctr):
+    # dockerd 28 on (moby c866a7e5, "daemon/exec: don't overwrite exit code if set"):
+    # 127 for a missing command, 126 only for one that cannot be run; before, always 126.
     result = ctr.exec_run('compat-no-such-command')
-    assert result.exit_code == 126
+    assert result.exit_code == 127
+    assert result.output.startswith(b'OCI runtime exec failed: ')
     assert b'executable file not found' in result.output
+    assert ctr.exec_run('/etc').exit_code == 126
 
 
 def test_exec_run_stdout_and_stderr_together(ctr):

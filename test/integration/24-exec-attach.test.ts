@@ -1,15 +1,43 @@
 /**
  * exec and attach as the docker CLI uses them, and over the raw API where the CLI hides
- * the bytes: users by name, clients that vanish mid-stream.
+ * the bytes: whole output framed as the start asks, users by name, failures told inside
+ * the stream (and the stream always ends), clients that vanish mid-stream.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { upgrade, type RawStream } from '../lib/hijack.js';
+import { demux, upgrade, type RawStream } from '../lib/hijack.js';
 import { World } from '../lib/world.js';
+
+/** Resolves with the stream once berthd has closed it; fails the test if it hangs. */
+async function closedWithin(s: RawStream, ms = 10_000): Promise<RawStream> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`the stream never ended; got ${JSON.stringify(s.output())}`)), ms);
+  });
+  try {
+    await Promise.race([s.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+    s.socket.destroy();
+  }
+  return s;
+}
 
 describe('exec and attach', () => {
   let w: World;
+
+  /** Create an exec in `container` and start it attached; the stream once it has ended. */
+  async function runExec(container: string, create: Record<string, unknown>, start: Record<string, unknown>): Promise<RawStream> {
+    const made = await w.api('POST', `/containers/${container}/exec`, { AttachStdout: true, AttachStderr: true, ...create });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = (made.body as { Id: string }).Id;
+    return closedWithin(await upgrade(w.sock, `/exec/${id}/start`, start));
+  }
+
+  async function execInspect(id: string): Promise<{ ExitCode: number | null; Running: boolean }> {
+    return (await w.api('GET', `/exec/${id}/json`)).body as { ExitCode: number | null; Running: boolean };
+  }
 
   before(async () => {
     w = await World.create();
@@ -17,6 +45,30 @@ describe('exec and attach', () => {
   });
   after(async () => {
     await w.dispose();
+  });
+
+  it('exec output arrives whole, framed by the start\'s Tty (docker-py sends it there), many times over', async () => {
+    const cmd = ['sh', '-c', 'echo hello out; echo hello err >&2'];
+    const combos = [[true, true], [true, false], [false, true], [false, false]] as const;
+    const worker = async (): Promise<void> => {
+      for (let i = 0; i < 8; i++) {
+        for (const [createTty, startTty] of combos) {
+          const s = await runExec('box', { Cmd: cmd, Tty: createTty }, { Tty: startTty });
+          const what = `create Tty ${createTty}, start Tty ${startTty}, round ${i}`;
+          assert.match(s.head(), startTty ? /Content-Type: application\/vnd\.docker\.raw-stream/ : /Content-Type: application\/vnd\.docker\.multiplexed-stream/, what);
+          if (createTty) {
+            // A pty merges both streams; without the start's Tty it comes as stdout frames.
+            assert.equal(startTty ? s.output() : demux(s.output()).stdout, 'hello out\r\nhello err\r\n', what);
+          } else if (startTty) {
+            assert.deepEqual(s.output().split('\n').sort(), ['', 'hello err', 'hello out'], what);
+          } else {
+            assert.deepEqual(demux(s.output()), { stdout: 'hello out\n', stderr: 'hello err\n' }, what);
+          }
+        }
+      }
+    };
+    // Several at once, so that a race between the process and its reader would show.
+    await Promise.all([worker(), worker(), worker()]);
   });
 
   it('exec and run -u take names from the container\'s /etc/passwd and /etc/group, as Docker does', async () => {
@@ -42,6 +94,53 @@ describe('exec and attach', () => {
     const start = await w.api('POST', '/containers/nouser/start');
     assert.equal(start.status, 400, 'the user\'s error, not the daemon\'s');
     await w.dockerOk('rm', 'nouser');
+  });
+
+  it('an exec whose start fails after the connection is taken over ends its stream with the error', async () => {
+    await w.dockerOk('exec', 'box', 'sh', '-c', 'echo "temp:x:3030:3030::/:/bin/sh" >> /etc/passwd');
+    const ids: string[] = [];
+    for (const tty of [false, true]) {
+      const made = await w.api('POST', '/containers/box/exec', { Cmd: ['id'], User: 'temp', Tty: tty, AttachStdout: true, AttachStderr: true });
+      assert.equal(made.status, 201);
+      ids.push((made.body as { Id: string }).Id);
+    }
+    // The user goes between create and start: the start finds no such user any more.
+    await w.dockerOk('exec', 'box', 'sed', '-i', '/^temp:/d', '/etc/passwd');
+    for (const [i, tty] of [false, true].entries()) {
+      const s = await closedWithin(await upgrade(w.sock, `/exec/${ids[i]}/start`, { Tty: tty }));
+      assert.equal(tty ? s.output() : demux(s.output()).stdout, 'unable to find user temp: no matching entries in passwd file\r\n');
+      const inspect = await execInspect(ids[i]!);
+      assert.equal(inspect.ExitCode, 126, 'as dockerd: a failed start has run, with 126');
+      assert.equal(inspect.Running, false);
+    }
+    // As dockerd, a second start is refused inside the stream too.
+    const again = await closedWithin(await upgrade(w.sock, `/exec/${ids[0]}/start`, {}));
+    assert.equal(demux(again.output()).stdout, `exec command ${ids[0]} has already run\r\n`);
+  });
+
+  it('a command the runtime cannot start: Docker\'s message on stdout, 127 or 126, and no hang', async () => {
+    const missing = 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in $PATH: unknown';
+    const cli = await w.docker('exec', 'box', 'nosuchcmd');
+    assert.equal(cli.code, 127);
+    assert.equal(cli.stdout, `${missing}\r\n`);
+    assert.equal(cli.stderr, '');
+    const withTty = await w.docker('exec', '-t', 'box', 'nosuchcmd');
+    assert.equal(withTty.code, 127);
+    assert.equal(withTty.stdout.trim(), missing);
+    const dir = await w.docker('exec', 'box', '/etc');
+    assert.equal(dir.code, 126);
+    assert.match(dir.stdout, /^OCI runtime exec failed: .*"\/etc": permission denied: unknown\r\n$/);
+    for (const tty of [false, true]) {
+      const made = await w.api('POST', '/containers/box/exec', { Cmd: ['nosuchcmd'], Tty: tty, AttachStdout: true, AttachStderr: true });
+      const id = (made.body as { Id: string }).Id;
+      const s = await closedWithin(await upgrade(w.sock, `/exec/${id}/start`, { Tty: tty }));
+      assert.deepEqual(tty ? s.output() : demux(s.output()), tty ? `${missing}\r\n` : { stdout: `${missing}\r\n`, stderr: '' });
+      assert.equal((await execInspect(id)).ExitCode, 127);
+    }
+    const detached = await w.api('POST', '/containers/box/exec', { Cmd: ['nosuchcmd'] });
+    const start = await w.api('POST', `/exec/${(detached.body as { Id: string }).Id}/start`, { Detach: true });
+    assert.equal(start.status, 400);
+    assert.equal((start.body as { message: string }).message, missing);
   });
 
   it('clients that vanish mid-stream, in every phase, leave berthd running', async () => {

@@ -115,6 +115,22 @@ describe('hijacked connections that fail', () => {
     });
   });
 
+  it('an error once the stream has begun never comes as an HTTP answer inside it', { timeout: 5000 }, async () => {
+    const router = new Router().add('POST', '/containers/{id}/attach', async (req) => {
+      hijack(req, false);
+      throw new Error('after the hijack');
+    });
+    await withServer(router, async (client) => {
+      let text = '';
+      client.on('data', (b: Buffer) => (text += b.toString('latin1')));
+      const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+      client.write('POST /v1.44/containers/c1/attach?stream=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      await closed;
+      assert.match(text, /^HTTP\/1.1 101 UPGRADED\r\n/);
+      assert.equal(text.slice(text.indexOf('\r\n\r\n') + 4), '', 'no "HTTP/1.1 500" read as a frame header');
+    });
+  });
+
   it('a client that does not read slows the process down instead of filling the daemon\'s memory', { timeout: 10_000 }, async () => {
     const stdout = new PassThrough();
     const stderr = new PassThrough();

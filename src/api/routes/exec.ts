@@ -1,6 +1,7 @@
 /** /containers/{id}/exec and /exec/{id}/… */
 import type { ExecManager } from '../../engine/containers/execs.js';
-import { detachKeysOf, hijack, pipeSession } from '../hijack.js';
+import { invalid, messageOf, systemError } from '../../errors.js';
+import { detachKeysOf, endWithMessage, hijack, pipeSession } from '../hijack.js';
 import type { Router } from '../router.js';
 import { asObject, commandList, optBool, optConsoleSize, optString, stringList } from '../wire.js';
 
@@ -25,26 +26,40 @@ export function execRoutes(router: Router, execs: ExecManager): void {
     })
     .add('POST', '/exec/{id}/start', async (req) => {
       const o = asObject(await req.json(), 'exec start');
-      const inst = execs.get(req.params.id!);
+      const inst = execs.startable(req.params.id!);
       const detach = optBool(o, 'Detach') ?? false;
-      const start = consoleSizeOf(o);
+      // As dockerd: the start's Tty (docker-py sends it there), not the create's, says
+      // whether the output is framed; a ConsoleSize counts only with it.
+      const tty = optBool(o, 'Tty') ?? false;
+      const start = tty ? consoleSizeOf(o) : {};
       if (detach) {
-        const { session } = await execs.start(inst.id, start);
+        const { session, settled } = await execs.start(inst.id, start);
         session.stdout.resume();
         session.stderr.resume();
         session.stdin?.end();
+        if (session.pid === 0) {
+          const failed = await settled;
+          if (failed.error !== undefined) throw failed.exitCode === 126 || failed.exitCode === 127 ? invalid(failed.error) : systemError(failed.error);
+        }
         return { status: 200 };
       }
-      const socket = hijack(req, inst.req.tty);
-      const { session, settled } = await execs.start(inst.id, start);
-      await pipeSession(socket, session, {
-        tty: inst.req.tty,
+      const socket = hijack(req, tty);
+      let started: Awaited<ReturnType<ExecManager['start']>>;
+      try {
+        started = await execs.start(inst.id, start);
+      } catch (e: unknown) {
+        endWithMessage(socket, tty, `${messageOf(e)}\r\n`);
+        return { handled: true };
+      }
+      await pipeSession(socket, started.session, {
+        tty,
         stdin: inst.req.attachStdin,
         stdout: inst.req.attachStdout,
         stderr: inst.req.attachStderr,
         // As dockerd: the end of the client's input closes the process's stdin only without a tty.
         closeStdinOnEnd: !inst.req.tty,
-        endAfter: settled,
+        // A command the runtime could not start is reported in the stream, as dockerd does.
+        endAfter: started.settled.then((x) => (x.error === undefined ? undefined : `${x.error}\r\n`)),
         detachKeys: inst.req.detachKeys,
       });
       return { handled: true };

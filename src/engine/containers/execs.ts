@@ -1,6 +1,6 @@
 /** Exec instances (docker exec): created, started once, inspected for their exit code. */
 import { conflict, invalid, notFound } from '../../errors.js';
-import type { ExecSession, Runtime, WindowSize } from '../../runtime/index.js';
+import type { ExecExit, ExecSession, Runtime, WindowSize } from '../../runtime/index.js';
 import { newId } from '../../util/ids.js';
 import { NO_EVENTS, type EventSink } from '../../events/types.js';
 import type { ContainerEngine } from './engine.js';
@@ -31,6 +31,9 @@ export interface ExecInstance {
   exitCode: number | null;
   pid: number;
 }
+
+/** Docker's exit code of an exec whose start failed before the runtime ran it. */
+const FAILED_START = 126;
 
 /** Finished instances are forgotten after this long (Docker keeps them until the container goes). */
 const KEEP_MS = 10 * 60_000;
@@ -66,12 +69,26 @@ export class ExecManager {
   }
 
   /**
-   * Starts the process; `settled` resolves once its exit code is recorded. A consoleSize
-   * given here (exec start's ConsoleSize) replaces the one from create.
+   * The instance, if it may be started now: its container runs. Exec start asks this
+   * before it takes over the connection, so these refusals are HTTP errors, as dockerd's.
    */
-  async start(id: string, opts: { consoleSize?: WindowSize } = {}): Promise<{ session: ExecSession; settled: Promise<void> }> {
+  startable(id: string): ExecInstance {
     const inst = this.get(id);
-    if (inst.running || inst.exitCode !== null || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
+    const c = this.engine.find(inst.containerId);
+    if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
+    if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    return inst;
+  }
+
+  /**
+   * Starts the process; `settled` resolves once its exit code is recorded, with the
+   * runtime's message when it never ran. A consoleSize given here (exec start's
+   * ConsoleSize) replaces the one from create.
+   */
+  async start(id: string, opts: { consoleSize?: WindowSize } = {}): Promise<{ session: ExecSession; settled: Promise<ExecExit> }> {
+    const inst = this.get(id);
+    if (inst.exitCode !== null) throw conflict(`exec command ${id} has already run`);
+    if (inst.running || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
     if (opts.consoleSize) inst.req.consoleSize = opts.consoleSize;
     const c = this.engine.find(inst.containerId);
     const base = this.imageEnv(inst.containerId);
@@ -93,6 +110,9 @@ export class ExecManager {
       session = await starting;
     } catch (e: unknown) {
       this.sessions.delete(id);
+      // As dockerd: an exec that failed to start has run, with 126 unless it said otherwise.
+      inst.exitCode = FAILED_START;
+      setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
       throw e;
     }
     inst.running = true;
@@ -104,6 +124,7 @@ export class ExecManager {
       inst.exitCode = x.exitCode;
       containerEvent(this.events, c, 'exec_die', { execID: id, exitCode: String(x.exitCode) });
       setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
+      return x;
     });
     return { session, settled };
   }

@@ -3,7 +3,7 @@
  * built by pure functions from a RunSpec. Defaults follow Docker's (moby oci/defaults.go):
  * mounts, masked and read-only paths, capabilities, device rules.
  */
-import { effectiveCaps, ALL_CAPS } from './caps.js';
+import { effectiveCaps } from './caps.js';
 import type { HostLookups, OciDevice, OciDeviceRate } from './host-lookups.js';
 import type { ExecSpec, MountSpec, ProcessUser, ResourceLimits, RunSpec, TmpfsSpec } from './types.js';
 
@@ -205,7 +205,8 @@ function nonEmpty<T>(list: T[]): T[] | undefined {
  * absent: the container's) and terminal.
  */
 export function execProcess(container: OciProcess, exec: ExecSpec, user?: ProcessUser): OciProcess {
-  const caps = exec.privileged ? [...ALL_CAPS] : container.capabilities.bounding;
+  // --privileged: every capability the daemon may pass on, as for a privileged container.
+  const caps = exec.privileged ? effectiveCaps({ privileged: true, capAdd: [], capDrop: [] }) : container.capabilities.bounding;
   return {
     ...container,
     terminal: exec.tty,

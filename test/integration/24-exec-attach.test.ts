@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { demux, upgrade, type RawStream } from '../lib/hijack.js';
-import { World } from '../lib/world.js';
+import { sh, World } from '../lib/world.js';
 
 /** Resolves with the stream once berthd has closed it; fails the test if it hangs. */
 async function closedWithin(s: RawStream, ms = 10_000): Promise<RawStream> {
@@ -141,6 +141,14 @@ describe('exec and attach', () => {
     const start = await w.api('POST', `/exec/${(detached.body as { Id: string }).Id}/start`, { Detach: true });
     assert.equal(start.status, 400);
     assert.equal((start.body as { message: string }).message, missing);
+  });
+
+  it('exec as docker-py and the CLI use it: workdir, environment, privileged, piped stdin', async () => {
+    assert.equal(await w.dockerOk('exec', '-w', '/tmp', '-e', 'FOO=bar', 'box', 'sh', '-c', 'echo $(pwd) $FOO'), '/tmp bar');
+    assert.notEqual((await w.docker('exec', 'box', 'ip', 'link', 'set', 'lo', 'mtu', '1400')).code, 0);
+    assert.equal(await w.dockerOk('exec', '--privileged', 'box', 'sh', '-c', 'ip link set lo mtu 1400 && echo done'), 'done');
+    const piped = await sh('docker', ['exec', '-i', 'box', 'sh', '-c', 'wc -c'], { input: 'piped in\n', env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } });
+    assert.equal(piped.stdout.trim(), '9');
   });
 
   it('clients that vanish mid-stream, in every phase, leave berthd running', async () => {

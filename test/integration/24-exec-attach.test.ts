@@ -1,7 +1,8 @@
 /**
- * exec and attach as the docker CLI uses them, and over the raw API where the CLI hides
- * the bytes: whole output framed as the start asks, users by name, failures told inside
- * the stream (and the stream always ends), clients that vanish mid-stream.
+ * exec and attach as docker-py and the docker CLI use them, over the raw API where the
+ * CLI hides the bytes: whole output framed as the start asks, users by name, failures
+ * told inside the stream (and the stream always ends), attach's logs/stream, and
+ * clients that vanish mid-stream.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +70,23 @@ describe('exec and attach', () => {
     };
     // Several at once, so that a race between the process and its reader would show.
     await Promise.all([worker(), worker(), worker()]);
+  });
+
+  it('attach gets a tty container\'s output whole from its first byte, many times over', async () => {
+    for (let i = 0; i < 8; i++) {
+      for (const tty of [true, false]) {
+        const name = `whole-${tty ? 't' : 'n'}${i}`;
+        const made = await w.api('POST', `/containers/create?name=${name}`, { Image: 'busybox', Cmd: ['sh', '-c', 'echo hello out; echo hello err >&2'], Tty: tty, AttachStdout: true, AttachStderr: true });
+        assert.equal(made.status, 201);
+        const s = await upgrade(w.sock, `/containers/${name}/attach?stream=1&stdout=1&stderr=1`);
+        assert.equal((await w.api('POST', `/containers/${name}/start`)).status, 204);
+        await closedWithin(s);
+        if (tty) assert.equal(s.output(), 'hello out\r\nhello err\r\n');
+        else assert.deepEqual(demux(s.output()), { stdout: 'hello out\n', stderr: 'hello err\n' });
+        await w.dockerOk('wait', name); // the stream may end before the exit is recorded
+        await w.dockerOk('rm', name);
+      }
+    }
   });
 
   it('exec and run -u take names from the container\'s /etc/passwd and /etc/group, as Docker does', async () => {
@@ -149,6 +167,51 @@ describe('exec and attach', () => {
     assert.equal(await w.dockerOk('exec', '--privileged', 'box', 'sh', '-c', 'ip link set lo mtu 1400 && echo done'), 'done');
     const piped = await sh('docker', ['exec', '-i', 'box', 'sh', '-c', 'wc -c'], { input: 'piped in\n', env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` } });
     assert.equal(piped.stdout.trim(), '9');
+  });
+
+  it('attach: logs and stream, on exited and running containers, as dockerd answers them', async () => {
+    await w.dockerOk('run', '--name', 'done', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2');
+    const attach = async (name: string, query: string): Promise<RawStream> => upgrade(w.sock, `/containers/${name}/attach?${query}`);
+    // The log replayed, then the end (it used to hang): docker-py's attach(stream=False, logs=True).
+    let s = await closedWithin(await attach('done', 'logs=1&stream=0&stdout=1&stderr=1'), 5000);
+    assert.deepEqual(demux(s.output()), { stdout: 'out1\n', stderr: 'err1\n' });
+    s = await closedWithin(await attach('done', 'logs=1&stream=0&stdout=1&stderr=0'), 5000);
+    assert.deepEqual(demux(s.output()), { stdout: 'out1\n', stderr: '' });
+    s = await closedWithin(await attach('done', 'logs=0&stream=0&stdout=1&stderr=1'), 5000);
+    assert.equal(s.output(), '', 'neither logs nor stream: nothing, at once');
+    // With stream, an exited container is followed from its next start (docker start -a).
+    const waiting = await attach('done', 'logs=1&stream=1&stdout=1&stderr=1');
+    await waiting.waitFor(/err1\n/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(waiting.socket.destroyed, false, 'still open, waiting for a start');
+    await w.dockerOk('start', 'done');
+    await closedWithin(waiting);
+    assert.deepEqual(demux(waiting.output()), { stdout: 'out1\nout1\n', stderr: 'err1\nerr1\n' });
+    await w.dockerOk('wait', 'done');
+    await w.dockerOk('rm', 'done');
+
+    await w.dockerOk('run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo early; sleep 1.5; echo late; sleep 1000');
+    await w.dockerOk('run', '-d', '-t', '--name', 'livetty', 'busybox', 'sh', '-c', 'echo early; sleep 1000');
+    await new Promise((r) => setTimeout(r, 300));
+    s = await closedWithin(await attach('live', 'logs=1&stdout=1&stderr=1'), 5000);
+    assert.deepEqual(demux(s.output()), { stdout: 'early\n', stderr: '' }, 'the log so far, then the end');
+    s = await closedWithin(await attach('livetty', 'logs=1&stdout=1'), 5000);
+    assert.equal(s.output(), 'early\r\n', 'a tty container\'s log comes raw');
+    const both = await attach('live', 'logs=1&stream=1&stdout=1&stderr=1');
+    await both.waitFor(/early\n[^]*late\n/);
+    both.socket.destroy();
+    await w.dockerOk('rm', '-f', 'live', 'livetty');
+
+    // Waiting for a start that never comes: the removal ends the stream.
+    await w.dockerOk('create', '--name', 'never', 'busybox', 'true');
+    const pending = await attach('never', 'stream=1&stdout=1&stderr=1');
+    await w.dockerOk('rm', 'never');
+    await closedWithin(pending, 5000);
+
+    await w.dockerOk('run', '--name', 'nolog', '--log-driver', 'none', 'busybox', 'echo', 'x');
+    s = await closedWithin(await attach('nolog', 'logs=1&stdout=1'), 5000);
+    assert.equal(demux(s.output()).stdout, 'Error attaching: configured logging driver does not support reading\n');
+    await w.dockerOk('rm', 'nolog');
   });
 
   it('clients that vanish mid-stream, in every phase, leave berthd running', async () => {

@@ -9,10 +9,11 @@ import type { VolumeStore } from '../../engine/volumes/store.js';
 import type { NetworkController } from '../../network/controller.js';
 import { readLogs } from '../../runtime/index.js';
 import { drained } from '../../util/streams.js';
-import { detachKeysOf, frame, hijack, pipeSession, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
+import { frame, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
 import type { Router } from '../router.js';
 import { inspectShape, listShape, type ContainerView, type PortSummary } from '../shapes/container.js';
 import { boolParam, parseFilters } from '../wire.js';
+import { attachContainer } from './container-attach.js';
 import { parseContainerCreate } from './container-create.js';
 import { filterContainers } from './container-filters.js';
 
@@ -119,23 +120,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       req.res.end(JSON.stringify({ StatusCode: await code }) + '\n');
       return { handled: true };
     })
-    .add('POST', '/containers/{id}/attach', async (req) => {
-      const c = engine.find(req.params.id!);
-      const stdin = boolParam(req.query, 'stdin');
-      const tty = c.spec.process.tty;
-      const detachKeys = detachKeysOf(req.query.get('detachKeys') ?? undefined);
-      const socket = hijack(req, tty);
-      const session = await engine.attach(c.id, stdin);
-      await pipeSession(socket, session, {
-        tty,
-        stdin,
-        stdout: boolParam(req.query, 'stdout'),
-        stderr: boolParam(req.query, 'stderr'),
-        closeStdinOnEnd: c.spec.process.stdinOnce && !tty,
-        detachKeys,
-      });
-      return { handled: true };
-    })
+    .add('POST', '/containers/{id}/attach', async (req) => attachContainer(req, engine))
     .add('POST', '/containers/{id}/resize', async (req) => {
       const c = engine.find(req.params.id!);
       await deps.engine.resize(c.id, { rows: Number(req.query.get('h') ?? 24), cols: Number(req.query.get('w') ?? 80) });

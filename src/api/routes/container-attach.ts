@@ -1,0 +1,105 @@
+/**
+ * POST /containers/{id}/attach, with dockerd's semantics: `logs` first replays what the
+ * container has printed (from its log), `stream` then joins its live output (and stdin);
+ * without `stream` the connection ends after the replay, and with neither at once. A
+ * container that is not running is streamed from its next start (docker start -a).
+ */
+import type { Duplex } from 'node:stream';
+import { conflict, messageOf } from '../../errors.js';
+import type { ContainerEngine } from '../../engine/containers/engine.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
+import { readLogs, type StdioSession } from '../../runtime/index.js';
+import { detachKeysOf, endWithMessage, frame, hijack, pipeSession } from '../hijack.js';
+import type { ApiRequest, Reply } from '../router.js';
+import { boolParam } from '../wire.js';
+import { drained } from '../../util/streams.js';
+
+export async function attachContainer(req: ApiRequest, engine: ContainerEngine): Promise<Reply> {
+  const name = req.params.id!;
+  const c = engine.find(name);
+  if (c.state.status === 'restarting') throw conflict(`container ${name} is restarting, wait until the container is running`);
+  const q = req.query;
+  const want = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
+  const tty = c.spec.process.tty;
+  const detachKeys = detachKeysOf(q.get('detachKeys') ?? undefined);
+  const socket = hijack(req, tty);
+  // As dockerd, the live output is joined before the log is replayed: what is printed in
+  // between is not lost (it may come twice).
+  const live = boolParam(q, 'stream') ? settle(engine.attach(c.id, want.stdin)) : undefined;
+  if (boolParam(q, 'logs')) {
+    const failure = await replayLog(socket, engine, c, { tty, ...want });
+    if (failure !== undefined) {
+      void live?.then((s) => s?.close());
+      endWithMessage(socket, tty, `Error attaching: ${failure}\n`);
+      return { handled: true };
+    }
+  }
+  // A container removed before its next start ends the stream: that start never comes.
+  const removed = live !== undefined && c.state.status !== 'running' ? engine.wait(c.id, 'removed').catch(() => 0) : undefined;
+  const session = live === undefined ? undefined : await untilClosed(socket, live, removed);
+  if (session === undefined) {
+    socket.end();
+    return { handled: true };
+  }
+  await pipeSession(socket, session, {
+    tty,
+    ...want,
+    closeStdinOnEnd: c.spec.process.stdinOnce && !tty,
+    detachKeys,
+  });
+  return { handled: true };
+}
+
+/** The session, or undefined when the attach failed (the process ended meanwhile): the stream just ends. */
+async function settle(attaching: Promise<StdioSession>): Promise<StdioSession | undefined> {
+  return attaching.catch(() => undefined);
+}
+
+/**
+ * The session once it comes (a container not running gives it at its next start), or
+ * undefined if the client leaves or `giveUp` resolves first; a session that comes
+ * later is closed at once.
+ */
+async function untilClosed(socket: Duplex, live: Promise<StdioSession | undefined>, giveUp?: Promise<unknown>): Promise<StdioSession | undefined> {
+  if (socket.destroyed) {
+    void live.then((s) => s?.close());
+    return undefined;
+  }
+  return new Promise((resolve) => {
+    let gone = false;
+    const leave = (): void => {
+      gone = true;
+      resolve(undefined);
+    };
+    socket.once('close', leave);
+    void giveUp?.then(leave);
+    void live.then((s) => {
+      socket.off('close', leave);
+      if (gone) s?.close();
+      else resolve(s);
+    });
+  });
+}
+
+/**
+ * Write the container's log so far on the stream (each entry on its own stream, framed
+ * without a tty). Returns why it could not, in dockerd's words, or undefined.
+ */
+async function replayLog(
+  socket: Duplex,
+  engine: ContainerEngine,
+  c: ContainerRecord,
+  want: { tty: boolean; stdout: boolean; stderr: boolean },
+): Promise<string | undefined> {
+  if (c.spec.logDriver === 'none') return 'configured logging driver does not support reading';
+  try {
+    for await (const e of readLogs(engine.logPath(c.id))) {
+      if (socket.destroyed) return undefined;
+      if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
+      if (!socket.write(want.tty ? e.line : frame(e.stream === 'stdout' ? 1 : 2, e.line))) await drained(socket);
+    }
+  } catch (e: unknown) {
+    return messageOf(e);
+  }
+  return undefined;
+}

@@ -21,10 +21,20 @@ export function isHijacked(socket: Duplex): boolean {
 }
 
 /**
- * Take over the connection: answer 101 (or 200 without Upgrade) and hand back the
- * socket. `tty` says the stream is raw; without it output is framed (multiplexed).
+ * How long the stream waits after the 101 before its first bytes. docker-py reads the
+ * answer's headers through a buffered reader and then reads the stream from the socket
+ * underneath: bytes that came with the headers are lost in that buffer. dockerd's first
+ * bytes come later by chance (a log to open, a process to start); ours, a log replayed
+ * from memory or an error known at once, would often come in the same read.
  */
-export function hijack(req: ApiRequest, tty: boolean): Duplex {
+const HEADERS_ALONE_MS = 20;
+
+/**
+ * Take over the connection: answer 101 (or 200 without Upgrade) and hand back the
+ * socket once the headers have gone out on their own. `tty` says the stream is raw;
+ * without it output is framed (multiplexed).
+ */
+export async function hijack(req: ApiRequest, tty: boolean): Promise<Duplex> {
   const socket = req.upgrade?.socket ?? req.raw.socket;
   taken.add(socket);
   ignoreStreamErrors(socket); // a client may reset the connection at any time
@@ -34,6 +44,7 @@ export function hijack(req: ApiRequest, tty: boolean): Duplex {
     : `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\n\r\n`;
   socket.write(head);
   if (req.upgrade && req.upgrade.head.length > 0) socket.unshift(req.upgrade.head);
+  await new Promise((r) => setTimeout(r, HEADERS_ALONE_MS));
   return socket;
 }
 

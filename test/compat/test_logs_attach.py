@@ -96,7 +96,6 @@ def test_logs_missing_container_is_not_found(client):
         client.api.logs('compat-missing')
 
 
-@pytest.mark.xfail(reason="berth: attach with logs=1 does not replay the log before the live stream [attach]", strict=True)
 def test_attach_stream_with_logs(any_client):
     ctr = any_client.containers.create(IMAGE, 'sh -c "echo hello; sleep 0.3; echo world"')
     ctr.start()
@@ -114,7 +113,6 @@ def test_attach_before_start_sees_everything(client):
     assert (docker.utils.socket.STDERR, b'err\n') in frames
 
 
-@pytest.mark.xfail(reason="berth: attach with logs=1, stream=0 hangs instead of answering the log [attach]", strict=True)
 @pytest.mark.timeout(5)
 def test_attach_without_stream_returns_the_logs(client):
     ctr = finished(client, 'echo logged')

@@ -1,10 +1,11 @@
 /**
- * POST /containers/{id}/attach, with dockerd's semantics: `logs` first replays what the
- * container has printed (from its log), `stream` then joins its live output (and stdin);
- * without `stream` the connection ends after the replay, and with neither at once. A
- * container that is not running is streamed from its next start (docker start -a).
+ * POST /containers/{id}/attach, with dockerd's semantics: `logs` replays what the
+ * container has printed (from its log), `stream` gives its output as it comes (and takes
+ * stdin); with both, the replay runs on into the live output; without `stream` the
+ * connection ends after the replay, and with neither at once. A container that is not
+ * running is streamed from its next start (docker start -a).
  */
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { conflict, messageOf } from '../../errors.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
@@ -22,18 +23,25 @@ export async function attachContainer(req: ApiRequest, engine: ContainerEngine):
   const want = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };
   const tty = c.spec.process.tty;
   const detachKeys = detachKeysOf(q.get('detachKeys') ?? undefined);
-  const socket = hijack(req, tty);
-  // As dockerd, the live output is joined before the log is replayed: what is printed in
-  // between is not lost (it may come twice).
-  const live = boolParam(q, 'stream') ? settle(engine.attach(c.id, want.stdin)) : undefined;
-  if (boolParam(q, 'logs')) {
-    const failure = await replayLog(socket, engine, c, { tty, ...want });
-    if (failure !== undefined) {
-      void live?.then((s) => s?.close());
-      endWithMessage(socket, tty, `Error attaching: ${failure}\n`);
-      return { handled: true };
-    }
+  const logs = boolParam(q, 'logs');
+  const stream = boolParam(q, 'stream');
+  const socket = await hijack(req, tty);
+  const pipeOpts = { tty, ...want, closeStdinOnEnd: c.spec.process.stdinOnce && !tty, detachKeys };
+  if (logs && c.spec.logDriver === 'none') {
+    endWithMessage(socket, tty, 'Error attaching: configured logging driver does not support reading\n');
+    return { handled: true };
   }
+  if (logs && stream) {
+    await pipeSession(socket, followLog(engine, c, want.stdin), pipeOpts);
+    return { handled: true };
+  }
+  if (logs) {
+    const failure = await replayLog(socket, engine, c, { tty, ...want });
+    if (failure === undefined) socket.end();
+    else endWithMessage(socket, tty, `Error attaching: ${failure}\n`);
+    return { handled: true };
+  }
+  const live = stream ? settle(engine.attach(c.id, want.stdin)) : undefined;
   // A container removed before its next start ends the stream: that start never comes.
   const removed = live !== undefined && c.state.status !== 'running' ? engine.wait(c.id, 'removed').catch(() => 0) : undefined;
   const session = live === undefined ? undefined : await untilClosed(socket, live, removed);
@@ -41,13 +49,57 @@ export async function attachContainer(req: ApiRequest, engine: ContainerEngine):
     socket.end();
     return { handled: true };
   }
-  await pipeSession(socket, session, {
-    tty,
-    ...want,
-    closeStdinOnEnd: c.spec.process.stdinOnce && !tty,
-    detachKeys,
-  });
+  await pipeSession(socket, session, pipeOpts);
   return { handled: true };
+}
+
+/**
+ * logs and stream together: the output comes from following the log, the one record of
+ * all of it in order (a live attach and a replay read apart could each miss what conmon
+ * printed between them); stdin, if asked for, goes to the live session from the start.
+ * Ends when the container exits (a stopped one: at the end of its next run).
+ */
+function followLog(engine: ContainerEngine, c: ContainerRecord, stdin: boolean): StdioSession {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stop = new AbortController();
+  const exited = engine.wait(c.id, c.state.status === 'running' ? 'not-running' : 'next-exit').catch(() => 0);
+  void (async () => {
+    try {
+      for await (const e of readLogs(engine.logPath(c.id), { follow: true, signal: stop.signal }, exited)) {
+        const out = e.stream === 'stdout' ? stdout : stderr;
+        if (!out.write(e.line)) await drained(out);
+        if (stop.signal.aborted) break;
+      }
+    } catch {
+      // the log went with the container: the stream just ends
+    }
+    stdout.end();
+    stderr.end();
+  })();
+  const live = stdin ? settle(engine.attach(c.id, true)) : undefined;
+  const input = stdin ? new PassThrough() : null;
+  void live?.then((s) => {
+    if (!s) return;
+    s.stdout.resume(); // its output comes from the log
+    s.stderr.resume();
+    if (input && s.stdin) input.pipe(s.stdin);
+  });
+  let closed = false;
+  return {
+    stdin: input,
+    stdout,
+    stderr,
+    resize: async () => undefined, // the container's tty is resized through its own route
+    close: () => {
+      if (closed) return;
+      closed = true;
+      stop.abort();
+      stdout.destroy();
+      stderr.destroy();
+      void live?.then((s) => s?.close());
+    },
+  };
 }
 
 /** The session, or undefined when the attach failed (the process ended meanwhile): the stream just ends. */
@@ -91,7 +143,6 @@ async function replayLog(
   c: ContainerRecord,
   want: { tty: boolean; stdout: boolean; stderr: boolean },
 ): Promise<string | undefined> {
-  if (c.spec.logDriver === 'none') return 'configured logging driver does not support reading';
   try {
     for await (const e of readLogs(engine.logPath(c.id))) {
       if (socket.destroyed) return undefined;

@@ -43,14 +43,18 @@ export function execRoutes(router: Router, execs: ExecManager): void {
         }
         return { status: 200 };
       }
-      const socket = hijack(req, tty);
-      let started: Awaited<ReturnType<ExecManager['start']>>;
-      try {
-        started = await execs.start(inst.id, start);
-      } catch (e: unknown) {
-        endWithMessage(socket, tty, `${messageOf(e)}\r\n`);
+      // The process starts while the 101 goes out alone; its output waits in the session.
+      const starting = execs.start(inst.id, start).then(
+        (ok) => ({ ok }),
+        (failed: unknown) => ({ failed }),
+      );
+      const socket = await hijack(req, tty);
+      const outcome = await starting;
+      if ('failed' in outcome) {
+        endWithMessage(socket, tty, `${messageOf(outcome.failed)}\r\n`);
         return { handled: true };
       }
+      const started = outcome.ok;
       await pipeSession(socket, started.session, {
         tty,
         stdin: inst.req.attachStdin,

@@ -118,3 +118,13 @@ export async function certIdentity(certPem: string, rootPem: string): Promise<No
   if (ou !== 'swarm-manager' && ou !== 'swarm-worker') throw invalid(`the certificate names no swarm role (OU=${ou})`);
   return { nodeId: part('CN'), role: ou === 'swarm-manager' ? 'manager' : 'worker', clusterId: part('O') };
 }
+
+/** Docker's TLSInfo of a root: its PEM, and the DER of its subject and public key (base 64, as Go's []byte). */
+export function tlsInfo(rootPem: string): { trustRoot: string; certIssuerSubject: string; certIssuerPublicKey: string } {
+  const root = new x509.X509Certificate(rootPem);
+  return {
+    trustRoot: rootPem,
+    certIssuerSubject: Buffer.from(root.subjectName.toArrayBuffer()).toString('base64'),
+    certIssuerPublicKey: Buffer.from(root.publicKey.rawData).toString('base64'),
+  };
+}

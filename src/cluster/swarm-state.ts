@@ -1,10 +1,12 @@
 /**
- * This node's place in a swarm, as the API asks it. berth does not run swarm mode yet:
- * `InactiveSwarm` is a node outside any swarm and refuses as dockerd does there (its
- * daemon/cluster errors, all Unavailable). The swarm implementation takes its place
- * behind `SwarmState`; the routes stay as they are.
+ * This node's place in a swarm, as the API asks it (the seam between src/api and
+ * src/cluster): its status for /_ping and /info, the membership verbs, and the
+ * manager's API. `SwarmNode` (swarm.ts) is the real one; outside a swarm it refuses as
+ * dockerd does there (its daemon/cluster errors).
  */
-import { notImplemented, unavailable, type BerthError } from '../errors.js';
+import { unavailable, type BerthError } from '../errors.js';
+import type { Manager } from './manager.js';
+import type { Availability, ClusterRecord } from './model.js';
 
 /** Docker's LocalNodeState. */
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';
@@ -20,19 +22,44 @@ export interface SwarmStatus {
   error: string;
 }
 
+/** POST /swarm/init, read from Docker's InitRequest. */
+export interface InitRequest {
+  listenAddr: string;
+  advertiseAddr: string;
+  dataPathPort: number;
+  defaultAddrPool: string[];
+  subnetSize: number;
+  availability: Availability | '';
+}
+
+/** POST /swarm/join, read from Docker's JoinRequest. */
+export interface JoinRequest {
+  listenAddr: string;
+  advertiseAddr: string;
+  remoteAddrs: string[];
+  joinToken: string;
+  availability: Availability | '';
+}
+
+/** What /info adds for an active node: its managers, and for a manager the counts and the cluster. */
+export interface SwarmDetails {
+  remoteManagers: { nodeId: string; addr: string }[];
+  manager?: { nodes: number; managers: number; cluster: { record: ClusterRecord; version: number } };
+}
+
 export interface SwarmState {
+  /** What /info shows beyond the status (asks the cluster store); undefined outside an active swarm. */
+  details(): Promise<SwarmDetails | undefined>;
   /** This node's membership now; cheap, asked on every /info and /_ping. */
   status(): SwarmStatus;
-  /**
-   * Asked before any request on the cluster's state (the swarm itself, nodes, services,
-   * tasks, secrets, configs): throws dockerd's Unavailable error when this node is not an
-   * active manager, returns when it is.
-   */
+  /** Throws dockerd's Unavailable error unless this node is an active manager. */
   requireManager(): void;
+  /** The manager's API (the swarm, its nodes); throws as requireManager does. */
+  managerOrThrow(): Manager;
   /** POST /swarm/init: makes this node the first manager of a new swarm; its node ID. */
-  init(): Promise<string>;
-  /** POST /swarm/join: joins an existing swarm. */
-  join(): Promise<void>;
+  init(req: InitRequest): Promise<string>;
+  /** POST /swarm/join: joins an existing swarm through one of its managers. */
+  join(req: JoinRequest): Promise<void>;
   /** POST /swarm/leave; outside a swarm, Unavailable "This node is not part of a swarm". */
   leave(force: boolean): Promise<void>;
   /** POST /swarm/unlock with the key `docker swarm unlock-key` printed. */
@@ -47,32 +74,4 @@ export function notInSwarm(): BerthError {
 /** dockerd's errNoManager for a node outside a swarm. */
 export function notSwarmManager(): BerthError {
   return unavailable('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
-}
-
-/** A node outside any swarm: berth's only state until swarm mode is built. */
-export class InactiveSwarm implements SwarmState {
-  status(): SwarmStatus {
-    return { state: 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
-  }
-
-  requireManager(): void {
-    throw notSwarmManager();
-  }
-
-  async init(): Promise<string> {
-    throw notImplemented('berth does not run swarm mode yet: this node cannot create a swarm');
-  }
-
-  async join(): Promise<void> {
-    throw notImplemented('berth does not run swarm mode yet: this node cannot join a swarm');
-  }
-
-  async leave(): Promise<void> {
-    throw notInSwarm();
-  }
-
-  // dockerd answers an unlock on a node outside a swarm with its not-a-manager error.
-  async unlock(): Promise<void> {
-    throw notSwarmManager();
-  }
 }

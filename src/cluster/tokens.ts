@@ -5,7 +5,7 @@
  *   base 36, 50 characters) pins the CA a joining node must find; the secret (16 random
  *   bytes, base 36, 25 characters) decides the role. A rotation changes the secret only.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../errors.js';
 
 const DIGEST_LEN = 50;
@@ -50,4 +50,26 @@ export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The join tokens as the store keeps them: sealed (AES-256-GCM) with a key derived from
+ * the CA's private key, which only managers hold, since workers read the store too.
+ */
+export function sealTokens(tokens: { worker: string; manager: string }, caKeyPem: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', tokenKey(caKeyPem), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(tokens)), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+export function openTokens(sealed: string, caKeyPem: string): { worker: string; manager: string } {
+  const raw = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', tokenKey(caKeyPem), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString()) as { worker: string; manager: string };
+}
+
+function tokenKey(caKeyPem: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', caKeyPem, 'berth', 'join tokens', 32));
 }

@@ -1,11 +1,13 @@
 /** berthd: wires the store, the network controller and the API server, and runs until signalled. */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { messageOf, invalid } from '../errors.js';
 import { linuxKernel } from '../kernel/linux.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
-import { InactiveSwarm } from '../cluster/swarm-state.js';
+import { SwarmNode } from '../cluster/swarm.js';
+import { BERTH_VERSION } from '../version.js';
 import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
 import { formatCidr } from '../network/ipam/index.js';
@@ -110,6 +112,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
     return { env: p.env, cwd: p.cwd, user: p.user };
   }, events);
+  // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
+  const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION });
   const usage = new DiskUsage({
     images,
     volumes,
@@ -125,7 +129,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     execs,
     images,
     volumes,
-    swarm: new InactiveSwarm(),
+    swarm,
     events,
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
@@ -153,6 +157,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     server.close();
     server.closeAllConnections();
     try {
+      await swarm.close();
       await networks.close();
       dns.close();
       await store.close();

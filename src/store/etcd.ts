@@ -66,6 +66,42 @@ export class EtcdStore implements KvStore {
     if (!res.succeeded) throw conflict(`${absent.join(', ')}: already taken`);
   }
 
+  /** Values with the revision of their last change (what Docker shows as Version.Index). */
+  async listVersioned(prefix: string): Promise<Map<string, { value: Json; version: number }>> {
+    const res = await this.call(async () => this.ns.getAll().prefix(prefix).exec());
+    const out = new Map<string, { value: Json; version: number }>();
+    for (const kv of res.kvs) out.set(this.relative(kv.key.toString()), { value: JSON.parse(kv.value.toString()) as Json, version: Number(kv.mod_revision) });
+    return out;
+  }
+
+  /** Apply `ops` only if `key` was last changed at `version`; false when it was changed since (or is gone). */
+  async commitIfVersion(key: string, version: number, ops: readonly Op[]): Promise<boolean> {
+    const txn = this.ns.if(key, 'Mod', '==', version);
+    txn.then(...ops.map((o) => ('put' in o ? this.ns.put(o.put).value(JSON.stringify(o.value)) : this.ns.delete().key(o.del))));
+    return (await this.call(async () => txn.commit())).succeeded;
+  }
+
+  /** The etcd members (managers): their IDs, names (node IDs) and URLs. */
+  async members(): Promise<{ id: string; name: string; peerUrls: string[]; clientUrls: string[] }[]> {
+    const res = await this.call(async () => this.client.cluster.memberList({}));
+    return res.members.map((m) => ({ id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs }));
+  }
+
+  /** Add a member (a manager that joins); every member after it, the new one without a name yet. */
+  async addMember(peerUrl: string): Promise<{ id: string; name: string; peerUrls: string[] }[]> {
+    const res = await this.call(async () => this.client.cluster.memberAdd({ peerURLs: [peerUrl] }));
+    return res.members.map((m) => ({ id: m.ID, name: m.name, peerUrls: m.peerURLs }));
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.call(async () => this.client.cluster.memberRemove({ ID: id }));
+  }
+
+  /** The ID of the member that leads now. */
+  async leaderId(): Promise<string> {
+    return (await this.call(async () => this.client.maintenance.status())).leader;
+  }
+
   /** Put `key` bound to a lease of `ttlSeconds`, kept alive until released; it goes when the lease lapses. */
   lease(ttlSeconds: number): ReturnType<Etcd3['lease']> {
     return this.ns.lease(ttlSeconds, { autoKeepAlive: true });
@@ -98,6 +134,11 @@ export class EtcdStore implements KvStore {
   async close(): Promise<void> {
     for (const w of this.watchers) await w.cancel().catch(() => undefined);
     this.client.close();
+  }
+
+  /** A key as the callers name it: without the cluster's prefix (raw answers carry it). */
+  private relative(key: string): string {
+    return key.startsWith(this.opts.prefix) ? key.slice(this.opts.prefix.length) : key;
   }
 
   /** etcd's errors as berth's: an unreachable cluster is Unavailable. */

@@ -35,7 +35,8 @@ export class ClusterWorld {
       for (let i = 0; i < n; i++) {
         const ns = `berth-h${i + 1}-${id}`;
         await c.attach(ns, c.hostIp(i), `h${i + 1}`);
-        c.hosts.push(await World.create({ ...opts, netns: ns }));
+        // Each host shows its own name in node ls (they share this machine's hostname).
+        c.hosts.push(await World.create({ ...opts, netns: ns, daemonEnv: { ...opts.daemonEnv, BERTH_HOSTNAME: `host${i + 1}` } }));
       }
     } catch (e: unknown) {
       await c.dispose().catch(() => undefined);

@@ -256,6 +256,12 @@ export class World {
       if (left.length > 0) leaks.push(`netns files: ${left.join(' ')}`);
     }
     await this.stop('SIGTERM');
+    // A swarm manager's etcd member dies with its daemon (a parent-death signal).
+    const etcds = spawnSync('pgrep', ['-f', `etcd .*--data-dir ${this.dir}`]).stdout.toString().trim();
+    if (etcds) {
+      leaks.push(`etcd processes: ${etcds.replace(/\n/g, ' ')}`);
+      for (const pid of etcds.split('\n')) spawnSync('kill', ['-9', pid]);
+    }
     const conmons = spawnSync('pgrep', ['-f', `conmon.*${this.dir}`]).stdout.toString().trim();
     if (conmons) {
       leaks.push(`conmon processes: ${conmons.replace(/\n/g, ' ')}`);

@@ -2,17 +2,27 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpStatusOf } from '../../src/api/errors.js';
 import { Router, type ApiRequest } from '../../src/api/router.js';
-import { swarmHeader, swarmInfoShape, swarmRoutes } from '../../src/api/routes/swarm.js';
-import { InactiveSwarm } from '../../src/cluster/swarm-state.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { swarmHeader, swarmRoutes } from '../../src/api/routes/swarm.js';
+import { swarmInfoShape } from '../../src/api/shapes/swarm.js';
+import { SwarmNode } from '../../src/cluster/swarm.js';
+import { FakeKernel } from '../lib/fake-kernel.js';
 import { invalid, messageOf } from '../../src/errors.js';
 
 const NO_SWARM = 'This node is not part of a swarm';
+
+/** A node outside any swarm (nothing kept on its disk). */
+function outside(): SwarmNode {
+  return SwarmNode.open({ dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'berth-swarm-')), 'cluster'), kernel: new FakeKernel(), log: () => undefined, hostname: 'h', engineVersion: '0' });
+}
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 
 /** A request through the swarm routes of an inactive node: its status and message. */
 async function call(method: string, url: string, body: string = '', version = '1.44'): Promise<{ status: number; message: string }> {
   const router = new Router();
-  swarmRoutes(router, new InactiveSwarm());
+  swarmRoutes(router, outside());
   const u = new URL(url, 'http://berth');
   const found = router.match(method, u.pathname);
   if (typeof found !== 'object') return { status: found === 'not-found' ? 404 : 405, message: found };
@@ -77,10 +87,12 @@ describe('swarm endpoints on a node outside a swarm', () => {
     }
   });
 
-  it('says init and join are not built yet (501), after reading their JSON', async () => {
-    assert.equal((await call('POST', '/swarm/init', '{"ListenAddr":"0.0.0.0:2377"}')).status, 501);
-    assert.equal((await call('POST', '/swarm/join', '{"RemoteAddrs":["10.0.0.1:2377"]}')).status, 501);
+  it('checks init and join requests as dockerd does before anything is made', async () => {
     assert.equal((await call('POST', '/swarm/init', '{nope')).status, 400);
+    assert.deepEqual(await call('POST', '/swarm/join', '{"RemoteAddrs":[]}'), { status: 400, message: 'at least 1 RemoteAddr is required to join' });
+    assert.deepEqual(await call('POST', '/swarm/init', '{"Spec":{"Name":"other"}}'), { status: 400, message: 'swarm spec must be named "default"' });
+    // A host with no address to advertise (the fake kernel's has none) gets dockerd's words.
+    assert.deepEqual(await call('POST', '/swarm/init', '{"ListenAddr":"0.0.0.0:2377"}'), { status: 400, message: "could not find the system's IP address" });
   });
 
   it("checks requests first, with dockerd's words", async () => {
@@ -102,7 +114,7 @@ describe('swarm endpoints on a node outside a swarm', () => {
   });
 
   it("reports the node's state in /info's Swarm block and /_ping's Swarm header", () => {
-    const s = new InactiveSwarm().status();
+    const s = outside().status();
     assert.equal(swarmHeader(s), 'inactive');
     assert.deepEqual(swarmInfoShape(s), { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null });
     assert.equal(swarmHeader({ ...s, state: 'active', controlAvailable: true }), 'active/manager');

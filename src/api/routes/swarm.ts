@@ -6,40 +6,56 @@
  * "not a swarm manager" for anything on the cluster's state.
  */
 import { invalid, notImplemented } from '../../errors.js';
-import type { SwarmState, SwarmStatus } from '../../cluster/swarm-state.js';
+import type { Availability, SwarmSpec } from '../../cluster/model.js';
+import { DEFAULT_SPEC } from '../../cluster/swarm.js';
+import type { InitRequest, JoinRequest, SwarmState, SwarmStatus } from '../../cluster/swarm-state.js';
 import type { ApiRequest, Reply, Router } from '../router.js';
 import { compareVersions } from '../router.js';
-import { asObject, boolParam, parseFilters } from '../wire.js';
+import { swarmShape } from '../shapes/swarm.js';
+import { asObject, boolParam, objectField, optBool, optNumber, optString, parseFilters, stringList, stringMap, type WireObject } from '../wire.js';
+import { nodeRoutes } from './nodes.js';
 
 /** A check of a request, made before the node is asked (dockerd's router-side validation). */
 type RequestCheck = (req: ApiRequest) => Promise<void>;
 
 export function swarmRoutes(router: Router, swarm: SwarmState): void {
-  // A request on the cluster's state: the request's checks, then a manager's answer.
+  // A request on the cluster's state berth does not serve yet (services, tasks, secrets, configs).
   const managed =
     (...checks: RequestCheck[]) =>
     async (req: ApiRequest): Promise<Reply> => {
       for (const check of checks) await check(req);
       swarm.requireManager();
-      throw notImplemented('berth does not run swarm mode yet');
+      throw notImplemented('berth does not run swarm services yet');
     };
   router
-    .add('POST', '/swarm/init', async (req) => {
-      await jsonBody(req);
-      return { status: 200, body: await swarm.init() };
-    })
+    .add('POST', '/swarm/init', async (req) => ({ status: 200, body: await swarm.init(parseInit(await jsonObject(req))) }))
     .add('POST', '/swarm/join', async (req) => {
-      await jsonBody(req);
-      await swarm.join();
+      await swarm.join(parseJoin(await jsonObject(req)));
       return { status: 200 };
     })
     .add('POST', '/swarm/leave', async (req) => {
       await swarm.leave(boolParam(req.query, 'force'));
       return { status: 200 };
     })
-    .add('GET', '/swarm', managed())
-    .add('GET', '/swarm/unlockkey', managed())
-    .add('POST', '/swarm/update', managed(jsonBody, versionParam('invalid swarm version'), rotateFlags))
+    .add('GET', '/swarm', async () => {
+      const m = swarm.managerOrThrow();
+      const c = await m.cluster();
+      return { status: 200, body: swarmShape(c, c.tokens) };
+    })
+    .add('GET', '/swarm/unlockkey', async () => {
+      swarm.managerOrThrow();
+      return { status: 200, body: { UnlockKey: '' } };
+    })
+    .add('POST', '/swarm/update', async (req) => {
+      const body = await jsonObject(req);
+      await versionParam('invalid swarm version')(req);
+      await rotateFlags(req);
+      const m = swarm.managerOrThrow();
+      if (goParseBool(req.query.get('rotateManagerUnlockKey') ?? '') === true) throw invalid('cannot rotate because autolock is not turned on');
+      const rotate = { worker: goParseBool(req.query.get('rotateWorkerToken') ?? '') === true, manager: goParseBool(req.query.get('rotateManagerToken') ?? '') === true };
+      await m.updateCluster(Number(req.query.get('version')), parseSwarmSpec(body), rotate);
+      return { status: 200 };
+    })
     .add('POST', '/swarm/unlock', async (req) => {
       const body = asObject(await req.json(), 'unlock request');
       await swarm.unlock(typeof body.UnlockKey === 'string' ? body.UnlockKey : '');
@@ -51,13 +67,10 @@ export function swarmRoutes(router: Router, swarm: SwarmState): void {
     .add('POST', '/services/{id}/update', managed(jsonBody, versionParam('invalid service version')))
     .add('DELETE', '/services/{id}', managed())
     .add('GET', '/services/{id}/logs', managed(logStreams))
-    .add('GET', '/nodes', managed(filters))
-    .add('GET', '/nodes/{id}', managed())
-    .add('DELETE', '/nodes/{id}', managed())
-    .add('POST', '/nodes/{id}/update', managed(jsonBody, versionParam('invalid node version')))
     .add('GET', '/tasks', managed(filters))
     .add('GET', '/tasks/{id}', managed())
     .add('GET', '/tasks/{id}/logs', managed(logStreams));
+  nodeRoutes(router, swarm, { versionParam: versionParam('invalid node version'), jsonObject });
   for (const kind of ['secret', 'config'] as const) {
     router
       .add('GET', `/${kind}s`, managed(filters))
@@ -68,15 +81,74 @@ export function swarmRoutes(router: Router, swarm: SwarmState): void {
   }
 }
 
+async function jsonObject(req: ApiRequest): Promise<WireObject> {
+  return asObject(await req.json(), 'request body');
+}
+
+const AVAILABILITY = new Set(['', 'active', 'pause', 'drain']);
+
+function availability(o: WireObject): Availability | '' {
+  const a = optString(o, 'Availability') ?? '';
+  if (!AVAILABILITY.has(a)) throw invalid(`invalid Availability: "${a}"`);
+  return a as Availability | '';
+}
+
+/** Docker's InitRequest. */
+function parseInit(o: WireObject): InitRequest {
+  const spec = objectField(o, 'Spec');
+  const name = optString(spec, 'Name') ?? '';
+  if (name !== '' && name !== 'default') throw invalid('swarm spec must be named "default"');
+  if (optBool(o, 'ForceNewCluster')) throw notImplemented('berth cannot force a new cluster from an old one (--force-new-cluster)');
+  if (optBool(o, 'AutoLockManagers') || optBool(objectField(spec, 'EncryptionConfig'), 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
+  const dataPathAddr = optString(o, 'DataPathAddr') ?? '';
+  if (dataPathAddr !== '') throw notImplemented('berth sends VXLAN from the advertise address (--data-path-addr is not supported)');
+  return {
+    listenAddr: optString(o, 'ListenAddr') ?? '',
+    advertiseAddr: optString(o, 'AdvertiseAddr') ?? '',
+    dataPathPort: optNumber(o, 'DataPathPort') ?? 0,
+    defaultAddrPool: stringList(o, 'DefaultAddrPool'),
+    subnetSize: optNumber(o, 'SubnetSize') ?? 0,
+    availability: availability(o),
+  };
+}
+
+/** Docker's JoinRequest. */
+function parseJoin(o: WireObject): JoinRequest {
+  if ((optString(o, 'DataPathAddr') ?? '') !== '') throw notImplemented('berth sends VXLAN from the advertise address (--data-path-addr is not supported)');
+  return {
+    listenAddr: optString(o, 'ListenAddr') ?? '',
+    advertiseAddr: optString(o, 'AdvertiseAddr') ?? '',
+    remoteAddrs: stringList(o, 'RemoteAddrs'),
+    joinToken: optString(o, 'JoinToken') ?? '',
+    availability: availability(o),
+  };
+}
+
+/** A swarm Spec, replacing the current one (swarmkit's defaults where a field is zero). */
+function parseSwarmSpec(o: WireObject): SwarmSpec {
+  const name = optString(o, 'Name') ?? '';
+  if (name !== '' && name !== 'default') throw invalid('swarm spec must be named "default"');
+  const expiry = optNumber(objectField(o, 'CAConfig'), 'NodeCertExpiry') ?? 0;
+  if (expiry !== 0 && expiry < 3_600_000_000_000) throw invalid('rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s');
+  const heartbeat = optNumber(objectField(o, 'Dispatcher'), 'HeartbeatPeriod') ?? 0;
+  if (heartbeat < 0) throw invalid('rpc error: code = InvalidArgument desc = heartbeat time period cannot be a negative duration');
+  if (optBool(objectField(o, 'EncryptionConfig'), 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
+  return {
+    name: 'default',
+    labels: stringMap(o, 'Labels'),
+    taskHistoryRetentionLimit: optNumber(objectField(o, 'Orchestration'), 'TaskHistoryRetentionLimit') ?? DEFAULT_SPEC.taskHistoryRetentionLimit,
+    nodeCertExpiry: expiry || DEFAULT_SPEC.nodeCertExpiry,
+    heartbeatPeriod: heartbeat || DEFAULT_SPEC.heartbeatPeriod,
+    autoLockManagers: false,
+  };
+}
+
 /** The Swarm header of /_ping: the node's state, with its role once it is in a swarm. */
 export function swarmHeader(s: SwarmStatus): string {
   return s.state === 'active' ? `active/${s.controlAvailable ? 'manager' : 'worker'}` : s.state;
 }
 
-/** The Swarm block of /info (Docker's swarm.Info). */
-export function swarmInfoShape(s: SwarmStatus): Record<string, unknown> {
-  return { NodeID: s.nodeId, NodeAddr: s.nodeAddr, LocalNodeState: s.state, ControlAvailable: s.controlAvailable, Error: s.error, RemoteManagers: null };
-}
+
 
 async function jsonBody(req: ApiRequest): Promise<void> {
   asObject(await req.json(), 'request body');
@@ -129,7 +201,7 @@ async function logStreams(req: ApiRequest): Promise<void> {
 }
 
 /** Go's strconv.ParseBool. */
-function goParseBool(v: string): boolean | undefined {
+export function goParseBool(v: string): boolean | undefined {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
   return undefined;

@@ -1,12 +1,15 @@
 /** /_ping, /version, /info. */
 import * as os from 'node:os';
-import type { SwarmState } from '../../cluster/swarm-state.js';
+import type { SwarmDetails, SwarmState } from '../../cluster/swarm-state.js';
 import type { TimingSeries } from '../../util/timings.js';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION } from '../router.js';
-import { swarmHeader, swarmInfoShape } from './swarm.js';
+import { swarmInfoShape } from '../shapes/swarm.js';
+import { swarmHeader } from './swarm.js';
 
-export const BERTH_VERSION = '0.1.0';
+import { BERTH_VERSION } from '../../version.js';
+
+export { BERTH_VERSION };
 
 export interface SystemInfo {
   id: string;
@@ -46,7 +49,11 @@ export function systemRoutes(router: Router, info: SystemInfo, swarm: SwarmState
       return { handled: true };
     })
     .add('GET', '/version', async () => ({ status: 200, body: versionBody() }))
-    .add('GET', '/info', async () => ({ status: 200, body: infoBody(info, swarm) }))
+    .add('GET', '/info', async () => {
+      // A cluster store that does not answer does not keep /info from answering.
+      const details = await swarm.details().catch(() => undefined);
+      return { status: 200, body: infoBody(info, swarm, details) };
+    })
     // Not Docker's: durations measured inside berthd, for benchmarks (util/timings.ts).
     .add('GET', '/berth/timings', async () => ({ status: 200, body: info.timings() }));
 }
@@ -70,7 +77,7 @@ function versionBody(): Record<string, unknown> {
   };
 }
 
-function infoBody(info: SystemInfo, swarm: SwarmState): Record<string, unknown> {
+function infoBody(info: SystemInfo, swarm: SwarmState, details: SwarmDetails | undefined): Record<string, unknown> {
   const c = info.counts();
   return {
     ID: info.id,
@@ -119,7 +126,7 @@ function infoBody(info: SystemInfo, swarm: SwarmState): Record<string, unknown> 
     ServerVersion: BERTH_VERSION,
     Runtimes: Object.fromEntries(info.runtimes.map((r) => [r, { path: r }])),
     DefaultRuntime: info.defaultRuntime,
-    Swarm: swarmInfoShape(swarm.status()),
+    Swarm: swarmInfoShape(swarm.status(), details),
     LiveRestoreEnabled: true,
     Isolation: '',
     InitBinary: '',

@@ -1,0 +1,299 @@
+/**
+ * This node in swarm mode: outside a swarm, or a manager or worker of one. It forms a
+ * swarm (init: a CA, an etcd member, the cluster object, the join endpoint), joins one
+ * through a manager's join endpoint, leaves, and comes back after a daemon restart from
+ * what it kept on disk (node-state.ts). Its state answers /_ping and /info; as a manager
+ * it serves the cluster's API through Manager.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { invalid, messageOf, systemError, unavailable } from '../errors.js';
+import type { Kernel } from '../kernel/port.js';
+import { parseCidr } from '../network/ipam/index.js';
+import { resolveAdvertiseAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
+import { createRootCa, nodeRequest, signNode, type KeyedCert } from './ca.js';
+import { clientUrl, peerUrl, writeTls } from './etcd-member.js';
+import { requestJoin, type JoinAsk } from './join.js';
+import { Manager } from './manager.js';
+import type { Availability, NodeRecord, SwarmSpec } from './model.js';
+import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
+import { Session } from './session.js';
+import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
+import { newSwarmId } from './tokens.js';
+
+const CA_KEY = 'ca-key.pem';
+
+export interface SwarmDeps {
+  /** <data-root>/cluster */
+  dir: string;
+  kernel: Kernel;
+  log: (m: string) => void;
+  /** What this node is like, for node ls / inspect. */
+  hostname: string;
+  engineVersion: string;
+}
+
+export const DEFAULT_SPEC: SwarmSpec = {
+  name: 'default',
+  labels: {},
+  taskHistoryRetentionLimit: 5,
+  nodeCertExpiry: 7_776_000_000_000_000,
+  heartbeatPeriod: 5_000_000_000,
+  autoLockManagers: false,
+};
+
+const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+const WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+const PREPARING = 'This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.';
+
+export class SwarmNode implements SwarmState {
+  private state: NodeState | undefined;
+  private session: Session | undefined;
+  private manager: Manager | undefined;
+  /** Set while init/join/leave or a restore runs: answers 'pending'. */
+  private busy = false;
+  private error = '';
+
+  private constructor(private readonly deps: SwarmDeps) {}
+
+  /** The node as this daemon start finds it: outside a swarm, or back in its swarm (connecting in the background). */
+  static open(deps: SwarmDeps): SwarmNode {
+    const node = new SwarmNode(deps);
+    node.state = loadNodeState(deps.dir);
+    if (node.state) void node.reconnect(node.state);
+    return node;
+  }
+
+  status(): SwarmStatus {
+    const s = this.state;
+    if (!s) return { state: this.busy ? 'pending' : 'inactive', nodeId: '', nodeAddr: '', controlAvailable: false, error: '' };
+    const state = this.session ? 'active' : this.error !== '' ? 'error' : 'pending';
+    return { state, nodeId: s.nodeId, nodeAddr: s.addr, controlAvailable: s.role === 'manager', error: this.error };
+  }
+
+  requireManager(): void {
+    this.managerOrThrow();
+  }
+
+  /** The manager's API, or dockerd's refusal for this node's state. */
+  managerOrThrow(): Manager {
+    if (!this.state) throw notSwarmManager();
+    if (this.state.role === 'worker') throw unavailable(WORKER);
+    if (!this.manager) throw unavailable(PREPARING);
+    return this.manager;
+  }
+
+  async init(req: InitRequest): Promise<string> {
+    if (this.state || this.busy) throw unavailable(ALREADY);
+    const links = await this.deps.kernel.links.list();
+    const listen = resolveListenAddr(req.listenAddr, links);
+    const advertise = resolveAdvertiseAddr(req.advertiseAddr, links, listen.port);
+    const pool = checkAddressPool(req.defaultAddrPool, req.subnetSize);
+    const dataPathPort = checkDataPathPort(req.dataPathPort);
+    return this.exclusively(async () => {
+      const clusterId = newSwarmId();
+      const nodeId = newSwarmId();
+      const ca = await createRootCa(clusterId);
+      const own = await nodeRequest(nodeId);
+      const cert = await signNode(ca, own.csr, { nodeId, role: 'manager', clusterId }, [advertise.host]);
+      writeTls(this.deps.dir, { ca: ca.cert, cert, key: own.key });
+      fs.writeFileSync(path.join(this.deps.dir, CA_KEY), ca.key, { mode: 0o600 });
+      const state: NodeState = { clusterId, nodeId, role: 'manager', addr: advertise.host, listenPort: listen.port, etcdEndpoints: [clientUrl(advertise.host)] };
+      try {
+        await this.connect(state, ca, { state: 'new', initialCluster: `${nodeId}=${peerUrl(advertise.host)}` });
+        const now = new Date().toISOString();
+        await this.manager!.found(
+          { id: clusterId, createdAt: now, updatedAt: now, spec: DEFAULT_SPEC, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
+          this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`),
+        );
+      } catch (e: unknown) {
+        await this.disconnect();
+        clearNodeState(this.deps.dir);
+        throw e;
+      }
+      saveNodeState(this.deps.dir, state);
+      this.state = state;
+      return nodeId;
+    });
+  }
+
+  async join(req: JoinRequest): Promise<void> {
+    if (this.state || this.busy) throw unavailable(ALREADY);
+    if (req.remoteAddrs.length === 0) throw invalid('at least 1 RemoteAddr is required to join');
+    const remote = splitHostPort(req.remoteAddrs[0]!, SWARM_PORT);
+    if (!remote) throw invalid(`invalid remote address ${req.remoteAddrs[0]}`);
+    const links = await this.deps.kernel.links.list();
+    const listen = resolveListenAddr(req.listenAddr, links);
+    // An advertise address that does not resolve is left to the manager, which sees the node's.
+    let addr = '';
+    try {
+      addr = resolveAdvertiseAddr(req.advertiseAddr, links, listen.port).host;
+    } catch {
+      addr = '';
+    }
+    await this.exclusively(async () => {
+      const own = await nodeRequest('joining');
+      const ask: JoinAsk = { token: req.joinToken, csr: own.csr, addr, hostname: this.deps.hostname, availability: req.availability, description: this.description() };
+      const grant = await requestJoin(remote, ask);
+      writeTls(this.deps.dir, { ca: grant.ca, cert: grant.cert, key: own.key });
+      if (grant.caKey) fs.writeFileSync(path.join(this.deps.dir, CA_KEY), grant.caKey, { mode: 0o600 });
+      const state: NodeState = { clusterId: grant.clusterId, nodeId: grant.nodeId, role: grant.role, addr: grant.addr, listenPort: listen.port, etcdEndpoints: grant.etcdEndpoints };
+      try {
+        const ca = grant.caKey ? { cert: grant.ca, key: grant.caKey } : undefined;
+        await this.connect(state, ca, grant.initialCluster ? { state: 'existing', initialCluster: grant.initialCluster } : undefined);
+      } catch (e: unknown) {
+        await this.disconnect();
+        clearNodeState(this.deps.dir);
+        throw e;
+      }
+      saveNodeState(this.deps.dir, state);
+      this.state = state;
+    });
+  }
+
+  async leave(force: boolean): Promise<void> {
+    const s = this.state;
+    if (!s) throw notInSwarm();
+    if (s.role === 'manager' && !force) throw unavailable(await this.leaveWarning());
+    await this.exclusively(async () => {
+      // A manager that goes for good takes its etcd member out while the others still have a quorum.
+      await this.session?.close({ removeMember: s.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));
+      this.session = undefined;
+      this.manager = undefined;
+      clearNodeState(this.deps.dir);
+      this.state = undefined;
+      this.error = '';
+    });
+  }
+
+  async details(): Promise<SwarmDetails | undefined> {
+    if (!this.session || !this.state) return undefined;
+    if (!this.manager) return { remoteManagers: this.state.etcdEndpoints.map((e) => ({ nodeId: '', addr: `${new URL(e).hostname}:${SWARM_PORT}` })) };
+    const [nodes, cluster] = await Promise.all([this.manager.nodes(), this.manager.cluster()]);
+    const managers = nodes.filter((n) => n.manager);
+    return {
+      remoteManagers: managers.map((n) => ({ nodeId: n.record.id, addr: n.manager!.addr })).sort((a, b) => (a.addr < b.addr ? -1 : 1)),
+      manager: { nodes: nodes.length, managers: managers.length, cluster: { record: cluster.record, version: cluster.version } },
+    };
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.state) throw notSwarmManager();
+    throw invalid('swarm is not locked');
+  }
+
+  /** Daemon shutdown: disconnect, keeping the membership for the next start. */
+  async close(): Promise<void> {
+    await this.disconnect();
+  }
+
+  /** What `docker swarm leave` without --force answers a manager (dockerd's words). */
+  private async leaveWarning(): Promise<string> {
+    let text = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
+    const managers = this.manager ? (await this.manager.nodes().catch(() => [])).filter((n) => n.manager) : [];
+    const reachable = managers.filter((n) => n.manager?.reachable).length;
+    const unreachable = managers.length - reachable;
+    if (reachable <= 1 && unreachable === 0) return `${text}Removing the last manager erases all current state of the swarm. Use \`--force\` to ignore this message. `;
+    if (reachable - 2 <= unreachable) {
+      text += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. Without a Raft quorum your swarm will be inaccessible. `;
+    }
+    return `${text}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`;
+  }
+
+  /** One change of membership at a time; meanwhile the node is 'pending'. */
+  private async exclusively<T>(f: () => Promise<T>): Promise<T> {
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Start the member (managers), connect, keep alive, serve joins (managers). */
+  private async connect(state: NodeState, ca: KeyedCert | undefined, member?: { state: 'new' | 'existing'; initialCluster: string }): Promise<void> {
+    let manager: Manager | undefined;
+    this.session = await Session.open({
+      dir: this.deps.dir,
+      clusterId: state.clusterId,
+      nodeId: state.nodeId,
+      role: state.role,
+      addr: state.addr,
+      etcdEndpoints: state.etcdEndpoints,
+      ...(member ? { member } : {}),
+      ...(ca ? { join: { listen: { host: '0.0.0.0', port: state.listenPort }, rootCa: () => ca.cert, grant: async (ask, remote) => manager!.admit(ask, remote) } } : {}),
+      log: this.deps.log,
+    });
+    if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort });
+    this.error = '';
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.session?.close().catch(() => undefined);
+    this.session = undefined;
+    this.manager = undefined;
+  }
+
+  /** After a daemon restart: back into the swarm, retrying while the store cannot be reached. */
+  private async reconnect(state: NodeState): Promise<void> {
+    const caKeyFile = path.join(this.deps.dir, CA_KEY);
+    const ca = state.role === 'manager' && fs.existsSync(caKeyFile) ? { cert: fs.readFileSync(path.join(this.deps.dir, 'ca.pem'), 'utf8'), key: fs.readFileSync(caKeyFile, 'utf8') } : undefined;
+    for (let attempt = 0; this.state === state && !this.session; attempt++) {
+      try {
+        await this.connect(state, ca);
+      } catch (e: unknown) {
+        this.error = messageOf(e);
+        this.deps.log(`swarm: cannot reach the cluster (${this.error}); retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+      }
+    }
+  }
+
+  private description(): JoinAsk['description'] {
+    return {
+      architecture: os.machine(),
+      os: 'linux',
+      nanoCpus: os.cpus().length * 1e9,
+      memoryBytes: os.totalmem(),
+      engineVersion: this.deps.engineVersion,
+    };
+  }
+
+  private nodeRecord(id: string, role: 'manager' | 'worker', addr: string, availability: Availability | '', managerAddr: string): NodeRecord {
+    const now = new Date().toISOString();
+    return {
+      id,
+      createdAt: now,
+      updatedAt: now,
+      spec: { labels: {}, role, availability: availability === '' ? 'active' : availability },
+      description: { hostname: this.deps.hostname, ...this.description() },
+      addr,
+      managerAddr,
+    };
+  }
+}
+
+/** --default-addr-pool and its mask length, with dockerd's errors (plain ones: 500). */
+function checkAddressPool(pools: readonly string[], size: number): { pools: string[]; size: number } {
+  const subnetSize = size === 0 ? 24 : size;
+  if (subnetSize > 29) throw systemError(`subnet size is out of range: ${subnetSize}`);
+  const given = pools.length > 0 ? [...pools] : ['10.0.0.0/8'];
+  for (const p of given) {
+    let prefix: number;
+    try {
+      prefix = parseCidr(p).prefix;
+    } catch (e: unknown) {
+      throw systemError(`invalid base pool ${p}: ${messageOf(e)}`);
+    }
+    if (subnetSize < prefix) throw systemError(`invalid CIDR: "${p}". Subnet size is too small for pool: ${subnetSize}`);
+  }
+  return { pools: given, size: subnetSize };
+}
+
+/** --data-path-port: 4789 by default, 1024–49151 (dockerd's words). */
+function checkDataPathPort(port: number): number {
+  if (port === 0) return 4789;
+  if (port < 1024 || port > 49151) throw systemError(`Datapath port number is not in valid range (1024-49151) : ${port}`);
+  return port;
+}

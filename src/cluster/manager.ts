@@ -4,7 +4,7 @@
  * and changes the cluster object and the nodes. Versions are etcd revisions, so a stale
  * update is refused as swarmkit refuses it ("update out of sequence").
  */
-import { forbidden, invalid, notFound, notImplemented, systemError } from '../errors.js';
+import { forbidden, invalid, messageOf, notFound, notImplemented, systemError } from '../errors.js';
 import type { EtcdStore } from '../store/etcd.js';
 import { signNode, type KeyedCert, type NodeRole } from './ca.js';
 import { clientUrl, peerUrl } from './etcd-member.js';
@@ -87,9 +87,25 @@ export class Manager {
     const endpoints = members.flatMap((m) => m.clientUrls);
     if (role === 'worker') return { clusterId: record.id, nodeId, role, cert, ca: this.ca.cert, addr, etcdEndpoints: endpoints };
     // The new member counts for the quorum from now: it must start right after this answer.
-    const after = await this.store.addMember(peerUrl(addr));
+    const after = await this.addMember(peerUrl(addr));
     const initialCluster = after.map((m) => `${m.name === '' ? nodeId : m.name}=${m.peerUrls[0]}`).join(',');
     return { clusterId: record.id, nodeId, role, cert, ca: this.ca.cert, caKey: this.ca.key, initialCluster, addr, etcdEndpoints: [...endpoints, clientUrl(addr)] };
+  }
+
+  /**
+   * etcd refuses to add a member while the last one added has not caught up yet
+   * ("unhealthy cluster"): managers joining in a row wait for it, up to 30 s.
+   */
+  private async addMember(url: string): Promise<{ id: string; name: string; peerUrls: string[] }[]> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await this.store.addMember(url);
+      } catch (e: unknown) {
+        if (!/unhealthy cluster|circuit breaker/.test(messageOf(e)) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /** Every node with its status: ready while its lease lives; managers with their reachability and the leader. */

@@ -19,6 +19,7 @@ import { Manager } from './manager.js';
 import type { Availability, NodeRecord, SwarmSpec } from './model.js';
 import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
 import { Session } from './session.js';
+import { NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
 import { newSwarmId } from './tokens.js';
 
@@ -169,7 +170,11 @@ export class SwarmNode implements SwarmState {
 
   async details(): Promise<SwarmDetails | undefined> {
     if (!this.session || !this.state) return undefined;
-    if (!this.manager) return { remoteManagers: this.state.etcdEndpoints.map((e) => ({ nodeId: '', addr: `${new URL(e).hostname}:${SWARM_PORT}` })) };
+    if (!this.manager) {
+      // A worker reads the managers from the store too (it reaches it as a client).
+      const managers = [...(await NODES.load(this.session.store)).values()].filter((n) => n.spec.role === 'manager');
+      return { remoteManagers: managers.map((n) => ({ nodeId: n.id, addr: n.managerAddr ?? `${n.addr}:${SWARM_PORT}` })).sort((a, b) => (a.addr < b.addr ? -1 : 1)) };
+    }
     const [nodes, cluster] = await Promise.all([this.manager.nodes(), this.manager.cluster()]);
     const managers = nodes.filter((n) => n.manager);
     return {

@@ -6,7 +6,8 @@
  * once goes to one of them) and watch a prefix from a revision (every node derives its
  * kernel from what the others write).
  */
-import { Etcd3, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
+import { ConsecutiveBreaker, handleWhen, circuitBreaker, retry, ExponentialBackoff } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
 import { conflict, messageOf, unavailable } from '../errors.js';
 import type { Json, KvStore, Op } from './kv.js';
 
@@ -31,6 +32,12 @@ export class EtcdStore implements KvStore {
       hosts: opts.endpoints,
       credentials: { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key },
       dialTimeout: 5000,
+      // A member that says "unavailable" is tried again soon: etcd is briefly so while a
+      // member joins or a leader is elected; the client's default shuns it for 5 s.
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(5) }),
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) }),
+      },
       // A request that hangs is an unreachable cluster: answer it, do not hold the caller.
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 10_000 }),
     });

@@ -25,6 +25,8 @@ export interface SessionOptions {
   member?: { state: 'new' | 'existing'; initialCluster: string };
   /** Managers: the join endpoint. */
   join?: Omit<JoinServerOptions, 'tls' | 'log'>;
+  /** The lease was lost and made again: what was bound to the old one must be put again. */
+  onRenewed?: () => void;
   log: (m: string) => void;
 }
 
@@ -97,7 +99,7 @@ export class Session {
       if (this.closed || this.lease !== lease) return;
       this.opts.log(`swarm: lease lost (${messageOf(e)}); renewing`);
       const retry = (): void => {
-        this.keepAlive().catch((err: unknown) => {
+        this.keepAlive().then(() => this.opts.onRenewed?.(), (err: unknown) => {
           this.opts.log(`swarm: cannot renew the lease: ${messageOf(err)}`);
           if (!this.closed) setTimeout(retry, 2000).unref();
         });
@@ -107,6 +109,12 @@ export class Session {
     const op = ALIVE.put(this.opts.nodeId, { since: new Date().toISOString() });
     if (!('put' in op)) return;
     await lease.put(op.put).value(JSON.stringify(op.value));
+  }
+
+  /** Put a key bound to this node's lease: it goes when the node stops being alive. */
+  async putLeased(key: string, value: unknown): Promise<void> {
+    if (!this.lease) throw unavailable('this node has no lease in the cluster store');
+    await this.lease.put(key).value(JSON.stringify(value));
   }
 
   /**

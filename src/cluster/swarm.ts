@@ -19,7 +19,8 @@ import { Manager } from './manager.js';
 import type { Availability, NodeRecord, SwarmSpec } from './model.js';
 import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
 import { Session } from './session.js';
-import { NODES } from './stored.js';
+import { ClusterNetworks } from './networks.js';
+import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
 import { newSwarmId } from './tokens.js';
 
@@ -48,10 +49,15 @@ const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" 
 const WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 const PREPARING = 'This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.';
 
+/** Hears when the node's shared networks come (connected to its swarm) and go (left, or shutting down). */
+export type SharedListener = (shared: ClusterNetworks | undefined) => Promise<void>;
+
 export class SwarmNode implements SwarmState {
   private state: NodeState | undefined;
   private session: Session | undefined;
   private manager: Manager | undefined;
+  private shared: ClusterNetworks | undefined;
+  private readonly listeners: SharedListener[] = [];
   /** Set while init/join/leave or a restore runs: answers 'pending'. */
   private busy = false;
   private error = '';
@@ -60,10 +66,22 @@ export class SwarmNode implements SwarmState {
 
   /** The node as this daemon start finds it: outside a swarm, or back in its swarm (connecting in the background). */
   static open(deps: SwarmDeps): SwarmNode {
-    const node = new SwarmNode(deps);
-    node.state = loadNodeState(deps.dir);
-    if (node.state) void node.reconnect(node.state);
-    return node;
+    return new SwarmNode(deps);
+  }
+
+  /** Start: back into the swarm this node was in (in the background: the store may take a while to answer). */
+  resume(): void {
+    this.state = loadNodeState(this.deps.dir);
+    if (this.state) void this.reconnect(this.state);
+  }
+
+  /** `listener` hears of the shared networks as they come and go. */
+  onShared(listener: SharedListener): void {
+    this.listeners.push(listener);
+  }
+
+  private async tellShared(shared: ClusterNetworks | undefined): Promise<void> {
+    for (const l of this.listeners) await l(shared).catch((e: unknown) => this.deps.log(`swarm networks: ${messageOf(e)}`));
   }
 
   status(): SwarmStatus {
@@ -108,6 +126,7 @@ export class SwarmNode implements SwarmState {
           { id: clusterId, createdAt: now, updatedAt: now, spec: DEFAULT_SPEC, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
           this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`),
         );
+        await this.openShared(state, this.session!);
       } catch (e: unknown) {
         await this.disconnect();
         clearNodeState(this.deps.dir);
@@ -143,6 +162,7 @@ export class SwarmNode implements SwarmState {
       try {
         const ca = grant.caKey ? { cert: grant.ca, key: grant.caKey } : undefined;
         await this.connect(state, ca, grant.initialCluster ? { state: 'existing', initialCluster: grant.initialCluster } : undefined);
+        await this.openShared(state, this.session!);
       } catch (e: unknown) {
         await this.disconnect();
         clearNodeState(this.deps.dir);
@@ -158,6 +178,11 @@ export class SwarmNode implements SwarmState {
     if (!s) throw notInSwarm();
     if (s.role === 'manager' && !force) throw unavailable(await this.leaveWarning());
     await this.exclusively(async () => {
+      if (this.shared) {
+        await this.tellShared(undefined);
+        await this.shared.close().catch(() => undefined);
+        this.shared = undefined;
+      }
       // A manager that goes for good takes its etcd member out while the others still have a quorum.
       await this.session?.close({ removeMember: s.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));
       this.session = undefined;
@@ -228,13 +253,36 @@ export class SwarmNode implements SwarmState {
       etcdEndpoints: state.etcdEndpoints,
       ...(member ? { member } : {}),
       ...(ca ? { join: { listen: { host: '0.0.0.0', port: state.listenPort }, rootCa: () => ca.cert, grant: async (ask, remote) => manager!.admit(ask, remote) } } : {}),
+      // A new lease: this node's endpoints, bound to the old one, are published again.
+      onRenewed: () => void this.tellShared(this.shared),
       log: this.deps.log,
     });
     if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort });
     this.error = '';
   }
 
+  /** The shared networks of the swarm, once connected (and again after a lost lease took this node's endpoints). */
+  private async openShared(state: NodeState, session: Session): Promise<void> {
+    const cluster = CLUSTER.kind.check((await session.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) ?? null);
+    const underlay = (await this.deps.kernel.links.list()).find((l) => l.addresses.some((a) => a.split('/')[0] === state.addr));
+    this.shared = await ClusterNetworks.open({
+      store: session.store,
+      nodeId: state.nodeId,
+      manager: state.role === 'manager',
+      local: { addr: state.addr, dataPathPort: cluster.dataPathPort, underlayMtu: underlay?.mtu ?? 1500 },
+      pools: { bases: cluster.defaultAddrPool, size: cluster.subnetSize },
+      putLeased: async (key, value) => session.putLeased(key, value),
+      log: this.deps.log,
+    });
+    await this.tellShared(this.shared);
+  }
+
   private async disconnect(): Promise<void> {
+    if (this.shared) {
+      await this.tellShared(undefined);
+      await this.shared.close().catch(() => undefined);
+      this.shared = undefined;
+    }
     await this.session?.close().catch(() => undefined);
     this.session = undefined;
     this.manager = undefined;
@@ -247,7 +295,9 @@ export class SwarmNode implements SwarmState {
     for (let attempt = 0; this.state === state && !this.session; attempt++) {
       try {
         await this.connect(state, ca);
+        await this.openShared(state, this.session!);
       } catch (e: unknown) {
+        await this.disconnect();
         this.error = messageOf(e);
         this.deps.log(`swarm: cannot reach the cluster (${this.error}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));

@@ -7,6 +7,7 @@ import { linuxKernel } from '../kernel/linux.js';
 import { listen } from '../api/server.js';
 import { buildRouter } from '../api/index.js';
 import { SwarmNode } from '../cluster/swarm.js';
+import { followRemoteNames } from '../network/dns/remote.js';
 import { BERTH_VERSION } from '../version.js';
 import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
@@ -114,6 +115,14 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   }, events);
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
   const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION });
+  // In a swarm, its shared networks join the controller's and their remote names the DNS's.
+  let stopNames: (() => void) | undefined;
+  swarm.onShared(async (shared) => {
+    stopNames?.();
+    stopNames = shared && followRemoteNames(dns, shared);
+    await (shared ? networks.attachShared(shared) : networks.detachShared());
+  });
+  swarm.resume();
   const usage = new DiskUsage({
     images,
     volumes,

@@ -10,7 +10,7 @@
 import { notImplemented, type BerthError } from '../errors.js';
 import { run } from './exec.js';
 
-export type KernelFeature = 'macvlan' | 'ipvlan' | 'vlan' | 'dummy' | 'ifb' | 'vxlan';
+export type KernelFeature = 'macvlan' | 'ipvlan' | 'vlan' | 'dummy' | 'ifb' | 'vxlan' | 'esp';
 
 /** A lower device for the link types that need one (veth is what berth needs anyway). */
 const LOWER = 'link add bprobe0 type veth peer name bprobe1';
@@ -23,6 +23,11 @@ export const FEATURES: Readonly<Record<KernelFeature, { label: string; probe: re
   dummy: { label: 'dummy link support (dummy module)', probe: ['link add bprobe2 type dummy'] },
   ifb: { label: 'ifb link support (ifb module)', probe: ['link add bprobe2 type ifb'] },
   vxlan: { label: 'VXLAN support (vxlan module)', probe: ['link add bprobe2 type vxlan id 7 dstport 4789'] },
+  // An ESP state with the cipher encrypted overlays use (AES-GCM, as Docker's).
+  esp: {
+    label: 'IPsec ESP support (esp4 and the rfc4106(gcm(aes)) cipher)',
+    probe: ['xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x100 mode transport aead rfc4106(gcm(aes)) 0x0102030405060708091011121314151617181920 64'],
+  },
 };
 
 /** true: supported; false: the kernel refused; undefined: probing itself failed, so nobody can tell. */

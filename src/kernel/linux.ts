@@ -4,6 +4,7 @@ import { holdHostPorts } from './hostports.js';
 import { batch, deleteLink, getLink, listLinks, removeAddresses, retiredLinksGone, retireLink } from './links.js';
 import { deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
+import { run } from './exec.js';
 import type { Kernel } from './port.js';
 import { listRoutes } from './routes.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
@@ -14,6 +15,7 @@ export const linuxKernel: Kernel = {
     list: listLinks,
     get: getLink,
     batch: async (commands) => void (await batch([...commands])),
+    bridgeBatch: async (commands) => void (await run('bridge', ['-batch', '-'], { input: commands.join('\n') + '\n' })),
     delete: deleteLink,
     retire: retireLink,
     retiredGone: retiredLinksGone,

@@ -20,6 +20,8 @@ export interface KernelLinks {
   get(name: string): Promise<LinkInfo | undefined>;
   /** iproute2 commands as one batch; it stops at the first that fails (a KernelCommandError). */
   batch(commands: readonly string[]): Promise<void>;
+  /** `bridge` commands (FDB entries) as one batch, likewise. */
+  bridgeBatch(commands: readonly string[]): Promise<void>;
   /** Delete a link. Idempotent: already gone is success. */
   delete(name: string): Promise<void>;
   /**

@@ -12,6 +12,8 @@ import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
 import type { SandboxPoolOptions } from './sandbox-pool.js';
 import { Sandboxes } from './sandboxes.js';
+import type { SharedNetworks } from './shared.js';
+import { SwarmScope } from './swarm-scope.js';
 import { hostRoutes, poolsFor } from './subnets.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
@@ -66,6 +68,23 @@ export interface Network {
   readonly capabilities: DriverCapabilities;
 }
 
+/** Docker's bridge network for the outside traffic of containers on overlay networks. */
+export const GWBRIDGE = 'docker_gwbridge';
+const GWBRIDGE_REQUEST: CreateNetworkRequest = {
+  name: GWBRIDGE,
+  driver: 'bridge',
+  internal: false,
+  attachable: false,
+  ingress: false,
+  enableIPv6: false,
+  ipamDriver: 'default',
+  ipamOptions: null,
+  subnets: [],
+  options: { 'com.docker.network.bridge.name': GWBRIDGE, 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+  labels: {},
+};
+const NOT_SWARM_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
 /** The key of work that changes the set of networks (names, subnets, bridge names). */
 const ALL_NETWORKS = 'networks';
 const networkKey = (id: string): string => `network/${id}`;
@@ -82,6 +101,8 @@ export class NetworkController {
   private readonly serial = new KeyedSerial();
   private readonly drivers: DriverRegistry;
   private readonly traffic: Traffic;
+  /** Shared (swarm-scope) networks, while this node is in a swarm. */
+  private scope: SwarmScope | undefined;
 
   private constructor(
     private readonly store: KvStore,
@@ -89,7 +110,12 @@ export class NetworkController {
     private readonly sandboxes: Sandboxes,
     private readonly defaultBridge: DefaultBridgeLink | undefined,
   ) {
-    this.drivers = new DriverRegistry({ ...config.driverContext, kernel: config.kernel, defaultBridge: defaultBridge ?? { name: 'berth0', external: false } });
+    this.drivers = new DriverRegistry({
+      ...config.driverContext,
+      kernel: config.kernel,
+      defaultBridge: defaultBridge ?? { name: 'berth0', external: false },
+      swarm: () => this.scope?.shared.local,
+    });
     this.traffic = new Traffic(
       store,
       {
@@ -125,6 +151,9 @@ export class NetworkController {
 
   private async reconcile(): Promise<void> {
     for (const driver of this.drivers.all()) {
+      // Shared networks are not known before the node reconnects to its swarm: their
+      // orphans are swept then (SwarmScope.sync), not now, so running containers keep them.
+      if (driver.capabilities.scope === 'swarm') continue;
       const live = [...this.networks.values()].filter((n) => n.record.driver === driver.name).map((n) => n.driver);
       await driver.removeOrphans?.(live);
     }
@@ -211,16 +240,16 @@ export class NetworkController {
     return [v4, v6].filter((ip): ip is string => ip !== undefined && ip !== '');
   }
 
-  /** Every network, in creation order. */
+  /** Every network, in creation order (shared ones as Docker's network ls shows them on this node). */
   list(filters: NetworkFilters = {}): Network[] {
-    return filterNetworks([...this.networks.values()], filters, (id) => this.endpointCount(id));
+    return filterNetworks([...this.networks.values(), ...(this.scope?.visible() ?? [])], filters, (id) => this.endpointCount(id));
   }
 
-  /** By full ID, exact name, or unique ID prefix (Docker's lookup order). */
+  /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */
   find(idOrName: string): Network {
-    const byId = this.networks.get(idOrName as NetworkId);
+    const byId = this.networks.get(idOrName as NetworkId) ?? this.scope?.get(idOrName);
     if (byId) return byId;
-    const all = [...this.networks.values()];
+    const all = [...this.networks.values(), ...(this.scope?.all() ?? [])];
     const byName = all.find((n) => n.record.name === idOrName);
     if (byName) return byName;
     const byPrefix = idOrName === '' ? [] : all.filter((n) => n.record.id.startsWith(idOrName));
@@ -232,6 +261,7 @@ export class NetworkController {
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {
+    if (this.drivers.lookup(req.driver)?.capabilities.scope === 'swarm') return this.createShared(req);
     const net = await this.serial.run([ALL_NETWORKS], () => this.add(req, false));
     this.event('create', net.record);
     return net;
@@ -239,6 +269,7 @@ export class NetworkController {
 
   async remove(idOrName: string): Promise<void> {
     const id = this.find(idOrName).record.id;
+    if (this.scope?.get(id)) return this.removeShared(id);
     return this.serial.run([ALL_NETWORKS, networkKey(id)], async () => {
       const net = this.get(id);
       const { record } = net;
@@ -309,6 +340,7 @@ export class NetworkController {
    */
   async join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
     const id = this.find(networkIdOrName).record.id;
+    if (this.scope?.get(id)) return this.joinShared(networkIdOrName, id, req);
     return this.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
       const net = this.get(id);
       const siblings = this.endpointsOf(req.containerId);
@@ -316,7 +348,7 @@ export class NetworkController {
       const exclusive = net.driver.oneEndpointOnly;
       if (exclusive !== undefined && [...this.endpoints.values()].some((e) => e.networkId === net.record.id)) throw conflict(exclusive);
       const planJoin = net.driver.planJoin;
-      const built = buildEndpoint(net.record, req, siblings, net.capabilities.endpointInterface);
+      const built = buildEndpoint(net.record, req, siblings, { wired: net.capabilities.endpointInterface, routesOut: net.capabilities.routesOut });
       const pools = built.pools;
       const sandbox = planJoin ? await this.sandboxes.claim(req.containerId, !net.record.predefined) : undefined;
       const endpoint = built.endpoint;
@@ -366,6 +398,8 @@ export class NetworkController {
     if (!ep) return;
     // Published ports forward to this endpoint's address: they go with it.
     if (this.traffic.publishedOn(ep.containerId) === ep.networkId) await this.traffic.unpublish(ep.containerId);
+    const shared = this.scope?.get(ep.networkId);
+    if (shared) return this.leaveShared(shared, ep, opts);
     const net = this.networks.get(ep.networkId);
     const retire = opts.sandboxGoing && ep.hostIfName !== undefined;
     if (retire) await this.kernel.links.retire(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
@@ -384,6 +418,107 @@ export class NetworkController {
     const fwEp = this.fwEndpoint(ep);
     if (fwEp && net?.driver.firewall) this.traffic.endpointLeft(fwEp, net.driver.firewall);
     if (ep.gateway && !opts.sandboxGoing) await this.promoteGateway(ep.containerId);
+  }
+
+  /** The node joined a swarm (or reconnected to it): its shared networks become this controller's too. */
+  async attachShared(shared: SharedNetworks): Promise<void> {
+    this.scope?.close();
+    const scope = (this.scope = new SwarmScope(shared, {
+      validate: (r) => this.validated(r),
+      localEndpoints: (id) => this.endpointsOn(id),
+      sweep: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver)),
+      log: this.config.log,
+    }));
+    if (![...this.networks.values()].some((n) => n.record.name === GWBRIDGE)) {
+      await this.create(GWBRIDGE_REQUEST).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
+    }
+    await scope.sync([...this.endpoints.values()]);
+  }
+
+  /** The node left its swarm: its shared networks are gone from here (their links with their last endpoints). */
+  async detachShared(): Promise<void> {
+    const scope = this.scope;
+    this.scope = undefined;
+    scope?.close();
+    for (const n of scope?.all() ?? []) if (this.endpointCount(n.record.id) === 0) await n.driver.remove().catch(() => undefined);
+    const gw = [...this.networks.values()].find((n) => n.record.name === GWBRIDGE);
+    if (gw && this.endpointCount(gw.record.id) === 0) await this.remove(gw.record.id).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
+  }
+
+  private async createShared(req: CreateNetworkRequest): Promise<Network> {
+    if (!this.scope) throw forbidden(NOT_SWARM_MANAGER);
+    if ([...this.networks.values()].some((n) => n.record.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
+    const record = await this.scope.shared.create(req);
+    const net = this.validated(record);
+    this.event('create', record);
+    return net;
+  }
+
+  private async removeShared(id: string): Promise<void> {
+    const scope = this.scope!;
+    const net = scope.get(id)!;
+    if (this.endpointCount(net.record.id) > 0) {
+      throw forbidden(`error while removing network: network ${net.record.name} id ${net.record.id} has active endpoints`);
+    }
+    await scope.shared.remove(id);
+    await net.driver.remove().catch(() => undefined);
+    this.event('destroy', net.record);
+  }
+
+  /**
+   * A container's endpoint on a shared network: the address taken cluster-wide (no other
+   * host can have it), this host's instance of the network made if it is the first, the
+   * endpoint stored, wired, and told to the other hosts. Failure leaves nothing.
+   */
+  private async joinShared(ref: string, id: NetworkId, req: JoinRequest): Promise<EndpointRecord> {
+    const scope = this.scope!;
+    return this.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
+      const net = scope.get(id);
+      if (!net) throw notFound(`network ${ref} not found`);
+      if (!net.record.attachable) throw forbidden(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
+      const siblings = this.endpointsOf(req.containerId);
+      checkJoinRequest(net.record, req, siblings);
+      const first = !scope.instantiated(net);
+      if (first) await scope.instantiate(net);
+      let claimed: string | undefined;
+      let endpoint: EndpointRecord | undefined;
+      const sandbox = await this.sandboxes.claim(req.containerId, true);
+      try {
+        claimed = (await scope.shared.claimAddress(net.record, req.ipv4, req.containerId)).address;
+        endpoint = buildEndpoint(net.record, { ...req, ipv4: claimed }, siblings, { wired: true, routesOut: net.capabilities.routesOut }).endpoint;
+        await this.store.commit([ENDPOINTS.put(endpoint.id, endpoint)]);
+        this.endpoints.set(endpoint.id, endpoint);
+        await this.kernel.sandboxes.apply(net.driver.planJoin!(endpoint, sandbox).steps, sandbox);
+        await scope.shared.publish(endpoint);
+      } catch (e: unknown) {
+        const undo = (what: string) => (u: unknown) => this.config.log(`undoing a join of ${net.record.name}: ${what}: ${messageOf(u)}`);
+        if (endpoint) {
+          await this.kernel.sandboxes.undo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox).catch(undo('links'));
+          await scope.shared.withdraw(endpoint).catch(undo('publication'));
+          await this.store.commit([ENDPOINTS.del(endpoint.id)]).catch(undo('record'));
+          this.endpoints.delete(endpoint.id);
+        }
+        if (claimed) await scope.shared.releaseAddress(net.record, claimed).catch(undo('address'));
+        if (first) await net.driver.remove().catch(undo('network links'));
+        throw e;
+      }
+      this.event('connect', net.record, { container: req.containerId });
+      return endpoint;
+    });
+  }
+
+  /** Leave a shared network: unwired, withdrawn from the other hosts, its address given back; the last one takes this host's instance. */
+  private async leaveShared(net: Network, ep: EndpointRecord, opts: { sandboxGoing?: boolean }): Promise<void> {
+    const scope = this.scope!;
+    const log = (what: string) => (e: unknown) => this.config.log(`leaving ${net.record.name}: ${what}: ${messageOf(e)}`);
+    await scope.shared.withdraw(ep).catch(log('publication'));
+    if (opts.sandboxGoing && ep.hostIfName) await this.kernel.links.retire(ep.hostIfName, log('link'));
+    else await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)).catch(log('links'));
+    await this.store.commit([ENDPOINTS.del(ep.id)]);
+    this.endpoints.delete(ep.id);
+    if (ep.ipv4) await scope.shared.releaseAddress(net.record, ep.ipv4.address).catch(log('address'));
+    if (!scope.instantiated(net)) await net.driver.remove().catch(log('network links'));
+    this.event('disconnect', net.record, { container: ep.containerId });
   }
 
   /**

@@ -55,8 +55,9 @@ export function buildEndpoint(
   net: NetworkRecord,
   req: JoinRequest,
   siblings: readonly EndpointRecord[],
-  wired: boolean,
+  caps: { wired: boolean; routesOut: boolean },
 ): NewEndpoint {
+  const wired = caps.wired;
   let pools = net.ipam.pools;
   const take = (family: 4 | 6, requested: string | undefined): EndpointAddress | undefined => {
     const got = allocateInNetwork(pools, { family, requested, networkName: net.name, networkId: net.id });
@@ -82,7 +83,7 @@ export function buildEndpoint(
     ipv6,
     aliases: req.aliases,
     ...(req.links !== undefined && req.links.length > 0 ? { links: req.links } : {}),
-    gateway: wired && !net.internal && !siblings.some((s) => s.gateway),
+    gateway: wired && caps.routesOut && !net.internal && !siblings.some((s) => s.gateway),
   };
   return { endpoint, pools };
 }

@@ -75,7 +75,7 @@ export interface FakeLink {
 }
 
 const HOST = 'host';
-const DEFAULT_FEATURES: KernelFeatures = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true };
+const DEFAULT_FEATURES: KernelFeatures = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true, esp: true };
 
 const missing = (what: string): KernelCommandError => new KernelCommandError(['ip'], `Cannot find device "${what}"`, 1);
 const exists = (): KernelCommandError => new KernelCommandError(['ip'], 'RTNETLINK answers: File exists', 2);
@@ -89,6 +89,8 @@ export class FakeKernel implements Kernel {
   readonly nftScripts: string[] = [];
   readonly tables = new Set<string>();
   readonly held = new Set<string>();
+  /** FDB commands seen (bridge fdb …), as sent. */
+  readonly fdb = new Set<string>();
   /** Host ports a host process has: holding them fails with EADDRINUSE. */
   readonly busyPorts = new Set<string>();
   /** The host's routes (kernel.routes()). */
@@ -129,6 +131,12 @@ export class FakeKernel implements Kernel {
     },
     batch: async (commands) => {
       for (const [i, c] of commands.entries()) await this.ip(HOST, c, i > 0);
+    },
+    bridgeBatch: async (commands) => {
+      for (const [i, c] of commands.entries()) {
+        await this.faults.step(`host: bridge ${c}`, i > 0);
+        this.fdb.add(c);
+      }
     },
     delete: async (name) => {
       try {

@@ -7,7 +7,7 @@ import { networkRecord } from '../lib/records.js';
 
 export const NET_ID = '0123456789abcdef'.repeat(4);
 export const SANDBOX = '/run/berth/netns/c0ffee000001';
-export const ALL_FEATURES: KernelFeatures = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true };
+export const ALL_FEATURES: KernelFeatures = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true, esp: true };
 /** This machine: macvlan, ifb and vxlan, but no ipvlan, 802.1Q or dummy. */
 export const THIS_KERNEL: KernelFeatures = { ...ALL_FEATURES, ipvlan: false, vlan: false, dummy: false };
 

@@ -12,7 +12,7 @@ import type { Timings } from '../../util/timings.js';
 import type { EtcFiles } from './etc-files.js';
 import type { EngineLog, LifecycleHooks } from './lifecycle.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
-import { joinRequest } from './networking.js';
+import { joinGatewayBridge, joinRequest } from './networking.js';
 import type { ContainerRecords } from './records.js';
 
 export interface ConnectionsDeps {
@@ -56,8 +56,10 @@ export class NetworkConnections {
       if (c.state.status === 'running') {
         const t0 = performance.now();
         const ep = await networks.join(net.record.id, req);
-        for (const h of this.deps.hooks) await h.started?.(c, [ep]);
+        const gw = await joinGatewayBridge(networks, c, networks.endpointsOf(c.id));
+        for (const h of this.deps.hooks) await h.started?.(c, gw ? [ep, gw] : [ep]);
         this.editEtcFiles(c, ep, 'joined');
+        if (gw) this.editEtcFiles(c, gw, 'joined');
         await this.publishOnGateway(c);
         this.deps.timings?.record('connect', performance.now() - t0);
       } else {

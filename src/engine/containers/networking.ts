@@ -3,7 +3,7 @@
  * mode, joining its networks at start and leaving them at stop.
  */
 import { conflict, notFound, systemError } from '../../errors.js';
-import type { NetworkController } from '../../network/controller.js';
+import { GWBRIDGE, type NetworkController } from '../../network/controller.js';
 import type { EndpointLink, EndpointRecord, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
@@ -41,12 +41,25 @@ export async function joinNetworks(
       if (!found) throw notFound(`network ${net} not found`);
       endpoints.push(await networks.join(found, joinRequest(c.id, c.spec.name, cfg)));
     }
+    const gw = await joinGatewayBridge(networks, c, endpoints);
+    if (gw) endpoints.push(gw);
   } catch (e: unknown) {
     await networks.removeSandbox(c.id);
     throw e;
   }
   if (mode.kind === 'host') return { attachment: { kind: 'host' }, endpoints };
   return { attachment: { kind: 'netns', path: networks.sandboxPath(c.id) }, endpoints };
+}
+
+/**
+ * A container on a network that routes out through docker_gwbridge (an overlay) and on
+ * no network that gives it a default route also joins docker_gwbridge, as in Docker: its
+ * eth1 there carries the default route and the masqueraded traffic to the outside.
+ */
+export async function joinGatewayBridge(networks: NetworkController, c: ContainerRecord, endpoints: readonly EndpointRecord[]): Promise<EndpointRecord | undefined> {
+  const needs = endpoints.some((e) => networks.find(e.networkId).capabilities.gatewayBridge);
+  if (!needs || endpoints.some((e) => e.gateway)) return undefined;
+  return networks.join(GWBRIDGE, joinRequest(c.id, c.spec.name, { aliases: [], links: [] }));
 }
 
 /**

@@ -7,9 +7,19 @@ import type { LinkInfo } from '../../kernel/links.js';
 import type { Kernel } from '../../kernel/port.js';
 import type { FwNetwork } from '../firewall/model.js';
 import type { EndpointRecord, NetworkRecord } from '../model.js';
+import type { RemoteEndpoint } from '../shared.js';
+
+/** This host's place on a swarm's underlay (see network/shared.ts). */
+export interface SwarmPlace {
+  addr: string;
+  dataPathPort: number;
+  underlayMtu: number;
+}
 
 /** What a driver gets from the daemon when it is built. */
 export interface DriverContext {
+  /** The host's swarm underlay, while it is in a swarm (overlay networks need it). */
+  swarm?: () => SwarmPlace | undefined;
   /** The kernel drivers make and remove their objects in (the real one, or a unit test's fake). */
   kernel: Kernel;
   /** The kernel bridge for the default network (berth0, or -b). */
@@ -45,6 +55,10 @@ export interface DriverCapabilities {
    * container on one is connected to another; undefined: connect is allowed.
    */
   readonly connectRefusal?: string;
+  /** Its endpoints can carry the container's default route (an overlay's cannot). */
+  readonly routesOut: boolean;
+  /** A container on it reaches the outside through docker_gwbridge (Docker's overlay). */
+  readonly gatewayBridge: boolean;
 }
 
 /** The capabilities of an ordinary local network driver; each driver states how it differs. */
@@ -56,6 +70,8 @@ export const LOCAL_NETWORK: DriverCapabilities = {
   reportsPorts: false,
   ipv4WithoutSubnets: true,
   hostNamespace: false,
+  routesOut: true,
+  gatewayBridge: false,
 };
 
 export interface NetworkDriver {
@@ -113,6 +129,13 @@ export interface DriverNetwork {
    * cut short by a crash may have made it but not finished it). Pure. Default: it exists.
    */
   hostSideWired?(link: LinkInfo): boolean;
+  /**
+   * Shared networks: make this host's kernel know exactly these remote endpoints
+   * (`replace`), or add them. Idempotent.
+   */
+  setPeers?(peers: readonly RemoteEndpoint[], replace?: boolean): Promise<void>;
+  /** Shared networks: forget these remote endpoints. Idempotent. */
+  dropPeers?(peers: readonly RemoteEndpoint[]): Promise<void>;
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

@@ -6,6 +6,7 @@ import { hostDriver } from './host/index.js';
 import { ipvlanDriver } from './ipvlan/index.js';
 import { macvlanDriver } from './macvlan/index.js';
 import { nullDriver } from './null/index.js';
+import { overlayDriver } from './overlay/index.js';
 
 const FACTORIES: Record<string, (ctx: DriverContext) => NetworkDriver> = {
   bridge: bridgeDriver,
@@ -13,6 +14,7 @@ const FACTORIES: Record<string, (ctx: DriverContext) => NetworkDriver> = {
   macvlan: macvlanDriver,
   ipvlan: ipvlanDriver,
   null: nullDriver,
+  overlay: overlayDriver,
 };
 
 export class DriverRegistry {

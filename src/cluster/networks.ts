@@ -1,0 +1,285 @@
+/**
+ * Swarm-scope networks on the cluster store: what the network controller sees through
+ * the SharedNetworks seam (network/shared.ts) while this node is in a swarm.
+ *
+ * Keys: networks/<id> (the record, its VNI among its options), network-names/<name> and
+ * vni/<n> (taken once, in the same transaction as the record: two managers can never
+ * give one name or VNI twice), ipam/<network>/<ip> (an address, taken in a transaction
+ * that fails if another host has it), endpoints/<network>/<endpoint> (a host's endpoint,
+ * bound to that host's lease: a host that dies takes its endpoints with it).
+ * Every node lists them, then follows the store from that revision.
+ */
+import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
+import { FIRST_VNI, MAX_VNI, VNI_OPTION } from '../network/drivers/overlay/config.js';
+import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
+import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkId, NetworkRecord } from '../network/model.js';
+import type { RemoteChange, RemoteEndpoint, SharedNetworks } from '../network/shared.js';
+import type { EtcdStore, WatchEvent } from '../store/etcd.js';
+import type { Json } from '../store/kv.js';
+import { newSwarmId } from './tokens.js';
+
+const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
+export interface ClusterNetworksOptions {
+  store: EtcdStore;
+  nodeId: string;
+  manager: boolean;
+  local: SharedNetworks['local'];
+  /** The swarm's address pools (--default-addr-pool) and subnet size. */
+  pools: { bases: string[]; size: number };
+  /** Puts a key bound to this node's lease. */
+  putLeased(key: string, value: Json): Promise<void>;
+  log: (m: string) => void;
+}
+
+export class ClusterNetworks implements SharedNetworks {
+  private readonly records = new Map<string, NetworkRecord>();
+  private readonly remote = new Map<string, RemoteEndpoint>();
+  private readonly listeners = new Set<{ networksChanged(): void; remoteChanged(c: RemoteChange): void }>();
+  private stopWatch: (() => Promise<void>) | undefined;
+
+  private constructor(private readonly o: ClusterNetworksOptions) {}
+
+  get local(): SharedNetworks['local'] {
+    return this.o.local;
+  }
+
+  get manager(): boolean {
+    return this.o.manager;
+  }
+
+  /** List what the store holds, then follow it; a manager makes the ingress network if the swarm has none. */
+  static async open(o: ClusterNetworksOptions): Promise<ClusterNetworks> {
+    const c = new ClusterNetworks(o);
+    await c.relist();
+    if (o.manager && ![...c.records.values()].some((r) => r.ingress)) {
+      await c.make({ ...INGRESS, subnets: [] }, true).catch((e: unknown) => o.log(`swarm: ingress network: ${messageOf(e)}`));
+    }
+    return c;
+  }
+
+  /** Everything again, then a watch from that revision; a watch that cannot resume starts this over. */
+  private async relist(): Promise<void> {
+    await this.stopWatch?.();
+    const rev = await this.o.store.revision();
+    const nets = await this.o.store.list('networks/');
+    this.records.clear();
+    for (const v of nets.values()) {
+      const r = v as unknown as NetworkRecord;
+      this.records.set(r.id, r);
+    }
+    const before = new Map(this.remote);
+    this.remote.clear();
+    for (const [key, v] of await this.o.store.list('endpoints/')) this.takeEndpoint(key, v);
+    this.stopWatch = await this.o.store.watch('', rev, (e) => this.apply(e), (e) => {
+      this.o.log(`swarm: the store's watch ended (${messageOf(e)}); listing again`);
+      void this.relist().catch((err: unknown) => this.o.log(`swarm: relist: ${messageOf(err)}`));
+    });
+    this.notify({ networksChanged: true });
+    for (const [id, ep] of before) if (!this.remote.has(id)) this.notify({ remote: { kind: 'removed', endpoint: ep } });
+    for (const [id, ep] of this.remote) if (!before.has(id)) this.notify({ remote: { kind: 'added', endpoint: ep } });
+  }
+
+  private apply(e: WatchEvent): void {
+    if (e.key.startsWith('networks/')) {
+      if (e.kind === 'put') this.records.set((e.value as unknown as NetworkRecord).id, e.value as unknown as NetworkRecord);
+      else this.records.delete(e.key.slice('networks/'.length));
+      this.notify({ networksChanged: true });
+    } else if (e.key.startsWith('endpoints/')) {
+      const id = e.key.split('/')[2] ?? '';
+      if (e.kind === 'put') {
+        const ep = this.takeEndpoint(e.key, e.value);
+        if (ep) this.notify({ remote: { kind: 'added', endpoint: ep } });
+      } else {
+        const ep = this.remote.get(id);
+        this.remote.delete(id);
+        if (ep) this.notify({ remote: { kind: 'removed', endpoint: ep } });
+      }
+    }
+  }
+
+  /** A stored endpoint of another node, kept; this node's own are not remote. */
+  private takeEndpoint(key: string, v: Json): RemoteEndpoint | undefined {
+    const ep = v as unknown as RemoteEndpoint & { nodeId: string };
+    if (ep.nodeId === this.o.nodeId) return undefined;
+    const remote: RemoteEndpoint = { networkId: ep.networkId, endpointId: ep.endpointId, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ipv4: ep.ipv4, mac: ep.mac, node: ep.node };
+    this.remote.set(key.split('/')[2] ?? ep.endpointId, remote);
+    return remote;
+  }
+
+  private notify(what: { networksChanged?: boolean; remote?: RemoteChange }): void {
+    for (const l of this.listeners) {
+      try {
+        if (what.networksChanged) l.networksChanged();
+        if (what.remote) l.remoteChanged(what.remote);
+      } catch (e: unknown) {
+        this.o.log(`swarm: ${messageOf(e)}`);
+      }
+    }
+  }
+
+  networks(): NetworkRecord[] {
+    return [...this.records.values()].sort((a, b) => (a.created < b.created ? -1 : 1));
+  }
+
+  watch(listener: { networksChanged(): void; remoteChanged(c: RemoteChange): void }): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  remoteEndpoints(): RemoteEndpoint[] {
+    return [...this.remote.values()];
+  }
+
+  async create(req: CreateNetworkRequest): Promise<NetworkRecord> {
+    if (!this.o.manager) throw forbidden(NOT_MANAGER);
+    if (req.ingress) throw forbidden('berth makes the ingress network itself: it cannot be made by hand');
+    return this.make(req, false);
+  }
+
+  /** A new swarm network: its subnet from the swarm's pools (or as asked), the lowest free VNI, all in one transaction. */
+  private async make(req: CreateNetworkRequest, ingress: boolean): Promise<NetworkRecord> {
+    if ([...this.records.values()].some((r) => r.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
+    if (req.enableIPv6) throw invalid('berth overlay networks are IPv4 only');
+    const taken = [...this.records.values()].flatMap((r) => r.ipam.pools.map((p) => parseCidr(p.subnet)));
+    const subnets = req.subnets.filter((s) => s.subnet !== undefined);
+    const chosen: { subnet: string; gateway?: string; ipRange?: string; auxAddresses: Record<string, string> }[] =
+      subnets.length > 0
+        ? subnets.map((s) => ({ subnet: s.subnet!, ...(s.gateway ? { gateway: s.gateway } : {}), ...(s.ipRange ? { ipRange: s.ipRange } : {}), auxAddresses: s.auxAddresses }))
+        : [{ subnet: formatNetwork(this.freeSubnet(taken)), auxAddresses: {} }];
+    const pools = createPools(chosen);
+    for (const p of pools) if (taken.some((t) => cidrsOverlap(t, parseCidr(p.subnet)))) throw forbidden(`invalid pool request: Pool overlaps with other one on this address space`);
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const vni = req.options[VNI_OPTION] !== undefined ? Number(req.options[VNI_OPTION]) : this.freeVni(ingress);
+      const record: NetworkRecord = {
+        id: newSwarmId() as NetworkId,
+        name: req.name,
+        driver: 'overlay',
+        created: new Date().toISOString(),
+        internal: req.internal,
+        attachable: req.attachable,
+        ingress,
+        enableIPv6: false,
+        ipam: { driver: req.ipamDriver, options: req.ipamOptions, pools },
+        options: { ...req.options, [VNI_OPTION]: String(vni) },
+        labels: req.labels,
+        predefined: false,
+      };
+      try {
+        await this.o.store.commitIf([`network-names/${req.name}`, `vni/${vni}`], [
+          { put: `network-names/${req.name}`, value: record.id },
+          { put: `vni/${vni}`, value: record.id },
+          { put: `networks/${record.id}`, value: record as unknown as Json },
+        ]);
+        this.records.set(record.id, record);
+        return record;
+      } catch (e: unknown) {
+        if (await this.o.store.get(`network-names/${req.name}`)) throw conflict(`network with name ${req.name} already exists`);
+        if (req.options[VNI_OPTION] !== undefined) throw conflict(`VXLAN ID ${req.options[VNI_OPTION]} is already in use`);
+        if (attempt === 15) throw e;
+        await this.relist();
+      }
+    }
+    throw conflict('could not allocate a VXLAN ID');
+  }
+
+  private freeSubnet(taken: readonly Cidr[]): Cidr {
+    return allocateSubnet(this.o.pools.bases.map((b) => predefinedPool(b, this.o.pools.size)), taken, 4);
+  }
+
+  /** The ingress network takes 4096; the others the lowest free above. */
+  private freeVni(ingress: boolean): number {
+    const used = new Set([...this.records.values()].map((r) => Number(r.options[VNI_OPTION])));
+    for (let v = ingress ? FIRST_VNI : FIRST_VNI + 1; v <= MAX_VNI; v++) if (!used.has(v)) return v;
+    throw conflict('no VXLAN ID is free');
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!this.o.manager) throw forbidden(NOT_MANAGER);
+    const r = this.records.get(id);
+    if (!r) throw notFound(`network ${id} not found`);
+    const eps = await this.o.store.list(`endpoints/${id}/`);
+    if (eps.size > 0) throw forbidden(`error while removing network: network ${r.name} id ${r.id} has active endpoints`);
+    const ips = await this.o.store.list(`ipam/${id}/`);
+    await this.o.store.commit([
+      { del: `networks/${id}` },
+      { del: `network-names/${r.name}` },
+      { del: `vni/${r.options[VNI_OPTION] ?? ''}` },
+      ...[...ips.keys()].map((k) => ({ del: k })),
+    ]);
+    this.records.delete(id);
+  }
+
+  async claimAddress(net: NetworkRecord, requested: string | undefined, containerId: string): Promise<EndpointAddress> {
+    const pool = net.ipam.pools.find((p) => !p.subnet.includes(':'));
+    if (!pool) throw invalid(`network ${net.name} has no IPv4 subnet`);
+    const taken = new Set((await this.o.store.list(`ipam/${net.id}/`)).keys());
+    const prefixLen = parseCidr(pool.subnet).prefix;
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const allocated = [...taken].map((k) => k.slice(`ipam/${net.id}/`.length)).sort();
+      const { address } = allocate({ ...pool, allocated }, requested);
+      const key = `ipam/${net.id}/${address}`;
+      try {
+        await this.o.store.commitIf([key], [{ put: key, value: { node: this.o.nodeId, container: containerId } }]);
+        return { address, prefixLen, gateway: pool.gateway };
+      } catch (e: unknown) {
+        if (requested !== undefined) throw conflict(`Address already in use`);
+        if (!/already taken/.test(messageOf(e))) throw e;
+        taken.add(key);
+      }
+    }
+    throw conflict(`could not find an available IP on network ${net.name}`);
+  }
+
+  async releaseAddress(net: NetworkRecord, address: string): Promise<void> {
+    await this.o.store.commit([{ del: `ipam/${net.id}/${address}` }]);
+  }
+
+  /** This node's claims that no local endpoint holds any more (a container gone while berthd was down). */
+  async releaseStale(kept: ReadonlySet<string>): Promise<void> {
+    const stale: string[] = [];
+    for (const [key, v] of await this.o.store.list('ipam/')) {
+      const claim = v as { node?: string };
+      if (claim.node === this.o.nodeId && !kept.has(key)) stale.push(key);
+    }
+    if (stale.length > 0) await this.o.store.commit(stale.map((k) => ({ del: k })));
+  }
+
+  async publish(ep: EndpointRecord): Promise<void> {
+    if (!ep.ipv4 || !ep.mac) return;
+    await this.o.putLeased(`endpoints/${ep.networkId}/${ep.id}`, {
+      networkId: ep.networkId,
+      endpointId: ep.id,
+      containerId: ep.containerId,
+      name: ep.name,
+      aliases: ep.aliases,
+      ipv4: ep.ipv4.address,
+      mac: ep.mac,
+      node: this.o.local.addr,
+      nodeId: this.o.nodeId,
+    });
+  }
+
+  async withdraw(ep: EndpointRecord): Promise<void> {
+    await this.o.store.commit([{ del: `endpoints/${ep.networkId}/${ep.id}` }]);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.stopWatch?.();
+  }
+}
+
+/** Docker's ingress network, made with the swarm. */
+const INGRESS: Omit<CreateNetworkRequest, 'subnets'> = {
+  name: 'ingress',
+  driver: 'overlay',
+  internal: false,
+  attachable: false,
+  ingress: true,
+  enableIPv6: false,
+  ipamDriver: 'default',
+  ipamOptions: null,
+  options: {},
+  labels: {},
+};

@@ -1,0 +1,55 @@
+/**
+ * Networks shared by the hosts of a swarm (Docker's swarm scope): their records, their
+ * addresses and their endpoints live in the cluster store, so any host sees them and no
+ * two hosts hand out one address. The network controller asks this seam for them while
+ * the node is in a swarm (src/cluster/networks.ts implements it); a node outside a swarm
+ * has none.
+ */
+import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkRecord } from './model.js';
+
+/** Another host's endpoint on a shared network, as this host programs its kernel and DNS for it. */
+export interface RemoteEndpoint {
+  networkId: string;
+  endpointId: string;
+  containerId: string;
+  /** The container's name, its hostname and aliases (DNS). */
+  name: string;
+  aliases: string[];
+  ipv4: string;
+  mac: string;
+  /** The host it lives on: its underlay address (the VTEP). */
+  node: string;
+}
+
+/** What changed among the remote endpoints. */
+export type RemoteChange = { kind: 'added'; endpoint: RemoteEndpoint } | { kind: 'removed'; endpoint: RemoteEndpoint };
+
+export interface SharedNetworks {
+  /** This host's place on the underlay: its VTEP address, the VXLAN port, the underlay's MTU. */
+  readonly local: { addr: string; dataPathPort: number; underlayMtu: number };
+  /** Whether this node is a manager (it sees every shared network, and may create them). */
+  readonly manager: boolean;
+  /** Every shared network as the cluster holds it now. */
+  networks(): NetworkRecord[];
+  /**
+   * Hear of changes: the set of shared networks (a create or rm on any manager) and the
+   * other hosts' endpoints. Returns the way to stop hearing.
+   */
+  watch(listener: { networksChanged(): void; remoteChanged(c: RemoteChange): void }): () => void;
+  /** Make a network cluster-wide: managers only (others get Docker's 403). */
+  create(req: CreateNetworkRequest): Promise<NetworkRecord>;
+  /** Remove a shared network; refused while any host has an endpoint on it. */
+  remove(id: string): Promise<void>;
+  /** Take an address on a shared network, the requested one or a free one; Conflict if another host has it. */
+  claimAddress(net: NetworkRecord, requested: string | undefined, containerId: string): Promise<EndpointAddress>;
+  /** Give an address back. Idempotent. */
+  releaseAddress(net: NetworkRecord, address: string): Promise<void>;
+  /** Tell the other hosts of this host's endpoint (bound to this host's lease: it goes if the host dies). */
+  publish(ep: EndpointRecord): Promise<void>;
+  /** Withdraw it. Idempotent. */
+  withdraw(ep: EndpointRecord): Promise<void>;
+  /** The other hosts' endpoints now. */
+  remoteEndpoints(): RemoteEndpoint[];
+  /** Give back this host's addresses that none of `kept` (ipam/<network>/<ip> keys) holds: after a restart. */
+  releaseStale(kept: ReadonlySet<string>): Promise<void>;
+}

@@ -1,0 +1,105 @@
+/**
+ * The controller's side of shared (swarm-scope) networks while the node is in a swarm:
+ * the shared networks validated by their driver, which of them this host instantiates
+ * (those with a local endpoint: their links exist here and know the other hosts'
+ * endpoints), and after an attach the repair of what a restart left: instances remade,
+ * orphan links swept, this host's endpoints published again, addresses it no longer
+ * holds given back.
+ */
+import { messageOf } from '../errors.js';
+import type { Network } from './controller.js';
+import type { EndpointRecord, NetworkId, NetworkRecord } from './model.js';
+import type { RemoteChange, RemoteEndpoint, SharedNetworks } from './shared.js';
+
+export interface SwarmScopeDeps {
+  /** A shared network's record with its driver's handle. */
+  validate(record: NetworkRecord): Network;
+  /** This host's endpoints on a network. */
+  localEndpoints(networkId: NetworkId): EndpointRecord[];
+  /** Sweep the links of shared networks this host no longer instantiates (the overlay driver's orphans). */
+  sweep(live: readonly Network[]): Promise<void>;
+  log: (m: string) => void;
+}
+
+export class SwarmScope {
+  private readonly nets = new Map<NetworkId, Network>();
+  private readonly unwatch: () => void;
+
+  constructor(
+    readonly shared: SharedNetworks,
+    private readonly deps: SwarmScopeDeps,
+  ) {
+    this.refresh();
+    this.unwatch = shared.watch({
+      networksChanged: () => this.refresh(),
+      remoteChanged: (c) => void this.remoteChanged(c).catch((e: unknown) => deps.log(`overlay peers: ${messageOf(e)}`)),
+    });
+  }
+
+  private refresh(): void {
+    const seen = new Set<NetworkId>();
+    for (const r of this.shared.networks()) {
+      seen.add(r.id);
+      const known = this.nets.get(r.id);
+      if (known && JSON.stringify(known.record) === JSON.stringify(r)) continue;
+      try {
+        this.nets.set(r.id, this.deps.validate(r));
+      } catch (e: unknown) {
+        this.deps.log(`swarm network ${r.name}: ${messageOf(e)}`);
+      }
+    }
+    for (const id of this.nets.keys()) if (!seen.has(id)) this.nets.delete(id);
+  }
+
+  get(id: string): Network | undefined {
+    return this.nets.get(id as NetworkId);
+  }
+
+  all(): Network[] {
+    return [...this.nets.values()];
+  }
+
+  /** What `network ls` shows: a manager every shared network; a worker those it instantiates, and ingress. */
+  visible(): Network[] {
+    return this.all().filter((n) => this.shared.manager || n.record.ingress || this.instantiated(n));
+  }
+
+  instantiated(n: Network): boolean {
+    return this.deps.localEndpoints(n.record.id).length > 0;
+  }
+
+  /** The first local endpoint is coming: this host's links for the network, knowing every remote endpoint. */
+  async instantiate(n: Network): Promise<void> {
+    await n.driver.ensure();
+    await n.driver.setPeers?.(this.remoteOn(n.record.id), true);
+  }
+
+  private remoteOn(networkId: string): RemoteEndpoint[] {
+    return this.shared.remoteEndpoints().filter((e) => e.networkId === networkId);
+  }
+
+  private async remoteChanged(c: RemoteChange): Promise<void> {
+    const n = this.nets.get(c.endpoint.networkId as NetworkId);
+    if (!n || !this.instantiated(n)) return;
+    if (c.kind === 'added') await n.driver.setPeers?.([c.endpoint]);
+    else await n.driver.dropPeers?.([c.endpoint]);
+  }
+
+  /**
+   * After the node (re)connects: every shared network with local endpoints made and
+   * programmed again, orphan links swept, local endpoints published (a restart dropped
+   * them with the old lease), addresses no local endpoint holds given back.
+   */
+  async sync(local: readonly EndpointRecord[]): Promise<void> {
+    const live = this.all().filter((n) => this.instantiated(n));
+    for (const n of live) await this.instantiate(n).catch((e: unknown) => this.deps.log(`swarm network ${n.record.name}: ${messageOf(e)}`));
+    await this.deps.sweep(live);
+    const mine = local.filter((e) => this.nets.has(e.networkId));
+    for (const ep of mine) await this.shared.publish(ep).catch((e: unknown) => this.deps.log(`publishing ${ep.name}: ${messageOf(e)}`));
+    await this.shared.releaseStale(new Set(mine.flatMap((e) => (e.ipv4 ? [`ipam/${e.networkId}/${e.ipv4.address}`] : []))));
+  }
+
+  close(): void {
+    this.unwatch();
+  }
+}

@@ -55,9 +55,32 @@ export class Runc {
     await this.verb(['delete', '--force', id]);
   }
 
-  private async verb(args: string[]): Promise<void> {
+  /** Freeze every process of the container (the cgroup freezer). */
+  async pause(id: string): Promise<void> {
+    await this.verb(['pause', id]);
+  }
+
+  /** Thaw a paused container. */
+  async resume(id: string): Promise<void> {
+    await this.verb(['resume', id]);
+  }
+
+  /** The host pids of every process in the container's cgroup (runc ps). */
+  async pids(id: string): Promise<number[]> {
+    const out = await this.verb(['ps', '--format', 'json', id]);
+    const pids: unknown = JSON.parse(out.trim() || '[]');
+    if (!Array.isArray(pids) || !pids.every((p) => typeof p === 'number')) throw systemError(`runc ps ${id}: unexpected output ${out.slice(0, 200)}`);
+    return pids as number[];
+  }
+
+  /** Apply cgroup limits to the running container: `resources` is an OCI LinuxResources JSON. */
+  async update(id: string, resources: string): Promise<void> {
+    await this.verb(['update', '--resources', '-', id], resources);
+  }
+
+  private async verb(args: string[], input?: string): Promise<string> {
     try {
-      await run(this.binary, [...this.globalArgs, ...args]);
+      return await run(this.binary, [...this.globalArgs, ...args], input === undefined ? {} : { input });
     } catch (e: unknown) {
       throw translateRuncError(e);
     }

@@ -18,9 +18,11 @@ import { hostLookups } from './host-lookups.js';
 import { Runc, probeOciRuntime, runcMessage, runcSays, which } from './runc.js';
 import { readUserFiles, resolveUser } from './users.js';
 import { mountOverlay, unmount } from '../kernel/mount.js';
-import { removeEmptyCgroupParent } from '../kernel/cgroup.js';
+import { cgroupVersion, readCgroupFiles, removeEmptyCgroupParent } from '../kernel/cgroup.js';
+import { parseCgroupV1, parseCgroupV2, V1_FILES, V2_FILES } from './cgroup-stats.js';
+import { ociResources } from './resources.js';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../errors.js';
-import type { ContainerState, ExecSession, ExecSpec, LogEntry, LogOptions, ProcessUser, RunSpec, Runtime, StdioSession, WindowSize } from './types.js';
+import type { CgroupStats, ContainerState, ExecSession, ExecSpec, LogEntry, LogOptions, ProcessUser, ResourceUpdate, RunSpec, Runtime, StdioSession, WindowSize } from './types.js';
 
 export interface RuntimeOptions {
   /** Daemon exec-root (e.g. /run/berth); the runtime keeps its state below it. */
@@ -49,6 +51,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   return new ConmonRuntime(layout, new Runc(oci, layout.runcRoot), conmon, {
     cgroupParent: opts.cgroupParent ?? 'berth',
     nofileHard,
+    cgroupVersion: cgroupVersion(),
   });
 }
 
@@ -66,7 +69,7 @@ class ConmonRuntime implements Runtime {
     private readonly layout: Layout,
     private readonly runc: Runc,
     private readonly conmon: string,
-    private readonly host: { cgroupParent: string; nofileHard: number },
+    private readonly host: { cgroupParent: string; nofileHard: number; cgroupVersion: 1 | 2 },
   ) {}
 
   get ociRuntime(): string {
@@ -255,6 +258,36 @@ class ConmonRuntime implements Runtime {
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.requireBundle(id);
+    await this.runc.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.requireBundle(id);
+    await this.runc.resume(id);
+  }
+
+  async update(id: string, resources: ResourceUpdate): Promise<void> {
+    await this.requireBundle(id);
+    await this.runc.update(id, JSON.stringify(ociResources(resources)));
+  }
+
+  async pids(id: string): Promise<number[]> {
+    await this.requireBundle(id);
+    return this.runc.pids(id);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    await this.requireBundle(id);
+    // The group ociConfig gave it (cgroupfs driver).
+    const group = `/${this.host.cgroupParent}/${id}`;
+    const v2 = this.host.cgroupVersion === 2;
+    const files = await readCgroupFiles(this.host.cgroupVersion, group, v2 ? V2_FILES : V1_FILES);
+    if (files.size === 0) throw conflict(`container ${id} is not running`);
+    return v2 ? parseCgroupV2(files) : parseCgroupV1(files);
   }
 
   logs(id: string, opts: LogOptions = {}): AsyncIterable<LogEntry> {

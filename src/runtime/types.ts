@@ -274,6 +274,61 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * cgroup limits a running container takes live (docker update): the container's whole
+ * set after the change, since runc keeps only what each update names. Absent: not
+ * limited (never set). Units as Docker's HostConfig: bytes, microseconds.
+ */
+export interface ResourceUpdate {
+  memory?: number;
+  memoryReservation?: number;
+  /** Memory plus swap; -1 for unlimited swap. */
+  memorySwap?: number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** -1: unlimited. */
+  pidsLimit?: number;
+  blkioWeight?: number;
+}
+
+/** A container's cgroup counters, read from its cgroup files (v1 or v2). */
+export interface CgroupStats {
+  cpu: {
+    /** Nanoseconds of CPU time, all CPUs. */
+    total: number;
+    /** Per CPU, nanoseconds (cgroup v1 only). */
+    perCpu?: number[];
+    kernel: number;
+    user: number;
+    periods: number;
+    throttledPeriods: number;
+    /** Nanoseconds. */
+    throttledTime: number;
+  };
+  memory: {
+    usage?: number;
+    maxUsage?: number;
+    /** Bytes; a huge number when not limited (the caller caps it at the machine's memory). */
+    limit?: number;
+    failcnt?: number;
+    /** memory.stat, under Docker's keys for the cgroup version. */
+    stats: Record<string, number>;
+  };
+  pids: { current: number; limit: number };
+  /** Docker's blkio_stats lists, by their JSON names (io_service_bytes_recursive …). */
+  blkio: Record<string, BlkioEntry[]>;
+}
+
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
 export interface Runtime {
   /** Which OCI runtime binary is used ("runc" or "crun" path). */
   readonly ociRuntime: string;
@@ -317,4 +372,14 @@ export interface Runtime {
   exec(id: string, spec: ExecSpec): Promise<ExecSession>;
   /** The container's logged output (see readLogs). NotFound if it has no runtime state. */
   logs(id: string, opts?: LogOptions): AsyncIterable<LogEntry>;
+  /** Freeze all its processes (docker pause). Conflict if not running. */
+  pause(id: string): Promise<void>;
+  /** Thaw them (docker unpause). */
+  resume(id: string): Promise<void>;
+  /** Apply cgroup limits to the running container (docker update). */
+  update(id: string, resources: ResourceUpdate): Promise<void>;
+  /** Host pids of every process in its cgroup (docker top). */
+  pids(id: string): Promise<number[]>;
+  /** Its cgroup's counters (docker stats). */
+  stats(id: string): Promise<CgroupStats>;
 }

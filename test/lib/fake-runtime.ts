@@ -5,16 +5,18 @@
  * a container's process with `exit()`.
  */
 import { conflict, notFound, notImplemented } from '../../src/errors.js';
-import type { ContainerState, ExecSession, LogEntry, ProcessUser, Runtime, RunSpec, StdioSession } from '../../src/runtime/index.js';
+import type { CgroupStats, ContainerState, ExecSession, LogEntry, ProcessUser, ResourceUpdate, Runtime, RunSpec, StdioSession } from '../../src/runtime/index.js';
 import { resolveUser } from '../../src/runtime/users.js';
 import type { Faults } from './fake-kernel.js';
 
 interface Held {
-  status: 'created' | 'running' | 'stopped';
+  status: 'created' | 'running' | 'paused' | 'stopped';
   pid: number;
   exitCode?: number;
   exitedAt?: string;
   spec: RunSpec;
+  /** What the last update applied. */
+  resources?: ResourceUpdate;
 }
 
 export class FakeRuntime implements Runtime {
@@ -42,7 +44,8 @@ export class FakeRuntime implements Runtime {
 
   async kill(id: string, signal: string | number): Promise<void> {
     await this.faults.step(`runtime kill ${id.slice(0, 12)} ${signal}`);
-    if (this.held(id).status !== 'running') throw conflict(`container ${id} is not running`);
+    const status = this.held(id).status;
+    if (status !== 'running' && status !== 'paused') throw conflict(`container ${id} is not running`);
     this.exit(id, 137);
   }
 
@@ -79,7 +82,8 @@ export class FakeRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     if (!this.containers.has(id)) return;
     await this.faults.step(`runtime delete ${id.slice(0, 12)}`);
-    if (this.containers.get(id)!.status === 'running') this.exit(id, 137);
+    const status = this.containers.get(id)!.status;
+    if (status === 'running' || status === 'paused') this.exit(id, 137);
     this.containers.delete(id);
   }
 
@@ -106,6 +110,39 @@ export class FakeRuntime implements Runtime {
 
   async *logs(): AsyncIterable<LogEntry> {
     return;
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.faults.step(`runtime pause ${id.slice(0, 12)}`);
+    const c = this.held(id);
+    if (c.status !== 'running') throw conflict(`container ${id} is not running`);
+    c.status = 'paused';
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.faults.step(`runtime resume ${id.slice(0, 12)}`);
+    const c = this.held(id);
+    if (c.status !== 'paused') throw conflict(`container ${id} is not paused`);
+    c.status = 'running';
+  }
+
+  async update(id: string, resources: ResourceUpdate): Promise<void> {
+    await this.faults.step(`runtime update ${id.slice(0, 12)}`);
+    this.held(id).resources = resources;
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return [this.held(id).pid];
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    this.held(id);
+    return {
+      cpu: { total: 1000, kernel: 0, user: 1000, periods: 0, throttledPeriods: 0, throttledTime: 0 },
+      memory: { usage: 4096, limit: 8192, stats: {} },
+      pids: { current: 1, limit: 0 },
+      blkio: {},
+    };
   }
 
   private held(id: string): Held {

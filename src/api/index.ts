@@ -17,6 +17,7 @@ import { pruneRoutes } from './routes/prune.js';
 import { Router } from './router.js';
 import { eventRoutes } from './routes/events.js';
 import { containerRoutes } from './routes/containers.js';
+import { containerOpsRoutes } from './routes/container-ops.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
@@ -48,8 +49,9 @@ export function buildRouter(deps: ApiDeps): Router {
   const { networks, engine } = deps;
   const counts = (): ReturnType<SystemInfo['counts']> => {
     const all = engine.list(true);
-    const running = all.filter((c) => c.state.status === 'running').length;
-    return { containers: all.length, running, paused: 0, stopped: all.length - running, images: deps.images.list().length };
+    const running = all.filter((c) => c.state.status === 'running' && !c.state.paused).length;
+    const paused = all.filter((c) => c.state.status === 'running' && c.state.paused).length;
+    return { containers: all.length, running, paused, stopped: all.length - running - paused, images: deps.images.list().length };
   };
   systemRoutes(router, { ...deps.system, counts, eventListeners: () => deps.events.listeners }, deps.swarm);
   eventRoutes(router, deps.events);
@@ -76,6 +78,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
   commitRoutes(router, { engine, images: deps.images, events: deps.events });
+  containerOpsRoutes(router, engine);
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);

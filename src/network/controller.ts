@@ -318,6 +318,34 @@ export class NetworkController {
     return [...this.endpoints.values()].filter((e) => e.containerId === containerId);
   }
 
+  /**
+   * A container was renamed: its endpoints carry the new name, and the links of other
+   * endpoints that named it (--link on user networks) follow it. One transaction;
+   * returns the endpoints changed.
+   */
+  async renameContainer(containerId: string, oldName: string, newName: string): Promise<EndpointRecord[]> {
+    const renamed = (): EndpointRecord[] => {
+      const changed: EndpointRecord[] = [];
+      for (const ep of this.endpoints.values()) {
+        const links = ep.links?.map((l) => (l.target === oldName ? { ...l, target: newName } : l));
+        const named = ep.containerId === containerId && ep.name !== newName;
+        if (!named && !links?.some((l, i) => l !== ep.links![i])) continue;
+        changed.push({ ...ep, ...(named ? { name: newName } : {}), ...(links ? { links } : {}) });
+      }
+      return changed;
+    };
+    // The keys of the endpoints it changes, so no join or leave of theirs runs meanwhile.
+    const keys = [...new Set(renamed().flatMap((ep) => [networkKey(ep.networkId), containerKey(ep.containerId)]))];
+    if (keys.length === 0) return [];
+    return this.serial.run(keys, async () => {
+      const changed = renamed().filter((ep) => keys.includes(networkKey(ep.networkId)) && keys.includes(containerKey(ep.containerId)));
+      if (changed.length === 0) return [];
+      await this.store.commit(changed.map((ep) => ENDPOINTS.put(ep.id, ep)));
+      for (const ep of changed) this.endpoints.set(ep.id, ep);
+      return changed;
+    });
+  }
+
   /** The namespace file of a container's sandbox (a spare taken at its first join, or its own). */
   sandboxPath(containerId: string): string {
     return this.sandboxes.path(containerId);

@@ -154,7 +154,6 @@ def test_exec_in_stopped_container_conflicts(client):
     assert 'is not running' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: pause missing [pause]", strict=True)
 def test_exec_in_paused_container_conflicts(client, ctr):
     ctr.pause()
     with pytest.raises(docker.errors.APIError) as e:

@@ -113,7 +113,6 @@ def test_update_missing_container_is_not_found(client):
         client.api.update_container('compat-missing', cpu_shares=512)
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/{id}/rename missing [rename]", strict=True)
 def test_rename(client):
     name, new = unique(), unique()
     ctr = running(client, name=name)
@@ -126,7 +125,6 @@ def test_rename(client):
         client.containers.get(name)
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/{id}/rename missing [rename]", strict=True)
 def test_rename_to_taken_name_conflicts(client):
     taken = unique()
     running(client, name=taken)
@@ -136,13 +134,11 @@ def test_rename_to_taken_name_conflicts(client):
     assert e.value.status_code == 409
 
 
-@pytest.mark.xfail(reason="berth: no POST /containers/{id}/rename (405 from the link-removal route's pattern) [rename]", strict=True)
 def test_rename_missing_container_is_not_found(client):
     with pytest.raises(docker.errors.NotFound):
         client.api.rename('compat-missing', unique())
 
 
-@pytest.mark.xfail(reason="berth: pause/unpause missing [pause]", strict=True)
 def test_pause_and_unpause(client):
     ctr = running(client)
     ctr.pause()
@@ -156,7 +152,6 @@ def test_pause_and_unpause(client):
     assert ctr.attrs['State']['Paused'] is False
 
 
-@pytest.mark.xfail(reason="berth: pause/unpause missing [pause]", strict=True)
 def test_pause_twice_and_unpause_running_conflict(client):
     ctr = running(client)
     with pytest.raises(docker.errors.APIError) as e:
@@ -169,7 +164,6 @@ def test_pause_twice_and_unpause_running_conflict(client):
     assert 'is already paused' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: pause/unpause missing [pause]", strict=True)
 def test_pause_stopped_container_conflicts(client):
     ctr = client.containers.create(IMAGE, 'true')
     with pytest.raises(docker.errors.APIError) as e:
@@ -178,7 +172,6 @@ def test_pause_stopped_container_conflicts(client):
     assert 'is not running' in str(e.value)
 
 
-@pytest.mark.xfail(reason="berth: GET /containers/{id}/top missing [top]", strict=True)
 def test_top(client):
     ctr = running(client)
     top = ctr.top()
@@ -187,7 +180,6 @@ def test_top(client):
     assert top['Processes'][0][7] == 'sleep 300'
 
 
-@pytest.mark.xfail(reason="berth: GET /containers/{id}/top missing [top]", strict=True)
 def test_top_with_ps_args(client):
     ctr = running(client)
     top = ctr.top(ps_args='-o pid,comm')
@@ -195,7 +187,6 @@ def test_top_with_ps_args(client):
     assert [p[1] for p in top['Processes']] == ['sleep']
 
 
-@pytest.mark.xfail(reason="berth: GET /containers/{id}/top missing [top]", strict=True)
 def test_top_stopped_container_conflicts(client):
     ctr = client.containers.create(IMAGE, 'true')
     with pytest.raises(docker.errors.APIError) as e:
@@ -203,7 +194,6 @@ def test_top_stopped_container_conflicts(client):
     assert e.value.status_code == 409
 
 
-@pytest.mark.xfail(reason="berth: GET /containers/{id}/stats missing [stats]", strict=True)
 def test_stats_once(any_client):
     name = unique()
     ctr = running(any_client, name=name)
@@ -218,7 +208,6 @@ def test_stats_once(any_client):
     assert 'eth0' in stats['networks']
 
 
-@pytest.mark.xfail(reason="berth: GET /containers/{id}/stats missing [stats]", strict=True)
 def test_stats_stream_decodes(client):
     ctr = running(client)
     stream = ctr.stats(decode=True)

@@ -88,7 +88,7 @@ describe('restart policies', () => {
     await w.dockerOk('rm', 'twice', 'clean');
   });
 
-  it('stays up under restart policies hammered with removals, stops, kills, starts and daemon restarts', async () => {
+  it('stays up under restart policies hammered with removals, stops, kills, starts, renames, pauses and daemon restarts', async () => {
     const seed = Number(process.env.BERTH_HAMMER_SEED ?? 11);
     const steps = Number(process.env.BERTH_HAMMER_STEPS ?? 60);
     const rng = new Rng(seed);
@@ -98,7 +98,7 @@ describe('restart policies', () => {
     const names: string[] = [];
     let made = 0;
     for (let step = 0; step < steps; step++) {
-      const op = names.length < 3 ? 'run' : pick(['run', 'rm', 'rm', 'stop', 'kill', 'start', 'restart', 'daemon']);
+      const op = names.length < 3 ? 'run' : pick(['run', 'rm', 'rm', 'stop', 'kill', 'start', 'restart', 'rename', 'pause', 'unpause', 'daemon']);
       const name = names.length > 0 ? pick(names) : '';
       const where = `seed ${seed} step ${step}: ${op} ${name}`;
       switch (op) {
@@ -112,6 +112,14 @@ describe('restart policies', () => {
           await w.dockerOk('rm', '-f', name);
           names.splice(names.indexOf(name), 1);
           break;
+        case 'rename': {
+          // Any state: running, waiting to restart, exited or paused.
+          const n = `h${made++}`;
+          await w.dockerOk('rename', name, n);
+          names[names.indexOf(name)] = n;
+          assert.equal(await w.dockerOk('inspect', '-f', '{{.Name}}', n), `/${n}`, where);
+          break;
+        }
         case 'daemon':
           await w.restart(rng.next() < 0.5 ? 'SIGKILL' : 'SIGTERM');
           break;
@@ -119,7 +127,8 @@ describe('restart policies', () => {
           // These may meet the container in any state; only the daemon's survival matters.
           const args = op === 'stop' || op === 'restart' ? [op, '-t', '0', name] : [op, name];
           const r = await w.docker(...args);
-          assert.ok(r.code === 0 || /is not running|cannot be started|No such container/.test(r.stderr), `${where}: ${r.stderr}`);
+          const refusals = /is not running|cannot be started|No such container|is already paused|is not paused|is restarting|cannot start a paused container/;
+          assert.ok(r.code === 0 || refusals.test(r.stderr), `${where}: ${r.stderr}`);
         }
       }
       await sleep(rng.next() * 150);

@@ -18,6 +18,8 @@ import { drained } from '../../util/streams.js';
 export async function attachContainer(req: ApiRequest, engine: ContainerEngine): Promise<Reply> {
   const name = req.params.id!;
   const c = engine.find(name);
+  // Refused before the connection is taken over, as dockerd's ContainerAttach.
+  if (c.state.paused) throw conflict(`container ${name} is paused, unpause the container before attach`);
   if (c.state.status === 'restarting') throw conflict(`container ${name} is restarting, wait until the container is running`);
   const q = req.query;
   const want = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') };

@@ -2,7 +2,7 @@
 import { invalid } from '../../errors.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { NetworkController } from '../../network/controller.js';
-import type { PortSummary } from '../shapes/container.js';
+import { stateText, type PortSummary } from '../shapes/container.js';
 
 const KEYS = new Set(['ancestor', 'before', 'exited', 'id', 'label', 'name', 'status', 'since', 'network', 'volume', 'publish', 'expose', 'health', 'isolation', 'is-task']);
 const HEALTH = ['none', 'starting', 'healthy', 'unhealthy'];
@@ -33,7 +33,7 @@ export function filterContainers(list: ContainerRecord[], f: Record<string, stri
     (c) =>
       any(f.id, (v) => c.id.startsWith(v)) &&
       (names.length === 0 || names.some((re) => re.test(`/${c.spec.name}`))) &&
-      any(f.status, (v) => c.state.status === v) &&
+      any(f.status, (v) => stateText(c) === v) &&
       any(f.exited, (v) => c.state.status === 'exited' && c.state.exitCode === Number(v)) &&
       any(f.ancestor, (v) => c.spec.image.ref === v || c.spec.image.id.includes(v)) &&
       any(f.network, (v) => networks.endpointsOf(c.id).some((e) => e.networkId.startsWith(v) || networks.find(e.networkId).record.name === v)) &&

@@ -56,13 +56,18 @@ export function networksShape(v: ContainerView): Record<string, Record<string, u
   return out;
 }
 
+/** Docker's State.Status: a paused container is running, but its status says "paused". */
+export function stateText(c: ContainerRecord): string {
+  return c.state.paused && c.state.status === 'running' ? 'paused' : c.state.status;
+}
+
 export function stateShape(c: ContainerRecord): Record<string, unknown> {
   const s = c.state;
   return {
-    Status: s.status,
+    Status: stateText(c),
     // Docker counts a container waiting to restart as running too.
     Running: s.status === 'running' || s.status === 'restarting',
-    Paused: false,
+    Paused: s.status === 'running' && s.paused === true,
     Restarting: s.status === 'restarting',
     OOMKilled: false,
     Dead: s.status === 'dead',
@@ -180,7 +185,7 @@ export function listShape(v: ContainerView, imageName: string, ports: PortSummar
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: ports,
     Labels: c.spec.labels,
-    State: c.state.status,
+    State: stateText(c),
     Status: statusText(c),
     HostConfig: { NetworkMode: modeText(c.spec.networkMode) },
     NetworkSettings: { Networks: networksShape(v) },
@@ -196,7 +201,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   switch (s.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
     case 'exited':
       return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'restarting':

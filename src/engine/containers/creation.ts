@@ -41,10 +41,7 @@ export class ContainerCreation {
 
   async create(spec: Omit<ContainerSpec, 'name'> & { name: string | undefined }, docker: ContainerRecord['docker']): Promise<ContainerRecord> {
     const name = spec.name ? validateName(spec.name) : this.freshName();
-    const clash = this.deps.records.named(name) ?? this.reservedNames.get(name);
-    if (clash) {
-      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
-    }
+    this.checkNameFree(name);
     const sources = spec.volumesFrom.map((from) => {
       const [ref, mode] = from.split(':');
       return { mounts: this.deps.records.find(ref!).spec.mounts, readonly: mode === 'ro' };
@@ -93,6 +90,26 @@ export class ContainerCreation {
       }
     }
     if (problems.length > 0) throw invalid(joinProblems(problems));
+  }
+
+  /**
+   * Hold a name while a rename saves it; Docker's conflict when a container has it or a
+   * create or rename under way holds it. Release it once the record carries it.
+   */
+  claimName(name: string, id: ContainerId): void {
+    this.checkNameFree(name);
+    this.reservedNames.set(name, id);
+  }
+
+  releaseName(name: string): void {
+    this.reservedNames.delete(name);
+  }
+
+  private checkNameFree(name: string): void {
+    const clash = this.deps.records.named(name) ?? this.reservedNames.get(name);
+    if (clash) {
+      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
   }
 
   private freshName(): string {

@@ -18,27 +18,32 @@ export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: 
   };
   const configFor = (c: ContainerRecord, networkName: string) =>
     Object.entries(c.spec.networks).find(([k]) => k === networkName || safeId(networks, k) === safeId(networks, networkName))?.[1];
+  /** Publish the container's endpoints on user networks (again: addEndpoint replaces); whether there was one. */
+  const publish = (c: ContainerRecord, endpoints: EndpointRecord[]): boolean => {
+    let published = false;
+    for (const ep of endpoints) {
+      const net = userNetwork(ep);
+      if (!net) continue;
+      dns.addEndpoint({
+        containerId: c.id,
+        networkId: ep.networkId,
+        networkName: net.record.name,
+        name: c.spec.name,
+        hostname: engine.hostnameOf(c),
+        aliases: ep.aliases,
+        // An endpoint made before links were kept on it: its container's config has them.
+        links: ep.links ?? (configFor(c, net.record.name)?.links ?? []).map(parseLink),
+        ...(ep.ipv4 ? { ipv4: ep.ipv4.address } : {}),
+        ...(ep.ipv6 ? { ipv6: ep.ipv6.address } : {}),
+      });
+      published = true;
+    }
+    return published;
+  };
   return {
     async started(c, endpoints) {
       const own = c.spec.networkMode.kind !== 'host' && c.spec.networkMode.kind !== 'container';
-      let published = false;
-      for (const ep of endpoints) {
-        const net = userNetwork(ep);
-        if (!net) continue;
-        dns.addEndpoint({
-          containerId: c.id,
-          networkId: ep.networkId,
-          networkName: net.record.name,
-          name: c.spec.name,
-          hostname: engine.hostnameOf(c),
-          aliases: ep.aliases,
-          // An endpoint made before links were kept on it: its container's config has them.
-          links: ep.links ?? (configFor(c, net.record.name)?.links ?? []).map(parseLink),
-          ...(ep.ipv4 ? { ipv4: ep.ipv4.address } : {}),
-          ...(ep.ipv6 ? { ipv6: ep.ipv6.address } : {}),
-        });
-        published = true;
-      }
+      const published = publish(c, endpoints);
       if (!published || !own) return;
       const all = networks.endpointsOf(c.id);
       const opts = { dns: c.spec.dns, internal: !all.some((e) => e.gateway) };
@@ -50,6 +55,9 @@ export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: 
     },
     async left(c, ep) {
       dns.removeEndpoint(c.id, ep.networkId);
+    },
+    async renamed(c, endpoints) {
+      publish(c, endpoints);
     },
   };
 }

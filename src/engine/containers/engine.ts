@@ -27,11 +27,13 @@ import type { EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './l
 import { mountOrder, removeAnonymousVolumes, runMounts, volumeUsers } from './mounts.js';
 import { type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { checkLegacyLinks, joinNetworks, namespaceOwner } from './networking.js';
+import { ContainerOperations } from './operations.js';
+import { pausedAsRuntimeSays } from './pause.js';
 import { ContainerRecords } from './records.js';
 import { buildRunSpec, linkEnv } from './run-spec.js';
 import type { Timings } from '../../util/timings.js';
 import { resolveProcess } from './process.js';
-import { parseSignal, SIGKILL } from './signals.js';
+import { parseSignal, SIGKILL, signalNumber } from './signals.js';
 import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 
 export interface EngineDeps {
@@ -66,6 +68,8 @@ export class ContainerEngine {
   private readonly connections: NetworkConnections;
   private readonly creation: ContainerCreation;
   private readonly events: EventSink;
+  /** rename, pause, unpause, top, stats (operations.ts). */
+  readonly ops: ContainerOperations;
 
   private constructor(
     private readonly deps: EngineDeps,
@@ -112,6 +116,8 @@ export class ContainerEngine {
       hostnameOf: (c) => this.hostnameOf(c),
       portRequests: (c) => this.portRequests(c),
     });
+    const names = { claimName: this.creation.claimName.bind(this.creation), releaseName: this.creation.releaseName.bind(this.creation) };
+    this.ops = new ContainerOperations({ ...deps, ...names, records, hooks: this.hooks, events: this.events, etcDir: (c) => this.etcDir(c) });
   }
 
   static async open(deps: EngineDeps): Promise<ContainerEngine> {
@@ -137,8 +143,9 @@ export class ContainerEngine {
     for (const c of this.records.all()) {
       if (c.state.status !== 'running') continue;
       const st = await runtime.state(c.id);
-      if (st.status === 'running') {
+      if (st.status === 'running' || st.status === 'paused') {
         alive.add(c.id);
+        await pausedAsRuntimeSays(this.records, c, st.status === 'paused');
         this.exits.watch(c.id);
         for (const h of this.hooks) {
           await h.started?.(c, networks.endpointsOf(c.id)).catch((e: unknown) => log.warn(`restoring ${c.spec.name}: ${messageOf(e)}`));
@@ -210,6 +217,8 @@ export class ContainerEngine {
     const c0 = this.find(idOrName);
     return this.records.lock(c0.id).run(async () => {
       const c = this.find(c0.id);
+      // Paused first: a paused container is running too (dockerd's order).
+      if (c.state.paused) throw conflict('cannot start a paused container, try unpause instead');
       if (c.state.status === 'running') return false;
       if (c.state.status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
       this.exits.cancelRestart(c.id); // a user's start does now what the policy would have done later
@@ -362,12 +371,15 @@ export class ContainerEngine {
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
     if (signal !== SIGKILL) {
       await this.deps.runtime.kill(c.id, signal);
+      // As dockerd: the stop signal reaches a paused container, which is thawed for it; others wait for an unpause.
+      if (signal === signalNumber(c.spec.stopSignal)) await this.ops.thawForExit(c);
       return killEvent(this.events, c, signal);
     }
     this.exits.userStopping(c.id);
     const exited = this.exits.wait(c, 'next-exit');
     try {
       await this.deps.runtime.kill(c.id, signal);
+      await this.ops.thawForExit(c);
     } catch (e: unknown) {
       // Already exiting: its exit is still to be handled, so wait for it all the same.
       if (!(isBerthError(e) && e.kind === 'Conflict')) {
@@ -401,6 +413,7 @@ export class ContainerEngine {
     try {
       await this.deps.runtime.kill(c.id, sig);
       killEvent(this.events, c, sig);
+      await this.ops.thawForExit(c);
     } catch {
       /* it may have exited meanwhile */
     }
@@ -430,6 +443,7 @@ export class ContainerEngine {
     const c0 = this.find(idOrName);
     const busy = c0.state.status === 'running' || c0.state.status === 'restarting' ? c0.state.status : undefined;
     if (busy) {
+      if (!opts.force && c0.state.paused) throw conflict(`cannot remove container "/${c0.spec.name}": container is paused and must be unpaused first`);
       if (!opts.force) {
         throw conflict(`cannot remove container "/${c0.spec.name}": container is ${busy}: stop the container before removing or force remove`);
       }

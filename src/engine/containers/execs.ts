@@ -55,6 +55,7 @@ export class ExecManager {
     const c = this.engine.find(containerIdOrName);
     if (req.cmd.length === 0) throw invalid('No exec command specified');
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    if (c.state.paused) throw conflict(`Container ${containerIdOrName} is paused, unpause the container before exec`);
     if (req.user) await this.runtime.resolveUser(c.id, req.user);
     const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0 };
     this.execs.set(inst.id, inst);
@@ -77,6 +78,7 @@ export class ExecManager {
     const c = this.engine.find(inst.containerId);
     if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
+    if (c.state.paused) throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
     return inst;
   }
 

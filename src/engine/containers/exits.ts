@@ -64,7 +64,7 @@ export class Exits {
     const finishedAt = (await runtime.exitedAt(id)) ?? nowRfc3339();
     await runtime.delete(id).catch((e: unknown) => log.warn(`runtime delete ${id}: ${messageOf(e)}`));
     await networks.removeSandbox(id).catch((e: unknown) => log.warn(`network teardown ${id}: ${messageOf(e)}`));
-    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', pid: 0, exitCode: code, finishedAt } };
+    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', paused: false, pid: 0, exitCode: code, finishedAt } };
     await records.save(exited);
     volumesUnmounted(this.deps.events, c);
     containerEvent(this.deps.events, c, 'die', { exitCode: String(code), execDuration: String(Math.floor((Date.parse(finishedAt) - Date.parse(c.state.startedAt)) / 1000)) });

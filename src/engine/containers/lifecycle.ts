@@ -22,4 +22,6 @@ export interface LifecycleHooks {
   stopped?(c: ContainerRecord): Promise<void>;
   /** After a running container was disconnected from a network. */
   left?(c: ContainerRecord, ep: EndpointRecord): Promise<void>;
+  /** A running container's names or links changed (a rename): its endpoints as they are now. */
+  renamed?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
 }

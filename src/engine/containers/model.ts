@@ -113,6 +113,8 @@ export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 
 
 export interface ContainerState {
   status: ContainerStatus;
+  /** A running container whose processes are frozen (docker pause); Docker shows it as "paused". */
+  paused?: boolean;
   pid: number;
   exitCode: number;
   error: string;

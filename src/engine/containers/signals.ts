@@ -27,3 +27,12 @@ export function parseSignal(raw: string): number {
 }
 
 export const SIGKILL = 9;
+
+/** The signal's number, or undefined for one Docker does not know (an image's odd StopSignal). */
+export function signalNumber(raw: string): number | undefined {
+  try {
+    return parseSignal(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -18,6 +18,7 @@ import { Router } from './router.js';
 import { eventRoutes } from './routes/events.js';
 import { containerRoutes } from './routes/containers.js';
 import { containerOpsRoutes } from './routes/container-ops.js';
+import { containerUpdateRoutes } from './routes/container-update.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
@@ -79,6 +80,7 @@ export function buildRouter(deps: ApiDeps): Router {
   archiveRoutes(router, deps.archives);
   commitRoutes(router, { engine, images: deps.images, events: deps.events });
   containerOpsRoutes(router, engine);
+  containerUpdateRoutes(router, engine);
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);

@@ -48,3 +48,51 @@ export async function readCgroupFiles(version: 1 | 2, group: string, names: read
   });
   return out;
 }
+
+/** What the host's cgroups can limit (dockerd's sysinfo): a setting outside them is discarded with a warning. */
+export interface CgroupFeatures {
+  memory: boolean;
+  /** Memory plus swap (v1 memory.memsw.*, v2 memory.swap.max). */
+  swap: boolean;
+  cpuShares: boolean;
+  /** CFS quota and period. */
+  cpuCfs: boolean;
+  cpuset: boolean;
+  /** blkio.weight (or BFQ's) on v1, the io controller on v2. */
+  blkioWeight: boolean;
+  pids: boolean;
+}
+
+/** Probed as dockerd's sysinfo does: v1 by each controller's files, v2 by the root's controllers. */
+export function probeCgroupFeatures(version: 1 | 2): CgroupFeatures {
+  if (version === 1) {
+    const has = (f: string): boolean => fs.existsSync(path.join(ROOT, f));
+    return {
+      memory: has('memory/memory.limit_in_bytes'),
+      swap: has('memory/memory.memsw.limit_in_bytes'),
+      cpuShares: has('cpu/cpu.shares'),
+      cpuCfs: has('cpu/cpu.cfs_quota_us'),
+      cpuset: has('cpuset/cpuset.cpus'),
+      blkioWeight: has('blkio/blkio.weight') || has('blkio/blkio.bfq.weight'),
+      pids: has('pids/cgroup.procs'),
+    };
+  }
+  let controllers: string[] = [];
+  try {
+    controllers = fs.readFileSync(path.join(ROOT, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  } catch {
+    // no controllers: nothing can be limited
+  }
+  const on = (c: string): boolean => controllers.includes(c);
+  return { memory: on('memory'), swap: on('memory') && ownGroupHas('memory.swap.max'), cpuShares: on('cpu'), cpuCfs: on('cpu'), cpuset: on('cpuset'), blkioWeight: on('io'), pids: on('pids') };
+}
+
+/** Whether the daemon's own v2 group has the file (the root group has no memory.swap.max). */
+function ownGroupHas(file: string): boolean {
+  try {
+    const line = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    return line !== undefined && fs.existsSync(path.join(ROOT, line.slice(3), file));
+  } catch {
+    return false;
+  }
+}

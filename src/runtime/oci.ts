@@ -46,6 +46,7 @@ export interface OciResources {
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   blockIO?: {
+    weight?: number;
     throttleReadBpsDevice?: OciDeviceRate[];
     throttleWriteBpsDevice?: OciDeviceRate[];
     throttleReadIOPSDevice?: OciDeviceRate[];
@@ -163,6 +164,7 @@ function resources(spec: RunSpec, found: HostLookups): OciResources {
   });
   const cpu = compact({ shares: r.cpuShares, quota: r.cpuQuota, period: r.cpuPeriod, cpus: r.cpusetCpus, mems: r.cpusetMems });
   const blockIO = compact({
+    weight: r.blkioWeight,
     throttleReadBpsDevice: nonEmpty(found.blkio.readBps),
     throttleWriteBpsDevice: nonEmpty(found.blkio.writeBps),
     throttleReadIOPSDevice: nonEmpty(found.blkio.readIops),

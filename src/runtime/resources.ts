@@ -5,15 +5,15 @@
  */
 import type { ResourceUpdate } from './types.js';
 
-export interface OciResources {
+export interface OciUpdateResources {
   memory?: { limit?: number; reservation?: number; swap?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   blockIO?: { weight: number };
 }
 
-export function ociResources(r: ResourceUpdate): OciResources {
-  const out: OciResources = {};
+export function ociResources(r: ResourceUpdate): OciUpdateResources {
+  const out: OciUpdateResources = {};
   const memory = pick({ limit: r.memory, reservation: r.memoryReservation, swap: r.memorySwap });
   if (memory) out.memory = memory;
   const cpu = pick({ shares: r.cpuShares, quota: r.cpuQuota, period: r.cpuPeriod, cpus: r.cpusetCpus, mems: r.cpusetMems });

@@ -73,14 +73,23 @@ export class Runc {
     return pids as number[];
   }
 
-  /** Apply cgroup limits to the running container: `resources` is an OCI LinuxResources JSON. */
+  /**
+   * Apply cgroup limits to the running container: `resources` is an OCI LinuxResources
+   * JSON. A refusal says the cause, runc's last word (before it come its failed attempts
+   * to set the old limits back).
+   */
   async update(id: string, resources: string): Promise<void> {
-    await this.verb(['update', '--resources', '-', id], resources);
+    try {
+      await run(this.binary, [...this.globalArgs, 'update', '--resources', '-', id], { input: resources });
+    } catch (e: unknown) {
+      if (!(e instanceof KernelCommandError) || runcSays(e, 'missing') || runcSays(e, 'not-running')) throw translateRuncError(e);
+      throw systemError(runcMessage(e.stderr).split('; ').at(-1) ?? e.stderr.trim());
+    }
   }
 
-  private async verb(args: string[], input?: string): Promise<string> {
+  private async verb(args: string[]): Promise<string> {
     try {
-      return await run(this.binary, [...this.globalArgs, ...args], input === undefined ? {} : { input });
+      return await run(this.binary, [...this.globalArgs, ...args]);
     } catch (e: unknown) {
       throw translateRuncError(e);
     }

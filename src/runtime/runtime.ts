@@ -18,7 +18,7 @@ import { hostLookups } from './host-lookups.js';
 import { Runc, probeOciRuntime, runcMessage, runcSays, which } from './runc.js';
 import { readUserFiles, resolveUser } from './users.js';
 import { mountOverlay, unmount } from '../kernel/mount.js';
-import { cgroupVersion, readCgroupFiles, removeEmptyCgroupParent } from '../kernel/cgroup.js';
+import { cgroupVersion, probeCgroupFeatures, readCgroupFiles, removeEmptyCgroupParent, type CgroupFeatures } from '../kernel/cgroup.js';
 import { parseCgroupV1, parseCgroupV2, V1_FILES, V2_FILES } from './cgroup-stats.js';
 import { ociResources } from './resources.js';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../errors.js';
@@ -46,12 +46,14 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   ]);
   if (!conmon) throw new BerthError('Unavailable', 'conmon not found: install conmon');
   const layout = new Layout(opts.execRoot);
+  const version = cgroupVersion();
   await mkdir(layout.exitDir, { recursive: true, mode: 0o700 });
   await mkdir(layout.runcRoot, { recursive: true, mode: 0o700 });
   return new ConmonRuntime(layout, new Runc(oci, layout.runcRoot), conmon, {
     cgroupParent: opts.cgroupParent ?? 'berth',
     nofileHard,
-    cgroupVersion: cgroupVersion(),
+    cgroupVersion: version,
+    cgroupFeatures: probeCgroupFeatures(version),
   });
 }
 
@@ -69,11 +71,15 @@ class ConmonRuntime implements Runtime {
     private readonly layout: Layout,
     private readonly runc: Runc,
     private readonly conmon: string,
-    private readonly host: { cgroupParent: string; nofileHard: number; cgroupVersion: 1 | 2 },
+    private readonly host: { cgroupParent: string; nofileHard: number; cgroupVersion: 1 | 2; cgroupFeatures: CgroupFeatures },
   ) {}
 
   get ociRuntime(): string {
     return this.runc.binary;
+  }
+
+  get cgroupFeatures(): CgroupFeatures {
+    return this.host.cgroupFeatures;
   }
 
   async create(spec: RunSpec): Promise<{ pid: number }> {

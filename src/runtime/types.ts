@@ -3,6 +3,7 @@
  * gets back (states, stdio sessions, log entries). Plain data; validated by the engine.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { CgroupFeatures } from '../kernel/cgroup.js';
 
 export interface ProcessUser {
   uid: number;
@@ -154,6 +155,8 @@ export interface ResourceLimits {
   cpusetMems?: string;
   /** Maximum number of tasks. */
   pidsLimit?: number;
+  /** Relative block I/O weight, 10 to 1000 (docker update --blkio-weight, where the host's cgroups have it). */
+  blkioWeight?: number;
   /** Per-device read throttle in bytes per second; the devices are host paths, looked up at start. */
   blkioReadBps?: DeviceRate[];
   /** Per-device write throttle in bytes per second. */
@@ -291,6 +294,7 @@ export interface ResourceUpdate {
   cpusetMems?: string;
   /** -1: unlimited. */
   pidsLimit?: number;
+  /** 10 to 1000. */
   blkioWeight?: number;
 }
 
@@ -329,9 +333,13 @@ export interface BlkioEntry {
   value: number;
 }
 
+export type { CgroupFeatures } from '../kernel/cgroup.js';
+
 export interface Runtime {
   /** Which OCI runtime binary is used ("runc" or "crun" path). */
   readonly ociRuntime: string;
+  /** What the host's cgroups can limit. */
+  readonly cgroupFeatures: CgroupFeatures;
   /**
    * Mount the rootfs, write the bundle and create the container under conmon. The
    * process exists but has not run yet: attach now to miss no output, then start().

@@ -87,7 +87,6 @@ def test_stop_and_restart(client):
     assert ctr.status == 'exited'
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/{id}/update missing [update]", strict=True)
 def test_update_resources(any_client):
     ctr = running(any_client)
     result = ctr.update(cpu_shares=512, mem_limit='64m', memswap_limit='128m')
@@ -99,7 +98,6 @@ def test_update_resources(any_client):
     assert host['MemorySwap'] == 128 * 1024 * 1024
 
 
-@pytest.mark.xfail(reason="berth: POST /containers/{id}/update missing [update]", strict=True)
 def test_update_restart_policy(client):
     ctr = running(client)
     ctr.update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 3})
@@ -107,10 +105,30 @@ def test_update_restart_policy(client):
     assert ctr.attrs['HostConfig']['RestartPolicy'] == {'Name': 'on-failure', 'MaximumRetryCount': 3}
 
 
-@pytest.mark.xfail(reason="berth: no POST /containers/{id}/update (405 from the link-removal route's pattern) [update]", strict=True)
 def test_update_missing_container_is_not_found(client):
     with pytest.raises(docker.errors.NotFound):
         client.api.update_container('compat-missing', cpu_shares=512)
+
+
+def test_update_restart_policy_of_auto_remove_container_conflicts(client):
+    ctr = running(client, auto_remove=True)
+    with pytest.raises(docker.errors.APIError) as e:
+        ctr.update(restart_policy={'Name': 'always'})
+    assert e.value.status_code == 409
+    assert 'Restart policy cannot be updated because AutoRemove is enabled for the container' in str(e.value)
+    ctr.remove(force=True)
+
+
+def test_update_stopped_container_is_kept_for_its_start(client):
+    ctr = client.containers.create(IMAGE, 'sleep 300')
+    ctr.update(cpu_period=100000, cpu_quota=50000, mem_limit='32m', memswap_limit='64m')
+    ctr.start()
+    ctr.reload()
+    host = ctr.attrs['HostConfig']
+    assert (host['CpuPeriod'], host['CpuQuota'], host['Memory'], host['MemorySwap']) == (100000, 50000, 32 * 1024 * 1024, 64 * 1024 * 1024)
+    stats = ctr.stats(stream=False)
+    assert stats['memory_stats']['limit'] == 32 * 1024 * 1024
+    ctr.remove(force=True)
 
 
 def test_rename(client):

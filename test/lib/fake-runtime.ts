@@ -21,6 +21,7 @@ interface Held {
 
 export class FakeRuntime implements Runtime {
   readonly ociRuntime = '/usr/sbin/fake-runc';
+  cgroupFeatures = { memory: true, swap: true, cpuShares: true, cpuCfs: true, cpuset: true, blkioWeight: true, pids: true };
   readonly containers = new Map<string, Held>();
   private waiters = new Map<string, ((code: number) => void)[]>();
   private nextPid = 1000;

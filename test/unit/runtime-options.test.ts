@@ -40,6 +40,8 @@ describe('ociConfig with run options', () => {
     assert.deepEqual(c.linux.resources.pids, { limit: 50 });
     // Unlimited swap (-1) is runc's default: nothing to write.
     assert.equal(ociConfig(spec({ resources: { memory: 104857600, memorySwap: -1 } }), HOST).linux.resources.memory?.swap, undefined);
+    // A blkio weight docker update recorded.
+    assert.deepEqual(ociConfig(spec({ resources: { blkioWeight: 300 } }), HOST).linux.resources.blockIO, { weight: 300 });
     const plain = ociConfig(spec({}), HOST).linux.resources;
     assert.deepEqual(plain, { devices: [{ allow: false, access: 'rwm' }] });
   });

@@ -13,7 +13,7 @@ import { unsupported } from '../docker-fields.js';
 import { optNumber, optString, type WireObject } from '../wire.js';
 
 /** dockerd's linuxMinMemory. */
-const MIN_MEMORY = 6 * 1024 * 1024;
+export const MIN_MEMORY = 6 * 1024 * 1024;
 
 /** go-units' ulimit names. */
 const ULIMITS = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
@@ -147,17 +147,20 @@ function parseCpu(hc: Record<string, unknown>): ResourceLimits {
   if (period !== 0) r.cpuPeriod = period;
   if (quota !== 0) r.cpuQuota = quota;
   const cpuset = hc.CpusetCpus as string;
-  if (cpuset !== '') {
-    const wanted = parseCpuList(cpuset, 'cpus');
-    if (wanted.some((c) => c >= n)) throw invalid(`Requested CPUs are not available - requested ${cpuset}, available: ${n === 1 ? '0' : `0-${n - 1}`}`);
-    r.cpusetCpus = cpuset;
-  }
   const mems = hc.CpusetMems as string;
-  if (mems !== '') {
-    parseCpuList(mems, 'mems');
-    r.cpusetMems = mems;
-  }
+  checkCpusets(cpuset, mems);
+  if (cpuset !== '') r.cpusetCpus = cpuset;
+  if (mems !== '') r.cpusetMems = mems;
   return r;
+}
+
+/** --cpuset-cpus and --cpuset-mems ('' for none) in their format, the CPUs among the machine's. */
+export function checkCpusets(cpuset: string, mems: string): void {
+  const n = cpus().length;
+  if (cpuset !== '' && parseCpuList(cpuset, 'cpus').some((c) => c >= n)) {
+    throw invalid(`Requested CPUs are not available - requested ${cpuset}, available: ${n === 1 ? '0' : `0-${n - 1}`}`);
+  }
+  if (mems !== '') parseCpuList(mems, 'mems');
 }
 
 /** "0-2,4" into its numbers (go's parsers.ParseUintList). */

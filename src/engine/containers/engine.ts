@@ -68,7 +68,7 @@ export class ContainerEngine {
   private readonly connections: NetworkConnections;
   private readonly creation: ContainerCreation;
   private readonly events: EventSink;
-  /** rename, pause, unpause, top, stats (operations.ts). */
+  /** rename, pause, unpause, top, stats, update (operations.ts). */
   readonly ops: ContainerOperations;
 
   private constructor(

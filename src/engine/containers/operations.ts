@@ -1,6 +1,6 @@
 /**
  * The everyday verbs beside the lifecycle, each in its own module: rename (rename.ts),
- * pause and unpause (pause.ts), top (top.ts), stats (stats.ts). The engine makes one of
+ * pause and unpause (pause.ts), top (top.ts), stats (stats.ts), update (update.ts). The engine makes one of
  * these with what they share; the API calls them through `engine.ops`.
  */
 import type { EventSink } from '../../events/types.js';
@@ -13,6 +13,7 @@ import type { ContainerRecords } from './records.js';
 import { renameContainer } from './rename.js';
 import { sampleStats, type StatsSample } from './stats.js';
 import { containerTop, type TopResult } from './top.js';
+import { updateContainer, type UpdateRequest } from './update.js';
 
 export interface OperationsDeps {
   records: ContainerRecords;
@@ -54,6 +55,11 @@ export class ContainerOperations {
 
   async top(idOrName: string, psArgs: string): Promise<TopResult> {
     return containerTop(this.deps, idOrName, psArgs);
+  }
+
+  /** docker update; resolves with dockerd's warnings. */
+  async update(idOrName: string, req: UpdateRequest): Promise<string[]> {
+    return updateContainer(this.deps, idOrName, req);
   }
 
   /** A sample of a running container; undefined when it is not running. */

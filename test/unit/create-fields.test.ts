@@ -223,6 +223,12 @@ describe('create fields: what berth implements', () => {
     assert.equal(withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { NoCopy: true, DriverConfig: { Name: 'local' } } }] }).req.mounts[0]?.noCopy, true);
   });
 
+  it('a --link on a user network is the endpoint\'s once, though the CLI sends it in HostConfig and EndpointsConfig', () => {
+    const { req } = create({ HostConfig: { NetworkMode: 'app', Links: ['db:store'] }, NetworkingConfig: { EndpointsConfig: { app: { Links: ['db:store'] } } } });
+    assert.deepEqual(req.networks.app?.links, ['db:store']);
+    assert.deepEqual(req.links, []);
+  });
+
   it('container network mode refuses exposed ports and links, as dockerd', () => {
     assert.throws(() => create({ ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: 'container:web' } }), /conflicting options: port exposing and the container type network mode/);
     assert.throws(() => withHost({ NetworkMode: 'container:web', Links: ['a:b'] }), /conflicting options: container type network can't be used with links/);

@@ -128,7 +128,8 @@ export function parseContainerCreate(body: unknown, name: string | null, version
   // Links on a user network are network-scoped aliases for DNS; keep them on the endpoint.
   if (mode === 'network') {
     const first = Object.values(networks)[0];
-    if (first) first.links = [...first.links, ...links];
+    // The docker CLI sends them in both places: once each.
+    if (first) first.links = [...new Set([...first.links, ...links])];
   }
   const hostConfig = effectiveHostConfig({ ...decodedHost, NetworkMode: modeText(networkMode) });
   const warnings = [...createWarnings(networkMode, hc), ...optionWarnings, ...macWarnings];

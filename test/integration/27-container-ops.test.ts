@@ -56,7 +56,7 @@ describe('rename, pause, top, stats', () => {
       const since = nowText();
       await w.dockerOk('network', 'create', 'rn');
       const id = await w.dockerOk('run', '-d', '--name', 'old-db', '--network', 'rn', 'busybox', 'sleep', '300');
-      await w.dockerOk('run', '-d', '--name', 'asker', '--network', 'rn', 'busybox', 'sleep', '300');
+      await w.dockerOk('run', '-d', '--name', 'asker', '--network', 'rn', '--link', 'old-db:store', 'busybox', 'sleep', '300');
       assert.equal((await w.docker('exec', 'asker', 'nslookup', 'old-db')).code, 0);
       assert.equal(await w.dockerOk('rename', 'old-db', 'new-db'), '');
       assert.equal(await inspect(id, '{{.Name}}'), '/new-db');
@@ -65,6 +65,9 @@ describe('rename, pause, top, stats', () => {
       const ip = await inspect('new-db', '{{.NetworkSettings.Networks.rn.IPAddress}}');
       assert.match(await w.dockerOk('exec', 'asker', 'nslookup', 'new-db'), new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
       assert.notEqual((await w.docker('exec', 'asker', 'nslookup', 'old-db')).code, 0, 'the old name no longer resolves');
+      // A link on the user network follows the container it named.
+      assert.match(await w.dockerOk('exec', 'asker', 'nslookup', 'store'), new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+      assert.equal(await inspect('asker', '{{json .NetworkSettings.Networks.rn.Links}}'), '["new-db:store"]');
       assert.equal(await inspect('new-db', '{{index .NetworkSettings.Networks.rn.DNSNames 0}}'), 'new-db');
       assert.match(await w.dockerOk('network', 'inspect', 'rn', '-f', '{{range .Containers}}{{.Name}} {{end}}'), /\bnew-db\b/);
       assert.match(await w.dockerOk('ps', '--format', '{{.Names}}'), /^new-db$/m);

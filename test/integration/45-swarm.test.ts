@@ -47,12 +47,6 @@ describe('swarm endpoints outside a swarm', () => {
     assert.equal((await w.api('POST', '/v1.44/swarm/leave?force=1')).status, 503);
   });
 
-  it('says swarm init is not available yet', async () => {
-    const r = await w.docker('swarm', 'init');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /Error response from daemon: berth does not run swarm mode yet/);
-  });
-
   it('reports the node inactive in docker info and in the Swarm header of /_ping', async () => {
     assert.equal(await w.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'inactive');
     const header = await new Promise<string | string[] | undefined>((resolve, reject) => {

@@ -11,9 +11,13 @@ export function containerEvent(events: EventSink, c: ContainerRecord, action: st
   events.emit('container', action, c.id, { ...attributes, ...c.spec.labels, image: c.spec.image.ref, name: c.spec.name });
 }
 
-/** An exec's actions name its command line ("exec_start: sh -c date"), as dockerd's. */
+/**
+ * An exec's actions name its command line as dockerd writes it, the entrypoint, a space,
+ * the arguments ("exec_start: sh -c date"; "exec_start: true " without arguments).
+ */
 export function execAction(action: 'exec_create' | 'exec_start', cmd: readonly string[]): string {
-  return `${action}: ${cmd.join(' ')}`;
+  const [entrypoint = '', ...args] = cmd;
+  return `${action}: ${entrypoint} ${args.join(' ')}`;
 }
 
 /** volume mount, for each volume a starting container mounts (dockerd's setupMounts). */

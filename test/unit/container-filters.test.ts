@@ -37,6 +37,12 @@ describe('container list filters', () => {
     assert.deepEqual([...portFilter('publish', ['80-82/udp'])], ['80/udp', '81/udp', '82/udp']);
   });
 
+  it('name: a regular expression matched with and without the leading slash, as dockerd', () => {
+    assert.deepEqual(names({ name: ['^web$'] }), ['web']);
+    assert.deepEqual(names({ name: ['^/files$'] }), ['files']);
+    assert.deepEqual(names({ name: ['i'] }), ['files']);
+  });
+
   it('volume matches a volume name, a bind source or a destination', () => {
     assert.deepEqual(names({ volume: ['webdata'] }), ['web']);
     assert.deepEqual(names({ volume: ['/files'] }), ['files']);

@@ -32,7 +32,8 @@ export function filterContainers(list: ContainerRecord[], f: Record<string, stri
   return list.filter(
     (c) =>
       any(f.id, (v) => c.id.startsWith(v)) &&
-      (names.length === 0 || names.some((re) => re.test(`/${c.spec.name}`))) &&
+      // dockerd matches the name with and without its slash.
+      (names.length === 0 || names.some((re) => re.test(`/${c.spec.name}`) || re.test(c.spec.name))) &&
       any(f.status, (v) => stateText(c) === v) &&
       any(f.exited, (v) => c.state.status === 'exited' && c.state.exitCode === Number(v)) &&
       any(f.ancestor, (v) => c.spec.image.ref === v || c.spec.image.id.includes(v)) &&

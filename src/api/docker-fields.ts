@@ -144,7 +144,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   StdinOnce: impl('bool'),
   Env: impl('strings'),
   Cmd: impl('strslice'),
-  Healthcheck: impl('ptr-object', { omitempty: true, note: 'only to disable the image\'s (Test ["NONE"]): berth runs no health checks' }),
+  Healthcheck: impl('ptr-object', { omitempty: true }),
   // Windows only.
   ArgsEscaped: client('bool', { omitempty: true }),
   Image: impl('string'),
@@ -159,6 +159,16 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   StopSignal: impl('string', { omitempty: true }),
   StopTimeout: impl('ptr-int', { omitempty: true }),
   Shell: client('strslice', { omitempty: true }),
+};
+
+/** Config.Healthcheck's HealthConfig (durations in nanoseconds), in dockerd's order. */
+export const HEALTH_CONFIG_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  Test: impl('strings', { omitempty: true }),
+  Interval: impl('int', { omitempty: true }),
+  Timeout: impl('int', { omitempty: true }),
+  StartPeriod: impl('int', { omitempty: true }),
+  StartInterval: impl('int', { omitempty: true }),
+  Retries: impl('int', { omitempty: true }),
 };
 
 /** Go's zero value of a kind, as dockerd's JSON shows an unset field. */

@@ -65,10 +65,19 @@ test('an image without a config leaves Docker\'s empty values', () => {
   assert.deepEqual(c.Labels, {});
 });
 
-test('the typed spec gets the same ports, labels, volumes and stop signal', () => {
+test('the typed spec gets the same ports, labels, volumes, stop signal and health check', () => {
   const spec = mergeSpecWithImage({ exposedPorts: ['80/tcp'], labels: { owner: 'me' }, volumes: ['/anon', '/vv'], stopSignal: '' }, { ...image, Volumes: { '/vv/': {}, 'rel': {} } });
-  assert.deepEqual(spec, { exposedPorts: ['80/tcp', '8080/tcp'], labels: { tier: 'web', owner: 'me' }, volumes: ['/anon', '/vv', '/rel'], stopSignal: 'SIGQUIT' });
+  assert.deepEqual(spec, { exposedPorts: ['80/tcp', '8080/tcp'], labels: { tier: 'web', owner: 'me' }, volumes: ['/anon', '/vv', '/rel'], stopSignal: 'SIGQUIT', healthcheck: image.Healthcheck });
   const none = { exposedPorts: [], labels: {}, volumes: [], stopSignal: '' };
   assert.equal(mergeSpecWithImage(none, undefined).stopSignal, 'SIGTERM');
   assert.equal(mergeSpecWithImage({ ...none, stopSignal: 'SIGUSR1' }, image).stopSignal, 'SIGUSR1');
+});
+
+test('the health check: the user\'s fields over the image\'s in both views; NONE (--no-healthcheck) keeps the image\'s timings', () => {
+  const user = { Test: ['NONE'] };
+  assert.equal(JSON.stringify(mergeDockerConfig({ ...bare, Healthcheck: user }, image).Healthcheck), '{"Test":["NONE"],"Interval":5,"Retries":3}');
+  const none = { exposedPorts: [], labels: {}, volumes: [], stopSignal: '' };
+  assert.deepEqual(mergeSpecWithImage({ ...none, healthcheck: user }, image).healthcheck, { Test: ['NONE'], Interval: 5, Retries: 3 });
+  assert.equal('Healthcheck' in mergeDockerConfig(bare, undefined), false, 'none on either side: left out, as Go\'s omitempty');
+  assert.equal('healthcheck' in mergeSpecWithImage(none, undefined), false);
 });

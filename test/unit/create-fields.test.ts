@@ -193,10 +193,11 @@ describe('create fields: what berth implements', () => {
     assert.throws(() => withHost({ LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } }), /berth does not support HostConfig.LogConfig.Config \(log options\) \{"max-size":"10m"\}/);
   });
 
-  it('a health check can only be switched off', () => {
-    assert.doesNotThrow(() => create({ Healthcheck: { Test: ['NONE'] } }));
+  it('a health check is taken as dockerd takes it (containers-health-config.test.ts has the rest)', () => {
+    assert.deepEqual(create({ Healthcheck: { Test: ['NONE'] } }).req.healthcheck, { Test: ['NONE'] });
     assert.doesNotThrow(() => create({ Healthcheck: {} }));
-    assert.throws(() => create({ Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 } }), /berth does not support Config.Healthcheck/);
+    assert.deepEqual(create({ Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 } }).req.healthcheck, { Test: ['CMD', 'true'], Interval: 1e9 });
+    assert.throws(() => create({ Healthcheck: { Retries: -1 } }), { message: 'Retries in Healthcheck cannot be negative' });
   });
 
   it('an endpoint keeps its IPAMConfig and DriverOpts as given; link-local addresses are refused', () => {

@@ -5,8 +5,9 @@ import type { ContainerSpec, EndpointConfig, NetworkMode, PortBinding } from '..
 import { HOST_GATEWAY } from '../../engine/containers/files.js';
 import { tryParseIp } from '../../network/ipam/index.js';
 import type { Json } from '../../store/kv.js';
-import { CONFIG_FIELDS, decodeStruct, HOST_CONFIG_FIELDS, isZero, refusedFields, unsupported } from '../docker-fields.js';
-import { API_VERSION } from '../router.js';
+import { checkHealthConfig, healthJson, type HealthConfig } from '../../engine/containers/health-config.js';
+import { CONFIG_FIELDS, decodeStruct, HEALTH_CONFIG_FIELDS, HOST_CONFIG_FIELDS, refusedFields, unsupported } from '../docker-fields.js';
+import { API_VERSION, compareVersions } from '../router.js';
 import { effectiveHostConfig } from '../shapes/host-config.js';
 import { asObject, commandList, field, objectField, optBool, optNumber, optString, stringList, stringMap, type WireObject } from '../wire.js';
 import { adjustForVersion, checkEndpointCount, migrateMacAddress } from './create-legacy.js';
@@ -39,7 +40,9 @@ export function parseContainerCreate(body: unknown, name: string | null, version
   adjustForVersion(version, decodedHost);
   const refused = [...refusedFields(decodedConfig, CONFIG_FIELDS, 'Config'), ...refusedFields(decodedHost, HOST_CONFIG_FIELDS, 'HostConfig')];
   if (refused.length > 0) throw invalid(joinProblems(refused));
-  checkHealthcheck(decodedConfig.Healthcheck);
+  const healthcheck = parseHealthcheck(decodedConfig.Healthcheck, version);
+  // As dockerd echoes it: the fields it read, the zero ones left out (docker-py sends nulls).
+  if (healthcheck) decodedConfig.Healthcheck = healthJson(healthcheck);
   const networkMode = parseNetworkMode(optString(hc, 'NetworkMode') ?? '');
   const endpointsRaw = objectField(objectField(o, 'NetworkingConfig'), 'EndpointsConfig');
   checkEndpointCount(version, Object.keys(endpointsRaw));
@@ -124,6 +127,7 @@ export function parseContainerCreate(body: unknown, name: string | null, version
     restartPolicy: { name: restartName as ContainerSpec['restartPolicy']['name'], maximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 },
     logDriver: logType as ContainerSpec['logDriver'],
     ...(Object.keys(options).length > 0 ? { options } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
   };
   // Links on a user network are network-scoped aliases for DNS; keep them on the endpoint.
   if (mode === 'network') {
@@ -136,15 +140,13 @@ export function parseContainerCreate(body: unknown, name: string | null, version
   return { req, docker: { config: decodedConfig as Json, hostConfig: hostConfig as Json }, warnings };
 }
 
-/**
- * berth runs no health checks: a create may only switch the image's off (Test ["NONE"]),
- * or leave it as it is (an empty Healthcheck).
- */
-function checkHealthcheck(h: unknown): void {
-  if (h === null || h === undefined || isZero(h)) return;
-  const test = field(asObject(h, 'Healthcheck'), 'Test');
-  if (Array.isArray(test) && test.length === 1 && test[0] === 'NONE') return;
-  throw invalid(unsupported('Config.Healthcheck', h));
+/** Config.Healthcheck (durations in nanoseconds) decoded and checked as dockerd does; StartInterval only from API 1.44. */
+function parseHealthcheck(v: unknown, version: string): HealthConfig | undefined {
+  if (v === null || v === undefined) return undefined;
+  const hc = decodeStruct(asObject(v, 'Healthcheck'), HEALTH_CONFIG_FIELDS, 'Config.Healthcheck', true) as HealthConfig;
+  if (compareVersions(version, '1.44') < 0) delete hc.StartInterval;
+  checkHealthConfig(hc);
+  return hc;
 }
 
 /** Docker's verifyPlatformContainerSettings warnings that apply to berth. */

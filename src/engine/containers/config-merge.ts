@@ -9,6 +9,7 @@
 import { posix } from 'node:path';
 import type { ImageRunConfig } from '../images/index.js';
 import type { Json } from '../../store/kv.js';
+import { healthConfigOf, healthJson, mergeHealthConfig } from './health-config.js';
 import type { ContainerSpec } from './model.js';
 
 type JsonObject = { [key: string]: Json };
@@ -30,18 +31,22 @@ export function mergeDockerConfig(user: JsonObject, image: ImageRunConfig | unde
     // An explicit empty entrypoint (--entrypoint "") keeps the image's out.
     if (out.Entrypoint === undefined || out.Entrypoint === null) out.Entrypoint = img.Entrypoint ?? null;
   }
-  if (img.Healthcheck !== undefined) out.Healthcheck = { ...(img.Healthcheck as JsonObject), ...nonZero(asObject(out.Healthcheck)) };
+  const health = mergeHealthConfig(healthConfigOf(out.Healthcheck), img.Healthcheck);
+  if (health === undefined) delete out.Healthcheck; // omitempty
+  else out.Healthcheck = healthJson(health);
   if (isEmpty(out.WorkingDir)) out.WorkingDir = img.WorkingDir ?? '';
   out.Volumes = combineSets(out.Volumes, img.Volumes);
   if (isEmpty(out.StopSignal) && img.StopSignal !== undefined) out.StopSignal = img.StopSignal;
   return out;
 }
 
-/** The typed fields of the same merge: exposed ports, labels, volume paths, stop signal ('' when the user gave none). */
-export function mergeSpecWithImage<S extends Pick<ContainerSpec, 'exposedPorts' | 'labels' | 'volumes' | 'stopSignal'>>(spec: S, image: ImageRunConfig | undefined): S {
+/** The typed fields of the same merge: exposed ports, labels, volume paths, stop signal ('' when the user gave none), health check. */
+export function mergeSpecWithImage<S extends Pick<ContainerSpec, 'exposedPorts' | 'labels' | 'volumes' | 'stopSignal' | 'healthcheck'>>(spec: S, image: ImageRunConfig | undefined): S {
   const img = image ?? {};
+  const healthcheck = mergeHealthConfig(spec.healthcheck, img.Healthcheck);
   return {
     ...spec,
+    ...(healthcheck ? { healthcheck } : {}),
     exposedPorts: union(spec.exposedPorts, Object.keys(img.ExposedPorts ?? {})),
     labels: { ...(img.Labels ?? {}), ...spec.labels },
     // Cleaned as Docker does before it mounts (a relative path is taken from the root).
@@ -80,9 +85,4 @@ function isEmpty(v: Json | undefined): boolean {
 
 function asObject(v: Json | undefined): JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
-}
-
-/** The fields Go would see as set: neither zero, empty nor null. */
-function nonZero(o: JsonObject): JsonObject {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== 0 && !isEmpty(v)));
 }

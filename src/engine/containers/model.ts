@@ -5,6 +5,7 @@
  */
 import type { RunOptions } from '../../runtime/types.js';
 import type { Json } from '../../store/kv.js';
+import type { HealthConfig } from './health-config.js';
 import type { TmpfsConfig } from './tmpfs.js';
 
 export type ContainerId = string & { readonly __brand: 'ContainerId' };
@@ -106,6 +107,8 @@ export interface ContainerSpec {
    * namespaces, security (absent in records written before them: Docker's defaults).
    */
   options?: RunOptions;
+  /** The health check, the image's merged in at create (absent: none, and in records written before checks ran). */
+  healthcheck?: HealthConfig;
 }
 
 /** 'restarting': exited, and its restart policy will start it again after a wait. */

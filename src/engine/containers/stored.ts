@@ -11,7 +11,8 @@ const spec = object({
   networks: anyObject,
   mounts: arrayOf(object({ type: str, source: str, destination: str, readonly: bool })),
   restartPolicy: object({ name: str, maximumRetryCount: num }),
-});
+  healthcheck: anyObject,
+}, ['healthcheck']);
 const state = object({ status: str, pid: num, exitCode: num, error: str, startedAt: str, finishedAt: str });
 
 export const CONTAINERS = new Collection<ContainerRecord>({

@@ -19,6 +19,8 @@ import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
 import { ExecManager } from '../engine/containers/execs.js';
+import { HealthMonitors } from '../engine/containers/health-monitor.js';
+import { execProbes } from '../engine/containers/health-probe.js';
 import { resolveProcess } from '../engine/containers/process.js';
 import { ImageStore } from '../engine/images/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
@@ -107,12 +109,20 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     events,
   });
   engine.addHooks(dnsHooks(dns, networks, engine));
-  await engine.reconcile();
   const execs = new ExecManager(engine, runtime, (id) => {
     const c = engine.find(id);
     const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
     return { env: p.env, cwd: p.cwd, user: p.user };
   }, events);
+  // Before reconcile: a container still running after a daemon restart resumes its checks.
+  const health = new HealthMonitors({
+    run: execProbes(execs),
+    update: (id, change) => engine.updateRecord(id, async (c) => change(c)),
+    events,
+    log,
+  });
+  engine.addHooks(health.hooks());
+  await engine.reconcile();
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
   const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION });
   // In a swarm, its shared networks join the controller's and their remote names the DNS's.
@@ -165,6 +175,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     log.info(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    health.close();
     try {
       await swarm.close();
       await networks.close();

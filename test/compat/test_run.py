@@ -176,7 +176,6 @@ def test_run_with_labels_hostname_workdir_user(client):
     assert ctr.exec_run('sh -c "hostname; pwd; id -u; id -g"').output == b'myhost\n/tmp\n1234\n5678\n'
 
 
-@pytest.mark.xfail(reason="berth: health checks are not run, no State.Health [health]", strict=True)
 def test_run_with_healthcheck_becomes_healthy(client):
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, healthcheck={
         'test': ['CMD-SHELL', 'true'], 'interval': 200_000_000, 'timeout': 1_000_000_000, 'retries': 2})
@@ -192,7 +191,6 @@ def test_run_with_healthcheck_becomes_healthy(client):
     assert client.containers.list(filters={'health': 'healthy'})[0].id == ctr.id
 
 
-@pytest.mark.xfail(reason="berth: health checks are not run, no State.Health [health]", strict=True)
 def test_run_with_failing_healthcheck_becomes_unhealthy(client):
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, healthcheck={
         'test': ['CMD', 'false'], 'interval': 100_000_000, 'retries': 2})
@@ -204,6 +202,26 @@ def test_run_with_failing_healthcheck_becomes_unhealthy(client):
         return ctr.attrs['State']['Health']['Status'] == 'unhealthy'
     wait_for(unhealthy)
     assert ctr.attrs['State']['Health']['FailingStreak'] >= 2
+
+
+def test_healthcheck_past_its_timeout_fails_with_dockerds_message(client):
+    ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, healthcheck={
+        'test': ['CMD', 'sleep', '5'], 'interval': 200_000_000, 'timeout': 300_000_000, 'retries': 1})
+
+    def unhealthy():
+        ctr.reload()
+        return ctr.attrs['State']['Health']['Status'] == 'unhealthy'
+    wait_for(unhealthy)
+    last = ctr.attrs['State']['Health']['Log'][-1]
+    assert (last['ExitCode'], last['Output']) == (-1, 'Health check exceeded timeout (300ms)')
+    assert client.containers.list(filters={'health': 'unhealthy'})[0].id == ctr.id
+
+
+def test_create_with_bad_healthcheck_is_bad_request(client):
+    with pytest.raises(docker.errors.APIError) as e:
+        client.containers.create(IMAGE, 'true', healthcheck={'test': ['CMD', 'true'], 'interval': 500_000})
+    assert e.value.status_code == 400
+    assert 'Interval in Healthcheck cannot be less than 1ms' in str(e.value)
 
 
 def test_create_with_missing_image_is_image_not_found(client):

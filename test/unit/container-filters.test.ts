@@ -50,9 +50,14 @@ describe('container list filters', () => {
     assert.deepEqual(names({ volume: ['/nowhere'] }), []);
   });
 
-  it('health: every container is "none" (no health checks); other values are checked', () => {
+  it('health: the container\'s State.Health status, "none" without a check; other values are checked', () => {
     assert.deepEqual(names({ health: ['none'] }), ['web', 'files']);
     assert.deepEqual(names({ health: ['healthy'] }), []);
+    const checked = (status: 'starting' | 'healthy' | 'unhealthy') => ({ ...web, state: { ...web.state, health: { status, failingStreak: 0, log: [] } } });
+    const names2 = (f: Record<string, string[]>, status: 'starting' | 'healthy' | 'unhealthy') => filterContainers([checked(status), files], f, facts).map((c) => c.spec.name);
+    assert.deepEqual(names2({ health: ['healthy'] }, 'healthy'), ['web']);
+    assert.deepEqual(names2({ health: ['unhealthy', 'starting'] }, 'starting'), ['web']);
+    assert.deepEqual(names2({ health: ['none'] }, 'unhealthy'), ['files']);
     assert.throws(() => names({ health: ['fine'] }), /invalid filter 'health=fine': invalid value for health \(fine\): must be one of none, starting, healthy, unhealthy/);
   });
 });

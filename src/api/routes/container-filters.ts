@@ -38,8 +38,8 @@ export function filterContainers(list: ContainerRecord[], f: Record<string, stri
       any(f.exited, (v) => c.state.status === 'exited' && c.state.exitCode === Number(v)) &&
       any(f.ancestor, (v) => c.spec.image.ref === v || c.spec.image.id.includes(v)) &&
       any(f.network, (v) => networks.endpointsOf(c.id).some((e) => e.networkId.startsWith(v) || networks.find(e.networkId).record.name === v)) &&
-      // berth runs no health checks: every container's health is "none".
-      any(f.health, (v) => v === 'none') &&
+      // A container without a health check is "none" (dockerd's NoHealthcheck).
+      any(f.health, (v) => (c.state.health?.status ?? 'none') === v) &&
       any(f.volume, (v) => c.spec.mounts.some((m) => m.source === v || m.destination === v)) &&
       matchesPorts(facts.ports(c), publish, expose) &&
       (f.label ?? []).every((l) => {

@@ -1,4 +1,5 @@
 /** Docker's JSON shapes for containers (inspect and list). */
+import { healthSuffix, type HealthState } from '../../engine/containers/health.js';
 import type { ContainerRecord, EndpointConfig } from '../../engine/containers/model.js';
 import { parseLink } from '../../engine/containers/networking.js';
 import type { Network } from '../../network/controller.js';
@@ -76,6 +77,16 @@ export function stateShape(c: ContainerRecord): Record<string, unknown> {
     Error: s.error,
     StartedAt: s.startedAt,
     FinishedAt: s.finishedAt,
+    ...(s.health ? { Health: healthShape(s.health) } : {}),
+  };
+}
+
+/** State.Health: absent without a health check. */
+function healthShape(h: HealthState): Record<string, unknown> {
+  return {
+    Status: h.status,
+    FailingStreak: h.failingStreak,
+    Log: h.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
   };
 }
 
@@ -201,7 +212,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   switch (s.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : healthSuffix(s.health)}`;
     case 'exited':
       return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'restarting':

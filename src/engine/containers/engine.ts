@@ -29,6 +29,8 @@ import { type ContainerId, type ContainerRecord, type ContainerSpec, type Endpoi
 import { checkLegacyLinks, joinNetworks, namespaceOwner } from './networking.js';
 import { ContainerOperations } from './operations.js';
 import { pausedAsRuntimeSays } from './pause.js';
+import { hasProbe } from './health-config.js';
+import { healthOnStart } from './health.js';
 import { ContainerRecords } from './records.js';
 import { buildRunSpec, linkEnv } from './run-spec.js';
 import type { Timings } from '../../util/timings.js';
@@ -150,6 +152,7 @@ export class ContainerEngine {
         for (const h of this.hooks) {
           await h.started?.(c, networks.endpointsOf(c.id)).catch((e: unknown) => log.warn(`restoring ${c.spec.name}: ${messageOf(e)}`));
         }
+        this.notifyRunning(c);
       } else {
         await this.exits.handle(c.id, st.exitCode ?? 255);
       }
@@ -186,10 +189,16 @@ export class ContainerEngine {
     return this.records.find(idOrName);
   }
 
-  /** Change a container's record under its lock (for modules beside the lifecycle: legacy-links.ts). */
-  async updateRecord(idOrName: string, change: (c: ContainerRecord) => Promise<ContainerRecord>): Promise<void> {
+  /**
+   * Change a container's record under its lock (for modules beside the lifecycle:
+   * legacy-links.ts, the health monitors); a change that returns undefined leaves it.
+   */
+  async updateRecord(idOrName: string, change: (c: ContainerRecord) => Promise<ContainerRecord | undefined>): Promise<void> {
     const { id } = this.records.find(idOrName);
-    await this.records.lock(id).run(async () => this.records.save(await change(this.records.find(id))));
+    await this.records.lock(id).run(async () => {
+      const next = await change(this.records.find(id));
+      if (next !== undefined) await this.records.save(next);
+    });
   }
 
   /** Runs fn under the container's lock with its record as it is then (archive.ts, commit). */
@@ -257,10 +266,13 @@ export class ContainerEngine {
       await runtime.start(c.id).catch((e: unknown) => {
         throw (runtimeError = e);
       });
-      await this.records.save({ ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt } });
+      const health = hasProbe(c.spec.healthcheck) ? healthOnStart(c.state.health) : c.state.health;
+      const running: ContainerRecord = { ...c, state: { status: 'running', pid, exitCode: 0, error: '', startedAt: nowRfc3339(), finishedAt: c.state.finishedAt, ...(health ? { health } : {}) } };
+      await this.records.save(running);
       this.exits.watch(c.id);
       volumesMounted(this.events, c);
       containerEvent(this.events, c, 'start');
+      this.notifyRunning(running);
     } catch (e: unknown) {
       // Undo the start; what cannot be undone now is logged (reconcile takes it at the next start).
       const undo = (what: string) => (u: unknown) => log.warn(`failed start of ${c.spec.name}: ${what}: ${messageOf(u)}`);
@@ -272,6 +284,17 @@ export class ContainerEngine {
       // docker run --rm waits for the removal of a container whose start failed.
       if (c.spec.autoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(undo('--rm')));
       throw e;
+    }
+  }
+
+  /** The hooks' running, each on its own: one failing neither undoes the start nor stops the others. */
+  private notifyRunning(c: ContainerRecord): void {
+    for (const h of this.hooks) {
+      try {
+        h.running?.(c);
+      } catch (e: unknown) {
+        this.deps.log.warn(`${c.spec.name} running: ${messageOf(e)}`);
+      }
     }
   }
 

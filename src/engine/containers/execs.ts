@@ -30,6 +30,8 @@ export interface ExecInstance {
   running: boolean;
   exitCode: number | null;
   pid: number;
+  /** Forgotten as soon as it ends (a health probe's: nobody inspects it, and there is one every interval). */
+  transient?: boolean;
 }
 
 /** Docker's exit code of an exec whose start failed before the runtime ran it. */
@@ -51,13 +53,13 @@ export class ExecManager {
   ) {}
 
   /** A user name the container's files do not know is refused here, as dockerd does. */
-  async create(containerIdOrName: string, req: ExecRequest): Promise<ExecInstance> {
+  async create(containerIdOrName: string, req: ExecRequest, opts: { transient?: boolean } = {}): Promise<ExecInstance> {
     const c = this.engine.find(containerIdOrName);
     if (req.cmd.length === 0) throw invalid('No exec command specified');
     if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
     if (c.state.paused) throw conflict(`Container ${containerIdOrName} is paused, unpause the container before exec`);
     if (req.user) await this.runtime.resolveUser(c.id, req.user);
-    const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0 };
+    const inst: ExecInstance = { id: newId(), containerId: c.id, req, running: false, exitCode: null, pid: 0, ...(opts.transient ? { transient: true } : {}) };
     this.execs.set(inst.id, inst);
     containerEvent(this.events, c, execAction('exec_create', req.cmd), { execID: inst.id });
     return inst;
@@ -114,7 +116,7 @@ export class ExecManager {
       this.sessions.delete(id);
       // As dockerd: an exec that failed to start has run, with 126 unless it said otherwise.
       inst.exitCode = FAILED_START;
-      setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
+      this.forgetLater(inst);
       throw e;
     }
     inst.running = true;
@@ -125,10 +127,16 @@ export class ExecManager {
       inst.running = false;
       inst.exitCode = x.exitCode;
       containerEvent(this.events, c, 'exec_die', { execID: id, exitCode: String(x.exitCode) });
-      setTimeout(() => this.execs.delete(id), KEEP_MS).unref();
+      this.forgetLater(inst);
       return x;
     });
     return { session, settled };
+  }
+
+  /** A finished instance stays inspectable a while; a transient one goes at once. */
+  private forgetLater(inst: ExecInstance): void {
+    if (inst.transient) this.execs.delete(inst.id);
+    else setTimeout(() => this.execs.delete(inst.id), KEEP_MS).unref();
   }
 
   /**

@@ -13,6 +13,7 @@ import { containerEvent, volumesUnmounted } from './events.js';
 import type { EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import type { ContainerId, ContainerRecord } from './model.js';
 import type { ContainerRecords } from './records.js';
+import { healthOnStop } from './health.js';
 import { restartDelay, restartsAfter } from './restart-policy.js';
 
 export interface ExitDeps {
@@ -64,7 +65,8 @@ export class Exits {
     const finishedAt = (await runtime.exitedAt(id)) ?? nowRfc3339();
     await runtime.delete(id).catch((e: unknown) => log.warn(`runtime delete ${id}: ${messageOf(e)}`));
     await networks.removeSandbox(id).catch((e: unknown) => log.warn(`network teardown ${id}: ${messageOf(e)}`));
-    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', paused: false, pid: 0, exitCode: code, finishedAt } };
+    const health = healthOnStop(c.state.health);
+    const exited: ContainerRecord = { ...c, state: { ...c.state, status: 'exited', paused: false, pid: 0, exitCode: code, finishedAt, ...(health ? { health } : {}) } };
     await records.save(exited);
     volumesUnmounted(this.deps.events, c);
     containerEvent(this.deps.events, c, 'die', { exitCode: String(code), execDuration: String(Math.floor((Date.parse(finishedAt) - Date.parse(c.state.startedAt)) / 1000)) });

@@ -18,6 +18,8 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export interface LifecycleHooks {
   /** After the network is joined, before the process runs. May throw to abort the start. */
   started?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
+  /** After the process runs (recorded as running): a start, or a live container found again by reconcile. Must not throw. */
+  running?(c: ContainerRecord): void;
   /** After the process has exited (or the start failed), before the network is left. */
   stopped?(c: ContainerRecord): Promise<void>;
   /** After a running container was disconnected from a network. */

@@ -6,6 +6,7 @@
 import type { RunOptions } from '../../runtime/types.js';
 import type { Json } from '../../store/kv.js';
 import type { HealthConfig } from './health-config.js';
+import type { HealthState } from './health.js';
 import type { TmpfsConfig } from './tmpfs.js';
 
 export type ContainerId = string & { readonly __brand: 'ContainerId' };
@@ -123,6 +124,8 @@ export interface ContainerState {
   error: string;
   startedAt: string;
   finishedAt: string;
+  /** State.Health: set at the first start of a container with a health check, kept across its runs. */
+  health?: HealthState;
 }
 
 export interface ContainerRecord {

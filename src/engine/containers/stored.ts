@@ -13,7 +13,9 @@ const spec = object({
   restartPolicy: object({ name: str, maximumRetryCount: num }),
   healthcheck: anyObject,
 }, ['healthcheck']);
-const state = object({ status: str, pid: num, exitCode: num, error: str, startedAt: str, finishedAt: str });
+const healthResult = object({ start: str, end: str, exitCode: num, output: str });
+const health = object({ status: str, failingStreak: num, log: arrayOf(healthResult) });
+const state = object({ status: str, pid: num, exitCode: num, error: str, startedAt: str, finishedAt: str, health }, ['health']);
 
 export const CONTAINERS = new Collection<ContainerRecord>({
   prefix: 'container/',

@@ -9,9 +9,9 @@
  */
 import { CliError } from './errors.js';
 import { tabwrite } from './tabwriter.js';
-import { Template, TemplateError } from './template/exec.js';
-import { HEADER_FUNCS } from './template/funcs.js';
-import { strict } from './template/values.js';
+import { Template, TemplateError } from '../util/template/exec.js';
+import { HEADER_FUNCS } from '../util/template/funcs.js';
+import { strict } from '../util/template/values.js';
 
 export interface ListFormat {
   /** e.g. 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}'. */

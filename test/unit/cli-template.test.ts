@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Template, TemplateError } from '../../src/cli/template/exec.js';
-import { sprintf } from '../../src/cli/template/funcs.js';
-import { strict } from '../../src/cli/template/values.js';
+import { Template, TemplateError } from '../../src/util/template/exec.js';
+import { sprintf } from '../../src/util/template/funcs.js';
+import { strict } from '../../src/util/template/values.js';
 
 const render = (src: string, data: unknown): string => Template.parse(src).execute(data);
 

@@ -1,5 +1,5 @@
 /** The parts of Docker's container JSON the CLI reads (the daemon sends more). */
-import { isRecord } from '../../template/values.js';
+import { isRecord } from '../../../util/template/values.js';
 
 /** One entry of a summary's `Ports`; IP and PublicPort are absent for unpublished ports. */
 export interface ApiPort {

@@ -1,5 +1,5 @@
 /** The parts of Docker's image JSON the CLI reads. */
-import { isRecord } from '../../template/values.js';
+import { isRecord } from '../../../util/template/values.js';
 
 /** An item of `GET /images/json`. */
 export interface ImageSummary {

@@ -3,7 +3,7 @@ import { clientVersion } from '../../build-info.js';
 import { err, out, type CommandContext } from '../../context.js';
 import { executeTemplate, parseTemplate } from '../../format.js';
 import type { CommandSpec } from '../../registry.js';
-import { isRecord } from '../../template/values.js';
+import { isRecord } from '../../../util/template/values.js';
 import { objectFormatFlag } from '../common.js';
 
 type Json = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { out, type CommandContext } from '../../context.js';
 import { executeTemplate, parseTemplate } from '../../format.js';
 import type { CommandSpec } from '../../registry.js';
 import { tabwrite } from '../../tabwriter.js';
-import { isRecord } from '../../template/values.js';
+import { isRecord } from '../../../util/template/values.js';
 import { objectFormatFlag } from '../common.js';
 
 const DEFAULT_TEMPLATE = `{{with .Client -}}

@@ -4,7 +4,7 @@ import { CliError, describeError } from '../../errors.js';
 import { renderList, type ListFormat } from '../../format.js';
 import { filtersParam, kvMap, validateFilter, validateLabel } from '../../opts.js';
 import type { CommandSpec, GroupSpec } from '../../registry.js';
-import { isRecord } from '../../template/values.js';
+import { isRecord } from '../../../util/template/values.js';
 import { LIST_FORMAT_FLAG, naturalCompare, objectFormatFlag } from '../common.js';
 import { inspectAll } from '../container/inspect.js';
 

@@ -57,7 +57,7 @@ const refused = (kind: FieldKind, more: Partial<FieldSpec> = {}): FieldSpec => (
 export const HOST_CONFIG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   Binds: impl('strings'),
   ContainerIDFile: client('string'),
-  LogConfig: impl('log-config', { note: 'drivers json-file, local, none, journald, syslog; no log options' }),
+  LogConfig: impl('log-config', { note: 'drivers json-file, local, none, journald, syslog, gelf, fluentd and their options' }),
   NetworkMode: impl('string'),
   PortBindings: impl('objectmap'),
   RestartPolicy: impl('restart-policy'),

@@ -12,6 +12,7 @@ import type { Pruner } from '../engine/prune.js';
 import type { ContainerArchives } from '../engine/containers/archive.js';
 import { archiveRoutes } from './routes/archive.js';
 import { commitRoutes } from './routes/commit.js';
+import type { LogService } from '../logs/service.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { pruneRoutes } from './routes/prune.js';
 import { Router } from './router.js';
@@ -43,6 +44,7 @@ export interface ApiDeps {
   system: Omit<SystemInfo, 'counts' | 'eventListeners'>;
   /** This node's place in a swarm (berth's is always outside one for now). */
   swarm: SwarmState;
+  logs: LogService;
 }
 
 export function buildRouter(deps: ApiDeps): Router {
@@ -75,7 +77,7 @@ export function buildRouter(deps: ApiDeps): Router {
     disconnect: (c, n) => engine.disconnect(c, n),
   });
   const ports = (c: ContainerRecord): PortsShape => reportedPorts(c, networks, engine);
-  const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, ports };
+  const containerDeps = { engine, networks, images: deps.images, volumes: deps.volumes, logs: deps.logs, ports };
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
   commitRoutes(router, { engine, images: deps.images, events: deps.events });

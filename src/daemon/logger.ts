@@ -8,11 +8,14 @@ export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+  /** Change the level (a SIGHUP's reload). */
+  setLevel(level: LogLevel): void;
 }
 
-export function createLogger(level: LogLevel): Logger {
+export function createLogger(initial: LogLevel): Logger {
+  let level = initial;
   const at = (l: LogLevel) => (msg: string) => {
     if (RANK[l] >= RANK[level]) process.stderr.write(`${new Date().toISOString()} ${l.toUpperCase()} ${msg}\n`);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), setLevel: (l) => (level = l) };
 }

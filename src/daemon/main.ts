@@ -14,7 +14,6 @@ import { firewallBackend } from '../network/firewall/backend.js';
 import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
-import { createLogger } from './logger.js';
 import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
@@ -25,7 +24,12 @@ import { resolveProcess } from '../engine/containers/process.js';
 import { ImageStore } from '../engine/images/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { createRuntime } from '../runtime/index.js';
-import { parseDaemonArgs, USAGE, type DaemonOptions } from './options.js';
+import { buildDaemonOptions, scanDaemonArgs, USAGE, type DaemonOptions, type GivenFlag } from './options.js';
+import { configFlags, readConfigFile } from './config-file.js';
+import { createLogger, type Logger } from './logger.js';
+import { LogService } from '../logs/service.js';
+import { DRIVER_NAMES } from '../logs/config.js';
+import { containerLogging } from '../engine/containers/logging.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { Timings } from '../util/timings.js';
 import { EventBus } from '../events/bus.js';
@@ -34,27 +38,42 @@ import { Pruner } from '../engine/prune.js';
 import { ContainerArchives } from '../engine/containers/archive.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let opts: DaemonOptions | 'help';
+  let cli: GivenFlag[] | 'help';
   try {
-    opts = parseDaemonArgs(argv);
+    cli = scanDaemonArgs(argv);
+    if (cli !== 'help') buildDaemonOptions(cli);
   } catch (e: unknown) {
     process.stderr.write(`berthd: ${messageOf(e)}\n${USAGE}`);
     process.exit(125);
   }
-  if (opts === 'help') {
+  if (cli === 'help') {
     process.stdout.write(USAGE);
     return;
   }
+  let opts: DaemonOptions;
+  try {
+    opts = withConfigFile(cli);
+  } catch (e: unknown) {
+    process.stderr.write(`${new Date().toISOString()} ERROR failed to start daemon: ${messageOf(e)}\n`);
+    process.exit(1);
+  }
   const log = createLogger(opts.logLevel);
   try {
-    await run(opts, log);
+    await run(opts, log, cli);
   } catch (e: unknown) {
     log.error(`failed to start daemon: ${messageOf(e)}`);
     process.exit(1);
   }
 }
 
-async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): Promise<void> {
+/** The command line's flags over the configuration file's (whose keys may not repeat them). */
+function withConfigFile(cli: readonly GivenFlag[]): DaemonOptions {
+  const { configFile, configFileGiven } = buildDaemonOptions(cli);
+  const file = readConfigFile(configFile, configFileGiven);
+  return buildDaemonOptions(file ? [...configFlags(configFile, file, cli), ...cli] : cli);
+}
+
+async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]): Promise<void> {
   for (const dir of [opts.dataRoot, opts.execRoot, path.dirname(opts.socketPath)]) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
   }
@@ -93,6 +112,14 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot, events);
   const timings = new Timings();
+  let engineRef: ContainerEngine | undefined;
+  const logs = new LogService({
+    containerDir: (id) => engineRef!.dir(id),
+    reopenSpool: async (id) => runtime.reopenLog(id),
+    log,
+    ...(process.env.BERTH_JOURNAL_SOCKET ? { journalSocket: process.env.BERTH_JOURNAL_SOCKET } : {}),
+  });
+  logs.setDefaults({ type: opts.logDriver, config: opts.logOpts });
   const engine = await ContainerEngine.open({
     store,
     networks,
@@ -107,7 +134,9 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     log,
     timings,
     events,
+    logging: containerLogging(logs),
   });
+  engineRef = engine;
   engine.addHooks(dnsHooks(dns, networks, engine));
   const execs = new ExecManager(engine, runtime, (id) => {
     const c = engine.find(id);
@@ -150,6 +179,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     volumes,
     swarm,
     events,
+    logs,
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     archives,
@@ -161,6 +191,8 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
       runtimes: [path.basename(runtime.ociRuntime)],
       defaultRuntime: path.basename(runtime.ociRuntime),
       defaultAddressPools: opts.givenAddressPools.map((p) => ({ Base: formatCidr(p.base), Size: p.size })),
+      loggingDriver: () => logs.defaultConfig.type,
+      logDrivers: DRIVER_NAMES,
     },
   });
   const server = await listen(router, {
@@ -178,6 +210,7 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
     health.close();
     try {
       await swarm.close();
+      await logs.close();
       await networks.close();
       dns.close();
       await store.close();
@@ -190,6 +223,30 @@ async function run(opts: DaemonOptions, log: ReturnType<typeof createLogger>): P
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => reload(opts, cli, log, logs));
+}
+
+/**
+ * SIGHUP: the configuration file read again; the log level and the default log driver
+ * and options (for containers created from now on) change; what only a restart changes
+ * is named in the log. A file that does not check out changes nothing.
+ */
+function reload(current: DaemonOptions, cli: readonly GivenFlag[], log: Logger, logs: LogService): void {
+  log.info(`got signal to reload configuration (config-file ${current.configFile})`);
+  let next: DaemonOptions;
+  try {
+    next = withConfigFile(cli);
+    logs.setDefaults({ type: next.logDriver, config: next.logOpts });
+  } catch (e: unknown) {
+    log.error(`error reloading configuration: ${messageOf(e)}`);
+    return;
+  }
+  log.setLevel(next.logLevel);
+  const restartOnly = (['dataRoot', 'execRoot', 'socketPath', 'bip', 'bridge', 'mtu', 'firewall', 'dns', 'addressPools'] as const).filter(
+    (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+  );
+  if (restartOnly.length > 0) log.warn(`reload: ${restartOnly.join(', ')} changed in the configuration file; they take effect at the next start`);
+  log.info(`reloaded configuration: log-level ${next.logLevel}, log-driver ${next.logDriver}, log-opts ${JSON.stringify(next.logOpts)}`);
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -30,6 +30,20 @@ export interface DaemonOptions {
   brNetfilter: boolean;
   /** Network namespaces kept ready for container starts (0: none). */
   spareSandboxes: number;
+  /** --log-driver: the default log driver of new containers. */
+  logDriver: string;
+  /** --log-opt: its default options. */
+  logOpts: Record<string, string>;
+  /** --config-file (default /etc/berth/daemon.json; a missing default file is no error). */
+  configFile: string;
+  /** --config-file was given (then the file must exist). */
+  configFileGiven: boolean;
+}
+
+/** A flag as given on the command line: its long name and value (booleans "true"/"false"). */
+export interface GivenFlag {
+  name: string;
+  value: string;
 }
 
 export const USAGE = `Usage: berthd [OPTIONS]
@@ -56,6 +70,9 @@ Options:
                                    (default off: the kernel forwards loopback too)
       --br-netfilter               Leave frames bridged between containers going through the inet hooks
                                    (default off: berth sets bridge-nf-call-ip(6)tables=0 in its namespace)
+      --log-driver NAME            Default log driver of containers (default json-file)
+      --log-opt KEY=VALUE          Default log driver options (repeatable)
+      --config-file FILE           Daemon configuration file (default /etc/berth/daemon.json)
   -h, --help                       Print this help
 `;
 
@@ -67,7 +84,47 @@ function boolFlag(flag: string, value: string | undefined): boolean {
   throw invalid(`invalid boolean value "${value}" for ${flag}`);
 }
 
+/** Short flags and aliases under their long names. */
+const ALIASES: Record<string, string> = { '-H': 'host', '-p': 'pidfile', '-l': 'log-level', '-b': 'bridge', '--iptables': 'firewall' };
+const BOOLEAN_FLAGS = new Set(['firewall', 'userland-proxy', 'br-netfilter']);
+const VALUE_FLAGS = new Set([
+  'host', 'group', 'data-root', 'exec-root', 'pidfile', 'log-level', 'bridge', 'bip', 'default-address-pool', 'dns',
+  'host-gateway-ip', 'mtu', 'spare-sandboxes', 'log-driver', 'log-opt', 'config-file',
+]);
+
+/** The flags of argv in order, under their long names; 'help' for -h. Throws on an unknown flag. */
+export function scanDaemonArgs(argv: readonly string[]): GivenFlag[] | 'help' {
+  const out: GivenFlag[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag === '-h' || flag === '--help') return 'help';
+    const name = ALIASES[flag] ?? (flag.startsWith('--') ? flag.slice(2) : '');
+    if (BOOLEAN_FLAGS.has(name)) {
+      out.push({ name, value: String(boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined)) });
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) throw invalid(`unknown flag: ${flag}`);
+    let value: string;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      const v = argv[++i];
+      if (v === undefined) throw invalid(`flag needs an argument: ${flag}`);
+      value = v;
+    }
+    out.push({ name, value });
+  }
+  return out;
+}
+
 export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help' {
+  const flags = scanDaemonArgs(argv);
+  return flags === 'help' ? 'help' : buildDaemonOptions(flags);
+}
+
+/** The options the flags make (later ones win, lists add up), checked as dockerd checks them. */
+export function buildDaemonOptions(flags: readonly GivenFlag[]): DaemonOptions {
   const opts: DaemonOptions = {
     socketPath: '/run/berth/berth.sock',
     socketGroup: undefined,
@@ -86,71 +143,50 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
     userlandProxy: false,
     brNetfilter: false,
     spareSandboxes: 4,
+    logDriver: 'json-file',
+    logOpts: {},
+    configFile: '/etc/berth/daemon.json',
+    configFileGiven: false,
   };
   const pools: PredefinedPool[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw invalid(`flag needs an argument: ${flag}`);
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '-H':
-      case '--host': {
-        const v = value();
+  for (const { name, value: v } of flags) {
+    switch (name) {
+      case 'host':
         if (!v.startsWith('unix://')) throw invalid(`only unix sockets are supported: ${v} (no TCP listener, by design)`);
         opts.socketPath = v.slice('unix://'.length);
         break;
-      }
-      case '--group':
-        opts.socketGroup = value();
+      case 'group':
+        opts.socketGroup = v;
         break;
-      case '--data-root':
-        opts.dataRoot = value();
+      case 'data-root':
+        opts.dataRoot = v;
         break;
-      case '--exec-root':
-        opts.execRoot = value();
+      case 'exec-root':
+        opts.execRoot = v;
         break;
-      case '-p':
-      case '--pidfile':
-        opts.pidfile = value();
+      case 'pidfile':
+        opts.pidfile = v;
         break;
-      case '-l':
-      case '--log-level': {
-        const v = value() as LogLevel;
-        if (!LOG_LEVELS.includes(v)) throw invalid(`unable to parse logging level: ${v}`);
-        opts.logLevel = v;
+      case 'log-level':
+        opts.logLevel = parseLogLevel(v);
         break;
-      }
-      case '-b':
-      case '--bridge':
-        opts.bridge = value();
+      case 'bridge':
+        opts.bridge = v;
         break;
-      case '--bip': {
-        const v = value();
+      case 'bip': {
         const c = parseCidr(v);
         if (c.family !== 4) throw invalid(`--bip must be an IPv4 address with a prefix length: ${v}`);
         opts.bip = v;
         break;
       }
-      case '--default-address-pool':
-        pools.push(parseAddressPoolSpec(value()));
+      case 'default-address-pool':
+        pools.push(parseAddressPoolSpec(v));
         break;
-      case '--dns': {
-        const v = value();
+      case 'dns':
         parseIp(v);
         opts.dns.push(v);
         break;
-      }
-      case '--host-gateway-ip': {
-        const v = value();
+      case 'host-gateway-ip': {
         const family = parseIp(v).family;
         if (opts.hostGatewayIps.some((ip) => parseIp(ip).family === family)) {
           throw invalid(`only one IPv${family} host gateway IP address can be specified`);
@@ -158,30 +194,37 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
         opts.hostGatewayIps.push(v);
         break;
       }
-      case '--mtu': {
-        const v = value();
+      case 'mtu':
         if (!/^\d+$/.test(v) || Number(v) < 68 || Number(v) > 65535) throw invalid(`invalid --mtu value: ${v}`);
         opts.mtu = Number(v);
         break;
-      }
-      case '--firewall':
-      case '--iptables':
-        opts.firewall = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
+      case 'firewall':
+        opts.firewall = v === 'true';
         break;
-      case '--spare-sandboxes': {
-        const v = value();
+      case 'spare-sandboxes':
         if (!/^\d+$/.test(v) || Number(v) > 64) throw invalid(`invalid --spare-sandboxes value: ${v} (0 to 64)`);
         opts.spareSandboxes = Number(v);
         break;
+      case 'userland-proxy':
+        opts.userlandProxy = v === 'true';
+        break;
+      case 'br-netfilter':
+        opts.brNetfilter = v === 'true';
+        break;
+      case 'log-driver':
+        opts.logDriver = v;
+        break;
+      case 'log-opt': {
+        // dockerd's MapOpts: a key without "=" gets an empty value.
+        const eq = v.indexOf('=');
+        if (eq < 0) opts.logOpts[v] = '';
+        else opts.logOpts[v.slice(0, eq)] = v.slice(eq + 1);
+        break;
       }
-      case '--userland-proxy':
-        opts.userlandProxy = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
+      case 'config-file':
+        opts.configFile = v;
+        opts.configFileGiven = true;
         break;
-      case '--br-netfilter':
-        opts.brNetfilter = boolFlag(flag, eq > 0 ? arg.slice(eq + 1) : undefined);
-        break;
-      default:
-        throw invalid(`unknown flag: ${flag}`);
     }
   }
   if (opts.bridge !== undefined && opts.bip !== undefined) {
@@ -190,4 +233,9 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions | 'help'
   if (pools.length > 0) opts.addressPools = opts.givenAddressPools = pools;
   opts.pidfile ??= `${opts.execRoot}/berthd.pid`;
   return opts;
+}
+
+export function parseLogLevel(v: string): LogLevel {
+  if (!LOG_LEVELS.includes(v as LogLevel)) throw invalid(`unable to parse logging level: ${v}`);
+  return v as LogLevel;
 }

@@ -69,6 +69,16 @@ export async function resizePty(dir: string, size: WindowSize): Promise<void> {
   const rows = Math.trunc(size.rows);
   const cols = Math.trunc(size.cols);
   if (!(rows > 0 && rows < 65536 && cols > 0 && cols < 65536)) throw invalid(`invalid window size ${size.rows}x${size.cols}`);
+  await control(dir, `1 ${rows} ${cols}\n`);
+}
+
+/** Ask conmon to start its log file afresh (control message 2). Conflict if conmon is gone. */
+export async function reopenLog(dir: string): Promise<void> {
+  await control(dir, '2 0 0\n');
+}
+
+/** One line on conmon's control FIFO. */
+async function control(dir: string, line: string): Promise<void> {
   let fh;
   try {
     // Non-blocking: opening a FIFO nobody reads fails (ENXIO) instead of hanging.
@@ -79,7 +89,7 @@ export async function resizePty(dir: string, size: WindowSize): Promise<void> {
     throw e;
   }
   try {
-    await fh.write(`1 ${rows} ${cols}\n`);
+    await fh.write(line);
   } finally {
     await fh.close();
   }

@@ -38,6 +38,8 @@ interface CommonArgs {
 export interface CreateArgs extends CommonArgs {
   exitDir: string;
   logPath: string | null;
+  /** conmon's --log-size-max: the log file is started afresh past it. */
+  logSizeMax?: number;
   leaveStdinOpen: boolean;
 }
 
@@ -75,6 +77,7 @@ export function createArgv(a: CreateArgs): string[] {
   const argv = commonArgv(a, a.id);
   argv.push('--exit-dir', a.exitDir);
   argv.push('-l', a.logPath === null ? 'none' : `k8s-file:${a.logPath}`);
+  if (a.logPath !== null && a.logSizeMax !== undefined) argv.push('--log-size-max', String(a.logSizeMax));
   if (a.stdin && a.leaveStdinOpen) argv.push('--leave-stdin-open');
   return argv;
 }

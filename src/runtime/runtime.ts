@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { attachSession, resizePty } from './attach.js';
+import { attachSession, reopenLog, resizePty } from './attach.js';
 import { createArgv, exited, isConmon, readPid, spawnConmon } from './conmon.js';
 import { execDirect, execTty } from './exec.js';
 import { readExitCode, waitExitFile } from './exits.js';
@@ -138,6 +138,7 @@ class ConmonRuntime implements Runtime {
       stdin: spec.process.openStdin,
       exitDir: this.layout.exitDir,
       logPath: spec.logPath,
+      ...(spec.logSizeMax !== undefined ? { logSizeMax: spec.logSizeMax } : {}),
       // As Docker: only a client leaving a tty-less StdinOnce container closes its stdin;
       // with a tty it only detaches, and the next attach types into the same stdin.
       leaveStdinOpen: !spec.process.stdinOnce || spec.process.tty,
@@ -294,6 +295,10 @@ class ConmonRuntime implements Runtime {
     const files = await readCgroupFiles(this.host.cgroupVersion, group, v2 ? V2_FILES : V1_FILES);
     if (files.size === 0) throw conflict(`container ${id} is not running`);
     return v2 ? parseCgroupV2(files) : parseCgroupV1(files);
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    await reopenLog(this.layout.bundle(id));
   }
 
   logs(id: string, opts: LogOptions = {}): AsyncIterable<LogEntry> {

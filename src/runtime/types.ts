@@ -86,6 +86,8 @@ export interface RunSpec {
   options?: RunOptions;
   /** k8s-file log conmon appends the container's output to; null keeps no log. */
   logPath: string | null;
+  /** Bytes conmon lets that file reach before it starts it afresh (none: no limit). */
+  logSizeMax?: number;
 }
 
 /**
@@ -378,6 +380,11 @@ export interface Runtime {
   resolveUser(id: string, user: string): Promise<ProcessUser>;
   /** Run another process in the running container. Conflict if not running. */
   exec(id: string, spec: ExecSpec): Promise<ExecSession>;
+  /**
+   * Ask conmon to start its log file afresh (it renames an empty one over it): the
+   * daemon does, once it has taken what the old one holds. Conflict if conmon is gone.
+   */
+  reopenLog(id: string): Promise<void>;
   /** The container's logged output (see readLogs). NotFound if it has no runtime state. */
   logs(id: string, opts?: LogOptions): AsyncIterable<LogEntry>;
   /** Freeze all its processes (docker pause). Conflict if not running. */

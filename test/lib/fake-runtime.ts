@@ -109,6 +109,8 @@ export class FakeRuntime implements Runtime {
     throw notImplemented('the fake runtime runs no exec');
   }
 
+  async reopenLog(): Promise<void> {}
+
   async *logs(): AsyncIterable<LogEntry> {
     return;
   }

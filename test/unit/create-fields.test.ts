@@ -190,7 +190,15 @@ describe('create fields: what berth implements', () => {
     assert.throws(() => withHost({ Runtime: 'kata' }), /: unknown or invalid runtime name: kata$/);
     assert.doesNotThrow(() => withHost({ Runtime: 'runc' }));
     assert.throws(() => withHost({ VolumeDriver: 'convoy' }), /berth does not support HostConfig.VolumeDriver "convoy"/);
-    assert.throws(() => withHost({ LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } }), /berth does not support HostConfig.LogConfig.Config \(log options\) \{"max-size":"10m"\}/);
+  });
+
+  it('log options are taken and checked with the driver\'s words; the effective LogConfig has them', () => {
+    const made = withHost({ LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } });
+    assert.deepEqual((made.docker.hostConfig as { LogConfig: unknown }).LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+    assert.deepEqual(made.req.logOptions, { 'max-size': '10m', 'max-file': '3' });
+    assert.throws(() => withHost({ LogConfig: { Type: 'json-file', Config: { 'max-size': 'big' } } }), /: invalid size: 'big'$/);
+    assert.throws(() => withHost({ LogConfig: { Type: 'json-file', Config: { bogus: '1' } } }), /unknown log opt 'bogus' for json-file log driver/);
+    assert.throws(() => withHost({ LogConfig: { Type: 'awslogs', Config: {} } }), /logger: no log driver named 'awslogs' is registered/);
   });
 
   it('a health check is taken as dockerd takes it (containers-health-config.test.ts has the rest)', () => {

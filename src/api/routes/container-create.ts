@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { invalid, joinProblems } from '../../errors.js';
 import type { ContainerSpec, EndpointConfig, NetworkMode, PortBinding } from '../../engine/containers/model.js';
 import { HOST_GATEWAY } from '../../engine/containers/files.js';
+import { DEFAULT_LOG_CONFIG, settleLogConfig, type LogConfig } from '../../logs/config.js';
 import { tryParseIp } from '../../network/ipam/index.js';
 import type { Json } from '../../store/kv.js';
 import { checkHealthConfig, healthJson, type HealthConfig } from '../../engine/containers/health-config.js';
@@ -13,6 +14,9 @@ import { asObject, commandList, field, objectField, optBool, optNumber, optStrin
 import { adjustForVersion, checkEndpointCount, migrateMacAddress } from './create-legacy.js';
 import { parseAllMounts } from './create-mounts.js';
 import { parseRunOptions } from './create-options.js';
+
+/** The daemon's defaults applied to a create's LogConfig, and the result checked (logs/config.ts). */
+export type LogSettler = (requested: { type: string; config: Record<string, string> | null }) => LogConfig;
 
 export type CreateRequest = Omit<ContainerSpec, 'name' | 'image'> & { name: string | undefined; imageRef: string };
 
@@ -30,7 +34,7 @@ export interface ParsedCreate {
  * A create request as dockerd reads it for API `version`: every field decoded (and its
  * type checked) as Go decodes it, refused when berth does not implement it.
  */
-export function parseContainerCreate(body: unknown, name: string | null, version = API_VERSION): ParsedCreate {
+export function parseContainerCreate(body: unknown, name: string | null, version = API_VERSION, settleLog: LogSettler = (r) => settleLogConfig(r, DEFAULT_LOG_CONFIG)): ParsedCreate {
   const o = asObject(body, 'container create');
   const hc = objectField(o, 'HostConfig');
   const image = optString(o, 'Image') ?? '';
@@ -68,8 +72,8 @@ export function parseContainerCreate(body: unknown, name: string | null, version
   if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(restartName)) throw invalid(`invalid restart policy '${restartName}'`);
   const autoRemove = optBool(hc, 'AutoRemove') ?? false;
   if (autoRemove && restartName !== 'no') throw invalid("can't create 'AutoRemove' container with restart policy");
-  const logType = optString(objectField(hc, 'LogConfig'), 'Type') || 'json-file';
-  if (!['json-file', 'none', 'journald', 'syslog', 'local'].includes(logType)) throw invalid(`logger: no log driver named '${logType}' is registered`);
+  const requestedLog = decodedHost.LogConfig as { Type: string; Config: Record<string, string> | null };
+  const logConfig = settleLog({ type: requestedLog.Type, config: requestedLog.Config });
   // Empty: the image's STOPSIGNAL or SIGTERM, chosen at create.
   const stopSignal = optString(o, 'StopSignal') ?? '';
   if (stopSignal !== '' && !SIGNALS.test(stopSignal)) throw invalid(`Invalid signal: ${stopSignal}`);
@@ -125,7 +129,8 @@ export function parseContainerCreate(body: unknown, name: string | null, version
     stopSignal,
     stopTimeout: optNumber(o, 'StopTimeout') ?? 10,
     restartPolicy: { name: restartName as ContainerSpec['restartPolicy']['name'], maximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 },
-    logDriver: logType as ContainerSpec['logDriver'],
+    logDriver: logConfig.type,
+    logOptions: logConfig.config,
     ...(Object.keys(options).length > 0 ? { options } : {}),
     ...(healthcheck ? { healthcheck } : {}),
   };
@@ -135,7 +140,7 @@ export function parseContainerCreate(body: unknown, name: string | null, version
     // The docker CLI sends them in both places: once each.
     if (first) first.links = [...new Set([...first.links, ...links])];
   }
-  const hostConfig = effectiveHostConfig({ ...decodedHost, NetworkMode: modeText(networkMode) });
+  const hostConfig = effectiveHostConfig({ ...decodedHost, NetworkMode: modeText(networkMode), LogConfig: { Type: logConfig.type, Config: logConfig.config } });
   const warnings = [...createWarnings(networkMode, hc), ...optionWarnings, ...macWarnings];
   return { req, docker: { config: decodedConfig as Json, hostConfig: hostConfig as Json }, warnings };
 }

@@ -1,5 +1,5 @@
 /** /containers routes: create, lifecycle, inspect, list, attach, wait, logs, resize. */
-import { invalid, wrapError } from '../../errors.js';
+import { conflict, invalid, wrapError } from '../../errors.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
 import { removeLegacyLink } from '../../engine/containers/legacy-links.js';
 import type { WaitCondition } from '../../engine/containers/lifecycle.js';
@@ -7,9 +7,12 @@ import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ImageStore } from '../../engine/images/index.js';
 import type { VolumeStore } from '../../engine/volumes/store.js';
 import type { NetworkController } from '../../network/controller.js';
-import { readLogs } from '../../runtime/index.js';
 import { drained } from '../../util/streams.js';
 import { frame, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
+import { logConfigOf } from '../../engine/containers/logging.js';
+import { readLogFiles } from '../../logs/files/reader.js';
+import { parseRfc3339, rfc3339NanoFixed, type LogRecord, type LogTime } from '../../logs/message.js';
+import type { LogService } from '../../logs/service.js';
 import type { Router } from '../router.js';
 import { inspectShape, listShape, type ContainerView, type PortSummary } from '../shapes/container.js';
 import { boolParam, parseFilters } from '../wire.js';
@@ -22,6 +25,7 @@ export interface ContainerRoutesDeps {
   networks: NetworkController;
   images: ImageStore;
   volumes: VolumeStore;
+  logs: LogService;
   /** Published ports of a container as inspect shows them (NetworkSettings.Ports). */
   ports(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
@@ -41,7 +45,7 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
     network: lookup,
     networkByName: lookup,
     etcDir: engine.etcDir(c),
-    logPath: engine.logPath(c.id),
+    logPath: deps.logs.logPath(c.id, logConfigOf(c)),
     sandboxKey: networks.sandboxPath(c.id),
     hostname: engine.hostnameOf(c),
     domainname: engine.domainnameOf(c),
@@ -66,7 +70,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
   const volumePath = (name: string) => deps.volumes.get(name).mountpoint;
   router
     .add('POST', '/containers/create', async (req) => {
-      const { req: spec, docker, warnings } = parseContainerCreate(await req.json(), req.query.get('name'), req.version);
+      const { req: spec, docker, warnings } = parseContainerCreate(await req.json(), req.query.get('name'), req.version, (r) => deps.logs.settle(r));
       const image = images.resolve(spec.imageRef);
       const { imageRef, ...rest } = spec;
       const c = await engine.create({ ...rest, image: { ref: imageRef, id: image.id } }, docker);
@@ -131,30 +135,37 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       const stdout = boolParam(req.query, 'stdout');
       const stderr = boolParam(req.query, 'stderr');
       if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
-      if (c.spec.logDriver === 'none') throw invalid('configured logging driver does not support reading');
+      if (c.state.status === 'removing') throw conflict('can not get logs from container which is dead or marked for removal');
+      const files = deps.logs.reader({ id: c.id, config: logConfigOf(c) });
       const tailText = req.query.get('tail') ?? 'all';
       const follow = boolParam(req.query, 'follow');
       const timestamps = boolParam(req.query, 'timestamps');
-      const since = timeParam(req.query.get('since'));
-      const until = timeParam(req.query.get('until'));
+      const details = boolParam(req.query, 'details');
+      const since = timeParam(req.query.get('since'), 'since');
+      const until = timeParam(req.query.get('until'), 'until');
       const tty = c.spec.process.tty;
+      const running = c.state.status === 'running';
+      // Everything conmon holds goes to the files first: a `docker logs` right after a
+      // line was written shows it.
+      if (running) await deps.logs.sync(c.id);
       req.res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM, 'Api-Version': '1.44' });
       // As dockerd: the status goes out at once, not with the first line, which a quiet
       // container may never write (docker-py's run() inspects as soon as it arrives).
       req.res.flushHeaders();
       const ac = new AbortController();
       req.res.on('close', () => ac.abort());
+      const tail = /^\d+$/.test(tailText) ? Number(tailText) : undefined;
       const opts = {
-        follow: follow && c.state.status === 'running',
-        ...(tailText !== 'all' && /^\d+$/.test(tailText) ? { tail: Number(tailText) } : {}),
-        ...(since !== undefined ? { sinceMs: since } : {}),
-        ...(until !== undefined ? { untilMs: until } : {}),
+        follow: follow && running,
+        ...(tail !== undefined ? { tail } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
         signal: ac.signal,
       };
-      for await (const e of readLogs(engine.logPath(c.id), opts, engine.wait(c.id, 'not-running'))) {
-        if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
-        const line = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
-        if (!req.res.write(tty ? line : frame(e.stream === 'stdout' ? 1 : 2, line))) {
+      for await (const r of readLogFiles(files, opts)) {
+        if ((r.stream === 'stdout' && !stdout) || (r.stream === 'stderr' && !stderr)) continue;
+        const line = renderLogLine(r, { timestamps, details });
+        if (!req.res.write(tty ? line : frame(r.stream === 'stdout' ? 1 : 2, line))) {
           await drained(req.res); // a client gone meanwhile sends no 'drain': the abort ends the loop
         }
       }
@@ -163,13 +174,30 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
     });
 }
 
-/** Docker's since/until: unix seconds (with fraction) or RFC 3339. */
-function timeParam(v: string | null): number | undefined {
+/** Docker's since/until: unix seconds with up to nine fraction digits ("1700000000.123456789"), or RFC 3339. */
+function timeParam(v: string | null, name: string): LogTime | undefined {
   if (v === null || v === '' || v === '0') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalid(`invalid time value: ${v}`);
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return { sec: Number(m[1]), nsec: Number((m[2] ?? '').padEnd(9, '0')) };
+  const t = parseRfc3339(v);
+  if (!t) throw invalid(`invalid value for "${name}": ${v}`);
   return t;
+}
+
+/** One line as `docker logs` shows it: -t's fixed-width time, --details' attributes (sorted, query-escaped). */
+export function renderLogLine(r: LogRecord, o: { timestamps: boolean; details: boolean }): Buffer {
+  let line = r.line;
+  if (o.details) {
+    const attrs = [...r.attrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${queryEscape(k)}=${queryEscape(v)}`);
+    line = Buffer.concat([Buffer.from(`${attrs.join(',')} `), line]);
+  }
+  if (o.timestamps) line = Buffer.concat([Buffer.from(`${rfc3339NanoFixed(r.time)} `), line]);
+  return line;
+}
+
+/** Go's url.QueryEscape: spaces as "+", everything but letters, digits and -_.~ escaped. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
 }
 
 /** The list view of published ports: one entry per binding, unpublished exposed ports without IP. */

@@ -75,8 +75,6 @@ function checkPlatformFields(hc: Record<string, unknown>, warnings: string[]): v
   if (runtime !== '' && runtime !== 'runc') throw invalid(`unknown or invalid runtime name: ${runtime}`);
   const volumeDriver = hc.VolumeDriver as string;
   if (volumeDriver !== '' && volumeDriver !== 'local') throw invalid(unsupported('HostConfig.VolumeDriver', volumeDriver));
-  const logOpts = (hc.LogConfig as { Config: Record<string, string> | null }).Config ?? {};
-  if (Object.keys(logOpts).length > 0) throw invalid(unsupported('HostConfig.LogConfig.Config (log options)', logOpts));
   const userns = hc.UsernsMode as string;
   if (userns !== '' && userns !== 'host') throw invalid(unsupported('HostConfig.UsernsMode', userns));
 }

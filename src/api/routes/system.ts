@@ -24,6 +24,10 @@ export interface SystemInfo {
   defaultAddressPools: { Base: string; Size: number }[];
   /** berth's own measurements (GET /berth/timings). */
   timings(): Record<string, TimingSeries>;
+  /** The daemon's default log driver now (--log-driver; a SIGHUP may change it). */
+  loggingDriver(): string;
+  /** The log drivers there are. */
+  logDrivers: readonly string[];
 }
 
 export function systemRoutes(router: Router, info: SystemInfo, swarm: SwarmState): void {
@@ -88,7 +92,7 @@ function infoBody(info: SystemInfo, swarm: SwarmState, details: SwarmDetails | u
     Images: c.images,
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'extfs']],
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null'], Authorization: null, Log: ['json-file', 'none'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null'], Authorization: null, Log: [...info.logDrivers] },
     MemoryLimit: true,
     SwapLimit: false,
     CpuCfsPeriod: true,
@@ -102,7 +106,7 @@ function infoBody(info: SystemInfo, swarm: SwarmState, details: SwarmDetails | u
     OomKillDisable: false,
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
-    LoggingDriver: 'json-file',
+    LoggingDriver: info.loggingDriver(),
     CgroupDriver: 'cgroupfs',
     CgroupVersion: '1',
     NEventsListener: info.eventListeners(),

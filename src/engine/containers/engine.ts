@@ -23,7 +23,7 @@ import type { EventSink } from '../../events/types.js';
 import { NO_EVENTS } from '../../events/types.js';
 import { containerEvent, killEvent, volumesMounted } from './events.js';
 import { Exits } from './exits.js';
-import type { EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
+import type { ContainerLogging, EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import { mountOrder, removeAnonymousVolumes, runMounts, volumeUsers } from './mounts.js';
 import { type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { checkLegacyLinks, joinNetworks, namespaceOwner } from './networking.js';
@@ -58,6 +58,8 @@ export interface EngineDeps {
   timings?: Timings;
   /** Where the containers' events go (none without). */
   events?: EventSink;
+  /** The containers' log drivers (without: conmon's file is all there is). */
+  logging?: ContainerLogging;
 }
 
 export class ContainerEngine {
@@ -95,6 +97,7 @@ export class ContainerEngine {
       hooks: this.hooks,
       log: deps.log,
       events: this.events,
+      ...(deps.logging ? { logging: deps.logging } : {}),
       start: async (id) => this.start(id),
       autoRemove: async (id) => this.remove(id, { force: true, volumes: true }),
     });
@@ -148,6 +151,8 @@ export class ContainerEngine {
       if (st.status === 'running' || st.status === 'paused') {
         alive.add(c.id);
         await pausedAsRuntimeSays(this.records, c, st.status === 'paused');
+        const p = this.processOf(c);
+        if (p) this.deps.logging?.restored(c, p.args, p.env);
         this.exits.watch(c.id);
         for (const h of this.hooks) {
           await h.started?.(c, networks.endpointsOf(c.id)).catch((e: unknown) => log.warn(`restoring ${c.spec.name}: ${messageOf(e)}`));
@@ -166,6 +171,12 @@ export class ContainerEngine {
     const root = path.join(this.deps.dataRoot, 'containers');
     for (const name of fs.existsSync(root) ? fs.readdirSync(root) : []) {
       if (/^[0-9a-f]{64}$/.test(name) && !this.records.get(name as ContainerId)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    }
+    // Output an earlier daemon had not shipped when the container exited or it went.
+    for (const c of this.records.all()) {
+      if (alive.has(c.id)) continue;
+      const p = this.processOf(c);
+      if (p) await this.deps.logging?.leftover(c, p.args, p.env).catch((e: unknown) => log.warn(`logs of ${c.spec.name}: ${messageOf(e)}`));
     }
     await networks.reconcileSandboxes(alive);
     for (const id of alive) await this.connections.resync(this.records.get(id as ContainerId)!);
@@ -239,6 +250,7 @@ export class ContainerEngine {
   private async run(c: ContainerRecord): Promise<void> {
     const { networks, runtime, log } = this.deps;
     let created = false;
+    let logging = false;
     // The runtime's own failure (create or start): only it can be the command's (Docker's 126/127).
     let runtimeError: unknown;
     try {
@@ -247,8 +259,10 @@ export class ContainerEngine {
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);
       // Creating the container (conmon, runc create) takes the longest; the resolver's
-      // sockets and the published ports only have to be ready before the process runs.
+      // sockets, the published ports and the log driver only have to be ready before the process runs.
       const services = (async () => {
+        await this.deps.logging?.starting(c, spec.process.args, spec.process.env);
+        logging = true;
         for (const h of this.hooks) await h.started?.(c, attached.endpoints);
         await networks.publish(c.id, this.portRequests(c));
         // The whole network attach: namespace, links, addresses, routes, firewall, DNS, ports.
@@ -277,6 +291,7 @@ export class ContainerEngine {
       // Undo the start; what cannot be undone now is logged (reconcile takes it at the next start).
       const undo = (what: string) => (u: unknown) => log.warn(`failed start of ${c.spec.name}: ${what}: ${messageOf(u)}`);
       if (created) await runtime.delete(c.id).catch(undo('runtime state'));
+      if (logging) await this.deps.logging?.exited(c).catch(undo('log driver'));
       for (const h of this.hooks) await h.stopped?.(c).catch(undo('lifecycle hook'));
       await networks.removeSandbox(c.id).catch(undo('network'));
       const status = c.state.status === 'restarting' ? 'exited' : c.state.status;
@@ -314,8 +329,25 @@ export class ContainerEngine {
       linkEnv: this.linkEnv(c),
       network,
       mounts: mountOrder([...this.etc.write(c, endpoints, hostname), ...runMounts(c, this.deps.volumes, (x) => this.find(x))]),
-      logPath: c.spec.logDriver === 'none' ? null : this.logPath(c.id),
+      ...this.spoolOf(c),
     });
+  }
+
+  /** conmon's log file: the log service's spool, else (no service: unit tests) one file kept as it is. */
+  private spoolOf(c: ContainerRecord): { logPath: string | null; logSizeMax?: number } {
+    if (!this.deps.logging) return { logPath: c.spec.logDriver === 'none' ? null : this.logPath(c.id) };
+    const s = this.deps.logging.spool(c);
+    return { logPath: s.path, logSizeMax: s.maxBytes };
+  }
+
+  /** The process it runs, as its log drivers name it; undefined when its image is gone. */
+  private processOf(c: ContainerRecord): { args: string[]; env: string[] } | undefined {
+    try {
+      const image = this.deps.images.resolve(c.spec.image.id);
+      return resolveProcess(c.spec, image.config.config ?? {}, this.hostnameOf(c));
+    } catch {
+      return undefined;
+    }
   }
 
   /** -p, and with -P every exposed port (the container's and the image's), as publication requests. */
@@ -477,6 +509,7 @@ export class ContainerEngine {
       const c = this.records.get(c0.id);
       if (!c) return;
       await this.deps.runtime.delete(c.id);
+      await this.deps.logging?.removed(c);
       await this.deps.networks.removeSandbox(c.id);
       // The record goes first: a crash after it leaves a folder reconcile can ignore, never a record without its folder.
       await this.records.delete(c.id);

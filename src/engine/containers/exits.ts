@@ -10,7 +10,7 @@ import type { Runtime } from '../../runtime/index.js';
 import { nowRfc3339 } from '../../util/ids.js';
 import type { EventSink } from '../../events/types.js';
 import { containerEvent, volumesUnmounted } from './events.js';
-import type { EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
+import type { ContainerLogging, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import type { ContainerId, ContainerRecord } from './model.js';
 import type { ContainerRecords } from './records.js';
 import { healthOnStop } from './health.js';
@@ -23,6 +23,8 @@ export interface ExitDeps {
   hooks: readonly LifecycleHooks[];
   log: EngineLog;
   events: EventSink;
+  /** The log drivers: the rest of an exited container's output is shipped before its exit is recorded. */
+  logging?: ContainerLogging;
   /** The policy's start of a container waiting to restart. */
   start(id: ContainerId): Promise<unknown>;
   /** --rm: remove the container (and its anonymous volumes) after its last exit. */
@@ -61,6 +63,8 @@ export class Exits {
     const c = records.get(id);
     if (!c || c.state.status !== 'running') return;
     for (const h of this.deps.hooks) await h.stopped?.(c).catch((e: unknown) => log.warn(messageOf(e)));
+    // Before the exit is recorded: a `docker logs` after `docker wait` sees every line.
+    await this.deps.logging?.exited(c).catch((e: unknown) => log.warn(`logs of ${c.spec.name}: ${messageOf(e)}`));
     // conmon's record of the exit: right for a container that exited while berthd was down.
     const finishedAt = (await runtime.exitedAt(id)) ?? nowRfc3339();
     await runtime.delete(id).catch((e: unknown) => log.warn(`runtime delete ${id}: ${messageOf(e)}`));

@@ -27,3 +27,19 @@ export interface LifecycleHooks {
   /** A running container's names or links changed (a rename): its endpoints as they are now. */
   renamed?(c: ContainerRecord, endpoints: EndpointRecord[]): Promise<void>;
 }
+
+/** The containers' logging, as the lifecycle drives it (logs/service.ts through logging.ts). */
+export interface ContainerLogging {
+  /** The file conmon writes the output to (null: the none driver) and conmon's limit on it. */
+  spool(c: ContainerRecord): { path: string | null; maxBytes: number };
+  /** Before the process runs: open its driver; throws to fail the start (Docker's words). */
+  starting(c: ContainerRecord, args: string[], env: string[]): Promise<void>;
+  /** After a daemon restart, for a container still running. */
+  restored(c: ContainerRecord, args: string[], env: string[]): void;
+  /** After a daemon restart, for one that is not: what its spool still holds goes to its files. */
+  leftover(c: ContainerRecord, args: string[], env: string[]): Promise<void>;
+  /** The process exited (or the start failed after starting): the rest of its output is shipped. */
+  exited(c: ContainerRecord): Promise<void>;
+  /** It is being removed. */
+  removed(c: ContainerRecord): Promise<void>;
+}

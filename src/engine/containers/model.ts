@@ -102,7 +102,10 @@ export interface ContainerSpec {
   stopSignal: string;
   stopTimeout: number;
   restartPolicy: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maximumRetryCount: number };
-  logDriver: 'json-file' | 'none' | 'journald' | 'syslog' | 'local';
+  /** The log driver, settled at create (the daemon's default when none was named). */
+  logDriver: string;
+  /** Its options, the daemon's defaults merged in (absent in records written before them). */
+  logOptions?: Record<string, string>;
   /**
    * What the runtime applies beyond the above: cgroup limits, ulimits, devices, groups,
    * namespaces, security (absent in records written before them: Docker's defaults).

@@ -23,6 +23,8 @@ export interface RunSpecInput {
   mounts: MountSpec[];
   /** The log file; null when nothing is logged. */
   logPath: string | null;
+  /** conmon's limit on it. */
+  logSizeMax?: number;
 }
 
 export function buildRunSpec(i: RunSpecInput): RunSpec {
@@ -56,6 +58,7 @@ export function buildRunSpec(i: RunSpecInput): RunSpec {
     capDrop: spec.capDrop,
     options: spec.options,
     logPath: i.logPath,
+    ...(i.logSizeMax !== undefined ? { logSizeMax: i.logSizeMax } : {}),
   };
 }
 

@@ -242,8 +242,9 @@ function reload(current: DaemonOptions, cli: readonly GivenFlag[], log: Logger, 
     return;
   }
   log.setLevel(next.logLevel);
+  const text = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   const restartOnly = (['dataRoot', 'execRoot', 'socketPath', 'bip', 'bridge', 'mtu', 'firewall', 'dns', 'addressPools'] as const).filter(
-    (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+    (k) => text(next[k]) !== text(current[k]),
   );
   if (restartOnly.length > 0) log.warn(`reload: ${restartOnly.join(', ')} changed in the configuration file; they take effect at the next start`);
   log.info(`reloaded configuration: log-level ${next.logLevel}, log-driver ${next.logDriver}, log-opts ${JSON.stringify(next.logOpts)}`);

@@ -61,7 +61,8 @@ export class Delivery {
         this.stats.dropped++;
         continue;
       }
-      this.queue.push(m);
+      // A copy: the line is a view into a whole read of the spool, which it would keep alive.
+      this.queue.push({ ...m, line: Buffer.from(m.line) });
       this.queuedBytes += m.line.length;
     }
     this.pumping ??= this.pump();

@@ -7,13 +7,13 @@
 
 const HEX = '0123456789abcdef';
 
-/** A Go string (bytes, possibly not UTF-8) as a JSON string literal. */
-export function goJsonBytes(b: Uint8Array): string {
+/** A Go string (bytes, possibly not UTF-8) as a JSON string literal; `suffix` (already escaped) goes before the closing quote. */
+export function goJsonBytes(b: Buffer, suffix = ''): string {
   let out = '"';
   let start = 0;
   let i = 0;
   const flush = (end: number): void => {
-    if (start < end) out += Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+    if (start < end) out += b.toString('utf8', start, end);
   };
   while (i < b.length) {
     const c = b[i]!;
@@ -47,7 +47,7 @@ export function goJsonBytes(b: Uint8Array): string {
     i += size;
   }
   flush(b.length);
-  return `${out}"`;
+  return `${out}${suffix}"`;
 }
 
 /** A JavaScript string as Go would write it. */

@@ -85,8 +85,16 @@ export function rfc3339NanoFixed(t: LogTime): string {
   return `${utcSeconds(t.sec)}.${pad(t.nsec, 9)}Z`;
 }
 
+/** The last second formatted: lines come many to a second, and formatting a Date is slow. */
+let cachedSec = NaN;
+let cachedText = '';
+
 function utcSeconds(sec: number): string {
-  return new Date(sec * 1000).toISOString().slice(0, 19);
+  if (sec !== cachedSec) {
+    cachedText = new Date(sec * 1000).toISOString().slice(0, 19);
+    cachedSec = sec;
+  }
+  return cachedText;
 }
 
 /**

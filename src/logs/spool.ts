@@ -198,7 +198,8 @@ export class Spool {
       this.lastStamp = stamp;
       this.lastTime = t;
     }
-    return { stream, ends: tag === 0x46, body: Buffer.from(line.subarray(Math.min(line.length, b + 3))), time: this.lastTime, start, end, ino: this.ino };
+    // A view, not a copy: every read fills a buffer of its own.
+    return { stream, ends: tag === 0x46, body: line.subarray(Math.min(line.length, b + 3)), time: this.lastTime, start, end, ino: this.ino };
   }
 }
 

@@ -18,12 +18,24 @@ import { createInterface } from 'node:readline';
 import { createServer as tlsServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
-export type ListenerMode =
+export type ListenerMode = (
   | { kind: 'udp'; port: number }
   | { kind: 'tcp'; port: number; stall?: boolean }
   | { kind: 'tls'; port: number; cert: string; key: string }
   | { kind: 'unix'; path: string }
-  | { kind: 'unixgram'; path: string };
+  | { kind: 'unixgram'; path: string }
+) & {
+  /** Only count the times this marker arrives (benchmarks): {"ev":"count","n":N} every 100 ms. */
+  count?: string;
+};
+
+const UNIXGRAM_COUNT = String.raw`
+use strict; use IO::Socket::UNIX; use Socket; use Time::HiRes qw(time); $| = 1;
+my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0]) or die "bind: $!";
+print "{\"ev\":\"ready\"}\n";
+my ($buf, $n, $last) = ('', 0, 0);
+while (defined $s->recv($buf, 262144)) { $n++; if (time - $last > 0.1) { $last = time; print "{\"ev\":\"count\",\"n\":$n}\n"; } }
+`;
 
 const UNIXGRAM = String.raw`
 use strict; use IO::Socket::UNIX; use Socket; $| = 1;
@@ -37,19 +49,23 @@ export class LogListener {
   /** Everything received, per connection (datagrams each their own entry under conn 0). */
   readonly chunks: { conn: number; data: Buffer }[] = [];
   connections = 0;
+  /** Markers counted so far (count mode), and when the count last grew. */
+  count = 0;
+  countAt = 0;
   private readonly child: ChildProcess;
   private readyWait: Promise<void>;
 
   private constructor(mode: ListenerMode, netns: string | null) {
     const script = fileURLToPath(import.meta.url);
-    const argv = mode.kind === 'unixgram' ? ['perl', '-e', UNIXGRAM, mode.path] : [process.execPath, script, JSON.stringify(mode)];
+    const argv = mode.kind === 'unixgram' ? ['perl', '-e', mode.count ? UNIXGRAM_COUNT : UNIXGRAM, mode.path] : [process.execPath, script, JSON.stringify(mode)];
     const full = netns ? ['nsenter', `--net=${netns}`, '--', ...argv] : argv;
     this.child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     this.readyWait = new Promise((resolve, reject) => {
       this.child.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
       createInterface({ input: this.child.stdout! }).on('line', (line) => {
-        const ev = JSON.parse(line) as { ev: string; conn?: number; b64?: string; hex?: string };
+        const ev = JSON.parse(line) as { ev: string; conn?: number; b64?: string; hex?: string; n?: number };
         if (ev.ev === 'ready') resolve();
+        else if (ev.ev === 'count' && ev.n !== this.count) [this.count, this.countAt] = [ev.n ?? 0, Date.now()];
         else if (ev.ev === 'conn') this.connections++;
         else if (ev.ev === 'data') this.chunks.push({ conn: ev.conn ?? 0, data: ev.hex !== undefined ? Buffer.from(ev.hex, 'hex') : Buffer.from(ev.b64 ?? '', 'base64') });
       });
@@ -91,7 +107,18 @@ export class LogListener {
 
 /** The listener itself, run as `node log-listener.js '<mode json>'`. */
 function serve(mode: ListenerMode): void {
-  const emit = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  const write = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  let counted = 0;
+  let tail = Buffer.alloc(0);
+  const marker = mode.count ? Buffer.from(mode.count) : null;
+  if (marker) setInterval(() => write({ ev: 'count', n: counted }), 100);
+  /** In count mode, data only adds to the count (a marker split over two chunks still counts once). */
+  const emit = (o: { ev: string; conn?: number; b64?: string }): void => {
+    if (!marker || o.ev !== 'data') return write(o);
+    const data = Buffer.concat([tail, Buffer.from(o.b64 ?? '', 'base64')]);
+    for (let i = data.indexOf(marker); i >= 0; i = data.indexOf(marker, i + marker.length)) counted++;
+    tail = data.subarray(Math.max(0, data.length - marker.length + 1));
+  };
   if (mode.kind === 'udp') {
     const s = createSocket('udp4');
     s.on('message', (m) => emit({ ev: 'data', conn: 0, b64: m.toString('base64') }));

@@ -8,12 +8,11 @@
  * `attrs` only when labels, env or tag asked for some; `time` Go's RFC3339Nano in UTC.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { goJsonBytes, goJsonString, goJsonStringMap } from '../go-json.js';
+import { goJsonBytes, goJsonStringMap } from '../go-json.js';
 import { endsLine, parseRfc3339, rfc3339Nano, type LogMessage, type LogRecord } from '../message.js';
 import type { LogCodec } from '../files/file-set.js';
 
 const NEWLINE = 0x0a;
-const NL = Buffer.from('\n');
 
 /** The `"attrs":{…}` member's value, once per container; null without attributes. */
 export function jsonAttrs(attrs: Readonly<Record<string, string>>): string | null {
@@ -22,13 +21,17 @@ export function jsonAttrs(attrs: Readonly<Record<string, string>>): string | nul
 
 /** One line of the file, its newline included. */
 export function encodeJsonLine(m: LogMessage, attrs: string | null): Buffer {
-  const log = endsLine(m) ? Buffer.concat([m.line, NL]) : m.line;
+  return Buffer.from(jsonLineText(m, attrs), 'utf8');
+}
+
+/** The same as text (the writer joins many before making bytes of them). */
+export function jsonLineText(m: LogMessage, attrs: string | null): string {
+  const newline = endsLine(m);
   let s = '{';
-  if (log.length > 0) s += `"log":${goJsonBytes(log)},`;
-  s += `"stream":${goJsonString(m.stream)},`;
+  if (newline || m.line.length > 0) s += `"log":${goJsonBytes(m.line, newline ? '\\n' : '')},`;
+  s += m.stream === 'stdout' ? '"stream":"stdout",' : '"stream":"stderr",';
   if (attrs !== null) s += `"attrs":${attrs},`;
-  s += `"time":"${rfc3339Nano(m.time)}"}\n`;
-  return Buffer.from(s, 'utf8');
+  return `${s}"time":"${rfc3339Nano(m.time)}"}\n`;
 }
 
 interface JsonLine {

@@ -26,31 +26,95 @@ export function localAttrs(attrs: Readonly<Record<string, string>>): [string, st
   return Object.entries(attrs).sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
 }
 
-export function encodeLocalEntry(m: LogMessage, attrs: readonly (readonly [string, string])[]): Buffer {
+/** The attributes as LogAttr fields (6), made once per container. */
+export function localAttrBytes(attrs: readonly (readonly [string, string])[]): Buffer {
   const w = new ProtoWriter();
-  w.string(1, m.stream);
-  w.varint(2, timeToNanos(m.time));
-  w.bytes(3, m.line);
-  if (m.partial) {
-    w.bool(4, true);
-    const p = new ProtoWriter();
-    p.bool(1, m.partial.last);
-    p.string(2, m.partial.id);
-    p.varint(3, BigInt(m.partial.ordinal));
-    w.message(5, p);
-  }
   for (const [k, v] of attrs) {
     const a = new ProtoWriter();
     a.string(1, k);
     a.string(2, v);
     w.message(6, a);
   }
-  const body = w.finish();
-  const out = Buffer.allocUnsafe(body.length + 2 * FRAME);
-  out.writeUInt32BE(body.length, 0);
-  body.copy(out, FRAME);
-  out.writeUInt32BE(body.length, FRAME + body.length);
+  return w.finish();
+}
+
+/**
+ * One framed entry. Written straight into one buffer (this runs for every line): the
+ * fields in number order, proto3's defaults left out, as gogo-protobuf writes them.
+ */
+export function encodeLocalEntry(m: LogMessage, attrs: Buffer | readonly (readonly [string, string])[]): Buffer {
+  const attrBytes = Buffer.isBuffer(attrs) ? attrs : localAttrBytes(attrs);
+  const nanos = timeToNanos(m.time);
+  const hi = Number(nanos >> 32n);
+  const lo = Number(nanos & 0xffffffffn);
+  const lineLen = m.line.length;
+  const p = m.partial;
+  const idLen = p ? Buffer.byteLength(p.id) : 0;
+  const metaLen = p ? (p.last ? 2 : 0) + (idLen > 0 ? 1 + varintSize(idLen) + idLen : 0) + (p.ordinal !== 0 ? 1 + varintSize(p.ordinal >>> 0, p.ordinal < 0 ? 0xffffffff : 0) : 0) : 0;
+  const size =
+    2 + m.stream.length +
+    (nanos !== 0n ? 1 + varintSize(lo, hi) : 0) +
+    (lineLen > 0 ? 1 + varintSize(lineLen) + lineLen : 0) +
+    (p ? 2 + 1 + varintSize(metaLen) + metaLen : 0) +
+    attrBytes.length;
+  const out = Buffer.allocUnsafe(size + 2 * FRAME);
+  out.writeUInt32BE(size, 0);
+  let pos = FRAME;
+  out[pos++] = 0x0a;
+  out[pos++] = m.stream.length;
+  pos += out.write(m.stream, pos, 'latin1');
+  if (nanos !== 0n) {
+    out[pos++] = 0x10;
+    pos = putVarint(out, pos, lo, hi);
+  }
+  if (lineLen > 0) {
+    out[pos++] = 0x1a;
+    pos = putVarint(out, pos, lineLen, 0);
+    pos += m.line.copy(out, pos);
+  }
+  if (p) {
+    out[pos++] = 0x20;
+    out[pos++] = 0x01;
+    out[pos++] = 0x2a;
+    pos = putVarint(out, pos, metaLen, 0);
+    if (p.last) {
+      out[pos++] = 0x08;
+      out[pos++] = 0x01;
+    }
+    if (idLen > 0) {
+      out[pos++] = 0x12;
+      pos = putVarint(out, pos, idLen, 0);
+      pos += out.write(p.id, pos, 'utf8');
+    }
+    if (p.ordinal !== 0) {
+      out[pos++] = 0x18;
+      pos = putVarint(out, pos, p.ordinal >>> 0, p.ordinal < 0 ? 0xffffffff : 0);
+    }
+  }
+  pos += attrBytes.copy(out, pos);
+  out.writeUInt32BE(size, pos);
   return out;
+}
+
+/** Bytes of the varint of the 64-bit value hi:lo. */
+function varintSize(lo: number, hi = 0): number {
+  let n = 1;
+  while (hi > 0 || lo >= 0x80) {
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+function putVarint(out: Buffer, pos: number, lo: number, hi: number): number {
+  while (hi > 0 || lo >= 0x80) {
+    out[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  out[pos++] = lo;
+  return pos;
 }
 
 export const localCodec: LogCodec = {

@@ -17,85 +17,118 @@ export class EventTime {
 }
 
 export function pack(v: Packable): Buffer {
-  const out: Buffer[] = [];
-  write(v, out);
-  return Buffer.concat(out);
+  const w = new Writer();
+  w.value(v);
+  return w.finish();
 }
 
-function write(v: Packable, out: Buffer[]): void {
-  if (typeof v === 'string') return str(Buffer.from(v, 'utf8'), out);
-  if (Buffer.isBuffer(v)) return str(v, out);
-  if (typeof v === 'number') return int(v, out);
-  if (v instanceof EventTime) {
-    const b = Buffer.alloc(10);
-    b[0] = 0xd7; // fixext 8
-    b[1] = 0x00; // type 0
-    b.writeInt32BE(v.sec | 0, 2);
-    b.writeInt32BE(v.nsec, 6);
-    out.push(b);
-    return;
-  }
-  if (Array.isArray(v)) {
-    out.push(header(v.length, 0x90, 0xdc, 0xdd));
-    for (const x of v as readonly Packable[]) write(x, out);
-    return;
-  }
-  const entries = Object.entries(v as { readonly [k: string]: Packable });
-  out.push(header(entries.length, 0x80, 0xde, 0xdf));
-  for (const [k, x] of entries) {
-    str(Buffer.from(k, 'utf8'), out);
-    write(x, out);
-  }
-}
+/** Appends to one buffer that grows as needed (a message is packed for every line). */
+class Writer {
+  private buf = Buffer.allocUnsafe(256);
+  private pos = 0;
 
-/** fix form (15 entries at most), else 16- or 32-bit length. */
-function header(n: number, fix: number, c16: number, c32: number): Buffer {
-  if (n < 16) return Buffer.from([fix | n]);
-  if (n < 0x10000) return Buffer.from([c16, n >> 8, n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = c32;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
 
-function str(bytes: Buffer, out: Buffer[]): void {
-  const n = bytes.length;
-  if (n < 32) out.push(Buffer.from([0xa0 | n]));
-  else if (n < 0x100) out.push(Buffer.from([0xd9, n]));
-  else if (n < 0x10000) out.push(Buffer.from([0xda, n >> 8, n & 0xff]));
-  else {
-    const b = Buffer.alloc(5);
-    b[0] = 0xdb;
-    b.writeUInt32BE(n, 1);
-    out.push(b);
+  value(v: Packable): void {
+    if (typeof v === 'string') return this.str(v);
+    if (Buffer.isBuffer(v)) return this.bin(v);
+    if (typeof v === 'number') return this.int(v);
+    if (v instanceof EventTime) {
+      this.room(10);
+      this.buf[this.pos++] = 0xd7; // fixext 8
+      this.buf[this.pos++] = 0x00; // type 0
+      this.buf.writeInt32BE(v.sec | 0, this.pos);
+      this.buf.writeInt32BE(v.nsec, this.pos + 4);
+      this.pos += 8;
+      return;
+    }
+    if (Array.isArray(v)) {
+      this.header(v.length, 0x90, 0xdc, 0xdd);
+      for (const x of v as readonly Packable[]) this.value(x);
+      return;
+    }
+    const entries = Object.entries(v as { readonly [k: string]: Packable });
+    this.header(entries.length, 0x80, 0xde, 0xdf);
+    for (const [k, x] of entries) {
+      this.str(k);
+      this.value(x);
+    }
   }
-  out.push(bytes);
-}
 
-/** msgp's AppendInt64: the smallest of fixint, int8, int16, int32, int64. */
-function int(n: number, out: Buffer[]): void {
-  if (!Number.isInteger(n)) throw new Error(`msgpack: ${n} is not an integer`);
-  if (n >= 0 && n <= 127) return void out.push(Buffer.from([n]));
-  if (n < 0 && n >= -32) return void out.push(Buffer.from([0xe0 | (n + 32)]));
-  const b = Buffer.alloc(9);
-  if (n >= -128 && n <= 127) {
-    b[0] = 0xd0;
-    b.writeInt8(n, 1);
-    return void out.push(b.subarray(0, 2));
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
   }
-  if (n >= -32768 && n <= 32767) {
-    b[0] = 0xd1;
-    b.writeInt16BE(n, 1);
-    return void out.push(b.subarray(0, 3));
+
+  /** fix form (15 entries at most), else 16- or 32-bit length. */
+  private header(n: number, fix: number, c16: number, c32: number): void {
+    this.room(5);
+    if (n < 16) this.buf[this.pos++] = fix | n;
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = c16;
+      this.buf.writeUInt16BE(n, this.pos);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = c32;
+      this.buf.writeUInt32BE(n, this.pos);
+      this.pos += 4;
+    }
   }
-  if (n >= -2147483648 && n <= 2147483647) {
-    b[0] = 0xd2;
-    b.writeInt32BE(n, 1);
-    return void out.push(b.subarray(0, 5));
+
+  private strHeader(n: number): void {
+    this.room(5 + n);
+    if (n < 32) this.buf[this.pos++] = 0xa0 | n;
+    else if (n < 0x100) {
+      this.buf[this.pos++] = 0xd9;
+      this.buf[this.pos++] = n;
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xda;
+      this.buf.writeUInt16BE(n, this.pos);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xdb;
+      this.buf.writeUInt32BE(n, this.pos);
+      this.pos += 4;
+    }
   }
-  b[0] = 0xd3;
-  b.writeBigInt64BE(BigInt(n), 1);
-  out.push(b);
+
+  private str(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.strHeader(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Bytes as str, as msgp writes a Go string whatever its bytes. */
+  private bin(b: Buffer): void {
+    this.strHeader(b.length);
+    this.pos += b.copy(this.buf, this.pos);
+  }
+
+  /** msgp's AppendInt64: the smallest of fixint, int8, int16, int32, int64. */
+  private int(n: number): void {
+    if (!Number.isInteger(n)) throw new Error(`msgpack: ${n} is not an integer`);
+    this.room(9);
+    const b = this.buf;
+    if (n >= 0 && n <= 127) b[this.pos++] = n;
+    else if (n < 0 && n >= -32) b[this.pos++] = 0xe0 | (n + 32);
+    else if (n >= -128 && n <= 127) {
+      b[this.pos++] = 0xd0;
+      this.pos = b.writeInt8(n, this.pos);
+    } else if (n >= -32768 && n <= 32767) {
+      b[this.pos++] = 0xd1;
+      this.pos = b.writeInt16BE(n, this.pos);
+    } else if (n >= -2147483648 && n <= 2147483647) {
+      b[this.pos++] = 0xd2;
+      this.pos = b.writeInt32BE(n, this.pos);
+    } else {
+      b[this.pos++] = 0xd3;
+      this.pos = b.writeBigInt64BE(BigInt(n), this.pos);
+    }
+  }
 }
 
 /**

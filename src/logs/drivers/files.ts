@@ -11,8 +11,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogDriver, LogOpts } from '../driver.js';
 import { extraAttributes, logTag, type LogInfo } from '../info.js';
-import { encodeJsonLine, jsonAttrs, jsonFileCodec } from '../codecs/json-file.js';
-import { encodeLocalEntry, localAttrs, localCodec } from '../codecs/local.js';
+import { jsonAttrs, jsonFileCodec, jsonLineText } from '../codecs/json-file.js';
+import { encodeLocalEntry, localAttrBytes, localAttrs, localCodec } from '../codecs/local.js';
 import { LogFileSet } from '../files/file-set.js';
 import { RotatingWriter, type EncodedEntry, type RotationPolicy } from '../files/writer.js';
 import { atoi, fromHumanSize, parseBool } from '../go-parse.js';
@@ -106,17 +106,17 @@ export class FileSink {
   private constructor(
     readonly set: LogFileSet,
     private readonly writer: RotatingWriter,
-    private readonly encode: (m: LogMessage) => Buffer,
+    private readonly encode: (m: LogMessage) => Buffer | string,
   ) {}
 
   static async open(set: LogFileSet, format: FileFormat, policy: RotationPolicy, info: LogInfo | null, warn: (m: string) => void): Promise<FileSink> {
     const attrs = info ? storedAttrs(info) : {};
-    let encode: (m: LogMessage) => Buffer;
+    let encode: (m: LogMessage) => Buffer | string;
     if (format === 'json-file') {
       const a = jsonAttrs(attrs);
-      encode = (m) => encodeJsonLine(m, a);
+      encode = (m) => jsonLineText(m, a);
     } else {
-      const a = localAttrs(attrs);
+      const a = localAttrBytes(localAttrs(attrs));
       encode = (m) => encodeLocalEntry(m, a);
     }
     await mkdir(join(set.path, '..'), { recursive: true, mode: 0o700 });

@@ -66,23 +66,38 @@ export function journalVars(info: LogInfo, epoch: string): [string, string][] {
   return vars;
 }
 
-/** One message as its datagram. */
-export function journalDatagram(m: LogMessage, vars: readonly [string, string][], ordinal: number): Buffer {
-  const parts = [journalField('PRIORITY', m.stream === 'stderr' ? '3' : '6'), journalField('MESSAGE', m.line)];
-  for (const [k, v] of vars) parts.push(journalField(k, v));
-  parts.push(journalField('SYSLOG_TIMESTAMP', rfc3339Nano(m.time)));
+/** The container's fields in the native protocol, made once. */
+export function journalVarBytes(vars: readonly [string, string][]): Buffer {
+  return Buffer.concat(vars.map(([k, v]) => journalField(k, v)));
+}
+
+/** One message as its datagram: PRIORITY, MESSAGE, the container's fields, then this message's own. */
+export function journalDatagram(m: LogMessage, vars: Buffer | readonly [string, string][], ordinal: number): Buffer {
+  const fixed = Buffer.isBuffer(vars) ? vars : journalVarBytes(vars);
+  let tail = `SYSLOG_TIMESTAMP=${rfc3339Nano(m.time)}\n`;
   if (m.partial) {
-    parts.push(journalField('CONTAINER_PARTIAL_ID', m.partial.id));
-    parts.push(journalField('CONTAINER_PARTIAL_ORDINAL', String(m.partial.ordinal)));
-    parts.push(journalField('CONTAINER_PARTIAL_LAST', String(m.partial.last)));
-    if (!m.partial.last) parts.push(journalField('CONTAINER_PARTIAL_MESSAGE', 'true'));
+    tail += `CONTAINER_PARTIAL_ID=${m.partial.id}\nCONTAINER_PARTIAL_ORDINAL=${m.partial.ordinal}\nCONTAINER_PARTIAL_LAST=${m.partial.last}\n`;
+    if (!m.partial.last) tail += 'CONTAINER_PARTIAL_MESSAGE=true\n';
   }
-  parts.push(journalField('CONTAINER_LOG_ORDINAL', String(ordinal)));
-  return Buffer.concat(parts);
+  tail += `CONTAINER_LOG_ORDINAL=${ordinal}\n`;
+  const binary = m.line.includes(0x0a);
+  const head = m.stream === 'stderr' ? 'PRIORITY=3\nMESSAGE' : 'PRIORITY=6\nMESSAGE';
+  const out = Buffer.allocUnsafe(head.length + (binary ? 9 : 1) + m.line.length + 1 + fixed.length + tail.length);
+  let pos = out.write(head, 0, 'latin1');
+  if (binary) {
+    out[pos++] = 0x0a;
+    out.writeBigUInt64LE(BigInt(m.line.length), pos);
+    pos += 8;
+  } else out[pos++] = 0x3d; // =
+  pos += m.line.copy(out, pos);
+  out[pos++] = 0x0a;
+  pos += fixed.copy(out, pos);
+  out.write(tail, pos, 'latin1');
+  return out;
 }
 
 class Journald implements Destination {
-  private readonly vars: [string, string][];
+  private readonly vars: Buffer;
   private ordinal = 0;
   private sender: UnixgramSender | null = null;
 
@@ -90,7 +105,7 @@ class Journald implements Destination {
     info: LogInfo,
     private readonly ctx: DriverContext,
   ) {
-    this.vars = journalVars(info, randomBytes(32).toString('hex'));
+    this.vars = journalVarBytes(journalVars(info, randomBytes(32).toString('hex')));
   }
 
   async connect(): Promise<void> {

@@ -19,7 +19,8 @@ export interface RotationPolicy {
 }
 
 export interface EncodedEntry {
-  bytes: Buffer;
+  /** Text is made into bytes once per write, many entries together. */
+  bytes: Buffer | string;
   time: LogTime;
 }
 
@@ -45,11 +46,11 @@ export class RotatingWriter {
   /** Append the entries, rotating where the policy says; wakes the followers. */
   async write(entries: readonly EncodedEntry[]): Promise<void> {
     const { maxSize } = this.policy;
-    let chunk: Buffer[] = [];
+    let chunk: (Buffer | string)[] = [];
     let chunkLen = 0;
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
-      await this.fh.writev(chunk);
+      await this.fh.writev(toBuffers(chunk));
       this.size += chunkLen;
       chunk = [];
       chunkLen = 0;
@@ -60,7 +61,7 @@ export class RotatingWriter {
         await this.rotate();
       }
       chunk.push(e.bytes);
-      chunkLen += e.bytes.length;
+      chunkLen += typeof e.bytes === 'string' ? Buffer.byteLength(e.bytes) : e.bytes.length;
       this.lastTime = e.time;
     }
     await flush();
@@ -102,6 +103,22 @@ export class RotatingWriter {
       );
     }
   }
+}
+
+/** Runs of text joined into one buffer each. */
+function toBuffers(chunk: readonly (Buffer | string)[]): Buffer[] {
+  const out: Buffer[] = [];
+  let text: string[] = [];
+  for (const c of chunk) {
+    if (typeof c === 'string') text.push(c);
+    else {
+      if (text.length > 0) out.push(Buffer.from(text.join(''), 'utf8'));
+      text = [];
+      out.push(c);
+    }
+  }
+  if (text.length > 0) out.push(Buffer.from(text.join(''), 'utf8'));
+  return out;
 }
 
 async function renameIfThere(from: string, to: string): Promise<void> {

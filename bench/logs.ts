@@ -23,7 +23,7 @@ const LINES = Number(process.argv[2] ?? 500_000);
 const MARK = '~M~';
 const BURST = 10_000;
 /** Bursts of 10 000 lines of ~40 bytes every 100 ms: about 100 000 lines a second. */
-const WRITER = ['busybox', 'sh', '-c', `n=0; while [ $n -lt ${LINES} ]; do yes '${MARK} a log line of forty bytes or so' | head -n ${BURST}; n=$((n+${BURST})); sleep 0.1; done`];
+const WRITER = ['busybox', 'sh', '-c', `n=0; while [ $n -lt ${LINES} ]; do yes '~M''~ a log line of forty bytes or so' | head -n ${BURST}; n=$((n+${BURST})); sleep 0.1; done`];
 
 interface Row {
   driver: string;
@@ -115,6 +115,8 @@ async function main(): Promise<void> {
       `stalled destination: the container ran ${(stalled.runMs / 1000).toFixed(2)} s against ${(rows[0]!.runMs / 1000).toFixed(2)} s with json-file`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
+    const deadline = Date.now() + 15_000;
+    while (!/logs of bench-99 /.test(w.log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const drops = /logs of bench-99 .*?(\d+) dropped/.exec(w.log);
     process.stdout.write(`daemon log: ${drops ? `${drops[1]} messages dropped for the stalled destination, reported` : 'no drops reported yet'}\n`);
   } finally {

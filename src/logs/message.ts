@@ -119,8 +119,36 @@ export function localOffset(ms: number): string {
   return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-/** The local wall clock of `ms`: year … second, and the fraction digits asked for (Go's local time formats). */
-export function localParts(t: LogTime): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
-  const d = new Date(t.sec * 1000);
-  return { year: d.getFullYear(), month: d.getMonth(), day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+export interface LocalParts {
+  year: number;
+  /** 0 to 11. */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** As Go prints it in RFC 3339: "Z" or "+02:00". */
+  offset: string;
 }
+
+/**
+ * The local wall clock of a time, to the second. Lines come many to a second and a Date
+ * is slow to take apart: the last second is kept (with the TZ it was computed under).
+ */
+export function localParts(t: LogTime): LocalParts {
+  const tz = process.env.TZ;
+  if (t.sec !== localSec || tz !== localTz) {
+    const d = new Date(t.sec * 1000);
+    localSec = t.sec;
+    localTz = tz;
+    localCache = {
+      year: d.getFullYear(), month: d.getMonth(), day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds(),
+      offset: localOffset(t.sec * 1000),
+    };
+  }
+  return localCache;
+}
+
+let localSec = NaN;
+let localTz: string | undefined;
+let localCache: LocalParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, offset: 'Z' };

@@ -16,6 +16,11 @@ const REOPEN_AFTER = 1 << 20;
 /** Most bytes of spool read in one pass (a daemon back from a pause may find a lot). */
 const PASS_BYTES = 4 << 20;
 const IDLE_POLL_MS = 250;
+/** A pass that found less than this waits a moment for more (fewer, bigger writes), unless someone waits for it. */
+const SMALL_PASS = 64 * 1024;
+const GATHER_MS = 10;
+/** The position is saved at most this often while output flows (a crash then repeats at most that much). */
+const SAVE_EVERY_MS = 200;
 
 export interface ShipperParts {
   spool: Spool;
@@ -32,6 +37,7 @@ export class Shipper {
   private syncs: (() => void)[] = [];
   private reopenedFrom = -1;
   private saved: SpoolCursor | null = null;
+  private savedAt = 0;
   private writeErrors = 0;
   private readonly done: Promise<void>;
 
@@ -67,7 +73,7 @@ export class Shipper {
         const more = spool.hasMore;
         if (last && !more) this.assembler.flush(messages);
         if (messages.length > 0) await this.ship(messages);
-        await this.savePosition();
+        if (entries.length === 0 || last || Date.now() - this.savedAt >= SAVE_EVERY_MS) await this.savePosition();
         if (more) {
           this.syncs.unshift(...waiting);
           continue;
@@ -77,7 +83,7 @@ export class Shipper {
         if (entries.length === 0) {
           await this.maybeReopen();
           await spool.changed(IDLE_POLL_MS);
-        }
+        } else if (spool.lastReadBytes < SMALL_PASS) await spool.pause(GATHER_MS);
       }
       await spool.remove();
     } catch (e: unknown) {
@@ -105,6 +111,7 @@ export class Shipper {
     if (this.saved && this.saved.ino === at.ino && this.saved.offset === at.offset) return;
     await this.parts.spool.save(at);
     this.saved = at;
+    this.savedAt = Date.now();
   }
 
   /** Idle, all taken, nothing held: a fresh spool frees the disk the old one used. */

@@ -69,6 +69,8 @@ export class Spool {
 
   /** The last read stopped at its byte budget: more is there already. */
   hasMore = false;
+  /** Bytes the last read took. */
+  lastReadBytes = 0;
 
   /**
    * The complete lines written since the last call (up to about `budget` bytes), across
@@ -77,6 +79,7 @@ export class Spool {
   async read(budget = Infinity): Promise<SpoolEntry[]> {
     const out: SpoolEntry[] = [];
     this.hasMore = false;
+    this.lastReadBytes = 0;
     if (!this.fh && !(await this.reopen())) return out;
     const pathIno = await inodeOf(this.path); // sampled first: if it moved on, the old file is final
     let left = await this.readToEnd(out, budget);
@@ -102,22 +105,37 @@ export class Spool {
 
   /** Resolves when conmon may have written more, after `ms` at the latest. */
   async changed(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const waiters = this.waiters;
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      waiters.push(done);
-    });
+    await this.wait(ms, this.waiters);
+  }
+
+  /** Resolves after `ms`, or at once when someone needs everything now (wake()): lets output gather into bigger batches. */
+  async pause(ms: number): Promise<void> {
+    await this.wait(ms, this.urgent);
   }
 
   /** Wake a waiting reader now (the container exited, a sync was asked). */
   wake(): void {
+    this.notify();
+    for (const f of this.urgent.splice(0)) f();
+  }
+
+  private readonly urgent: (() => void)[] = [];
+
+  private notify(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+
+  private async wait(ms: number, list: (() => void)[]): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      list.push(done);
+    });
   }
 
   async close(): Promise<void> {
@@ -146,7 +164,7 @@ export class Spool {
     this.pos = 0;
     this.rest = Buffer.alloc(0);
     try {
-      this.watcher = watch(this.path, { persistent: false }, () => this.wake());
+      this.watcher = watch(this.path, { persistent: false }, () => this.notify());
       this.watcher.on('error', () => undefined);
     } catch {
       this.watcher = null; // the timed wait still works
@@ -165,6 +183,7 @@ export class Spool {
       const { bytesRead } = await fh.read(chunk, 0, chunk.length, this.pos);
       if (bytesRead === 0) break;
       budget -= bytesRead;
+      this.lastReadBytes += bytesRead;
       const base = this.pos - this.rest.length;
       this.pos += bytesRead;
       const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);

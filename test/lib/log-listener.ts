@@ -109,19 +109,20 @@ export class LogListener {
 function serve(mode: ListenerMode): void {
   const write = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
   let counted = 0;
-  let tail = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
   const marker = mode.count ? Buffer.from(mode.count) : null;
   if (marker) setInterval(() => write({ ev: 'count', n: counted }), 100);
-  /** In count mode, data only adds to the count (a marker split over two chunks still counts once). */
-  const emit = (o: { ev: string; conn?: number; b64?: string }): void => {
-    if (!marker || o.ev !== 'data') return write(o);
-    const data = Buffer.concat([tail, Buffer.from(o.b64 ?? '', 'base64')]);
+  /** What arrived: reported, or in count mode only counted (a marker split over two chunks still counts once). */
+  const got = (conn: number, d: Buffer): void => {
+    if (!marker) return write({ ev: 'data', conn, b64: d.toString('base64') });
+    const data = tail.length > 0 ? Buffer.concat([tail, d]) : d;
     for (let i = data.indexOf(marker); i >= 0; i = data.indexOf(marker, i + marker.length)) counted++;
     tail = data.subarray(Math.max(0, data.length - marker.length + 1));
   };
+  const emit = write;
   if (mode.kind === 'udp') {
     const s = createSocket('udp4');
-    s.on('message', (m) => emit({ ev: 'data', conn: 0, b64: m.toString('base64') }));
+    s.on('message', (m) => got(0, m));
     s.bind(mode.port, '127.0.0.1', () => emit({ ev: 'ready' }));
     return;
   }
@@ -133,7 +134,7 @@ function serve(mode: ListenerMode): void {
       sock.pause();
       return;
     }
-    sock.on('data', (d: Buffer) => emit({ ev: 'data', conn, b64: d.toString('base64') }));
+    sock.on('data', (d: Buffer) => got(conn, d));
     sock.on('error', () => undefined);
   };
   if (mode.kind === 'tls') {

@@ -9,7 +9,7 @@ import { goJsonBytes } from '../../src/logs/go-json.js';
 import { journalDatagram, journalKey, journalVars } from '../../src/logs/drivers/journald.js';
 import { localRfc3339, stamp, syslogMessage } from '../../src/logs/drivers/syslog.js';
 import { CHUNK_SIZE, gelfDatagrams, gelfExtra, gelfJson } from '../../src/logs/drivers/gelf.js';
-import { fluentdMessage, fluentdRecord } from '../../src/logs/drivers/fluentd.js';
+import { FluentdEncoder, fluentdMessage, fluentdRecord } from '../../src/logs/drivers/fluentd.js';
 import { decodeAck, pack } from '../../src/logs/codecs/msgpack.js';
 import type { LogInfo } from '../../src/logs/info.js';
 import type { LogMessage, LogRecord } from '../../src/logs/message.js';
@@ -216,6 +216,17 @@ describe('fluentd forward messages', () => {
     assert.deepEqual(m[1], [T.sec, T.nsec]);
     assert.deepEqual(m[3], { chunk: 'Y2h1bms=' });
     assert.deepEqual(m[2], { container_id: ID, container_name: '/web', source: 'stdout', log: 'p', partial_message: 'true', partial_id: 'x1', partial_ordinal: '1', partial_last: 'false' });
+  });
+
+  it('the per-container encoder writes the same message', () => {
+    const piece = msg('p', { partial: { id: 'x1', ordinal: 1, last: false } });
+    const enc = new FluentdEncoder('t', { id: ID, name: '/web' }, { app: 'shop' });
+    for (const m of [msg('hello'), piece]) {
+      for (const sub of [false, true]) {
+        const expected = msgpackDecode(fluentdMessage('t', m, fluentdRecord(m, { id: ID, name: '/web' }, { app: 'shop' }), sub, 'c'), { extensionCodec: codec });
+        assert.deepEqual(msgpackDecode(enc.encode(m, sub, 'c'), { extensionCodec: codec }), expected);
+      }
+    }
   });
 
   it('integers in msgp\'s signed forms; an ack is read back', () => {

@@ -23,7 +23,7 @@ export function pack(v: Packable): Buffer {
 }
 
 /** Appends to one buffer that grows as needed (a message is packed for every line). */
-class Writer {
+export class Writer {
   private buf = Buffer.allocUnsafe(256);
   private pos = 0;
 
@@ -55,6 +55,21 @@ class Writer {
       this.str(k);
       this.value(x);
     }
+  }
+
+  /** Bytes packed already (a part made once and used for every message). */
+  raw(b: Buffer): void {
+    this.room(b.length);
+    this.pos += b.copy(this.buf, this.pos);
+  }
+
+  /** The header of an array of n items, or of a map of n pairs. */
+  arrayHeader(n: number): void {
+    this.header(n, 0x90, 0xdc, 0xdd);
+  }
+
+  mapHeader(n: number): void {
+    this.header(n, 0x80, 0xde, 0xdf);
   }
 
   private room(n: number): void {

@@ -17,7 +17,7 @@ import type { Destination, LogDriver, LogOpts } from '../driver.js';
 import { extraAttributes, logTag, type LogInfo } from '../info.js';
 import { parseBool, parseDuration, parseUint32, ramInBytes } from '../go-parse.js';
 import type { LogMessage } from '../message.js';
-import { decodeAck, EventTime, pack, type Packable } from '../codecs/msgpack.js';
+import { decodeAck, EventTime, pack, Writer, type Packable } from '../codecs/msgpack.js';
 import { StreamConn, type StreamTarget } from '../transport/stream.js';
 
 export interface FluentdConfig {
@@ -145,10 +145,48 @@ export function fluentdMessage(tag: string, m: LogMessage, record: Record<string
   return pack([tag, time, record, chunk ? { chunk } : {}]);
 }
 
+/**
+ * The same messages for one container, faster: the tag and the record's fixed pairs
+ * (container_id, container_name, the attributes) are packed once.
+ */
+export class FluentdEncoder {
+  private readonly tag: Buffer;
+  private readonly fixed: Buffer;
+  private readonly fixedPairs: number;
+
+  constructor(tag: string, who: { id: string; name: string }, extra: Readonly<Record<string, string>>) {
+    this.tag = pack(tag);
+    const pairs: Record<string, string> = { container_id: who.id, container_name: who.name, ...extra };
+    delete pairs.source;
+    delete pairs.log;
+    this.fixedPairs = Object.keys(pairs).length;
+    this.fixed = Buffer.concat(Object.entries(pairs).map(([k, v]) => Buffer.concat([pack(k), pack(v)])));
+  }
+
+  encode(m: LogMessage, subSecond: boolean, chunk?: string): Buffer {
+    const w = new Writer();
+    w.arrayHeader(4);
+    w.raw(this.tag);
+    w.value(subSecond ? new EventTime(m.time.sec, m.time.nsec) : m.time.sec);
+    w.mapHeader(this.fixedPairs + 2 + (m.partial ? 4 : 0));
+    w.raw(this.fixed);
+    w.value('source');
+    w.value(m.stream);
+    w.value('log');
+    w.value(m.line);
+    if (m.partial) {
+      for (const [k, v] of [['partial_message', 'true'], ['partial_id', m.partial.id], ['partial_ordinal', String(m.partial.ordinal)], ['partial_last', String(m.partial.last)]]) {
+        w.value(k!);
+        w.value(v!);
+      }
+    }
+    w.value(chunk ? { chunk } : {});
+    return w.finish();
+  }
+}
+
 class Fluentd implements Destination {
-  private readonly tag: string;
-  private readonly extra: Record<string, string>;
-  private readonly who: { id: string; name: string };
+  private readonly encoder: FluentdEncoder;
   private readonly conn: StreamConn;
   private acks: Buffer = Buffer.alloc(0);
   private ackWaiter: ((ack: string | Error) => void) | null = null;
@@ -159,9 +197,7 @@ class Fluentd implements Destination {
     info: LogInfo,
     private readonly config: FluentdConfig,
   ) {
-    this.tag = logTag(info, '{{.ID}}');
-    this.extra = extraAttributes(info);
-    this.who = { id: info.containerId, name: info.containerName };
+    this.encoder = new FluentdEncoder(logTag(info, '{{.ID}}'), { id: info.containerId, name: info.containerName }, extraAttributes(info));
     this.conn = new StreamConn(config.target);
   }
 
@@ -178,7 +214,7 @@ class Fluentd implements Destination {
   async send(batch: readonly LogMessage[]): Promise<void> {
     for (const m of batch) {
       const chunk = this.config.requestAck ? randomBytes(16).toString('base64') : undefined;
-      const data = fluentdMessage(this.tag, m, fluentdRecord(m, this.who, this.extra), this.config.subSecond, chunk);
+      const data = this.encoder.encode(m, this.config.subSecond, chunk);
       await this.writeWithRetry(data, chunk);
     }
   }

@@ -15,7 +15,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Destination, DriverContext, LogDriver, LogOpts } from '../driver.js';
 import { logTag, type LogInfo } from '../info.js';
-import { localOffset, localParts, type LogMessage, type LogTime } from '../message.js';
+import { localParts, type LogMessage, type LogTime } from '../message.js';
 import { dialError, StreamConn, UdpConn, type StreamTarget } from '../transport/stream.js';
 import type { UnixgramSender } from '../transport/unixgram.js';
 
@@ -106,7 +106,7 @@ export function stamp(t: LogTime): string {
 export function localRfc3339(t: LogTime, digits: number): string {
   const l = localParts(t);
   const frac = digits > 0 ? `.${String(t.nsec).padStart(9, '0').slice(0, digits)}` : '';
-  return `${l.year}-${p2(l.month + 1)}-${p2(l.day)}T${p2(l.hour)}:${p2(l.minute)}:${p2(l.second)}${frac}${localOffset(t.sec * 1000)}`;
+  return `${l.year}-${p2(l.month + 1)}-${p2(l.day)}T${p2(l.hour)}:${p2(l.minute)}:${p2(l.second)}${frac}${l.offset}`;
 }
 
 /** One message, formatted and framed for the transport. */

@@ -116,6 +116,9 @@ export class StreamConn {
   }
 }
 
+/** Datagrams handed to Node at once before a send waits for the oldest to go. */
+const UDP_IN_FLIGHT = 256;
+
 /** A UDP socket connected to one address (sends never wait; the kernel drops what it cannot take). */
 export class UdpConn {
   private constructor(private readonly socket: UdpSocket) {}
@@ -142,8 +145,19 @@ export class UdpConn {
     return new UdpConn(socket);
   }
 
+  private inFlight = 0;
+  private waiting: (() => void) | null = null;
+
+  /** Hand a datagram to the kernel; waits only while many are still on their way (the socket's queue is Node's). */
   async send(data: Buffer): Promise<void> {
-    await new Promise<void>((resolve) => this.socket.send(data, () => resolve()));
+    if (this.inFlight >= UDP_IN_FLIGHT) await new Promise<void>((resolve) => (this.waiting = resolve));
+    this.inFlight++;
+    this.socket.send(data, () => {
+      this.inFlight--;
+      const w = this.waiting;
+      this.waiting = null;
+      w?.();
+    });
   }
 
   close(): void {

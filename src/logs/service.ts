@@ -145,9 +145,15 @@ export class LogService {
     return this.setOf(c.id, where.path, where.format);
   }
 
-  /** Stop everything (daemon shutdown): shippers stop where they are; a restart resumes them. */
+  /** Stop everything (daemon shutdown): shippers stop where they are, their positions saved; a restart resumes them. */
   async close(): Promise<void> {
-    await Promise.all([...this.running.values()].map(async (r) => r.delivery?.close(0)));
+    const all = [...this.running.values()];
+    this.running.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const stops = Promise.all(all.map(async (r) => r.shipper.stop()));
+    await Promise.race([stops, new Promise<void>((res) => (timer = setTimeout(res, 2000)))]);
+    clearTimeout(timer);
+    await Promise.all(all.map(async (r) => r.delivery?.close(0)));
   }
 
   private async open(c: LoggedContainer, failStart: boolean): Promise<void> {

@@ -34,6 +34,7 @@ export interface ShipperParts {
 export class Shipper {
   private readonly assembler = new LineAssembler();
   private finishing = false;
+  private stopping = false;
   private syncs: (() => void)[] = [];
   private reopenedFrom = -1;
   private saved: SpoolCursor | null = null;
@@ -60,6 +61,13 @@ export class Shipper {
     await this.done;
   }
 
+  /** The daemon is stopping: save the position and stop where it is (a restart resumes from there). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.parts.spool.wake();
+    await this.done;
+  }
+
   private async run(): Promise<void> {
     const { spool } = this.parts;
     try {
@@ -74,18 +82,25 @@ export class Shipper {
         if (last && !more) this.assembler.flush(messages);
         if (messages.length > 0) await this.ship(messages);
         if (entries.length === 0 || last || Date.now() - this.savedAt >= SAVE_EVERY_MS) await this.savePosition();
+        if (this.stopping && !last) {
+          await this.savePosition();
+          await spool.close();
+          return;
+        }
         if (more) {
           this.syncs.unshift(...waiting);
           continue;
         }
         for (const w of waiting) w();
-        if (last) break;
+        if (last) {
+          await spool.remove();
+          return;
+        }
         if (entries.length === 0) {
           await this.maybeReopen();
           await spool.changed(IDLE_POLL_MS);
         } else if (spool.lastReadBytes < SMALL_PASS) await spool.pause(GATHER_MS);
       }
-      await spool.remove();
     } catch (e: unknown) {
       this.parts.warn(`reading the container's output: ${(e as Error).message}`);
       await spool.close();

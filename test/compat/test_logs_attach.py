@@ -91,6 +91,26 @@ def test_logs_of_tty_container_are_raw(client):
     assert ctr.logs() == b'out\r\nerr\r\n'
 
 
+def test_log_config_options_and_drivers(client):
+    # docker-py's LogConfig: the options are kept (inspect), applied (local's own files), checked.
+    cfg = docker.types.LogConfig(type='local', config={'max-size': '1m', 'max-file': '2', 'compress': 'false'})
+    ctr = finished(client, 'sh -c "echo kept"', log_config=cfg)
+    assert ctr.attrs['HostConfig']['LogConfig'] == {'Type': 'local', 'Config': {'max-size': '1m', 'max-file': '2', 'compress': 'false'}}
+    assert ctr.logs() == b'kept\n'
+    with pytest.raises(docker.errors.APIError) as e:
+        client.containers.create(IMAGE, 'true', log_config=docker.types.LogConfig(type='json-file', config={'max-sise': '1m'}))
+    assert e.value.status_code == 400
+    assert "unknown log opt 'max-sise' for json-file log driver" in e.value.explanation
+
+
+def test_logs_of_a_driver_that_cannot_be_read(client):
+    ctr = finished(client, 'echo x', log_config=docker.types.LogConfig(type='none'))
+    with pytest.raises(docker.errors.APIError) as e:
+        ctr.logs()
+    assert e.value.status_code == 501
+    assert 'configured logging driver does not support reading' in e.value.explanation
+
+
 def test_logs_missing_container_is_not_found(client):
     with pytest.raises(docker.errors.NotFound):
         client.api.logs('compat-missing')

@@ -9,13 +9,17 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { conflict, messageOf } from '../../errors.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
-import { readLogs, type StdioSession } from '../../runtime/index.js';
+import type { StdioSession } from '../../runtime/index.js';
+import { logConfigOf } from '../../engine/containers/logging.js';
+import type { LogFileSet } from '../../logs/files/file-set.js';
+import { readLogFiles } from '../../logs/files/reader.js';
+import type { LogService } from '../../logs/service.js';
 import { detachKeysOf, endWithMessage, frame, hijack, pipeSession } from '../hijack.js';
 import type { ApiRequest, Reply } from '../router.js';
 import { boolParam } from '../wire.js';
 import { drained } from '../../util/streams.js';
 
-export async function attachContainer(req: ApiRequest, engine: ContainerEngine): Promise<Reply> {
+export async function attachContainer(req: ApiRequest, engine: ContainerEngine, logService: LogService): Promise<Reply> {
   const name = req.params.id!;
   const c = engine.find(name);
   // Refused before the connection is taken over, as dockerd's ContainerAttach.
@@ -29,16 +33,22 @@ export async function attachContainer(req: ApiRequest, engine: ContainerEngine):
   const stream = boolParam(q, 'stream');
   const socket = await hijack(req, tty);
   const pipeOpts = { tty, ...want, closeStdinOnEnd: c.spec.process.stdinOnce && !tty, detachKeys };
-  if (logs && c.spec.logDriver === 'none') {
-    endWithMessage(socket, tty, 'Error attaching: configured logging driver does not support reading\n');
-    return { handled: true };
-  }
-  if (logs && stream) {
-    await pipeSession(socket, followLog(engine, c, want.stdin), pipeOpts);
-    return { handled: true };
-  }
+  let files: LogFileSet | undefined;
   if (logs) {
-    const failure = await replayLog(socket, engine, c, { tty, ...want });
+    try {
+      files = logService.reader({ id: c.id, config: logConfigOf(c) });
+    } catch (e: unknown) {
+      endWithMessage(socket, tty, `Error attaching: ${messageOf(e)}\n`);
+      return { handled: true };
+    }
+    if (c.state.status === 'running') await logService.sync(c.id);
+  }
+  if (files && stream) {
+    await pipeSession(socket, followLog(engine, c, files, want.stdin), pipeOpts);
+    return { handled: true };
+  }
+  if (files) {
+    const failure = await replayLog(socket, files, { tty, ...want });
     if (failure === undefined) socket.end();
     else endWithMessage(socket, tty, `Error attaching: ${failure}\n`);
     return { handled: true };
@@ -61,14 +71,14 @@ export async function attachContainer(req: ApiRequest, engine: ContainerEngine):
  * printed between them); stdin, if asked for, goes to the live session from the start.
  * Ends when the container exits (a stopped one: at the end of its next run).
  */
-function followLog(engine: ContainerEngine, c: ContainerRecord, stdin: boolean): StdioSession {
+function followLog(engine: ContainerEngine, c: ContainerRecord, files: LogFileSet, stdin: boolean): StdioSession {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stop = new AbortController();
   const exited = engine.wait(c.id, c.state.status === 'running' ? 'not-running' : 'next-exit').catch(() => 0);
   void (async () => {
     try {
-      for await (const e of readLogs(engine.logPath(c.id), { follow: true, signal: stop.signal }, exited)) {
+      for await (const e of readLogFiles(files, { follow: true, signal: stop.signal, ends: exited })) {
         const out = e.stream === 'stdout' ? stdout : stderr;
         if (!out.write(e.line)) await drained(out);
         if (stop.signal.aborted) break;
@@ -139,14 +149,9 @@ async function untilClosed(socket: Duplex, live: Promise<StdioSession | undefine
  * Write the container's log so far on the stream (each entry on its own stream, framed
  * without a tty). Returns why it could not, in dockerd's words, or undefined.
  */
-async function replayLog(
-  socket: Duplex,
-  engine: ContainerEngine,
-  c: ContainerRecord,
-  want: { tty: boolean; stdout: boolean; stderr: boolean },
-): Promise<string | undefined> {
+async function replayLog(socket: Duplex, files: LogFileSet, want: { tty: boolean; stdout: boolean; stderr: boolean }): Promise<string | undefined> {
   try {
-    for await (const e of readLogs(engine.logPath(c.id))) {
+    for await (const e of readLogFiles(files)) {
       if (socket.destroyed) return undefined;
       if (!(e.stream === 'stdout' ? want.stdout : want.stderr)) continue;
       if (!socket.write(want.tty ? e.line : frame(e.stream === 'stdout' ? 1 : 2, e.line))) await drained(socket);

@@ -124,7 +124,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
       req.res.end(JSON.stringify({ StatusCode: await code }) + '\n');
       return { handled: true };
     })
-    .add('POST', '/containers/{id}/attach', async (req) => attachContainer(req, engine))
+    .add('POST', '/containers/{id}/attach', async (req) => attachContainer(req, engine, deps.logs))
     .add('POST', '/containers/{id}/resize', async (req) => {
       const c = engine.find(req.params.id!);
       await deps.engine.resize(c.id, { rows: Number(req.query.get('h') ?? 24), cols: Number(req.query.get('w') ?? 80) });

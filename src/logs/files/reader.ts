@@ -19,6 +19,12 @@ export interface ReadOptions {
   until?: LogTime;
   /** Keep reading what is written later, until the writer closes the file or the signal aborts. */
   follow?: boolean;
+  /**
+   * With follow: go on until this resolves (the container's run ended, its output in the
+   * file by then) instead of stopping at once when no writer has the file open (a
+   * container that has not started yet).
+   */
+  ends?: Promise<unknown>;
   signal?: AbortSignal;
 }
 
@@ -28,6 +34,11 @@ export async function* readLogFiles(set: LogFileSet, opts: ReadOptions = {}): As
   const { since, until } = opts;
   const before = (r: LogRecord): boolean => since !== undefined && compareTimes(r.time, since) < 0;
   const past = (r: LogRecord): boolean => until !== undefined && compareTimes(r.time, until) > 0;
+  let ended = opts.ends === undefined;
+  void opts.ends?.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   const snap = await set.fsLock.run(async () => ({ current: await openIfThere(set.path), rotated: await set.rotated() }));
   let current = snap.current;
   try {
@@ -55,7 +66,7 @@ export async function* readLogFiles(set: LogFileSet, opts: ReadOptions = {}): As
     for (;;) {
       // Sampled before reading: a read that starts after the writer closed or rotated
       // the file gets everything that file will ever hold.
-      const live = set.live;
+      const live = set.live || !ended;
       const inode = await inodeOf(set.path);
       for (const r of await tail.readAvailable()) {
         if (past(r)) return;

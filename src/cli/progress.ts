@@ -5,7 +5,7 @@
  * A message with an error ends the display with that error (no "Error response from
  * daemon" prefix, as docker prints it).
  */
-import { humanSize } from './humanize.js';
+import { humanSize } from '../util/humanize.js';
 
 export interface ProgressDetail {
   readonly current?: number;

@@ -4,7 +4,7 @@
  * can take it and a port a host process already has is refused up front. The sockets
  * carry no traffic: nftables rewrites connections to published ports before they reach
  * a local socket, except where the kernel cannot (network/ports/serving.ts): those
- * sockets relay to the container (relay.ts). TCP sockets listen (a bound-only socket
+ * sockets relay to the container (port-relay.ts). TCP sockets listen (a bound-only socket
  * does not stop another SO_REUSEADDR socket from binding); on a socket that does not
  * relay, connections that slip through, e.g. while the ruleset is being restored, are
  * closed at once.
@@ -12,7 +12,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
-import { relayTcp, relayUdp, type Relay, type RelayTarget } from './relay.js';
+import { relayTcp, relayUdp, type Relay, type RelayTarget } from './port-relay.js';
 
 export interface HostSocketSpec {
   proto: 'tcp' | 'udp';

@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { run, KernelCommandError } from './exec.js';
 import { invalid } from '../errors.js';
+import { libexecPath } from '../util/libexec.js';
 
 export interface OverlayMount {
   /** Read-only layer directories, lowest first (image order). At least one. */
@@ -74,13 +75,10 @@ export async function bindMount(source: string, target: string, opts: { readonly
 /**
  * umount2(2) by number, through perl's syscall(): util-linux umount first parses the
  * whole mount table (8 ms with 2,000 mounts against 2 ms for this, measured alone), and
- * berth has two mounts per container. Other archs use umount. (`+ 0`: perl passes a
- * string argument to a syscall as a pointer, a number as an int.)
+ * berth has two mounts per container. Other archs use umount (libexec/umount2.pl).
  */
 const UMOUNT2: number | undefined = ({ x64: 166, arm64: 39 } as Record<string, number>)[process.arch];
 const MNT_DETACH = 2;
-const EINVAL = 22;
-const UMOUNT2_PERL = `syscall($ARGV[1] + 0, $ARGV[0], $ARGV[2] + 0) == 0 or die "umount $ARGV[0]: " . ($! + 0 == ${EINVAL} ? "not mounted" : "$!") . "\\n"`;
 
 /**
  * Unmount target. `lazy` detaches it even while busy (MNT_DETACH). Idempotent:
@@ -100,7 +98,7 @@ async function umount2(target: string, lazy: boolean): Promise<void> {
   const utilLinux = async (): Promise<void> => void (await run('umount', lazy ? ['-l', target] : [target]));
   if (UMOUNT2 === undefined) return utilLinux();
   try {
-    await run('perl', ['-e', UMOUNT2_PERL, target, String(UMOUNT2), String(lazy ? MNT_DETACH : 0)]);
+    await run('perl', [libexecPath('umount2.pl'), target, String(UMOUNT2), String(lazy ? MNT_DETACH : 0)]);
   } catch (e: unknown) {
     if (e instanceof KernelCommandError) throw e; // perl ran: this is the kernel's answer
     await utilLinux(); // no perl here

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, type Writable } from 'node:stream';
-import { startRelay, type Frame } from './relay.js';
+import { startRelay, type Frame } from './attach-relay.js';
 import { conflict, invalid } from '../errors.js';
 import type { StdioSession, WindowSize } from './types.js';
 

@@ -7,7 +7,7 @@
  *   failure to start is told apart from the process's stderr.
  * - With a tty: runc needs a console socket to hand the pty master to (SCM_RIGHTS,
  *   which Node cannot receive), so conmon does it (conmon --exec --exec-attach) and we
- *   speak to the pty through its attach socket (relay.ts), resize through its ctl FIFO.
+ *   speak to the pty through its attach socket (attach-relay.ts), resize through its ctl FIFO.
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';

@@ -8,7 +8,7 @@ import { displayablePorts, parsePortSpec, parsePublish } from '../../src/cli/com
 import { CliError } from '../../src/cli/errors.js';
 import { parseDetachKeys } from '../../src/cli/hijack-stream.js';
 import { detachKeyCodes, EscapeDetector } from '../../src/util/detach-keys.js';
-import { ellipsis, formatG, humanDuration, humanSize, quoteGo } from '../../src/cli/humanize.js';
+import { ellipsis, formatG, humanDuration, humanSize, quoteGo } from '../../src/util/humanize.js';
 import { displayJsonMessages, progressString } from '../../src/cli/progress.js';
 import { copyOutput, encodeFrame, FrameDemuxer } from '../../src/cli/stdcopy.js';
 import { getTimestamp, parseGoDuration } from '../../src/cli/timestamps.js';

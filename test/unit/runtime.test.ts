@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ociConfig, execProcess } from '../../src/runtime/oci.js';
 import { DEFAULT_CAPS, effectiveCaps, normalizeCap, ALL_CAPS } from '../../src/runtime/caps.js';
 import { parseLogLine, readLogs, toUtcNano } from '../../src/runtime/logs.js';
-import { FrameDecoder } from '../../src/runtime/relay.js';
+import { FrameDecoder } from '../../src/runtime/attach-relay.js';
 import { createArgv, execArgv, isConmon, parseSyncMessage } from '../../src/runtime/conmon.js';
 import { cgroupMode, normalizeSignal, pickRuntime, runcMessage, runcSays } from '../../src/runtime/runc.js';
 import { startFailureCode } from '../../src/runtime/exec.js';

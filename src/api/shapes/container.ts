@@ -6,6 +6,7 @@ import type { Network } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import { modeText } from '../routes/container-create.js';
 import { effectiveConfig, effectiveHostConfig } from './host-config.js';
+import { humanDuration } from '../../util/humanize.js';
 
 export interface ContainerView {
   c: ContainerRecord;
@@ -226,20 +227,3 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
-}

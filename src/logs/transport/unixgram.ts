@@ -15,26 +15,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { libexecPath } from '../../util/libexec.js';
 
-const SCRIPT = String.raw`
-use strict; use warnings; use IO::Socket::UNIX; use Socket;
-$| = 1; binmode STDIN;
-my $path = $ARGV[0]; my $sock;
-sub conn { $sock = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => $path); return $sock ? '' : "$!"; }
-sub readn { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
-conn();
-while (defined(my $h = readn(5))) {
-  my ($op, $len) = unpack('CN', $h);
-  my $d = $len ? readn($len) : '';
-  last unless defined $d;
-  if ($op == 1) { my $e = conn(); print $e eq '' ? "probe ok\n" : "probe err $e\n"; next; }
-  if (!$sock) { my $e = conn(); if ($e ne '') { print "err $e\n"; next; } }
-  next if defined send($sock, $d, 0);
-  my $e = "$!";
-  next if conn() eq '' && defined send($sock, $d, 0);
-  print "err $e\n";
-}
-`;
 
 export class UnixgramSender {
   private readonly probes: ((err: string | null) => void)[] = [];
@@ -62,7 +44,7 @@ export class UnixgramSender {
   static acquire(pool: Map<string, UnixgramSender>, path: string): UnixgramSender {
     let s = pool.get(path);
     if (!s || s.dead) {
-      const child = spawn('perl', ['-e', SCRIPT, path], { stdio: ['pipe', 'pipe', 'ignore'] });
+      const child = spawn('perl', [libexecPath('unixgram.pl'), path], { stdio: ['pipe', 'pipe', 'ignore'] });
       child.on('error', () => undefined);
       s = new UnixgramSender(path, child, () => pool.delete(path));
       pool.set(path, s);

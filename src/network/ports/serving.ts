@@ -2,7 +2,7 @@
  * Who serves each host address of a published port. Pure.
  *
  * The kernel's DNAT (firewall/elements.ts) serves what it can. The sockets that hold the
- * host ports relay the rest to the container (kernel/relay.ts, berth's docker-proxy):
+ * host ports relay the rest to the container (kernel/port-relay.ts, berth's docker-proxy):
  *  - the IPv6 loopback: the kernel cannot DNAT from ::1 to another address (IPv6 has no
  *    route_localnet), so `dnat_local` lets ::1 through to the socket on ::1 or ::;
  *  - an IPv6 host address of an IPv4-only container: nftables cannot translate between

@@ -5,7 +5,7 @@
  */
 import { err, out, type CommandContext } from '../../context.js';
 import { renderList, shortId, type ListFormat } from '../../format.js';
-import { ellipsis, humanSize, localTimeString, quoteGo, timeAgo } from '../../humanize.js';
+import { ellipsis, humanSize, localTimeString, quoteGo, timeAgo } from '../../../util/humanize.js';
 import { filtersParam, validateFilter } from '../../opts.js';
 import { tryParseImageRef, familiarName } from '../../reference.js';
 import type { CommandSpec } from '../../registry.js';

@@ -4,7 +4,7 @@
  */
 import { err, out, type CommandContext } from '../../context.js';
 import { renderList, shortId, type ListFormat } from '../../format.js';
-import { humanSize, localTimeString, timeAgo } from '../../humanize.js';
+import { humanSize, localTimeString, timeAgo } from '../../../util/humanize.js';
 import { filtersParam, validateFilter } from '../../opts.js';
 import { familiarName, tryParseImageRef } from '../../reference.js';
 import type { CommandSpec } from '../../registry.js';

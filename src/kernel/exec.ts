@@ -3,7 +3,7 @@
  * berth goes through here, so failures carry the command and its stderr, and the
  * few places that must recognise a kernel answer by its text do so in one function.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { spawnViaHelper, type ToolOutcome } from './spawner.js';
 import { systemError, BerthError } from '../errors.js';
@@ -67,6 +67,17 @@ async function spawnHere(argv: readonly string[], input?: string): Promise<ToolO
     });
     child.stdin.end(input ?? '');
   });
+}
+
+/**
+ * Start a tool that runs for a while and whose streams the caller reads and writes (runc
+ * exec): stdout and stderr are pipes, stdin one when asked for; every stream has the
+ * error listener an unhandled failure would otherwise end the daemon for.
+ */
+export function startTool(cmd: string, args: readonly string[], opts: { stdin: boolean }): ChildProcess {
+  const child = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  guardStdio(child);
+  return child;
 }
 
 /** Run a tool whose stdout is JSON (ip -json …). Empty output means an empty list. */

@@ -9,14 +9,13 @@
  *   which Node cannot receive), so conmon does it (conmon --exec --exec-attach) and we
  *   speak to the pty through its attach socket (attach-relay.ts), resize through its ctl FIFO.
  */
-import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { attachSession, resizePty } from './attach.js';
 import { execArgv, isConmon, readPid, spawnConmon } from './conmon.js';
 import { runcMessage, runcSays, type Runc } from './runc.js';
-import { guardStdio } from '../util/streams.js';
+import { startTool } from '../kernel/exec.js';
 import type { ExecExit, ExecSession } from './types.js';
 
 export interface ExecTarget {
@@ -52,8 +51,7 @@ export async function execDirect(t: ExecTarget): Promise<ExecSession> {
   const pidFile = join(t.dir, 'pid');
   const logFile = join(t.dir, 'runc.log');
   const argv = [...t.runc.globalArgs, '--log', logFile, '--log-format', 'json', 'exec', '--process', join(t.dir, 'process.json'), '--pid-file', pidFile, t.id];
-  const child = spawn(t.runc.binary, argv, { stdio: [t.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  guardStdio(child);
+  const child = startTool(t.runc.binary, argv, { stdin: t.stdin });
   // Read at once: Node discards a child's output nobody reads by the time it exits.
   const stdout = child.stdout!.pipe(new PassThrough());
   // What comes on stderr before the process runs is runc's own complaint, which the

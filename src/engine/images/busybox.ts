@@ -5,9 +5,8 @@
  * the same binary always gives the same diff-id and image ID, whatever the tag.
  */
 import * as fs from 'node:fs/promises';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { BerthError } from '../../errors.js';
+import { run } from '../../kernel/exec.js';
 import type { Digest, ImageConfigFile } from './config.js';
 import { goArch } from './config.js';
 import { safeRelative } from './extract.js';
@@ -62,7 +61,7 @@ export async function readStaticBusybox(binPath: string = BUSYBOX_PATH): Promise
 
 /** Applet paths (`bin/sh`, `usr/bin/wget` …) from `busybox --list-full`. */
 export async function busyboxApplets(binPath: string = BUSYBOX_PATH): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(binPath, ['--list-full'], { maxBuffer: 1 << 20 });
+  const stdout = await run(binPath, ['--list-full']);
   const out = new Set<string>();
   for (const line of stdout.split('\n')) {
     const p = line.trim();

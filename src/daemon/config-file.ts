@@ -6,7 +6,7 @@
  * becomes flags, put before the command line's.
  */
 import { readFileSync } from 'node:fs';
-import type { GivenFlag } from './options.js';
+import { buildDaemonOptions, type DaemonOptions, type GivenFlag } from './options.js';
 
 type Kind = 'string' | 'number' | 'bool' | 'list' | 'map' | 'pools';
 
@@ -150,4 +150,11 @@ function jsonType(v: unknown): string {
 
 function fileError(path: string, msg: string): Error {
   return new Error(`unable to configure the daemon with file ${path}: ${msg}`);
+}
+
+/** The command line's flags over the configuration file's (whose keys may not repeat them). */
+export function withConfigFile(cli: readonly GivenFlag[]): DaemonOptions {
+  const { configFile, configFileGiven } = buildDaemonOptions(cli);
+  const file = readConfigFile(configFile, configFileGiven);
+  return buildDaemonOptions(file ? [...configFlags(configFile, file, cli), ...cli] : cli);
 }

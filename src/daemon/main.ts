@@ -16,16 +16,16 @@ import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
-import { ContainerEngine } from '../engine/containers/engine.js';
+import { ContainerEngine, containerDir } from '../engine/containers/engine.js';
 import { ExecManager } from '../engine/containers/execs.js';
 import { HealthMonitors } from '../engine/containers/health-monitor.js';
 import { execProbes } from '../engine/containers/health-probe.js';
-import { resolveProcess } from '../engine/containers/process.js';
 import { ImageStore } from '../engine/images/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { createRuntime } from '../runtime/index.js';
 import { buildDaemonOptions, scanDaemonArgs, USAGE, type DaemonOptions, type GivenFlag } from './options.js';
-import { configFlags, readConfigFile } from './config-file.js';
+import { withConfigFile } from './config-file.js';
+import { reload } from './reload.js';
 import { createLogger, type Logger } from './logger.js';
 import { LogService } from '../logs/service.js';
 import { DRIVER_NAMES } from '../logs/config.js';
@@ -64,13 +64,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     log.error(`failed to start daemon: ${messageOf(e)}`);
     process.exit(1);
   }
-}
-
-/** The command line's flags over the configuration file's (whose keys may not repeat them). */
-function withConfigFile(cli: readonly GivenFlag[]): DaemonOptions {
-  const { configFile, configFileGiven } = buildDaemonOptions(cli);
-  const file = readConfigFile(configFile, configFileGiven);
-  return buildDaemonOptions(file ? [...configFlags(configFile, file, cli), ...cli] : cli);
 }
 
 async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]): Promise<void> {
@@ -112,9 +105,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot, events);
   const timings = new Timings();
-  let engineRef: ContainerEngine | undefined;
   const logs = new LogService({
-    containerDir: (id) => engineRef!.dir(id),
+    containerDir: (id) => containerDir(opts.dataRoot, id),
     reopenSpool: async (id) => runtime.reopenLog(id),
     log,
     ...(process.env.BERTH_JOURNAL_SOCKET ? { journalSocket: process.env.BERTH_JOURNAL_SOCKET } : {}),
@@ -136,13 +128,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     events,
     logging: containerLogging(logs),
   });
-  engineRef = engine;
   engine.addHooks(dnsHooks(dns, networks, engine));
-  const execs = new ExecManager(engine, runtime, (id) => {
-    const c = engine.find(id);
-    const p = resolveProcess(c.spec, images.resolve(c.spec.image.id).config.config ?? {}, engine.hostnameOf(c));
-    return { env: p.env, cwd: p.cwd, user: p.user };
-  }, events);
+  const execs = new ExecManager(engine, runtime, events);
   // Before reconcile: a container still running after a daemon restart resumes its checks.
   const health = new HealthMonitors({
     run: execProbes(execs),
@@ -224,30 +211,6 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => reload(opts, cli, log, logs));
-}
-
-/**
- * SIGHUP: the configuration file read again; the log level and the default log driver
- * and options (for containers created from now on) change; what only a restart changes
- * is named in the log. A file that does not check out changes nothing.
- */
-function reload(current: DaemonOptions, cli: readonly GivenFlag[], log: Logger, logs: LogService): void {
-  log.info(`got signal to reload configuration (config-file ${current.configFile})`);
-  let next: DaemonOptions;
-  try {
-    next = withConfigFile(cli);
-    logs.setDefaults({ type: next.logDriver, config: next.logOpts });
-  } catch (e: unknown) {
-    log.error(`error reloading configuration: ${messageOf(e)}`);
-    return;
-  }
-  log.setLevel(next.logLevel);
-  const text = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  const restartOnly = (['dataRoot', 'execRoot', 'socketPath', 'bip', 'bridge', 'mtu', 'firewall', 'dns', 'addressPools'] as const).filter(
-    (k) => text(next[k]) !== text(current[k]),
-  );
-  if (restartOnly.length > 0) log.warn(`reload: ${restartOnly.join(', ')} changed in the configuration file; they take effect at the next start`);
-  log.info(`reloaded configuration: log-level ${next.logLevel}, log-driver ${next.logDriver}, log-opts ${JSON.stringify(next.logOpts)}`);
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -67,7 +67,9 @@ describe('traffic in and out', () => {
 
   // curl, not the host's static busybox wget: that one crashes on the host's NSS setup.
   const fromLan = (url: string) => w.inNs(lan, ['curl', '-sf', '-m', '3', url]);
-  const fromHost = (url: string) => w.inNs(w.ns, ['curl', '-sf', '-m', '3', '-g', url]);
+  // Retried: a container's httpd may not listen yet when `docker run -d` returns (the
+  // relay then accepts and closes, an empty reply).
+  const fromHost = (url: string) => w.inNs(w.ns, ['curl', '-sf', '-m', '3', '--retry', '4', '--retry-all-errors', '--retry-delay', '1', '-g', url]);
 
   it('masquerades egress: the lan sees the host address', async () => {
     const seen = await w.dockerOk('run', '--rm', 'busybox', 'wget', '-qO-', 'http://192.0.2.2:8000/cgi-bin/ip');

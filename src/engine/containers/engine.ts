@@ -62,6 +62,11 @@ export interface EngineDeps {
   logging?: ContainerLogging;
 }
 
+/** Where a container's files live under the data root (its layers, /etc files, logs). */
+export function containerDir(dataRoot: string, id: string): string {
+  return path.join(dataRoot, 'containers', id);
+}
+
 export class ContainerEngine {
   /** Attach clients that arrived before start (docker run attaches first). */
   private readonly pendingAttach = new Map<ContainerId, ((s: StdioSession) => void)[]>();
@@ -220,7 +225,14 @@ export class ContainerEngine {
 
   /** The container's folder: /etc files, rootfs layers, log. */
   dir(id: string): string {
-    return path.join(this.deps.dataRoot, 'containers', id);
+    return containerDir(this.deps.dataRoot, id);
+  }
+
+  /** What an exec inherits from the container's process: its environment, working directory and user. */
+  execDefaults(idOrName: string): { env: string[]; cwd: string; user: string } {
+    const c = this.find(idOrName);
+    const p = resolveProcess(c.spec, this.deps.images.resolve(c.spec.image.id).config.config ?? {}, this.hostnameOf(c));
+    return { env: p.env, cwd: p.cwd, user: p.user };
   }
 
   logPath(id: string): string {

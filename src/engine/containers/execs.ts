@@ -48,7 +48,6 @@ export class ExecManager {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly runtime: Runtime,
-    private readonly imageEnv: (containerId: string) => { env: string[]; cwd: string; user: string },
     private readonly events: EventSink = NO_EVENTS,
   ) {}
 
@@ -95,7 +94,7 @@ export class ExecManager {
     if (inst.running || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
     if (opts.consoleSize) inst.req.consoleSize = opts.consoleSize;
     const c = this.engine.find(inst.containerId);
-    const base = this.imageEnv(inst.containerId);
+    const base = this.engine.execDefaults(inst.containerId);
     const r = inst.req;
     const starting = this.runtime.exec(inst.containerId, {
       args: r.cmd,

@@ -154,3 +154,14 @@ export function splitRepoTag(familiar: string): { repository: string; tag: strin
   if (colon > noDigest.lastIndexOf('/')) return { repository: noDigest.slice(0, colon), tag: noDigest.slice(colon + 1) };
   return { repository: noDigest, tag: '<none>' };
 }
+
+/** A `docker tag` / import target: a name with a tag (default latest), never a digest. */
+export function tagTarget(repo: string, tag?: string): ImageRef {
+  const ref = parseReference(repo);
+  if (ref.digest !== undefined) throw invalid('refusing to create a tag with a digest reference');
+  if (tag !== undefined && tag !== '') {
+    validateTag(tag);
+    return { ...ref, tag };
+  }
+  return withDefaultTag(ref);
+}

@@ -16,19 +16,14 @@
  * outside it, and freshly added layers are pinned until their image is written.
  */
 import * as fs from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as path from 'node:path';
-import { conflict, invalid, notFound } from '../../errors.js';
+import { conflict, notFound } from '../../errors.js';
 import { Serial } from '../../util/serial.js';
-import { readArchive, type ArchiveImage } from './archive.js';
 import { busyboxApplets, busyboxConfig, busyboxLayerEntries, readStaticBusybox, BUSYBOX_PATH } from './busybox.js';
-import { applyChanges } from './changes.js';
-import { decompress } from './compression.js';
 import {
   chainIds,
   encodeImageConfig,
-  goArch,
   hexOf,
   isDigest,
   parseImageConfig,
@@ -37,136 +32,32 @@ import {
   type Digest,
   type ImageConfigFile,
 } from './config.js';
-import { extractTar } from './extract.js';
-import { errCode, randomName, readIfExists, writeFileAtomic } from './fsutil.js';
-import { LayerStore, type AddLayerOptions } from './layers.js';
+import { errCode, readIfExists, writeFileAtomic } from './fsutil.js';
+import { LayerStore } from './layers.js';
 import {
   familiarName,
   familiarString,
   parseReference,
+  tagTarget,
   tryParseReference,
-  validateTag,
   withDefaultTag,
   type ImageRef,
 } from './reference.js';
-import { RefStore, type StoredRef } from './refstore.js';
-import { packTar, readTar } from './tar.js';
+import { RefStore } from './refstore.js';
+import { packTar } from './tar.js';
 import { byCodeUnit } from '../../util/order.js';
+import { conflictError, deleteConflict, isImageIdPrefix, isSingleReference, type ConflictMask, type DeleteConflict } from './delete-rules.js';
+import { importImage, loadArchive, type IntakeTarget } from './load.js';
+import { EMPTY_LAYER, type ChildImage, type ImageDeleteItem, type ImageRecord, type ImageStoreOptions, type ImageUsers, type ImportOptions, type LoadEvent, type LoadResult } from './types.js';
+export { EMPTY_LAYER } from './types.js';
+export type { ChildImage, ContainerUsingImage, ImageDeleteItem, ImageRecord, ImageStoreOptions, ImageUsers, ImportOptions, LoadEvent, LoadResult } from './types.js';
 import { NO_EVENTS, type EventSink } from '../../events/types.js';
-
-/** A container created from an image, as the engine reports it. */
-export interface ContainerUsingImage {
-  id: string;
-  running: boolean;
-}
-
-/** The engine's answer to "which containers use this image?" (called under the store lock). */
-export type ImageUsers = (imageId: Digest) => readonly ContainerUsingImage[];
-
-export interface ImageStoreOptions {
-  /** The daemon's data root; the store lives in <dataRoot>/images. */
-  dataRoot: string;
-  users?: ImageUsers;
-  /** Where the static busybox is (default /bin/busybox). */
-  busyboxPath?: string;
-  /** Where image events (pull, tag, untag, delete, import, load) go. */
-  events?: EventSink;
-}
-
-/** One image as the store knows it (the API shapes it; see docker-json.ts). */
-export interface ImageRecord {
-  id: Digest;
-  config: ImageConfigFile;
-  /** Familiar `repo:tag` references, sorted. */
-  repoTags: string[];
-  /** Familiar `repo@sha256:…` references, sorted. */
-  repoDigests: string[];
-  /** Bytes of file data over all layers. */
-  size: number;
-  lastTagTime: string | undefined;
-  /** The image a commit was made from (while it is stored), as Docker links them. */
-  parent?: Digest;
-}
-
-/** One line of `docker rmi` output. */
-export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
-
-export interface ImportOptions {
-  /** Repository (may carry a tag: `busybox:x`); none leaves the image untagged. */
-  repo?: string;
-  tag?: string;
-  /** Dockerfile instructions (`--change`). */
-  changes?: readonly string[];
-  /** Commit message; default "Imported from <src>". */
-  message?: string;
-  /** Where the tarball came from, for the default message (`-` for a stream). */
-  src?: string;
-}
-
-export type LoadEvent =
-  | { type: 'progress'; action: 'Loading layer'; id: string; current: number; total: number }
-  | { type: 'message'; text: string };
-
-export interface LoadResult {
-  images: { id: Digest; tags: string[] }[];
-  /** Docker's lines: `Loaded image: busybox:latest`, `Loaded image ID: sha256:…`, renames. */
-  messages: string[];
-}
 
 interface StoredImage {
   raw: Buffer;
   config: ImageConfigFile;
   lastTagTime: string | undefined;
   parent?: Digest;
-}
-
-/** sha256 of an empty archive (two zero blocks): a layer that changes nothing. */
-export const EMPTY_LAYER = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef' as Digest;
-
-/** What a child image is made of (docker commit). */
-export interface ChildImage {
-  parent: Digest;
-  /** The new layer's archive; an empty one adds no layer. */
-  layer: AsyncIterable<Buffer>;
-  /** The config, made once the layer's diff-id is known (undefined: the layer was empty). */
-  makeConfig(parent: ImageConfigFile, diffId: Digest | undefined): ImageConfigFile;
-  /** `repo[:tag]` to tag it with. */
-  tag?: { repo: string; tag?: string };
-}
-
-interface DeleteConflict {
-  hard: boolean;
-  used: boolean;
-  message: string;
-}
-
-/** Docker's isSingleReference: at most one tag, and digests only of that repository. */
-function isSingleReference(refs: readonly StoredRef[]): boolean {
-  if (refs.length <= 1) return refs.length === 1;
-  let single: StoredRef | undefined;
-  const canonicalRepos = new Set<string>();
-  for (const r of refs) {
-    if (r.canonical) canonicalRepos.add(r.repo);
-    else if (single === undefined) single = r;
-    else return false;
-  }
-  const chosen = single ?? refs[0];
-  return canonicalRepos.size === 1 && chosen !== undefined && canonicalRepos.has(chosen.repo);
-}
-
-function isImageIdPrefix(id: Digest, s: string): boolean {
-  return id.startsWith(s) || hexOf(id).startsWith(s);
-}
-
-/** A `docker tag` / import target: a name with a tag (default latest), never a digest. */
-function tagTarget(repo: string, tag?: string): ImageRef {
-  const ref = parseReference(repo);
-  if (ref.digest !== undefined) throw invalid('refusing to create a tag with a digest reference');
-  if (tag !== undefined && tag !== '') {
-    validateTag(tag);
-    return { ...ref, tag };
-  }
-  return withDefaultTag(ref);
 }
 
 export class ImageStore {
@@ -456,32 +347,9 @@ export class ImageStore {
     });
   }
 
-  /**
-   * `docker import`: a rootfs tarball (plain or gzip) becomes a one-layer image.
-   * Names and changes are checked before the stream is read. Returns the image ID.
-   */
+  /** `docker import` (load.ts): a rootfs tarball becomes a one-layer image; its ID. */
   async importImage(source: AsyncIterable<Buffer | Uint8Array | string>, opts: ImportOptions = {}): Promise<Digest> {
-    const refs = opts.repo !== undefined && opts.repo !== '' ? [tagTarget(opts.repo, opts.tag)] : [];
-    const run = applyChanges({}, opts.changes ?? []);
-    const layer = await this.layers.add(source);
-    try {
-      const created = new Date().toISOString();
-      const message = opts.message !== undefined && opts.message !== '' ? opts.message : `Imported from ${opts.src ?? '-'}`;
-      const cfg: ImageConfigFile = {
-        architecture: goArch(),
-        comment: message,
-        config: run,
-        created,
-        history: [{ created, comment: message }],
-        os: 'linux',
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      };
-      const { id } = await this.lock.run(() => this.commitLocked(encodeImageConfig(cfg), refs));
-      this.event('import', id, id);
-      return id;
-    } finally {
-      this.layers.release([layer.diffId]);
-    }
+    return importImage(this.intake('import'), source, opts);
   }
 
   /**
@@ -516,93 +384,25 @@ export class ImageStore {
 
   /**
    * `docker load`: a docker-save archive (any version) or an OCI image layout, plain
-   * or gzip. Layers are checked against the config's diff-ids. `onEvent` gets layer
-   * progress and Docker's messages as they happen.
+   * or gzip (load.ts). `onEvent` gets layer progress and Docker's messages as they happen.
    */
   async loadArchive(source: AsyncIterable<Buffer | Uint8Array | string>, onEvent?: (e: LoadEvent) => void): Promise<LoadResult> {
-    const dir = path.join(this.layers.tmpDir, `load-${randomName()}`);
-    await fs.mkdir(dir, { mode: 0o700 });
-    const result: LoadResult = { images: [], messages: [] };
-    const say = (text: string): void => {
-      result.messages.push(text);
-      onEvent?.({ type: 'message', text });
-    };
-    try {
-      await extractTar(readTar(decompress(source)), dir, { whiteouts: false });
-      const images = await readArchive(dir);
-      if (images.length === 0) throw invalid('invalid archive: it holds no image');
-      for (const img of images) {
-        const { id, renamed } = await this.loadImage(img, onEvent);
-        this.event('load', id, id);
-        for (const r of renamed) say(`The image ${r.ref} already exists, renaming the old one with ID ${r.old} to empty string`);
-        if (img.repoTags.length === 0) say(`Loaded image ID: ${id}`);
-        for (const t of img.repoTags) say(`Loaded image: ${t}`);
-        result.images.push({ id, tags: img.repoTags });
-      }
-      return result;
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    return loadArchive(this.intake('load'), source, onEvent);
   }
 
-  /** One image of an unpacked archive: layers (verified, pinned), then config and tags. */
-  private async loadImage(img: ArchiveImage, onEvent?: (e: LoadEvent) => void): Promise<{ id: Digest; renamed: { ref: string; old: Digest }[] }> {
-    const raw = img.kind === 'config' ? await fs.readFile(img.configFile) : undefined;
-    const expected = raw === undefined ? undefined : parseImageConfig(raw).rootfs.diff_ids;
-    if (expected !== undefined && expected.length !== img.layers.length) {
-      throw invalid(`invalid manifest, layers length mismatch: expected ${expected.length}, got ${img.layers.length}`);
-    }
-    const pinned: Digest[] = [];
-    try {
-      for (const [i, layer] of img.layers.entries()) {
-        const diffId = expected?.[i];
-        if (diffId !== undefined && (await this.layers.pinIfPresent(diffId))) {
-          pinned.push(diffId);
-          continue;
-        }
-        const total = (await fs.stat(layer.file)).size;
-        const label = diffId === undefined ? `layer ${i}` : shortId(diffId);
-        const opts: AddLayerOptions = {
-          onBytes: (current) => onEvent?.({ type: 'progress', action: 'Loading layer', id: label, current, total }),
-        };
-        if (diffId !== undefined) {
-          opts.expect = diffId;
-          opts.onMismatch = (got) => invalid(`invalid diffID for layer ${i}: expected "${diffId}", got "${got}"`);
-        }
-        pinned.push((await this.layers.add(createReadStream(layer.file), opts)).diffId);
-      }
-      // pinned holds one diff-id per layer, in order: what a legacy config is built from.
-      const config = raw ?? (img.kind === 'legacy' ? img.makeConfig(pinned) : Buffer.alloc(0));
-      const refs = img.repoTags.map((t) => withDefaultTag(parseReference(t)));
-      return await this.lock.run(() => this.commitLocked(config, refs));
-    } finally {
-      this.layers.release(pinned);
-    }
+  /** What load and import write through, and the event each image they make gets. */
+  private intake(action: 'load' | 'import'): IntakeTarget {
+    return {
+      layers: this.layers,
+      commit: async (raw, refs) => this.lock.run(async () => this.commitLocked(raw, refs)),
+      made: (id) => this.event(action, id, id),
+    };
   }
 
   // ------------------------------------------------------------------ removal
 
-  private checkConflict(id: Digest, mask: { running: boolean; refs: boolean; stopped: boolean }): DeleteConflict | undefined {
-    if ([...this.images.values()].some((img) => img.parent === id)) {
-      return { hard: true, used: false, message: 'image has dependent child images' };
-    }
-    const users = this.users(id);
-    const running = users.find((u) => u.running);
-    if (mask.running && running !== undefined) {
-      return { hard: true, used: true, message: `image is being used by running container ${shortId(running.id)}` };
-    }
-    if (mask.refs && this.refs.refsOf(id).length > 0) {
-      return { hard: false, used: false, message: 'image is referenced in multiple repositories' };
-    }
-    const stopped = users.find((u) => !u.running);
-    if (mask.stopped && stopped !== undefined) {
-      return { hard: false, used: true, message: `image is being used by stopped container ${shortId(stopped.id)}` };
-    }
-    return undefined;
-  }
-
-  private conflictError(id: Digest, c: DeleteConflict): Error {
-    return conflict(`conflict: unable to delete ${shortId(id)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}`);
+  private checkConflict(id: Digest, mask: ConflictMask): DeleteConflict | undefined {
+    return deleteConflict(mask, { hasChild: [...this.images.values()].some((img) => img.parent === id), users: this.users(id), referenced: this.refs.refsOf(id).length > 0 });
   }
 
   /**
@@ -648,7 +448,7 @@ export class ImageStore {
           quiet = true;
         } else if (isSingleReference(repoRefs)) {
           const c = this.checkConflict(id, { running: true, refs: false, stopped: !force });
-          if (c !== undefined) throw this.conflictError(id, c);
+          if (c !== undefined) throw conflictError(id, c);
           for (const r of repoRefs) {
             this.refs.delete(r.ref);
             records.push({ Untagged: r.ref });
@@ -668,7 +468,7 @@ export class ImageStore {
     if (c !== undefined) {
       const dangling = this.refs.refsOf(id).length === 0;
       if (quiet && (!dangling || c.used)) return;
-      throw this.conflictError(id, c);
+      throw conflictError(id, c);
     }
     for (const r of this.refs.refsOf(id)) {
       this.refs.delete(r.ref);

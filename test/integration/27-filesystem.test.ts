@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { packTar } from '../../src/engine/images/tar.js';
+import { packTar } from '../../src/engine/images/tar-write.js';
 import { must, World } from '../lib/world.js';
 
 interface RawReply {

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { ImageStore, EMPTY_LAYER } from '../../src/engine/images/store.js';
 import { saveImages, chooseImages } from '../../src/engine/images/save.js';
 import { imageHistory } from '../../src/engine/images/history.js';
-import { packTar, readTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { readTar } from '../../src/engine/images/tar.js';
+import { packTar, type TarWriteEntry } from '../../src/engine/images/tar-write.js';
 import type { Digest } from '../../src/engine/images/config.js';
 import { isBerthError } from '../../src/errors.js';
 

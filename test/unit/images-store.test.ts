@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ImageStore, type ContainerUsingImage, type LoadEvent } from '../../src/engine/images/store.js';
 import { toDockerInspect, toDockerSummary } from '../../src/engine/images/docker-json.js';
-import { packTar, type TarWriteEntry } from '../../src/engine/images/tar.js';
+import { packTar, type TarWriteEntry } from '../../src/engine/images/tar-write.js';
 import { isBerthError } from '../../src/errors.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');

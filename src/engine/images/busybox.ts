@@ -10,7 +10,7 @@ import { run } from '../../kernel/exec.js';
 import type { Digest, ImageConfigFile } from './config.js';
 import { goArch } from './config.js';
 import { safeRelative } from './extract.js';
-import type { TarWriteEntry } from './tar.js';
+import type { TarWriteEntry } from './tar-write.js';
 
 export const BUSYBOX_PATH = '/bin/busybox';
 const PACKAGE = 'busybox-static';

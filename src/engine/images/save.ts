@@ -18,7 +18,7 @@ import type { EventSink } from '../../events/types.js';
 import { hexOf, sha256Digest, type Digest } from './config.js';
 import { familiarName, familiarString, fullName, parseReference, type ImageRef } from './reference.js';
 import type { ImageStore } from './store.js';
-import { bodyPadding, encodeHeader, END_OF_ARCHIVE } from './tar.js';
+import { bodyPadding, encodeHeader, END_OF_ARCHIVE } from './tar-write.js';
 
 const MT_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MT_INDEX = 'application/vnd.oci.image.index.v1+json';

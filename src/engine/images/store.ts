@@ -44,7 +44,7 @@ import {
   type ImageRef,
 } from './reference.js';
 import { RefStore } from './refstore.js';
-import { packTar } from './tar.js';
+import { packTar } from './tar-write.js';
 import { byCodeUnit } from '../../util/order.js';
 import { conflictError, deleteConflict, isImageIdPrefix, isSingleReference, type ConflictMask, type DeleteConflict } from './delete-rules.js';
 import { importImage, loadArchive, type IntakeTarget } from './load.js';

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import * as path from 'node:path';
-import { bodyPadding, encodeHeader, END_OF_ARCHIVE, type TarWriteEntry } from './tar.js';
+import { bodyPadding, encodeHeader, END_OF_ARCHIVE, type TarWriteEntry } from './tar-write.js';
 import { errCode } from './fsutil.js';
 
 export interface TreeSource {

@@ -16,7 +16,8 @@ import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
-import { ContainerEngine, containerDir } from '../engine/containers/engine.js';
+import { ContainerEngine } from '../engine/containers/engine.js';
+import { containerDir } from '../engine/containers/facts.js';
 import { ExecManager } from '../engine/containers/execs.js';
 import { HealthMonitors } from '../engine/containers/health-monitor.js';
 import { execProbes } from '../engine/containers/health-probe.js';
@@ -153,7 +154,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     images,
     volumes,
     containers: () => engine.list(true),
-    containerDir: (id) => engine.dir(id),
+    containerDir: (id) => engine.facts.dir(id),
     volumeUsers: (name) => engine.volumeUsers(name),
   });
   const archives = new ContainerArchives({ engine, images, volumes, events, dataRoot: opts.dataRoot });

@@ -29,7 +29,7 @@ function owners(records: ContainerRecord[], dir: string): LinkOwners & { records
     records: map,
     list: () => [...map.values()],
     find,
-    etcDir: () => dir,
+    facts: { etcDir: () => dir },
     updateRecord: async (id, change) => {
       const c = await change(find(id));
       map.set(c.id, c);

@@ -44,11 +44,11 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
     endpoints: networks.endpointsOf(c.id),
     network: lookup,
     networkByName: lookup,
-    etcDir: engine.etcDir(c),
+    etcDir: engine.facts.etcDir(c),
     logPath: deps.logs.logPath(c.id, logConfigOf(c)),
     sandboxKey: networks.sandboxPath(c.id),
-    hostname: engine.hostnameOf(c),
-    domainname: engine.domainnameOf(c),
+    hostname: engine.facts.hostnameOf(c),
+    domainname: engine.facts.domainnameOf(c),
     ports: deps.ports(c),
     graphDriverData: graphDriverData(deps, c),
   };
@@ -56,7 +56,7 @@ export function containerView(deps: ContainerRoutesDeps, c: ContainerRecord): Co
 
 /** overlay2's names for the dirs of the container's root; null when its image is gone. */
 function graphDriverData(deps: ContainerRoutesDeps, c: ContainerRecord): Record<string, string> | null {
-  const dir = deps.engine.dir(c.id);
+  const dir = deps.engine.facts.dir(c.id);
   try {
     const layers = deps.images.layerDirs(c.spec.image.id);
     return { LowerDir: [...layers].reverse().join(':'), MergedDir: `${dir}/merged`, UpperDir: `${dir}/upper`, WorkDir: `${dir}/work` };

@@ -27,5 +27,5 @@ export function reportedPorts(c: ContainerRecord, networks: NetworkController, e
   if (c.state.status !== 'running') return {};
   const endpoints = networks.endpointsOf(c.id);
   if (!endpoints.some((e) => networks.find(e.networkId).capabilities.reportsPorts)) return {};
-  return portsShape(engine.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6));
+  return portsShape(engine.facts.exposedPorts(c), networks.publishedPorts(c.id), endpoints.some((e) => e.ipv6));
 }

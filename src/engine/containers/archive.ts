@@ -28,7 +28,7 @@ import type { Change } from './changes.js';
 import { containerChanges } from './container-diff.js';
 
 /** The container engine's part the archive calls use. */
-export type ArchiveEngine = Pick<ContainerEngine, 'find' | 'exclusive' | 'dir' | 'etcDir'>;
+export type ArchiveEngine = Pick<ContainerEngine, 'find' | 'exclusive' | 'facts'>;
 
 export interface ArchiveDeps {
   engine: ArchiveEngine;
@@ -92,7 +92,7 @@ export class ContainerArchives {
     this.images = new ImageViews(path.join(deps.dataRoot, 'image-views'));
     this.sources = {
       find: (x) => deps.engine.find(x),
-      etcDir: (c) => deps.engine.etcDir(c),
+      etcDir: (c) => deps.engine.facts.etcDir(c),
       volumePath: (name) => {
         try {
           return deps.volumes.get(name).mountpoint;
@@ -115,7 +115,7 @@ export class ContainerArchives {
   private async open<T>(name: string, fn: (cfs: ContainerFs, c: ContainerRecord) => Promise<T>): Promise<T> {
     const c0 = this.deps.engine.find(name);
     const run = async (c: ContainerRecord): Promise<T> => {
-      const layers = { id: c.id, layers: this.deps.images.layerDirs(c.spec.image.id), dir: this.deps.engine.dir(c.id) };
+      const layers = { id: c.id, layers: this.deps.images.layerDirs(c.spec.image.id), dir: this.deps.engine.facts.dir(c.id) };
       return this.views.with(layers, async (root) => {
         volumesMounted(this.deps.events, c);
         try {
@@ -222,7 +222,7 @@ export class ContainerArchives {
   /** GET /containers/{id}/changes: what the container changed in its image's files (null: nothing). */
   async changes(name: string): Promise<Change[] | null> {
     const c0 = this.deps.engine.find(name);
-    const diff = async (c: ContainerRecord): Promise<Change[] | null> => containerChanges({ dir: (id) => this.deps.engine.dir(id), layerDirs: (id) => this.deps.images.layerDirs(id), views: this.images }, c);
+    const diff = async (c: ContainerRecord): Promise<Change[] | null> => containerChanges({ dir: (id) => this.deps.engine.facts.dir(id), layerDirs: (id) => this.deps.images.layerDirs(id), views: this.images }, c);
     return c0.state.status === 'running' ? diff(c0) : this.deps.engine.exclusive(c0.id, diff);
   }
 

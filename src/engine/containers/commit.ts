@@ -34,8 +34,8 @@ export interface CommitRequest {
 }
 
 export interface CommitDeps {
-  /** find, exclusive (a stopped container is held still), dir (upper/ is its writable layer). */
-  engine: Pick<ContainerEngine, 'find' | 'exclusive' | 'dir'>;
+  /** find, exclusive (a stopped container is held still), facts.dir (upper/ is its writable layer). */
+  engine: Pick<ContainerEngine, 'find' | 'exclusive' | 'facts'>;
   images: Pick<ImageStore, 'createChild'>;
   events: EventSink;
 }
@@ -117,7 +117,7 @@ export async function commitContainer(deps: CommitDeps, name: string, req: Commi
   const user = sent !== undefined && Object.keys(sent).length > 0 ? (parseRunConfig(sent) ?? {}) : base;
   const run = mergeCommitConfig(applyChanges(user, req.changes ?? []), base);
   const make = async (c: ContainerRecord): Promise<Digest> => {
-    const upper = path.join(deps.engine.dir(c.id), 'upper');
+    const upper = path.join(deps.engine.facts.dir(c.id), 'upper');
     const opaque = new Set((await opaqueDirs(upper).catch(() => [])).map((d) => path.relative(upper, d)));
     const layer = packTree(folderSource(upper, { whiteouts: true, opaque }), { rootName: '', includeRoot: false });
     const cmd = Array.isArray(containerConfig.Cmd) ? containerConfig.Cmd.filter((x): x is string => typeof x === 'string') : [];

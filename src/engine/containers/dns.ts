@@ -29,7 +29,7 @@ export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: 
         networkId: ep.networkId,
         networkName: net.record.name,
         name: c.spec.name,
-        hostname: engine.hostnameOf(c),
+        hostname: engine.facts.hostnameOf(c),
         aliases: ep.aliases,
         // An endpoint made before links were kept on it: its container's config has them.
         links: ep.links ?? (configFor(c, net.record.name)?.links ?? []).map(parseLink),

@@ -2,7 +2,8 @@
  * The container engine: the lifecycle of containers (create, start, stop, kill,
  * restart, remove, wait, attach). The parts live beside it: the records and their locks
  * (records.ts), what follows an exit and the restart policy (exits.ts), live network
- * connect and disconnect (connections.ts), the runtime's spec (run-spec.ts). One
+ * connect and disconnect (connections.ts), the runtime's spec (run-spec.ts), what a
+ * record implies (facts.ts: folder, hostname, ports, process). One
  * canonical record per container, persisted on every change; operations on one
  * container are serialised.
  */
@@ -26,17 +27,16 @@ import { Exits } from './exits.js';
 import type { ContainerLogging, EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import { mountOrder, removeAnonymousVolumes, runMounts, volumeUsers } from './mounts.js';
 import { type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
-import { checkLegacyLinks, joinNetworks, namespaceOwner } from './networking.js';
+import { checkLegacyLinks, joinNetworks } from './networking.js';
 import { ContainerOperations } from './operations.js';
+import { ContainerFacts } from './facts.js';
 import { pausedAsRuntimeSays } from './pause.js';
 import { hasProbe } from './health-config.js';
 import { healthOnStart } from './health.js';
 import { ContainerRecords } from './records.js';
-import { buildRunSpec, linkEnv } from './run-spec.js';
+import { buildRunSpec } from './run-spec.js';
 import type { Timings } from '../../util/timings.js';
-import { resolveProcess } from './process.js';
 import { parseSignal, SIGKILL, signalNumber } from './signals.js';
-import { parsePortBindings, type PortSpec } from '../../network/ports/index.js';
 
 export interface EngineDeps {
   store: KvStore;
@@ -62,11 +62,6 @@ export interface EngineDeps {
   logging?: ContainerLogging;
 }
 
-/** Where a container's files live under the data root (its layers, /etc files, logs). */
-export function containerDir(dataRoot: string, id: string): string {
-  return path.join(dataRoot, 'containers', id);
-}
-
 export class ContainerEngine {
   /** Attach clients that arrived before start (docker run attaches first). */
   private readonly pendingAttach = new Map<ContainerId, ((s: StdioSession) => void)[]>();
@@ -79,17 +74,20 @@ export class ContainerEngine {
   private readonly events: EventSink;
   /** rename, pause, unpause, top, stats, update (operations.ts). */
   readonly ops: ContainerOperations;
+  /** What a record implies: folder, hostname, ports, process (facts.ts). */
+  readonly facts: ContainerFacts;
 
   private constructor(
     private readonly deps: EngineDeps,
     private readonly records: ContainerRecords,
   ) {
     this.events = deps.events ?? NO_EVENTS;
+    this.facts = new ContainerFacts({ dataRoot: deps.dataRoot, images: deps.images, networks: deps.networks, find: (x) => this.find(x) });
     this.etc = new EtcFiles({
       networks: deps.networks,
       daemonDns: deps.daemonDns,
       hostResolvConf: deps.hostResolvConf,
-      dir: (id) => this.dir(id),
+      dir: (id) => this.facts.dir(id),
       find: (x) => this.find(x),
       embeddedDns: () => deps.embeddedDns,
       hostGatewayIps: () => (deps.hostGatewayIps.length > 0 ? deps.hostGatewayIps : deps.networks.defaultBridgeGateways()),
@@ -114,7 +112,7 @@ export class ContainerEngine {
       views: this.views,
       log: deps.log,
       events: this.events,
-      dir: (id) => this.dir(id),
+      dir: (id) => this.facts.dir(id),
     });
     this.connections = new NetworkConnections({
       records,
@@ -123,11 +121,11 @@ export class ContainerEngine {
       etc: this.etc,
       log: deps.log,
       ...(deps.timings ? { timings: deps.timings } : {}),
-      hostnameOf: (c) => this.hostnameOf(c),
-      portRequests: (c) => this.portRequests(c),
+      hostnameOf: (c) => this.facts.hostnameOf(c),
+      portRequests: (c) => this.facts.portRequests(c),
     });
     const names = { claimName: this.creation.claimName.bind(this.creation), releaseName: this.creation.releaseName.bind(this.creation) };
-    this.ops = new ContainerOperations({ ...deps, ...names, records, hooks: this.hooks, events: this.events, etcDir: (c) => this.etcDir(c) });
+    this.ops = new ContainerOperations({ ...deps, ...names, records, hooks: this.hooks, events: this.events, etcDir: (c) => this.facts.etcDir(c) });
   }
 
   static async open(deps: EngineDeps): Promise<ContainerEngine> {
@@ -156,7 +154,7 @@ export class ContainerEngine {
       if (st.status === 'running' || st.status === 'paused') {
         alive.add(c.id);
         await pausedAsRuntimeSays(this.records, c, st.status === 'paused');
-        const p = this.processOf(c);
+        const p = this.facts.processIfImage(c);
         if (p) this.deps.logging?.restored(c, p.args, p.env);
         this.exits.watch(c.id);
         for (const h of this.hooks) {
@@ -180,7 +178,7 @@ export class ContainerEngine {
     // Output an earlier daemon had not shipped when the container exited or it went.
     for (const c of this.records.all()) {
       if (alive.has(c.id)) continue;
-      const p = this.processOf(c);
+      const p = this.facts.processIfImage(c);
       if (p) await this.deps.logging?.leftover(c, p.args, p.env).catch((e: unknown) => log.warn(`logs of ${c.spec.name}: ${messageOf(e)}`));
     }
     await networks.reconcileSandboxes(alive);
@@ -224,19 +222,8 @@ export class ContainerEngine {
   }
 
   /** The container's folder: /etc files, rootfs layers, log. */
-  dir(id: string): string {
-    return containerDir(this.deps.dataRoot, id);
-  }
-
-  /** What an exec inherits from the container's process: its environment, working directory and user. */
-  execDefaults(idOrName: string): { env: string[]; cwd: string; user: string } {
-    const c = this.find(idOrName);
-    const p = resolveProcess(c.spec, this.deps.images.resolve(c.spec.image.id).config.config ?? {}, this.hostnameOf(c));
-    return { env: p.env, cwd: p.cwd, user: p.user };
-  }
-
   logPath(id: string): string {
-    return path.join(this.dir(id), 'container.log');
+    return path.join(this.facts.dir(id), 'container.log');
   }
 
   /** Create a container (nothing runs yet): see creation.ts. */
@@ -276,7 +263,7 @@ export class ContainerEngine {
         await this.deps.logging?.starting(c, spec.process.args, spec.process.env);
         logging = true;
         for (const h of this.hooks) await h.started?.(c, attached.endpoints);
-        await networks.publish(c.id, this.portRequests(c));
+        await networks.publish(c.id, this.facts.portRequests(c));
         // The whole network attach: namespace, links, addresses, routes, firewall, DNS, ports.
         this.deps.timings?.record(`attach ${c.spec.networkMode.kind}`, performance.now() - attachStart);
       })();
@@ -327,18 +314,17 @@ export class ContainerEngine {
 
   /** Gathers what a start needs (its folders, /etc files, mounts, process) into the runtime's spec. */
   private runSpec(c: ContainerRecord, network: NetworkAttachment, endpoints: EndpointRecord[]): RunSpec {
-    const dir = this.dir(c.id);
-    const image = this.deps.images.resolve(c.spec.image.id);
-    const hostname = this.hostnameOf(c);
+    const dir = this.facts.dir(c.id);
+    const hostname = this.facts.hostnameOf(c);
     for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
     return buildRunSpec({
       record: c,
       dir,
       layers: this.deps.images.layerDirs(c.spec.image.id),
       hostname,
-      domainname: this.domainnameOf(c),
-      process: resolveProcess(c.spec, image.config.config ?? {}, hostname),
-      linkEnv: this.linkEnv(c),
+      domainname: this.facts.domainnameOf(c),
+      process: this.facts.process(c),
+      linkEnv: this.facts.linkEnv(c),
       network,
       mounts: mountOrder([...this.etc.write(c, endpoints, hostname), ...runMounts(c, this.deps.volumes, (x) => this.find(x))]),
       ...this.spoolOf(c),
@@ -350,69 +336,6 @@ export class ContainerEngine {
     if (!this.deps.logging) return { logPath: c.spec.logDriver === 'none' ? null : this.logPath(c.id) };
     const s = this.deps.logging.spool(c);
     return { logPath: s.path, logSizeMax: s.maxBytes };
-  }
-
-  /** The process it runs, as its log drivers name it; undefined when its image is gone. */
-  private processOf(c: ContainerRecord): { args: string[]; env: string[] } | undefined {
-    try {
-      const image = this.deps.images.resolve(c.spec.image.id);
-      return resolveProcess(c.spec, image.config.config ?? {}, this.hostnameOf(c));
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** -p, and with -P every exposed port (the container's and the image's), as publication requests. */
-  private portRequests(c: ContainerRecord): PortSpec[] {
-    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const b of c.spec.portBindings) (bindings[b.port] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort });
-    return parsePortBindings(bindings, Object.fromEntries(this.exposedPorts(c).map((k) => [k, {}])), c.spec.publishAllPorts);
-  }
-
-  /** "80/tcp" keys: --expose, the image's EXPOSE and every bound port. */
-  exposedPorts(c: ContainerRecord): string[] {
-    const image = this.deps.images.get(c.spec.image.id as never)?.config.config?.ExposedPorts ?? {};
-    return [...new Set([...c.spec.exposedPorts, ...Object.keys(image), ...c.spec.portBindings.map((b) => b.port)])];
-  }
-
-  /** The hostname it runs with; a container:<x> container takes its namespace owner's, as in Docker. */
-  hostnameOf(c: ContainerRecord): string {
-    const owner = this.namespaceOwner(c);
-    if (owner.spec.hostname) return owner.spec.hostname;
-    return owner.spec.networkMode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : owner.id.slice(0, 12);
-  }
-
-  domainnameOf(c: ContainerRecord): string {
-    return this.namespaceOwner(c).spec.domainname;
-  }
-
-  /** The folder of the /etc files it mounts (the owner's for a container:<x> container). */
-  etcDir(c: ContainerRecord): string {
-    return this.dir(this.namespaceOwner(c).id);
-  }
-
-  /** Itself when the owner is gone (an exited container:<x> container whose target was removed). */
-  private namespaceOwner(c: ContainerRecord): ContainerRecord {
-    try {
-      return namespaceOwner(c, (x) => this.find(x));
-    } catch {
-      return c;
-    }
-  }
-
-  /** The variables of its legacy --link targets. */
-  private linkEnv(c: ContainerRecord): string[] {
-    const targets = c.spec.links.map((l) => {
-      const [targetName, aliasRaw] = l.split(':');
-      const t = this.find(targetName!);
-      return {
-        alias: (aliasRaw ?? t.spec.name).replace(/^\//, ''),
-        ip: this.deps.networks.endpointsOf(t.id).find((e) => e.ipv4)?.ipv4?.address,
-        exposedPorts: this.exposedPorts(t),
-        env: t.spec.process.env,
-      };
-    });
-    return linkEnv(c.spec.name, targets);
   }
 
   /** The containers that mount volume `name`, by ID (a volume in use cannot be removed). */
@@ -525,7 +448,7 @@ export class ContainerEngine {
       await this.deps.networks.removeSandbox(c.id);
       // The record goes first: a crash after it leaves a folder reconcile can ignore, never a record without its folder.
       await this.records.delete(c.id);
-      fs.rmSync(this.dir(c.id), { recursive: true, force: true });
+      fs.rmSync(this.facts.dir(c.id), { recursive: true, force: true });
       if (opts.volumes) removeAnonymousVolumes(c, this.records.all(), this.deps.volumes, this.deps.log);
       this.exits.removed(c);
       containerEvent(this.events, c, 'destroy');

@@ -94,7 +94,7 @@ export class ExecManager {
     if (inst.running || this.sessions.has(id)) throw conflict(`exec command ${id} is already running`);
     if (opts.consoleSize) inst.req.consoleSize = opts.consoleSize;
     const c = this.engine.find(inst.containerId);
-    const base = this.engine.execDefaults(inst.containerId);
+    const base = this.engine.facts.execDefaults(inst.containerId);
     const r = inst.req;
     const starting = this.runtime.exec(inst.containerId, {
       args: r.cmd,

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conflict, notFound } from '../../errors.js';
 import type { EndpointLink } from '../../network/model.js';
+import type { ContainerFacts } from './facts.js';
 import type { ContainerRecord } from './model.js';
 import { parseLink } from './networking.js';
 
@@ -19,8 +20,8 @@ export interface LinkOwners {
   list(all: true): ContainerRecord[];
   /** By ID, name or ID prefix; NotFound in Docker's words. */
   find(idOrName: string): ContainerRecord;
-  /** The folder of a container's /etc files. */
-  etcDir(c: ContainerRecord): string;
+  /** etcDir: the folder of a container's /etc files. */
+  facts: Pick<ContainerFacts, 'etcDir'>;
   /** Change a container's record under its lock. */
   updateRecord(id: string, change: (c: ContainerRecord) => Promise<ContainerRecord>): Promise<void>;
 }
@@ -43,7 +44,7 @@ export async function removeLegacyLink(owners: LinkOwners, name: string): Promis
   await owners.updateRecord(parent.id, async (c) => {
     const removed = c.spec.links.map(parseLink).filter((l) => l.alias === alias);
     const kept = c.spec.links.filter((l) => parseLink(l).alias !== alias);
-    if (c.state.status === 'running') for (const l of removed) dropHostsLine(path.join(owners.etcDir(c), 'hosts'), l);
+    if (c.state.status === 'running') for (const l of removed) dropHostsLine(path.join(owners.facts.etcDir(c), 'hosts'), l);
     return { ...c, spec: { ...c.spec, links: kept }, docker: { ...c.docker, hostConfig: withoutLink(c.docker.hostConfig, alias) } };
   });
 }

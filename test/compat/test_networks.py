@@ -125,7 +125,6 @@ def test_connect_with_links(client):
     assert address.encode() in ctr.exec_run('nslookup db').output
 
 
-@pytest.mark.xfail(reason="berth: connecting a connected container answers 409, dockerd 403 (engine/containers/connections.ts) [engine]", strict=True)
 def test_connect_already_connected_is_forbidden(client):
     net = client.networks.create(unique('net'))
     ctr = client.containers.run(IMAGE, 'sleep 300', detach=True, network=net.name)

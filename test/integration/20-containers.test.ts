@@ -105,6 +105,7 @@ describe('containers and network modes', () => {
     assert.match(await w.dockerOk('exec', 'api', 'wget', '-qO-', `http://${dbIp}/`), /berth/);
     const twice = await w.docker('network', 'connect', 'back', 'api');
     assert.notEqual(twice.code, 0);
+    assert.equal((await w.api('POST', '/v1.44/networks/back/connect', { Container: 'api' })).status, 403);
     assert.match(twice.stderr, /already exists in network back/);
     const inspect = JSON.parse(await w.dockerOk('network', 'inspect', 'back', '-f', '{{json .Containers}}')) as Record<string, { Name: string; IPv4Address: string }>;
     assert.deepEqual(Object.values(inspect).map((c) => c.Name).sort(), ['api', 'db']);

@@ -4,7 +4,7 @@
  * with the default route), and, after a daemon restart, its endpoints made to match its
  * record again. Operations run under the container's lock.
  */
-import { conflict, invalid, messageOf } from '../../errors.js';
+import { conflict, forbidden, invalid, messageOf } from '../../errors.js';
 import type { Network, NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { PortSpec } from '../../network/ports/index.js';
@@ -51,7 +51,8 @@ export class NetworkConnections {
       const refusal = [net, ...on].map((n) => n.capabilities.connectRefusal).find((r) => r !== undefined);
       if (refusal !== undefined) throw invalid(refusal);
       const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
-      if (known) throw conflict(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
+      // libnetwork's ErrEndpointExists: a Forbidden (403), as dockerd answers it.
+      if (known) throw forbidden(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
       const req = joinRequest(c.id, c.spec.name, cfg);
       if (c.state.status === 'running') {
         const t0 = performance.now();

@@ -334,7 +334,9 @@ for (const brNetfilter of [false, true]) {
       await unpublish(offset);
     });
 
-    it('the 500th publication costs what the first did', async () => {
+    // What it costs is a benchmark's figure (bench/ports.ts); here: the 500th is the same
+    // small incremental change as the first, whatever is already published.
+    it('the 500th publication is the same incremental change as the first', async () => {
       const time = async (pubs: FwPublication[]): Promise<number> => {
         const samples: number[] = [];
         for (let i = 0; i < 7; i++) {
@@ -344,15 +346,20 @@ for (const brNetfilter of [false, true]) {
         return samples.sort((a, b) => a - b)[3]!;
       };
       const c2 = ctr('c2');
-      const first = await time(pubsOf(c2, mapping('udp', '', [40000, 40000], [53, 53])));
+      const one = pubsOf(c2, mapping('udp', '', [40000, 40000], [53, 53]));
+      const script = addPublications(one);
+      const rulesBefore = (await inet()).rules;
+      const first = await time(one);
       const filler = Array.from({ length: 498 }, (_, i) => pubsOf(c2, mapping('udp', '', [41000 + i, 41000 + i], [53, 53]))).flat();
       model.publications.push(...filler);
       await nftApply(addPublications(filler), { netns: nsPath('h') });
       const s = await inet();
       assert.ok(elementCount(s) >= 498 * 2);
-      const fivehundredth = await time(pubsOf(c2, mapping('udp', '', [40000, 40000], [53, 53])));
+      assert.equal(s.rules, rulesBefore, 'publications are elements, never rules');
+      const again = pubsOf(c2, mapping('udp', '', [40000, 40000], [53, 53]));
+      assert.equal(addPublications(again), script, 'the same transaction with 498 others published');
+      const fivehundredth = await time(again);
       console.log(`# publish the 1st: ${first.toFixed(1)} ms, the 500th: ${fivehundredth.toFixed(1)} ms (median of 7, nsenter + nft spawn included)`);
-      assert.ok(fivehundredth < first * 3 + 5, `500th (${fivehundredth.toFixed(1)} ms) not much slower than 1st (${first.toFixed(1)} ms)`);
       model.publications = model.publications.filter((p) => !filler.includes(p));
       await fw.sync(model);
     });

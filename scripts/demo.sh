@@ -29,6 +29,7 @@ start_daemon() {
 
 cleanup() {
   set +e
+  [ -n "${EVENTS_PID:-}" ] && kill "$EVENTS_PID" 2>/dev/null
   ip netns del "$LAN" 2>/dev/null
   if [ -n "$DAEMON_PID" ]; then
     for c in $(docker ps -aq 2>/dev/null); do docker rm -f "$c" >/dev/null 2>&1; done
@@ -75,6 +76,11 @@ say "bridge $br deleted while berthd was down"
 start_daemon
 run docker network ls
 kernel -br link show type bridge
+
+bold "A second stream: docker events, as dockerd logs them"
+say "From here on, lines marked 'event:' come from 'docker events', running beside the demo."
+docker events --format '  event: {{.Type}} {{.Action}} {{with .Actor.Attributes.name}}{{.}}{{end}}' &
+EVENTS_PID=$!
 
 bold "Containers in each network mode (ip addr from inside each)"
 run docker run --rm --network none busybox ip -o addr
@@ -145,6 +151,9 @@ fails docker network create -d macvlan --subnet 10.99.1.0/24 -o parent=lan0.100 
 fails docker network create -d ipvlan --subnet 10.99.2.0/24 -o parent=lan0 -o ipvlan_mode=l3 iv
 run docker rm -f onlan
 run docker network rm lanmv
+
+bold "docker stats: each container's cgroup and interfaces, one sample"
+run docker stats --no-stream --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}\t{{.PIDs}}' db app shopweb
 
 bold "Remove and prune"
 run docker rm -f web site db app shopweb

@@ -66,7 +66,11 @@ export class ClusterWorld {
     return sh('nsenter', [`--net=/run/netns/${this.client}`, '--', ...args], { timeoutMs });
   }
 
-  /** Dispose every host's world (leak checks included), then remove the namespaces; throws what leaked. */
+  /**
+   * Dispose every host's world (leak checks included), then remove the namespaces; throws
+   * what leaked, overlay links (ov-*, vx-*) left in a host's namespace among it: their
+   * containers are gone by then, so their instances must be too.
+   */
   async dispose(): Promise<void> {
     const failures: string[] = [];
     for (const h of this.hosts) {
@@ -75,6 +79,9 @@ export class ClusterWorld {
       } catch (e: unknown) {
         failures.push(`${h.ns}: ${e instanceof Error ? e.message : String(e)}`);
       }
+      const links = (await sh('ip', ['-n', h.ns, '-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+      const overlay = links.filter((n) => /^(ov|vx)-/.test(n));
+      if (overlay.length > 0) failures.push(`${h.ns}: overlay links left: ${overlay.join(' ')}`);
     }
     for (const ns of [...this.made, this.underlay]) await sh('ip', ['netns', 'del', ns]);
     if (failures.length > 0) throw new Error(failures.join('\n'));

@@ -1,0 +1,241 @@
+/**
+ * Overlay networks across three hosts (namespaces on an underlay), driven by the docker
+ * CLI with busybox containers: ingress and docker_gwbridge after init and join, an
+ * attachable overlay as Docker shows it, containers on two hosts reaching each other by
+ * IP and by name over ping and TCP, the MTU from the underlay, egress masqueraded through
+ * docker_gwbridge, VXLAN with the network's VNI on the underlay, and removal everywhere
+ * down to no links, no nft state and no etcd.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { settled } from '../lib/async.js';
+import { ClusterWorld, CLIENT_IP } from '../lib/cluster.js';
+import type { World } from '../lib/world.js';
+
+const haveEtcd = fs.existsSync('/usr/bin/etcd');
+const haveTcpdump = fs.existsSync('/usr/bin/tcpdump');
+const VNI_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
+const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+/** Host 3's underlay MTU: its containers' overlay links get this less VXLAN's 50 bytes. */
+const H3_UNDERLAY_MTU = 1400;
+
+/** A container's interfaces: MTU and IPv4 addresses, read from busybox's `ip -o link` and `ip -o -4 addr`. */
+async function ifaces(w: World, container: string): Promise<Map<string, { mtu: number; inet: string[] }>> {
+  const links = await w.dockerOk('exec', container, 'ip', '-o', 'link');
+  const addrs = await w.dockerOk('exec', container, 'ip', '-o', '-4', 'addr');
+  const out = new Map<string, { mtu: number; inet: string[] }>();
+  for (const l of links.split('\n')) {
+    const m = /^\d+: ([^:@]+)[^:]*:.* mtu (\d+)/.exec(l);
+    if (m) out.set(m[1]!, { mtu: Number(m[2]), inet: [] });
+  }
+  for (const l of addrs.split('\n')) {
+    const m = /^\d+: (\S+)\s+inet (\S+)/.exec(l);
+    if (m) out.get(m[1]!)?.inet.push(m[2]!);
+  }
+  return out;
+}
+
+/** The container's address on a network, from inspect. */
+async function ipOn(w: World, container: string, network: string): Promise<string> {
+  return w.dockerOk('inspect', container, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`);
+}
+
+/** Whether `ping -c1` from the container reaches `target` (an address or a name). */
+async function pings(w: World, container: string, target: string): Promise<boolean> {
+  return (await w.docker('exec', container, 'ping', '-c1', '-W2', target)).code === 0;
+}
+
+/** A TCP exchange: a one-shot busybox nc server in `server` answering `word`, `client` connecting to `target`. */
+async function tcp(server: { w: World; name: string }, client: { w: World; name: string }, target: string, word: string): Promise<string> {
+  await server.w.dockerOk('exec', '-d', server.name, 'nc', '-l', '-p', '7000', '-e', 'echo', word);
+  return settled(
+    async () => (await client.w.docker('exec', client.name, 'sh', '-c', `nc -w 3 ${target} 7000 </dev/null`)).stdout.trim(),
+    (got) => got === word,
+    3000,
+    100,
+  );
+}
+
+/** The overlay links (ov-*, vx-*) in a host's namespace. */
+async function overlayLinks(w: World): Promise<string[]> {
+  return (await w.links()).filter((n) => /^(ov|vx)-/.test(n)).sort();
+}
+
+/** The remote MACs a host's VXLAN link sends to (its static FDB entries, broadcast left out). */
+async function fdbMacs(w: World, vxlan: string): Promise<string[]> {
+  const r = await w.inNs(w.ns, ['bridge', 'fdb', 'show', 'dev', vxlan]);
+  return r.stdout.split('\n').filter((l) => l.includes(' self ') && !l.startsWith('00:00:00:00:00:00')).map((l) => l.split(' ')[0]!);
+}
+
+/** A process in a namespace that says `ready` on its first line, then runs until it ends; resolves with the rest of its output. */
+function started(args: string[], readyOn: RegExp): { ready: Promise<void>; done: Promise<string> } {
+  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((res) => (markReady = res));
+  const check = (): void => {
+    if (readyOn.test(out + err)) markReady();
+  };
+  child.stdout.on('data', (b: Buffer) => ((out += b.toString()), check()));
+  child.stderr.on('data', (b: Buffer) => ((err += b.toString()), check()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const done = new Promise<string>((res) =>
+    child.on('close', () => {
+      clearTimeout(timer);
+      markReady();
+      res(out);
+    }),
+  );
+  return { ready, done };
+}
+
+describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-server is not installed') || (!haveTcpdump && 'tcpdump is not installed') }, () => {
+  let c: ClusterWorld;
+  let h1: World, h2: World, h3: World;
+  before(async () => {
+    c = await ClusterWorld.create(3);
+    [h1, h2, h3] = c.hosts as [World, World, World];
+  });
+  after(async () => {
+    await c.dispose();
+  });
+
+  it('refuses an overlay outside a swarm and on a worker, with Docker’s words', async () => {
+    const outside = await h1.docker('network', 'create', '-d', 'overlay', 'early');
+    assert.match(outside.stderr, new RegExp(NOT_MANAGER.replace(/[.()"]/g, '\\$&')));
+    await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
+    const token = await h1.dockerOk('swarm', 'join-token', '-q', 'worker');
+    await h2.dockerOk('swarm', 'join', '--token', token, `${c.hostIp(0)}:2377`);
+    // Host 3's underlay is narrower: its overlay links must follow it.
+    await h3.ip('link', 'set', 'eth0', 'mtu', String(H3_UNDERLAY_MTU));
+    await h3.dockerOk('swarm', 'join', '--token', token, `${c.hostIp(0)}:2377`);
+    const worker = await h2.docker('network', 'create', '-d', 'overlay', 'early');
+    assert.match(worker.stderr, new RegExp(NOT_MANAGER.replace(/[.()"]/g, '\\$&')));
+  });
+
+  it('shows ingress and docker_gwbridge on every node after init and join', async () => {
+    for (const h of [h1, h2, h3]) {
+      const ls = (await h.dockerOk('network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}')).split('\n');
+      assert.ok(ls.includes('ingress overlay swarm'), `${h.ns}: ${ls.join(', ')}`);
+      assert.ok(ls.includes('docker_gwbridge bridge local'), `${h.ns}: ${ls.join(', ')}`);
+      const ingress = JSON.parse(await h.dockerOk('network', 'inspect', 'ingress', '--format', '{{json .}}')) as Record<string, unknown>;
+      assert.equal(ingress.Ingress, true);
+      assert.equal(ingress.Attachable, false);
+      assert.deepEqual(ingress.Options, { [VNI_OPTION]: '4096' });
+      assert.deepEqual((ingress.IPAM as { Config: unknown[] }).Config, [{ Subnet: '10.0.0.0/24', Gateway: '10.0.0.1' }]);
+      const gw = JSON.parse(await h.dockerOk('network', 'inspect', 'docker_gwbridge', '--format', '{{json .Options}}')) as Record<string, string>;
+      assert.deepEqual(gw, {
+        'com.docker.network.bridge.name': 'docker_gwbridge',
+        'com.docker.network.bridge.enable_icc': 'false',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      });
+    }
+  });
+
+  it('creates an attachable overlay with Docker’s shape; a worker lists it once it has a container on it', async () => {
+    const id = await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'ov');
+    assert.match(id, /^[0-9a-z]{25}$/);
+    const again = await h1.docker('network', 'create', '-d', 'overlay', 'ov');
+    assert.match(again.stderr, /network with name ov already exists/);
+    const net = JSON.parse(await h1.dockerOk('network', 'inspect', 'ov', '--format', '{{json .}}')) as Record<string, unknown>;
+    assert.equal(net.Id, id);
+    assert.equal(net.Scope, 'swarm');
+    assert.equal(net.Driver, 'overlay');
+    assert.equal(net.Attachable, true);
+    assert.equal(net.Internal, false);
+    assert.deepEqual(net.Options, { [VNI_OPTION]: '4097' });
+    assert.deepEqual((net.IPAM as { Config: unknown[] }).Config, [{ Subnet: '10.0.1.0/24', Gateway: '10.0.1.1' }]);
+    assert.ok((await h1.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('ov'), 'a manager lists every swarm network');
+    assert.ok(!(await h2.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('ov'), 'a worker lists only what it uses');
+  });
+
+  it('reaches across hosts by IP and by name, ping and TCP, with eth0 on the overlay and eth1 on docker_gwbridge', async () => {
+    await Promise.all([h1.dockerOk('run', '-d', '--name', 'c1', '--network', 'ov', 'busybox', 'sleep', '3600'), h2.dockerOk('run', '-d', '--name', 'c2', '--network', 'ov', '--network-alias', 'web', 'busybox', 'sleep', '3600')]);
+    for (const [h, name] of [[h1, 'c1'], [h2, 'c2']] as const) {
+      const i = await ifaces(h, name);
+      assert.equal(i.get('eth0')?.mtu, 1500 - 50, `${name}: eth0 has the underlay's MTU less VXLAN's 50 bytes`);
+      assert.match(i.get('eth0')?.inet[0] ?? '', /^10\.0\.1\.\d+\/24$/);
+      assert.match(i.get('eth1')?.inet[0] ?? '', /^172\.18\.\d+\.\d+\/16$/, `${name}: eth1 on docker_gwbridge`);
+      assert.match(await h.dockerOk('exec', name, 'ip', 'route'), /default via 172\.18\.0\.1 dev eth1/);
+      // The worker now has the network, as Docker's does once a container uses it.
+      const seen = JSON.parse(await h.dockerOk('network', 'inspect', 'ov', '--format', '{{json .}}')) as { Scope: string; Options: Record<string, string>; Containers: Record<string, { Name: string }> };
+      assert.equal(seen.Scope, 'swarm');
+      assert.deepEqual(seen.Options, { [VNI_OPTION]: '4097' });
+      assert.deepEqual(Object.values(seen.Containers).map((x) => x.Name), [name]);
+    }
+    assert.ok((await h2.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('ov'));
+    const ip1 = await ipOn(h1, 'c1', 'ov');
+    const ip2 = await ipOn(h2, 'c2', 'ov');
+    assert.ok(await pings(h1, 'c1', ip2), 'c1 pings c2 by IP');
+    assert.ok(await pings(h2, 'c2', ip1), 'c2 pings c1 by IP');
+    assert.ok(await pings(h1, 'c1', 'c2'), 'c1 pings c2 by name');
+    assert.ok(await pings(h2, 'c2', 'c1.ov'), 'c2 pings c1 by name.network');
+    assert.ok(await pings(h1, 'c1', 'web'), 'c1 pings c2 by its alias');
+    assert.match(await h1.dockerOk('exec', 'c1', 'nslookup', 'c2'), new RegExp(`Address: ${ip2.replace(/\./g, '\\.')}`));
+    assert.equal(await tcp({ w: h2, name: 'c2' }, { w: h1, name: 'c1' }, 'c2', 'hello-from-c2'), 'hello-from-c2');
+    assert.equal(await tcp({ w: h1, name: 'c1' }, { w: h2, name: 'c2' }, ip1, 'hello-from-c1'), 'hello-from-c1');
+  });
+
+  it('carries the traffic as VXLAN with the network’s VNI on the underlay (tcpdump)', async () => {
+    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-l', '-i', 'eth0', '-c', '2', 'udp', 'port', '4789'], /listening on/);
+    await capture.ready;
+    await h1.dockerOk('exec', 'c1', 'ping', '-c2', '-W2', 'c2');
+    const out = await capture.done;
+    assert.match(out, new RegExp(`IP ${c.hostIp(0).replace(/\./g, '\\.')}\\.\\d+ > ${c.hostIp(1).replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 4097`), out);
+    assert.match(out, new RegExp(`IP ${c.hostIp(1).replace(/\./g, '\\.')}\\.\\d+ > ${c.hostIp(0).replace(/\./g, '\\.')}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni 4097`), out);
+  });
+
+  it('masquerades egress through docker_gwbridge behind the host’s underlay address', async () => {
+    const server = started(
+      ['nsenter', `--net=/run/netns/${c.client}`, '--', process.execPath, '-e', "require('net').createServer((s) => { console.log(s.remoteAddress); s.end('hi\\n'); process.exit(0); }).listen(8000, () => console.log('ready'))"],
+      /ready/,
+    );
+    await server.ready;
+    assert.equal(await h2.dockerOk('exec', 'c2', 'sh', '-c', `nc -w 3 ${CLIENT_IP} 8000 </dev/null`), 'hi');
+    assert.match(await server.done, new RegExp(`^ready\\n(::ffff:)?${c.hostIp(1).replace(/\./g, '\\.')}\\n$`));
+  });
+
+  it('follows each host’s underlay MTU', async () => {
+    await h3.dockerOk('run', '-d', '--name', 'c3', '--network', 'ov', 'busybox', 'sleep', '3600');
+    assert.equal((await ifaces(h3, 'c3')).get('eth0')?.mtu, H3_UNDERLAY_MTU - 50);
+    assert.ok(await pings(h3, 'c3', 'c1'));
+    await h3.dockerOk('rm', '-f', 'c3');
+  });
+
+  it('removes a container everywhere: its name and FDB entry on the other hosts, the network’s links with its last user', async () => {
+    const mac = await h2.dockerOk('inspect', 'c2', '--format', '{{(index .NetworkSettings.Networks "ov").MacAddress}}');
+    assert.ok((await fdbMacs(h1, 'vx-001001')).includes(mac), 'host 1 knows c2 before');
+    await h2.dockerOk('rm', '-f', 'c2');
+    assert.deepEqual(await settled(async () => (await fdbMacs(h1, 'vx-001001')).filter((m) => m === mac), (l) => l.length === 0), []);
+    assert.notEqual((await h1.docker('exec', 'c1', 'nslookup', 'c2')).code, 0, 'c2 no longer resolves');
+    assert.deepEqual(await overlayLinks(h2), [], 'host 2 had no other container on the overlay');
+    assert.deepEqual(await overlayLinks(h1), ['ov-001001', 'vx-001001']);
+    const busy = await h1.docker('network', 'rm', 'ov');
+    assert.match(busy.stderr, /has active endpoints/);
+    await h1.dockerOk('rm', '-f', 'c1');
+    await h1.dockerOk('network', 'rm', 'ov');
+    for (const h of [h1, h2, h3]) {
+      assert.deepEqual(await overlayLinks(h), [], `${h.ns}: no overlay links`);
+      assert.match((await h.docker('network', 'inspect', 'ov')).stderr, /network ov not found/);
+    }
+  });
+
+  it('leaves nothing behind after swarm leave: no overlay links, no nft state, no swarm state', async () => {
+    assert.equal(await h2.dockerOk('swarm', 'leave'), 'Node left the swarm.');
+    assert.equal(await h3.dockerOk('swarm', 'leave'), 'Node left the swarm.');
+    assert.equal(await h1.dockerOk('swarm', 'leave', '--force'), 'Node left the swarm.');
+    for (const h of [h1, h2, h3]) {
+      const names = (await h.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').sort();
+      assert.deepEqual(names, ['bridge', 'host', 'none'], h.ns);
+      assert.deepEqual(await overlayLinks(h), [], h.ns);
+      assert.ok(!(await h.links()).includes('docker_gwbridge'), `${h.ns}: docker_gwbridge removed`);
+      const leftover = /docker_gwbridge|172\.18\.|ov-|vx-|4789/;
+      const ruleset = await settled(async () => (await h.inNs(h.ns, ['nft', 'list', 'ruleset'])).stdout, (r) => !leftover.test(r));
+      assert.doesNotMatch(ruleset, leftover, `${h.ns}: nft state left`);
+      assert.ok(!fs.existsSync(`${h.dataRoot}/cluster`), `${h.ns}: swarm state left`);
+    }
+  });
+});

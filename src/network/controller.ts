@@ -527,7 +527,7 @@ export class NetworkController {
           this.endpoints.delete(endpoint.id);
         }
         if (claimed) await scope.shared.releaseAddress(net.record, claimed).catch(undo('address'));
-        if (first) await net.driver.remove().catch(undo('network links'));
+        if (first) await scope.release(net).catch(undo('network links'));
         throw e;
       }
       this.event('connect', net.record, { container: req.containerId });
@@ -545,7 +545,7 @@ export class NetworkController {
     await this.store.commit([ENDPOINTS.del(ep.id)]);
     this.endpoints.delete(ep.id);
     if (ep.ipv4) await scope.shared.releaseAddress(net.record, ep.ipv4.address).catch(log('address'));
-    if (!scope.instantiated(net)) await net.driver.remove().catch(log('network links'));
+    if (this.endpointCount(net.record.id) === 0) await scope.release(net).catch(log('network links'));
     this.event('disconnect', net.record, { container: ep.containerId });
   }
 

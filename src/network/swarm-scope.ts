@@ -7,6 +7,7 @@
  * holds given back.
  */
 import { messageOf } from '../errors.js';
+import { Serial } from '../util/serial.js';
 import type { Network } from './controller.js';
 import type { EndpointRecord, NetworkId, NetworkRecord } from './model.js';
 import type { RemoteChange, RemoteEndpoint, SharedNetworks } from './shared.js';
@@ -23,6 +24,13 @@ export interface SwarmScopeDeps {
 
 export class SwarmScope {
   private readonly nets = new Map<NetworkId, Network>();
+  /**
+   * The networks this host has an instance of (from the start of its making to its
+   * removal), with the handle that made it and the queue its kernel changes go through:
+   * a remote endpoint that arrives while the instance is being made is applied after the
+   * full listing, not lost, and a removal never overtakes an addition.
+   */
+  private readonly live = new Map<NetworkId, { net: Network; queue: Serial }>();
   private readonly unwatch: () => void;
 
   constructor(
@@ -32,7 +40,7 @@ export class SwarmScope {
     this.refresh();
     this.unwatch = shared.watch({
       networksChanged: () => this.refresh(),
-      remoteChanged: (c) => void this.remoteChanged(c).catch((e: unknown) => deps.log(`overlay peers: ${messageOf(e)}`)),
+      remoteChanged: (c) => this.remoteChanged(c),
     });
   }
 
@@ -64,25 +72,39 @@ export class SwarmScope {
     return this.all().filter((n) => this.shared.manager || n.record.ingress || this.instantiated(n));
   }
 
+  /** Whether this host has (or is making) its instance of the network. */
   instantiated(n: Network): boolean {
-    return this.deps.localEndpoints(n.record.id).length > 0;
+    return this.live.has(n.record.id);
   }
 
   /** The first local endpoint is coming: this host's links for the network, knowing every remote endpoint. */
   async instantiate(n: Network): Promise<void> {
-    await n.driver.ensure();
-    await n.driver.setPeers?.(this.remoteOn(n.record.id), true);
+    const instance = { net: n, queue: new Serial() };
+    this.live.set(n.record.id, instance);
+    await instance.queue.run(async () => {
+      await n.driver.ensure();
+      await n.driver.setPeers?.(this.remoteOn(n.record.id), true);
+    });
+  }
+
+  /** The last local endpoint went (or the first never came): this host's instance goes. Idempotent. */
+  async release(n: Network): Promise<void> {
+    const instance = this.live.get(n.record.id);
+    if (!instance) return;
+    this.live.delete(n.record.id);
+    await instance.queue.run(async () => instance.net.driver.remove());
   }
 
   private remoteOn(networkId: string): RemoteEndpoint[] {
     return this.shared.remoteEndpoints().filter((e) => e.networkId === networkId);
   }
 
-  private async remoteChanged(c: RemoteChange): Promise<void> {
-    const n = this.nets.get(c.endpoint.networkId as NetworkId);
-    if (!n || !this.instantiated(n)) return;
-    if (c.kind === 'added') await n.driver.setPeers?.([c.endpoint]);
-    else await n.driver.dropPeers?.([c.endpoint]);
+  private remoteChanged(c: RemoteChange): void {
+    const instance = this.live.get(c.endpoint.networkId as NetworkId);
+    if (!instance) return;
+    const { driver } = instance.net;
+    const change = async (): Promise<void> => (c.kind === 'added' ? driver.setPeers?.([c.endpoint]) : driver.dropPeers?.([c.endpoint]));
+    instance.queue.run(change).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
   }
 
   /**
@@ -91,7 +113,7 @@ export class SwarmScope {
    * them with the old lease), addresses no local endpoint holds given back.
    */
   async sync(local: readonly EndpointRecord[]): Promise<void> {
-    const live = this.all().filter((n) => this.instantiated(n));
+    const live = this.all().filter((n) => this.deps.localEndpoints(n.record.id).length > 0);
     for (const n of live) await this.instantiate(n).catch((e: unknown) => this.deps.log(`swarm network ${n.record.name}: ${messageOf(e)}`));
     await this.deps.sweep(live);
     const mine = local.filter((e) => this.nets.has(e.networkId));

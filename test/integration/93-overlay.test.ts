@@ -3,8 +3,8 @@
  * CLI with busybox containers: ingress and docker_gwbridge after init and join, an
  * attachable overlay as Docker shows it, containers on two hosts reaching each other by
  * IP and by name over ping and TCP, the MTU from the underlay, egress masqueraded through
- * docker_gwbridge, VXLAN with the network's VNI on the underlay, and removal everywhere
- * down to no links, no nft state and no etcd.
+ * docker_gwbridge, VXLAN with the network's VNI on the underlay, concurrent starts on
+ * every host, and removal everywhere down to no links, no nft state and no etcd.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -203,6 +203,23 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.equal((await ifaces(h3, 'c3')).get('eth0')?.mtu, H3_UNDERLAY_MTU - 50);
     assert.ok(await pings(h3, 'c3', 'c1'));
     await h3.dockerOk('rm', '-f', 'c3');
+  });
+
+  it('gives distinct addresses to containers started at once on three hosts, each reachable from every host', async () => {
+    const names = [1, 2, 3].flatMap((h) => [1, 2, 3, 4, 5].map((i) => ({ h: c.hosts[h - 1]!, name: `p${h}${i}` })));
+    await Promise.all(names.map(({ h, name }) => h.dockerOk('run', '-d', '--name', name, '--network', 'ov', 'busybox', 'sleep', '3600')));
+    const ips = await Promise.all(names.map(async ({ h, name }) => ipOn(h, name, 'ov')));
+    const all = [...ips, await ipOn(h1, 'c1', 'ov'), await ipOn(h2, 'c2', 'ov')];
+    assert.equal(new Set(all).size, all.length, `duplicates among ${all.join(' ')}`);
+    // From one container on each host, every container on the others, by address.
+    for (const from of ['p11', 'p21', 'p31']) {
+      const h = c.hosts[Number(from[1]) - 1]!;
+      const targets = names.filter((n) => n.h !== h).map((n) => ips[names.indexOf(n)]!);
+      const r = await h.dockerOk('exec', from, 'sh', '-c', `for ip in ${targets.join(' ')}; do ping -c1 -W2 $ip >/dev/null || echo unreachable $ip; done; echo done`);
+      assert.equal(r, 'done', `from ${from}`);
+    }
+    assert.ok(await pings(h3, 'p35', 'p14'), 'by name too');
+    await Promise.all([1, 2, 3].map((h) => c.hosts[h - 1]!.dockerOk('rm', '-f', ...[1, 2, 3, 4, 5].map((i) => `p${h}${i}`))));
   });
 
   it('removes a container everywhere: its name and FDB entry on the other hosts, the network’s links with its last user', async () => {

@@ -10,7 +10,7 @@
  * Every node lists them, then follows the store from that revision.
  */
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
-import { FIRST_VNI, MAX_VNI, VNI_OPTION } from '../network/drivers/overlay/config.js';
+import { FIRST_VNI, MAX_VNI, parseVniList, vniInRange, VNI_OPTION } from '../network/drivers/overlay/config.js';
 import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkId, NetworkRecord } from '../network/model.js';
 import type { RemoteChange, RemoteEndpoint, SharedNetworks } from '../network/shared.js';
@@ -131,14 +131,17 @@ export class ClusterNetworks implements SharedNetworks {
     return [...this.remote.values()];
   }
 
-  async create(req: CreateNetworkRequest): Promise<NetworkRecord> {
+  async create(req: CreateNetworkRequest, check: (record: NetworkRecord) => void): Promise<NetworkRecord> {
     if (!this.o.manager) throw forbidden(NOT_MANAGER);
     if (req.ingress) throw forbidden('berth makes the ingress network itself: it cannot be made by hand');
-    return this.make(req, false);
+    return this.make(req, false, check);
   }
 
-  /** A new swarm network: its subnet from the swarm's pools (or as asked), the lowest free VNI, all in one transaction. */
-  private async make(req: CreateNetworkRequest, ingress: boolean): Promise<NetworkRecord> {
+  /**
+   * A new swarm network: its subnet from the swarm's pools (or as asked), the lowest free
+   * VNI (or the one asked), all in one transaction, once `check` accepts the record.
+   */
+  private async make(req: CreateNetworkRequest, ingress: boolean, check: (record: NetworkRecord) => void = () => undefined): Promise<NetworkRecord> {
     if ([...this.records.values()].some((r) => r.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
     if (req.enableIPv6) throw invalid('berth overlay networks are IPv4 only');
     const taken = [...this.records.values()].flatMap((r) => r.ipam.pools.map((p) => parseCidr(p.subnet)));
@@ -149,8 +152,12 @@ export class ClusterNetworks implements SharedNetworks {
         : [{ subnet: formatNetwork(this.freeSubnet(taken)), auxAddresses: {} }];
     const pools = createPools(chosen);
     for (const p of pools) if (taken.some((t) => cidrsOverlap(t, parseCidr(p.subnet)))) throw forbidden(`invalid pool request: Pool overlaps with other one on this address space`);
+    // One VXLAN per network: the first VNI asked (Docker's is per subnet), checked as Docker's allocator does.
+    const asked = req.options[VNI_OPTION] === undefined ? undefined : parseVniList(req.options[VNI_OPTION])[0];
+    const refused = (why: string): string => `could not assign vxlan id ${asked} to pool ${pools[0]?.subnet ?? ''}: ${why}`;
+    if (asked !== undefined && !vniInRange(asked)) throw invalid(refused('bit does not belong to the sequence'));
     for (let attempt = 0; attempt < 16; attempt++) {
-      const vni = req.options[VNI_OPTION] !== undefined ? Number(req.options[VNI_OPTION]) : this.freeVni(ingress);
+      const vni = asked ?? this.freeVni(ingress);
       const record: NetworkRecord = {
         id: newSwarmId() as NetworkId,
         name: req.name,
@@ -165,6 +172,7 @@ export class ClusterNetworks implements SharedNetworks {
         labels: req.labels,
         predefined: false,
       };
+      check(record);
       try {
         await this.o.store.commitIf([`network-names/${req.name}`, `vni/${vni}`], [
           { put: `network-names/${req.name}`, value: record.id },
@@ -175,7 +183,7 @@ export class ClusterNetworks implements SharedNetworks {
         return record;
       } catch (e: unknown) {
         if (await this.o.store.get(`network-names/${req.name}`)) throw conflict(`network with name ${req.name} already exists`);
-        if (req.options[VNI_OPTION] !== undefined) throw conflict(`VXLAN ID ${req.options[VNI_OPTION]} is already in use`);
+        if (asked !== undefined) throw conflict(refused('requested bit is already allocated'));
         if (attempt === 15) throw e;
         await this.relist();
       }

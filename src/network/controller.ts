@@ -476,7 +476,7 @@ export class NetworkController {
   private async createShared(req: CreateNetworkRequest): Promise<Network> {
     if (!this.scope) throw forbidden(NOT_SWARM_MANAGER);
     if ([...this.networks.values()].some((n) => n.record.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
-    const record = await this.scope.shared.create(req);
+    const record = await this.scope.shared.create(req, (r) => void this.validated(r));
     const net = this.validated(record);
     this.event('create', record);
     return net;

@@ -36,8 +36,11 @@ export interface SharedNetworks {
    * other hosts' endpoints. Returns the way to stop hearing.
    */
   watch(listener: { networksChanged(): void; remoteChanged(c: RemoteChange): void }): () => void;
-  /** Make a network cluster-wide: managers only (others get Docker's 403). */
-  create(req: CreateNetworkRequest): Promise<NetworkRecord>;
+  /**
+   * Make a network cluster-wide: managers only (others get Docker's 403). `check` (the
+   * driver's validation) sees the record first: what it refuses is never stored.
+   */
+  create(req: CreateNetworkRequest, check: (record: NetworkRecord) => void): Promise<NetworkRecord>;
   /** Remove a shared network; refused while any host has an endpoint on it. */
   remove(id: string): Promise<void>;
   /** Take an address on a shared network, the requested one or a free one; Conflict if another host has it. */

@@ -1,10 +1,11 @@
 /**
  * Overlay networks across three hosts (namespaces on an underlay), driven by the docker
  * CLI with busybox containers: ingress and docker_gwbridge after init and join, an
- * attachable overlay as Docker shows it, containers on two hosts reaching each other by
- * IP and by name over ping and TCP, the MTU from the underlay, egress masqueraded through
- * docker_gwbridge, VXLAN with the network's VNI on the underlay, concurrent starts on
- * every host, and removal everywhere down to no links, no nft state and no etcd.
+ * attachable overlay and its options as Docker shows them (and Docker's refusals),
+ * containers on two hosts reaching each other by IP and by name over ping and TCP, the
+ * MTU from the underlay, egress masqueraded through docker_gwbridge, VXLAN with the
+ * network's VNI on the underlay, concurrent starts on every host, and removal everywhere
+ * down to no links, no nft state and no etcd.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -196,6 +197,52 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     await server.ready;
     assert.equal(await h2.dockerOk('exec', 'c2', 'sh', '-c', `nc -w 3 ${CLIENT_IP} 8000 </dev/null`), 'hi');
     assert.match(await server.done, new RegExp(`^ready\\n(::ffff:)?${c.hostIp(1).replace(/\./g, '\\.')}\\n$`));
+  });
+
+  it('refuses bad VNI and MTU options with Docker’s words, keeping nothing of them', async () => {
+    for (const [opt, message] of [
+      [`${VNI_OPTION}=abc`, /invalid vxlan id value "abc" passed/],
+      [`${VNI_OPTION}=4097`, /could not assign vxlan id 4097 to pool 10\.0\.\d+\.0\/24: requested bit is already allocated/],
+      [`${VNI_OPTION}=16777216`, /could not assign vxlan id 16777216 to pool 10\.0\.\d+\.0\/24: bit does not belong to the sequence/],
+      ['com.docker.network.driver.mtu=abc', /invalid com\.docker\.network\.driver\.mtu value "abc"/],
+      ['com.docker.network.driver.mtu=100', /invalid com\.docker\.network\.driver\.mtu value "100"/],
+    ] as const) {
+      const r = await h1.docker('network', 'create', '-d', 'overlay', '-o', opt, 'opts');
+      assert.match(r.stderr, message, opt);
+    }
+    // None of them took the name, a VNI or a subnet.
+    assert.ok(!(await h1.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('opts'));
+    await h1.dockerOk('network', 'create', '-d', 'overlay', '-o', `${VNI_OPTION}=5000`, 'opts');
+    assert.match(await h1.dockerOk('network', 'inspect', 'opts', '--format', '{{.IPAM.Config}}'), /^\[\{10\.0\.\d+\.0\/24 {2}10\.0\.\d+\.1 map\[\]\}\]$/);
+    await h1.dockerOk('network', 'rm', 'opts');
+  });
+
+  it('takes subnet, gateway, ip-range, internal, labels, MTU and VNI options', async () => {
+    await h1.dockerOk(
+      'network', 'create', '-d', 'overlay', '--attachable', '--internal',
+      '--subnet', '10.20.0.0/24', '--gateway', '10.20.0.254', '--ip-range', '10.20.0.128/25',
+      '--label', 'team=blue', '-o', 'com.docker.network.driver.mtu=1400', '-o', `${VNI_OPTION}=5000`, 'opts',
+    );
+    for (const h of [h1, h3]) {
+      const net = JSON.parse(await h.dockerOk('network', 'inspect', 'opts', '--format', '{{json .}}')) as Record<string, unknown>;
+      assert.equal(net.Internal, true);
+      assert.deepEqual(net.Labels, { team: 'blue' });
+      assert.deepEqual(net.Options, { 'com.docker.network.driver.mtu': '1400', [VNI_OPTION]: '5000' });
+      assert.deepEqual((net.IPAM as { Config: unknown[] }).Config, [{ Subnet: '10.20.0.0/24', IPRange: '10.20.0.128/25', Gateway: '10.20.0.254' }]);
+    }
+    await Promise.all([h1.dockerOk('run', '-d', '--name', 'i1', '--network', 'opts', 'busybox', 'sleep', '3600'), h3.dockerOk('run', '-d', '--name', 'i3', '--network', 'opts', 'busybox', 'sleep', '3600')]);
+    const i = await ifaces(h1, 'i1');
+    // Docker reads the MTU option as the underlay's: the links get 50 bytes less.
+    assert.equal(i.get('eth0')?.mtu, 1400 - 50);
+    assert.match(i.get('eth0')?.inet[0] ?? '', /^10\.20\.0\.(12[89]|1[3-9]\d|2[0-4]\d|25[0-4])\/24$/, 'an address from the range');
+    // Internal: no docker_gwbridge leg, no way out.
+    assert.deepEqual([...i.keys()].sort(), ['eth0', 'lo']);
+    assert.doesNotMatch(await h1.dockerOk('exec', 'i1', 'ip', 'route'), /default/);
+    assert.ok(!(await pings(h1, 'i1', CLIENT_IP)), 'an internal overlay does not reach the outside');
+    assert.ok(await pings(h1, 'i1', 'i3'), 'but its containers reach each other');
+    await h1.dockerOk('rm', '-f', 'i1');
+    await h3.dockerOk('rm', '-f', 'i3');
+    await h1.dockerOk('network', 'rm', 'opts');
   });
 
   it('follows each host’s underlay MTU', async () => {

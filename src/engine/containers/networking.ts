@@ -52,14 +52,23 @@ export async function joinNetworks(
 }
 
 /**
- * A container on a network that routes out through docker_gwbridge (an overlay) and on
- * no network that gives it a default route also joins docker_gwbridge, as in Docker: its
- * eth1 there carries the default route and the masqueraded traffic to the outside.
+ * A container on a network that routes out through docker_gwbridge (an overlay, not
+ * --internal) and on no network that gives it a default route also joins
+ * docker_gwbridge, as in Docker: its eth1 there carries the default route and the
+ * masqueraded traffic to the outside.
  */
 export async function joinGatewayBridge(networks: NetworkController, c: ContainerRecord, endpoints: readonly EndpointRecord[]): Promise<EndpointRecord | undefined> {
-  const needs = endpoints.some((e) => networks.find(e.networkId).capabilities.gatewayBridge);
-  if (!needs || endpoints.some((e) => e.gateway)) return undefined;
+  if (!needsGatewayBridge(networks, endpoints)) return undefined;
   return networks.join(GWBRIDGE, joinRequest(c.id, c.spec.name, { aliases: [], links: [] }));
+}
+
+/** Docker's needDefaultGW: some endpoint on a non-internal network that cannot route out, and none that gives a default route. */
+function needsGatewayBridge(networks: NetworkController, endpoints: readonly EndpointRecord[]): boolean {
+  const needs = endpoints.some((e) => {
+    const net = networks.find(e.networkId);
+    return net.capabilities.gatewayBridge && !net.record.internal;
+  });
+  return needs && !endpoints.some((e) => e.gateway);
 }
 
 /**

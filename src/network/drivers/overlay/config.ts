@@ -18,17 +18,33 @@ export const MAX_VNI = (1 << 24) - 1;
 export interface OverlayConfig {
   vni: number;
   encrypted: boolean;
-  /** Set by -o com.docker.network.driver.mtu; otherwise the underlay's less the overhead. */
+  /**
+   * The MTU of the network's links, set by -o com.docker.network.driver.mtu, which names
+   * the underlay's MTU (as Docker reads it) so the links get that less the overhead;
+   * otherwise the underlay's own less the overhead.
+   */
   mtu: number | undefined;
   /** The kernel's names of the network's bridge and VXLAN link on each host. */
   bridge: string;
   vxlan: string;
 }
 
+/** The VNIs of a vxlanid_list option, one per subnet, read as Docker reads them (its error for a value that is not a number). */
+export function parseVniList(value: string): number[] {
+  return value.split(',').map((v) => {
+    if (!/^[+-]?\d+$/.test(v)) throw invalid(`invalid vxlan id value "${v}" passed`);
+    return Number(v);
+  });
+}
+
+/** Whether a VXLAN network identifier fits VXLAN's 24 bits. */
+export function vniInRange(vni: number): boolean {
+  return Number.isInteger(vni) && vni >= 0 && vni <= MAX_VNI;
+}
+
 export function parseVni(value: string | undefined): number {
-  const first = (value ?? '').split(',')[0] ?? '';
-  const vni = Number(first);
-  if (!/^\d+$/.test(first) || vni < 1 || vni > MAX_VNI) throw invalid(`invalid ${VNI_OPTION} value "${value ?? ''}": a VXLAN ID is 1 to ${MAX_VNI}`);
+  const vni = parseVniList(value ?? '')[0]!;
+  if (!vniInRange(vni)) throw invalid(`invalid ${VNI_OPTION} value "${value ?? ''}": a VXLAN ID is 0 to ${MAX_VNI}`);
   return vni;
 }
 
@@ -38,8 +54,16 @@ export function parseOverlayConfig(net: NetworkRecord): OverlayConfig {
   return {
     vni,
     encrypted: 'encrypted' in net.options,
-    mtu: net.options[MTU_OPTION] === undefined ? undefined : parseMtuOption(MTU_OPTION, net.options[MTU_OPTION], 1450),
+    mtu: linkMtu(net.options[MTU_OPTION]),
     bridge: `ov-${hex}`,
     vxlan: `vx-${hex}`,
   };
+}
+
+/** The links' MTU for -o com.docker.network.driver.mtu (the underlay's): VXLAN takes its 50 bytes, and a link needs IPv4's 68. */
+function linkMtu(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mtu = parseMtuOption(MTU_OPTION, value, 0) - VXLAN_OVERHEAD;
+  if (mtu < 68) throw invalid(`invalid ${MTU_OPTION} value "${value}": the MTU must be an integer between ${68 + VXLAN_OVERHEAD} and 65535 (VXLAN takes ${VXLAN_OVERHEAD} bytes of it)`);
+  return mtu;
 }

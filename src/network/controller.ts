@@ -652,7 +652,7 @@ export class NetworkController {
     if (!predefined && this.drivers.lookup(req.driver)?.capabilities.singleton) {
       throw forbidden(`only one instance of "${req.driver}" network is allowed`);
     }
-    if ([...this.networks.values()].some((n) => n.record.name === req.name)) {
+    if ([...this.networks.values(), ...(this.scope?.all() ?? [])].some((n) => n.record.name === req.name)) {
       throw conflict(`network with name ${req.name} already exists`);
     }
     const driver = this.drivers.get(req.driver);

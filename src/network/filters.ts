@@ -43,18 +43,18 @@ export function parseNetworkFilters(raw: Record<string, string[]>): NetworkFilte
   return f;
 }
 
-export function filterNetworks<T extends { record: NetworkRecord }>(
+export function filterNetworks<T extends { record: NetworkRecord; capabilities: { scope: string } }>(
   nets: T[],
   f: NetworkFilters,
   endpointCount: (id: NetworkId) => number,
 ): T[] {
   const any = (values: string[] | undefined, test: (v: string) => boolean): boolean =>
     values === undefined || values.length === 0 || values.some(test);
-  return nets.filter(({ record: r }) =>
+  return nets.filter(({ record: r, capabilities }) =>
     any(f.name, (v) => r.name.includes(v)) &&
     any(f.id, (v) => r.id.includes(v)) &&
     any(f.driver, (v) => r.driver === v) &&
-    any(f.scope, (v) => v === 'local') &&
+    any(f.scope, (v) => v === capabilities.scope) &&
     any(f.type, (v) => (v === 'builtin') === r.predefined) &&
     (f.label ?? []).every((l) => {
       const eq = l.indexOf('=');

@@ -141,6 +141,8 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.match(id, /^[0-9a-z]{25}$/);
     const again = await h1.docker('network', 'create', '-d', 'overlay', 'ov');
     assert.match(again.stderr, /network with name ov already exists/);
+    const local = await h1.docker('network', 'create', 'ov');
+    assert.match(local.stderr, /network with name ov already exists/, 'a local network cannot take a swarm network’s name');
     const net = JSON.parse(await h1.dockerOk('network', 'inspect', 'ov', '--format', '{{json .}}')) as Record<string, unknown>;
     assert.equal(net.Id, id);
     assert.equal(net.Scope, 'swarm');
@@ -150,7 +152,23 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.deepEqual(net.Options, { [VNI_OPTION]: '4097' });
     assert.deepEqual((net.IPAM as { Config: unknown[] }).Config, [{ Subnet: '10.0.1.0/24', Gateway: '10.0.1.1' }]);
     assert.ok((await h1.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('ov'), 'a manager lists every swarm network');
+    assert.deepEqual((await h1.dockerOk('network', 'ls', '--filter', 'scope=swarm', '--format', '{{.Name}}')).split('\n').sort(), ['ingress', 'ov']);
+    assert.ok(!(await h1.dockerOk('network', 'ls', '--filter', 'scope=local', '--format', '{{.Name}}')).split('\n').includes('ov'));
+    assert.equal((await h1.api('GET', '/networks/ov?scope=swarm')).status, 200);
+    assert.equal((await h1.api('GET', '/networks/ov?scope=local')).status, 404);
     assert.ok(!(await h2.dockerOk('network', 'ls', '--format', '{{.Name}}')).split('\n').includes('ov'), 'a worker lists only what it uses');
+  });
+
+  it('refuses a container on an overlay that is not attachable, with Docker’s words, leaving nothing', async () => {
+    await h1.dockerOk('network', 'create', '-d', 'overlay', 'noatt');
+    const r = await h2.docker('run', '-d', '--name', 'refused', '--network', 'noatt', 'busybox', 'sleep', '3600');
+    assert.match(r.stderr, /Could not attach to network noatt: rpc error: code = PermissionDenied desc = network noatt not manually attachable/);
+    await h2.dockerOk('run', '-d', '--name', 'plain', 'busybox', 'sleep', '3600');
+    const connect = await h2.docker('network', 'connect', 'noatt', 'plain');
+    assert.match(connect.stderr, /Could not attach to network noatt: rpc error: code = PermissionDenied desc = network noatt not manually attachable/);
+    assert.deepEqual(await overlayLinks(h2), []);
+    await h2.dockerOk('rm', '-f', 'refused', 'plain');
+    await h1.dockerOk('network', 'rm', 'noatt');
   });
 
   it('reaches across hosts by IP and by name, ping and TCP, with eth0 on the overlay and eth1 on docker_gwbridge', async () => {

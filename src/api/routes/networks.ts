@@ -1,5 +1,5 @@
 /** /networks routes: Docker JSON in, typed requests to the controller, Docker JSON out. */
-import { forbidden, invalid } from '../../errors.js';
+import { forbidden, invalid, notFound } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import { parseNetworkFilters } from '../../network/filters.js';
 import type { CreateNetworkRequest, SubnetRequest } from '../../network/model.js';
@@ -28,7 +28,8 @@ export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
     .add('GET', '/networks/{id}', async (req) => {
       const scope = req.query.get('scope');
       const net = networks.find(req.params.id!);
-      if (scope && scope !== 'local') throw invalid(`network ${req.params.id} not found`);
+      // ?scope= looks only among the networks of that scope (local, swarm), as dockerd's lookup.
+      if (scope && scope !== net.capabilities.scope) throw notFound(`network ${req.params.id} not found`);
       return { status: 200, body: networkShape(net, deps.containersOf(net.record.id)) };
     })
     .add('POST', '/networks/create', async (req) => {

@@ -56,7 +56,7 @@ export class NetworkConnections {
       const req = joinRequest(c.id, c.spec.name, cfg);
       if (c.state.status === 'running') {
         const t0 = performance.now();
-        const ep = await networks.join(net.record.id, req);
+        const ep = await networks.join(network, req);
         const gw = await joinGatewayBridge(networks, c, networks.endpointsOf(c.id));
         for (const h of this.deps.hooks) await h.started?.(c, gw ? [ep, gw] : [ep]);
         this.editEtcFiles(c, ep, 'joined');

@@ -37,9 +37,9 @@ export async function joinNetworks(
   const endpoints: EndpointRecord[] = [];
   try {
     for (const [net, cfg] of Object.entries(c.spec.networks)) {
-      const found = tryFind(networks, net);
-      if (!found) throw notFound(`network ${net} not found`);
-      endpoints.push(await networks.join(found, joinRequest(c.id, c.spec.name, cfg)));
+      if (tryFind(networks, net) === undefined) throw notFound(`network ${net} not found`);
+      // By the name as given: a refusal names the network as the user wrote it (Docker's words).
+      endpoints.push(await networks.join(net, joinRequest(c.id, c.spec.name, cfg)));
     }
     const gw = await joinGatewayBridge(networks, c, endpoints);
     if (gw) endpoints.push(gw);

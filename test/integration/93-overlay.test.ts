@@ -4,8 +4,8 @@
  * attachable overlay and its options as Docker shows them (and Docker's refusals),
  * containers on two hosts reaching each other by IP and by name over ping and TCP, the
  * MTU from the underlay, egress masqueraded through docker_gwbridge, VXLAN with the
- * network's VNI on the underlay, concurrent starts on every host, and removal everywhere
- * down to no links, no nft state and no etcd.
+ * network's VNI on the underlay, concurrent starts on every host, live connect and
+ * disconnect, and removal everywhere down to no links, no nft state and no etcd.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -289,6 +289,32 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     }
     assert.ok(await pings(h3, 'p35', 'p14'), 'by name too');
     await Promise.all([1, 2, 3].map((h) => c.hosts[h - 1]!.dockerOk('rm', '-f', ...[1, 2, 3, 4, 5].map((i) => `p${h}${i}`))));
+  });
+
+  it('connects and disconnects a running container live: the interface, the traffic and the name follow', async () => {
+    await h3.dockerOk('run', '-d', '--name', 'solo', 'busybox', 'sleep', '3600');
+    await h3.dockerOk('network', 'connect', 'ov', 'solo');
+    const ip = await ipOn(h3, 'solo', 'ov');
+    const joined = await ifaces(h3, 'solo');
+    assert.equal(joined.get('eth1')?.inet[0], `${ip}/24`, 'eth1 on the overlay (eth0 stays on the default bridge)');
+    assert.equal(joined.get('eth1')?.mtu, H3_UNDERLAY_MTU - 50);
+    assert.ok(await pings(h3, 'solo', 'c1'), 'solo reaches c1 by name');
+    assert.ok(await pings(h1, 'c1', 'solo'), 'c1 reaches solo by name');
+    await h3.dockerOk('network', 'disconnect', 'ov', 'solo');
+    assert.deepEqual([...(await ifaces(h3, 'solo')).keys()].sort(), ['eth0', 'lo']);
+    assert.ok(!(await pings(h1, 'c1', ip)), 'c1 no longer reaches its address');
+    assert.notEqual((await h1.docker('exec', 'c1', 'nslookup', 'solo')).code, 0, 'nor its name');
+
+    // A container that is on the overlay only: it loses docker_gwbridge with it, and gets both back.
+    await h3.dockerOk('run', '-d', '--name', 'only', '--network', 'ov', 'busybox', 'sleep', '3600');
+    await h3.dockerOk('network', 'disconnect', 'ov', 'only');
+    assert.deepEqual([...(await ifaces(h3, 'only')).keys()], ['lo']);
+    await h3.dockerOk('network', 'connect', 'ov', 'only');
+    const back = await ifaces(h3, 'only');
+    assert.match(back.get('eth0')?.inet[0] ?? '', /^10\.0\.1\.\d+\/24$/);
+    assert.match(back.get('eth1')?.inet[0] ?? '', /^172\.18\./);
+    assert.ok(await pings(h3, 'only', 'c2'));
+    await h3.dockerOk('rm', '-f', 'solo', 'only');
   });
 
   it('removes a container everywhere: its name and FDB entry on the other hosts, the network’s links with its last user', async () => {

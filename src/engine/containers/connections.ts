@@ -12,7 +12,7 @@ import type { Timings } from '../../util/timings.js';
 import type { EtcFiles } from './etc-files.js';
 import type { EngineLog, LifecycleHooks } from './lifecycle.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
-import { joinGatewayBridge, joinRequest } from './networking.js';
+import { joinGatewayBridge, joinRequest, leaveGatewayBridge } from './networking.js';
 import type { ContainerRecords } from './records.js';
 
 export interface ConnectionsDeps {
@@ -85,8 +85,11 @@ export class NetworkConnections {
       if (!key && !ep) throw conflict(`container ${c.id} is not connected to network ${net.record.name}`);
       if (ep) {
         await networks.leave(ep.id);
-        for (const h of this.deps.hooks) await h.left?.(c, ep);
-        this.editEtcFiles(c, ep, 'left');
+        const gw = await leaveGatewayBridge(networks, c);
+        for (const left of gw ? [ep, gw] : [ep]) {
+          for (const h of this.deps.hooks) await h.left?.(c, left);
+          this.editEtcFiles(c, left, 'left');
+        }
         await this.publishOnGateway(c);
       }
       const remaining = { ...c.spec.networks };

@@ -62,6 +62,14 @@ export async function joinGatewayBridge(networks: NetworkController, c: Containe
   return networks.join(GWBRIDGE, joinRequest(c.id, c.spec.name, { aliases: [], links: [] }));
 }
 
+/** After a disconnect: the docker_gwbridge endpoint leaves a container that no longer needs it, as Docker's sandbox drops it; returns it. */
+export async function leaveGatewayBridge(networks: NetworkController, c: ContainerRecord): Promise<EndpointRecord | undefined> {
+  const gw = networks.endpointsOf(c.id).find((e) => networks.find(e.networkId).record.name === GWBRIDGE);
+  if (!gw || needsGatewayBridge(networks, networks.endpointsOf(c.id).filter((e) => e !== gw))) return undefined;
+  await networks.leave(gw.id);
+  return gw;
+}
+
 /** Docker's needDefaultGW: some endpoint on a non-internal network that cannot route out, and none that gives a default route. */
 function needsGatewayBridge(networks: NetworkController, endpoints: readonly EndpointRecord[]): boolean {
   const needs = endpoints.some((e) => {

@@ -49,8 +49,12 @@ const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" 
 const WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 const PREPARING = 'This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.';
 
-/** Hears when the node's shared networks come (connected to its swarm) and go (left, or shutting down). */
-export type SharedListener = (shared: ClusterNetworks | undefined) => Promise<void>;
+/**
+ * Hears when the node's shared networks come (connected to its swarm) and go (`leaving`:
+ * the node leaves its swarm, still connected to it; otherwise it is shutting down or lost
+ * its connection, and comes back with them).
+ */
+export type SharedListener = (shared: ClusterNetworks | undefined, leaving: boolean) => Promise<void>;
 
 export class SwarmNode implements SwarmState {
   private state: NodeState | undefined;
@@ -80,8 +84,8 @@ export class SwarmNode implements SwarmState {
     this.listeners.push(listener);
   }
 
-  private async tellShared(shared: ClusterNetworks | undefined): Promise<void> {
-    for (const l of this.listeners) await l(shared).catch((e: unknown) => this.deps.log(`swarm networks: ${messageOf(e)}`));
+  private async tellShared(shared: ClusterNetworks | undefined, leaving = false): Promise<void> {
+    for (const l of this.listeners) await l(shared, leaving).catch((e: unknown) => this.deps.log(`swarm networks: ${messageOf(e)}`));
   }
 
   status(): SwarmStatus {
@@ -179,7 +183,7 @@ export class SwarmNode implements SwarmState {
     if (s.role === 'manager' && !force) throw unavailable(await this.leaveWarning());
     await this.exclusively(async () => {
       if (this.shared) {
-        await this.tellShared(undefined);
+        await this.tellShared(undefined, true);
         await this.shared.close().catch(() => undefined);
         this.shared = undefined;
       }

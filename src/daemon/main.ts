@@ -143,8 +143,12 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
   const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION });
   // In a swarm, its shared networks join the controller's and their remote names the DNS's.
+  // A node that leaves disconnects its containers from them first, as dockerd does.
   let stopNames: (() => void) | undefined;
-  swarm.onShared(async (shared) => {
+  swarm.onShared(async (shared, leaving) => {
+    if (leaving) {
+      for (const ep of networks.sharedEndpoints()) await engine.disconnect(ep.containerId, ep.networkId).catch((e: unknown) => warn(`swarm leave: ${messageOf(e)}`));
+    }
     stopNames?.();
     stopNames = shared && followRemoteNames(dns, shared);
     await (shared ? networks.attachShared(shared) : networks.detachShared());

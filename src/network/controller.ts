@@ -313,6 +313,11 @@ export class NetworkController {
     return [...this.endpoints.values()].filter((e) => e.networkId === id);
   }
 
+  /** Endpoints on shared (swarm-scope) networks. */
+  sharedEndpoints(): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((e) => this.scope?.get(e.networkId) !== undefined);
+  }
+
   /** A container's endpoints, in the order they were made. */
   endpointsOf(containerId: string): EndpointRecord[] {
     return [...this.endpoints.values()].filter((e) => e.containerId === containerId);

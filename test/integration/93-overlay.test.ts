@@ -335,8 +335,14 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     }
   });
 
-  it('leaves nothing behind after swarm leave: no overlay links, no nft state, no swarm state', async () => {
+  it('leaves nothing behind after swarm leave: containers disconnected, no overlay links, no nft state, no swarm state', async () => {
+    await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'last');
+    await h2.dockerOk('run', '-d', '--name', 'stay', '--network', 'last', 'busybox', 'sleep', '3600');
     assert.equal(await h2.dockerOk('swarm', 'leave'), 'Node left the swarm.');
+    // As dockerd, a node that leaves disconnects its containers from the swarm's networks; they keep running.
+    assert.equal(await h2.dockerOk('inspect', 'stay', '--format', '{{.State.Running}} {{len .NetworkSettings.Networks}}'), 'true 0');
+    assert.deepEqual([...(await ifaces(h2, 'stay')).keys()], ['lo']);
+    await h2.dockerOk('rm', '-f', 'stay');
     assert.equal(await h3.dockerOk('swarm', 'leave'), 'Node left the swarm.');
     assert.equal(await h1.dockerOk('swarm', 'leave', '--force'), 'Node left the swarm.');
     for (const h of [h1, h2, h3]) {

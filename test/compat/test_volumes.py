@@ -19,7 +19,6 @@ def test_create_and_get(any_client):
     assert got.attrs == a
 
 
-@pytest.mark.xfail(reason="berth: the local volume driver takes no options (type/device/o) [volumes]", strict=True)
 def test_create_with_driver_opts(client):
     vol = client.volumes.create(unique('vol'), driver_opts={'type': 'tmpfs', 'device': 'tmpfs', 'o': 'size=1m'})
     assert vol.attrs['Options'] == {'type': 'tmpfs', 'device': 'tmpfs', 'o': 'size=1m'}

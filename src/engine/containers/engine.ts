@@ -25,7 +25,7 @@ import { NO_EVENTS } from '../../events/types.js';
 import { containerEvent, killEvent, volumesMounted } from './events.js';
 import { Exits } from './exits.js';
 import type { ContainerLogging, EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
-import { mountOrder, removeAnonymousVolumes, runMounts, volumeUsers } from './mounts.js';
+import { mountOrder, removeAnonymousVolumes, runMounts, volumeNames, volumeUsers } from './mounts.js';
 import { type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
 import { checkLegacyLinks, joinNetworks } from './networking.js';
 import { ContainerOperations } from './operations.js';
@@ -126,6 +126,8 @@ export class ContainerEngine {
     });
     const names = { claimName: this.creation.claimName.bind(this.creation), releaseName: this.creation.releaseName.bind(this.creation) };
     this.ops = new ContainerOperations({ ...deps, ...names, records, hooks: this.hooks, events: this.events, etcDir: (c) => this.facts.etcDir(c) });
+    // The last user of a volume's filesystem going (an exit, a failed start) unmounts it.
+    this.hooks.push({ stopped: async (c) => deps.volumes.mounts.release(c.id) });
   }
 
   static async open(deps: EngineDeps): Promise<ContainerEngine> {
@@ -153,6 +155,7 @@ export class ContainerEngine {
       const st = await runtime.state(c.id);
       if (st.status === 'running' || st.status === 'paused') {
         alive.add(c.id);
+        this.deps.volumes.mounts.restore(c.id, volumeNames(c));
         await pausedAsRuntimeSays(this.records, c, st.status === 'paused');
         const p = this.facts.processIfImage(c);
         if (p) this.deps.logging?.restored(c, p.args, p.env);
@@ -165,6 +168,9 @@ export class ContainerEngine {
         await this.exits.handle(c.id, st.exitCode ?? 255);
       }
     }
+    // Volume filesystems a crash left mounted that no running container uses.
+    const orphans = await this.deps.volumes.mounts.sweep(this.deps.volumes.list()).catch((e: unknown) => void log.warn(`unmounting unused volumes: ${messageOf(e)}`));
+    if (orphans?.length) log.info(`unmounted unused volumes: ${orphans.join(', ')}`);
     // Runtime state of anything not alive (a crash in the middle of a start or a removal).
     for (const id of await runtime.list()) {
       if (!alive.has(id)) await runtime.delete(id).catch((e: unknown) => log.warn(`runtime leftover ${id}: ${messageOf(e)}`));
@@ -254,6 +260,7 @@ export class ContainerEngine {
     let runtimeError: unknown;
     try {
       checkLegacyLinks(c, (x) => this.find(x), (x) => Object.keys(x.spec.networks).some((k) => this.isDefaultBridge(k)));
+      await this.deps.volumes.mounts.acquire(c.id, volumeNames(c));
       const attachStart = performance.now();
       const attached = await joinNetworks(networks, c, (x) => this.find(x));
       const spec = this.runSpec(c, attached.attachment, attached.endpoints);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { invalid, messageOf } from '../../errors.js';
 import { copyTree } from '../../kernel/fs.js';
 import type { ImageEntry, ImageViews } from '../volumes/image-view.js';
+import { volumeFilesystem } from '../volumes/options.js';
 import type { VolumeStore } from '../volumes/store.js';
 import type { MountSpec } from '../../runtime/index.js';
 import type { ContainerRecord, MountConfig } from './model.js';
@@ -69,7 +70,8 @@ export async function prepareMounts(deps: MountsDeps, image: ContainerImage, pla
         }
         const v = deps.volumes.create(m.source);
         if (m.source === '') made.push(v.name);
-        if (!m.noCopy) await fill(v.mountpoint, look(m.destination));
+        // A volume with a filesystem of its own is not mounted now: its _data folder is hidden while it runs.
+        if (!m.noCopy && !volumeFilesystem(v.options)) await fill(v.mountpoint, look(m.destination));
         out.push({ ...m, source: v.name });
       }
       return out;
@@ -104,6 +106,11 @@ export function removeAnonymousVolumes(c: ContainerRecord, all: Iterable<Contain
 /** The containers that mount a volume (their own or through --volumes-from). */
 export function volumeUsers(containers: Iterable<ContainerRecord>, name: string): ContainerRecord[] {
   return [...containers].filter((c) => c.spec.mounts.some((m) => m.type === 'volume' && m.source === name));
+}
+
+/** The named and anonymous volumes a container mounts (its own, and those taken from --volumes-from at create). */
+export function volumeNames(c: ContainerRecord): string[] {
+  return c.spec.mounts.filter((m) => m.type === 'volume' && m.source !== '').map((m) => m.source);
 }
 
 /**

@@ -4,13 +4,17 @@
  * Layout under <dataRoot>/volumes/<name>/:
  *   _data/        the volume's contents, bind-mounted into containers
  *   meta.json     { "CreatedAt", "Labels", "Options" }
- * Names are checked before they touch the filesystem, so "..", "/" or NUL never do.
+ * Names and options are checked before they touch the filesystem, so "..", "/" or NUL
+ * never do. A volume whose options name a filesystem has it mounted on _data while
+ * containers use it (mounts.ts keeps the count).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { conflict, invalid, notFound } from '../../errors.js';
+import { conflict, invalid, notFound, systemError } from '../../errors.js';
 import { NO_EVENTS, type EventSink } from '../../events/types.js';
+import { checkVolumeOptions, volumeFilesystem } from './options.js';
+import { isMountPoint, VolumeMounts } from './mounts.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 /** Docker's label on volumes created without a name (anonymous volumes). */
@@ -28,6 +32,8 @@ export interface Volume {
 
 export class VolumeStore {
   private readonly root: string;
+  /** The filesystems of volumes with type/device options, mounted while containers use them. */
+  readonly mounts = new VolumeMounts((name) => this.tryGet(name));
 
   constructor(
     dataRoot: string,
@@ -47,14 +53,14 @@ export class VolumeStore {
   /** Create (or return the existing) volume; an empty name makes an anonymous one (a random name and ANONYMOUS_LABEL). */
   create(name: string, opts: { labels?: Record<string, string>; options?: Record<string, string>; driver?: string } = {}): Volume {
     if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
-    if (opts.options && Object.keys(opts.options).length > 0) throw invalid('the local driver of berth takes no options');
     const n = name === '' ? randomBytes(32).toString('hex') : VolumeStore.validateName(name);
+    checkVolumeOptions(n, opts.options ?? {});
     const existing = this.tryGet(n);
     if (existing) return existing;
     const dir = path.join(this.root, n);
     fs.mkdirSync(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
     const labels = name === '' ? { ...opts.labels, [ANONYMOUS_LABEL]: '' } : (opts.labels ?? {});
-    const meta = { CreatedAt: new Date().toISOString(), Labels: labels, Options: {} };
+    const meta = { CreatedAt: new Date().toISOString(), Labels: labels, Options: opts.options ?? {} };
     fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
     this.events.emit('volume', 'create', n, { driver: 'local' });
     return this.get(n);
@@ -70,8 +76,8 @@ export class VolumeStore {
     if (!NAME.test(name)) return undefined;
     const dir = path.join(this.root, name);
     try {
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { CreatedAt: string; Labels: Record<string, string> };
-      return { name, driver: 'local', mountpoint: path.join(dir, '_data'), createdAt: meta.CreatedAt, labels: meta.Labels, options: {} };
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { CreatedAt: string; Labels: Record<string, string>; Options?: Record<string, string> };
+      return { name, driver: 'local', mountpoint: path.join(dir, '_data'), createdAt: meta.CreatedAt, labels: meta.Labels, options: meta.Options ?? {} };
     } catch {
       return undefined;
     }
@@ -89,6 +95,8 @@ export class VolumeStore {
       throw notFound(`get ${name.slice(0, 64)}: no such volume`);
     }
     if (inUseBy.length > 0) throw conflict(`remove ${name}: volume is in use - [${inUseBy.join(', ')}]`);
+    // Never delete through a mount: its files are the filesystem's (a host folder's, for a bind).
+    if (volumeFilesystem(v.options) && (this.mounts.inUse(name) || isMountPoint(v.mountpoint))) throw systemError(`remove ${name}: volume has active mounts`);
     fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
     this.events.emit('volume', 'destroy', name, { driver: 'local' });
   }

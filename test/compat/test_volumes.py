@@ -26,6 +26,18 @@ def test_create_with_driver_opts(client):
     assert out.startswith(b'tmpfs /data tmpfs')
 
 
+def test_mount_driver_config_creates_the_volume(client):
+    name = unique('vol')
+    opts = {'type': 'tmpfs', 'device': 'tmpfs', 'o': 'size=2m'}
+    mount = docker.types.Mount('/data', name, type='volume', driver_config=docker.types.DriverConfig('local', opts), labels={'made': 'by-mount'})
+    out = client.containers.run(IMAGE, 'sh -c "grep \' /data \' /proc/mounts"', mounts=[mount], remove=True)
+    assert out.startswith(b'tmpfs /data tmpfs')
+    vol = client.volumes.get(name)
+    assert vol.attrs['Options'] == opts
+    assert vol.attrs['Labels'] == {'made': 'by-mount'}
+    vol.remove()
+
+
 def test_create_existing_returns_it(client):
     name = unique('vol')
     first = client.volumes.create(name)

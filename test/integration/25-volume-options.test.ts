@@ -69,6 +69,21 @@ describe('local volume options', () => {
     assert.deepEqual(fs.readdirSync(host).sort(), ['from-container', 'from-host']);
   });
 
+  it('makes a missing volume with --mount volume-opt and volume-label, as Docker does at create', async () => {
+    const mount = 'type=volume,source=mv,target=/m,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=8m,volume-label=team=a';
+    const df = (await w.dockerOk('run', '--rm', '--mount', mount, 'busybox', 'df', '-k', '/m')).split('\n')[1]!.split(/\s+/);
+    assert.deepEqual(df.slice(0, 2), ['tmpfs', '8192']);
+    const v = JSON.parse(await w.dockerOk('volume', 'inspect', '-f', '{{json .}}', 'mv')) as { Options: object; Labels: object };
+    assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=8m' });
+    assert.deepEqual(v.Labels, { team: 'a' });
+    await eventually('mv unmounted after --rm', () => !mounted('mv'));
+    await w.dockerOk('volume', 'rm', 'mv');
+    const bad = await w.docker('create', '--name', 'badopt', '--mount', 'type=volume,source=mv2,target=/m,volume-opt=foo=bar', 'busybox');
+    assert.match(bad.stderr, /Error response from daemon: create mv2: invalid option: "foo"/);
+    assert.equal((await w.docker('inspect', 'badopt')).code, 1);
+    assert.equal((await w.docker('volume', 'inspect', 'mv2')).code, 1);
+  });
+
   it("refuses an unknown option and a type without a device in Docker's words, creating nothing", async () => {
     const unknown = await w.docker('volume', 'create', '--opt', 'foo=bar', 'bad');
     assert.notEqual(unknown.code, 0);

@@ -217,7 +217,7 @@ describe('create fields: what berth implements', () => {
     );
   });
 
-  it('mounts: --mount type=tmpfs as a tmpfs; propagation, drivers and their options refused', () => {
+  it('mounts: --mount type=tmpfs as a tmpfs; volume options kept for the create; propagation and other drivers refused', () => {
     const { req } = withHost({ Mounts: [{ Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 64 << 20, Mode: 0o1777 } }], Tmpfs: { '/run': '' } });
     assert.deepEqual(req.tmpfs, [
       { destination: '/scratch', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=64m', 'mode=1777'] },
@@ -226,7 +226,11 @@ describe('create fields: what berth implements', () => {
     assert.throws(() => withHost({ Binds: ['/a:/b:rshared'] }), /berth does not support bind propagation "rshared"/);
     assert.throws(() => withHost({ Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', BindOptions: { Propagation: 'rslave' } }] }), /berth does not support BindOptions.Propagation "rslave"/);
     assert.throws(() => withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { DriverConfig: { Name: 'nfs' } } }] }), /berth does not support VolumeOptions.DriverConfig.Name "nfs"/);
-    assert.throws(() => withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { Labels: { a: 'b' } } }] }), /berth does not support VolumeOptions.Labels/);
+    assert.throws(() => withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { Subpath: 'x' } }] }), /berth does not support VolumeOptions.Subpath/);
+    // volume-opt and volume-label: what the volume is made with if it does not exist.
+    const opts = { type: 'tmpfs', device: 'tmpfs' };
+    assert.deepEqual(withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { Labels: { a: 'b' }, DriverConfig: { Name: 'local', Options: opts } } }] }).req.mounts[0]?.create, { options: opts, labels: { a: 'b' } });
+    assert.equal(withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { DriverConfig: {} } }] }).req.mounts[0]?.create, undefined);
     assert.throws(() => withHost({ Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', TmpfsOptions: { SizeBytes: 1 } }] }), /TmpfsOptions must not be specified on mount type "bind"/);
     assert.throws(() => withHost({ Mounts: [{ Type: 'tmpfs', Target: '/b' }], Binds: ['/x:/b'] }), /Duplicate mount point: \/b/);
     assert.equal(withHost({ Mounts: [{ Type: 'volume', Source: 'vol', Target: '/b', VolumeOptions: { NoCopy: true, DriverConfig: { Name: 'local' } } }] }).req.mounts[0]?.noCopy, true);

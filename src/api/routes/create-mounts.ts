@@ -1,8 +1,8 @@
 /**
  * The mounts of a container create: HostConfig.Binds ("-v"), HostConfig.Mounts
  * ("--mount": bind, volume, tmpfs) and HostConfig.Tmpfs, checked as dockerd checks
- * them. Options berth does not apply (shared or slave propagation, volume drivers and
- * their options) are refused, never dropped.
+ * them. Options berth does not apply (shared or slave propagation, volume drivers other
+ * than local, subpaths) are refused, never dropped.
  */
 import { posix } from 'node:path';
 import { invalid } from '../../errors.js';
@@ -62,9 +62,9 @@ function parseMounts(hc: WireObject, version: string, tmpfs: Record<string, stri
     }
     if (type !== 'bind' && type !== 'volume') throw invalid(`mount type ${type} is not supported`);
     const m = checkMount({ type, source: optString(o, 'Source') ?? '', destination: optString(o, 'Target') ?? '', readonly: optBool(o, 'ReadOnly') ?? false });
-    const noCopy = type === 'volume' && checkVolumeOptions(objectField(o, 'VolumeOptions'));
+    const volume = type === 'volume' ? volumeOptions(objectField(o, 'VolumeOptions')) : {};
     if (type === 'bind') checkBindOptions(objectField(o, 'BindOptions'));
-    out.push({ ...m, ...(type === 'volume' && m.source === '' ? { anonymous: true } : {}), ...(noCopy ? { noCopy } : {}) });
+    out.push({ ...m, ...(type === 'volume' && m.source === '' ? { anonymous: true } : {}), ...volume });
   }
   return out;
 }
@@ -86,18 +86,21 @@ function checkBindOptions(b: WireObject): void {
   }
 }
 
-/** Whether the volume is to be left empty (NoCopy); a driver, its options or labels are refused. */
-function checkVolumeOptions(v: WireObject): boolean {
+/**
+ * A volume mount's VolumeOptions: NoCopy, and the local driver's options and labels to
+ * create the volume with when it does not exist yet (dockerd passes them to its volume
+ * create; they are checked there). Another driver and Subpath are refused.
+ */
+function volumeOptions(v: WireObject): Pick<MountConfig, 'noCopy' | 'create'> {
   const driver = objectField(v, 'DriverConfig');
   const name = optString(driver, 'Name') ?? '';
   if (name !== '' && name !== 'local') throw invalid(unsupported('VolumeOptions.DriverConfig.Name', name));
-  const opts = stringMap(driver, 'Options');
-  if (!isZero(opts)) throw invalid(unsupported('VolumeOptions.DriverConfig.Options', opts));
-  const labels = stringMap(v, 'Labels');
-  if (!isZero(labels)) throw invalid(unsupported('VolumeOptions.Labels', labels));
   const subpath = optString(v, 'Subpath') ?? '';
   if (subpath !== '') throw invalid(unsupported('VolumeOptions.Subpath', subpath));
-  return optBool(v, 'NoCopy') ?? false;
+  const options = stringMap(driver, 'Options');
+  const labels = stringMap(v, 'Labels');
+  const create = { ...(isZero(options) ? {} : { options }), ...(isZero(labels) ? {} : { labels }) };
+  return { ...(optBool(v, 'NoCopy') ? { noCopy: true } : {}), ...(isZero(create) ? {} : { create }) };
 }
 
 /** moby's ConvertTmpfsOptions: the size with the largest unit that divides it, the mode in octal. */

@@ -54,6 +54,8 @@ export interface MountConfig {
   anonymous?: boolean;
   /** Leave a fresh volume empty instead of filling it from the image (nocopy; --volumes-from). */
   noCopy?: boolean;
+  /** --mount's volume-opt and volume-label: what a volume missing at create is made with (an existing one is kept as it is). */
+  create?: { options?: Record<string, string>; labels?: Record<string, string> };
 }
 
 /** A published port (HostConfig.PortBindings entry), as given. */

@@ -68,7 +68,7 @@ export async function prepareMounts(deps: MountsDeps, image: ContainerImage, pla
           out.push(m);
           continue;
         }
-        const v = deps.volumes.create(m.source);
+        const v = deps.volumes.create(m.source, m.create ?? {});
         if (m.source === '') made.push(v.name);
         // A volume with a filesystem of its own is not mounted now: its _data folder is hidden while it runs.
         if (!m.noCopy && !volumeFilesystem(v.options)) await fill(v.mountpoint, look(m.destination));

@@ -66,8 +66,8 @@ export class VolumeMounts {
     for (const [name, users] of this.users) {
       if (!users.has(id)) continue;
       await this.serial.run([name], async () => {
-        users.delete(id);
-        if (users.size > 0) return;
+        // A release of the same container queued before this one may have done it already.
+        if (!users.delete(id) || users.size > 0) return;
         this.users.delete(name);
         const v = this.lookup(name);
         if (v) await unmount(v.mountpoint, { lazy: true }).catch((e: unknown) => problems.push(`unmounting volume ${name}: ${messageOf(e)}`));

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkVolumeOptions, volumeFilesystem } from '../../src/engine/volumes/options.js';
 import { VolumeStore } from '../../src/engine/volumes/store.js';
+import { withoutPassword } from '../../src/engine/volumes/mounts.js';
 import { parseMountOptions } from '../../src/kernel/mount.js';
 import { isBerthError } from '../../src/errors.js';
 
@@ -79,4 +80,8 @@ test('a volume keeps its options (inspect shows them); refused options create no
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a mount error never shows a cifs password', () => {
+  assert.equal(withoutPassword('mount //s/share:/v/_data, data: username=u,password=s3cret,vers=3.0: permission denied'), 'mount //s/share:/v/_data, data: username=u,password=********,vers=3.0: permission denied');
 });

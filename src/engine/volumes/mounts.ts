@@ -43,7 +43,7 @@ export class VolumeMounts {
           const users = this.users.get(name) ?? new Set<string>();
           if (users.size === 0 && !isMountPoint(v.mountpoint)) {
             await mountFilesystem({ ...fsys, target: v.mountpoint }).catch((e: unknown) => {
-              throw wrapError(systemError(`failed to mount local volume: ${messageOf(e)}`), `error while mounting volume '${v.mountpoint}'`);
+              throw wrapError(systemError(`failed to mount local volume: ${withoutPassword(messageOf(e))}`), `error while mounting volume '${v.mountpoint}'`);
             });
           }
           users.add(id);
@@ -102,4 +102,9 @@ export class VolumeMounts {
 export function isMountPoint(path: string): boolean {
   const target = resolve(path);
   return mountPointsUnder(target).some((p) => p === target);
+}
+
+/** A cifs password in o= never reaches an error (moby masks it the same way). */
+export function withoutPassword(message: string): string {
+  return message.replace(/password=[^,\s]*/, 'password=********');
 }

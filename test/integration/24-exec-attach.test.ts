@@ -190,7 +190,8 @@ describe('exec and attach', () => {
     await w.dockerOk('wait', 'done');
     await w.dockerOk('rm', 'done');
 
-    await w.dockerOk('run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo early; sleep 1.5; echo late; sleep 1000');
+    // 'late' waits for the test's word (a fixed delay raced a loaded machine's attach).
+    await w.dockerOk('run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo early; until [ -e /tmp/go ]; do sleep 0.1; done; echo late; sleep 1000');
     await w.dockerOk('run', '-d', '-t', '--name', 'livetty', 'busybox', 'sh', '-c', 'echo early; sleep 1000');
     await new Promise((r) => setTimeout(r, 300));
     s = await closedWithin(await attach('live', 'logs=1&stdout=1&stderr=1'), 5000);
@@ -198,6 +199,8 @@ describe('exec and attach', () => {
     s = await closedWithin(await attach('livetty', 'logs=1&stdout=1'), 5000);
     assert.equal(s.output(), 'early\r\n', 'a tty container\'s log comes raw');
     const both = await attach('live', 'logs=1&stream=1&stdout=1&stderr=1');
+    await both.waitFor(/early\n/);
+    await w.dockerOk('exec', 'live', 'touch', '/tmp/go');
     await both.waitFor(/early\n[^]*late\n/);
     both.socket.destroy();
     await w.dockerOk('rm', '-f', 'live', 'livetty');

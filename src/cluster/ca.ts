@@ -14,9 +14,9 @@ import { invalid } from '../errors.js';
 x509.cryptoProvider.set(webcrypto as Crypto);
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-/** Docker's node certificates last 90 days; the root 20 years. */
-const NODE_DAYS = 90;
+/** Docker's root lasts 20 years; node certificates 90 days unless the swarm's CAConfig.NodeCertExpiry says otherwise. */
 const ROOT_DAYS = 20 * 365;
+export const DEFAULT_NODE_CERT_NS = 90 * 86_400 * 1e9;
 
 export type NodeRole = 'manager' | 'worker';
 
@@ -83,7 +83,7 @@ export async function nodeRequest(nodeId: string): Promise<{ key: string; csr: s
  * Sign a node's request: the identity and addresses are the CA's decision, not the
  * request's (only its public key is taken, once its signature checks out).
  */
-export async function signNode(root: KeyedCert, csrPem: string, who: NodeIdentity, addresses: readonly string[]): Promise<string> {
+export async function signNode(root: KeyedCert, csrPem: string, who: NodeIdentity, addresses: readonly string[], lifetimeNs = DEFAULT_NODE_CERT_NS): Promise<string> {
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await csr.verify())) throw invalid('the certificate request is not signed by its key');
   const issuer = new x509.X509Certificate(root.cert);
@@ -94,7 +94,7 @@ export async function signNode(root: KeyedCert, csrPem: string, who: NodeIdentit
     subject: `CN=${who.nodeId},OU=swarm-${who.role},O=${who.clusterId}`,
     issuer: issuer.subject,
     notBefore: new Date(Date.now() - 60_000),
-    notAfter: days(NODE_DAYS),
+    notAfter: new Date(Date.now() + lifetimeNs / 1e6),
     publicKey: await csr.publicKey.export(ALG, ['verify']),
     signingKey: await importKey(root.key),
     signingAlgorithm: ALG,

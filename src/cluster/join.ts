@@ -5,13 +5,19 @@
  * trusting that root alone, and sends its token with a certificate request for its own
  * key. The manager decides the role from the token and answers with the certificate and
  * what the node needs to reach the cluster store.
+ *
+ * A worker the swarm promoted asks here too (/promote), proving who it is with its node
+ * certificate instead of a token: it receives a manager's certificate, the CA's key and
+ * its etcd member's place.
  */
+import { X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { BerthError, messageOf, systemError, type ErrorKind } from '../errors.js';
+import type { TLSSocket } from 'node:tls';
+import { BerthError, forbidden, messageOf, systemError, type ErrorKind } from '../errors.js';
 import type { HostPort } from './addresses.js';
-import type { NodeRole } from './ca.js';
+import { certIdentity, type NodeRole } from './ca.js';
 import { caDigestPart, parseJoinToken } from './tokens.js';
 import type { Availability } from './model.js';
 
@@ -34,12 +40,27 @@ export interface JoinGrant {
   /** The node's certificate, and the root it chains to. */
   cert: string;
   ca: string;
-  /** Managers only: the CA's key (managers sign later joins) and their etcd member's initial cluster. */
+  /**
+   * Managers only: the CA's key (managers sign later joins), and with the swarm's own etcd
+   * their member's initial cluster and its ID (added as a learner, to be made a voter).
+   */
   caKey?: string;
   initialCluster?: string;
+  learnerId?: string;
   /** The node's address as the cluster records it. */
   addr: string;
+  /** The swarm's own etcd members' client URLs (none with an external store). */
   etcdEndpoints: string[];
+  /** The swarm keeps its state in an external etcd (its managers' --cluster-store): the node must use the same. */
+  external?: boolean;
+}
+
+/** What a promoted worker sends to /promote (its certificate says who it is). */
+export interface PromoteAsk {
+  /** PEM certificate request for the node's own key. */
+  csr: string;
+  /** The port its join endpoint will listen on. */
+  joinPort: number;
 }
 
 export interface JoinServerOptions {
@@ -49,6 +70,8 @@ export interface JoinServerOptions {
   rootCa(): string;
   /** Decide: throws BerthError (its kind becomes the status) or grants. `remote` is the caller's IP. */
   grant(ask: JoinAsk, remote: string): Promise<JoinGrant>;
+  /** A node (its certificate checked against the root) asks to become the manager the swarm made it. */
+  promote(nodeId: string, ask: PromoteAsk): Promise<JoinGrant>;
   log: (m: string) => void;
 }
 
@@ -57,7 +80,8 @@ const KIND = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) 
 
 /** Serve the join endpoint; resolves when it listens. */
 export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; close(): Promise<void> }> {
-  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
+  // A client certificate is asked, not required: joiners have none yet; /promote needs one.
+  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.rootCa(), requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -65,7 +89,7 @@ export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; c
     res.on('error', () => undefined);
     req.on('error', () => undefined);
     if (req.method === 'GET' && req.url === '/ca') return reply(200, { ca: o.rootCa() });
-    if (req.method !== 'POST' || req.url !== '/join') return reply(404, { message: 'page not found' });
+    if (req.method !== 'POST' || (req.url !== '/join' && req.url !== '/promote')) return reply(404, { message: 'page not found' });
     let body = '';
     req.on('data', (b: Buffer) => {
       body += b.toString();
@@ -74,6 +98,11 @@ export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; c
     req.on('end', () => {
       void (async () => {
         try {
+          if (req.url === '/promote') {
+            const nodeId = await callerNode(req.socket as TLSSocket, o.rootCa());
+            reply(200, await o.promote(nodeId, JSON.parse(body) as PromoteAsk));
+            return;
+          }
           const ask = JSON.parse(body) as JoinAsk;
           reply(200, await o.grant(ask, (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')));
         } catch (e: unknown) {
@@ -95,8 +124,16 @@ export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; c
   };
 }
 
+/** The node a TLS caller is, by the certificate it showed (signed by this swarm's root). */
+async function callerNode(socket: TLSSocket, rootPem: string): Promise<string> {
+  const peer = socket.getPeerCertificate();
+  if (!socket.authorized || !peer.raw) throw forbidden('a node certificate of this swarm is needed');
+  const pem = new X509Certificate(peer.raw).toString();
+  return (await certIdentity(pem, rootPem)).nodeId;
+}
+
 /** One HTTPS request to a join endpoint; the answer's JSON, or its error as a BerthError. */
-async function call<T>(remote: HostPort, method: string, path: string, ca: string | undefined, body?: unknown): Promise<T> {
+async function call<T>(remote: HostPort, method: string, path: string, ca: string | undefined, body?: unknown, client?: { cert: string; key: string }): Promise<T> {
   const data = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
     const req = https.request(
@@ -108,6 +145,7 @@ async function call<T>(remote: HostPort, method: string, path: string, ca: strin
         timeout: 20_000,
         // Before the root is known nothing is trusted; the token's digest then checks what came.
         ...(ca === undefined ? { rejectUnauthorized: false } : { ca }),
+        ...(client ?? {}),
         headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {},
       },
       (res) => {
@@ -138,6 +176,11 @@ export async function requestJoin(remote: HostPort, ask: JoinAsk): Promise<JoinG
   // Docker's words, and its status (a plain error, 500).
   if (caDigestPart(ca) !== digest) throw systemError(`remote CA does not match fingerprint. Expected: ${hexOf(digest)}`);
   return call<JoinGrant>(remote, 'POST', '/join', ca, ask);
+}
+
+/** Ask the manager at `remote` for what a promoted node needs, as the node its certificate names. */
+export async function requestPromotion(remote: HostPort, ask: PromoteAsk, tls: { ca: string; cert: string; key: string }): Promise<JoinGrant> {
+  return call<JoinGrant>(remote, 'POST', '/promote', tls.ca, ask, { cert: tls.cert, key: tls.key });
 }
 
 /** The token's digest part (base 36) as the 64 hex digits Docker prints. */

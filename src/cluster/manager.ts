@@ -1,15 +1,21 @@
 /**
  * What a manager does for the cluster: it admits joining nodes (the token decides the
- * role, the CA signs the node's own key, a manager also becomes an etcd member), shows
- * and changes the cluster object and the nodes. Versions are etcd revisions, so a stale
- * update is refused as swarmkit refuses it ("update out of sequence").
+ * role, the CA signs the node's own key, a manager also becomes an etcd member), promotes
+ * and demotes nodes, shows and changes the cluster object and the nodes. Versions are
+ * etcd revisions, so a stale update is refused as swarmkit refuses it ("update out of
+ * sequence").
+ *
+ * A manager of a swarm whose state is in an external etcd (berthd --cluster-store) adds
+ * no etcd members: its managers are the nodes that serve as such (managerAddr), and the
+ * one leading is the living manager whose liveness key is the oldest (etcd's election).
  */
-import { forbidden, invalid, messageOf, notFound, notImplemented, systemError } from '../errors.js';
-import type { EtcdStore } from '../store/etcd.js';
+import { forbidden, invalid, messageOf, notFound, systemError } from '../errors.js';
+import type { EtcdMemberInfo, EtcdStore } from '../store/etcd.js';
 import { signNode, type KeyedCert, type NodeRole } from './ca.js';
-import { clientUrl, peerUrl } from './etcd-member.js';
-import type { JoinAsk, JoinGrant } from './join.js';
+import { peerUrl } from './etcd-member.js';
+import type { JoinAsk, JoinGrant, PromoteAsk } from './join.js';
 import type { Availability, ClusterRecord, JoinTokens, NodeRecord, SwarmSpec } from './model.js';
+import { checkDemotion } from './roles.js';
 import { ALIVE, CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { newJoinToken, newSwarmId, openTokens, parseJoinToken, sameToken, sealTokens } from './tokens.js';
 
@@ -27,6 +33,14 @@ export interface ClusterView {
   tokens: JoinTokens;
 }
 
+export interface ManagerSelf {
+  nodeId: string;
+  addr: string;
+  joinPort: number;
+  /** The swarm keeps its state in an external etcd: no members to add or remove. */
+  external: boolean;
+}
+
 const OUT_OF_SEQUENCE = 'rpc error: code = Unknown desc = update out of sequence';
 const NEED_TOKEN = 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster';
 
@@ -35,7 +49,7 @@ export class Manager {
     private readonly store: EtcdStore,
     /** This manager's CA (its key signs nodes and seals the tokens). */
     private readonly ca: KeyedCert,
-    private readonly self: { nodeId: string; addr: string; joinPort: number },
+    private readonly self: ManagerSelf,
   ) {}
 
   /** The first manager writes the cluster and itself. */
@@ -71,7 +85,7 @@ export class Manager {
     if (!role) throw invalid(NEED_TOKEN);
     const nodeId = newSwarmId();
     const addr = ask.addr !== '' ? ask.addr : remote;
-    const cert = await signNode(this.ca, ask.csr, { nodeId, role, clusterId: record.id }, [addr]);
+    const cert = await signNode(this.ca, ask.csr, { nodeId, role, clusterId: record.id }, [addr], record.spec.nodeCertExpiry);
     const now = new Date().toISOString();
     const node: NodeRecord = {
       id: nodeId,
@@ -83,26 +97,73 @@ export class Manager {
       ...(role === 'manager' ? { managerAddr: `${addr}:${this.self.joinPort}` } : {}),
     };
     await this.store.commit([NODES.put(nodeId, node)]);
-    const members = await this.store.members();
-    const endpoints = members.flatMap((m) => m.clientUrls);
-    if (role === 'worker') return { clusterId: record.id, nodeId, role, cert, ca: this.ca.cert, addr, etcdEndpoints: endpoints };
-    // The new member counts for the quorum from now: it must start right after this answer.
-    const after = await this.addMember(peerUrl(addr));
-    const initialCluster = after.map((m) => `${m.name === '' ? nodeId : m.name}=${m.peerUrls[0]}`).join(',');
-    return { clusterId: record.id, nodeId, role, cert, ca: this.ca.cert, caKey: this.ca.key, initialCluster, addr, etcdEndpoints: [...endpoints, clientUrl(addr)] };
+    const base = { clusterId: record.id, nodeId, role, cert, ca: this.ca.cert, addr, ...(this.self.external ? { external: true } : {}) };
+    const endpoints = await this.endpoints();
+    if (role === 'worker') return { ...base, etcdEndpoints: endpoints };
+    return { ...base, caKey: this.ca.key, ...(await this.placeMember(nodeId, addr)), etcdEndpoints: endpoints };
   }
 
   /**
-   * etcd refuses to add a member while the last one added has not caught up yet
-   * ("unhealthy cluster"): managers joining in a row wait for it, up to 30 s.
+   * /promote: a node the swarm made a manager (its record says so) asks for what it needs:
+   * a manager's certificate for its own key, the CA's key, and its etcd member's place.
    */
-  private async addMember(url: string): Promise<{ id: string; name: string; peerUrls: string[] }[]> {
+  async promotion(nodeId: string, ask: PromoteAsk): Promise<JoinGrant> {
+    const n = (await this.store.listVersioned(NODES.kind.prefix + nodeId)).get(NODES.kind.prefix + nodeId);
+    if (!n) throw notFound(`node ${nodeId} not found`);
+    const record = NODES.kind.check(n.value);
+    if (record.spec.role !== 'manager') throw forbidden(`node ${nodeId} is not to be a manager`);
+    const { record: cluster } = await this.cluster();
+    const cert = await signNode(this.ca, ask.csr, { nodeId, role: 'manager', clusterId: cluster.id }, [record.addr], cluster.spec.nodeCertExpiry);
+    const place = await this.placeMember(nodeId, record.addr);
+    const managerAddr = `${record.addr}:${ask.joinPort}`;
+    if (record.managerAddr !== managerAddr) await this.store.commit([NODES.put(nodeId, { ...record, managerAddr, updatedAt: new Date().toISOString() })]);
+    return {
+      clusterId: cluster.id,
+      nodeId,
+      role: 'manager',
+      cert,
+      ca: this.ca.cert,
+      caKey: this.ca.key,
+      addr: record.addr,
+      ...place,
+      etcdEndpoints: await this.endpoints(),
+      ...(this.self.external ? { external: true } : {}),
+    };
+  }
+
+  /** The swarm's own etcd members' client URLs (voters: a learner answers no client); none with an external store. */
+  async endpoints(): Promise<string[]> {
+    if (this.self.external) return [];
+    return (await this.store.members()).filter((m) => !m.learner && m.clientUrls.length > 0).flatMap((m) => m.clientUrls);
+  }
+
+  /**
+   * A manager-to-be's etcd member: added as a learner (it does not count for the quorum
+   * until it has caught up, so one that never starts stalls nothing), or the one an
+   * earlier attempt added. Nothing with an external store.
+   */
+  private async placeMember(nodeId: string, addr: string): Promise<{ initialCluster?: string; learnerId?: string }> {
+    if (this.self.external) return {};
+    const url = peerUrl(addr);
+    const members = await this.store.members();
+    const earlier = members.find((m) => m.peerUrls.includes(url));
+    if (earlier && !earlier.learner) throw invalid(`node ${nodeId}'s address ${addr} is a member of the swarm's etcd already`);
+    const { id, members: after } = earlier ? { id: earlier.id, members } : await this.addLearner(url);
+    const initialCluster = after.map((m) => `${m.id === id ? nodeId : m.name}=${m.peerUrls[0]}`).join(',');
+    return { initialCluster, learnerId: id };
+  }
+
+  /**
+   * etcd refuses a member while the last one added has not caught up yet (an unhealthy
+   * cluster, or a learner already): managers joining in a row wait for it, up to 30 s.
+   */
+  private async addLearner(url: string): Promise<{ id: string; members: EtcdMemberInfo[] }> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        return await this.store.addMember(url);
+        return await this.store.addLearner(url);
       } catch (e: unknown) {
-        if (!/unhealthy cluster|circuit breaker/.test(messageOf(e)) || Date.now() > deadline) throw e;
+        if (!/unhealthy cluster|too many learner members|circuit breaker/.test(messageOf(e)) || Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -112,48 +173,66 @@ export class Manager {
   async nodes(): Promise<NodeView[]> {
     const [records, alive, members, leaderId] = await Promise.all([
       this.store.listVersioned(NODES.kind.prefix),
-      this.store.list(ALIVE.kind.prefix),
-      this.store.members(),
-      this.store.leaderId(),
+      this.store.listVersioned(ALIVE.kind.prefix),
+      this.self.external ? Promise.resolve([]) : this.store.members(),
+      this.self.external ? Promise.resolve('') : this.store.leaderId(),
     ]);
-    const leader = members.find((m) => m.id === leaderId)?.name;
-    const memberNames = new Set(members.map((m) => m.name));
-    return [...records.values()].map(({ value, version }) => {
+    const views = [...records.values()].map(({ value, version }) => {
       const record = NODES.kind.check(value);
-      const ready = alive.has(ALIVE.kind.prefix + record.id);
-      const isMember = memberNames.has(record.id);
-      return {
-        record,
-        version,
-        ready,
-        ...(isMember ? { manager: { leader: record.id === leader, reachable: ready, addr: record.managerAddr ?? `${record.addr}:${this.self.joinPort}` } } : {}),
-      };
+      return { record, version, ready: alive.has(ALIVE.kind.prefix + record.id) };
     });
+    const isManager = this.self.external
+      ? (r: NodeRecord): boolean => r.spec.role === 'manager' && r.managerAddr !== undefined
+      : (r: NodeRecord): boolean => members.some((m) => m.name === r.id && !m.learner);
+    const leader = this.self.external
+      ? oldestAlive(views.filter((v) => v.ready && isManager(v.record)).map((v) => v.record.id), alive)
+      : members.find((m) => m.id === leaderId)?.name;
+    return views.map((v) => ({
+      ...v,
+      ...(isManager(v.record) ? { manager: { leader: v.record.id === leader, reachable: v.ready, addr: v.record.managerAddr ?? `${v.record.addr}:${this.self.joinPort}` } } : {}),
+    }));
   }
 
   /** By full ID, hostname, or unique ID prefix (dockerd's getNode). */
   async node(ref: string): Promise<NodeView> {
-    const all = await this.nodes();
-    const found = all.find((n) => n.record.id === ref) ?? all.filter((n) => n.record.description.hostname === ref);
-    if (!Array.isArray(found)) return found;
-    if (found.length === 1) return found[0]!;
-    const byPrefix = all.filter((n) => n.record.id.startsWith(ref));
-    if (byPrefix.length === 1 && ref !== '') return byPrefix[0]!;
-    if (found.length > 1 || byPrefix.length > 1) throw invalid(`node ${ref} is ambiguous (${Math.max(found.length, byPrefix.length)} matches found)`);
-    throw notFound(`node ${ref} not found`);
+    return pick(await this.nodes(), ref);
   }
 
-  /** POST /nodes/{id}/update: labels and availability; a role change needs promotion, not there yet. */
+  /**
+   * POST /nodes/{id}/update: labels, availability and role. A promotion is recorded; the
+   * node then asks for its manager's certificate and member (promotion). A demotion is
+   * checked as swarmkit checks it (not the last manager, not a quorum lost), recorded,
+   * and the node's etcd member taken out at once (the node may be down); the node
+   * follows when it sees its record.
+   */
   async updateNode(ref: string, version: number, spec: { labels: Record<string, string>; role: NodeRole; availability: Availability; name?: string }): Promise<void> {
-    const n = await this.node(ref);
-    if (spec.role !== n.record.spec.role) {
-      if (n.manager && (await this.nodes()).filter((x) => x.manager).length === 1) {
-        throw invalid('rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm');
-      }
-      throw notImplemented(`berth cannot ${spec.role === 'manager' ? 'promote' : 'demote'} a node yet: make it leave and join again with the ${spec.role} token`);
+    const all = await this.nodes();
+    const n = pick(all, ref);
+    const id = n.record.id;
+    const demoting = n.record.spec.role === 'manager' && spec.role === 'worker';
+    let member: EtcdMemberInfo | undefined;
+    if (demoting) {
+      const members = this.self.external ? [] : await this.store.members();
+      member = members.find((m) => m.name === id);
+      const problem = checkDemotion({
+        target: id,
+        self: this.self.nodeId,
+        managers: all.filter((x) => x.manager).map((x) => x.record.id),
+        external: this.self.external,
+        voters: members.filter((m) => !m.learner).map((m) => ({ name: m.name, reachable: m.name === this.self.nodeId || all.some((x) => x.record.id === m.name && x.ready) })),
+      });
+      if (problem) throw problem;
     }
-    const updated: NodeRecord = { ...n.record, spec: { ...spec }, updatedAt: new Date().toISOString() };
-    if (!(await this.store.commitIfVersion(NODES.kind.prefix + n.record.id, version, [NODES.put(n.record.id, updated)]))) throw systemError(OUT_OF_SEQUENCE);
+    const { managerAddr, ...rest } = n.record;
+    const updated: NodeRecord = { ...rest, ...(demoting ? {} : managerAddr !== undefined ? { managerAddr } : {}), spec: { ...spec }, updatedAt: new Date().toISOString() };
+    if (!(await this.store.commitIfVersion(NODES.kind.prefix + id, version, [NODES.put(id, updated)]))) throw systemError(OUT_OF_SEQUENCE);
+    if (member) {
+      try {
+        await this.store.removeMember(member.id);
+      } catch (e: unknown) {
+        throw systemError(`node ${id} is a worker now, but its etcd member could not be removed yet (${messageOf(e)}); it removes itself when it next connects`);
+      }
+    }
   }
 
   /** DELETE /nodes/{id}: a manager must be demoted first; a node that is up only with force. */
@@ -167,4 +246,31 @@ export class Manager {
     if (id === this.self.nodeId) throw forbidden('a node cannot remove itself: use docker swarm leave');
     await this.store.commit([NODES.del(id), ALIVE.del(id)]);
   }
+
+  /** Whether this is the swarm's last manager (its leaving erases the swarm). */
+  async lastManager(): Promise<boolean> {
+    const managers = (await this.nodes()).filter((n) => n.manager || n.record.spec.role === 'manager');
+    return managers.every((n) => n.record.id === this.self.nodeId);
+  }
+}
+
+/** dockerd's getNode: by full ID, then hostname, then a unique ID prefix. */
+function pick(all: readonly NodeView[], ref: string): NodeView {
+  const found = all.find((n) => n.record.id === ref) ?? all.filter((n) => n.record.description.hostname === ref);
+  if (!Array.isArray(found)) return found;
+  if (found.length === 1) return found[0]!;
+  const byPrefix = all.filter((n) => n.record.id.startsWith(ref));
+  if (byPrefix.length === 1 && ref !== '') return byPrefix[0]!;
+  if (found.length > 1 || byPrefix.length > 1) throw invalid(`node ${ref} is ambiguous (${Math.max(found.length, byPrefix.length)} matches found)`);
+  throw notFound(`node ${ref} not found`);
+}
+
+/** Of `ids`, the one whose liveness key was made first (etcd's election: the lowest create revision wins). */
+function oldestAlive(ids: readonly string[], alive: Map<string, { created: number }>): string | undefined {
+  let best: { id: string; created: number } | undefined;
+  for (const id of ids) {
+    const created = alive.get(ALIVE.kind.prefix + id)?.created;
+    if (created !== undefined && (!best || created < best.created)) best = { id, created };
+  }
+  return best?.id;
 }

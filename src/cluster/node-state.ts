@@ -16,8 +16,10 @@ export interface NodeState {
   addr: string;
   /** The port its join endpoint listens on (managers; 2377). */
   listenPort: number;
-  /** The managers' etcd client endpoints, as last known (https://ip:2379). */
+  /** The managers' etcd client endpoints, as last known (https://ip:2379); none with an external store. */
   etcdEndpoints: string[];
+  /** The swarm keeps its state in an external etcd (berthd --cluster-store), not in its managers' members. */
+  external?: boolean;
 }
 
 const FILE = 'node.json';

@@ -1,18 +1,27 @@
 /**
- * A node connected to its swarm: its etcd member (managers), its client of the cluster
- * store, the lease that says it is alive, and its join endpoint (managers). Opened by
- * init, join and a daemon start that finds node.json; closed by leave and shutdown.
+ * A node connected to its swarm: its etcd member (managers, unless the swarm keeps its
+ * state in an external etcd), its client of the cluster store, the lease that says it is
+ * alive, and its join endpoint (managers). Opened by init, join, a role change and a
+ * daemon start that finds node.json; closed by leave, a role change and shutdown.
  */
 import * as fs from 'node:fs';
 import { messageOf, unavailable } from '../errors.js';
 import { EtcdStore } from '../store/etcd.js';
 import type { NodeRole } from './ca.js';
-import { EtcdMember, clientUrl, tlsFiles } from './etcd-member.js';
+import { EtcdMember, clientUrl, peerUrl, tlsFiles } from './etcd-member.js';
 import { serveJoin, type JoinServerOptions } from './join.js';
 import { ALIVE } from './stored.js';
 
 /** How long a node may go unheard before it is Down (the lease's TTL). */
 export const LEASE_TTL_S = 10;
+
+/** An etcd cluster berth does not run (berthd --cluster-store): where it is and how to trust it. */
+export interface ExternalStore {
+  /** http(s)://host:port of its members. */
+  endpoints: string[];
+  /** Its root, and this node's client certificate and key when it asks for one; none: plain HTTP. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+}
 
 export interface SessionOptions {
   dir: string;
@@ -20,13 +29,21 @@ export interface SessionOptions {
   nodeId: string;
   role: NodeRole;
   addr: string;
+  /** The swarm's own etcd members' client URLs, as last known (unused with `external`). */
   etcdEndpoints: string[];
-  /** Managers: how their etcd member starts (undefined: it has data already). */
-  member?: { state: 'new' | 'existing'; initialCluster: string };
+  /** The swarm keeps its state in this etcd: no member of berth's own. */
+  external?: ExternalStore;
+  /**
+   * Managers: how their etcd member starts (undefined: it has data already). `learnerId`:
+   * it was added as a learner, to be made a voter once it has caught up.
+   */
+  member?: { state: 'new' | 'existing'; initialCluster: string; learnerId?: string };
   /** Managers: the join endpoint. */
   join?: Omit<JoinServerOptions, 'tls' | 'log'>;
   /** The lease was lost and made again: what was bound to the old one must be put again. */
   onRenewed?: () => void;
+  /** The lease was lost: the owner reconnects (instead of renewing it through this client). */
+  onLost?: () => void;
   log: (m: string) => void;
 }
 
@@ -43,36 +60,46 @@ export class Session {
 
   /** Start what this node runs and connect; resolves once the store answers (or throws after `waitMs`). */
   static async open(opts: SessionOptions, waitMs = 30_000): Promise<Session> {
-    const tls = tlsFiles(opts.dir);
+    const own = tlsFiles(opts.dir);
     const member =
-      opts.role === 'manager'
+      opts.role === 'manager' && !opts.external
         ? EtcdMember.start({
             name: opts.nodeId,
             dir: opts.dir,
             address: opts.addr,
             state: opts.member?.state ?? 'existing',
-            initialCluster: opts.member?.initialCluster ?? `${opts.nodeId}=https://${opts.addr}:2380`,
+            initialCluster: opts.member?.initialCluster ?? `${opts.nodeId}=${peerUrl(opts.addr)}`,
             clusterId: opts.clusterId,
             log: opts.log,
           })
         : undefined;
-    // A manager asks its own member first; a worker the managers it knows.
-    const endpoints = member ? [clientUrl(opts.addr), ...opts.etcdEndpoints.filter((e) => e !== clientUrl(opts.addr))] : opts.etcdEndpoints;
-    const store = new EtcdStore({
-      endpoints,
-      tls: { ca: fs.readFileSync(tls.ca), cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) },
-      prefix: `/berth/${opts.clusterId}/`,
-    });
+    const tls = opts.external ? opts.external.tls : { ca: fs.readFileSync(own.ca), cert: fs.readFileSync(own.cert), key: fs.readFileSync(own.key) };
+    const storeOn = (endpoints: string[]): EtcdStore => new EtcdStore({ endpoints, ...(tls ? { tls } : {}), prefix: `/berth/${opts.clusterId}/` });
+    const others = opts.etcdEndpoints.filter((e) => e !== clientUrl(opts.addr));
+    try {
+      // A learner answers no client: it is made a voter through the others first.
+      if (member && opts.member?.learnerId) await promote(storeOn(others), opts.member.learnerId, member, waitMs);
+    } catch (e: unknown) {
+      await member?.stop();
+      throw e;
+    }
+    // A manager asks its own member too; a worker the managers it knows.
+    const store = storeOn(opts.external ? opts.external.endpoints : member ? [clientUrl(opts.addr), ...others] : opts.etcdEndpoints);
     const s = new Session(opts, store, member);
     try {
       await s.ready(waitMs);
       await s.keepAlive();
-      if (opts.join) s.join = await serveJoin({ ...opts.join, tls: { cert: fs.readFileSync(tls.cert, 'utf8'), key: fs.readFileSync(tls.key, 'utf8') }, log: opts.log });
+      if (opts.join) s.join = await serveJoin({ ...opts.join, tls: { cert: fs.readFileSync(own.cert, 'utf8'), key: fs.readFileSync(own.key, 'utf8') }, log: opts.log });
     } catch (e: unknown) {
       await s.close();
       throw e;
     }
     return s;
+  }
+
+  /** Whether this node runs an etcd member of the swarm's own. */
+  get hasMember(): boolean {
+    return this.member !== undefined;
   }
 
   /** Poll the store until it answers (an etcd member just started, or a quorum forming). */
@@ -83,7 +110,8 @@ export class Session {
         await this.store.revision();
         return;
       } catch (e: unknown) {
-        this.member?.check();
+        // A member that died (removed from the cluster while this node was away) matters only when it is the only way in.
+        if (this.opts.etcdEndpoints.every((u) => u === clientUrl(this.opts.addr))) this.member?.check();
         if (Date.now() > deadline) throw unavailable(`the cluster store did not answer within ${waitMs / 1000} s: ${messageOf(e)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -97,6 +125,11 @@ export class Session {
     this.lease = lease;
     lease.on('lost', (e: unknown) => {
       if (this.closed || this.lease !== lease) return;
+      if (this.opts.onLost) {
+        this.opts.log(`swarm: lease lost (${messageOf(e)}); reconnecting`);
+        this.opts.onLost();
+        return;
+      }
       this.opts.log(`swarm: lease lost (${messageOf(e)}); renewing`);
       const retry = (): void => {
         this.keepAlive().then(() => this.opts.onRenewed?.(), (err: unknown) => {
@@ -118,23 +151,49 @@ export class Session {
   }
 
   /**
-   * Leave: stop saying this node is alive (others see it Down at once), stop serving joins,
-   * disconnect, stop the etcd member. `keepMember` false also removes the member from etcd
-   * first (a manager leaving for good, while the others still have a quorum).
+   * Disconnect: stop serving joins, stop the etcd member. Unless `keepLease`, stop saying
+   * this node is alive first (others see it Down at once); with it the lease is let go
+   * and lapses in its TTL, while the next session puts this node's keys again under its
+   * own (a role change, a reconnect). `removeMember` also takes this node's etcd member
+   * out of the cluster first (a manager leaving for good, while the others still have a
+   * quorum).
    */
-  async close(opts: { removeMember?: boolean } = {}): Promise<void> {
+  async close(opts: { removeMember?: boolean; keepLease?: boolean } = {}): Promise<void> {
     this.closed = true;
     await this.join?.close().catch(() => undefined);
-    if (this.lease) await this.lease.revoke().catch(() => undefined);
-    if (opts.removeMember && this.member) {
-      try {
-        const me = (await this.store.members()).find((m) => m.name === this.opts.nodeId);
-        if (me) await this.store.removeMember(me.id);
-      } catch (e: unknown) {
-        this.opts.log(`swarm: removing this node's etcd member: ${messageOf(e)}`);
-      }
-    }
+    if (opts.keepLease) this.lease?.release();
+    else if (this.lease) await this.lease.revoke().catch(() => undefined);
+    if (opts.removeMember && this.member) await this.removeOwnMember();
     await this.store.close().catch(() => undefined);
     await this.member?.stop();
+  }
+
+  /** Take this node's etcd member out of the cluster, if it is still in. */
+  async removeOwnMember(): Promise<void> {
+    try {
+      const me = (await this.store.members()).find((m) => m.name === this.opts.nodeId || m.peerUrls.includes(peerUrl(this.opts.addr)));
+      if (me) await this.store.removeMember(me.id);
+    } catch (e: unknown) {
+      this.opts.log(`swarm: removing this node's etcd member: ${messageOf(e)}`);
+    }
+  }
+}
+
+/** Make the learner `id` (this node's member, just started) a voter, through the other members; gives up after `waitMs`. */
+async function promote(store: EtcdStore, id: string, member: EtcdMember, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  try {
+    for (;;) {
+      member.check();
+      const done = await store.promoteLearner(id).catch((e: unknown) => {
+        if (Date.now() > deadline) throw e;
+        return 'not-ready' as const;
+      });
+      if (done === 'done') return;
+      if (Date.now() > deadline) throw unavailable(`this node's etcd member did not catch up with the cluster within ${waitMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await store.close().catch(() => undefined);
   }
 }

@@ -3,7 +3,10 @@
  * swarm (init: a CA, an etcd member, the cluster object, the join endpoint), joins one
  * through a manager's join endpoint, leaves, and comes back after a daemon restart from
  * what it kept on disk (node-state.ts). Its state answers /_ping and /info; as a manager
- * it serves the cluster's API through Manager.
+ * it serves the cluster's API through Manager. It follows its own node record, so a
+ * promotion or demotion made on any manager changes its role (role-change.ts), and keeps
+ * the list of the store's members fresh on disk, for the next connection.
+ * With berthd --cluster-store the swarm's state lives in that etcd: no member of its own.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,18 +16,20 @@ import type { Kernel } from '../kernel/port.js';
 import { parseCidr } from '../network/ipam/index.js';
 import { resolveAdvertiseAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
 import { createRootCa, nodeRequest, signNode, type KeyedCert } from './ca.js';
+import { loadClusterStore, type ClusterStoreConfig } from './cluster-store.js';
 import { clientUrl, peerUrl, writeTls } from './etcd-member.js';
 import { requestJoin, type JoinAsk } from './join.js';
 import { Manager } from './manager.js';
+import { RoleFollower, type MemberStart } from './role-change.js';
 import type { Availability, NodeRecord, SwarmSpec } from './model.js';
 import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
-import { Session } from './session.js';
+import { Session, type ExternalStore } from './session.js';
 import { ClusterNetworks } from './networks.js';
 import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
 import { newSwarmId } from './tokens.js';
 
-const CA_KEY = 'ca-key.pem';
+export const CA_KEY = 'ca-key.pem';
 
 export interface SwarmDeps {
   /** <data-root>/cluster */
@@ -34,6 +39,8 @@ export interface SwarmDeps {
   /** What this node is like, for node ls / inspect. */
   hostname: string;
   engineVersion: string;
+  /** berthd --cluster-store: the swarms this node forms or joins keep their state there. */
+  clusterStore?: ClusterStoreConfig;
 }
 
 export const DEFAULT_SPEC: SwarmSpec = {
@@ -48,6 +55,7 @@ export const DEFAULT_SPEC: SwarmSpec = {
 const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 const PREPARING = 'This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.';
+const NEEDS_CLUSTER_STORE = "this node's swarm keeps its state in an external etcd: start berthd with the managers' --cluster-store (and --cluster-store-opt)";
 
 /**
  * Hears when the node's shared networks come (connected to its swarm) and go (`leaving`:
@@ -62,11 +70,42 @@ export class SwarmNode implements SwarmState {
   private manager: Manager | undefined;
   private shared: ClusterNetworks | undefined;
   private readonly listeners: SharedListener[] = [];
+  private readonly follower: RoleFollower;
+  /** Membership changes (init, join, leave, role changes) one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Set while init/join/leave or a restore runs: answers 'pending'. */
   private busy = false;
   private error = '';
 
-  private constructor(private readonly deps: SwarmDeps) {}
+  private constructor(private readonly deps: SwarmDeps) {
+    this.follower = new RoleFollower({
+      dir: deps.dir,
+      caKeyFile: CA_KEY,
+      log: deps.log,
+      current: () => (this.state && this.session ? { state: this.state, session: this.session } : undefined),
+      exclusively: async (f) => this.exclusively(f),
+      disconnect: async () => this.disconnect({ keepLease: true }),
+      connectAs: async (next, ca, member) => {
+        try {
+          await this.connect(next, ca, member);
+          await this.openShared(next, this.session!);
+        } catch (e: unknown) {
+          await this.disconnect({ keepLease: true });
+          throw e;
+        }
+        this.state = next;
+        saveNodeState(this.deps.dir, next);
+      },
+      reconnectLater: (state) => {
+        this.state = state;
+        void this.reconnect(state);
+      },
+      save: (state) => {
+        this.state = state;
+        saveNodeState(this.deps.dir, state);
+      },
+    });
+  }
 
   /** The node as this daemon start finds it: outside a swarm, or back in its swarm (connecting in the background). */
   static open(deps: SwarmDeps): SwarmNode {
@@ -115,6 +154,8 @@ export class SwarmNode implements SwarmState {
     const pool = checkAddressPool(req.defaultAddrPool, req.subnetSize);
     const dataPathPort = checkDataPathPort(req.dataPathPort);
     return this.exclusively(async () => {
+      if (this.state) throw unavailable(ALREADY);
+      const external = this.deps.clusterStore !== undefined;
       const clusterId = newSwarmId();
       const nodeId = newSwarmId();
       const ca = await createRootCa(clusterId);
@@ -122,9 +163,17 @@ export class SwarmNode implements SwarmState {
       const cert = await signNode(ca, own.csr, { nodeId, role: 'manager', clusterId }, [advertise.host]);
       writeTls(this.deps.dir, { ca: ca.cert, cert, key: own.key });
       fs.writeFileSync(path.join(this.deps.dir, CA_KEY), ca.key, { mode: 0o600 });
-      const state: NodeState = { clusterId, nodeId, role: 'manager', addr: advertise.host, listenPort: listen.port, etcdEndpoints: [clientUrl(advertise.host)] };
+      const state: NodeState = {
+        clusterId,
+        nodeId,
+        role: 'manager',
+        addr: advertise.host,
+        listenPort: listen.port,
+        etcdEndpoints: external ? [] : [clientUrl(advertise.host)],
+        ...(external ? { external } : {}),
+      };
       try {
-        await this.connect(state, ca, { state: 'new', initialCluster: `${nodeId}=${peerUrl(advertise.host)}` });
+        await this.connect(state, ca, external ? undefined : { state: 'new', initialCluster: `${nodeId}=${peerUrl(advertise.host)}` });
         const now = new Date().toISOString();
         await this.manager!.found(
           { id: clusterId, createdAt: now, updatedAt: now, spec: DEFAULT_SPEC, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
@@ -157,15 +206,29 @@ export class SwarmNode implements SwarmState {
       addr = '';
     }
     await this.exclusively(async () => {
+      if (this.state) throw unavailable(ALREADY);
       const own = await nodeRequest('joining');
       const ask: JoinAsk = { token: req.joinToken, csr: own.csr, addr, hostname: this.deps.hostname, availability: req.availability, description: this.description() };
       const grant = await requestJoin(remote, ask);
+      checkStoreKind(grant.external === true, this.deps.clusterStore !== undefined);
       writeTls(this.deps.dir, { ca: grant.ca, cert: grant.cert, key: own.key });
       if (grant.caKey) fs.writeFileSync(path.join(this.deps.dir, CA_KEY), grant.caKey, { mode: 0o600 });
-      const state: NodeState = { clusterId: grant.clusterId, nodeId: grant.nodeId, role: grant.role, addr: grant.addr, listenPort: listen.port, etcdEndpoints: grant.etcdEndpoints };
+      const state: NodeState = {
+        clusterId: grant.clusterId,
+        nodeId: grant.nodeId,
+        role: grant.role,
+        addr: grant.addr,
+        listenPort: listen.port,
+        etcdEndpoints: grant.etcdEndpoints,
+        ...(grant.external ? { external: true } : {}),
+      };
       try {
         const ca = grant.caKey ? { cert: grant.ca, key: grant.caKey } : undefined;
-        await this.connect(state, ca, grant.initialCluster ? { state: 'existing', initialCluster: grant.initialCluster } : undefined);
+        const member = grant.initialCluster ? { state: 'existing' as const, initialCluster: grant.initialCluster, ...(grant.learnerId ? { learnerId: grant.learnerId } : {}) } : undefined;
+        await this.connect(state, ca, member);
+        if ((await this.session!.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) === undefined) {
+          throw unavailable(`the cluster store this node was given (--cluster-store) does not hold swarm ${grant.clusterId}: start berthd with the managers' --cluster-store`);
+        }
         await this.openShared(state, this.session!);
       } catch (e: unknown) {
         await this.disconnect();
@@ -182,13 +245,19 @@ export class SwarmNode implements SwarmState {
     if (!s) throw notInSwarm();
     if (s.role === 'manager' && !force) throw unavailable(await this.leaveWarning());
     await this.exclusively(async () => {
+      const now = this.state;
+      if (!now) throw notInSwarm();
+      // The last manager of a swarm on an external etcd erases it there (with its own etcd, its data goes with it).
+      const erase = now.external === true && now.role === 'manager' && (await this.manager?.lastManager().catch(() => false)) === true;
+      await this.follower.unfollow();
       if (this.shared) {
         await this.tellShared(undefined, true);
         await this.shared.close().catch(() => undefined);
         this.shared = undefined;
       }
+      if (erase) await this.session?.store.deleteAll().catch((e: unknown) => this.deps.log(`swarm leave: erasing the swarm: ${messageOf(e)}`));
       // A manager that goes for good takes its etcd member out while the others still have a quorum.
-      await this.session?.close({ removeMember: s.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));
+      await this.session?.close({ removeMember: now.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));
       this.session = undefined;
       this.manager = undefined;
       clearNodeState(this.deps.dir);
@@ -201,7 +270,7 @@ export class SwarmNode implements SwarmState {
     if (!this.session || !this.state) return undefined;
     if (!this.manager) {
       // A worker reads the managers from the store too (it reaches it as a client).
-      const managers = [...(await NODES.load(this.session.store)).values()].filter((n) => n.spec.role === 'manager');
+      const managers = [...(await NODES.load(this.session.store)).values()].filter((n) => n.spec.role === 'manager' && n.managerAddr !== undefined);
       return { remoteManagers: managers.map((n) => ({ nodeId: n.id, addr: n.managerAddr ?? `${n.addr}:${SWARM_PORT}` })).sort((a, b) => (a.addr < b.addr ? -1 : 1)) };
     }
     const [nodes, cluster] = await Promise.all([this.manager.nodes(), this.manager.cluster()]);
@@ -235,19 +304,24 @@ export class SwarmNode implements SwarmState {
     return `${text}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`;
   }
 
-  /** One change of membership at a time; meanwhile the node is 'pending'. */
+  /** One change of membership at a time, in the order asked; meanwhile the node is 'pending'. */
   private async exclusively<T>(f: () => Promise<T>): Promise<T> {
-    this.busy = true;
-    try {
-      return await f();
-    } finally {
-      this.busy = false;
-    }
+    const run = this.queue.then(async () => {
+      this.busy = true;
+      try {
+        return await f();
+      } finally {
+        this.busy = false;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
-  /** Start the member (managers), connect, keep alive, serve joins (managers). */
-  private async connect(state: NodeState, ca: KeyedCert | undefined, member?: { state: 'new' | 'existing'; initialCluster: string }): Promise<void> {
+  /** Start the member (managers of a swarm with its own etcd), connect, keep alive, serve joins (managers), follow the records. */
+  private async connect(state: NodeState, ca: KeyedCert | undefined, member?: MemberStart): Promise<void> {
     let manager: Manager | undefined;
+    const external = state.external ? this.externalStore() : undefined;
     this.session = await Session.open({
       dir: this.deps.dir,
       clusterId: state.clusterId,
@@ -255,14 +329,31 @@ export class SwarmNode implements SwarmState {
       role: state.role,
       addr: state.addr,
       etcdEndpoints: state.etcdEndpoints,
+      ...(external ? { external } : {}),
       ...(member ? { member } : {}),
-      ...(ca ? { join: { listen: { host: '0.0.0.0', port: state.listenPort }, rootCa: () => ca.cert, grant: async (ask, remote) => manager!.admit(ask, remote) } } : {}),
-      // A new lease: this node's endpoints, bound to the old one, are published again.
-      onRenewed: () => void this.tellShared(this.shared),
+      ...(ca
+        ? {
+            join: {
+              listen: { host: '0.0.0.0', port: state.listenPort },
+              rootCa: () => ca.cert,
+              grant: async (ask, remote) => manager!.admit(ask, remote),
+              promote: async (nodeId, ask) => manager!.promotion(nodeId, ask),
+            },
+          }
+        : {}),
+      // A manager renews its lease through its own member; a worker reconnects, through every member it knows by now.
+      ...(state.role === 'manager' ? { onRenewed: () => void this.tellShared(this.shared) } : { onLost: () => this.restart() }),
       log: this.deps.log,
     });
-    if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort });
+    if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort, external: state.external === true });
     this.error = '';
+    await this.follower.follow(this.session);
+  }
+
+  /** The external etcd of berthd --cluster-store, its files read now; Unavailable when the daemon was started without it. */
+  private externalStore(): ExternalStore {
+    if (!this.deps.clusterStore) throw unavailable(NEEDS_CLUSTER_STORE);
+    return loadClusterStore(this.deps.clusterStore);
   }
 
   /** The shared networks of the swarm, once connected (and again after a lost lease took this node's endpoints). */
@@ -281,27 +372,44 @@ export class SwarmNode implements SwarmState {
     await this.tellShared(this.shared);
   }
 
-  private async disconnect(): Promise<void> {
+  /**
+   * Close the session and its shared networks. `keepLease`: the node's keys stay until
+   * its lease lapses, for the next session to put them again (a role change, a reconnect).
+   */
+  private async disconnect(opts: { keepLease?: boolean } = {}): Promise<void> {
+    await this.follower.unfollow();
     if (this.shared) {
       await this.tellShared(undefined);
       await this.shared.close().catch(() => undefined);
       this.shared = undefined;
     }
-    await this.session?.close().catch(() => undefined);
+    await this.session?.close(opts).catch(() => undefined);
     this.session = undefined;
     this.manager = undefined;
   }
 
-  /** After a daemon restart: back into the swarm, retrying while the store cannot be reached. */
+  /** A worker's lease was lost: connect again, through every member known by now. */
+  private restart(): void {
+    void this.exclusively(async () => {
+      const state = this.state;
+      if (!state || !this.session) return;
+      await this.disconnect({ keepLease: true });
+      void this.reconnect(state);
+    });
+  }
+
+  /** After a daemon restart or a lost lease: back into the swarm, retrying while the store cannot be reached. */
   private async reconnect(state: NodeState): Promise<void> {
     const caKeyFile = path.join(this.deps.dir, CA_KEY);
     const ca = state.role === 'manager' && fs.existsSync(caKeyFile) ? { cert: fs.readFileSync(path.join(this.deps.dir, 'ca.pem'), 'utf8'), key: fs.readFileSync(caKeyFile, 'utf8') } : undefined;
     for (let attempt = 0; this.state === state && !this.session; attempt++) {
       try {
-        await this.connect(state, ca);
+        // The endpoints as saved now: the follower keeps them fresh.
+        const now = loadNodeState(this.deps.dir) ?? state;
+        await this.connect({ ...state, etcdEndpoints: now.etcdEndpoints }, ca);
         await this.openShared(state, this.session!);
       } catch (e: unknown) {
-        await this.disconnect();
+        await this.disconnect({ keepLease: true });
         this.error = messageOf(e);
         this.deps.log(`swarm: cannot reach the cluster (${this.error}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
@@ -331,6 +439,12 @@ export class SwarmNode implements SwarmState {
       managerAddr,
     };
   }
+}
+
+/** A node joins a swarm only the way it keeps its state: both on an external etcd, or neither. */
+function checkStoreKind(swarmExternal: boolean, nodeExternal: boolean): void {
+  if (swarmExternal && !nodeExternal) throw unavailable(NEEDS_CLUSTER_STORE);
+  if (!swarmExternal && nodeExternal) throw unavailable("this node was started with --cluster-store, but the swarm keeps its state in its managers' own etcd: start berthd without it to join");
 }
 
 /** --default-addr-pool and its mask length, with dockerd's errors (plain ones: 500). */

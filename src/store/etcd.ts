@@ -12,9 +12,10 @@ import { conflict, messageOf, unavailable } from '../errors.js';
 import type { Json, KvStore, Op } from './kv.js';
 
 export interface EtcdStoreOptions {
-  /** https://ip:2379 of the members. */
+  /** http(s)://ip:2379 of the members. */
   endpoints: string[];
-  tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  /** The root to trust and, for client-certificate auth, this client's certificate and key; none: plain HTTP. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
   /** Every key lives under it ("/berth/<cluster id>/"). */
   prefix: string;
 }
@@ -30,7 +31,7 @@ export class EtcdStore implements KvStore {
   constructor(readonly opts: EtcdStoreOptions) {
     this.client = new Etcd3({
       hosts: opts.endpoints,
-      credentials: { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key },
+      ...(opts.tls ? { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}), ...(opts.tls.key ? { privateKey: opts.tls.key } : {}) } } : {}),
       dialTimeout: 5000,
       // A member that says "unavailable" is tried again soon: etcd is briefly so while a
       // member joins or a leader is elected; the client's default shuns it for 5 s.
@@ -73,12 +74,22 @@ export class EtcdStore implements KvStore {
     if (!res.succeeded) throw conflict(`${absent.join(', ')}: already taken`);
   }
 
-  /** Values with the revision of their last change (what Docker shows as Version.Index). */
-  async listVersioned(prefix: string): Promise<Map<string, { value: Json; version: number }>> {
+  /**
+   * Values with the revision of their last change (what Docker shows as Version.Index)
+   * and of their creation (the oldest of a set of leased keys is an election's winner).
+   */
+  async listVersioned(prefix: string): Promise<Map<string, { value: Json; version: number; created: number }>> {
     const res = await this.call(async () => this.ns.getAll().prefix(prefix).exec());
-    const out = new Map<string, { value: Json; version: number }>();
-    for (const kv of res.kvs) out.set(this.relative(kv.key.toString()), { value: JSON.parse(kv.value.toString()) as Json, version: Number(kv.mod_revision) });
+    const out = new Map<string, { value: Json; version: number; created: number }>();
+    for (const kv of res.kvs) {
+      out.set(this.relative(kv.key.toString()), { value: JSON.parse(kv.value.toString()) as Json, version: Number(kv.mod_revision), created: Number(kv.create_revision) });
+    }
     return out;
+  }
+
+  /** Delete every key of this store (under its prefix): a swarm erased by its last manager. */
+  async deleteAll(): Promise<void> {
+    await this.call(async () => this.ns.delete().all());
   }
 
   /** Apply `ops` only if `key` was last changed at `version`; false when it was changed since (or is gone). */
@@ -88,16 +99,37 @@ export class EtcdStore implements KvStore {
     return (await this.call(async () => txn.commit())).succeeded;
   }
 
-  /** The etcd members (managers): their IDs, names (node IDs) and URLs. */
-  async members(): Promise<{ id: string; name: string; peerUrls: string[]; clientUrls: string[] }[]> {
+  /** The etcd members (managers): their IDs, names (node IDs; '' until a new one starts), URLs, and whether they are learners yet. */
+  async members(): Promise<EtcdMemberInfo[]> {
     const res = await this.call(async () => this.client.cluster.memberList({}));
-    return res.members.map((m) => ({ id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs }));
+    return res.members.map(memberInfo);
   }
 
-  /** Add a member (a manager that joins); every member after it, the new one without a name yet. */
-  async addMember(peerUrl: string): Promise<{ id: string; name: string; peerUrls: string[] }[]> {
-    const res = await this.call(async () => this.client.cluster.memberAdd({ peerURLs: [peerUrl] }));
-    return res.members.map((m) => ({ id: m.ID, name: m.name, peerUrls: m.peerURLs }));
+  /**
+   * Add a member as a learner (a manager that joins or is promoted): it does not count
+   * for the quorum until promoteLearner, so one that never starts stalls nothing.
+   * Its ID, and every member after it (the new one without a name yet).
+   */
+  async addLearner(peerUrl: string): Promise<{ id: string; members: EtcdMemberInfo[] }> {
+    const res = await this.call(async () => this.client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }));
+    return { id: res.member.ID, members: res.members.map(memberInfo) };
+  }
+
+  /**
+   * Make a learner a voting member. 'not-ready' while it has not caught up with the
+   * leader yet (etcd refuses then); 'done' also when it votes already.
+   */
+  async promoteLearner(id: string): Promise<'done' | 'not-ready'> {
+    try {
+      await this.client.cluster.memberPromote({ ID: id });
+      return 'done';
+    } catch (e: unknown) {
+      const m = messageOf(e);
+      // etcd's words (etcdserver/api/v3rpc/rpctypes): a voter already; a learner still behind.
+      if (/can only promote a learner member$/.test(m)) return 'done';
+      if (/can only promote a learner member which is in sync with leader|rpc not supported for learner|unhealthy cluster/.test(m)) return 'not-ready';
+      throw unavailable(`the cluster store is not reachable: ${m}`);
+    }
   }
 
   async removeMember(id: string): Promise<void> {
@@ -159,3 +191,22 @@ export class EtcdStore implements KvStore {
 }
 
 const keyOf = (o: Op): string => ('put' in o ? o.put : o.del);
+
+/** An etcd member as berth sees it. */
+export interface EtcdMemberInfo {
+  id: string;
+  /** Its --name: the node ID of the manager it belongs to ('' until it first starts). */
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  /** A learner does not vote yet (a manager that is still catching up). */
+  learner: boolean;
+}
+
+const memberInfo = (m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }): EtcdMemberInfo => ({
+  id: m.ID,
+  name: m.name,
+  peerUrls: m.peerURLs,
+  clientUrls: m.clientURLs,
+  learner: m.isLearner === true,
+});

@@ -31,10 +31,12 @@ const KEYS: Record<string, { flag: string; kind: Kind; go: string }> = {
   'spare-sandboxes': { flag: 'spare-sandboxes', kind: 'number', go: 'int' },
   'log-driver': { flag: 'log-driver', kind: 'string', go: 'string' },
   'log-opts': { flag: 'log-opt', kind: 'map', go: 'map[string]string' },
+  'cluster-store': { flag: 'cluster-store', kind: 'string', go: 'string' },
+  'cluster-store-opts': { flag: 'cluster-store-opt', kind: 'map', go: 'map[string]string' },
 };
 
 /** Values kept whole even when they are objects (dockerd's flatOptions). */
-const FLAT = new Set(['log-opts']);
+const FLAT = new Set(['log-opts', 'cluster-store-opts']);
 
 /** The file's settings; null when the default file is absent. Throws dockerd's errors, prefixed with the file. */
 export function readConfigFile(path: string, explicit: boolean): Record<string, unknown> | null {

@@ -141,7 +141,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   engine.addHooks(health.hooks());
   await engine.reconcile();
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
-  const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION });
+  const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION, ...(opts.clusterStore ? { clusterStore: opts.clusterStore } : {}) });
   // In a swarm, its shared networks join the controller's and their remote names the DNS's.
   // A node that leaves disconnects its containers from them first, as dockerd does.
   let stopNames: (() => void) | undefined;

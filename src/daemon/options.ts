@@ -1,4 +1,5 @@
 /** berthd's command-line flags, named as dockerd names them. */
+import { parseClusterStore, type ClusterStoreConfig } from '../cluster/cluster-store.js';
 import { invalid } from '../errors.js';
 import { DEFAULT_ADDRESS_POOLS, parseAddressPoolSpec, parseCidr, parseIp, type PredefinedPool } from '../network/ipam/index.js';
 
@@ -38,6 +39,8 @@ export interface DaemonOptions {
   configFile: string;
   /** --config-file was given (then the file must exist). */
   configFileGiven: boolean;
+  /** --cluster-store with its --cluster-store-opt: swarms keep their state in this etcd instead of members of berthd's own. */
+  clusterStore: ClusterStoreConfig | undefined;
 }
 
 /** A flag as given on the command line: its long name and value (booleans "true"/"false"). */
@@ -73,6 +76,10 @@ Options:
       --log-driver NAME            Default log driver of containers (default json-file)
       --log-opt KEY=VALUE          Default log driver options (repeatable)
       --config-file FILE           Daemon configuration file (default /etc/berth/daemon.json)
+      --cluster-store etcd://HOST:PORT[,HOST:PORT…]
+                                   Keep swarm state in this existing etcd (default: managers run their own)
+      --cluster-store-opt KEY=VALUE
+                                   Its TLS: kv.cacertfile, kv.certfile, kv.keyfile (repeatable)
   -h, --help                       Print this help
 `;
 
@@ -89,7 +96,7 @@ const ALIASES: Record<string, string> = { '-H': 'host', '-p': 'pidfile', '-l': '
 const BOOLEAN_FLAGS = new Set(['firewall', 'userland-proxy', 'br-netfilter']);
 const VALUE_FLAGS = new Set([
   'host', 'group', 'data-root', 'exec-root', 'pidfile', 'log-level', 'bridge', 'bip', 'default-address-pool', 'dns',
-  'host-gateway-ip', 'mtu', 'spare-sandboxes', 'log-driver', 'log-opt', 'config-file',
+  'host-gateway-ip', 'mtu', 'spare-sandboxes', 'log-driver', 'log-opt', 'config-file', 'cluster-store', 'cluster-store-opt',
 ]);
 
 /** The flags of argv in order, under their long names; 'help' for -h. Throws on an unknown flag. */
@@ -147,8 +154,11 @@ export function buildDaemonOptions(flags: readonly GivenFlag[]): DaemonOptions {
     logOpts: {},
     configFile: '/etc/berth/daemon.json',
     configFileGiven: false,
+    clusterStore: undefined,
   };
   const pools: PredefinedPool[] = [];
+  let clusterStore: string | undefined;
+  const clusterStoreOpts: Record<string, string> = {};
   for (const { name, value: v } of flags) {
     switch (name) {
       case 'host':
@@ -225,8 +235,19 @@ export function buildDaemonOptions(flags: readonly GivenFlag[]): DaemonOptions {
         opts.configFile = v;
         opts.configFileGiven = true;
         break;
+      case 'cluster-store':
+        clusterStore = v;
+        break;
+      case 'cluster-store-opt': {
+        const eq = v.indexOf('=');
+        if (eq <= 0) throw invalid(`invalid --cluster-store-opt ${JSON.stringify(v)}: expected KEY=VALUE`);
+        clusterStoreOpts[v.slice(0, eq)] = v.slice(eq + 1);
+        break;
+      }
     }
   }
+  if (clusterStore !== undefined) opts.clusterStore = parseClusterStore(clusterStore, clusterStoreOpts);
+  else if (Object.keys(clusterStoreOpts).length > 0) throw invalid('--cluster-store-opt needs --cluster-store');
   if (opts.bridge !== undefined && opts.bip !== undefined) {
     throw invalid('You specified -b & --bip, mutually exclusive options. Please specify only one');
   }

@@ -24,6 +24,9 @@ export interface ClusterRecord {
   sealedTokens: string;
 }
 
+/** swarmkit's default Dispatcher.HeartbeatPeriod, ns. */
+export const DEFAULT_HEARTBEAT_NS = 5_000_000_000;
+
 /** The parts of Docker's swarm spec berth keeps and shows. */
 export interface SwarmSpec {
   name: 'default';
@@ -31,7 +34,7 @@ export interface SwarmSpec {
   taskHistoryRetentionLimit: number;
   /** Node certificates' lifetime, ns. */
   nodeCertExpiry: number;
-  /** How often nodes prove they are alive, ns (the store's lease TTL derives from it). */
+  /** How often nodes prove they are alive, ns: each node's lease lasts two periods. */
   heartbeatPeriod: number;
   autoLockManagers: boolean;
 }

@@ -54,6 +54,8 @@ export interface RoleHost {
   reconnectLater(state: NodeState): void;
   /** Save `state` as the node's (fresh endpoints). */
   save(state: NodeState): void;
+  /** The cluster object changed (a swarm update): apply what concerns this node (its lease's TTL). */
+  clusterChanged(): Promise<void>;
 }
 
 const FIRST_RETRY_MS = 2000;
@@ -62,7 +64,7 @@ const MAX_RETRY_MS = 30_000;
 /** One per node; follows the records through each session in turn. */
 export class RoleFollower {
   private session: Session | undefined;
-  private stopWatch: (() => Promise<void>) | undefined;
+  private stopWatches: (() => Promise<void>)[] = [];
   private work: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -70,19 +72,17 @@ export class RoleFollower {
 
   constructor(private readonly host: RoleHost) {}
 
-  /** Follow the node records through `session` from now; checks the node's own role at once. */
+  /** Follow the node records and the cluster object through `session` from now; checks the node's own role at once. */
   async follow(session: Session): Promise<void> {
     const rev = await session.store.revision();
     this.session = session;
-    this.stopWatch = await session.store.watch(
-      NODES.kind.prefix,
-      rev,
-      () => this.schedule(),
-      (e) => {
-        this.host.log(`swarm: the watch of the nodes ended (${messageOf(e)})`);
-        this.schedule();
-      },
-    );
+    const lost = (what: string) => (e: unknown): void => {
+      this.host.log(`swarm: the watch of the ${what} ended (${messageOf(e)})`);
+      this.schedule();
+      this.scheduleCluster();
+    };
+    this.stopWatches.push(await session.store.watch(NODES.kind.prefix, rev, () => this.schedule(), lost('nodes')));
+    this.stopWatches.push(await session.store.watch(CLUSTER.kind.prefix, rev, () => this.scheduleCluster(), lost('swarm')));
     this.schedule();
   }
 
@@ -90,13 +90,20 @@ export class RoleFollower {
   async unfollow(): Promise<void> {
     this.session = undefined;
     clearTimeout(this.timer);
-    const stop = this.stopWatch;
-    this.stopWatch = undefined;
-    await stop?.().catch(() => undefined);
+    const stops = this.stopWatches;
+    this.stopWatches = [];
+    for (const stop of stops) await stop().catch(() => undefined);
   }
 
   private schedule(): void {
     this.work = this.work.then(async () => this.run());
+  }
+
+  private scheduleCluster(): void {
+    this.work = this.work.then(async () => {
+      if (!this.session) return;
+      await this.host.exclusively(async () => this.host.clusterChanged()).catch((e: unknown) => this.host.log(`swarm: applying the swarm's update: ${messageOf(e)}`));
+    });
   }
 
   private async run(): Promise<void> {

@@ -10,10 +10,18 @@ import { EtcdStore } from '../store/etcd.js';
 import type { NodeRole } from './ca.js';
 import { EtcdMember, clientUrl, peerUrl, tlsFiles } from './etcd-member.js';
 import { serveJoin, type JoinServerOptions } from './join.js';
-import { ALIVE } from './stored.js';
+import { DEFAULT_HEARTBEAT_NS } from './model.js';
+import { ALIVE, CLUSTER, CLUSTER_ID } from './stored.js';
 
-/** How long a node may go unheard before it is Down (the lease's TTL). */
-export const LEASE_TTL_S = 10;
+/**
+ * How long a node may go unheard before it is Down: its lease's TTL, two heartbeat
+ * periods of the swarm (Dispatcher.HeartbeatPeriod, 5 s by default: 10 s), 2 s at least.
+ */
+export function leaseTtlFor(heartbeatPeriodNs: number): number {
+  return Math.max(2, Math.round((2 * heartbeatPeriodNs) / 1e9));
+}
+
+export const LEASE_TTL_S = leaseTtlFor(DEFAULT_HEARTBEAT_NS);
 
 /** An etcd cluster berth does not run (berthd --cluster-store): where it is and how to trust it. */
 export interface ExternalStore {
@@ -49,6 +57,8 @@ export interface SessionOptions {
 
 export class Session {
   private lease: ReturnType<EtcdStore['lease']> | undefined;
+  /** The TTL of `lease`, s. */
+  private ttl = LEASE_TTL_S;
   private closed = false;
   private join: { close(): Promise<void> } | undefined;
 
@@ -88,6 +98,9 @@ export class Session {
     const s = new Session(opts, store, member);
     try {
       await s.ready(waitMs);
+      // The swarm's heartbeat sets the TTL (a new swarm has none yet: the default).
+      const cluster = await store.get(CLUSTER.kind.prefix + CLUSTER_ID);
+      if (cluster !== undefined) s.ttl = leaseTtlFor(CLUSTER.kind.check(cluster).spec.heartbeatPeriod);
       await s.keepAlive();
       if (opts.join) s.join = await serveJoin({ ...opts.join, tls: { cert: fs.readFileSync(own.cert, 'utf8'), key: fs.readFileSync(own.key, 'utf8') }, log: opts.log });
     } catch (e: unknown) {
@@ -118,10 +131,23 @@ export class Session {
     }
   }
 
+  /**
+   * The swarm's heartbeat changed: a lease of the new TTL, alive/<node> put under it. The
+   * old one is returned for the caller to revoke once it has put this node's other keys
+   * again (they move to the new lease); undefined when the TTL is the same.
+   */
+  async retune(ttl: number): Promise<ReturnType<EtcdStore['lease']> | undefined> {
+    if (ttl === this.ttl || this.closed) return undefined;
+    const old = this.lease;
+    this.ttl = ttl;
+    await this.keepAlive();
+    return old;
+  }
+
   /** alive/<node>, bound to a lease this node keeps alive; made again if the lease is lost. */
   private async keepAlive(): Promise<void> {
     if (this.closed) return;
-    const lease = this.store.lease(LEASE_TTL_S);
+    const lease = this.store.lease(this.ttl);
     this.lease = lease;
     lease.on('lost', (e: unknown) => {
       if (this.closed || this.lease !== lease) return;

@@ -6,7 +6,7 @@
  */
 import { unavailable, type BerthError } from '../errors.js';
 import type { Manager } from './manager.js';
-import type { Availability, ClusterRecord } from './model.js';
+import type { Availability, ClusterRecord, SwarmSpec } from './model.js';
 
 /** Docker's LocalNodeState. */
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';
@@ -30,6 +30,8 @@ export interface InitRequest {
   defaultAddrPool: string[];
   subnetSize: number;
   availability: Availability | '';
+  /** The swarm's settings (swarmkit's defaults where the request left them). */
+  spec: SwarmSpec;
 }
 
 /** POST /swarm/join, read from Docker's JoinRequest. */

@@ -21,9 +21,9 @@ import { clientUrl, peerUrl, writeTls } from './etcd-member.js';
 import { requestJoin, type JoinAsk } from './join.js';
 import { Manager } from './manager.js';
 import { RoleFollower, type MemberStart } from './role-change.js';
-import type { Availability, NodeRecord, SwarmSpec } from './model.js';
+import { DEFAULT_HEARTBEAT_NS, type Availability, type NodeRecord, type SwarmSpec } from './model.js';
 import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
-import { Session, type ExternalStore } from './session.js';
+import { leaseTtlFor, Session, type ExternalStore } from './session.js';
 import { ClusterNetworks } from './networks.js';
 import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
@@ -48,7 +48,7 @@ export const DEFAULT_SPEC: SwarmSpec = {
   labels: {},
   taskHistoryRetentionLimit: 5,
   nodeCertExpiry: 7_776_000_000_000_000,
-  heartbeatPeriod: 5_000_000_000,
+  heartbeatPeriod: DEFAULT_HEARTBEAT_NS,
   autoLockManagers: false,
 };
 
@@ -104,6 +104,7 @@ export class SwarmNode implements SwarmState {
         this.state = state;
         saveNodeState(this.deps.dir, state);
       },
+      clusterChanged: async () => this.applyCluster(),
     });
   }
 
@@ -160,7 +161,7 @@ export class SwarmNode implements SwarmState {
       const nodeId = newSwarmId();
       const ca = await createRootCa(clusterId);
       const own = await nodeRequest(nodeId);
-      const cert = await signNode(ca, own.csr, { nodeId, role: 'manager', clusterId }, [advertise.host]);
+      const cert = await signNode(ca, own.csr, { nodeId, role: 'manager', clusterId }, [advertise.host], req.spec.nodeCertExpiry);
       writeTls(this.deps.dir, { ca: ca.cert, cert, key: own.key });
       fs.writeFileSync(path.join(this.deps.dir, CA_KEY), ca.key, { mode: 0o600 });
       const state: NodeState = {
@@ -176,7 +177,7 @@ export class SwarmNode implements SwarmState {
         await this.connect(state, ca, external ? undefined : { state: 'new', initialCluster: `${nodeId}=${peerUrl(advertise.host)}` });
         const now = new Date().toISOString();
         await this.manager!.found(
-          { id: clusterId, createdAt: now, updatedAt: now, spec: DEFAULT_SPEC, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
+          { id: clusterId, createdAt: now, updatedAt: now, spec: req.spec, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
           this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`),
         );
         await this.openShared(state, this.session!);
@@ -386,6 +387,17 @@ export class SwarmNode implements SwarmState {
     await this.session?.close(opts).catch(() => undefined);
     this.session = undefined;
     this.manager = undefined;
+  }
+
+  /** The swarm's heartbeat sets this node's lease TTL: a new lease, this node's keys put again under it, then the old one revoked. */
+  private async applyCluster(): Promise<void> {
+    const session = this.session;
+    const raw = await session?.store.get(CLUSTER.kind.prefix + CLUSTER_ID);
+    if (!session || raw === undefined) return;
+    const old = await session.retune(leaseTtlFor(CLUSTER.kind.check(raw).spec.heartbeatPeriod));
+    if (!old) return;
+    await this.tellShared(this.shared);
+    await old.revoke().catch(() => undefined);
   }
 
   /** A worker's lease was lost: connect again, through every member known by now. */

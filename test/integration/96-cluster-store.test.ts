@@ -3,7 +3,9 @@
  * (started by the test in the "client" namespace, an outside machine, with TLS and client
  * certificates of its own CA). init and join use it and start no etcd of their own; a
  * promoted node becomes a manager without a member; a restarted daemon reconnects to it;
- * and once every node has left, the swarm's keys are gone from it.
+ * and once every node has left, the swarm's keys are gone from it. On the way, swarm
+ * update: the settings berth applies (the heartbeat sets how soon a killed node is Down,
+ * the certificate expiry the certificates signed next) and those it refuses.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { createRootCa, nodeRequest, signNode } from '../../src/cluster/ca.js';
 import { EtcdMember, peerUrl, writeTls } from '../../src/cluster/etcd-member.js';
 import { sleep } from '../lib/async.js';
@@ -84,6 +87,32 @@ describe('a swarm on an external etcd (--cluster-store)', { skip: !haveEtcd && '
     for (const k of ['swarm/cluster', `nodes/${ids[0]}`, `nodes/${ids[1]}`, `alive/${ids[0]}`, `alive/${ids[1]}`]) assert.ok(held.includes(`/berth/${clusterId}/${k}`), `${k} in ${held.join(' ')}`);
   });
 
+  it('applies swarm update: the heartbeat sets the lease TTL, the expiry the next certificates; refuses what it cannot do', async () => {
+    assert.equal(await h1.dockerOk('swarm', 'update', '--cert-expiry', '2h', '--task-history-limit', '7', '--dispatcher-heartbeat', '2s'), 'Swarm updated.');
+    const spec = ((await h1.api('GET', '/swarm')).body as { Spec: Record<string, Record<string, number>> }).Spec;
+    assert.deepEqual([spec.CAConfig!.NodeCertExpiry, spec.Orchestration!.TaskHistoryRetentionLimit, spec.Dispatcher!.HeartbeatPeriod], [7_200_000_000_000, 7, 2_000_000_000]);
+    assert.equal(await h2.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'active');
+    for (const [flags, refusal] of [
+      [['--snapshot-interval', '5000'], /berth keeps the swarm's state in etcd, not in swarmkit's Raft: its Raft settings cannot be changed \(--snapshot-interval 5000\)/],
+      [['--max-snapshots', '2'], /its Raft settings cannot be changed \(--max-snapshots 2\)/],
+      [['--external-ca', 'protocol=cfssl,url=https://ca.example.com'], /external CAs \(--external-ca\) are not supported/],
+      [['--autolock'], /berth does not lock managers \(--autolock\)/],
+    ] as const) {
+      const r = await h1.docker('swarm', 'update', ...flags);
+      assert.match(r.stderr, refusal);
+    }
+    // Two heartbeats of 2 s: a killed node is Down within 4 s (the default's 10 s would not be).
+    await sleep(500);
+    const killed = Date.now();
+    await h2.stop('SIGKILL');
+    await until(() => rows(h1), (m) => m.get('host2') === 'Down|', 15_000);
+    const took = Date.now() - killed;
+    assert.ok(took < 8000, `Down after ${took} ms`);
+    await h2.start();
+    await until(() => rows(h1), (m) => m.get('host2') === 'Ready|', 20_000);
+    assert.equal(await h1.dockerOk('swarm', 'update', '--dispatcher-heartbeat', '5s'), 'Swarm updated.');
+  });
+
   it('promotes and demotes without etcd members', async () => {
     await h1.dockerOk('node', 'promote', 'host2');
     const r = await until(() => rows(h1), (m) => m.get('host2') === 'Ready|Reachable', 30_000);
@@ -91,6 +120,9 @@ describe('a swarm on an external etcd (--cluster-store)', { skip: !haveEtcd && '
     assert.equal(await until(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'true', 10_000), 'true');
     assert.equal((await rows(h2)).size, 2);
     assert.equal(runsEtcd(h2), false);
+    // Its manager's certificate lasts what the swarm's CAConfig says (2 h).
+    const left = new Date(new X509Certificate(fs.readFileSync(path.join(h2.dataRoot, 'cluster/node.pem'))).validTo).getTime() - Date.now();
+    assert.ok(left > 3_500_000 && left < 7_300_000, `${left} ms left`);
     assert.equal(await h2.dockerOk('node', 'demote', 'host2'), 'Manager host2 demoted in the swarm.');
     assert.equal(await until(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'false', 20_000), 'false');
     const last = await h1.docker('node', 'demote', 'host1');

@@ -11,8 +11,8 @@ import { DEFAULT_SPEC } from '../../cluster/swarm.js';
 import type { InitRequest, JoinRequest, SwarmState, SwarmStatus } from '../../cluster/swarm-state.js';
 import type { ApiRequest, Reply, Router } from '../router.js';
 import { compareVersions } from '../router.js';
-import { swarmShape } from '../shapes/swarm.js';
-import { asObject, boolParam, objectField, optBool, optNumber, optString, parseFilters, stringList, stringMap, type WireObject } from '../wire.js';
+import { RAFT, swarmShape } from '../shapes/swarm.js';
+import { asObject, boolParam, field, objectField, optBool, optNumber, optString, parseFilters, stringList, stringMap, type WireObject } from '../wire.js';
 import { nodeRoutes } from './nodes.js';
 
 /** A check of a request, made before the node is asked (dockerd's router-side validation). */
@@ -95,11 +95,9 @@ function availability(o: WireObject): Availability | '' {
 
 /** Docker's InitRequest. */
 function parseInit(o: WireObject): InitRequest {
-  const spec = objectField(o, 'Spec');
-  const name = optString(spec, 'Name') ?? '';
-  if (name !== '' && name !== 'default') throw invalid('swarm spec must be named "default"');
+  const spec = parseSwarmSpec(objectField(o, 'Spec'));
   if (optBool(o, 'ForceNewCluster')) throw notImplemented('berth cannot force a new cluster from an old one (--force-new-cluster)');
-  if (optBool(o, 'AutoLockManagers') || optBool(objectField(spec, 'EncryptionConfig'), 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
+  if (optBool(o, 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
   const dataPathAddr = optString(o, 'DataPathAddr') ?? '';
   if (dataPathAddr !== '') throw notImplemented('berth sends VXLAN from the advertise address (--data-path-addr is not supported)');
   return {
@@ -109,6 +107,7 @@ function parseInit(o: WireObject): InitRequest {
     defaultAddrPool: stringList(o, 'DefaultAddrPool'),
     subnetSize: optNumber(o, 'SubnetSize') ?? 0,
     availability: availability(o),
+    spec,
   };
 }
 
@@ -124,15 +123,27 @@ function parseJoin(o: WireObject): JoinRequest {
   };
 }
 
-/** A swarm Spec, replacing the current one (swarmkit's defaults where a field is zero). */
+/**
+ * A swarm Spec: at init, merged into swarmkit's defaults; at update, replacing the current
+ * one (the defaults again where a field is zero).
+ * What berth cannot do is refused by name: Raft settings other than those shown (etcd
+ * keeps the state), external CAs, a new root CA, autolock.
+ */
 function parseSwarmSpec(o: WireObject): SwarmSpec {
   const name = optString(o, 'Name') ?? '';
   if (name !== '' && name !== 'default') throw invalid('swarm spec must be named "default"');
-  const expiry = optNumber(objectField(o, 'CAConfig'), 'NodeCertExpiry') ?? 0;
+  const ca = objectField(o, 'CAConfig');
+  const expiry = optNumber(ca, 'NodeCertExpiry') ?? 0;
   if (expiry !== 0 && expiry < 3_600_000_000_000) throw invalid('rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s');
   const heartbeat = optNumber(objectField(o, 'Dispatcher'), 'HeartbeatPeriod') ?? 0;
   if (heartbeat < 0) throw invalid('rpc error: code = InvalidArgument desc = heartbeat time period cannot be a negative duration');
   if (optBool(objectField(o, 'EncryptionConfig'), 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
+  checkRaft(objectField(o, 'Raft'));
+  const externalCas = field(ca, 'ExternalCAs');
+  if (Array.isArray(externalCas) && externalCas.length > 0) throw notImplemented("berth's managers sign node certificates with the swarm's own CA: external CAs (--external-ca) are not supported");
+  if ((optString(ca, 'SigningCACert') ?? '') !== '' || (optString(ca, 'SigningCAKey') ?? '') !== '' || (optNumber(ca, 'ForceRotate') ?? 0) !== 0) {
+    throw notImplemented("berth cannot rotate the swarm's root CA (docker swarm ca --rotate)");
+  }
   return {
     name: 'default',
     labels: stringMap(o, 'Labels'),
@@ -141,6 +152,21 @@ function parseSwarmSpec(o: WireObject): SwarmSpec {
     heartbeatPeriod: heartbeat || DEFAULT_SPEC.heartbeatPeriod,
     autoLockManagers: false,
   };
+}
+
+/** Raft settings: zero (the default) or what GET /swarm shows; etcd keeps the state with settings of its own. */
+function checkRaft(raft: WireObject): void {
+  const flags: Record<keyof typeof RAFT, string> = {
+    SnapshotInterval: '--snapshot-interval',
+    KeepOldSnapshots: '--max-snapshots',
+    LogEntriesForSlowFollowers: 'LogEntriesForSlowFollowers',
+    ElectionTick: 'ElectionTick',
+    HeartbeatTick: 'HeartbeatTick',
+  };
+  for (const key of Object.keys(RAFT) as (keyof typeof RAFT)[]) {
+    const v = optNumber(raft, key) ?? 0;
+    if (v !== 0 && v !== RAFT[key]) throw notImplemented(`berth keeps the swarm's state in etcd, not in swarmkit's Raft: its Raft settings cannot be changed (${flags[key]} ${v})`);
+  }
 }
 
 /** The Swarm header of /_ping: the node's state, with its role once it is in a swarm. */

@@ -4,6 +4,12 @@ import type { ClusterView, NodeView } from '../../cluster/manager.js';
 import type { ClusterRecord } from '../../cluster/model.js';
 import type { SwarmDetails, SwarmStatus } from '../../cluster/swarm-state.js';
 
+/**
+ * The Raft settings a swarm shows: swarmkit's defaults. berth's managers keep the swarm in
+ * etcd, whose consensus has settings of its own, so these are shown and never changed.
+ */
+export const RAFT = { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 } as const;
+
 function tls(rootPem: string): Record<string, string> {
   const t = tlsInfo(rootPem);
   return { TrustRoot: t.trustRoot, CertIssuerSubject: t.certIssuerSubject, CertIssuerPublicKey: t.certIssuerPublicKey };
@@ -21,7 +27,7 @@ export function swarmShape(v: { record: ClusterRecord; version: number }, tokens
       Name: r.spec.name,
       Labels: r.spec.labels,
       Orchestration: { TaskHistoryRetentionLimit: r.spec.taskHistoryRetentionLimit },
-      Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1 },
+      Raft: { ...RAFT },
       Dispatcher: { HeartbeatPeriod: r.spec.heartbeatPeriod },
       CAConfig: { NodeCertExpiry: r.spec.nodeCertExpiry },
       TaskDefaults: {},

@@ -1,0 +1,13 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LEASE_TTL_S, leaseTtlFor } from '../../src/cluster/session.js';
+
+describe("a node's lease TTL", () => {
+  it('is two heartbeat periods of the swarm, 10 s by default, 2 s at least', () => {
+    assert.equal(LEASE_TTL_S, 10);
+    assert.equal(leaseTtlFor(5_000_000_000), 10);
+    assert.equal(leaseTtlFor(2_000_000_000), 4);
+    assert.equal(leaseTtlFor(7_500_000_000), 15);
+    assert.equal(leaseTtlFor(500_000_000), 2);
+  });
+});

@@ -20,6 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { messageOf, unavailable } from '../errors.js';
+import type { WatchEvent } from '../store/etcd.js';
 import { splitHostPort, SWARM_PORT } from './addresses.js';
 import { nodeRequest, signNode, type KeyedCert } from './ca.js';
 import { clientUrl, tlsFiles, writeTls } from './etcd-member.js';
@@ -69,11 +70,17 @@ export class RoleFollower {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private notBefore = 0;
+  /** The store's members as last seen (node IDs): a change of their records matters. */
+  private managers = new Set<string>();
 
   constructor(private readonly host: RoleHost) {}
 
-  /** Follow the node records and the cluster object through `session` from now; checks the node's own role at once. */
-  async follow(session: Session): Promise<void> {
+  /**
+   * Follow the node records and the cluster object through `session` from now; checks the
+   * node's own role at once. Only a change of this node's record or of a manager's wakes
+   * it (workers coming and going do not).
+   */
+  async follow(session: Session, nodeId: string): Promise<void> {
     const rev = await session.store.revision();
     this.session = session;
     const lost = (what: string) => (e: unknown): void => {
@@ -81,7 +88,12 @@ export class RoleFollower {
       this.schedule();
       this.scheduleCluster();
     };
-    this.stopWatches.push(await session.store.watch(NODES.kind.prefix, rev, () => this.schedule(), lost('nodes')));
+    const changed = (e: WatchEvent): void => {
+      const id = e.key.slice(NODES.kind.prefix.length);
+      const manager = e.kind === 'put' && (e.value as { spec?: { role?: unknown } } | null)?.spec?.role === 'manager';
+      if (id === nodeId || manager || this.managers.has(id)) this.schedule();
+    };
+    this.stopWatches.push(await session.store.watch(NODES.kind.prefix, rev, changed, lost('nodes')));
     this.stopWatches.push(await session.store.watch(CLUSTER.kind.prefix, rev, () => this.scheduleCluster(), lost('swarm')));
     this.schedule();
   }
@@ -150,7 +162,9 @@ export class RoleFollower {
   private async refreshEndpoints(): Promise<void> {
     const now = this.host.current();
     if (!now || now.session !== this.session || now.state.external) return;
-    const urls = (await now.session.store.members()).filter((m) => !m.learner).flatMap((m) => m.clientUrls).sort();
+    const members = await now.session.store.members();
+    this.managers = new Set(members.map((m) => m.name));
+    const urls = members.filter((m) => !m.learner).flatMap((m) => m.clientUrls).sort();
     if (urls.length > 0 && urls.join(',') !== [...now.state.etcdEndpoints].sort().join(',')) this.host.save({ ...now.state, etcdEndpoints: urls });
   }
 }

@@ -348,7 +348,7 @@ export class SwarmNode implements SwarmState {
     });
     if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort, external: state.external === true });
     this.error = '';
-    await this.follower.follow(this.session);
+    await this.follower.follow(this.session, state.nodeId);
   }
 
   /** The external etcd of berthd --cluster-store, its files read now; Unavailable when the daemon was started without it. */

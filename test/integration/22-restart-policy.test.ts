@@ -34,9 +34,9 @@ describe('restart policies', () => {
     const [json, count] = out.split(' ');
     return { ...(JSON.parse(json!) as State), RestartCount: Number(count) };
   };
-  /** Polls until `ok` holds (or 5 s pass) and returns the last state. */
+  /** Polls until `ok` holds (or 20 s pass: restarts back off, and a loaded machine is slow) and returns the last state. */
   const until = async (name: string, ok: (s: State & { RestartCount: number }) => boolean): Promise<State & { RestartCount: number }> => {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 20_000;
     for (;;) {
       const s = await state(name);
       if (ok(s) || Date.now() > deadline) return s;

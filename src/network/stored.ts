@@ -1,6 +1,7 @@
 /** How the network model is kept in the store: one typed collection per kind of record. */
 import { Collection } from '../store/collection.js';
 import { anyObject, arrayOf, bool, num, object, str, type Check } from '../store/check.js';
+import type { FwUnderlay } from './firewall/model.js';
 import type { EndpointRecord, NetworkRecord } from './model.js';
 import type { PortSpec } from './ports/index.js';
 
@@ -63,3 +64,15 @@ export const PUBLICATIONS = new Collection<Publication>({
   version: 1,
   check: (v) => object<Publication>({ containerId: str, networkId: str, mappings: arrayOf(mapping), ipv4: str, ipv6: str }, ['ipv4', 'ipv6'])(v, 'publication'),
 });
+
+/**
+ * underlay/vxlan: the swarm's VXLAN guard as last known (firewall/model.ts), so the
+ * ruleset a restarted daemon writes first still accepts the swarm's nodes, and only
+ * them, before it reaches the cluster again. Absent outside a swarm.
+ */
+export const UNDERLAY = new Collection<FwUnderlay>({
+  prefix: 'underlay/',
+  version: 1,
+  check: (v) => object<FwUnderlay>({ vxlanPorts: arrayOf(num), members: arrayOf(str), encryptedVnis: arrayOf(num) })(v, 'underlay'),
+});
+export const UNDERLAY_KEY = 'vxlan';

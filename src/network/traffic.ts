@@ -8,9 +8,9 @@ import { messageOf } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import type { SysctlSetting } from '../kernel/sysctl.js';
 import type { KvStore } from '../store/kv.js';
-import { PUBLICATIONS, type Publication } from './stored.js';
+import { PUBLICATIONS, UNDERLAY, UNDERLAY_KEY, type Publication } from './stored.js';
 import { Serial } from '../util/serial.js';
-import { globalSysctls, publicationsFor, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication } from './firewall/index.js';
+import { globalSysctls, publicationsFor, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication, type FwUnderlay } from './firewall/index.js';
 import type { FirewallBackend } from './firewall/backend.js';
 import type { EndpointRecord } from './model.js';
 import {
@@ -40,6 +40,9 @@ export class Traffic {
   private readonly reservations = new Map<string, Reservation>();
   private ports: PortAllocatorState = newPortAllocator();
   private readonly serial = new Serial();
+  /** The swarm's VXLAN guard (undefined outside a swarm), changed one change at a time. */
+  private underlay: FwUnderlay | undefined;
+  private readonly underlaySerial = new Serial();
   /** Until start() has written the whole ruleset, changes only need to reach the model. */
   private started = false;
   /** What the host-port sockets relay beyond what the kernel cannot (the backend says). */
@@ -61,6 +64,7 @@ export class Traffic {
       endpoints: this.source.endpoints(),
       publications: [...this.publications.values()].flatMap((p) => publicationsFor(p.networkId, p.containerId, p.mappings, p)),
       loopbackByProxy: this.relayScope === 'loopback',
+      underlay: this.underlay,
     };
   }
 
@@ -70,6 +74,7 @@ export class Traffic {
       if (alive(p.containerId)) this.publications.set(p.containerId, p);
       else await this.store.commit([PUBLICATIONS.del(p.containerId)]);
     }
+    this.underlay = (await UNDERLAY.load(this.store)).get(UNDERLAY_KEY);
     this.ports = restorePortAllocator([...this.publications.values()].map((p) => ({ owner: p.containerId, mappings: p.mappings })));
     for (const p of this.publications.values()) {
       try {
@@ -124,6 +129,21 @@ export class Traffic {
 
   endpointLeft(ep: FwEndpoint, net: FwNetwork): void {
     if (this.started) this.withdrawLater(this.firewall.removeEndpoint(ep, net, () => this.model()), 'endpoint removal');
+  }
+
+  /**
+   * The swarm's VXLAN guard is now `next` (undefined: the node left its swarm). Stored
+   * first, so a daemon that restarts writes it in its first ruleset, before it reaches
+   * the cluster again: the swarm's nodes are never cut off, nor anyone else let in.
+   */
+  async setUnderlay(next: FwUnderlay | undefined): Promise<void> {
+    return this.underlaySerial.run(async () => {
+      const prev = this.underlay;
+      if (JSON.stringify(prev) === JSON.stringify(next)) return;
+      await this.store.commit([next ? UNDERLAY.put(UNDERLAY_KEY, next) : UNDERLAY.del(UNDERLAY_KEY)]);
+      this.underlay = next;
+      if (this.started) await this.firewall.changeUnderlay(prev, next, () => this.model());
+    });
   }
 
   /**

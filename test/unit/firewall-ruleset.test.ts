@@ -7,6 +7,7 @@ import {
   addEndpoint,
   addNetwork,
   addPublications,
+  changeUnderlay,
   modelElements,
   removeEndpoint,
   removeNetwork,
@@ -241,6 +242,26 @@ table inet berth {
 		comment "published ports, other port in the container"
 	}
 
+	set vxlan_ports {
+		type inet_service
+		comment "the swarm's VXLAN port"
+	}
+
+	set swarm_nodes4 {
+		type ipv4_addr
+		comment "the swarm's nodes: the only sources of VXLAN"
+	}
+
+	set swarm_nodes6 {
+		type ipv6_addr
+		comment "the swarm's nodes: the only sources of VXLAN"
+	}
+
+	set encrypted_vnis {
+		typeof @th,96,24
+		comment "VNIs of encrypted overlay networks"
+	}
+
 	chain guard {
 		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
 		type filter hook prerouting priority raw; policy accept;
@@ -284,6 +305,20 @@ table inet berth {
 		oifname @bridges ct state established,related accept
 		oifname @bridges ct status dnat accept comment "published ports"
 		oifname @bridges drop comment "other networks and outside: no direct access"
+	}
+
+	chain underlay_in {
+		comment "VXLAN of swarm overlay networks: from the swarm's nodes only, an encrypted network's through IPsec only"
+		type filter hook input priority filter; policy accept;
+		udp dport @vxlan_ports ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
+		udp dport @vxlan_ports ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
+		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
+	}
+
+	chain underlay_out {
+		comment "an encrypted network's VXLAN takes berth's IPsec policies, which select this mark"
+		type route hook output priority mangle; policy accept;
+		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta mark set 0x00d0c4e3
 	}
 }
 table bridge berth {
@@ -344,5 +379,40 @@ describe('subnet elements', () => {
     const many = cidrs(...Array.from({ length: 10_000 }, (_, i) => `10.${100 + (i >> 8)}.${i & 255}.0/24`));
     assert.deepEqual(subnetRanges(many), ['10.100.0.0-10.139.15.255']);
     assert.deepEqual(subnetRanges(cidrs('fd00:1::/64', 'fd00:1:0:1::/64')), ['fd00:1::-fd00:1:0:1:ffff:ffff:ffff:ffff']);
+  });
+});
+
+describe("the swarm's VXLAN guard", () => {
+  const GUARD = { vxlanPorts: [4789], members: ['10.99.0.12', '10.99.0.11', 'fd00::11'], encryptedVnis: [4097] };
+
+  it('puts the port, the nodes by family and the encrypted VNIs in their sets', () => {
+    const text = renderFull({ networks: [], endpoints: [], publications: [], underlay: GUARD });
+    assert.ok(text.includes('\t\tcomment "the swarm\'s VXLAN port"\n\t\telements = { 4789 }\n'), text);
+    assert.ok(text.includes('\t\telements = { 10.99.0.12, 10.99.0.11 }\n'), text);
+    assert.ok(text.includes('\t\telements = { fd00::11 }\n'), text);
+    assert.ok(text.includes('\t\tcomment "VNIs of encrypted overlay networks"\n\t\telements = { 4097 }\n'), text);
+    // Outside a swarm the sets are empty: no VXLAN is filtered.
+    assert.equal(renderFull({ networks: [], endpoints: [], publications: [] }), BASE);
+  });
+
+  it('changes only the elements that differ, and all of them when the node leaves', () => {
+    const joined = { ...GUARD, members: [...GUARD.members, '10.99.0.13'] };
+    assert.equal(changeUnderlay(GUARD, joined), 'add element inet berth swarm_nodes4 { 10.99.0.13 }\n');
+    assert.equal(changeUnderlay(joined, GUARD), 'delete element inet berth swarm_nodes4 { 10.99.0.13 }\n');
+    assert.equal(changeUnderlay(GUARD, GUARD), '');
+    assert.equal(
+      changeUnderlay(GUARD, undefined),
+      'delete element inet berth vxlan_ports { 4789 }\n' +
+        'delete element inet berth swarm_nodes4 { 10.99.0.12, 10.99.0.11 }\n' +
+        'delete element inet berth swarm_nodes6 { fd00::11 }\n' +
+        'delete element inet berth encrypted_vnis { 4097 }\n',
+    );
+    assert.equal(changeUnderlay(undefined, { vxlanPorts: [7777], members: ['10.99.0.11'], encryptedVnis: [] }), 'add element inet berth vxlan_ports { 7777 }\nadd element inet berth swarm_nodes4 { 10.99.0.11 }\n');
+  });
+
+  it('refuses what is not an address, a port or a VNI', () => {
+    assert.throws(() => changeUnderlay(undefined, { ...GUARD, members: ['10.99.0.11; flush ruleset'] }), /invalid IP address/);
+    assert.throws(() => changeUnderlay(undefined, { ...GUARD, vxlanPorts: [70000] }), /invalid VXLAN port/);
+    assert.throws(() => changeUnderlay(undefined, { ...GUARD, encryptedVnis: [1 << 24] }), /invalid VXLAN ID/);
   });
 });

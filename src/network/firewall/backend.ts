@@ -8,7 +8,7 @@ import type { KernelNft } from '../../kernel/port.js';
 import type { SysctlSetting } from '../../kernel/sysctl.js';
 import type { RelayScope } from '../ports/index.js';
 import { Firewall, removeFirewallTables, type ModelSource } from './index.js';
-import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from './model.js';
 import { networkSysctls, releasedNetworkSysctls } from './requirements.js';
 
 export interface FirewallBackend {
@@ -32,6 +32,8 @@ export interface FirewallBackend {
   removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<void>;
   addPublications(pubs: readonly FwPublication[], after: ModelSource): Promise<void>;
   removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<void>;
+  /** The swarm's VXLAN guard went from `from` to `to` (undefined: outside a swarm). */
+  changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined, after: ModelSource): Promise<void>;
   /** Resolves once every change queued so far is applied (or failed). */
   idle(): Promise<void>;
 }
@@ -54,6 +56,7 @@ function nftablesBackend(fw: Firewall, userlandProxy: boolean): FirewallBackend 
     removeEndpoint: async (ep, net, after) => void (await fw.removeEndpoint(ep, net, after)),
     addPublications: async (pubs, after) => void (await fw.addPublications(pubs, after)),
     removePublications: async (pubs, after) => void (await fw.removePublications(pubs, after)),
+    changeUnderlay: async (from, to, after) => void (await fw.changeUnderlay(from, to, after)),
     idle: async () => fw.idle(),
   };
 }
@@ -74,5 +77,6 @@ const noFirewall = (nft: KernelNft): FirewallBackend => ({
   removeEndpoint: nothing,
   addPublications: nothing,
   removePublications: nothing,
+  changeUnderlay: nothing,
   idle: nothing,
 });

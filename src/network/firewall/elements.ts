@@ -15,7 +15,7 @@ import { invalid } from '../../errors.js';
 import { compareIp, formatIp, formatNetwork, ipFromValue, lastAddress, tryParseCidr, tryParseIp, type Cidr } from '../ipam/index.js';
 import { isIpv6Loopback } from '../ports/serving.js';
 import { formatRange, rangeLength } from '../ports/spec.js';
-import type { FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import type { FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from './model.js';
 import { byCodeUnit } from '../../util/order.js';
 
 export type FwTable = 'inet' | 'bridge';
@@ -34,6 +34,10 @@ export const SETS = {
   pub6Keep: 'pub6_keep',
   pub6Port: 'pub6_port',
   noIccPorts: 'no_icc_ports',
+  vxlanPorts: 'vxlan_ports',
+  swarmNodes4: 'swarm_nodes4',
+  swarmNodes6: 'swarm_nodes6',
+  encryptedVnis: 'encrypted_vnis',
 } as const;
 export type SetName = (typeof SETS)[keyof typeof SETS];
 
@@ -137,6 +141,25 @@ export function publicationElements(pub: FwPublication): ElementGroup[] {
   return [
     ...(pub.ipv4 && hostFamily !== 6 ? familyElements(pub, 4, pub.ipv4) : []),
     ...(pub.ipv6 && hostFamily !== 4 && !loopback6 ? familyElements(pub, 6, pub.ipv6) : []),
+  ];
+}
+
+/** Elements of the swarm's VXLAN guard: the data-path ports, the nodes' addresses by family, the encrypted VNIs. */
+export function underlayElements(u: FwUnderlay): ElementGroup[] {
+  const port = (p: number): string => {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`invalid VXLAN port: ${p}`);
+    return String(p);
+  };
+  const vni = (v: number): string => {
+    if (!Number.isInteger(v) || v < 1 || v > 0xffffff) throw invalid(`invalid VXLAN ID: ${v}`);
+    return String(v);
+  };
+  const members = u.members.map((m) => address(m));
+  return [
+    ...group('inet', SETS.vxlanPorts, u.vxlanPorts.map(port)),
+    ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
+    ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),
+    ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),
   ];
 }
 

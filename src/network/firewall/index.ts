@@ -8,7 +8,7 @@
 import { summarizeTable, type NftTableSummary } from '../../kernel/nft.js';
 import type { KernelNft } from '../../kernel/port.js';
 import { messageOf } from '../../errors.js';
-import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from './model.js';
 import { Serial } from '../../util/serial.js';
 import * as ruleset from './ruleset.js';
 
@@ -86,6 +86,11 @@ export class Firewall {
 
   async removePublications(pubs: readonly FwPublication[], after: ModelSource): Promise<Applied> {
     return this.change(ruleset.removePublications(pubs), after);
+  }
+
+  /** The swarm's VXLAN guard changed (nodes came or went, the node joined or left): the elements that differ. */
+  async changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined, after: ModelSource): Promise<Applied> {
+    return this.change(ruleset.changeUnderlay(from, to), after);
   }
 
   /** Resolves once every change queued so far has been applied (or has failed). */

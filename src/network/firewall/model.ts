@@ -40,10 +40,29 @@ export interface FwPublication {
   ipv6?: string | undefined;
 }
 
+/**
+ * The swarm's underlay as the firewall guards it, while this host is in a swarm: VXLAN
+ * arriving on the data-path port is accepted only from the swarm's nodes, and the
+ * VXLAN of encrypted networks only through IPsec.
+ */
+export interface FwUnderlay {
+  /** UDP ports VXLAN arrives on (the swarm's data-path port, 4789 by default). */
+  vxlanPorts: number[];
+  /** The swarm's node addresses (IPv4 or IPv6): the only sources of VXLAN accepted. */
+  members: string[];
+  /** VNIs of encrypted networks: their VXLAN leaves marked for berth's IPsec policies, and arrives only decrypted. */
+  encryptedVnis: number[];
+}
+
+/** The mark an encrypted network's VXLAN leaves with, which berth's IPsec policies select (Docker's value). */
+export const IPSEC_MARK = 0xd0c4e3;
+
 export interface FirewallModel {
   networks: FwNetwork[];
   endpoints: FwEndpoint[];
   publications: FwPublication[];
+  /** The swarm's VXLAN guard; undefined outside a swarm (no VXLAN is filtered). */
+  underlay?: FwUnderlay | undefined;
   /** --userland-proxy: loopback connections go to the daemon's proxy sockets, not through DNAT. */
   loopbackByProxy?: boolean;
 }

@@ -12,15 +12,16 @@
  *    frames not addressed to the bridge itself (pkttype other), which leaves published
  *    ports reachable by hairpin (those go to the gateway's MAC) with or without br_netfilter.
  */
-import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication } from './model.js';
-import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, type ElementGroup, type FwTable, type SetName } from './elements.js';
+import { IPSEC_MARK, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication, type FwUnderlay } from './model.js';
+import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, underlayElements, type ElementGroup, type FwTable, type SetName } from './elements.js';
 
 export const TABLE = 'berth';
 
 interface SetDef {
   table: FwTable;
-  /** `type …` line: a set's key type, or a map's "key : value". */
+  /** `type …` line: a set's key type, or a map's "key : value"; `typeof …` when `typeOf` (a raw payload key). */
   type: string;
+  typeOf?: true;
   interval: boolean;
   comment: string;
 }
@@ -58,7 +59,14 @@ const SET_DEFS: Record<SetName, SetDef> = {
     comment: 'published ports, other port in the container',
   },
   [SETS.noIccPorts]: { table: 'bridge', type: 'ifname', interval: false, comment: 'bridge ports of networks with ICC off' },
+  [SETS.vxlanPorts]: { table: 'inet', type: 'inet_service', interval: false, comment: "the swarm's VXLAN port" },
+  [SETS.swarmNodes4]: { table: 'inet', type: 'ipv4_addr', interval: false, comment: "the swarm's nodes: the only sources of VXLAN" },
+  [SETS.swarmNodes6]: { table: 'inet', type: 'ipv6_addr', interval: false, comment: "the swarm's nodes: the only sources of VXLAN" },
+  // The VNI: 24 bits at byte 4 of the VXLAN header, 12 bytes into the UDP datagram.
+  [SETS.encryptedVnis]: { table: 'inet', type: '@th,96,24', typeOf: true, interval: false, comment: 'VNIs of encrypted overlay networks' },
 };
+
+const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
 
 const INET_CHAINS = `	chain guard {
 		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
@@ -104,6 +112,20 @@ const INET_CHAINS = `	chain guard {
 		oifname @bridges ct status dnat accept comment "published ports"
 		oifname @bridges drop comment "other networks and outside: no direct access"
 	}
+
+	chain underlay_in {
+		comment "VXLAN of swarm overlay networks: from the swarm's nodes only, an encrypted network's through IPsec only"
+		type filter hook input priority filter; policy accept;
+		udp dport @vxlan_ports ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
+		udp dport @vxlan_ports ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
+		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
+	}
+
+	chain underlay_out {
+		comment "an encrypted network's VXLAN takes berth's IPsec policies, which select this mark"
+		type route hook output priority mangle; policy accept;
+		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta mark set ${hexMark(IPSEC_MARK)}
+	}
 `;
 
 const BRIDGE_CHAINS = `	chain icc_unicast {
@@ -120,7 +142,7 @@ const BRIDGE_CHAINS = `	chain icc_unicast {
 function renderSet(name: SetName, elements: readonly string[]): string {
   const d = SET_DEFS[name];
   const kind = d.type.includes(' : ') ? 'map' : 'set';
-  const lines = [`\t${kind} ${name} {`, `\t\ttype ${d.type}`];
+  const lines = [`\t${kind} ${name} {`, `\t\t${d.typeOf ? 'typeof' : 'type'} ${d.type}`];
   if (d.interval) lines.push('\t\tflags interval');
   lines.push(`\t\tcomment "${d.comment}"`);
   if (elements.length > 0) lines.push(`\t\telements = { ${elements.join(', ')} }`);
@@ -150,7 +172,8 @@ export function modelElements(model: FirewallModel): ElementGroup[] {
     const net = nets.get(ep.networkId);
     return net ? endpointElements(ep, net) : [];
   });
-  return mergeGroups([...model.networks.flatMap(networkElements), ...endpoints, ...model.publications.flatMap(publicationElements)]);
+  const underlay = model.underlay ? underlayElements(model.underlay) : [];
+  return mergeGroups([...model.networks.flatMap(networkElements), ...endpoints, ...model.publications.flatMap(publicationElements), ...underlay]);
 }
 
 /**
@@ -185,3 +208,17 @@ export const addEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderEle
 export const removeEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderElements('delete', endpointElements(ep, net));
 export const addPublications = (pubs: readonly FwPublication[]): string => renderElements('add', pubs.flatMap(publicationElements));
 export const removePublications = (pubs: readonly FwPublication[]): string => renderElements('delete', pubs.flatMap(publicationElements));
+
+/** What turns the swarm's VXLAN guard `from` into `to` (either undefined: outside a swarm): only the elements that differ. */
+export function changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined): string {
+  const before = from ? underlayElements(from) : [];
+  const after = to ? underlayElements(to) : [];
+  const minus = (a: readonly ElementGroup[], b: readonly ElementGroup[]): ElementGroup[] =>
+    a.map((g) => {
+      const other = new Set(b.find((x) => x.set === g.set)?.elements ?? []);
+      return { ...g, elements: g.elements.filter((e) => !other.has(e)) };
+    }).filter((g) => g.elements.length > 0);
+  const gone = minus(before, after);
+  const come = minus(after, before);
+  return (gone.length > 0 ? renderElements('delete', gone) : '') + (come.length > 0 ? renderElements('add', come) : '');
+}

@@ -6,16 +6,22 @@
  * vni/<n> (taken once, in the same transaction as the record: two managers can never
  * give one name or VNI twice), ipam/<network>/<ip> (an address, taken in a transaction
  * that fails if another host has it), endpoints/<network>/<endpoint> (a host's endpoint,
- * bound to that host's lease: a host that dies takes its endpoints with it).
- * Every node lists them, then follows the store from that revision.
+ * bound to that host's lease: a host that dies takes its endpoints with it),
+ * keys/network (the data path's keys for encrypted networks, made by the first manager).
+ * Every node lists them and the nodes' addresses (nodes/<id>: the only VXLAN sources it
+ * accepts), then follows the store from that revision, listing again until it can.
  */
+import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
+import type { NetworkKey } from '../network/drivers/driver.js';
 import { FIRST_VNI, MAX_VNI, parseVniList, vniInRange, VNI_OPTION } from '../network/drivers/overlay/config.js';
+import { KEY_BYTES } from '../network/drivers/overlay/xfrm-plan.js';
 import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkId, NetworkRecord } from '../network/model.js';
-import type { RemoteChange, RemoteEndpoint, SharedNetworks } from '../network/shared.js';
+import type { RemoteChange, RemoteEndpoint, SharedListener, SharedNetworks } from '../network/shared.js';
 import type { EtcdStore, WatchEvent } from '../store/etcd.js';
 import type { Json } from '../store/kv.js';
+import { NODES } from './stored.js';
 import { newSwarmId } from './tokens.js';
 
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
@@ -24,7 +30,8 @@ export interface ClusterNetworksOptions {
   store: EtcdStore;
   nodeId: string;
   manager: boolean;
-  local: SharedNetworks['local'];
+  /** This host's place on the underlay (the data path's keys come from the store). */
+  local: Omit<SharedNetworks['local'], 'networkKeys'>;
   /** The swarm's address pools (--default-addr-pool) and subnet size. */
   pools: { bases: string[]; size: number };
   /** Puts a key bound to this node's lease. */
@@ -35,13 +42,18 @@ export interface ClusterNetworksOptions {
 export class ClusterNetworks implements SharedNetworks {
   private readonly records = new Map<string, NetworkRecord>();
   private readonly remote = new Map<string, RemoteEndpoint>();
-  private readonly listeners = new Set<{ networksChanged(): void; remoteChanged(c: RemoteChange): void }>();
+  /** The data path's keys (encrypted networks), the primary first. */
+  private keys: NetworkKey[] = [];
+  /** Node ID -> its underlay address. */
+  private readonly nodes = new Map<string, string>();
+  private readonly listeners = new Set<SharedListener>();
   private stopWatch: (() => Promise<void>) | undefined;
+  private closed = false;
 
   private constructor(private readonly o: ClusterNetworksOptions) {}
 
   get local(): SharedNetworks['local'] {
-    return this.o.local;
+    return { ...this.o.local, networkKeys: this.keys };
   }
 
   get manager(): boolean {
@@ -52,6 +64,7 @@ export class ClusterNetworks implements SharedNetworks {
   static async open(o: ClusterNetworksOptions): Promise<ClusterNetworks> {
     const c = new ClusterNetworks(o);
     await c.relist();
+    if (o.manager && c.keys.length === 0) await c.makeKeys();
     if (o.manager && ![...c.records.values()].some((r) => r.ingress)) {
       await c.make({ ...INGRESS, subnets: [] }, true).catch((e: unknown) => o.log(`swarm: ingress network: ${messageOf(e)}`));
     }
@@ -60,7 +73,9 @@ export class ClusterNetworks implements SharedNetworks {
 
   /** Everything again, then a watch from that revision; a watch that cannot resume starts this over. */
   private async relist(): Promise<void> {
-    await this.stopWatch?.();
+    const stop = this.stopWatch;
+    this.stopWatch = undefined;
+    await stop?.().catch(() => undefined);
     const rev = await this.o.store.revision();
     const nets = await this.o.store.list('networks/');
     this.records.clear();
@@ -71,17 +86,40 @@ export class ClusterNetworks implements SharedNetworks {
     const before = new Map(this.remote);
     this.remote.clear();
     for (const [key, v] of await this.o.store.list('endpoints/')) this.takeEndpoint(key, v);
+    this.nodes.clear();
+    for (const [key, v] of await this.o.store.list(NODES.kind.prefix)) this.takeNode(key, v);
+    this.keys = readKeys(await this.o.store.get(KEYS));
     this.stopWatch = await this.o.store.watch('', rev, (e) => this.apply(e), (e) => {
       this.o.log(`swarm: the store's watch ended (${messageOf(e)}); listing again`);
-      void this.relist().catch((err: unknown) => this.o.log(`swarm: relist: ${messageOf(err)}`));
+      void this.relistUntilDone();
     });
-    this.notify({ networksChanged: true });
+    this.notify({ networksChanged: true, membersChanged: true });
     for (const [id, ep] of before) if (!this.remote.has(id)) this.notify({ remote: { kind: 'removed', endpoint: ep } });
     for (const [id, ep] of this.remote) if (!before.has(id)) this.notify({ remote: { kind: 'added', endpoint: ep } });
   }
 
+  /** A store out of reach for a while (its members restarting): list again until it answers, however long that takes. */
+  private async relistUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.relist();
+        return;
+      } catch (e: unknown) {
+        this.o.log(`swarm: relist: ${messageOf(e)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
+      }
+    }
+  }
+
   private apply(e: WatchEvent): void {
-    if (e.key.startsWith('networks/')) {
+    if (e.key === KEYS) {
+      this.keys = e.kind === 'put' ? readKeys(e.value) : [];
+    } else if (e.key.startsWith(NODES.kind.prefix)) {
+      const before = this.members().join();
+      if (e.kind === 'put') this.takeNode(e.key, e.value);
+      else this.nodes.delete(e.key.slice(NODES.kind.prefix.length));
+      if (this.members().join() !== before) this.notify({ membersChanged: true });
+    } else if (e.key.startsWith('networks/')) {
       if (e.kind === 'put') this.records.set((e.value as unknown as NetworkRecord).id, e.value as unknown as NetworkRecord);
       else this.records.delete(e.key.slice('networks/'.length));
       this.notify({ networksChanged: true });
@@ -98,6 +136,17 @@ export class ClusterNetworks implements SharedNetworks {
     }
   }
 
+  /** The swarm's first data-path key (a manager makes it if the swarm has none; two managers racing keep the first). */
+  private async makeKeys(): Promise<void> {
+    const keys: NetworkKey[] = [{ key: randomBytes(KEY_BYTES).toString('hex'), tag: 1 }];
+    try {
+      await this.o.store.commitIf([KEYS], [{ put: KEYS, value: { keys } as unknown as Json }]);
+      this.keys = keys;
+    } catch {
+      this.keys = readKeys(await this.o.store.get(KEYS));
+    }
+  }
+
   /** A stored endpoint of another node, kept; this node's own are not remote. */
   private takeEndpoint(key: string, v: Json): RemoteEndpoint | undefined {
     const ep = v as unknown as RemoteEndpoint & { nodeId: string };
@@ -107,9 +156,20 @@ export class ClusterNetworks implements SharedNetworks {
     return remote;
   }
 
-  private notify(what: { networksChanged?: boolean; remote?: RemoteChange }): void {
+  /** A node record's address, kept (a record that does not read as one is logged and skipped). */
+  private takeNode(key: string, v: Json): void {
+    try {
+      const node = NODES.kind.check(v);
+      if (node.addr !== '') this.nodes.set(key.slice(NODES.kind.prefix.length), node.addr);
+    } catch (e: unknown) {
+      this.o.log(`swarm: ${key}: ${messageOf(e)}`);
+    }
+  }
+
+  private notify(what: { networksChanged?: boolean; remote?: RemoteChange; membersChanged?: boolean }): void {
     for (const l of this.listeners) {
       try {
+        if (what.membersChanged) l.membersChanged?.();
         if (what.networksChanged) l.networksChanged();
         if (what.remote) l.remoteChanged(what.remote);
       } catch (e: unknown) {
@@ -122,9 +182,13 @@ export class ClusterNetworks implements SharedNetworks {
     return [...this.records.values()].sort((a, b) => (a.created < b.created ? -1 : 1));
   }
 
-  watch(listener: { networksChanged(): void; remoteChanged(c: RemoteChange): void }): () => void {
+  watch(listener: SharedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  members(): string[] {
+    return [...new Set(this.nodes.values())].sort();
   }
 
   remoteEndpoints(): RemoteEndpoint[] {
@@ -273,9 +337,19 @@ export class ClusterNetworks implements SharedNetworks {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.listeners.clear();
     await this.stopWatch?.();
   }
+}
+
+/** keys/network: the data path's keys, `{ keys: [{ key, tag }] }`, the primary first. */
+const KEYS = 'keys/network';
+
+function readKeys(v: Json | undefined): NetworkKey[] {
+  const keys = (v as { keys?: unknown } | undefined)?.keys;
+  if (!Array.isArray(keys)) return [];
+  return keys.filter((k): k is NetworkKey => typeof (k as NetworkKey).key === 'string' && typeof (k as NetworkKey).tag === 'number');
 }
 
 /** Docker's ingress network, made with the swarm. */

@@ -59,8 +59,8 @@ const NEEDS_CLUSTER_STORE = "this node's swarm keeps its state in an external et
 
 /**
  * Hears when the node's shared networks come (connected to its swarm) and go (`leaving`:
- * the node leaves its swarm, still connected to it; otherwise it is shutting down or lost
- * its connection, and comes back with them).
+ * the node leaves its swarm; otherwise it is shutting down or lost its connection, and
+ * comes back with them).
  */
 export type SharedListener = (shared: ClusterNetworks | undefined, leaving: boolean) => Promise<void>;
 
@@ -251,11 +251,10 @@ export class SwarmNode implements SwarmState {
       // The last manager of a swarm on an external etcd erases it there (with its own etcd, its data goes with it).
       const erase = now.external === true && now.role === 'manager' && (await this.manager?.lastManager().catch(() => false)) === true;
       await this.follower.unfollow();
-      if (this.shared) {
-        await this.tellShared(undefined, true);
-        await this.shared.close().catch(() => undefined);
-        this.shared = undefined;
-      }
+      // Told even while disconnected: what the swarm left on this host goes with it.
+      await this.tellShared(undefined, true);
+      await this.shared?.close().catch(() => undefined);
+      this.shared = undefined;
       if (erase) await this.session?.store.deleteAll().catch((e: unknown) => this.deps.log(`swarm leave: erasing the swarm: ${messageOf(e)}`));
       // A manager that goes for good takes its etcd member out while the others still have a quorum.
       await this.session?.close({ removeMember: now.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));

@@ -151,7 +151,12 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     }
     stopNames?.();
     stopNames = shared && followRemoteNames(dns, shared);
-    await (shared ? networks.attachShared(shared) : networks.detachShared());
+    if (shared) {
+      await networks.attachShared(shared);
+      await engine.connections.sharedAttached();
+      return;
+    }
+    await networks.detachShared({ left: leaving });
   });
   swarm.resume();
   const usage = new DiskUsage({

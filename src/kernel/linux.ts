@@ -1,4 +1,5 @@
 /** The Kernel port on this machine: iproute2, nft, /proc and sockets (see port.ts). */
+import { listFdb, listNeighbours } from './fdb.js';
 import { kernelFeatures } from './features.js';
 import { holdHostPorts } from './hostports.js';
 import { batch, deleteLink, getLink, listLinks, removeAddresses, retiredLinksGone, retireLink } from './links.js';
@@ -9,6 +10,7 @@ import type { Kernel } from './port.js';
 import { listRoutes } from './routes.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
 import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
+import { addXfrm, deleteXfrm } from './xfrm.js';
 
 export const linuxKernel: Kernel = {
   links: {
@@ -16,6 +18,8 @@ export const linuxKernel: Kernel = {
     get: getLink,
     batch: async (commands) => void (await batch([...commands])),
     bridgeBatch: async (commands) => void (await run('bridge', ['-batch', '-'], { input: commands.join('\n') + '\n' })),
+    fdb: listFdb,
+    neighbours: listNeighbours,
     delete: deleteLink,
     retire: retireLink,
     retiredGone: retiredLinksGone,
@@ -33,6 +37,7 @@ export const linuxKernel: Kernel = {
     ensure: async (settings) => ensureSysctls(settings),
   },
   nft: nftIn(),
+  xfrm: { add: addXfrm, delete: deleteXfrm },
   routes: listRoutes,
   features: kernelFeatures,
   holdHostPorts,

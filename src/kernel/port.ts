@@ -5,6 +5,7 @@
  * that keeps a model of links and namespaces, records every change, and can be told to
  * fail at any step. Everything here may be called concurrently.
  */
+import type { FdbEntry, NeighbourEntry } from './fdb.js';
 import type { KernelFeatures } from './features.js';
 import type { HeldSockets, HostSocketSpec } from './hostports.js';
 import type { LinkInfo } from './links.js';
@@ -12,6 +13,7 @@ import type { NftFamily, NftObject } from './nft.js';
 import type { RouteInfo } from './routes.js';
 import type { SysctlSetting } from './sysctl.js';
 import type { PlanStep } from './wiring.js';
+import type { XfrmPolicy, XfrmState } from './xfrm.js';
 
 /** Links and addresses of the daemon's own namespace. */
 export interface KernelLinks {
@@ -22,6 +24,10 @@ export interface KernelLinks {
   batch(commands: readonly string[]): Promise<void>;
   /** `bridge` commands (FDB entries) as one batch, likewise. */
   bridgeBatch(commands: readonly string[]): Promise<void>;
+  /** A link's own forwarding entries (a VXLAN link's remote MACs and VTEPs). */
+  fdb(name: string): Promise<FdbEntry[]>;
+  /** A link's neighbour entries. */
+  neighbours(name: string): Promise<NeighbourEntry[]>;
   /** Delete a link. Idempotent: already gone is success. */
   delete(name: string): Promise<void>;
   /**
@@ -64,11 +70,20 @@ export interface KernelNft {
   deleteTable(family: NftFamily, name: string): Promise<void>;
 }
 
+/** IPsec (XFRM): associations and the policies that select them. */
+export interface KernelXfrm {
+  /** Add associations, then policies (added or replaced); an association already there is kept. */
+  add(states: readonly XfrmState[], policies: readonly XfrmPolicy[]): Promise<void>;
+  /** Delete policies, then associations. Idempotent: already gone is success. */
+  delete(states: readonly XfrmState[], policies: readonly XfrmPolicy[]): Promise<void>;
+}
+
 export interface Kernel {
   readonly links: KernelLinks;
   readonly sandboxes: KernelSandboxes;
   readonly sysctls: KernelSysctls;
   readonly nft: KernelNft;
+  readonly xfrm: KernelXfrm;
   /** The daemon namespace's routes of these families. */
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
   /** Which link kinds the kernel can make (probed once). */

@@ -155,7 +155,8 @@ export class NetworkController {
       // orphans are swept then (SwarmScope.sync), not now, so running containers keep them.
       if (driver.capabilities.scope === 'swarm') continue;
       const live = [...this.networks.values()].filter((n) => n.record.driver === driver.name).map((n) => n.driver);
-      await driver.removeOrphans?.(live);
+      const others = this.drivers.all().filter((d) => d !== driver && d.linkNames);
+      await driver.removeOrphans?.(live, (name) => others.some((d) => d.linkNames!.test(name)));
     }
     // A network whose kernel objects cannot be made now (its macvlan parent was unplugged,
     // say) is logged, not fatal: the daemon still serves the others.
@@ -459,20 +460,30 @@ export class NetworkController {
     const scope = (this.scope = new SwarmScope(shared, {
       validate: (r) => this.validated(r),
       localEndpoints: (id) => this.endpointsOn(id),
-      sweep: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver)),
+      sweep: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver), () => false),
+      underlayChanged: () => void this.traffic.setUnderlay(scope.underlay()).catch((e: unknown) => this.config.log(`firewall: the swarm's VXLAN guard: ${messageOf(e)}`)),
       log: this.config.log,
     }));
+    await this.traffic.setUnderlay(scope.underlay());
     if (![...this.networks.values()].some((n) => n.record.name === GWBRIDGE)) {
       await this.create(GWBRIDGE_REQUEST).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
     }
     await scope.sync([...this.endpoints.values()]);
+    // Containers that ran on while the daemon was away: their endpoints wired again where a crash left them loose.
+    const onShared = [...this.endpoints.values()].filter((e) => scope.get(e.networkId)).map((e) => e.containerId);
+    await this.repairEndpoints([...new Set(onShared)]).catch((e: unknown) => this.config.log(`repairing endpoints on swarm networks: ${messageOf(e)}`));
   }
 
-  /** The node left its swarm: its shared networks are gone from here (their links with their last endpoints). */
-  async detachShared(): Promise<void> {
+  /**
+   * The node is no longer connected to its swarm: its shared networks are gone from here
+   * (their links with their last endpoints). `left`: it left the swarm for good, so the
+   * firewall's VXLAN guard goes too (a daemon shutting down keeps it for its restart).
+   */
+  async detachShared(opts: { left?: boolean } = {}): Promise<void> {
     const scope = this.scope;
     this.scope = undefined;
     scope?.close();
+    if (opts.left) await this.traffic.setUnderlay(undefined);
     for (const n of scope?.all() ?? []) if (this.endpointCount(n.record.id) === 0) await n.driver.remove().catch(() => undefined);
     const gw = [...this.networks.values()].find((n) => n.record.name === GWBRIDGE);
     if (gw && this.endpointCount(gw.record.id) === 0) await this.remove(gw.record.id).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
@@ -481,6 +492,7 @@ export class NetworkController {
   private async createShared(req: CreateNetworkRequest): Promise<Network> {
     if (!this.scope) throw forbidden(NOT_SWARM_MANAGER);
     if ([...this.networks.values()].some((n) => n.record.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
+    await this.drivers.get(req.driver).checkCreate?.(req);
     const record = await this.scope.shared.create(req, (r) => void this.validated(r));
     const net = this.validated(record);
     this.event('create', record);
@@ -604,7 +616,7 @@ export class NetworkController {
   async repairEndpoints(containerIds: readonly string[]): Promise<void> {
     const links = new Map((await this.kernel.links.list()).map((l) => [l.name, l]));
     for (const ep of containerIds.flatMap((id) => this.endpointsOf(id))) {
-      const net = this.networks.get(ep.networkId);
+      const net = this.networks.get(ep.networkId) ?? this.scope?.get(ep.networkId);
       if (!ep.hostIfName || !net?.driver.planJoin) continue;
       const link = links.get(ep.hostIfName);
       if (link && (net.driver.hostSideWired?.(link) ?? true)) continue;

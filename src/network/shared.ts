@@ -5,6 +5,7 @@
  * the node is in a swarm (src/cluster/networks.ts implements it); a node outside a swarm
  * has none.
  */
+import type { SwarmPlace } from './drivers/driver.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkRecord } from './model.js';
 
 /** Another host's endpoint on a shared network, as this host programs its kernel and DNS for it. */
@@ -24,9 +25,17 @@ export interface RemoteEndpoint {
 /** What changed among the remote endpoints. */
 export type RemoteChange = { kind: 'added'; endpoint: RemoteEndpoint } | { kind: 'removed'; endpoint: RemoteEndpoint };
 
+/** What hears of the shared networks' changes. */
+export interface SharedListener {
+  networksChanged(): void;
+  remoteChanged(c: RemoteChange): void;
+  /** The swarm's nodes (their addresses) changed: a join, a node removed. */
+  membersChanged?(): void;
+}
+
 export interface SharedNetworks {
-  /** This host's place on the underlay: its VTEP address, the VXLAN port, the underlay's MTU. */
-  readonly local: { addr: string; dataPathPort: number; underlayMtu: number };
+  /** This host's place on the underlay: its VTEP address, the VXLAN port, the underlay's MTU, the data path's keys. */
+  readonly local: SwarmPlace;
   /** Whether this node is a manager (it sees every shared network, and may create them). */
   readonly manager: boolean;
   /** Every shared network as the cluster holds it now. */
@@ -35,7 +44,7 @@ export interface SharedNetworks {
    * Hear of changes: the set of shared networks (a create or rm on any manager) and the
    * other hosts' endpoints. Returns the way to stop hearing.
    */
-  watch(listener: { networksChanged(): void; remoteChanged(c: RemoteChange): void }): () => void;
+  watch(listener: SharedListener): () => void;
   /**
    * Make a network cluster-wide: managers only (others get Docker's 403). `check` (the
    * driver's validation) sees the record first: what it refuses is never stored.
@@ -51,6 +60,8 @@ export interface SharedNetworks {
   publish(ep: EndpointRecord): Promise<void>;
   /** Withdraw it. Idempotent. */
   withdraw(ep: EndpointRecord): Promise<void>;
+  /** The underlay addresses of the swarm's nodes, this one's included: the only hosts whose VXLAN is accepted. */
+  members(): string[];
   /** The other hosts' endpoints now. */
   remoteEndpoints(): RemoteEndpoint[];
   /** Give back this host's addresses that none of `kept` (ipam/<network>/<ip> keys) holds: after a restart. */

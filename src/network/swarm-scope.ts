@@ -9,6 +9,7 @@
 import { messageOf } from '../errors.js';
 import { Serial } from '../util/serial.js';
 import type { Network } from './controller.js';
+import type { FwUnderlay } from './firewall/model.js';
 import type { EndpointRecord, NetworkId, NetworkRecord } from './model.js';
 import type { RemoteChange, RemoteEndpoint, SharedNetworks } from './shared.js';
 
@@ -19,6 +20,8 @@ export interface SwarmScopeDeps {
   localEndpoints(networkId: NetworkId): EndpointRecord[];
   /** Sweep the links of shared networks this host no longer instantiates (the overlay driver's orphans). */
   sweep(live: readonly Network[]): Promise<void>;
+  /** The swarm's nodes or networks changed: the firewall's VXLAN guard follows. */
+  underlayChanged(): void;
   log: (m: string) => void;
 }
 
@@ -39,7 +42,11 @@ export class SwarmScope {
   ) {
     this.refresh();
     this.unwatch = shared.watch({
-      networksChanged: () => this.refresh(),
+      networksChanged: () => {
+        this.refresh();
+        deps.underlayChanged();
+      },
+      membersChanged: () => deps.underlayChanged(),
       remoteChanged: (c) => this.remoteChanged(c),
     });
   }
@@ -119,6 +126,12 @@ export class SwarmScope {
     const mine = local.filter((e) => this.nets.has(e.networkId));
     for (const ep of mine) await this.shared.publish(ep).catch((e: unknown) => this.deps.log(`publishing ${ep.name}: ${messageOf(e)}`));
     await this.shared.releaseStale(new Set(mine.flatMap((e) => (e.ipv4 ? [`ipam/${e.networkId}/${e.ipv4.address}`] : []))));
+  }
+
+  /** The firewall's VXLAN guard for this swarm: its data-path port, its nodes, its encrypted networks' VNIs. */
+  underlay(): FwUnderlay {
+    const vnis = this.all().flatMap((n) => (n.driver.encryptedVni === undefined ? [] : [n.driver.encryptedVni]));
+    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b) };
   }
 
   close(): void {

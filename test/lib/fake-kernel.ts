@@ -11,10 +11,11 @@ import type { KernelFeatures } from '../../src/kernel/features.js';
 import { HostPortError, type HeldSockets, type HostSocketSpec } from '../../src/kernel/hostports.js';
 import type { LinkInfo } from '../../src/kernel/links.js';
 import type { NftFamily, NftObject } from '../../src/kernel/nft.js';
-import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls } from '../../src/kernel/port.js';
+import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
 import type { RouteInfo } from '../../src/kernel/routes.js';
 import type { SysctlSetting } from '../../src/kernel/sysctl.js';
 import type { PlanStep } from '../../src/kernel/wiring.js';
+import { FakeTables } from './fake-tables.js';
 
 /**
  * Counts the changes of a run (kernel steps and store commits alike) and decides the
@@ -91,6 +92,8 @@ export class FakeKernel implements Kernel {
   readonly held = new Set<string>();
   /** FDB commands seen (bridge fdb …), as sent. */
   readonly fdb = new Set<string>();
+  /** FDB, neighbour and XFRM tables, as those commands left them. */
+  readonly peerTables = new FakeTables();
   /** Host ports a host process has: holding them fails with EADDRINUSE. */
   readonly busyPorts = new Set<string>();
   /** The host's routes (kernel.routes()). */
@@ -135,9 +138,13 @@ export class FakeKernel implements Kernel {
     bridgeBatch: async (commands) => {
       for (const [i, c] of commands.entries()) {
         await this.faults.step(`host: bridge ${c}`, i > 0);
+        if (!this.host.has(after(c.split(/\s+/), 'dev') ?? '')) throw missing(after(c.split(/\s+/), 'dev') ?? '');
+        this.peerTables.bridge(c);
         this.fdb.add(c);
       }
     },
+    fdb: async (name) => [...(this.peerTables.fdb.get(name) ?? [])],
+    neighbours: async (name) => [...(this.peerTables.neigh.get(name) ?? [])],
     delete: async (name) => {
       try {
         await this.ip(HOST, `link del dev ${name}`);
@@ -238,6 +245,17 @@ export class FakeKernel implements Kernel {
     deleteTable: async (family, name) => this.nft.apply(`add table ${family} ${name}\ndelete table ${family} ${name}\n`),
   };
 
+  readonly xfrm: KernelXfrm = {
+    add: async (states, policies) => {
+      await this.faults.step(`xfrm add ${states.length} ${policies.length}`);
+      this.peerTables.addXfrm(states, policies);
+    },
+    delete: async (states, policies) => {
+      await this.faults.step(`xfrm delete ${states.length} ${policies.length}`);
+      this.peerTables.deleteXfrm(states, policies);
+    },
+  };
+
   async routes(): Promise<RouteInfo[]> {
     return this.hostRoutes;
   }
@@ -280,6 +298,7 @@ export class FakeKernel implements Kernel {
     if (object === 'link' && verb === 'del') return this.linkDel(ns, after(t, 'dev') ?? t[2]!);
     if (object === 'addr') return this.addr(links, verb!, t.slice(2));
     if (object === 'route') return this.route(ns, verb!, t.slice(2));
+    if (ns === HOST && this.peerTables.ip(t)) return;
   }
 
   /** `link add [link BASE] [name] NAME … type KIND … [peer name PEER … [netns X]] [netns X]`. */
@@ -360,6 +379,7 @@ export class FakeKernel implements Kernel {
     const l = links.get(name);
     if (!l) throw missing(name);
     links.delete(name);
+    if (ns === HOST) this.peerTables.linkGone(name);
     if (l.peer) this.namespaces.get(l.peer.ns)?.delete(l.peer.name);
     for (const other of links.values()) if (other.master === name) other.master = undefined;
   }

@@ -71,7 +71,7 @@ describe('SwarmScope', () => {
     const cluster = fakeShared();
     const slow = slowDriver();
     const net: Network = { record: RECORD, driver: slow.driver, capabilities: { ...LOCAL_NETWORK, scope: 'swarm', routesOut: false, gatewayBridge: true } };
-    const scope = new SwarmScope(cluster.shared, { validate: () => net, localEndpoints: () => [], sweep: async () => undefined, log: () => undefined });
+    const scope = new SwarmScope(cluster.shared, { validate: () => net, localEndpoints: () => [], sweep: async () => undefined, underlayChanged: () => undefined, log: () => undefined });
     cluster.add(remote(1));
     cluster.add(remote(2));
     const making = scope.instantiate(net);

@@ -12,6 +12,7 @@ import type { Timings } from '../../util/timings.js';
 import type { EtcFiles } from './etc-files.js';
 import type { EngineLog, LifecycleHooks } from './lifecycle.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
+import { GWBRIDGE } from '../../network/controller.js';
 import { joinGatewayBridge, joinRequest, leaveGatewayBridge } from './networking.js';
 import type { ContainerRecords } from './records.js';
 
@@ -113,7 +114,11 @@ export class NetworkConnections {
     }
     try {
       for (const ep of networks.endpointsOf(c.id)) {
-        if (wanted.has(ep.networkId)) continue;
+        // A swarm's network is not known before the node reaches its swarm again: its
+        // endpoints stay (their traffic flows meanwhile) and are taken up then, and so
+        // does docker_gwbridge's, which no record names (it comes with them).
+        const net = this.network(ep.networkId);
+        if (wanted.has(ep.networkId) || !net || net.record.name === GWBRIDGE) continue;
         await networks.leave(ep.id);
         this.editEtcFiles(c, ep, 'left');
       }
@@ -126,6 +131,21 @@ export class NetworkConnections {
       }
     } catch (e: unknown) {
       this.deps.log.warn(`networks of ${c.spec.name} after restart: ${messageOf(e)}`);
+    }
+  }
+
+  /**
+   * The node reached its swarm (again): running containers' endpoints on its shared
+   * networks go to the lifecycle hooks once more (DNS), as a daemon restart found them
+   * before their networks were known.
+   */
+  async sharedAttached(): Promise<void> {
+    const { records, networks } = this.deps;
+    for (const c of records.all()) {
+      if (c.state.status !== 'running') continue;
+      const shared = networks.endpointsOf(c.id).filter((ep) => this.network(ep.networkId)?.capabilities.scope === 'swarm');
+      if (shared.length === 0) continue;
+      for (const h of this.deps.hooks) await h.started?.(c, shared).catch((e: unknown) => this.deps.log.warn(`${c.spec.name} on its swarm networks: ${messageOf(e)}`));
     }
   }
 

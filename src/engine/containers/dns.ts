@@ -3,7 +3,7 @@
  * user-defined networks are published in the embedded DNS, and its resolver at
  * 127.0.0.11 is served from the daemon while it runs. The default bridge has none.
  */
-import type { NetworkController } from '../../network/controller.js';
+import { GWBRIDGE, type NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import type { EmbeddedDns } from '../../network/dns/index.js';
 import type { ContainerEngine } from './engine.js';
@@ -12,9 +12,13 @@ import type { ContainerRecord } from './model.js';
 import { parseLink } from './networking.js';
 
 export function dnsHooks(dns: EmbeddedDns, networks: NetworkController, engine: ContainerEngine): LifecycleHooks {
+  // A swarm's network is unknown until the node reaches its swarm (after a daemon
+  // restart): its endpoints are published then (connections.sharedAttached). An endpoint on
+  // docker_gwbridge is anonymous, as Docker makes it: no name resolves to it.
   const userNetwork = (ep: EndpointRecord) => {
-    const net = networks.find(ep.networkId);
-    return net.record.predefined ? undefined : net;
+    const id = safeId(networks, ep.networkId);
+    const net = id === undefined ? undefined : networks.find(id);
+    return net?.record.predefined || net?.record.name === GWBRIDGE ? undefined : net;
   };
   const configFor = (c: ContainerRecord, networkName: string) =>
     Object.entries(c.spec.networks).find(([k]) => k === networkName || safeId(networks, k) === safeId(networks, networkName))?.[1];

@@ -69,7 +69,8 @@ export class ContainerEngine {
   private readonly etc: EtcFiles;
   private readonly views: ImageViews;
   private readonly exits: Exits;
-  private readonly connections: NetworkConnections;
+  /** Containers' networks after their start (connections.ts); the daemon tells it of the swarm's networks coming and going. */
+  readonly connections: NetworkConnections;
   private readonly creation: ContainerCreation;
   private readonly events: EventSink;
   /** rename, pause, unpause, top, stats, update (operations.ts). */

@@ -6,14 +6,24 @@
 import type { LinkInfo } from '../../kernel/links.js';
 import type { Kernel } from '../../kernel/port.js';
 import type { FwNetwork } from '../firewall/model.js';
-import type { EndpointRecord, NetworkRecord } from '../model.js';
+import type { CreateNetworkRequest, EndpointRecord, NetworkRecord } from '../model.js';
 import type { RemoteEndpoint } from '../shared.js';
+
+/** A key of the swarm's data path (encrypted overlay networks), as the cluster keeps it. */
+export interface NetworkKey {
+  /** 16 bytes (AES-128), hex. */
+  key: string;
+  /** Its tag (Docker: the Lamport time it was made at): it goes into the SPIs. */
+  tag: number;
+}
 
 /** This host's place on a swarm's underlay (see network/shared.ts). */
 export interface SwarmPlace {
   addr: string;
   dataPathPort: number;
   underlayMtu: number;
+  /** The swarm's keys for encrypted networks, the primary first (empty: none yet). */
+  networkKeys: readonly NetworkKey[];
 }
 
 /** What a driver gets from the daemon when it is built. */
@@ -74,6 +84,9 @@ export const LOCAL_NETWORK: DriverCapabilities = {
   gatewayBridge: false,
 };
 
+/** Whether a link berth marked belongs to another driver, whose networks may not be known yet: a sweep spares it. */
+export type OtherDriversLinks = (name: string) => boolean;
+
 export interface NetworkDriver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
@@ -87,7 +100,17 @@ export interface NetworkDriver {
    * Called once at start with every network of this driver: remove kernel objects
    * this driver made that belong to none of them (crash leftovers). Optional.
    */
-  removeOrphans?(live: readonly DriverNetwork[]): Promise<void>;
+  removeOrphans?(live: readonly DriverNetwork[], others: OtherDriversLinks): Promise<void>;
+  /**
+   * The names this driver's links take, when their networks may be unknown at start (a
+   * swarm's, known once the node reaches its swarm): other drivers' sweeps spare them.
+   */
+  readonly linkNames?: RegExp;
+  /**
+   * Shared networks, whose links come only with their first endpoint: what the request
+   * needs of this host's kernel, checked at create before anything is stored. Optional.
+   */
+  checkCreate?(req: CreateNetworkRequest): Promise<void>;
 }
 
 export interface DriverNetwork {
@@ -136,6 +159,11 @@ export interface DriverNetwork {
   setPeers?(peers: readonly RemoteEndpoint[], replace?: boolean): Promise<void>;
   /** Shared networks: forget these remote endpoints. Idempotent. */
   dropPeers?(peers: readonly RemoteEndpoint[]): Promise<void>;
+  /**
+   * Shared networks whose traffic is encrypted: the VNI whose VXLAN the firewall marks
+   * for the IPsec policies and refuses in cleartext.
+   */
+  readonly encryptedVni?: number;
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

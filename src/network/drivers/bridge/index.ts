@@ -13,9 +13,9 @@ export function bridgeDriver(ctx: DriverContext): NetworkDriver {
     name: 'bridge',
     capabilities: { ...LOCAL_NETWORK, reportsPorts: true },
     validate: (net) => bridgeNetwork(net, parseBridgeConfig(net, ctx), ctx),
-    async removeOrphans(live) {
+    async removeOrphans(live, others) {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
-      const orphans = (await ctx.kernel.links.list()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name));
+      const orphans = (await ctx.kernel.links.list()).filter((l) => l.kind === 'bridge' && l.ownedByBerth && !wanted.has(l.name) && !others(l.name));
       await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
     },
   };

@@ -9,6 +9,8 @@ import { parseMtuOption } from '../options.js';
 
 export const VNI_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
+/** -o encrypted: present (any value) asks for IPsec, as in Docker. */
+export const ENCRYPTED_OPTION = 'encrypted';
 /** VXLAN's own bytes: outer Ethernet 14, IPv4 20, UDP 8, VXLAN 8. */
 export const VXLAN_OVERHEAD = 50;
 /** Docker starts at 4096: VNIs below overlap 802.1Q IDs. */
@@ -53,7 +55,7 @@ export function parseOverlayConfig(net: NetworkRecord): OverlayConfig {
   const hex = vni.toString(16).padStart(6, '0');
   return {
     vni,
-    encrypted: 'encrypted' in net.options,
+    encrypted: ENCRYPTED_OPTION in net.options,
     mtu: linkMtu(net.options[MTU_OPTION]),
     bridge: `ov-${hex}`,
     vxlan: `vx-${hex}`,

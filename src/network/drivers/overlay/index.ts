@@ -8,30 +8,45 @@
  * with endpoints gets one all-zeros FDB entry for broadcasts. Containers route out through
  * docker_gwbridge, not the overlay (it has no gateway on the host).
  */
-import { invalid } from '../../../errors.js';
+import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
-import { parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
+import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
+import { OverlayEncryption } from './encryption.js';
+import { BROADCAST_MAC, reconcileTables } from './peers.js';
+
+/** This driver's links: a bridge and a VXLAN link per network, named after its VNI (config.ts). */
+const LINK_NAMES = /^(ov|vx)-[0-9a-f]{6}$/;
 
 export function overlayDriver(ctx: DriverContext): NetworkDriver {
+  const encryption = new OverlayEncryption(ctx.kernel.xfrm);
   return {
     name: 'overlay',
     capabilities: { ...LOCAL_NETWORK, scope: 'swarm', routesOut: false, gatewayBridge: true },
     validate(net) {
-      return overlayNetwork(parseOverlayConfig(net), net, ctx);
+      return overlayNetwork(parseOverlayConfig(net), net, ctx, encryption);
     },
+    async checkCreate(req) {
+      if (ENCRYPTED_OPTION in req.options) await checkEsp(ctx, req.name);
+    },
+    linkNames: LINK_NAMES,
     async removeOrphans(live) {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
-      const orphans = (await ctx.kernel.links.list()).filter((l) => l.ownedByBerth && /^(ov|vx)-[0-9a-f]{6}$/.test(l.name) && !wanted.has(l.name));
+      const orphans = (await ctx.kernel.links.list()).filter((l) => l.ownedByBerth && LINK_NAMES.test(l.name) && !wanted.has(l.name));
       await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
     },
   };
 }
 
-function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext): DriverNetwork {
+/** Encryption is IPsec's ESP: a kernel without it cannot carry an encrypted network (and nothing pretends to). */
+async function checkEsp(ctx: DriverContext, name: string): Promise<void> {
+  if ((await ctx.kernel.features()).esp !== true) throw kernelLacks('esp', `cannot create encrypted overlay network ${name}`);
+}
+
+function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext, encryption: OverlayEncryption): DriverNetwork {
   const name = net.name;
   const { links } = ctx.kernel;
   /** Remote endpoints programmed into this host's VXLAN link; hosts with endpoints, counted. */
@@ -41,15 +56,30 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     const swarm = ctx.swarm?.();
     return c.mtu ?? (swarm ? swarm.underlayMtu - VXLAN_OVERHEAD : 1450);
   };
+  /**
+   * An encrypted network's IPsec follows the hosts it reaches: a new host's is programmed
+   * before the first FDB entry sends it a frame, a gone host's removed after the last.
+   */
+  const hostsCame = async (before: ReadonlySet<string>): Promise<void> => {
+    const swarm = ctx.swarm?.();
+    if (!c.encrypted || !swarm) return;
+    for (const h of hosts.keys()) if (!before.has(h)) await encryption.addHost(h, swarm);
+  };
+  const hostsWent = async (before: ReadonlySet<string>): Promise<void> => {
+    if (!c.encrypted) return;
+    for (const h of before) if (!hosts.has(h)) await encryption.removeHost(h);
+  };
   return {
     displayOptions: { ...net.options, [VNI_OPTION]: String(c.vni) },
     kernelNames: [c.bridge, c.vxlan],
     async ensure() {
       const swarm = ctx.swarm?.();
       if (!swarm) throw invalid(`network ${name} is a swarm network: this node is not in a swarm`);
-      if (c.encrypted && (await ctx.kernel.features()).esp === false) throw kernelLacks('esp', `cannot make encrypted overlay network ${name}`);
-      if (c.encrypted) throw invalid(`encrypted overlay networks are not supported by berth yet (network ${name})`);
-      const present = new Set((await links.list()).map((l) => l.name));
+      if (c.encrypted) {
+        await checkEsp(ctx, name);
+        if (swarm.networkKeys.length === 0) throw forbidden('encryption key is not present');
+      }
+      const present = new Map((await links.list()).map((l) => [l.name, l]));
       const cmds: string[] = [];
       if (!present.has(c.bridge)) cmds.push(`link add name ${c.bridge} mtu ${mtu()} type bridge`, `link set dev ${c.bridge} alias ${OWNER_ALIAS} up`);
       if (!present.has(c.vxlan)) {
@@ -57,6 +87,9 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
           `link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`,
           `link set dev ${c.vxlan} master ${c.bridge} alias ${OWNER_ALIAS} up`,
         );
+      } else if (present.get(c.vxlan)?.master !== c.bridge) {
+        // A bridge made again (a crash between the two) takes the VXLAN link back.
+        cmds.push(`link set dev ${c.vxlan} master ${c.bridge} up`);
       }
       if (cmds.length > 0) await links.batch(cmds);
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
@@ -64,9 +97,11 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     },
     async remove() {
       for (const l of [c.vxlan, c.bridge]) await links.delete(l);
+      if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
     },
+    ...(c.encrypted ? { encryptedVni: c.vni } : {}),
     planJoin: (ep: EndpointRecord) => ({
       steps: [
         { in: 'sandbox', commands: [`link add ${ep.ifName!} mtu ${mtu()}${ep.mac ? ` address ${ep.mac}` : ''} type veth peer name ${ep.hostIfName!} mtu ${mtu()} netns ${process.pid}`, ...(ep.ipv4 ? [`addr add ${ep.ipv4.address}/${ep.ipv4.prefixLen} dev ${ep.ifName!}`] : []), `link set ${ep.ifName!} up`] },
@@ -76,30 +111,45 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     planLeave: (ep: EndpointRecord) => ({ steps: [{ in: 'host', commands: [`link del dev ${ep.hostIfName!}`] }] }),
     hostSideWired: (link) => link.master === c.bridge && link.up,
     /**
-     * Make the VXLAN link's tables hold exactly `all` (or, `replace` false, add these): a
-     * static FDB entry and neighbour entry per remote endpoint, one broadcast entry per host.
+     * Make the VXLAN link's tables hold exactly `all` (`replace`: compared with what the
+     * kernel has, which a restart kept), or add these: a static FDB entry and neighbour
+     * entry per remote endpoint, one broadcast entry per host.
      */
     async setPeers(all: readonly RemoteEndpoint[], replace = false) {
-      const next = new Map(all.map((p) => [p.endpointId, p]));
-      const gone = replace ? [...peers.values()].filter((p) => !next.has(p.endpointId)) : [];
-      const fresh = [...next.values()].filter((p) => !peers.has(p.endpointId) || replace);
-      await this.dropPeers?.(gone);
+      const before = new Set(hosts.keys());
+      if (replace) {
+        const [fdb, neigh] = await Promise.all([links.fdb(c.vxlan), links.neighbours(c.vxlan)]);
+        const cmds = reconcileTables(c.vxlan, all, { fdb, neigh });
+        peers.clear();
+        hosts.clear();
+        for (const p of all) {
+          peers.set(p.endpointId, p);
+          hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1);
+        }
+        await hostsCame(before);
+        if (cmds.fdb.length > 0) await links.bridgeBatch(cmds.fdb);
+        if (cmds.neigh.length > 0) await links.batch(cmds.neigh);
+        await hostsWent(before);
+        return;
+      }
       const fdb: string[] = [];
       const neigh: string[] = [];
-      for (const p of fresh) {
+      for (const p of all) {
         if (!peers.has(p.endpointId)) {
           const n = (hosts.get(p.node) ?? 0) + 1;
           hosts.set(p.node, n);
-          if (n === 1) fdb.push(`fdb append 00:00:00:00:00:00 dev ${c.vxlan} dst ${p.node} self permanent`);
+          if (n === 1) fdb.push(`fdb append ${BROADCAST_MAC} dev ${c.vxlan} dst ${p.node} self permanent`);
         }
         peers.set(p.endpointId, p);
         fdb.push(`fdb replace ${p.mac} dev ${c.vxlan} dst ${p.node} self permanent`);
         neigh.push(`neigh replace ${p.ipv4} lladdr ${p.mac} dev ${c.vxlan} nud permanent`);
       }
+      await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       if (neigh.length > 0) await links.batch(neigh);
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
+      const before = new Set(hosts.keys());
       const fdb: string[] = [];
       const neigh: string[] = [];
       for (const p of gone) {
@@ -109,12 +159,13 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         const n = (hosts.get(p.node) ?? 1) - 1;
         if (n === 0) {
           hosts.delete(p.node);
-          fdb.push(`fdb del 00:00:00:00:00:00 dev ${c.vxlan} dst ${p.node} self`);
+          fdb.push(`fdb del ${BROADCAST_MAC} dev ${c.vxlan} dst ${p.node} self`);
         } else hosts.set(p.node, n);
       }
       // Entries already gone (a VXLAN link deleted meanwhile) are no error.
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
+      await hostsWent(before);
     },
   };
 }

@@ -1,0 +1,118 @@
+/**
+ * A VXLAN link's FDB and neighbour tables against the cluster's remote endpoints: the
+ * kernel's JSON read back, the commands that make the tables exact, and a restarted
+ * driver (empty memory, the kernel's tables kept) converging without duplicates or
+ * leftovers.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFdb, parseNeighbours } from '../../src/kernel/fdb.js';
+import { overlayDriver } from '../../src/network/drivers/overlay/index.js';
+import { reconcileTables } from '../../src/network/drivers/overlay/peers.js';
+import type { RemoteEndpoint } from '../../src/network/shared.js';
+import { FakeKernel } from '../lib/fake-kernel.js';
+import { networkRecord } from '../lib/records.js';
+
+const peer = (id: string, node: string, ip: string): RemoteEndpoint => ({ networkId: 'n', endpointId: id, containerId: `c${id}`, name: id, aliases: [], ipv4: ip, mac: `02:42:0a:00:01:${id.padStart(2, '0')}`, node });
+const A = peer('5', '10.99.0.12', '10.0.1.5');
+const B = peer('6', '10.99.0.12', '10.0.1.6');
+const C = peer('7', '10.99.0.13', '10.0.1.7');
+
+describe("a VXLAN link's tables", () => {
+  it('reads the kernel’s own entries, not the bridge’s', () => {
+    // bridge -j fdb show dev vx-… and ip -j neigh show dev vx-… on this kernel.
+    const fdb = parseFdb([
+      { mac: 'b6:a0:47:5c:8f:7b', flags: [], master: 'ov-001001', state: 'permanent' },
+      { mac: '02:42:0A:00:01:05', dst: '10.99.0.12', flags: ['self'], state: 'permanent' },
+      { mac: '00:00:00:00:00:00', dst: '10.99.0.12', flags: ['self'], state: 'permanent' },
+    ]);
+    assert.deepEqual(fdb, [
+      { mac: '02:42:0a:00:01:05', dst: '10.99.0.12', permanent: true },
+      { mac: '00:00:00:00:00:00', dst: '10.99.0.12', permanent: true },
+    ]);
+    assert.deepEqual(parseNeighbours([{ dst: '10.0.1.5', lladdr: '02:42:0a:00:01:05', state: ['PERMANENT'] }, { dst: '10.0.1.9', state: ['FAILED'] }]), [{ ip: '10.0.1.5', mac: '02:42:0a:00:01:05', permanent: true }]);
+  });
+
+  it('from empty: one broadcast entry per host, an FDB and a neighbour entry per endpoint', () => {
+    assert.deepEqual(reconcileTables('vx-001001', [A, B, C], { fdb: [], neigh: [] }), {
+      fdb: [
+        'fdb append 00:00:00:00:00:00 dev vx-001001 dst 10.99.0.12 self permanent',
+        'fdb replace 02:42:0a:00:01:05 dev vx-001001 dst 10.99.0.12 self permanent',
+        'fdb replace 02:42:0a:00:01:06 dev vx-001001 dst 10.99.0.12 self permanent',
+        'fdb append 00:00:00:00:00:00 dev vx-001001 dst 10.99.0.13 self permanent',
+        'fdb replace 02:42:0a:00:01:07 dev vx-001001 dst 10.99.0.13 self permanent',
+      ],
+      neigh: [
+        'neigh replace 10.0.1.5 lladdr 02:42:0a:00:01:05 dev vx-001001 nud permanent',
+        'neigh replace 10.0.1.6 lladdr 02:42:0a:00:01:06 dev vx-001001 nud permanent',
+        'neigh replace 10.0.1.7 lladdr 02:42:0a:00:01:07 dev vx-001001 nud permanent',
+      ],
+    });
+  });
+
+  it('after a restart: what is right stays, what went while the daemon was down goes, nothing is added twice', () => {
+    const kernel = {
+      fdb: [
+        { mac: '00:00:00:00:00:00', dst: '10.99.0.12', permanent: true },
+        { mac: '02:42:0a:00:01:05', dst: '10.99.0.12', permanent: true },
+        // C's host had only C, which went.
+        { mac: '00:00:00:00:00:00', dst: '10.99.0.13', permanent: true },
+        { mac: '02:42:0a:00:01:07', dst: '10.99.0.13', permanent: true },
+      ],
+      neigh: [
+        { ip: '10.0.1.5', mac: '02:42:0a:00:01:05', permanent: true },
+        { ip: '10.0.1.7', mac: '02:42:0a:00:01:07', permanent: true },
+        // B's address, once another endpoint's: the MAC is wrong.
+        { ip: '10.0.1.6', mac: '02:42:0a:00:01:99', permanent: true },
+      ],
+    };
+    assert.deepEqual(reconcileTables('vx-001001', [A, B], kernel), {
+      fdb: [
+        'fdb del 00:00:00:00:00:00 dev vx-001001 dst 10.99.0.13 self',
+        'fdb del 02:42:0a:00:01:07 dev vx-001001 dst 10.99.0.13 self',
+        'fdb replace 02:42:0a:00:01:06 dev vx-001001 dst 10.99.0.12 self permanent',
+      ],
+      neigh: ['neigh del 10.0.1.7 dev vx-001001', 'neigh replace 10.0.1.6 lladdr 02:42:0a:00:01:06 dev vx-001001 nud permanent'],
+    });
+    assert.deepEqual(reconcileTables('vx-001001', [A], { fdb: kernel.fdb.slice(0, 2), neigh: kernel.neigh.slice(0, 1) }), { fdb: [], neigh: [] });
+  });
+
+  it('an endpoint that moved to another host: its old entry goes, the new one comes', () => {
+    const moved = { ...A, node: '10.99.0.13' };
+    const cmds = reconcileTables('vx-001001', [moved], { fdb: [{ mac: '00:00:00:00:00:00', dst: '10.99.0.12', permanent: true }, { mac: A.mac, dst: '10.99.0.12', permanent: true }], neigh: [] });
+    assert.deepEqual(cmds.fdb, [
+      'fdb del 00:00:00:00:00:00 dev vx-001001 dst 10.99.0.12 self',
+      `fdb del ${A.mac} dev vx-001001 dst 10.99.0.12 self`,
+      'fdb append 00:00:00:00:00:00 dev vx-001001 dst 10.99.0.13 self permanent',
+      `fdb replace ${A.mac} dev vx-001001 dst 10.99.0.13 self permanent`,
+    ]);
+  });
+});
+
+describe('a restarted overlay driver', () => {
+  const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, networkKeys: [] };
+  const make = (kernel: FakeKernel) =>
+    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place }).validate(
+      networkRecord({ name: 'ov', driver: 'overlay', options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' } }),
+    );
+
+  it('converges on the cluster’s endpoints from the tables the kernel kept', async () => {
+    const kernel = new FakeKernel();
+    const before = make(kernel);
+    await before.ensure();
+    await before.setPeers!([A, C], true);
+    await before.setPeers!([B]);
+    // The daemon dies; meanwhile C goes and B is still there. The new daemon knows nothing.
+    const after = make(kernel);
+    await after.ensure();
+    await after.setPeers!([A, B], true);
+    assert.deepEqual(
+      (await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(),
+      ['00:00:00:00:00:00 10.99.0.12', `${A.mac} 10.99.0.12`, `${B.mac} 10.99.0.12`].sort(),
+    );
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => e.ip).sort(), ['10.0.1.5', '10.0.1.6']);
+    // It now knows them: B's departure takes its entries, and the host's broadcast entry stays for A.
+    await after.dropPeers!([B]);
+    assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.99.0.12', `${A.mac} 10.99.0.12`].sort());
+  });
+});

@@ -21,13 +21,13 @@
  * a failure or Ctrl-C). Needs root, iproute2, nftables, runc, conmon, iperf3. Never
  * touches the machine's root network namespace.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { LAN_HOST_IP, makeLan, must, sh } from '../test/lib/world.js';
-import { num, Samples, table } from './lib/stats.js';
-import { sleep } from '../test/lib/async.js';
+import { table } from './lib/stats.js';
+import { failureLines, gbit, IPERF_PORT, interleave, newPath, ratio, startServer, stopServers, tailColumns, times, waitListening, type Path } from './lib/iperf.js';
 import { BenchWorld, messageOf } from './lib/world.js';
 import { closingNote, disposeNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
 
@@ -53,7 +53,7 @@ function onSignal(sig: NodeJS.Signals): void {
   else if (interrupted >= 3) process.exit(130);
 }
 
-const PORT = 5201;
+const PORT = IPERF_PORT;
 const IMAGE = 'busybox';
 const TAG = `berth-dp-${randomBytes(3).toString('hex')}`;
 const RAW_A = `${TAG}-a`;
@@ -63,69 +63,6 @@ const BARE_C = `${TAG}-c`;
 const BARE_D = `${TAG}-d`;
 const BARE_BR = `${TAG}-br`;
 const BARE_ADDR_D = '10.251.0.2';
-
-/** A path measured: where the client runs (a netns file) and where it connects. */
-interface Path {
-  key: string;
-  label: string;
-  clientNet: string;
-  host: string;
-  port: number;
-  bps: Samples;
-  retransmits: Samples;
-  /** iperf3's own CPU use, % of one CPU: sender (host_total), receiver (remote_total). */
-  cpuSender: Samples;
-  cpuReceiver: Samples;
-}
-
-function newPath(key: string, label: string, clientNet: string, host: string, port: number): Path {
-  return { key, label, clientNet, host, port, bps: new Samples(), retransmits: new Samples(), cpuSender: new Samples(), cpuReceiver: new Samples() };
-}
-
-interface IperfJson {
-  error?: string;
-  end?: {
-    sum_received?: { bits_per_second?: number };
-    sum_sent?: { retransmits?: number };
-    cpu_utilization_percent?: { host_total?: number; remote_total?: number };
-  };
-}
-
-/** A long-running iperf3 server in a namespace; ended by PID. */
-function startServer(net: string): ChildProcess {
-  // nsenter with only --net does not fork: the child's PID is iperf3's.
-  return spawn('nsenter', [`--net=${net}`, '--', 'iperf3', '-s', '-p', String(PORT)], { stdio: 'ignore' });
-}
-
-/** Wait until something listens on PORT in that namespace. */
-async function waitListening(net: string, server: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`iperf3 server in ${net} exited ${server.exitCode}`);
-    const r = await sh('nsenter', [`--net=${net}`, '--', 'ss', '-Hltn', `sport = :${PORT}`]);
-    if (r.stdout.trim() !== '') return;
-    await sleep(100);
-  }
-  throw new Error(`iperf3 server in ${net} is not listening after 10 s`);
-}
-
-async function runClient(p: Path, seconds: number): Promise<void> {
-  const args = [`--net=${p.clientNet}`, '--', 'iperf3', '-c', p.host, '-p', String(p.port), '-t', String(seconds), '-J'];
-  const r = await sh('nsenter', args, { timeoutMs: (seconds + 30) * 1000 });
-  let j: IperfJson;
-  try {
-    j = JSON.parse(r.stdout) as IperfJson;
-  } catch {
-    throw new Error(`iperf3 ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim().slice(0, 300)}`);
-  }
-  if (j.error) throw new Error(`iperf3 -c ${p.host}:${p.port} from ${p.clientNet}: ${j.error}`);
-  const bps = j.end?.sum_received?.bits_per_second;
-  if (bps === undefined) throw new Error(`iperf3 -c ${p.host}:${p.port}: no sum_received in its output`);
-  p.bps.add(bps / 1e9);
-  p.retransmits.add(j.end?.sum_sent?.retransmits ?? NaN);
-  p.cpuSender.add(j.end?.cpu_utilization_percent?.host_total ?? NaN);
-  p.cpuReceiver.add(j.end?.cpu_utilization_percent?.remote_total ?? NaN);
-}
 
 interface Container {
   id: string;
@@ -200,25 +137,7 @@ function processesIn(nsPath: string): string[] {
   return out.sort();
 }
 
-function gbit(s: Samples): string {
-  const x = s.summary();
-  if (!x) return '–';
-  if (x.n === 0) return `all ${x.failed} failed`;
-  const failed = x.failed > 0 ? `, +${x.failed} failed` : '';
-  return `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)}, n=${x.n}${failed})`;
-}
-
-function medianOf(s: Samples): number {
-  return s.summary()?.median ?? NaN;
-}
-
 function render(header: string[], paths: Path[], notes: string[]): string {
-  const ratio = (p: Path, to: Path | undefined): number => {
-    const m = medianOf(p.bps);
-    const base = to ? medianOf(to.bps) : NaN;
-    return Number.isFinite(m) && Number.isFinite(base) && base > 0 ? m / base : NaN;
-  };
-  const times = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '–');
   const raw = paths.find((p) => p.key === 'a');
   const bare = paths.find((p) => p.key === 'a2');
   const rows = paths.map((p) => {
@@ -230,8 +149,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
       times(r),
       p === raw || p === bare ? '' : times(ratio(p, bare)),
       verdict,
-      num(medianOf(p.retransmits)),
-      `${num(medianOf(p.cpuSender))} / ${num(medianOf(p.cpuReceiver))}`,
+      ...tailColumns(p),
     ];
   });
   const out = [
@@ -240,9 +158,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
     'iperf3 TCP, one stream, Gbit/s: median (min–max, n); ratios = median / median of (a), of (a2)',
     table(['path', 'Gbit/s', 'ratio to (a)', 'to (a2)', 'target ≥0.90', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
   ];
-  const failures = paths.filter((p) => p.bps.failed > 0).map((p) => `   (${p.key}) ${p.bps.failed} failed: ${p.bps.errors.join(' | ')}`);
-  if (failures.length > 0) out.push('', 'FAILURES', ...failures);
-  out.push('', ...notes);
+  out.push(...failureLines(paths), '', ...notes);
   return out.join('\n');
 }
 
@@ -290,34 +206,19 @@ async function main(): Promise<number> {
       newPath('d', `daemon netns → 127.0.0.1:${PORT} → container`, w.nsPath, '127.0.0.1', PORT),
       newPath('e', `daemon netns → ${LAN_HOST_IP}:${PORT} → container`, w.nsPath, LAN_HOST_IP, PORT),
     );
-    for (let round = 0; round < opts.runs; round++) {
-      for (const p of paths) {
-        if (interrupted > 0) throw new Error('interrupted');
-        if (!w.alive()) throw new Error(`berthd died:\n${w.logLines(20)}`);
-        progress(`round ${round + 1}/${opts.runs}: (${p.key}) ${p.label}`);
-        try {
-          await runClient(p, opts.seconds);
-          progress(`  ${p.bps.values[p.bps.values.length - 1]!.toFixed(2)} Gbit/s`);
-        } catch (e: unknown) {
-          const msg = e instanceof Error ? e.message : String(e);
-          p.bps.fail(msg);
-          progress(`  failed: ${msg}`);
-        }
-      }
-    }
+    const world = w;
+    const check = (): void => {
+      if (interrupted > 0) throw new Error('interrupted');
+      if (!world.alive()) throw new Error(`berthd died:\n${world.logLines(20)}`);
+    };
+    await interleave(paths, opts.runs, opts.seconds, check, progress);
     const procs = processesIn(w.nsPath);
     notes.push(`   processes in the daemon's namespace: ${procs.join(' ')} (userland proxies: ${procs.filter((c) => /proxy/i.test(c)).length})`);
   } catch (e: unknown) {
     failure = e;
   }
   progress('clean-up: iperf3 servers, lan and raw namespaces, containers, daemon');
-  for (const s of servers) {
-    if (s.exitCode === null && s.signalCode === null) {
-      const exited = new Promise<void>((res) => s.once('exit', () => res()));
-      s.kill('SIGKILL');
-      await exited;
-    }
-  }
+  await stopServers(servers);
   // Deleting one end of a veth removes both at once (a deleted namespace frees its links later).
   if (w && made.includes(`${w.ns}-lan`)) await sh('ip', ['-n', w.ns, 'link', 'del', 'lan0']);
   if (made.includes(RAW_A)) await sh('ip', ['-n', RAW_A, 'link', 'del', 'eth0']);

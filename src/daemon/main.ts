@@ -150,7 +150,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
       for (const ep of networks.sharedEndpoints()) await engine.disconnect(ep.containerId, ep.networkId).catch((e: unknown) => warn(`swarm leave: ${messageOf(e)}`));
     }
     stopNames?.();
-    stopNames = shared && followRemoteNames(dns, shared);
+    stopNames = shared && followRemoteNames(dns, networks.reachableRemotes(shared));
     if (shared) {
       await networks.attachShared(shared);
       await engine.connections.sharedAttached();

@@ -12,7 +12,7 @@ import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
 import type { SandboxPoolOptions } from './sandbox-pool.js';
 import { Sandboxes } from './sandboxes.js';
-import type { SharedNetworks } from './shared.js';
+import type { RemoteChange, SharedNetworks } from './shared.js';
 import { SwarmScope } from './swarm-scope.js';
 import { hostRoutes, poolsFor } from './subnets.js';
 import type { KvStore, Op } from '../store/kv.js';
@@ -103,6 +103,8 @@ export class NetworkController {
   private readonly traffic: Traffic;
   /** Shared (swarm-scope) networks, while this node is in a swarm. */
   private scope: SwarmScope | undefined;
+  /** Who follows the remote endpoints this host's kernel reaches (the DNS), across re-attaches. */
+  private readonly reachableListeners = new Set<(c: RemoteChange) => void>();
 
   private constructor(
     private readonly store: KvStore,
@@ -462,6 +464,7 @@ export class NetworkController {
       localEndpoints: (id) => this.endpointsOn(id),
       sweep: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver), () => false),
       underlayChanged: () => void this.traffic.setUnderlay(scope.underlay()).catch((e: unknown) => this.config.log(`firewall: the swarm's VXLAN guard: ${messageOf(e)}`)),
+      reachable: (c) => this.reachableListeners.forEach((l) => l(c)),
       log: this.config.log,
     }));
     await this.traffic.setUnderlay(scope.underlay());
@@ -472,6 +475,26 @@ export class NetworkController {
     // Containers that ran on while the daemon was away: their endpoints wired again where a crash left them loose.
     const onShared = [...this.endpoints.values()].filter((e) => scope.get(e.networkId)).map((e) => e.containerId);
     await this.repairEndpoints([...new Set(onShared)]).catch((e: unknown) => this.config.log(`repairing endpoints on swarm networks: ${messageOf(e)}`));
+  }
+
+  /**
+   * `shared` as the DNS follows it: its networks and remote endpoints, but an added remote
+   * endpoint heard of only once this host's kernel reaches it (SwarmScope's `reachable`).
+   */
+  reachableRemotes(shared: SharedNetworks): Pick<SharedNetworks, 'networks' | 'remoteEndpoints' | 'watch'> {
+    return {
+      networks: () => shared.networks(),
+      remoteEndpoints: () => shared.remoteEndpoints(),
+      watch: (listener) => {
+        const stop = shared.watch({ networksChanged: () => listener.networksChanged(), remoteChanged: () => undefined });
+        const relay = (c: RemoteChange): void => listener.remoteChanged(c);
+        this.reachableListeners.add(relay);
+        return () => {
+          stop();
+          this.reachableListeners.delete(relay);
+        };
+      },
+    };
   }
 
   /**

@@ -22,6 +22,13 @@ export interface SwarmScopeDeps {
   sweep(live: readonly Network[]): Promise<void>;
   /** The swarm's nodes or networks changed: the firewall's VXLAN guard follows. */
   underlayChanged(): void;
+  /**
+   * Hears of another host's endpoint once this host's kernel reaches it, and of one gone
+   * before the kernel forgets it: what the DNS follows, so that a name never resolves
+   * before its address answers (a first ARP that finds no neighbour entry is asked
+   * again only a second later).
+   */
+  reachable?: (c: RemoteChange) => void;
   log: (m: string) => void;
 }
 
@@ -107,11 +114,17 @@ export class SwarmScope {
   }
 
   private remoteChanged(c: RemoteChange): void {
+    const told = (): void => this.deps.reachable?.(c);
+    if (c.kind === 'removed') told();
     const instance = this.live.get(c.endpoint.networkId as NetworkId);
-    if (!instance) return;
+    if (!instance) {
+      if (c.kind === 'added') told();
+      return;
+    }
     const { driver } = instance.net;
     const change = async (): Promise<void> => (c.kind === 'added' ? driver.setPeers?.([c.endpoint]) : driver.dropPeers?.([c.endpoint]));
-    instance.queue.run(change).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
+    const applied = instance.queue.run(change).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
+    if (c.kind === 'added') void applied.then(told);
   }
 
   /**

@@ -12,7 +12,7 @@ export interface DnsRecords {
 }
 
 /** Follow `shared`'s remote endpoints into `dns`; returns the way to stop (which removes them). */
-export function followRemoteNames(dns: DnsRecords, shared: SharedNetworks): () => void {
+export function followRemoteNames(dns: DnsRecords, shared: Pick<SharedNetworks, 'networks' | 'remoteEndpoints' | 'watch'>): () => void {
   const known = new Map<string, RemoteEndpoint>();
   const add = (e: RemoteEndpoint): void => {
     const net = shared.networks().find((n) => n.id === e.networkId);

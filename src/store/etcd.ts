@@ -7,7 +7,7 @@
  * kernel from what the others write).
  */
 import { ConsecutiveBreaker, handleWhen, circuitBreaker, retry, ExponentialBackoff } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
+import { Etcd3, isRecoverableError, Range, type IKeyValue, type Namespace, type Watcher } from 'etcd3';
 import { conflict, messageOf, unavailable } from '../errors.js';
 import type { Json, KvStore, Op } from './kv.js';
 
@@ -46,8 +46,30 @@ export class EtcdStore implements KvStore {
   }
 
   async list(prefix: string): Promise<Map<string, Json>> {
-    const values = await this.call(() => this.ns.getAll().prefix(prefix).strings());
-    return new Map(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    const kvs = await this.range(prefix);
+    return new Map(kvs.map((kv) => [kv.key.toString(), JSON.parse(kv.value.toString()) as Json]));
+  }
+
+  /**
+   * Every key under `prefix`, in key order, read in pages at the first page's revision:
+   * one answer may not pass the client's 4 MiB receive limit (about 10,000 endpoints).
+   */
+  private async range(prefix: string): Promise<IKeyValue[]> {
+    const all = Range.prefix(prefix);
+    const end = all.end;
+    const out: IKeyValue[] = [];
+    let start = all.start;
+    let revision: string | undefined;
+    for (;;) {
+      const page = this.ns.getAll().inRange({ start, end }).limit(LIST_PAGE);
+      if (revision !== undefined) page.revision(revision);
+      const res = await this.call(async () => page.exec());
+      revision ??= res.header.revision;
+      out.push(...res.kvs);
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || !last) return out;
+      start = Buffer.concat([last.key, Buffer.from([0])]);
+    }
   }
 
   async get(key: string): Promise<Json | undefined> {
@@ -79,9 +101,8 @@ export class EtcdStore implements KvStore {
    * and of their creation (the oldest of a set of leased keys is an election's winner).
    */
   async listVersioned(prefix: string): Promise<Map<string, { value: Json; version: number; created: number }>> {
-    const res = await this.call(async () => this.ns.getAll().prefix(prefix).exec());
     const out = new Map<string, { value: Json; version: number; created: number }>();
-    for (const kv of res.kvs) {
+    for (const kv of await this.range(prefix)) {
       out.set(this.relative(kv.key.toString()), { value: JSON.parse(kv.value.toString()) as Json, version: Number(kv.mod_revision), created: Number(kv.create_revision) });
     }
     return out;
@@ -210,3 +231,6 @@ const memberInfo = (m: { ID: string; name: string; peerURLs: string[]; clientURL
   clientUrls: m.clientURLs,
   learner: m.isLearner === true,
 });
+
+/** Keys per answer of a list: far below the 4 MiB limit even with large values. */
+const LIST_PAGE = 1000;

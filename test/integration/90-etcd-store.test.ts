@@ -1,8 +1,8 @@
 /**
  * The cluster store against a real etcd (Debian's etcd-server) started as berthd starts
  * its member — TLS with the cluster CA's certificates — inside a throwaway namespace,
- * exercised from a probe in that namespace: lists, transactions, a commit only if keys are
- * absent, leases, watches.
+ * exercised from a probe in that namespace: lists (also of more than one answer can carry),
+ * transactions, a commit only if keys are absent, leases, watches.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +49,8 @@ describe('the cluster store on etcd', { skip: !haveEtcd && 'etcd-server is not i
     assert.deepEqual(out.leased, {});
     assert.equal(out.afterRevoke, null);
     assert.deepEqual(out.watched, ['put ipam/10.0.0.2', 'delete ipam/10.0.0.2']);
+    assert.deepEqual(out.bigList, { size: 6000, first: 'big/00000', last: 'big/05999' }, 'a list larger than one answer comes whole, in order');
+    assert.equal(out.bigVersioned, 6000);
     assert.ok(member?.running);
     assert.ok((fs.statSync(path.join(dir, 'node-key.pem')).mode & 0o077) === 0, 'the key is readable by root only');
   });

@@ -37,6 +37,13 @@ await lease.put('nodes/x').value('{}');
 out.leased = await store.get('nodes/x');
 await lease.revoke();
 out.afterRevoke = (await store.get('nodes/x')) ?? null;
+// More than one answer can carry (the client takes 4 MiB): 6,000 values of 1 KiB, 100 a transaction.
+const big = 'x'.repeat(1024);
+for (let i = 0; i < 6000; i += 100) await store.commit(Array.from({ length: 100 }, (_, k) => ({ put: `big/${String(i + k).padStart(5, '0')}`, value: big })));
+const bigList = await store.list('big/');
+out.bigList = { size: bigList.size, first: [...bigList.keys()][0], last: [...bigList.keys()].pop() };
+out.bigVersioned = (await store.listVersioned('big/')).size;
+await store.commit(Array.from({ length: 60 }, (_, i) => ({ del: `big/${String(i * 100).padStart(5, '0')}` })));
 await new Promise((r) => setTimeout(r, 200));
 out.watched = seen.map((e) => `${e.kind} ${e.key}`);
 await stop();

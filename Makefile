@@ -1,5 +1,5 @@
 # berth: the two commands a new machine needs are `make demo` and `make test`.
-.PHONY: all deps build lint demo test test-unit test-integration test-compat bench clean
+.PHONY: all deps build lint demo demo-swarm test test-unit test-integration test-compat bench clean
 
 all: build
 
@@ -9,9 +9,14 @@ deps:
 build:
 	npx tsc -p tsconfig.json
 
-# A guided tour in a throwaway network namespace; cleans up after itself.
+# A guided tour in throwaway network namespaces; cleans up after itself. Act 1: one host;
+# act 2: three hosts in a swarm with an overlay network (demo-swarm runs act 2 alone).
 demo: deps
 	./scripts/demo.sh
+	./scripts/demo-swarm.sh
+
+demo-swarm: deps
+	./scripts/demo-swarm.sh
 
 # Debian's interpreter, which has python3-docker (docker-py 5.0.3) and python3-pytest.
 PYTHON ?= /usr/bin/python3

@@ -41,11 +41,14 @@ test-integration: build
 test-compat: build
 	$(PYTHON) -m pytest -q test/compat
 
-# Figures, not tests: see bench/README.md.
+# Figures, not tests: see bench/README.md. The swarm's three take about 3 minutes more.
 bench: deps
 	node dist/bench/run.js --quick
 	node dist/bench/ports.js --quick
 	node dist/bench/dataplane.js
+	node dist/bench/overlay.js --quick
+	node dist/bench/cluster.js --quick
+	node dist/bench/cluster-scale.js --quick
 
 clean:
 	rm -rf dist

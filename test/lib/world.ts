@@ -84,6 +84,8 @@ export interface WorldOptions {
   prepare?: (w: World) => Promise<void>;
   /** Run in this existing namespace (a host of a ClusterWorld), which the world then neither makes nor deletes. */
   netns?: string;
+  /** berthd in a process group of its own: a Ctrl-C on the terminal reaches only the caller (benchmarks). */
+  detached?: boolean;
 }
 
 export class World {
@@ -126,7 +128,7 @@ export class World {
   /** Start berthd in the world's namespace and wait until it answers /_ping. */
   async start(extraArgs: string[] = []): Promise<void> {
     const args = berthdArgs(this.nsPath, this, [...(this.opts.daemonArgs ?? []), ...extraArgs]);
-    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.daemonEnv } });
+    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.daemonEnv }, detached: this.opts.detached ?? false });
     child.stdout!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (this.daemonLog += b.toString()));
     this.daemon = child;

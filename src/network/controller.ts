@@ -12,16 +12,19 @@ import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
 import type { SandboxPoolOptions } from './sandbox-pool.js';
 import { Sandboxes } from './sandboxes.js';
-import type { RemoteChange, SharedNetworks } from './shared.js';
+import { createPredefined, defaultBridgeLink, type DefaultBridgeLink } from './predefined.js';
+import type { SharedNetworks } from './shared.js';
 import { SwarmScope } from './swarm-scope.js';
-import { hostRoutes, poolsFor } from './subnets.js';
+import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
+export { GWBRIDGE } from './swarm-networks.js';
+import { poolsFor } from './subnets.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
 import { NO_EVENTS, type EventSink } from '../events/types.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { KeyedSerial } from '../util/serial.js';
 import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
-import { createPools, parseCidr, type PredefinedPool } from './ipam/index.js';
+import type { PredefinedPool } from './ipam/index.js';
 import {
   PREDEFINED_NETWORKS,
   type CreateNetworkRequest,
@@ -30,10 +33,8 @@ import {
   type JoinRequest,
   type NetworkId,
   type NetworkRecord,
-  type SubnetRequest,
 } from './model.js';
 import { filterNetworks, type NetworkFilters } from './filters.js';
-import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, type DefaultBridge, storedDefaultBridge, wantedDefaultBridge } from './default-bridge.js';
 
 
 export interface ControllerConfig {
@@ -68,27 +69,8 @@ export interface Network {
   readonly capabilities: DriverCapabilities;
 }
 
-/** Docker's bridge network for the outside traffic of containers on overlay networks. */
-export const GWBRIDGE = 'docker_gwbridge';
-const GWBRIDGE_REQUEST: CreateNetworkRequest = {
-  name: GWBRIDGE,
-  driver: 'bridge',
-  internal: false,
-  attachable: false,
-  ingress: false,
-  enableIPv6: false,
-  ipamDriver: 'default',
-  ipamOptions: null,
-  subnets: [],
-  options: { 'com.docker.network.bridge.name': GWBRIDGE, 'com.docker.network.bridge.enable_icc': 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
-  labels: {},
-};
-const NOT_SWARM_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
-
 /** The key of work that changes the set of networks (names, subnets, bridge names). */
 const ALL_NETWORKS = 'networks';
-const networkKey = (id: string): string => `network/${id}`;
-const containerKey = (id: string): string => `container/${id}`;
 
 export class NetworkController {
   private readonly networks = new Map<NetworkId, Network>();
@@ -101,10 +83,8 @@ export class NetworkController {
   private readonly serial = new KeyedSerial();
   private readonly drivers: DriverRegistry;
   private readonly traffic: Traffic;
-  /** Shared (swarm-scope) networks, while this node is in a swarm. */
-  private scope: SwarmScope | undefined;
-  /** Who follows the remote endpoints this host's kernel reaches (the DNS), across re-attaches. */
-  private readonly reachableListeners = new Set<(c: RemoteChange) => void>();
+  /** The swarm's shared networks while this node is in one: attach, joins, leaves (swarm-networks.ts). */
+  private readonly swarm: SwarmNetworks;
 
   private constructor(
     private readonly store: KvStore,
@@ -127,6 +107,33 @@ export class NetworkController {
       config.firewall,
       { kernel: config.kernel, brNetfilter: config.brNetfilter, log: config.log },
     );
+    this.swarm = new SwarmNetworks({
+      store,
+      kernel: config.kernel,
+      sandboxes,
+      serial: this.serial,
+      endpoints: this.endpoints,
+      localNames: () => [...this.networks.values()].map((n) => n.record.name),
+      checkCreate: async (req) => this.drivers.get(req.driver).checkCreate?.(req),
+      validated: (r) => this.validated(r),
+      endpointsOf: (id) => this.endpointsOf(id),
+      endpointCount: (id) => this.endpointCount(id),
+      sandboxPath: (id) => this.sandboxPath(id),
+      event: (action, record, attributes) => this.event(action, record, attributes),
+      endpointsOn: (id) => this.endpointsOn(id),
+      createLocal: async (req) => void (await this.create(req)),
+      removeLocal: async (id) => this.remove(id),
+      localNetwork: (name) => [...this.networks.values()].find((n) => n.record.name === name),
+      sweepOverlay: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver), () => false),
+      setUnderlay: async (u) => this.traffic.setUnderlay(u),
+      repairEndpoints: async (ids) => this.repairEndpoints(ids),
+      log: config.log,
+    });
+  }
+
+  /** Shared (swarm-scope) networks, while this node is in a swarm. */
+  private get scope(): SwarmScope | undefined {
+    return this.swarm.scope;
   }
 
   private get kernel(): Kernel {
@@ -143,7 +150,7 @@ export class NetworkController {
    */
   static async start(store: KvStore, config: ControllerConfig): Promise<NetworkController> {
     const sandboxes = await Sandboxes.load(store, { kernel: config.kernel.sandboxes, dir: config.sandboxDir, ...(config.sandboxPool ? { pool: config.sandboxPool } : {}), log: config.log });
-    const c = new NetworkController(store, config, sandboxes, await defaultBridgeLink(config));
+    const c = new NetworkController(store, config, sandboxes, await defaultBridgeLink(config.kernel, config.bridge, config.bip));
     for (const record of (await NETWORKS.load(store)).values()) c.networks.set(record.id, c.validated(record));
     for (const ep of (await ENDPOINTS.load(store)).values()) c.endpoints.set(ep.id, ep);
     await c.createPredefined();
@@ -173,59 +180,23 @@ export class NetworkController {
     await Promise.all(orphans.map((l) => this.kernel.links.delete(l.name)));
   }
 
+  /** none, host and the default bridge, made or moved to this start's bridge and subnet (predefined.ts). */
   private async createPredefined(): Promise<void> {
-    const existing = new Set([...this.networks.values()].map((n) => n.record.name));
-    const base = { internal: false, attachable: false, ingress: false, enableIPv6: false, labels: {} };
-    const ipam = { ipamDriver: 'default', ipamOptions: {} };
-    if (!existing.has('none')) {
-      await this.add({ ...base, ...ipam, name: 'none', driver: 'null', subnets: [], options: {} }, true);
-    }
-    if (!existing.has('host')) {
-      await this.add({ ...base, ...ipam, name: 'host', driver: 'host', subnets: [], options: {} }, true);
-    }
-    if (!this.defaultBridge) return;
-    const bridge = this.defaultBridge.name;
-    const current = [...this.networks.values()].find((n) => n.record.name === 'bridge');
-    const stored = current && storedDefaultBridge(current.record, bridge);
-    const others = [...this.networks.values()].filter((n) => n !== current);
-    const wanted = wantedDefaultBridge({
-      bridge,
-      bip: this.defaultBridge.bip,
-      current: stored,
-      blockers: [...others.flatMap((n) => n.record.ipam.pools.map((p) => parseCidr(p.subnet))), ...(await hostRoutes(this.kernel, [4], others, bridge))],
-      pools: this.config.addressPools,
+    await createPredefined({
+      networks: () => [...this.networks.values()],
+      add: async (req) => void (await this.add(req, true)),
+      endpointCount: (id) => this.endpointCount(id),
+      defaultBridge: this.defaultBridge,
+      kernel: this.kernel,
+      addressPools: this.config.addressPools,
+      replace: async (current, record) => {
+        // The old gateway goes with the bridge berth made (reconcile makes the new one) or off the user's.
+        await current.driver.remove();
+        await this.store.commit([NETWORKS.put(record.id, record)]);
+        this.networks.set(record.id, this.validated(record));
+      },
+      log: this.config.log,
     });
-    const subnets = [{ subnet: wanted.subnet, ...(wanted.gateway && { gateway: wanted.gateway }), auxAddresses: {} }];
-    const options = { [DEFAULT_BRIDGE_OPTION]: 'true', [BRIDGE_NAME_OPTION]: wanted.bridge };
-    if (!current) {
-      await this.add({ ...base, ...ipam, name: 'bridge', driver: 'bridge', subnets, options }, true);
-    } else if (!sameDefaultBridge(stored, wanted)) {
-      await this.remakeDefaultBridge(current, { stored, wanted, subnet: subnets[0]!, options });
-    }
-  }
-
-  /**
-   * The default network takes this start's bridge and subnet and keeps its ID.
-   * Containers outlive berthd: while one is attached, it stays as it is (and says so).
-   */
-  private async remakeDefaultBridge(
-    current: Network,
-    to: { stored: DefaultBridge | undefined; wanted: DefaultBridge; subnet: SubnetRequest & { subnet: string }; options: Record<string, string> },
-  ): Promise<void> {
-    const from = to.stored ? `${to.stored.bridge} ${to.stored.subnet}` : 'its bridge';
-    const change = `${from} to ${to.wanted.bridge} ${to.wanted.subnet}`;
-    const attached = this.endpointCount(current.record.id);
-    if (attached > 0) {
-      this.config.log(`the default bridge network stays on ${from}, not ${to.wanted.bridge} ${to.wanted.subnet}: ${attached} container(s) still attached`);
-      return;
-    }
-    const pools = current.record.ipam.pools.filter((p) => parseCidr(p.subnet).family !== 4);
-    const record: NetworkRecord = { ...current.record, options: to.options, ipam: { ...current.record.ipam, pools: [...createPools([to.subnet]), ...pools] } };
-    // The old gateway goes with the bridge berth made (reconcile makes the new one) or off the user's.
-    await current.driver.remove();
-    await this.store.commit([NETWORKS.put(record.id, record)]);
-    this.networks.set(record.id, this.validated(record));
-    this.config.log(`the default bridge network moved from ${change}`);
   }
 
   /** A network by ID, inside a job that holds its key: it may have gone while the job waited. */
@@ -264,7 +235,7 @@ export class NetworkController {
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {
-    if (this.drivers.lookup(req.driver)?.capabilities.scope === 'swarm') return this.createShared(req);
+    if (this.drivers.lookup(req.driver)?.capabilities.scope === 'swarm') return this.swarm.create(req);
     const net = await this.serial.run([ALL_NETWORKS], () => this.add(req, false));
     this.event('create', net.record);
     return net;
@@ -272,7 +243,7 @@ export class NetworkController {
 
   async remove(idOrName: string): Promise<void> {
     const id = this.find(idOrName).record.id;
-    if (this.scope?.get(id)) return this.removeShared(id);
+    if (this.scope?.get(id)) return this.swarm.remove(id);
     return this.serial.run([ALL_NETWORKS, networkKey(id)], async () => {
       const net = this.get(id);
       const { record } = net;
@@ -376,7 +347,7 @@ export class NetworkController {
    */
   async join(networkIdOrName: string, req: JoinRequest): Promise<EndpointRecord> {
     const id = this.find(networkIdOrName).record.id;
-    if (this.scope?.get(id)) return this.joinShared(networkIdOrName, id, req);
+    if (this.scope?.get(id)) return this.swarm.join(networkIdOrName, id, req);
     return this.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
       const net = this.get(id);
       const siblings = this.endpointsOf(req.containerId);
@@ -435,7 +406,7 @@ export class NetworkController {
     // Published ports forward to this endpoint's address: they go with it.
     if (this.traffic.publishedOn(ep.containerId) === ep.networkId) await this.traffic.unpublish(ep.containerId);
     const shared = this.scope?.get(ep.networkId);
-    if (shared) return this.leaveShared(shared, ep, opts);
+    if (shared) return this.swarm.leave(shared, ep, opts);
     const net = this.networks.get(ep.networkId);
     const retire = opts.sandboxGoing && ep.hostIfName !== undefined;
     if (retire) await this.kernel.links.retire(ep.hostIfName!, (e) => this.config.log(`deleting ${ep.hostIfName}: ${messageOf(e)}`));
@@ -458,135 +429,17 @@ export class NetworkController {
 
   /** The node joined a swarm (or reconnected to it): its shared networks become this controller's too. */
   async attachShared(shared: SharedNetworks): Promise<void> {
-    this.scope?.close();
-    const scope = (this.scope = new SwarmScope(shared, {
-      validate: (r) => this.validated(r),
-      localEndpoints: (id) => this.endpointsOn(id),
-      sweep: async (live) => this.drivers.get('overlay').removeOrphans?.(live.map((n) => n.driver), () => false),
-      underlayChanged: () => void this.traffic.setUnderlay(scope.underlay()).catch((e: unknown) => this.config.log(`firewall: the swarm's VXLAN guard: ${messageOf(e)}`)),
-      reachable: (c) => this.reachableListeners.forEach((l) => l(c)),
-      log: this.config.log,
-    }));
-    await this.traffic.setUnderlay(scope.underlay());
-    if (![...this.networks.values()].some((n) => n.record.name === GWBRIDGE)) {
-      await this.create(GWBRIDGE_REQUEST).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
-    }
-    await scope.sync([...this.endpoints.values()]);
-    // Containers that ran on while the daemon was away: their endpoints wired again where a crash left them loose.
-    const onShared = [...this.endpoints.values()].filter((e) => scope.get(e.networkId)).map((e) => e.containerId);
-    await this.repairEndpoints([...new Set(onShared)]).catch((e: unknown) => this.config.log(`repairing endpoints on swarm networks: ${messageOf(e)}`));
+    await this.swarm.attach(shared);
   }
 
-  /**
-   * `shared` as the DNS follows it: its networks and remote endpoints, but an added remote
-   * endpoint heard of only once this host's kernel reaches it (SwarmScope's `reachable`).
-   */
+  /** `shared` as the DNS follows it: a remote endpoint heard of once this host's kernel reaches it. */
   reachableRemotes(shared: SharedNetworks): Pick<SharedNetworks, 'networks' | 'remoteEndpoints' | 'watch'> {
-    return {
-      networks: () => shared.networks(),
-      remoteEndpoints: () => shared.remoteEndpoints(),
-      watch: (listener) => {
-        const stop = shared.watch({ networksChanged: () => listener.networksChanged(), remoteChanged: () => undefined });
-        const relay = (c: RemoteChange): void => listener.remoteChanged(c);
-        this.reachableListeners.add(relay);
-        return () => {
-          stop();
-          this.reachableListeners.delete(relay);
-        };
-      },
-    };
+    return this.swarm.reachableRemotes(shared);
   }
 
-  /**
-   * The node is no longer connected to its swarm: its shared networks are gone from here
-   * (their links with their last endpoints). `left`: it left the swarm for good, so the
-   * firewall's VXLAN guard goes too (a daemon shutting down keeps it for its restart).
-   */
+  /** The node is no longer connected to its swarm (`left`: for good, see SwarmNetworks.detach). */
   async detachShared(opts: { left?: boolean } = {}): Promise<void> {
-    const scope = this.scope;
-    this.scope = undefined;
-    scope?.close();
-    if (opts.left) await this.traffic.setUnderlay(undefined);
-    for (const n of scope?.all() ?? []) if (this.endpointCount(n.record.id) === 0) await n.driver.remove().catch(() => undefined);
-    const gw = [...this.networks.values()].find((n) => n.record.name === GWBRIDGE);
-    if (gw && this.endpointCount(gw.record.id) === 0) await this.remove(gw.record.id).catch((e: unknown) => this.config.log(`${GWBRIDGE}: ${messageOf(e)}`));
-  }
-
-  private async createShared(req: CreateNetworkRequest): Promise<Network> {
-    if (!this.scope) throw forbidden(NOT_SWARM_MANAGER);
-    if ([...this.networks.values()].some((n) => n.record.name === req.name)) throw conflict(`network with name ${req.name} already exists`);
-    await this.drivers.get(req.driver).checkCreate?.(req);
-    const record = await this.scope.shared.create(req, (r) => void this.validated(r));
-    const net = this.validated(record);
-    this.event('create', record);
-    return net;
-  }
-
-  private async removeShared(id: string): Promise<void> {
-    const scope = this.scope!;
-    const net = scope.get(id)!;
-    if (this.endpointCount(net.record.id) > 0) {
-      throw forbidden(`error while removing network: network ${net.record.name} id ${net.record.id} has active endpoints`);
-    }
-    await scope.shared.remove(id);
-    await net.driver.remove().catch(() => undefined);
-    this.event('destroy', net.record);
-  }
-
-  /**
-   * A container's endpoint on a shared network: the address taken cluster-wide (no other
-   * host can have it), this host's instance of the network made if it is the first, the
-   * endpoint stored, wired, and told to the other hosts. Failure leaves nothing.
-   */
-  private async joinShared(ref: string, id: NetworkId, req: JoinRequest): Promise<EndpointRecord> {
-    const scope = this.scope!;
-    return this.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
-      const net = scope.get(id);
-      if (!net) throw notFound(`network ${ref} not found`);
-      if (!net.record.attachable) throw forbidden(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
-      const siblings = this.endpointsOf(req.containerId);
-      checkJoinRequest(net.record, req, siblings);
-      const first = !scope.instantiated(net);
-      if (first) await scope.instantiate(net);
-      let claimed: string | undefined;
-      let endpoint: EndpointRecord | undefined;
-      const sandbox = await this.sandboxes.claim(req.containerId, true);
-      try {
-        claimed = (await scope.shared.claimAddress(net.record, req.ipv4, req.containerId)).address;
-        endpoint = buildEndpoint(net.record, { ...req, ipv4: claimed }, siblings, { wired: true, routesOut: net.capabilities.routesOut }).endpoint;
-        await this.store.commit([ENDPOINTS.put(endpoint.id, endpoint)]);
-        this.endpoints.set(endpoint.id, endpoint);
-        await this.kernel.sandboxes.apply(net.driver.planJoin!(endpoint, sandbox).steps, sandbox);
-        await scope.shared.publish(endpoint);
-      } catch (e: unknown) {
-        const undo = (what: string) => (u: unknown) => this.config.log(`undoing a join of ${net.record.name}: ${what}: ${messageOf(u)}`);
-        if (endpoint) {
-          await this.kernel.sandboxes.undo(net.driver.planLeave?.(endpoint).steps ?? [], sandbox).catch(undo('links'));
-          await scope.shared.withdraw(endpoint).catch(undo('publication'));
-          await this.store.commit([ENDPOINTS.del(endpoint.id)]).catch(undo('record'));
-          this.endpoints.delete(endpoint.id);
-        }
-        if (claimed) await scope.shared.releaseAddress(net.record, claimed).catch(undo('address'));
-        if (first) await scope.release(net).catch(undo('network links'));
-        throw e;
-      }
-      this.event('connect', net.record, { container: req.containerId });
-      return endpoint;
-    });
-  }
-
-  /** Leave a shared network: unwired, withdrawn from the other hosts, its address given back; the last one takes this host's instance. */
-  private async leaveShared(net: Network, ep: EndpointRecord, opts: { sandboxGoing?: boolean }): Promise<void> {
-    const scope = this.scope!;
-    const log = (what: string) => (e: unknown) => this.config.log(`leaving ${net.record.name}: ${what}: ${messageOf(e)}`);
-    await scope.shared.withdraw(ep).catch(log('publication'));
-    if (opts.sandboxGoing && ep.hostIfName) await this.kernel.links.retire(ep.hostIfName, log('link'));
-    else await this.kernel.sandboxes.undo(net.driver.planLeave?.(ep).steps ?? [], this.sandboxPath(ep.containerId)).catch(log('links'));
-    await this.store.commit([ENDPOINTS.del(ep.id)]);
-    this.endpoints.delete(ep.id);
-    if (ep.ipv4) await scope.shared.releaseAddress(net.record, ep.ipv4.address).catch(log('address'));
-    if (this.endpointCount(net.record.id) === 0) await scope.release(net).catch(log('network links'));
-    this.event('disconnect', net.record, { container: ep.containerId });
+    await this.swarm.detach(opts);
   }
 
   /**
@@ -748,20 +601,4 @@ async function allOrFirstError(tasks: readonly (Promise<void> | undefined)[]): P
   const results = await Promise.allSettled(tasks.filter((t): t is Promise<void> => t !== undefined));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-/** The default network's bridge: berth0, or -b's (which must exist); its address is the subnet unless --bip says. */
-interface DefaultBridgeLink {
-  name: string;
-  external: boolean;
-  bip: string | undefined;
-}
-
-async function defaultBridgeLink(config: ControllerConfig): Promise<DefaultBridgeLink | undefined> {
-  const b = config.bridge;
-  if (b === 'none') return undefined;
-  if (b === undefined) return { name: 'berth0', external: false, bip: config.bip };
-  const link = await config.kernel.links.get(b);
-  if (!link || link.kind !== 'bridge') throw invalid(`bridge device with non default name ${b} must be created manually`);
-  return { name: b, external: true, bip: config.bip ?? link.addresses.find((a) => !a.includes(':')) };
 }

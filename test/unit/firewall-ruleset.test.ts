@@ -266,6 +266,7 @@ table inet berth {
 		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
 		type filter hook prerouting priority raw; policy accept;
 		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
+		udp dport @vxlan_ports notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"
 	}
 
 	chain dnat_in {
@@ -313,6 +314,12 @@ table inet berth {
 		udp dport @vxlan_ports ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
 		udp dport @vxlan_ports ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
 		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
+	}
+
+	chain underlay_untracked {
+		comment "the swarm's VXLAN leaves untracked: conntrack would keep an entry per inner flow's source port"
+		type filter hook output priority raw; policy accept;
+		udp dport @vxlan_ports notrack
 	}
 
 	chain underlay_out {

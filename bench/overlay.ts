@@ -121,7 +121,8 @@ function render(header: string[], paths: Path[], notes: string[]): string {
   const tput = c && b ? pairedRatio(c, b) : NaN;
   const cost = c && b ? costRatio(c, b) : NaN;
   const atEqualCpu = Number.isFinite(cost) ? 1 / cost : NaN;
-  const met = (r: number): string => (Number.isFinite(r) ? (r >= 0.95 ? 'met' : 'NOT met') : '–');
+  // Judged as shown: two decimals.
+  const met = (r: number): string => (Number.isFinite(r) ? (Math.round(r * 100) >= 95 ? 'met' : 'NOT met') : '–');
   return [
     ...header,
     '',

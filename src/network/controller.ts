@@ -3,14 +3,12 @@
  * canonical in-memory copy of every network, persists each change in one store
  * transaction, and drives the drivers to make the kernel match.
  */
-import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
+import { conflict, forbidden, messageOf, notFound } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
 import type { FwEndpoint } from './firewall/index.js';
-import type { FirewallBackend } from './firewall/backend.js';
 import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
-import type { SandboxPoolOptions } from './sandbox-pool.js';
 import { Sandboxes } from './sandboxes.js';
 import { createPredefined, defaultBridgeLink, type DefaultBridgeLink } from './predefined.js';
 import type { SharedNetworks } from './shared.js';
@@ -20,11 +18,10 @@ export { GWBRIDGE } from './swarm-networks.js';
 import { poolsFor } from './subnets.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
-import { NO_EVENTS, type EventSink } from '../events/types.js';
+import { NO_EVENTS } from '../events/types.js';
 import { newId, nowRfc3339 } from '../util/ids.js';
 import { KeyedSerial } from '../util/serial.js';
-import { DriverRegistry, type DriverCapabilities, type DriverContext, type DriverNetwork } from './drivers/index.js';
-import type { PredefinedPool } from './ipam/index.js';
+import { DriverRegistry, type DriverNetwork } from './drivers/index.js';
 import {
   PREDEFINED_NETWORKS,
   type CreateNetworkRequest,
@@ -35,39 +32,10 @@ import {
   type NetworkRecord,
 } from './model.js';
 import { filterNetworks, type NetworkFilters } from './filters.js';
+import { findNetwork, type ControllerConfig, type Network } from './network.js';
 
 
-export interface ControllerConfig {
-  /** The kernel the networks live in (the real one; a fake in unit tests). */
-  kernel: Kernel;
-  /** Driver settings; the default bridge's comes from `bridge`. */
-  driverContext: Omit<DriverContext, 'kernel' | 'defaultBridge'>;
-  /** -b: an existing bridge for the default network ('none': no default network); undefined: berth0. */
-  bridge: string | undefined;
-  /** Pools new networks take subnets from (--default-address-pool, else Docker's). */
-  addressPools: readonly PredefinedPool[];
-  /** --bip: the default bridge's gateway and subnet, "172.17.0.1/16" (with -b: its IPv4 address). */
-  bip: string | undefined;
-  /** Folder of the containers' namespace files (<exec-root>/netns). */
-  sandboxDir: string;
-  /** Spare sandboxes kept ready (0: every start makes its own). */
-  sandboxPool?: Omit<SandboxPoolOptions, 'dir' | 'log' | 'kernel'>;
-  /** The firewall backend (nftables, or none with --firewall=false). */
-  firewall: FirewallBackend;
-  /** --br-netfilter: keep br_netfilter's call-out to the inet hooks (default: switched off). */
-  brNetfilter: boolean;
-  log: (msg: string) => void;
-  /** Where network create, connect, disconnect and destroy events go. */
-  events?: EventSink;
-}
-
-/** A network with its validated driver handle: what the rest of the daemon sees. */
-export interface Network {
-  readonly record: NetworkRecord;
-  readonly driver: DriverNetwork;
-  /** What its driver can do (drivers/driver.ts): asked instead of the driver's name. */
-  readonly capabilities: DriverCapabilities;
-}
+export type { ControllerConfig, Network } from './network.js';
 
 /** The key of work that changes the set of networks (names, subnets, bridge names). */
 const ALL_NETWORKS = 'networks';
@@ -222,16 +190,7 @@ export class NetworkController {
   /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */
   find(idOrName: string): Network {
     const byId = this.networks.get(idOrName as NetworkId) ?? this.scope?.get(idOrName);
-    if (byId) return byId;
-    const all = [...this.networks.values(), ...(this.scope?.all() ?? [])];
-    const byName = all.find((n) => n.record.name === idOrName);
-    if (byName) return byName;
-    const byPrefix = idOrName === '' ? [] : all.filter((n) => n.record.id.startsWith(idOrName));
-    if (byPrefix.length === 1) return byPrefix[0]!;
-    if (byPrefix.length > 1) {
-      throw invalid(`network ${idOrName} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
-    }
-    throw notFound(`network ${idOrName} not found`);
+    return byId ?? findNetwork([...this.networks.values(), ...(this.scope?.all() ?? [])], idOrName);
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {

@@ -4,8 +4,9 @@
  * nft table in the worker's namespace drops its TCP to the manager's port 2379. Shorter
  * than the lease's TTL, the data plane does not notice and the worker stays Ready; longer,
  * the manager sees it Down and drops its endpoints, and once the cut is lifted the worker
- * reconnects by itself, publishes its endpoints again, and both FDBs match the live
- * endpoints exactly. ClusterWorld.dispose checks that nothing leaked.
+ * reconnects by itself, publishes its endpoints again, learns of a container started
+ * while it was away, and both FDBs match the live endpoints exactly. ClusterWorld.dispose
+ * checks that nothing leaked.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -136,6 +137,10 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     const fdb = await until(() => fdbOf(h1, vx), (f) => !f.some((l) => l.endsWith(` ${c.hostIp(1)}`)), PROPAGATION_MS);
     assert.deepEqual(fdb, [], `host2's entries still in h1's FDB ${Date.now() - t0} ms into the cut`);
     assert.notEqual((await h1.docker('exec', 'a1', 'nslookup', 'b1')).code, 0, 'b1 still resolves on h1 while host2 is Down');
+    // A container that comes while the worker is away: it must learn of it once back.
+    await h1.dockerOk('run', '-d', '--name', 'a2', '--network', 'ov', 'busybox', 'sleep', '100000');
+    const a2 = await containerOn(h1, 'a2', 'ov');
+    const want2Now = [...want2, `${a2.mac} ${c.hostIp(0)}`].sort();
     await sleep(Math.max(0, 15_000 - (Date.now() - t0)));
     await healEtcd(h2);
     cut = false;
@@ -153,10 +158,13 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     // Reachable by name both ways.
     assert.equal((await h1.docker('exec', 'a1', 'ping', '-c', '2', '-W', '2', 'b1')).code, 0, 'a1 cannot ping b1 by name');
     assert.equal((await h2.docker('exec', 'b1', 'ping', '-c', '2', '-W', '2', 'a1')).code, 0, 'b1 cannot ping a1 by name');
+    assert.equal((await h2.docker('exec', 'b1', 'ping', '-c', '2', '-W', '2', 'a2')).code, 0, 'b1 cannot ping a2 (started during the cut) by name');
     // Exactly the live endpoints, each once, on both hosts; the worker's links as before.
     await sleep(2000);
     assert.deepEqual(await fdbOf(h1, vx), want1);
-    assert.deepEqual(await fdbOf(h2, vx), want2);
+    assert.deepEqual(await fdbOf(h2, vx), want2Now);
     assert.deepEqual((await h2.links()).sort(), linksBefore);
+    await h1.dockerOk('rm', '-f', 'a2');
+    assert.deepEqual(await until(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want2), 5000), want2, 'a2 removed after the reconnect still in h2’s FDB');
   });
 });

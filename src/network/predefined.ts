@@ -5,7 +5,7 @@
  */
 import { invalid } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
-import type { Network } from './controller.js';
+import type { Network } from './network.js';
 import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE_OPTION, sameDefaultBridge, storedDefaultBridge, wantedDefaultBridge, type DefaultBridge } from './default-bridge.js';
 import { createPools, parseCidr, type PredefinedPool } from './ipam/index.js';
 import type { CreateNetworkRequest, NetworkId, NetworkRecord, SubnetRequest } from './model.js';

@@ -11,7 +11,7 @@ import { conflict, forbidden, messageOf, notFound } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import type { KvStore } from '../store/kv.js';
 import type { KeyedSerial } from '../util/serial.js';
-import type { Network } from './controller.js';
+import type { Network } from './network.js';
 import { buildEndpoint, checkJoinRequest } from './endpoints.js';
 import type { CreateNetworkRequest, EndpointId, EndpointRecord, JoinRequest, NetworkId, NetworkRecord } from './model.js';
 import type { Sandboxes } from './sandboxes.js';

@@ -8,7 +8,7 @@
  */
 import { messageOf } from '../errors.js';
 import { Serial } from '../util/serial.js';
-import type { Network } from './controller.js';
+import type { Network } from './network.js';
 import type { FwUnderlay } from './firewall/model.js';
 import type { EndpointRecord, NetworkId, NetworkRecord } from './model.js';
 import type { RemoteChange, RemoteEndpoint, SharedNetworks } from './shared.js';

@@ -6,7 +6,8 @@
  *
  * Every simulated node holds a lease (TTL 10 s, kept alive, as a node's is). FULL of them
  * are whole berthd network sides: the real NetworkController on the fake kernel
- * (test/lib/fake-host.ts) attached to the real ClusterNetworks on etcd, a container of
+ * (test/lib/fake-host.ts; its FDB and neighbour tables not kept, as they are the kernel's)
+ * attached to the real ClusterNetworks on etcd, a container of
  * theirs on the overlay (so the real overlay driver programs every remote endpoint into
  * the fake kernel's FDB and neighbour tables) and the real DNS directory following the
  * remote names. The others are etcd watchers of the endpoints, as every node has one,
@@ -25,6 +26,8 @@ import type { RemoteChange } from '../../src/network/shared.js';
 import { EtcdStore } from '../../src/store/etcd.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
 import { FakeHost, joinRequest } from '../../test/lib/fake-host.js';
+import { FakeKernel } from '../../test/lib/fake-kernel.js';
+import { FakeTables } from '../../test/lib/fake-tables.js';
 
 const [dir, address, nodesArg, endpointsArg, fullArg] = process.argv.slice(2) as [string, string, string, string, string];
 const NODES = Number(nodesArg);
@@ -106,6 +109,21 @@ class Arrivals {
   }
 }
 
+/**
+ * FDB and neighbour commands taken and not kept: those tables are the kernel's memory and
+ * work, not berthd's (the unit tests' model of them scans a list per command).
+ */
+class UnkeptTables extends FakeTables {
+  override bridge(): void {}
+  override ip(t: readonly string[]): boolean {
+    return t[0] === 'neigh';
+  }
+}
+
+class SimKernel extends FakeKernel {
+  override readonly peerTables = new UnkeptTables();
+}
+
 interface FullNode {
   host: FakeHost;
   shared: ClusterNetworks;
@@ -143,7 +161,7 @@ async function main(): Promise<Record<string, unknown>> {
   const arrivals = new Arrivals();
   const full: FullNode[] = [];
   for (let i = 0; i < FULL; i++) {
-    const host = await FakeHost.start();
+    const host = await FakeHost.start(new SimKernel());
     const shared = await ClusterNetworks.open({
       store: storeOf(i),
       nodeId: `node-${i}`,

@@ -23,10 +23,9 @@ PYTHON ?= /usr/bin/python3
 
 # The lint (promise mistakes end a daemon), unit tests (pure logic), integration tests
 # (real kernel, in throwaway namespaces) and the docker-py compatibility suite.
+# scripts/test.sh fails the run when the tests left anything behind in the kernel or /tmp.
 test: deps
-	npx eslint .
-	node --test --test-concurrency=2 dist/test/unit/ dist/test/integration/
-	$(PYTHON) -m pytest -q test/compat
+	PYTHON=$(PYTHON) ./scripts/test.sh
 
 lint: build
 	npx eslint .

@@ -53,7 +53,9 @@ class World:
     """berthd in its own namespace with its own roots; `dispose` reports what leaked."""
 
     def __init__(self):
-        tag = secrets.token_hex(3)
+        # The run's tag (scripts/test.sh) in the name: what a killed run left is found by it.
+        run = os.environ.get('BERTH_TEST_RUN')
+        tag = f'{run}-{secrets.token_hex(3)}' if run else secrets.token_hex(3)
         self.ns = f'berth-compat-{tag}'
         self.ns_path = f'/run/netns/{self.ns}'
         self.dir = tempfile.mkdtemp(prefix=f'berth-compat-{tag}-')
@@ -83,6 +85,9 @@ class World:
             if ping_status(self.sock) == 200:
                 c = self.client('1.41')
                 self.daemon_id = c.info()['ID']
+                # Names the daemon (its cgroups) to a sweep of what a killed run left.
+                with open(os.path.join(self.dir, 'daemon-id'), 'w') as f:
+                    f.write(self.daemon_id)
                 # As on a fresh Docker host, the image is pulled first (berth builds busybox).
                 c.images.pull(IMAGE, tag='latest')
                 return
@@ -133,24 +138,11 @@ class World:
             self.stop()
         except RuntimeError as e:
             leaks.append(str(e))
-        conmons = subprocess.run(['pgrep', '-f', f'conmon.*{self.dir}'], capture_output=True, text=True).stdout.split()
-        if conmons:
-            leaks.append(f'conmon processes: {" ".join(conmons)}')
-            for pid in conmons:
-                subprocess.run(['kill', '-9', pid])
-        if self.daemon_id:
-            parent = f'berth-{self.daemon_id[:12]}'
-            for ctrl in os.listdir('/sys/fs/cgroup'):
-                d = os.path.join('/sys/fs/cgroup', ctrl, parent)
-                if os.path.exists(d):
-                    leaks.append(f'cgroup {d}')
-                    subprocess.run(['rmdir', d])
-        with open('/proc/self/mountinfo') as f:
-            mounts = [line.split(' ')[4] for line in f if self.dir in line]
-        if mounts:
-            leaks.append(f'mounts under {self.dir}: {len(mounts)}')
-        for m in reversed(mounts):
-            subprocess.run(['umount', '-l', m])
+        # What the stopped daemon left (processes naming the folder, its cgroups, mounts): the
+        # integration tests' own remover (test/lib/leftovers.ts), one line per kind.
+        left = subprocess.run(['node', str(REPO / 'dist/test/leftovers-cli.js'), 'world', self.dir, self.daemon_id],
+                              capture_output=True, text=True, check=True)
+        leaks.extend(line for line in left.stdout.splitlines() if line)
         subprocess.run(['ip', 'netns', 'del', self.ns], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
         return leaks

@@ -7,7 +7,7 @@
  * removes the namespaces.
  */
 import { randomBytes } from 'node:crypto';
-import { must, sh, World, type WorldOptions } from './world.js';
+import { must, RUN_TAG, sh, World, type WorldOptions } from './world.js';
 
 export const UNDERLAY_PREFIX = '10.99.0';
 export const CLIENT_IP = `${UNDERLAY_PREFIX}.200`;
@@ -25,7 +25,7 @@ export class ClusterWorld {
 
   /** `n` hosts, each with a berthd started with `opts` (daemonArgs, daemonEnv). */
   static async create(n: number, opts: Omit<WorldOptions, 'netns' | 'prepare'> = {}): Promise<ClusterWorld> {
-    const id = randomBytes(3).toString('hex');
+    const id = `${RUN_TAG}${randomBytes(3).toString('hex')}`;
     const c = new ClusterWorld(id, `berth-ul-${id}`, `berth-cl-${id}`);
     try {
       await must('ip', ['netns', 'add', c.underlay]);

@@ -6,7 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sh } from './world.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run_ = promisify(execFile);
 
 export interface MountEntry {
   target: string;
@@ -64,6 +67,8 @@ export function removeDaemonCgroups(daemonId: string | undefined): string[] {
     if (!fs.existsSync(dir)) continue;
     const children = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
     for (const sub of [...children, dir]) for (const pid of readPids(sub)) tryKill(pid);
+    // A killed process stays in its cgroup until it has exited; until then rmdir fails (EBUSY).
+    for (const sub of [...children, dir]) waitEmpty(sub);
     for (const sub of [...children, dir]) {
       try {
         fs.rmdirSync(sub);
@@ -79,7 +84,7 @@ export function removeDaemonCgroups(daemonId: string | undefined): string[] {
 /** Unmount (lazily, innermost first) everything mounted under `dir`. */
 export async function unmountUnder(dir: string): Promise<string[]> {
   const mounts = mountsUnder(dir);
-  for (const m of [...mounts].reverse()) await sh('umount', ['-l', m.target]);
+  for (const m of [...mounts].reverse()) await run_('umount', ['-l', m.target]).catch(() => undefined);
   return mounts.length > 0 ? [`mounts left under ${dir}: ${mounts.length}`] : [];
 }
 
@@ -91,10 +96,60 @@ function readPids(cgroupDir: string): number[] {
   }
 }
 
+/** Wait (up to 5 s, blocking) until no process is left in the cgroup. */
+function waitEmpty(cgroupDir: string): void {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 250 && readPids(cgroupDir).length > 0; i++) Atomics.wait(tick, 0, 0, 20);
+}
+
 function tryKill(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     /* already gone */
   }
+}
+
+/** The file in a world's folder that names its daemon (whose cgroups are berth-<first 12>). */
+export const DAEMON_ID_FILE = 'daemon-id';
+
+/** A test run (scripts/test.sh): its tag t<pid>, in its namespaces' names; its folder /tmp/berth-run-<pid>, its TMPDIR. */
+export interface TestRun {
+  tag: string;
+  dir: string;
+}
+
+/** The runs whose runner (the pid in the tag) is gone: what a killed `make test` left. */
+export function deadRuns(): TestRun[] {
+  const pids = new Set<number>();
+  for (const f of fs.readdirSync('/tmp')) if (/^berth-run-\d+$/.test(f)) pids.add(Number(f.slice('berth-run-'.length)));
+  for (const n of namespaces()) for (const m of n.matchAll(/-t(\d+)-/g)) pids.add(Number(m[1]));
+  return [...pids].filter((pid) => !fs.existsSync(`/proc/${pid}`)).map((pid) => ({ tag: `t${pid}`, dir: `/tmp/berth-run-${pid}` }));
+}
+
+/**
+ * Remove all a run left: the cgroups of the daemons its worlds name, processes that name
+ * its folder, mounts under it, namespaces carrying its tag, the folder. One line per kind
+ * found; an empty folder alone is no leftover.
+ */
+export async function removeRunLeftovers(run: TestRun): Promise<string[]> {
+  const entries = fs.existsSync(run.dir) ? fs.readdirSync(run.dir) : [];
+  const daemonIds = entries.flatMap((e) => {
+    try {
+      return [fs.readFileSync(path.join(run.dir, e, DAEMON_ID_FILE), 'utf8').trim()];
+    } catch {
+      return [];
+    }
+  });
+  const out = [...killProcessesMentioning(run.dir), ...daemonIds.flatMap((id) => removeDaemonCgroups(id)), ...(await unmountUnder(run.dir))];
+  const netns = namespaces().filter((n) => n.includes(`-${run.tag}-`));
+  for (const n of netns) await run_('ip', ['netns', 'del', n]).catch(() => undefined);
+  if (netns.length > 0) out.push(`network namespaces: ${netns.join(' ')}`);
+  if (entries.length > 0) out.push(`left in ${run.dir}: ${entries.join(' ')}`);
+  fs.rmSync(run.dir, { recursive: true, force: true });
+  return out;
+}
+
+function namespaces(): string[] {
+  return fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
 }

@@ -4,7 +4,7 @@
  * helpers to drive it with the docker CLI and berth and to read the kernel.
  * `dispose()` removes everything and fails when something was left behind.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,8 +12,17 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as http from 'node:http';
 import { settled } from './async.js';
+import { DAEMON_ID_FILE, killProcessesMentioning, removeDaemonCgroups, unmountUnder } from './leftovers.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The test run a world belongs to (scripts/test.sh sets it; empty when a file is run
+ * alone): part of every namespace name a test makes, so that what a killed test left
+ * behind is found by its run (test/leftovers-cli.ts). Its temporary folders are under
+ * the run's TMPDIR.
+ */
+export const RUN_TAG = process.env.BERTH_TEST_RUN ? `${process.env.BERTH_TEST_RUN}-` : '';
 
 export interface Result {
   code: number;
@@ -100,7 +109,7 @@ export class World {
 
   private constructor(readonly opts: WorldOptions) {
     const id = randomBytes(3).toString('hex');
-    this.ns = opts.netns ?? `berth-it-${id}`;
+    this.ns = opts.netns ?? `berth-it-${RUN_TAG}${id}`;
     this.nsPath = `/run/netns/${this.ns}`;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-it-${id}-`));
     this.sock = path.join(this.dir, 'berth.sock');
@@ -108,12 +117,19 @@ export class World {
 
   static async create(opts: WorldOptions = {}): Promise<World> {
     const w = new World(opts);
-    if (!opts.netns) {
-      await must('ip', ['netns', 'add', w.ns]);
-      await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+    try {
+      if (!opts.netns) {
+        await must('ip', ['netns', 'add', w.ns]);
+        await must('ip', ['-n', w.ns, 'link', 'set', 'lo', 'up']);
+      }
+      await opts.prepare?.(w);
+      await w.start();
+    } catch (e: unknown) {
+      // A daemon that never answered, or a prepare that failed: nothing of it may stay.
+      await w.stop('SIGKILL');
+      await w.removeRest();
+      throw e;
     }
-    await opts.prepare?.(w);
-    await w.start();
     return w;
   }
 
@@ -137,6 +153,7 @@ export class World {
       if (child.exitCode !== null) throw new Error(`berthd exited ${child.exitCode}:\n${this.daemonLog}`);
       if ((await pingStatus(this.sock)) === 200) {
         this.daemonId = ((await this.api('GET', '/info')).body as { ID: string }).ID;
+        fs.writeFileSync(path.join(this.dir, DAEMON_ID_FILE), this.daemonId);
         return;
       }
       await new Promise((res) => setTimeout(res, 50));
@@ -258,35 +275,22 @@ export class World {
       if (left.length > 0) leaks.push(`netns files: ${left.join(' ')}`);
     }
     await this.stop('SIGTERM');
-    // A swarm manager's etcd member dies with its daemon (a parent-death signal).
-    const etcds = spawnSync('pgrep', ['-f', `etcd .*--data-dir ${this.dir}`]).stdout.toString().trim();
-    if (etcds) {
-      leaks.push(`etcd processes: ${etcds.replace(/\n/g, ' ')}`);
-      for (const pid of etcds.split('\n')) spawnSync('kill', ['-9', pid]);
-    }
-    const conmons = spawnSync('pgrep', ['-f', `conmon.*${this.dir}`]).stdout.toString().trim();
-    if (conmons) {
-      leaks.push(`conmon processes: ${conmons.replace(/\n/g, ' ')}`);
-      for (const pid of conmons.split('\n')) spawnSync('kill', ['-9', pid]);
-    }
-    if (this.daemonId) {
-      const parent = `berth-${this.daemonId.slice(0, 12)}`;
-      for (const ctrl of fs.readdirSync('/sys/fs/cgroup')) {
-        const dir = path.join('/sys/fs/cgroup', ctrl, parent);
-        if (fs.existsSync(dir)) {
-          leaks.push(`cgroup ${dir}`);
-          spawnSync('rmdir', [dir]);
-        }
-      }
-    }
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
-    if (mounts.length > 0) leaks.push(`mounts under ${this.dir}: ${mounts.length}`);
-    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
+    leaks.push(...(await this.removeRest()));
+    if (leaks.length > 0) throw new Error(`leaked: ${leaks.join('; ')}`);
+  }
+
+  /**
+   * With the daemon stopped: what it left is removed and named (processes naming the
+   * folder, e.g. a manager's etcd member, which dies with its daemon; its cgroups; mounts),
+   * then the namespace (unless it is a cluster host's) and the folder.
+   */
+  private async removeRest(): Promise<string[]> {
+    const leaks = [...killProcessesMentioning(this.dir), ...removeDaemonCgroups(this.daemonId), ...(await unmountUnder(this.dir))];
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of this.extraNamespaces) await sh('ip', ['netns', 'del', ns]);
     if (!this.opts.netns) await sh('ip', ['netns', 'del', this.ns]);
     fs.rmSync(this.dir, { recursive: true, force: true });
-    if (leaks.length > 0) throw new Error(`leaked: ${leaks.join('; ')}`);
+    return leaks;
   }
 }
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpStatusOf } from '../../src/api/errors.js';
 import { Router, type ApiRequest } from '../../src/api/router.js';
@@ -13,9 +13,13 @@ import { invalid, messageOf } from '../../src/errors.js';
 
 const NO_SWARM = 'This node is not part of a swarm';
 
-/** A node outside any swarm (nothing kept on its disk). */
+/** The folder the nodes outside a swarm get (they keep nothing in it). */
+const nodesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-swarm-'));
+after(() => fs.rmSync(nodesDir, { recursive: true, force: true }));
+
+/** A node outside any swarm. */
 function outside(): SwarmNode {
-  return SwarmNode.open({ dir: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'berth-swarm-')), 'cluster'), kernel: new FakeKernel(), log: () => undefined, hostname: 'h', engineVersion: '0' });
+  return SwarmNode.open({ dir: path.join(nodesDir, 'cluster'), kernel: new FakeKernel(), log: () => undefined, hostname: 'h', engineVersion: '0' });
 }
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 

@@ -3,9 +3,9 @@
  * util-linux `mount`/`umount` (Node has no mount(2)). Mounts are made in the daemon's
  * own mount namespace; runc later bind-mounts the merged directory into the container.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { run, KernelCommandError } from './exec.js';
 import { invalid, systemError } from '../errors.js';
 import { libexecPath } from '../util/libexec.js';
@@ -246,4 +246,31 @@ export function mountPointsUnder(dir: string): string[] {
     .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((p) => p === root || p.startsWith(`${root}/`))
     .sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `mount` at `target` (made for the call, mode 0700) for as long as `fn` runs; then
+ * unmounted (lazily when busy) and removed, also when either fails.
+ */
+export async function withMountAt<T>(target: string, mount: (target: string) => Promise<void>, fn: (target: string) => Promise<T>): Promise<T> {
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  try {
+    await mount(target);
+    try {
+      return await fn(target);
+    } finally {
+      await unmount(target).catch(async () => unmount(target, { lazy: true }));
+    }
+  } finally {
+    rmdirSync(target);
+  }
+}
+
+/** Unmount and remove the mount points a crash left in `dir` (withMountAt's). Idempotent. */
+export async function sweepMountPoints(dir: string): Promise<void> {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const p = join(dir, name);
+    await unmount(p, { lazy: true });
+    rmdirSync(p);
+  }
 }

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMounted, mountOverlay, unmount } from '../../kernel/mount.js';
+import { isMounted, mountOverlay, sweepMountPoints, withMountAt } from '../../kernel/mount.js';
 
 export interface ContainerLayers {
   id: string;
@@ -31,26 +31,11 @@ export class RootfsViews {
     const upper = path.join(c.dir, 'upper');
     const work = path.join(c.dir, 'work');
     for (const d of [upper, work]) fs.mkdirSync(d, { recursive: true });
-    const target = path.join(this.root, c.id);
-    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
-    try {
-      await mountOverlay({ lower: c.layers, upper, work, target });
-      try {
-        return await fn(target);
-      } finally {
-        await unmount(target).catch(async () => unmount(target, { lazy: true }));
-      }
-    } finally {
-      fs.rmdirSync(target);
-    }
+    return withMountAt(path.join(this.root, c.id), async (target) => mountOverlay({ lower: c.layers, upper, work, target }), fn);
   }
 
   /** Unmounts and removes the views a crash left. Idempotent. */
   async sweep(): Promise<void> {
-    for (const name of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) {
-      const p = path.join(this.root, name);
-      await unmount(p, { lazy: true });
-      fs.rmdirSync(p);
-    }
+    await sweepMountPoints(this.root);
   }
 }

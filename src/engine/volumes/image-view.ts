@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalid } from '../../errors.js';
-import { mountLayersReadonly, unmount } from '../../kernel/mount.js';
+import { mountLayersReadonly, sweepMountPoints, withMountAt } from '../../kernel/mount.js';
 
 /** What an image holds at a container path: where to read it on the host, and whether it is a folder. */
 export interface ImageEntry {
@@ -31,18 +31,7 @@ export class ImageViews {
     const anything = layers.some((l) => [...tops].some((t) => t !== '' && present(path.join(l, t))));
     if (!anything) return fn(() => undefined);
     if (layers.length === 1) return fn(lookupIn(layers[0]!));
-    const target = path.join(this.root, key);
-    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
-    try {
-      await mountLayersReadonly(layers, target);
-      try {
-        return await fn(lookupIn(target));
-      } finally {
-        await unmount(target).catch(() => unmount(target, { lazy: true }));
-      }
-    } finally {
-      fs.rmdirSync(target);
-    }
+    return withMountAt(path.join(this.root, key), async (target) => mountLayersReadonly(layers, target), async (target) => fn(lookupIn(target)));
   }
 
   /**
@@ -51,27 +40,12 @@ export class ImageViews {
    */
   async withRoot<T>(key: string, layers: readonly string[], fn: (root: string | undefined) => Promise<T>): Promise<T> {
     if (layers.length < 2) return fn(layers[0]);
-    const target = path.join(this.root, key);
-    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
-    try {
-      await mountLayersReadonly(layers, target);
-      try {
-        return await fn(target);
-      } finally {
-        await unmount(target).catch(async () => unmount(target, { lazy: true }));
-      }
-    } finally {
-      fs.rmdirSync(target);
-    }
+    return withMountAt(path.join(this.root, key), async (target) => mountLayersReadonly(layers, target), fn);
   }
 
   /** Unmounts and removes the views a crash left. Idempotent. */
   async sweep(): Promise<void> {
-    for (const name of fs.existsSync(this.root) ? fs.readdirSync(this.root) : []) {
-      const p = path.join(this.root, name);
-      await unmount(p, { lazy: true });
-      fs.rmdirSync(p);
-    }
+    await sweepMountPoints(this.root);
   }
 }
 

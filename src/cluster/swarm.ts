@@ -173,21 +173,14 @@ export class SwarmNode implements SwarmState {
         etcdEndpoints: external ? [] : [clientUrl(advertise.host)],
         ...(external ? { external } : {}),
       };
-      try {
+      await this.enter(state, async () => {
         await this.connect(state, ca, external ? undefined : { state: 'new', initialCluster: `${nodeId}=${peerUrl(advertise.host)}` });
         const now = new Date().toISOString();
         await this.manager!.found(
           { id: clusterId, createdAt: now, updatedAt: now, spec: req.spec, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
           this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`),
         );
-        await this.openShared(state, this.session!);
-      } catch (e: unknown) {
-        await this.disconnect();
-        clearNodeState(this.deps.dir);
-        throw e;
-      }
-      saveNodeState(this.deps.dir, state);
-      this.state = state;
+      });
       return nodeId;
     });
   }
@@ -223,22 +216,33 @@ export class SwarmNode implements SwarmState {
         etcdEndpoints: grant.etcdEndpoints,
         ...(grant.external ? { external: true } : {}),
       };
-      try {
-        const ca = grant.caKey ? { cert: grant.ca, key: grant.caKey } : undefined;
-        const member = grant.initialCluster ? { state: 'existing' as const, initialCluster: grant.initialCluster, ...(grant.learnerId ? { learnerId: grant.learnerId } : {}) } : undefined;
+      const ca = grant.caKey ? { cert: grant.ca, key: grant.caKey } : undefined;
+      const member = grant.initialCluster ? { state: 'existing' as const, initialCluster: grant.initialCluster, ...(grant.learnerId ? { learnerId: grant.learnerId } : {}) } : undefined;
+      await this.enter(state, async () => {
         await this.connect(state, ca, member);
         if ((await this.session!.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) === undefined) {
           throw unavailable(`the cluster store this node was given (--cluster-store) does not hold swarm ${grant.clusterId}: start berthd with the managers' --cluster-store`);
         }
-        await this.openShared(state, this.session!);
-      } catch (e: unknown) {
-        await this.disconnect();
-        clearNodeState(this.deps.dir);
-        throw e;
-      }
-      saveNodeState(this.deps.dir, state);
-      this.state = state;
+      });
     });
+  }
+
+  /**
+   * Become a node of the swarm `state` names: `connect` (to its store, as a manager or a
+   * worker), then its shared networks; the state is kept only once both are done, and a
+   * failure leaves nothing (no session, no state on disk).
+   */
+  private async enter(state: NodeState, connect: () => Promise<void>): Promise<void> {
+    try {
+      await connect();
+      await this.openShared(state, this.session!);
+    } catch (e: unknown) {
+      await this.disconnect();
+      clearNodeState(this.deps.dir);
+      throw e;
+    }
+    saveNodeState(this.deps.dir, state);
+    this.state = state;
   }
 
   async leave(force: boolean): Promise<void> {

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { sleep } from '../lib/async.js';
+import { settled } from '../lib/async.js';
 import { ClusterWorld } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
 
@@ -24,15 +24,6 @@ async function nodeLs(w: World): Promise<Record<string, { self: boolean; status:
   );
 }
 
-/** Poll until `ok` holds or `ms` pass; the last value. */
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await sleep(250);
-  }
-}
 
 describe('swarm mode on three hosts', { skip: !haveEtcd && 'etcd-server is not installed' }, () => {
   let c: ClusterWorld;
@@ -70,7 +61,7 @@ describe('swarm mode on three hosts', { skip: !haveEtcd && 'etcd-server is not i
     assert.equal(await h2.dockerOk('swarm', 'join', '--token', workerToken, `${c.hostIp(0)}:2377`), 'This node joined a swarm as a worker.');
     const managerToken = await h1.dockerOk('swarm', 'join-token', '-q', 'manager');
     assert.equal(await h3.dockerOk('swarm', 'join', '--token', managerToken, `${c.hostIp(0)}:2377`), 'This node joined a swarm as a manager.');
-    const nodes = await until(() => nodeLs(h1), (n) => Object.keys(n).length === 3 && Object.values(n).every((x) => x.status === 'Ready'), 10_000);
+    const nodes = await settled(() => nodeLs(h1), (n) => Object.keys(n).length === 3 && Object.values(n).every((x) => x.status === 'Ready'), 10_000, 250);
     assert.deepEqual(nodes, {
       host1: { self: true, status: 'Ready', availability: 'Active', manager: 'Leader' },
       host2: { self: false, status: 'Ready', availability: 'Active', manager: '' },
@@ -96,10 +87,10 @@ describe('swarm mode on three hosts', { skip: !haveEtcd && 'etcd-server is not i
   it('shows a killed node Down within the lease TTL, and Ready again after its restart', async () => {
     const t0 = Date.now();
     await h2.stop('SIGKILL');
-    const down = await until(() => nodeLs(h1), (n) => n.host2?.status === 'Down', 20_000);
+    const down = await settled(() => nodeLs(h1), (n) => n.host2?.status === 'Down', 20_000, 250);
     assert.equal(down.host2?.status, 'Down', `still ${down.host2?.status} after ${Date.now() - t0} ms`);
     await h2.start();
-    const up = await until(() => nodeLs(h1), (n) => n.host2?.status === 'Ready', 20_000);
+    const up = await settled(() => nodeLs(h1), (n) => n.host2?.status === 'Ready', 20_000, 250);
     assert.equal(up.host2?.status, 'Ready');
     assert.equal(await h2.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'active');
   });

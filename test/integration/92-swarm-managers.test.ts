@@ -8,25 +8,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { sleep } from '../lib/async.js';
-import { ClusterWorld } from '../lib/cluster.js';
+import { ClusterWorld, nodeRows, untilCluster } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 
-async function rows(w: World): Promise<Map<string, string>> {
-  const out = await w.dockerOk('node', 'ls', '--format', '{{.Hostname}}|{{.Status}}|{{.ManagerStatus}}|{{.Availability}}');
-  return new Map(out.split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')]));
-}
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if ((v !== undefined && ok(v)) || Date.now() > deadline) return v as T;
-    await sleep(250);
-  }
-}
+
+/** node ls's Status, ManagerStatus and Availability. */
+const FIELDS = '{{.Status}}|{{.ManagerStatus}}|{{.Availability}}';
 
 describe('a swarm of three managers and a worker', { skip: !haveEtcd && 'etcd-server is not installed' }, () => {
   let c: ClusterWorld;
@@ -52,31 +42,31 @@ describe('a swarm of three managers and a worker', { skip: !haveEtcd && 'etcd-se
   });
 
   it('keeps serving when the leading manager dies, and takes it back after its restart', async () => {
-    const before = await rows(m2);
+    const before = await nodeRows(m2, FIELDS);
     const leader = [...before].find(([, v]) => v.includes('Leader'))![0];
     const dead = c.hosts[Number(leader.replace('host', '')) - 1]!;
     const survivor = [m1, m2, m3].find((m) => m !== dead)!;
     await dead.stop('SIGKILL');
-    const after = await until(() => rows(survivor), (r) => r.get(leader)?.startsWith('Down|Unreachable') === true && [...r.values()].some((v) => v.includes('Leader')), 30_000);
+    const after = await untilCluster(() => nodeRows(survivor, FIELDS), (r) => r.get(leader)?.startsWith('Down|Unreachable') === true && [...r.values()].some((v) => v.includes('Leader')), 30_000);
     assert.match(after.get(leader) ?? '', /^Down\|Unreachable/, JSON.stringify([...after]));
     assert.ok([...after].some(([h, v]) => h !== leader && v.includes('Leader')), 'a new leader');
     await dead.start();
-    const back = await until(() => rows(survivor), (r) => r.get(leader)?.startsWith('Ready|Reachable') === true, 30_000);
+    const back = await untilCluster(() => nodeRows(survivor, FIELDS), (r) => r.get(leader)?.startsWith('Ready|Reachable') === true, 30_000);
     assert.match(back.get(leader) ?? '', /^Ready\|Reachable/);
   });
 
   it('changes availability and labels, and removes a worker once it is down', async () => {
     await m1.dockerOk('node', 'update', '--availability', 'drain', '--label-add', 'zone=a', 'host4');
-    assert.equal((await rows(m3)).get('host4'), 'Ready||Drain');
+    assert.equal((await nodeRows(m3, FIELDS)).get('host4'), 'Ready||Drain');
     assert.equal(await m1.dockerOk('node', 'inspect', '--format', '{{.Spec.Labels.zone}}', 'host4'), 'a');
     const busy = await m1.docker('node', 'rm', 'host4');
     assert.match(busy.stderr, /is not down and can't be removed/);
     const mgr = await m1.docker('node', 'rm', '--force', 'host1');
     assert.match(mgr.stderr, /is a cluster manager and is a member of the raft cluster\. It must be demoted to worker before removal/);
     await w4.stop('SIGKILL');
-    await until(() => rows(m1), (r) => r.get('host4')?.startsWith('Down') === true, 20_000);
+    await untilCluster(() => nodeRows(m1, FIELDS), (r) => r.get('host4')?.startsWith('Down') === true, 20_000);
     assert.equal(await m1.dockerOk('node', 'rm', 'host4'), 'host4');
-    assert.equal((await rows(m1)).has('host4'), false);
+    assert.equal((await nodeRows(m1, FIELDS)).has('host4'), false);
     await w4.start();
   });
 });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sleep } from '../lib/async.js';
+import { settled, sleep } from '../lib/async.js';
 import { ClusterWorld } from '../lib/cluster.js';
 import { containerOn, echoesReceived, fdbOf, forgedEcho, inNetns, neighOf, sendUdpFrom, vxlanLink } from '../lib/overlay.js';
 import { must, type World } from '../lib/world.js';
@@ -29,15 +29,6 @@ const MAX_LOST = 2;
 const haveEsp =
   spawnSync('unshare', ['--net', '--', 'ip', 'xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'transport', 'aead', 'rfc4106(gcm(aes))', '0x0102030405060708091011121314151617181920', '64']).status === 0;
 
-/** Poll until `ok` holds or `ms` pass; the last value. */
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await sleep(everyMs);
-  }
-}
 
 /** The keys of the cluster store, read with etcdctl in the manager's namespace and its certificates. */
 async function etcdKeys(w: World, addr: string): Promise<string[]> {
@@ -77,8 +68,7 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
   before(async () => {
     c = await ClusterWorld.create(2);
     [h1, h2] = c.hosts as [World, World];
-    await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
-    await h2.dockerOk('swarm', 'join', '--token', await h1.dockerOk('swarm', 'join-token', '-q', 'worker'), `${c.hostIp(0)}:2377`);
+    await c.formSwarm();
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'ov');
     vni = Number(await h1.dockerOk('network', 'inspect', '-f', '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}', 'ov'));
     vx = vxlanLink(vni);
@@ -102,7 +92,7 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
     assert.match(dropped, /ip saddr != @swarm_nodes4 counter packets [1-9]\d* /, dropped);
     // … and from the other node: accepted, as the swarm's own traffic is.
     await sendUdpFrom(h2.nsPath, frame, to, 5);
-    const got = await until(() => echoesReceived(a1.netns), (n) => n >= start + 5, 3000);
+    const got = await settled(() => echoesReceived(a1.netns), (n) => n >= start + 5, 3000, 200);
     assert.equal(got - start, 5, 'a member’s VXLAN frame should reach the container');
     const members = await must('nsenter', [`--net=${h1.nsPath}`, '--', 'nft', 'list', 'set', 'inet', 'berth', 'swarm_nodes4']);
     assert.match(members, new RegExp(`elements = \\{ ${c.hostIp(0).replace(/\./g, '\\.')}, ${c.hostIp(1).replace(/\./g, '\\.')} \\}`), members);
@@ -145,14 +135,14 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
     // a2 goes while h2 is down, a3 comes: the restarted h2 must follow.
     await h1.dockerOk('run', '-d', '--name', 'a2', '--network', 'ov', 'busybox', 'sleep', '100000');
     const a2 = await containerOn(h1, 'a2', 'ov');
-    await until(() => fdbOf(h2, vx), (f) => f.includes(`${a2.mac} ${c.hostIp(0)}`), 5000);
+    await settled(() => fdbOf(h2, vx), (f) => f.includes(`${a2.mac} ${c.hostIp(0)}`), 5000, 200);
     assert.ok((await fdbOf(h1, vx)).includes(`${b1.mac} ${c.hostIp(1)}`));
     assert.ok((await neighOf(h1, vx)).includes(`${b1.ip} ${b1.mac}`));
     assert.ok(await resolves(h1, 'a1', 'b1'));
 
     const t0 = Date.now();
     await h2.stop('SIGKILL');
-    const fdb = await until(() => fdbOf(h1, vx), (f) => !f.some((l) => l.endsWith(` ${c.hostIp(1)}`)), LEASE_TTL_MS + PROPAGATION_MS);
+    const fdb = await settled(() => fdbOf(h1, vx), (f) => !f.some((l) => l.endsWith(` ${c.hostIp(1)}`)), LEASE_TTL_MS + PROPAGATION_MS, 200);
     const took = Date.now() - t0;
     assert.deepEqual(fdb.filter((l) => l.endsWith(` ${c.hostIp(1)}`)), [], `h2's entries still in h1's FDB ${took} ms after the kill`);
     assert.ok(!(await neighOf(h1, vx)).some((l) => l.startsWith(`${b1.ip} `)), 'b1 still in h1’s neighbour table');
@@ -166,9 +156,9 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
     await h2.start();
     // h2 relists: a2's entries gone, a3's there, each once; b1 is published again.
     const want = [`00:00:00:00:00:00 ${c.hostIp(0)}`, `${a1.mac} ${c.hostIp(0)}`, `${a3.mac} ${c.hostIp(0)}`].sort();
-    assert.deepEqual(await until(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want), 15_000), want);
+    assert.deepEqual(await settled(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want), 15_000, 200), want);
     assert.deepEqual(await neighOf(h2, vx), [`${a1.ip} ${a1.mac}`, `${a3.ip} ${a3.mac}`].sort());
-    assert.ok((await until(() => fdbOf(h1, vx), (f) => f.includes(`${b1.mac} ${c.hostIp(1)}`), 10_000)).includes(`${b1.mac} ${c.hostIp(1)}`), 'b1 not published again');
+    assert.ok((await settled(() => fdbOf(h1, vx), (f) => f.includes(`${b1.mac} ${c.hostIp(1)}`), 10_000, 200)).includes(`${b1.mac} ${c.hostIp(1)}`), 'b1 not published again');
     assert.ok(await resolves(h2, 'b1', 'a3'));
     assert.equal(await resolves(h2, 'b1', 'a2'), false);
     assert.equal((await pingFrom(b1.netns, a3.ip, 2)).received, 2);
@@ -178,7 +168,7 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
     await h2.dockerOk('run', '-d', '--name', 'b2', '--network', 'ov', 'busybox', 'sleep', '100000');
     const a1 = await containerOn(h1, 'a1', 'ov');
     const b1 = await containerOn(h2, 'b1', 'ov');
-    await until(() => fdbOf(h1, vx), (f) => f.length === 3, 5000);
+    await settled(() => fdbOf(h1, vx), (f) => f.length === 3, 5000, 200);
     const linksBefore = (await h2.links()).sort();
     const fdbBefore = await fdbOf(h2, vx);
     // 80 pings 0.2 s apart each way (16 s): the kill comes at 2 s, the dead daemon's lease would lapse by 12 s.

@@ -13,25 +13,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sleep } from '../lib/async.js';
-import { ClusterWorld } from '../lib/cluster.js';
+import { ClusterWorld, nodeRows, untilCluster } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 
-/** node ls as hostname -> "Status|ManagerStatus". */
-async function rows(w: World): Promise<Map<string, string>> {
-  const out = await w.dockerOk('node', 'ls', '--format', '{{.Hostname}}|{{.Status}}|{{.ManagerStatus}}');
-  return new Map(out.split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')]));
-}
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if ((v !== undefined && ok(v)) || Date.now() > deadline) return v as T;
-    await sleep(250);
-  }
-}
 
 /** Whether the host runs an etcd member (berthd's child, its data under the host's data root). */
 function runsEtcd(w: World): boolean {
@@ -46,11 +33,7 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
   before(async () => {
     c = await ClusterWorld.create(4);
     [h1, h2, h3, h4] = c.hosts as [World, World, World, World];
-    await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
-    const worker = await h1.dockerOk('swarm', 'join-token', '-q', 'worker');
-    await h2.dockerOk('swarm', 'join', '--token', worker, `${c.hostIp(0)}:2377`);
-    await h3.dockerOk('swarm', 'join', '--token', worker, `${c.hostIp(0)}:2377`);
-    await h4.dockerOk('swarm', 'join', '--token', worker, `${c.hostIp(0)}:2377`);
+    await c.formSwarm();
   });
   after(async () => {
     await c.dispose();
@@ -59,10 +42,10 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
   it('promotes a worker into a manager that runs an etcd member and serves the manager API', async () => {
     assert.equal(runsEtcd(h2), false);
     assert.equal(await h1.dockerOk('node', 'promote', 'host2'), 'Node host2 promoted to a manager in the swarm.');
-    const r = await until(() => rows(h1), (m) => m.get('host2') === 'Ready|Reachable', 30_000);
+    const r = await untilCluster(() => nodeRows(h1), (m) => m.get('host2') === 'Ready|Reachable', 30_000);
     assert.equal(r.get('host2'), 'Ready|Reachable', JSON.stringify([...r]));
-    assert.equal(await until(() => controlAvailable(h2), (v) => v === 'active true', 10_000), 'active true');
-    assert.equal((await rows(h2)).size, 4, 'the promoted node answers node ls');
+    assert.equal(await untilCluster(() => controlAvailable(h2), (v) => v === 'active true', 10_000), 'active true');
+    assert.equal((await nodeRows(h2)).size, 4, 'the promoted node answers node ls');
     assert.ok(runsEtcd(h2));
     assert.equal(await h2.dockerOk('info', '--format', '{{.Swarm.Managers}} {{.Swarm.Nodes}}'), '2 4');
     const id = await h2.dockerOk('node', 'inspect', '--format', '{{.ID}}', 'self');
@@ -73,10 +56,10 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
 
   it('keeps the swarm working through the promoted managers when the first manager dies', async () => {
     await h1.dockerOk('node', 'promote', 'host3');
-    await until(() => rows(h1), (m) => m.get('host3') === 'Ready|Reachable', 30_000);
+    await untilCluster(() => nodeRows(h1), (m) => m.get('host3') === 'Ready|Reachable', 30_000);
     const killed = Date.now();
     await h1.stop('SIGKILL');
-    const r = await until(() => rows(h2), (m) => m.get('host1')?.startsWith('Down|Unreachable') === true && [...m.values()].some((v) => v.endsWith('Leader')), 30_000);
+    const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host1')?.startsWith('Down|Unreachable') === true && [...m.values()].some((v) => v.endsWith('Leader')), 30_000);
     assert.match(r.get('host1') ?? '', /^Down\|Unreachable/, JSON.stringify([...r]));
     assert.ok(['host2', 'host3'].some((h) => r.get(h) === 'Ready|Leader'), JSON.stringify([...r]));
     // The survivors change the cluster's state.
@@ -86,18 +69,18 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
     assert.match(lossy.stderr, /rpc error: code = FailedPrecondition desc = can't remove member from the raft: this would result in a loss of quorum/);
     // The worker knew only host1's etcd when it joined: once its lease lapses it reconnects through the others.
     while (Date.now() - killed < 15_000) await sleep(500);
-    const w = await until(() => rows(h3), (m) => m.get('host4') === 'Ready|', 60_000);
+    const w = await untilCluster(() => nodeRows(h3), (m) => m.get('host4') === 'Ready|', 60_000);
     assert.equal(w.get('host4'), 'Ready|');
     assert.equal(await h4.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'active');
   });
 
   it('demotes the dead manager, which comes back a worker', async () => {
     assert.equal(await h2.dockerOk('node', 'demote', 'host1'), 'Manager host1 demoted in the swarm.');
-    assert.equal((await rows(h2)).get('host1'), 'Down|');
+    assert.equal((await nodeRows(h2)).get('host1'), 'Down|');
     assert.equal(await h3.dockerOk('info', '--format', '{{.Swarm.Managers}}'), '2');
     await h1.start();
-    assert.equal(await until(() => controlAvailable(h1), (v) => v === 'active false', 60_000), 'active false');
-    const r = await until(() => rows(h2), (m) => m.get('host1') === 'Ready|', 20_000);
+    assert.equal(await untilCluster(() => controlAvailable(h1), (v) => v === 'active false', 60_000), 'active false');
+    const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host1') === 'Ready|', 20_000);
     assert.equal(r.get('host1'), 'Ready|');
     const refused = await h1.docker('node', 'ls');
     assert.match(refused.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
@@ -108,19 +91,19 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
 
   it('lets a manager demote itself, and refuses to demote the last one', async () => {
     assert.equal(await h3.dockerOk('node', 'demote', 'host3'), 'Manager host3 demoted in the swarm.');
-    assert.equal(await until(() => controlAvailable(h3), (v) => v === 'active false', 30_000), 'active false');
-    assert.equal(await until(async () => runsEtcd(h3), (v) => !v, 10_000), false);
+    assert.equal(await untilCluster(() => controlAvailable(h3), (v) => v === 'active false', 30_000), 'active false');
+    assert.equal(await untilCluster(async () => runsEtcd(h3), (v) => !v, 10_000), false);
     const last = await h2.docker('node', 'demote', 'host2');
     assert.match(last.stderr, /rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm/);
-    const r = await until(() => rows(h2), (m) => m.get('host3') === 'Ready|' && m.get('host1') === 'Ready|', 20_000);
+    const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host3') === 'Ready|' && m.get('host1') === 'Ready|', 20_000);
     assert.deepEqual(Object.fromEntries(r), { host1: 'Ready|', host2: 'Ready|Leader', host3: 'Ready|', host4: 'Ready|' });
   });
 
   it('promotes a former manager again', async () => {
     await h2.dockerOk('node', 'promote', 'host1');
-    const r = await until(() => rows(h2), (m) => m.get('host1') === 'Ready|Reachable', 30_000);
+    const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host1') === 'Ready|Reachable', 30_000);
     assert.equal(r.get('host1'), 'Ready|Reachable');
-    assert.equal(await until(() => controlAvailable(h1), (v) => v === 'active true', 10_000), 'active true');
-    assert.equal((await rows(h1)).size, 4);
+    assert.equal(await untilCluster(() => controlAvailable(h1), (v) => v === 'active true', 10_000), 'active true');
+    assert.equal((await nodeRows(h1)).size, 4);
   });
 });

@@ -17,24 +17,12 @@ import { X509Certificate } from 'node:crypto';
 import { createRootCa, nodeRequest, signNode } from '../../src/cluster/ca.js';
 import { EtcdMember, peerUrl, writeTls } from '../../src/cluster/etcd-member.js';
 import { sleep } from '../lib/async.js';
-import { CLIENT_IP, ClusterWorld } from '../lib/cluster.js';
+import { CLIENT_IP, ClusterWorld, nodeRows, untilCluster } from '../lib/cluster.js';
 import { REPO, type World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 
-async function rows(w: World): Promise<Map<string, string>> {
-  const out = await w.dockerOk('node', 'ls', '--format', '{{.Hostname}}|{{.Status}}|{{.ManagerStatus}}');
-  return new Map(out.split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')]));
-}
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if ((v !== undefined && ok(v)) || Date.now() > deadline) return v as T;
-    await sleep(250);
-  }
-}
 
 const runsEtcd = (w: World): boolean => spawnSync('pgrep', ['-f', `etcd .*--data-dir ${w.dir}`]).stdout.toString().trim() !== '';
 
@@ -65,7 +53,7 @@ describe('a swarm on an external etcd (--cluster-store)', { skip: !haveEtcd && '
     });
     [h1, h2] = c.hosts as [World, World];
     etcd = EtcdMember.start({ name: 'kv', dir, address: CLIENT_IP, state: 'new', initialCluster: `kv=${peerUrl(CLIENT_IP)}`, clusterId: 'kv', log: () => undefined, netns: `/run/netns/${c.client}` });
-    await until(keys, () => true, 20_000);
+    await untilCluster(keys, () => true, 20_000);
   });
   after(async () => {
     await c?.dispose();
@@ -78,7 +66,7 @@ describe('a swarm on an external etcd (--cluster-store)', { skip: !haveEtcd && '
     assert.match(out, /^Swarm initialized: current node \([0-9a-z]{25}\) is now a manager\./);
     const token = await h1.dockerOk('swarm', 'join-token', '-q', 'worker');
     assert.equal(await h2.dockerOk('swarm', 'join', '--token', token, `${c.hostIp(0)}:2377`), 'This node joined a swarm as a worker.');
-    const r = await until(() => rows(h1), (m) => m.get('host2') === 'Ready|', 10_000);
+    const r = await untilCluster(() => nodeRows(h1), (m) => m.get('host2') === 'Ready|', 10_000);
     assert.deepEqual(Object.fromEntries(r), { host1: 'Ready|Leader', host2: 'Ready|' });
     assert.equal(runsEtcd(h1) || runsEtcd(h2), false);
     const clusterId = await h1.dockerOk('info', '--format', '{{.Swarm.Cluster.ID}}');
@@ -105,39 +93,39 @@ describe('a swarm on an external etcd (--cluster-store)', { skip: !haveEtcd && '
     await sleep(500);
     const killed = Date.now();
     await h2.stop('SIGKILL');
-    await until(() => rows(h1), (m) => m.get('host2') === 'Down|', 15_000);
+    await untilCluster(() => nodeRows(h1), (m) => m.get('host2') === 'Down|', 15_000);
     const took = Date.now() - killed;
     assert.ok(took < 8000, `Down after ${took} ms`);
     await h2.start();
-    await until(() => rows(h1), (m) => m.get('host2') === 'Ready|', 20_000);
+    await untilCluster(() => nodeRows(h1), (m) => m.get('host2') === 'Ready|', 20_000);
     assert.equal(await h1.dockerOk('swarm', 'update', '--dispatcher-heartbeat', '5s'), 'Swarm updated.');
   });
 
   it('promotes and demotes without etcd members', async () => {
     await h1.dockerOk('node', 'promote', 'host2');
-    const r = await until(() => rows(h1), (m) => m.get('host2') === 'Ready|Reachable', 30_000);
+    const r = await untilCluster(() => nodeRows(h1), (m) => m.get('host2') === 'Ready|Reachable', 30_000);
     assert.equal(r.get('host2'), 'Ready|Reachable');
-    assert.equal(await until(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'true', 10_000), 'true');
-    assert.equal((await rows(h2)).size, 2);
+    assert.equal(await untilCluster(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'true', 10_000), 'true');
+    assert.equal((await nodeRows(h2)).size, 2);
     assert.equal(runsEtcd(h2), false);
     // Its manager's certificate lasts what the swarm's CAConfig says (2 h).
     const left = new Date(new X509Certificate(fs.readFileSync(path.join(h2.dataRoot, 'cluster/node.pem'))).validTo).getTime() - Date.now();
     assert.ok(left > 3_500_000 && left < 7_300_000, `${left} ms left`);
     assert.equal(await h2.dockerOk('node', 'demote', 'host2'), 'Manager host2 demoted in the swarm.');
-    assert.equal(await until(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'false', 20_000), 'false');
+    assert.equal(await untilCluster(() => h2.dockerOk('info', '--format', '{{.Swarm.ControlAvailable}}'), (v) => v === 'false', 20_000), 'false');
     const last = await h1.docker('node', 'demote', 'host1');
     assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
   });
 
   it('reconnects to it after a daemon restart', async () => {
     await h1.restart('SIGKILL');
-    const r = await until(() => rows(h1), (m) => m.get('host1') === 'Ready|Leader' && m.get('host2') === 'Ready|', 30_000);
+    const r = await untilCluster(() => nodeRows(h1), (m) => m.get('host1') === 'Ready|Leader' && m.get('host2') === 'Ready|', 30_000);
     assert.deepEqual(Object.fromEntries(r), { host1: 'Ready|Leader', host2: 'Ready|' });
   });
 
   it('leaves nothing in it once every node has left', async () => {
     assert.equal(await h2.dockerOk('swarm', 'leave'), 'Node left the swarm.');
-    assert.equal((await rows(h1)).get('host2'), 'Down|', 'a node that left stays listed, Down, as in Docker');
+    assert.equal((await nodeRows(h1)).get('host2'), 'Down|', 'a node that left stays listed, Down, as in Docker');
     assert.equal(await h1.dockerOk('swarm', 'leave', '--force'), 'Node left the swarm.');
     assert.deepEqual(await keys(), []);
     for (const h of [h1, h2]) assert.equal(await h.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'inactive');

@@ -24,8 +24,7 @@ describe('names on an overlay across hosts', { skip: !haveEtcd && 'etcd-server i
   before(async () => {
     c = await ClusterWorld.create(2);
     [h1, h2] = c.hosts as [World, World];
-    await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
-    await h2.dockerOk('swarm', 'join', '--token', await h1.dockerOk('swarm', 'join-token', '-q', 'worker'), `${c.hostIp(0)}:2377`);
+    await c.formSwarm();
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'names');
   });
   after(async () => {

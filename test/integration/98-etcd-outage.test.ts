@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { sleep } from '../lib/async.js';
+import { settled, sleep } from '../lib/async.js';
 import { ClusterWorld } from '../lib/cluster.js';
 import { containerOn, fdbOf, inNetns, vxlanLink } from '../lib/overlay.js';
 import { must, type World } from '../lib/world.js';
@@ -28,15 +28,6 @@ const RECONNECT_BOUND_MS = 20_000;
 /** The nft table the test adds in the worker's namespace. */
 const CUT_TABLE = 'berth_test_etcd_cut';
 
-/** Poll until `ok` holds or `ms` pass; the last value. */
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await sleep(everyMs);
-  }
-}
 
 /** Drop every TCP segment `w` sends to `addr`:2379 (the etcd member's client port). */
 async function cutEtcd(w: World, addr: string): Promise<void> {
@@ -73,8 +64,7 @@ describe('overlay networks when a worker loses the cluster store for a while', {
   before(async () => {
     c = await ClusterWorld.create(2);
     [h1, h2] = c.hosts as [World, World];
-    await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
-    await h2.dockerOk('swarm', 'join', '--token', await h1.dockerOk('swarm', 'join-token', '-q', 'worker'), `${c.hostIp(0)}:2377`);
+    await c.formSwarm();
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'ov');
     vx = vxlanLink(Number(await h1.dockerOk('network', 'inspect', '-f', '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}', 'ov')));
     await h1.dockerOk('run', '-d', '--name', 'a1', '--network', 'ov', 'busybox', 'sleep', '100000');
@@ -83,8 +73,8 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     const b1 = await containerOn(h2, 'b1', 'ov');
     want1 = [`00:00:00:00:00:00 ${c.hostIp(1)}`, `${b1.mac} ${c.hostIp(1)}`].sort();
     want2 = [`00:00:00:00:00:00 ${c.hostIp(0)}`, `${a1.mac} ${c.hostIp(0)}`].sort();
-    assert.deepEqual(await until(() => fdbOf(h1, vx), (f) => JSON.stringify(f) === JSON.stringify(want1), 10_000), want1);
-    assert.deepEqual(await until(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want2), 10_000), want2);
+    assert.deepEqual(await settled(() => fdbOf(h1, vx), (f) => JSON.stringify(f) === JSON.stringify(want1), 10_000, 200), want1);
+    assert.deepEqual(await settled(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want2), 10_000, 200), want2);
   });
   after(async () => {
     if (cut) await healEtcd(h2).catch(() => undefined);
@@ -131,10 +121,10 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     const t0 = Date.now();
     await cutEtcd(h2, c.hostIp(0));
     cut = true;
-    const down = await until(() => nodeStatus(h1, 'host2'), (s) => s === 'Down', LEASE_TTL_MS + PROPAGATION_MS, 500);
+    const down = await settled(() => nodeStatus(h1, 'host2'), (s) => s === 'Down', LEASE_TTL_MS + PROPAGATION_MS, 500);
     const downAfter = Date.now() - t0;
     assert.equal(down, 'Down', `host2 not Down ${downAfter} ms into the cut`);
-    const fdb = await until(() => fdbOf(h1, vx), (f) => !f.some((l) => l.endsWith(` ${c.hostIp(1)}`)), PROPAGATION_MS);
+    const fdb = await settled(() => fdbOf(h1, vx), (f) => !f.some((l) => l.endsWith(` ${c.hostIp(1)}`)), PROPAGATION_MS, 200);
     assert.deepEqual(fdb, [], `host2's entries still in h1's FDB ${Date.now() - t0} ms into the cut`);
     assert.notEqual((await h1.docker('exec', 'a1', 'nslookup', 'b1')).code, 0, 'b1 still resolves on h1 while host2 is Down');
     // A container that comes while the worker is away: it must learn of it once back.
@@ -145,7 +135,7 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     await healEtcd(h2);
     cut = false;
     const t1 = Date.now();
-    const back = await until(
+    const back = await settled(
       async () => ({ status: await nodeStatus(h1, 'host2'), fdb: await fdbOf(h1, vx) }),
       (v) => v.status === 'Ready' && JSON.stringify(v.fdb) === JSON.stringify(want1),
       RECONNECT_BOUND_MS,
@@ -165,6 +155,6 @@ describe('overlay networks when a worker loses the cluster store for a while', {
     assert.deepEqual(await fdbOf(h2, vx), want2Now);
     assert.deepEqual((await h2.links()).sort(), linksBefore);
     await h1.dockerOk('rm', '-f', 'a2');
-    assert.deepEqual(await until(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want2), 5000), want2, 'a2 removed after the reconnect still in h2’s FDB');
+    assert.deepEqual(await settled(() => fdbOf(h2, vx), (f) => JSON.stringify(f) === JSON.stringify(want2), 5000, 200), want2, 'a2 removed after the reconnect still in h2’s FDB');
   });
 });

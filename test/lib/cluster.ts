@@ -7,6 +7,7 @@
  * removes the namespaces.
  */
 import { randomBytes } from 'node:crypto';
+import { settled } from './async.js';
 import { must, RUN_TAG, sh, World, type WorldOptions } from './world.js';
 
 export const UNDERLAY_PREFIX = '10.99.0';
@@ -61,6 +62,14 @@ export class ClusterWorld {
     await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   }
 
+  /** A swarm of them all: host 1 inits it (advertising its underlay address), the others join as workers. */
+  async formSwarm(): Promise<void> {
+    const [first, ...others] = this.hosts;
+    await first!.dockerOk('swarm', 'init', '--advertise-addr', this.hostIp(0));
+    const token = await first!.dockerOk('swarm', 'join-token', '-q', 'worker');
+    for (const h of others) await h.dockerOk('swarm', 'join', '--token', token, `${this.hostIp(0)}:2377`);
+  }
+
   /** Run a command in the client namespace (an outside machine on the LAN). */
   async fromClient(args: string[], timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
     return sh('nsenter', [`--net=/run/netns/${this.client}`, '--', ...args], { timeoutMs });
@@ -86,4 +95,21 @@ export class ClusterWorld {
     for (const ns of [...this.made, this.underlay]) await sh('ip', ['netns', 'del', ns]);
     if (failures.length > 0) throw new Error(failures.join('\n'));
   }
+}
+
+/**
+ * `docker node ls` on `w` as hostname -> the other fields, joined by `|` (default
+ * Status|ManagerStatus; 92-swarm-managers adds Availability).
+ */
+export async function nodeRows(w: World, fields = '{{.Status}}|{{.ManagerStatus}}'): Promise<Map<string, string>> {
+  const out = await w.dockerOk('node', 'ls', '--format', `{{.Hostname}}|${fields}`);
+  return new Map(out.split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1).join('|')]));
+}
+
+/**
+ * Poll a cluster fact every 250 ms until `ok` holds or `ms` pass; a probe that fails (a
+ * manager just killed, a node reconnecting) counts as not yet. Returns the last answer.
+ */
+export async function untilCluster<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  return (await settled(async () => probe().catch(() => undefined), (v) => v !== undefined && ok(v), ms, 250)) as T;
 }

@@ -331,7 +331,7 @@ export class ContainerEngine {
       layers: this.deps.images.layerDirs(c.spec.image.id),
       hostname,
       domainname: this.facts.domainnameOf(c),
-      process: this.facts.process(c),
+      process: this.facts.process(c, hostname),
       linkEnv: this.facts.linkEnv(c),
       network,
       mounts: mountOrder([...this.etc.write(c, endpoints, hostname), ...runMounts(c, this.deps.volumes, (x) => this.find(x))]),

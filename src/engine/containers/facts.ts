@@ -63,9 +63,9 @@ export class ContainerFacts {
     return this.dir(this.namespaceOwner(c).id);
   }
 
-  /** The process it runs (its image must exist). */
-  process(c: ContainerRecord): ResolvedProcess {
-    return resolveProcess(c.spec, this.deps.images.resolve(c.spec.image.id).config.config ?? {}, this.hostnameOf(c));
+  /** The process it runs (its image must exist); `hostname` when the caller has it already. */
+  process(c: ContainerRecord, hostname = this.hostnameOf(c)): ResolvedProcess {
+    return resolveProcess(c.spec, this.deps.images.resolve(c.spec.image.id).config.config ?? {}, hostname);
   }
 
   /** The process it runs, as its log drivers name it; undefined when its image is gone. */

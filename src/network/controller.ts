@@ -3,7 +3,7 @@
  * canonical in-memory copy of every network, persists each change in one store
  * transaction, and drives the drivers to make the kernel match.
  */
-import { conflict, forbidden, messageOf, notFound } from '../errors.js';
+import { conflict, forbidden, messageOf, notFound, systemError } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import { buildEndpoint, checkJoinRequest, releaseEndpoint } from './endpoints.js';
 import type { FwEndpoint } from './firewall/index.js';
@@ -473,7 +473,10 @@ export class NetworkController {
     const ep = this.endpointsOf(containerId).find((e) => e.gateway && this.networks.get(e.networkId)?.driver.firewall);
     if (!ep || requests.length === 0) return [];
     const net = this.networks.get(ep.networkId)!;
-    return this.traffic.publish(ep, requests, net.driver.hostBindingIpv4 ?? '0.0.0.0');
+    return this.traffic.publish(ep, requests, net.driver.hostBindingIpv4 ?? '0.0.0.0').catch((e: unknown) => {
+      // libnetwork's words, and its kind: an internal error (500), the cause kept in the text.
+      throw systemError(`driver failed programming external connectivity on endpoint ${ep.name} (${ep.id}): ${messageOf(e)}`);
+    });
   }
 
   /** The allocated mappings of a running container. */

@@ -171,8 +171,10 @@ describe('traffic in and out', () => {
   it('refuses a taken port with Docker errors and leaves the container Created', async () => {
     const r = await w.docker('run', '-d', '--name', 'clash', '-p', '8080:80', 'busybox', 'sleep', '100');
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Bind for 0\.0\.0\.0:8080 failed: port is already allocated/);
+    // Docker 28's words, whole: the start's prefix, libnetwork's endpoint (the container's name and the endpoint's ID), the cause.
+    assert.match(r.stderr, /Error response from daemon: failed to set up container networking: driver failed programming external connectivity on endpoint clash \([0-9a-f]{64}\): Bind for 0\.0\.0\.0:8080 failed: port is already allocated/);
     assert.equal(await w.dockerOk('inspect', '-f', '{{.State.Status}}', 'clash'), 'created');
+    assert.match(await w.dockerOk('inspect', '-f', '{{.State.Error}}', 'clash'), /^failed to set up container networking: driver failed/);
     w.spawnIn(w.ns, [BB, 'nc', '-l', '-p', '8090']);
     await new Promise((r2) => setTimeout(r2, 300));
     const busy = await w.docker('run', '-d', '--name', 'clash2', '-p', '8090:80', 'busybox', 'sleep', '100');

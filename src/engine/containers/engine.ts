@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, isBerthError, messageOf } from '../../errors.js';
+import { conflict, isBerthError, messageOf, wrapError } from '../../errors.js';
 import type { NetworkController } from '../../network/controller.js';
 import type { EndpointRecord } from '../../network/model.js';
 import { commandFailureCode, type Runtime, type RunSpec, type StdioSession, type NetworkAttachment } from '../../runtime/index.js';
@@ -27,7 +27,7 @@ import { Exits } from './exits.js';
 import type { ContainerLogging, EngineImages, EngineLog, LifecycleHooks, WaitCondition } from './lifecycle.js';
 import { mountOrder, removeAnonymousVolumes, runMounts, volumeNames, volumeUsers } from './mounts.js';
 import { type ContainerId, type ContainerRecord, type ContainerSpec, type EndpointConfig } from './model.js';
-import { checkLegacyLinks, joinNetworks } from './networking.js';
+import { checkLegacyLinks, joinNetworks, SETUP_NETWORKING } from './networking.js';
 import { ContainerOperations } from './operations.js';
 import { ContainerFacts } from './facts.js';
 import { pausedAsRuntimeSays } from './pause.js';
@@ -271,7 +271,9 @@ export class ContainerEngine {
         await this.deps.logging?.starting(c, spec.process.args, spec.process.env);
         logging = true;
         for (const h of this.hooks) await h.started?.(c, attached.endpoints);
-        await networks.publish(c.id, this.facts.portRequests(c));
+        await networks.publish(c.id, this.facts.portRequests(c)).catch((e: unknown) => {
+          throw wrapError(e, SETUP_NETWORKING);
+        });
         // The whole network attach: namespace, links, addresses, routes, firewall, DNS, ports.
         this.deps.timings?.record(`attach ${c.spec.networkMode.kind}`, performance.now() - attachStart);
       })();

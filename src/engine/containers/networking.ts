@@ -2,7 +2,7 @@
  * A container's side of networking: which namespace it runs in for each network
  * mode, joining its networks at start and leaving them at stop.
  */
-import { conflict, notFound, systemError } from '../../errors.js';
+import { conflict, notFound, systemError, wrapError } from '../../errors.js';
 import { GWBRIDGE, type NetworkController } from '../../network/controller.js';
 import type { EndpointLink, EndpointRecord, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
@@ -12,6 +12,9 @@ export interface Attached {
   attachment: NetworkAttachment;
   endpoints: EndpointRecord[];
 }
+
+/** dockerd's prefix for what failed while a start set the container's networks up (joins, published ports). */
+export const SETUP_NETWORKING = 'failed to set up container networking';
 
 /**
  * Join the container's networks (creating its namespace). On failure everything
@@ -45,7 +48,7 @@ export async function joinNetworks(
     if (gw) endpoints.push(gw);
   } catch (e: unknown) {
     await networks.removeSandbox(c.id);
-    throw e;
+    throw wrapError(e, SETUP_NETWORKING);
   }
   if (mode.kind === 'host') return { attachment: { kind: 'host' }, endpoints };
   return { attachment: { kind: 'netns', path: networks.sandboxPath(c.id) }, endpoints };

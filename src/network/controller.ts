@@ -193,6 +193,15 @@ export class NetworkController {
     return byId ?? findNetwork([...this.networks.values(), ...(this.scope?.all() ?? [])], idOrName);
   }
 
+  /**
+   * What `network inspect` finds: as `find`, but a worker sees a shared network only once
+   * it has it (as `network ls`), the way dockerd answers from its local networks.
+   */
+  findVisible(idOrName: string): Network {
+    const byId = this.networks.get(idOrName as NetworkId) ?? this.scope?.visible().find((n) => n.record.id === idOrName);
+    return byId ?? findNetwork([...this.networks.values(), ...(this.scope?.visible() ?? [])], idOrName);
+  }
+
   async create(req: CreateNetworkRequest): Promise<Network> {
     if (this.drivers.lookup(req.driver)?.capabilities.scope === 'swarm') return this.swarm.create(req);
     const net = await this.serial.run([ALL_NETWORKS], () => this.add(req, false));

@@ -245,6 +245,9 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
       '--subnet', '10.20.0.0/24', '--gateway', '10.20.0.254', '--ip-range', '10.20.0.128/25',
       '--label', 'team=blue', '-o', 'com.docker.network.driver.mtu=1400', '-o', `${VNI_OPTION}=5000`, 'opts',
     );
+    // A worker has no network it does not use: dockerd answers its inspect from its own.
+    assert.match((await h3.docker('network', 'inspect', 'opts')).stderr, /Error response from daemon: network opts not found/);
+    await Promise.all([h1.dockerOk('run', '-d', '--name', 'i1', '--network', 'opts', 'busybox', 'sleep', '3600'), h3.dockerOk('run', '-d', '--name', 'i3', '--network', 'opts', 'busybox', 'sleep', '3600')]);
     for (const h of [h1, h3]) {
       const net = JSON.parse(await h.dockerOk('network', 'inspect', 'opts', '--format', '{{json .}}')) as Record<string, unknown>;
       assert.equal(net.Internal, true);
@@ -252,7 +255,6 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
       assert.deepEqual(net.Options, { 'com.docker.network.driver.mtu': '1400', [VNI_OPTION]: '5000' });
       assert.deepEqual((net.IPAM as { Config: unknown[] }).Config, [{ Subnet: '10.20.0.0/24', IPRange: '10.20.0.128/25', Gateway: '10.20.0.254' }]);
     }
-    await Promise.all([h1.dockerOk('run', '-d', '--name', 'i1', '--network', 'opts', 'busybox', 'sleep', '3600'), h3.dockerOk('run', '-d', '--name', 'i3', '--network', 'opts', 'busybox', 'sleep', '3600')]);
     const i = await ifaces(h1, 'i1');
     // Docker reads the MTU option as the underlay's: the links get 50 bytes less.
     assert.equal(i.get('eth0')?.mtu, 1400 - 50);

@@ -27,7 +27,7 @@ export function networkRoutes(router: Router, deps: NetworkRoutesDeps): void {
     })
     .add('GET', '/networks/{id}', async (req) => {
       const scope = req.query.get('scope');
-      const net = networks.find(req.params.id!);
+      const net = networks.findVisible(req.params.id!);
       // ?scope= looks only among the networks of that scope (local, swarm), as dockerd's lookup.
       if (scope && scope !== net.capabilities.scope) throw notFound(`network ${req.params.id} not found`);
       return { status: 200, body: networkShape(net, deps.containersOf(net.record.id)) };

@@ -368,7 +368,7 @@ export class SwarmNode implements SwarmState {
       store: session.store,
       nodeId: state.nodeId,
       manager: state.role === 'manager',
-      local: { addr: state.addr, dataPathPort: cluster.dataPathPort, underlayMtu: underlay?.mtu ?? 1500 },
+      local: { addr: state.addr, dataPathPort: cluster.dataPathPort, underlayMtu: underlay?.mtu ?? 1500, underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === state.addr) },
       pools: { bases: cluster.defaultAddrPool, size: cluster.subnetSize },
       putLeased: async (key, value) => session.putLeased(key, value),
       log: this.deps.log,

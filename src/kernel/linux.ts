@@ -7,7 +7,7 @@ import { deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
 import { run } from './exec.js';
 import type { Kernel } from './port.js';
-import { listRoutes } from './routes.js';
+import { listOwnRoutes, listRoutes } from './routes.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
 import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
 import { addXfrm, deleteXfrm } from './xfrm.js';
@@ -39,6 +39,7 @@ export const linuxKernel: Kernel = {
   nft: nftIn(),
   xfrm: { add: addXfrm, delete: deleteXfrm },
   routes: listRoutes,
+  ownRoutes: listOwnRoutes,
   features: kernelFeatures,
   holdHostPorts,
 };

@@ -10,7 +10,7 @@ import type { KernelFeatures } from './features.js';
 import type { HeldSockets, HostSocketSpec } from './hostports.js';
 import type { LinkInfo } from './links.js';
 import type { NftFamily, NftObject } from './nft.js';
-import type { RouteInfo } from './routes.js';
+import type { OwnRoute, RouteInfo } from './routes.js';
 import type { SysctlSetting } from './sysctl.js';
 import type { PlanStep } from './wiring.js';
 import type { XfrmPolicy, XfrmState } from './xfrm.js';
@@ -86,6 +86,8 @@ export interface Kernel {
   readonly xfrm: KernelXfrm;
   /** The daemon namespace's routes of these families. */
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
+  /** The routes berth made there (`proto BERTH_ROUTE_PROTO`), to find them again after a crash. */
+  ownRoutes(): Promise<OwnRoute[]>;
   /** Which link kinds the kernel can make (probed once). */
   features(): Promise<KernelFeatures>;
   /** Bind host-port sockets (relaying where asked); all or nothing (a HostPortError names the one that failed). */

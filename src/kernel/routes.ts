@@ -14,6 +14,26 @@ interface IpRouteJson {
   dev?: string;
 }
 
+/** The routing protocol number berth's own routes carry (`proto 179`), so they can be found again after a crash. */
+export const BERTH_ROUTE_PROTO = 179;
+
+/** A route berth made in the daemon's namespace: to `dst` via `via`. */
+export interface OwnRoute {
+  dst: string;
+  via: string | undefined;
+}
+
+interface IpOwnRouteJson {
+  dst: string;
+  gateway?: string;
+}
+
+/** The IPv4 routes of the main table that carry berth's protocol number. */
+export async function listOwnRoutes(): Promise<OwnRoute[]> {
+  const rows = await runJson<IpOwnRouteJson>('ip', ['-json', '-4', 'route', 'show', 'proto', String(BERTH_ROUTE_PROTO)]);
+  return rows.map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, via: r.gateway }));
+}
+
 /**
  * The main table's routes of these families. IPv4 comes from /proc/net/route (the same
  * table `ip -4 route show` prints, without a spawn, which is most of a network create's

@@ -144,7 +144,8 @@ export class SwarmScope {
   /** The firewall's VXLAN guard for this swarm: its data-path port, its nodes, its encrypted networks' VNIs. */
   underlay(): FwUnderlay {
     const vnis = this.all().flatMap((n) => (n.driver.encryptedVni === undefined ? [] : [n.driver.encryptedVni]));
-    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b) };
+    const directRouted = this.all().flatMap((n) => n.driver.directRouted ?? []);
+    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b), directRouted };
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  * containers on two hosts reaching each other by IP and by name over ping and TCP, the
  * MTU from the underlay, egress masqueraded through docker_gwbridge, VXLAN with the
  * network's VNI on the underlay, concurrent starts on every host, live connect and
- * disconnect, and removal everywhere down to no links, no nft state and no etcd.
+ * disconnect, berth's direct routing between hosts of one segment, and removal everywhere down to no links, no nft state and no etcd.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import type { World } from '../lib/world.js';
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 const haveTcpdump = fs.existsSync('/usr/bin/tcpdump');
 const VNI_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
+const DIRECT_ROUTING = 'com.berth.network.driver.overlay.direct_routing';
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 /** Host 3's underlay MTU: its containers' overlay links get this less VXLAN's 50 bytes. */
 const H3_UNDERLAY_MTU = 1400;
@@ -317,6 +318,35 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.match(back.get('eth1')?.inet[0] ?? '', /^172\.18\./);
     assert.ok(await pings(h3, 'only', 'c2'));
     await h3.dockerOk('rm', '-f', 'solo', 'only');
+  });
+
+  it('routes directly to hosts of its own segment with direct routing: the containers’ own packets on the wire, no VXLAN, nothing let in from outside, no route left', async () => {
+    await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', '-o', `${DIRECT_ROUTING}=true`, 'direct');
+    await Promise.all([h1.dockerOk('run', '-d', '--name', 'd1', '--network', 'direct', 'busybox', 'sleep', '3600'), h2.dockerOk('run', '-d', '--name', 'd2', '--network', 'direct', 'busybox', 'sleep', '3600')]);
+    const ip1 = await ipOn(h1, 'd1', 'direct');
+    const ip2 = await ipOn(h2, 'd2', 'direct');
+    assert.ok(await settled(async () => pings(h1, 'd1', 'd2'), (ok) => ok), 'd1 reaches d2 by name');
+    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-l', '-i', 'eth0', '-c', '100', 'icmp', 'or', 'udp', 'port', '4789'], /listening on/);
+    await capture.ready;
+    await h1.dockerOk('exec', 'd1', 'ping', '-c2', '-W2', 'd2');
+    capture.stop();
+    const out = await capture.done;
+    const q = (ip: string): string => ip.replace(/\./g, '\\.');
+    assert.match(out, new RegExp(`IP ${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
+    assert.match(out, new RegExp(`IP ${q(ip2)} > ${q(ip1)}: ICMP echo reply`), out);
+    assert.doesNotMatch(out, /VXLAN/, 'no encapsulation between hosts of one segment');
+    assert.equal(await tcp({ w: h2, name: 'd2' }, { w: h1, name: 'd1' }, 'd2', 'routed-tcp'), 'routed-tcp');
+    // A machine outside the swarm that routes d2's address through host 2 gets nothing to it (d2's interface counts no more packets).
+    const received = async (): Promise<number> => Number(await h2.dockerOk('exec', 'd2', 'cat', '/sys/class/net/eth0/statistics/rx_packets'));
+    await c.fromClient(['ip', 'route', 'add', `${ip2}/32`, 'via', c.hostIp(1)]);
+    const before = await received();
+    const send30 = `const s = require('dgram').createSocket('udp4'); let n = 0; const t = setInterval(() => { s.send('x', 9999, '${ip2}'); if (++n === 30) { clearInterval(t); setTimeout(() => process.exit(0), 200); } }, 5);`;
+    assert.equal((await c.fromClient([process.execPath, '-e', send30])).code, 0);
+    assert.ok((await received()) - before < 10, 'the 30 datagrams from outside were dropped at host 2');
+    await c.fromClient(['ip', 'route', 'del', `${ip2}/32`]);
+    await Promise.all([h1.dockerOk('rm', '-f', 'd1'), h2.dockerOk('rm', '-f', 'd2')]);
+    await h1.dockerOk('network', 'rm', 'direct');
+    for (const h of [h1, h2]) assert.equal((await h.inNs(h.ns, ['ip', 'route', 'show', 'proto', '179'])).stdout.trim(), '', `${h.ns}: no route of berth's left`);
   });
 
   it('removes a container everywhere: its name and FDB entry on the other hosts, the network’s links with its last user', async () => {

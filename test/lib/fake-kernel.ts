@@ -12,7 +12,7 @@ import { HostPortError, type HeldSockets, type HostSocketSpec } from '../../src/
 import type { LinkInfo } from '../../src/kernel/links.js';
 import type { NftFamily, NftObject } from '../../src/kernel/nft.js';
 import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
-import type { RouteInfo } from '../../src/kernel/routes.js';
+import { BERTH_ROUTE_PROTO, type OwnRoute, type RouteInfo } from '../../src/kernel/routes.js';
 import type { SysctlSetting } from '../../src/kernel/sysctl.js';
 import type { PlanStep } from '../../src/kernel/wiring.js';
 import { FakeTables } from './fake-tables.js';
@@ -258,6 +258,15 @@ export class FakeKernel implements Kernel {
 
   async routes(): Promise<RouteInfo[]> {
     return this.hostRoutes;
+  }
+
+  async ownRoutes(): Promise<OwnRoute[]> {
+    return [...this.routeTable.get(HOST)!]
+      .filter((r) => r.includes(` proto ${BERTH_ROUTE_PROTO}`))
+      .map((r) => {
+        const [dst] = r.split(' ');
+        return { dst: dst!.includes('/') ? dst! : `${dst!}/32`, via: after(r.split(' '), 'via') };
+      });
   }
 
   async features(): Promise<KernelFeatures> {

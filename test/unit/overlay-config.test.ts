@@ -1,13 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseOverlayConfig, parseVniList, VNI_OPTION } from '../../src/network/drivers/overlay/config.js';
+import { DIRECT_ROUTING_OPTION, parseOverlayConfig, parseVniList, VNI_OPTION } from '../../src/network/drivers/overlay/config.js';
 import { net } from './macvlan-fixtures.js';
 
 describe('overlay options', () => {
   it('names the links after the VNI and reads the MTU option as the underlay’s, as Docker does', () => {
     const c = parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097', 'com.docker.network.driver.mtu': '9000' }));
-    assert.deepEqual(c, { vni: 4097, encrypted: false, mtu: 8950, bridge: 'ov-001001', vxlan: 'vx-001001' });
+    assert.deepEqual(c, { vni: 4097, encrypted: false, directRouting: false, mtu: 8950, bridge: 'ov-001001', vxlan: 'vx-001001', bridgeMac: '06:b3:00:10:01:01' });
     assert.equal(parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097' })).mtu, undefined, 'otherwise the underlay’s own decides');
+  });
+
+  it('takes direct routing as a boolean, never with encryption (routed packets carry no VXLAN to encrypt)', () => {
+    assert.equal(parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097', [DIRECT_ROUTING_OPTION]: 'true' })).directRouting, true);
+    assert.equal(parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097', [DIRECT_ROUTING_OPTION]: '0' })).directRouting, false);
+    assert.throws(() => parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097', [DIRECT_ROUTING_OPTION]: 'yes' })), { name: 'InvalidParameter' });
+    assert.throws(() => parseOverlayConfig(net('overlay', { [VNI_OPTION]: '4097', [DIRECT_ROUTING_OPTION]: 'true', encrypted: '' })), {
+      message: `${DIRECT_ROUTING_OPTION} cannot be used with encrypted: directly routed packets carry no VXLAN to encrypt`,
+    });
   });
 
   it('refuses an MTU that leaves the links less than IPv4’s 68 bytes', () => {

@@ -116,3 +116,48 @@ describe('a restarted overlay driver', () => {
     assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.99.0.12', `${A.mac} 10.99.0.12`].sort());
   });
 });
+
+describe('direct routing', () => {
+  const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, underlaySubnet: '10.99.0.11/24', networkKeys: [] };
+  const pool = { subnet: '10.0.1.0/24', gateway: '10.0.1.1', auxAddresses: {}, allocated: [] };
+  const make = (kernel: FakeKernel) =>
+    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place }).validate(
+      networkRecord({
+        name: 'ov',
+        driver: 'overlay',
+        ipam: { driver: 'default', options: null, pools: [pool] },
+        options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', 'com.berth.network.driver.overlay.direct_routing': 'true' },
+      }),
+    );
+  /** A host beyond this host's segment: still VXLAN. */
+  const FAR = peer('9', '10.98.0.5', '10.0.1.9');
+  const hostRoutes = (kernel: FakeKernel): string[] => [...kernel.routeTable.get('host')!].sort();
+
+  it('routes a peer on the same segment through the host (no FDB entry, the bridge’s MAC), and tunnels one beyond it', async () => {
+    const kernel = new FakeKernel();
+    const n = make(kernel);
+    await n.ensure();
+    await n.setPeers!([A, FAR], true);
+    assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.98.0.5', `${FAR.mac} 10.98.0.5`].sort());
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => `${e.ip} ${e.mac}`).sort(), ['10.0.1.5 06:b3:00:10:01:01', `10.0.1.9 ${FAR.mac}`]);
+    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.5/32 via 10.99.0.12 proto 179']);
+    assert.deepEqual(n.directRouted, { bridge: 'ov-001001', subnets: ['10.0.1.0/24'] });
+    await n.setPeers!([B]);
+    await n.dropPeers!([A]);
+    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);
+    assert.deepEqual((await kernel.links.fdb('vx-001001')).length, 2, 'still only the far host’s entries');
+  });
+
+  it('after a restart: the routes of peers that went are removed; removing the network leaves none', async () => {
+    const kernel = new FakeKernel();
+    await make(kernel).ensure();
+    await make(kernel).setPeers!([A, B], true);
+    const after = make(kernel);
+    await after.ensure();
+    await after.setPeers!([B], true);
+    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => e.ip), ['10.0.1.6']);
+    await after.remove();
+    assert.deepEqual(hostRoutes(kernel).filter((r) => r.includes('proto 179') && !r.includes('dev ov-001001')), []);
+  });
+});

@@ -22,6 +22,8 @@ export interface SwarmPlace {
   addr: string;
   dataPathPort: number;
   underlayMtu: number;
+  /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */
+  underlaySubnet?: string;
   /** The swarm's keys for encrypted networks, the primary first (empty: none yet). */
   networkKeys: readonly NetworkKey[];
 }
@@ -164,6 +166,12 @@ export interface DriverNetwork {
    * for the IPsec policies and refuses in cleartext.
    */
   readonly encryptedVni?: number;
+  /**
+   * Shared networks routed directly to hosts on the same underlay segment: the bridge
+   * and subnets whose forwarded traffic the firewall confines (their own subnet only,
+   * from the hosts of their endpoints only).
+   */
+  readonly directRouted?: { bridge: string; subnets: string[] };
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

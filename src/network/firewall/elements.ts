@@ -38,6 +38,8 @@ export const SETS = {
   swarmNodes4: 'swarm_nodes4',
   swarmNodes6: 'swarm_nodes6',
   encryptedVnis: 'encrypted_vnis',
+  directBridges: 'direct_bridges',
+  direct4: 'direct4',
 } as const;
 export type SetName = (typeof SETS)[keyof typeof SETS];
 
@@ -160,6 +162,8 @@ export function underlayElements(u: FwUnderlay): ElementGroup[] {
     ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
     ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),
     ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),
+    ...group('inet', SETS.directBridges, (u.directRouted ?? []).map((d) => ifname(d.bridge))),
+    ...group('inet', SETS.direct4, (u.directRouted ?? []).flatMap((d) => subnetRanges(d.subnets.map(subnet)).map((s) => `${s} . ${ifname(d.bridge)}`))),
   ];
 }
 

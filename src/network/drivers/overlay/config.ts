@@ -1,16 +1,23 @@
 /**
  * The overlay driver's options, validated once: the VXLAN network identifier the cluster
  * gave the network (com.docker.network.driver.overlay.vxlanid_list, as Docker shows it),
- * `encrypted`, and the MTU (the underlay's less VXLAN's 50 bytes, unless set).
+ * `encrypted`, the MTU (the underlay's less VXLAN's 50 bytes, unless set), and berth's
+ * direct routing.
  */
 import { invalid } from '../../../errors.js';
 import type { NetworkRecord } from '../../model.js';
-import { parseMtuOption } from '../options.js';
+import { parseBoolOption, parseMtuOption } from '../options.js';
 
 export const VNI_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
 /** -o encrypted: present (any value) asks for IPsec, as in Docker. */
 export const ENCRYPTED_OPTION = 'encrypted';
+/**
+ * berth's own option (Flannel's DirectRouting): packets to a host on this host's own
+ * underlay subnet are routed there as they are, without VXLAN; hosts further away still
+ * get VXLAN.
+ */
+export const DIRECT_ROUTING_OPTION = 'com.berth.network.driver.overlay.direct_routing';
 /** VXLAN's own bytes: outer Ethernet 14, IPv4 20, UDP 8, VXLAN 8. */
 export const VXLAN_OVERHEAD = 50;
 /** Docker starts at 4096: VNIs below overlap 802.1Q IDs. */
@@ -26,9 +33,17 @@ export interface OverlayConfig {
    * otherwise the underlay's own less the overhead.
    */
   mtu: number | undefined;
+  /** -o com.berth.network.driver.overlay.direct_routing=true */
+  directRouting: boolean;
   /** The kernel's names of the network's bridge and VXLAN link on each host. */
   bridge: string;
   vxlan: string;
+  /**
+   * The bridge's MAC, fixed (locally administered, from the VNI): with direct routing,
+   * the VXLAN link's ARP proxy gives it for a routed peer's address, so the container
+   * sends that packet to the host, which routes it.
+   */
+  bridgeMac: string;
 }
 
 /** The VNIs of a vxlanid_list option, one per subnet, read as Docker reads them (its error for a value that is not a number). */
@@ -53,12 +68,18 @@ export function parseVni(value: string | undefined): number {
 export function parseOverlayConfig(net: NetworkRecord): OverlayConfig {
   const vni = parseVni(net.options[VNI_OPTION]);
   const hex = vni.toString(16).padStart(6, '0');
+  const encrypted = ENCRYPTED_OPTION in net.options;
+  const directRouting = parseBoolOption(DIRECT_ROUTING_OPTION, net.options[DIRECT_ROUTING_OPTION], false);
+  // Routed packets are plain IP on the underlay: nothing of IPsec's VXLAN policies would cover them.
+  if (encrypted && directRouting) throw invalid(`${DIRECT_ROUTING_OPTION} cannot be used with encrypted: directly routed packets carry no VXLAN to encrypt`);
   return {
     vni,
-    encrypted: ENCRYPTED_OPTION in net.options,
+    encrypted,
+    directRouting,
     mtu: linkMtu(net.options[MTU_OPTION]),
     bridge: `ov-${hex}`,
     vxlan: `vx-${hex}`,
+    bridgeMac: `06:b3:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:01`,
   };
 }
 

@@ -7,6 +7,12 @@
  * link's ARP proxy answers), written as the cluster store reports it; each remote host
  * with endpoints gets one all-zeros FDB entry for broadcasts. Containers route out through
  * docker_gwbridge, not the overlay (it has no gateway on the host).
+ *
+ * With direct routing (berth's option, Flannel's DirectRouting), a remote endpoint whose
+ * host shares this host's underlay segment gets no FDB entry: its neighbour entry gives
+ * the bridge's own MAC, so the container hands the packet to the host, which routes it
+ * to that host as it is (a /32 route via its address), where the network's subnet route
+ * on the bridge delivers it. No encapsulation: the underlay's own speed.
  */
 import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
@@ -14,9 +20,11 @@ import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
+import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
+import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
-import { BROADCAST_MAC, reconcileTables } from './peers.js';
+import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
 
 /** This driver's links: a bridge and a VXLAN link per network, named after its VNI (config.ts). */
 const LINK_NAMES = /^(ov|vx)-[0-9a-f]{6}$/;
@@ -37,8 +45,17 @@ export function overlayDriver(ctx: DriverContext): NetworkDriver {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
       const orphans = (await ctx.kernel.links.list()).filter((l) => l.ownedByBerth && LINK_NAMES.test(l.name) && !wanted.has(l.name));
       await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
+      // Direct routes of networks this host no longer has (the links' own went with them).
+      const kept = live.flatMap((n) => n.directRouted?.subnets ?? []).map(parseCidr);
+      await dropRoutes(ctx, (dst) => !kept.some((s) => cidrContains(s, parseCidr(dst).network)));
     },
   };
+}
+
+/** Delete berth's routes (direct routing's) whose destination `doomed` picks. */
+async function dropRoutes(ctx: DriverContext, doomed: (dst: string) => boolean): Promise<void> {
+  const cmds = (await ctx.kernel.ownRoutes()).filter((r) => doomed(r.dst)).map((r) => `route del ${r.dst} proto ${BERTH_ROUTE_PROTO}`);
+  for (const cmd of cmds) await ctx.kernel.links.batch([cmd]).catch(() => undefined);
 }
 
 /** Encryption is IPsec's ESP: a kernel without it cannot carry an encrypted network (and nothing pretends to). */
@@ -52,6 +69,19 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   /** Remote endpoints programmed into this host's VXLAN link; hosts with endpoints, counted. */
   const peers = new Map<string, RemoteEndpoint>();
   const hosts = new Map<string, number>();
+  const subnets4 = net.ipam.pools.map((p) => p.subnet).filter((s) => !s.includes(':'));
+  const inSubnets = (dst: string): boolean => subnets4.some((s) => cidrContains(parseCidr(s), parseCidr(dst).network));
+  /** Direct routing: peers whose host shares this host's underlay segment are routed to it, without VXLAN. */
+  const routed: Routed = {
+    is: (p) => {
+      const segment = c.directRouting ? tryParseCidr(ctx.swarm?.()?.underlaySubnet ?? '') : undefined;
+      const host = tryParseIp(p.node);
+      return segment !== undefined && host !== undefined && cidrContains(segment, host);
+    },
+    mac: c.bridgeMac,
+  };
+  const routeTo = (p: RemoteEndpoint): string => `route replace ${p.ipv4}/32 via ${p.node} proto ${BERTH_ROUTE_PROTO}`;
+  const routeGone = (p: RemoteEndpoint): string => `route del ${p.ipv4}/32 proto ${BERTH_ROUTE_PROTO}`;
   const mtu = (): number => {
     const swarm = ctx.swarm?.();
     return c.mtu ?? (swarm ? swarm.underlayMtu - VXLAN_OVERHEAD : 1450);
@@ -82,6 +112,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const present = new Map((await links.list()).map((l) => [l.name, l]));
       const cmds: string[] = [];
       if (!present.has(c.bridge)) cmds.push(`link add name ${c.bridge} mtu ${mtu()} type bridge`, `link set dev ${c.bridge} alias ${OWNER_ALIAS} up`);
+      // The routed peers' packets come to this MAC; packets routed here leave by the subnet's route on the bridge.
+      if (c.directRouting) cmds.push(`link set dev ${c.bridge} address ${c.bridgeMac}`, ...subnets4.map((s) => `route replace ${s} dev ${c.bridge} proto ${BERTH_ROUTE_PROTO}`));
       if (!present.has(c.vxlan)) {
         cmds.push(
           `link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`,
@@ -97,11 +129,13 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     },
     async remove() {
       for (const l of [c.vxlan, c.bridge]) await links.delete(l);
+      if (c.directRouting) await dropRoutes(ctx, inSubnets);
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
     },
     ...(c.encrypted ? { encryptedVni: c.vni } : {}),
+    ...(c.directRouting ? { directRouted: { bridge: c.bridge, subnets: subnets4 } } : {}),
     planJoin: (ep: EndpointRecord) => ({
       steps: [
         { in: 'sandbox', commands: [`link add ${ep.ifName!} mtu ${mtu()}${ep.mac ? ` address ${ep.mac}` : ''} type veth peer name ${ep.hostIfName!} mtu ${mtu()} netns ${process.pid}`, ...(ep.ipv4 ? [`addr add ${ep.ipv4.address}/${ep.ipv4.prefixLen} dev ${ep.ifName!}`] : []), `link set ${ep.ifName!} up`] },
@@ -119,22 +153,32 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const before = new Set(hosts.keys());
       if (replace) {
         const [fdb, neigh] = await Promise.all([links.fdb(c.vxlan), links.neighbours(c.vxlan)]);
-        const cmds = reconcileTables(c.vxlan, all, { fdb, neigh });
+        const cmds = reconcileTables(c.vxlan, all, { fdb, neigh }, routed);
         peers.clear();
         hosts.clear();
         for (const p of all) {
           peers.set(p.endpointId, p);
-          hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1);
+          if (!routed.is(p)) hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1);
         }
         await hostsCame(before);
         if (cmds.fdb.length > 0) await links.bridgeBatch(cmds.fdb);
-        if (cmds.neigh.length > 0) await links.batch(cmds.neigh);
+        const direct = all.filter((p) => routed.is(p));
+        if (cmds.neigh.length > 0 || direct.length > 0) await links.batch([...cmds.neigh, ...direct.map(routeTo)]);
+        if (c.directRouting) {
+          const wanted = new Set(direct.map((p) => `${p.ipv4}/32`));
+          await dropRoutes(ctx, (dst) => dst.endsWith('/32') && inSubnets(dst) && !wanted.has(dst));
+        }
         await hostsWent(before);
         return;
       }
       const fdb: string[] = [];
       const neigh: string[] = [];
       for (const p of all) {
+        if (routed.is(p)) {
+          peers.set(p.endpointId, p);
+          neigh.push(`neigh replace ${p.ipv4} lladdr ${c.bridgeMac} dev ${c.vxlan} nud permanent`, routeTo(p));
+          continue;
+        }
         if (!peers.has(p.endpointId)) {
           const n = (hosts.get(p.node) ?? 0) + 1;
           hosts.set(p.node, n);
@@ -154,6 +198,10 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const neigh: string[] = [];
       for (const p of gone) {
         if (!peers.delete(p.endpointId)) continue;
+        if (routed.is(p)) {
+          neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`, routeGone(p));
+          continue;
+        }
         fdb.push(`fdb del ${p.mac} dev ${c.vxlan} dst ${p.node} self`);
         neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`);
         const n = (hosts.get(p.node) ?? 1) - 1;

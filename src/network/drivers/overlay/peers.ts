@@ -3,7 +3,9 @@
  * that bring the kernel's there: a static FDB entry per endpoint (its MAC at its host),
  * one all-zeros entry per remote host (broadcasts and ARP go to every host with an
  * endpoint), a permanent neighbour entry per endpoint (the link's ARP proxy answers
- * from it). A restarted daemon compares them with what the kernel kept, so an endpoint
+ * from it). A peer routed directly (on this host's own underlay segment) has no FDB entry:
+ * its neighbour entry gives the bridge's MAC, so its packets go to the host, which routes
+ * them. A restarted daemon compares them with what the kernel kept, so an endpoint
  * that went while it was down is removed and nothing is added twice. Pure.
  */
 import type { FdbEntry, NeighbourEntry } from '../../../kernel/fdb.js';
@@ -17,10 +19,19 @@ export interface TableCommands {
   neigh: string[];
 }
 
+/** Peers routed without VXLAN, and the MAC their addresses resolve to (the bridge's). */
+export interface Routed {
+  is(p: RemoteEndpoint): boolean;
+  mac: string;
+}
+
+const NONE_ROUTED: Routed = { is: () => false, mac: '' };
+
 /** Make `dev`'s tables hold exactly `peers`' entries, from `kernel`'s as they are. */
-export function reconcileTables(dev: string, peers: readonly RemoteEndpoint[], kernel: { fdb: readonly FdbEntry[]; neigh: readonly NeighbourEntry[] }): TableCommands {
+export function reconcileTables(dev: string, peers: readonly RemoteEndpoint[], kernel: { fdb: readonly FdbEntry[]; neigh: readonly NeighbourEntry[] }, routed = NONE_ROUTED): TableCommands {
   const wantFdb = new Map<string, { mac: string; dst: string }>();
   for (const p of peers) {
+    if (routed.is(p)) continue;
     wantFdb.set(`${BROADCAST_MAC} ${p.node}`, { mac: BROADCAST_MAC, dst: p.node });
     wantFdb.set(`${p.mac.toLowerCase()} ${p.node}`, { mac: p.mac.toLowerCase(), dst: p.node });
   }
@@ -33,7 +44,7 @@ export function reconcileTables(dev: string, peers: readonly RemoteEndpoint[], k
     if (haveFdb.has(key)) continue;
     fdb.push(e.mac === BROADCAST_MAC ? `fdb append ${e.mac} dev ${dev} dst ${e.dst} self permanent` : `fdb replace ${e.mac} dev ${dev} dst ${e.dst} self permanent`);
   }
-  const wantNeigh = new Map(peers.map((p) => [p.ipv4, p.mac.toLowerCase()]));
+  const wantNeigh = new Map(peers.map((p) => [p.ipv4, (routed.is(p) ? routed.mac : p.mac).toLowerCase()]));
   const neigh: string[] = [];
   for (const n of kernel.neigh) if (!wantNeigh.has(n.ip)) neigh.push(`neigh del ${n.ip} dev ${dev}`);
   for (const [ip, mac] of wantNeigh) {

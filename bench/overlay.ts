@@ -17,6 +17,8 @@
  *        option where hosts share an L2 segment could reach, as Flannel's DirectRouting):
  *        a namespace behind each plain host on a veth, the hosts routing each other's
  *        endpoint subnet through the underlay
+ *   (e)  berth with direct routing (-o com.berth.network.driver.overlay.direct_routing=true):
+ *        container on host1 → container on host2, routed by the hosts without VXLAN
  *   (h)  berth's hosts, eth0 to eth0: the underlay with berth's host firewall in the path
  *
  * Targets (issue 14): (c) ≥ 0.95 of (b); Docker here reaches 0.71–0.82 of (a).
@@ -60,6 +62,7 @@ function onSignal(sig: NodeJS.Signals): void {
 const VXLAN_MTU = 1450;
 const VXLAN_PORT = 4789;
 const NET = 'bench-ov';
+const DIRECT_NET = 'bench-direct';
 
 /**
  * A bare VXLAN link `dev` (VNI `vni`) in plain host `ns` toward `peer`: no learning, one
@@ -118,6 +121,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
   ]);
   const c = by('c');
   const d = by('d');
+  const e = by('e');
   const tput = c && b ? pairedRatio(c, b) : NaN;
   const cost = c && b ? costRatio(c, b) : NaN;
   const atEqualCpu = Number.isFinite(cost) ? 1 / cost : NaN;
@@ -132,6 +136,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
     `   berth (c) / bare VXLAN pair (b): ${times(tput)} throughput (per-round median, target ≥ 0.95×: ${met(tput)}); CPU per GB ${times(cost)}, so ${times(atEqualCpu)} at equal CPU (${met(atEqualCpu)})`,
     `   berth (c) / the same topology without berth (b2): ${c ? times(pairedRatio(c, b2)) : '–'} throughput, CPU per GB ${c ? times(costRatio(c, b2)) : '–'}: what berth itself adds`,
     `   berth (c) / raw underlay (a): ${c ? times(pairedRatio(c, a)) : '–'} (Docker here: 0.71–0.82×); routed without encapsulation (d) / (a): ${d ? times(pairedRatio(d, a)) : '–'}`,
+    `   berth with direct routing (e) / raw underlay (a): ${e ? times(pairedRatio(e, a)) : '–'}; (e) / the routed reference without berth (d): ${e && d ? times(pairedRatio(e, d)) : '–'}; (e) / berth's VXLAN (c): ${e && c ? times(pairedRatio(e, c)) : '–'}`,
     ...failureLines(paths),
     '',
     ...notes,
@@ -185,7 +190,10 @@ async function main(): Promise<number> {
     const srv = await swarm.run(h2, 'ov-server', NET);
     const vni = await h1.dockerOk('network', 'inspect', '-f', '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}', NET);
     header.push(`berth: overlay ${NET} (VNI ${vni}), client ${cli.ip} on host1 (${swarm.cluster.hostIp(0)}), server ${srv.ip} on host2 (${swarm.cluster.hostIp(1)})`);
-    for (const net of [`/run/netns/${p2}`, `/run/netns/${e2}`, `/run/netns/${m2}`, `/run/netns/${r2}`, srv.net, h2.nsPath]) {
+    await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', '-o', 'com.berth.network.driver.overlay.direct_routing=true', DIRECT_NET);
+    const dcli = await swarm.run(h1, 'dr-client', DIRECT_NET);
+    const dsrv = await swarm.run(h2, 'dr-server', DIRECT_NET);
+    for (const net of [`/run/netns/${p2}`, `/run/netns/${e2}`, `/run/netns/${m2}`, `/run/netns/${r2}`, srv.net, dsrv.net, h2.nsPath]) {
       const s = startServer(net);
       servers.push(s);
       await waitListening(net, s);
@@ -197,6 +205,7 @@ async function main(): Promise<number> {
       newPath('b3', 'bare VXLAN + macvlan, no bridge nor veth', `/run/netns/${m1}`, '172.31.46.2'),
       newPath('c', 'berth overlay, container → container', cli.net, srv.ip),
       newPath('d', 'routed, no encapsulation (direct-routing reference)', `/run/netns/${r1}`, '172.31.45.2'),
+      newPath('e', 'berth overlay with direct routing, container → container', dcli.net, dsrv.ip),
       newPath('h', "berth host → berth host, underlay (host firewall)", h1.nsPath, swarm.cluster.hostIp(1)),
     );
     const check = (): void => {

@@ -273,11 +273,18 @@ table inet berth {
 		comment "subnet . bridge of overlay networks routed directly"
 	}
 
+	set direct_nets4 {
+		type ipv4_addr
+		flags interval
+		comment "subnets of overlay networks routed directly"
+	}
+
 	chain guard {
 		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
 		type filter hook prerouting priority raw; policy accept;
 		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
 		udp dport @vxlan_ports notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"
+		ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"
 	}
 
 	chain dnat_in {
@@ -415,6 +422,7 @@ describe("the swarm's VXLAN guard", () => {
     const direct = renderFull({ networks: [], endpoints: [], publications: [], underlay: { ...GUARD, directRouted: [{ bridge: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] }] } });
     assert.ok(direct.includes('\t\tcomment "bridges of overlay networks routed directly"\n\t\telements = { "ov-001001" }\n'), direct);
     assert.ok(direct.includes('\t\telements = { 10.0.1.0-10.0.2.255 . "ov-001001" }\n'), 'adjacent subnets as one range');
+    assert.ok(direct.includes('\t\tcomment "subnets of overlay networks routed directly"\n\t\telements = { 10.0.1.0-10.0.2.255 }\n'), direct);
     // Outside a swarm the sets are empty: no VXLAN is filtered.
     assert.equal(renderFull({ networks: [], endpoints: [], publications: [] }), BASE);
   });

@@ -40,6 +40,7 @@ export const SETS = {
   encryptedVnis: 'encrypted_vnis',
   directBridges: 'direct_bridges',
   direct4: 'direct4',
+  directNets4: 'direct_nets4',
 } as const;
 export type SetName = (typeof SETS)[keyof typeof SETS];
 
@@ -164,6 +165,7 @@ export function underlayElements(u: FwUnderlay): ElementGroup[] {
     ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),
     ...group('inet', SETS.directBridges, (u.directRouted ?? []).map((d) => ifname(d.bridge))),
     ...group('inet', SETS.direct4, (u.directRouted ?? []).flatMap((d) => subnetRanges(d.subnets.map(subnet)).map((s) => `${s} . ${ifname(d.bridge)}`))),
+    ...group('inet', SETS.directNets4, subnetRanges((u.directRouted ?? []).flatMap((d) => d.subnets.map(subnet)))),
   ];
 }
 

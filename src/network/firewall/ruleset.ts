@@ -66,6 +66,7 @@ const SET_DEFS: Record<SetName, SetDef> = {
   [SETS.encryptedVnis]: { table: 'inet', type: '@th,96,24', typeOf: true, interval: false, comment: 'VNIs of encrypted overlay networks' },
   [SETS.directBridges]: { table: 'inet', type: 'ifname', interval: false, comment: 'bridges of overlay networks routed directly' },
   [SETS.direct4]: { table: 'inet', type: 'ipv4_addr . ifname', interval: true, comment: 'subnet . bridge of overlay networks routed directly' },
+  [SETS.directNets4]: { table: 'inet', type: 'ipv4_addr', interval: true, comment: 'subnets of overlay networks routed directly' },
 };
 
 const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
@@ -75,6 +76,7 @@ const INET_CHAINS = `	chain guard {
 		type filter hook prerouting priority raw; policy accept;
 		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
 		udp dport @vxlan_ports notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"
+		ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"
 	}
 
 	chain dnat_in {

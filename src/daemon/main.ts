@@ -11,6 +11,8 @@ import { followRemoteNames } from '../network/dns/remote.js';
 import { BERTH_VERSION } from '../version.js';
 import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
+import { diagnose } from '../insight/doctor.js';
+import { gatherFacts } from '../insight/facts.js';
 import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
@@ -180,6 +182,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     archives,
+    doctor: async () => diagnose(await gatherFacts({ kernel: linuxKernel, networks, firewallEnforcing: opts.firewall, swarm })),
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,

@@ -37,6 +37,15 @@ export async function nftListTable(family: NftFamily, name: string, opts: NftOpt
   }
 }
 
+/** Every table of the namespace, berth's and anyone else's (iptables-nft, firewalld, …). */
+export async function nftListTables(opts: NftOptions = {}): Promise<{ family: string; name: string }[]> {
+  const parsed = JSON.parse(await run('nft', ['-j', 'list', 'tables'], runOpts(opts))) as { nftables?: NftObject[] };
+  return (parsed.nftables ?? []).flatMap((o) => {
+    const t = o['table'];
+    return t && typeof t['family'] === 'string' && typeof t['name'] === 'string' ? [{ family: t['family'], name: t['name'] }] : [];
+  });
+}
+
 /** Deletes a table; a table that does not exist is success. */
 export async function nftDeleteTable(family: NftFamily, name: string, opts: NftOptions = {}): Promise<void> {
   // "add" first makes the delete valid whether or not the table exists, in one transaction.
@@ -48,6 +57,7 @@ export function nftIn(opts: NftOptions = {}): KernelNft {
   return {
     apply: async (script) => nftApply(script, opts),
     listTable: async (family, name) => nftListTable(family, name, opts),
+    listTables: async () => nftListTables(opts),
     deleteTable: async (family, name) => nftDeleteTable(family, name, opts),
   };
 }

@@ -66,6 +66,8 @@ export interface KernelNft {
   apply(script: string): Promise<void>;
   /** A table's objects, or undefined when it does not exist. */
   listTable(family: NftFamily, name: string): Promise<NftObject[] | undefined>;
+  /** Every table there is, whoever made it. */
+  listTables(): Promise<{ family: string; name: string }[]>;
   /** Delete a table. Idempotent. */
   deleteTable(family: NftFamily, name: string): Promise<void>;
 }

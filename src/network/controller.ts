@@ -16,6 +16,7 @@ import { SwarmScope } from './swarm-scope.js';
 import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
 export { GWBRIDGE } from './swarm-networks.js';
 import { poolsFor } from './subnets.js';
+import { formatNetwork } from './ipam/index.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
 import { NO_EVENTS } from '../events/types.js';
@@ -185,6 +186,27 @@ export class NetworkController {
   /** Every network, in creation order (shared ones as Docker's network ls shows them on this node). */
   list(filters: NetworkFilters = {}): Network[] {
     return filterNetworks([...this.networks.values(), ...(this.scope?.visible() ?? [])], filters, (id) => this.endpointCount(id));
+  }
+
+  /**
+   * What the model says this host's namespace holds, for `berth doctor`: each link by name
+   * (the networks' own, this host's instances of shared ones, the endpoints' host sides)
+   * with what it is for; the overlays this host has, with its underlay's MTU.
+   */
+  kernelView(): { links: Map<string, string>; overlays: { network: string; link: string; underlayMtu: number }[]; pools: string[]; ipv6: boolean } {
+    const links = new Map<string, string>();
+    const local = [...this.networks.values()];
+    const shared = (this.scope?.all() ?? []).filter((n) => this.scope?.instantiated(n));
+    for (const n of [...local, ...shared]) for (const name of n.driver.kernelNames) links.set(name, `network ${n.record.name}`);
+    for (const ep of this.endpoints.values()) {
+      const net = this.networks.get(ep.networkId) ?? this.scope?.get(ep.networkId);
+      if (ep.hostIfName) links.set(ep.hostIfName, `${ep.name} on ${net?.record.name ?? ep.networkId}`);
+    }
+    const underlayMtu = this.scope?.shared.local.underlayMtu;
+    const overlays = underlayMtu === undefined ? [] : shared.flatMap((n) => (n.driver.kernelNames[0] ? [{ network: n.record.name, link: n.driver.kernelNames[0], underlayMtu }] : []));
+    const pools = this.config.addressPools.map((p) => `${formatNetwork(p.base)}`);
+    const ipv6 = [...local, ...shared].some((n) => n.record.enableIPv6);
+    return { links, overlays, pools, ipv6 };
   }
 
   /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */

@@ -242,6 +242,7 @@ export class FakeKernel implements Kernel {
       for (const m of script.matchAll(/^table (\w+) (\w+) \{/gm)) this.tables.add(`${m[1]} ${m[2]}`);
     },
     listTable: async (family: NftFamily, name: string): Promise<NftObject[] | undefined> => (this.tables.has(`${family} ${name}`) ? [] : undefined),
+    listTables: async () => [...this.tables].map((t) => ({ family: t.split(' ')[0]!, name: t.split(' ')[1]! })),
     deleteTable: async (family, name) => this.nft.apply(`add table ${family} ${name}\ndelete table ${family} ${name}\n`),
   };
 

@@ -1,6 +1,7 @@
 /** Top-level system verbs. */
 import type { CommandSpec } from '../../registry.js';
+import { doctor } from './doctor.js';
 import { info } from './info.js';
 import { version } from './version.js';
 
-export const systemCommands: readonly CommandSpec[] = [info, version];
+export const systemCommands: readonly CommandSpec[] = [doctor, info, version];

@@ -1,0 +1,220 @@
+/**
+ * `berth doctor`: what keeps containers' traffic from flowing on this host, found in
+ * what the kernel holds and explained in berth's terms. Pure: the facts are gathered
+ * elsewhere (facts.ts) so every verdict is unit-tested against made-up hosts.
+ */
+import { FEATURES, type KernelFeature, type KernelFeatures } from '../kernel/features.js';
+import { cidrsOverlap, parseCidr, tryParseCidr } from '../network/ipam/index.js';
+
+export type Verdict = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface Check {
+  /** A stable name for scripts ("forwarding", "foreign-firewall:ip filter"). */
+  id: string;
+  verdict: Verdict;
+  /** One line: what was found. */
+  summary: string;
+  /** What it means for containers, and what to do. */
+  hint?: string;
+}
+
+export interface Report {
+  /** false when any check failed: the exit status of `berth doctor`. */
+  healthy: boolean;
+  checks: Check[];
+}
+
+/** A table some other tool made in the daemon's namespace, and what it would do to forwarded packets. */
+export interface ForeignTable {
+  family: string;
+  name: string;
+  /** A forward hook chain whose policy is drop (iptables' FORWARD -P DROP among them). */
+  forwardDrop: boolean;
+}
+
+/** An overlay network this host has: its links' MTU and what the underlay carries. */
+export interface OverlayMtu {
+  network: string;
+  linkMtu: number;
+  underlayMtu: number;
+}
+
+export interface DoctorFacts {
+  /** sysctl values as read; undefined when the key does not exist. */
+  sysctls: { ipv4Forward?: string; ipv6Forward?: string; bridgeNfCallIptables?: string };
+  /** Whether any network has IPv6 (its forwarding matters then). */
+  ipv6: boolean;
+  /** Whether berth runs its firewall (--iptables / --firewall), and which of its tables exist. */
+  firewall: { enforcing: boolean; tables: string[] };
+  foreignTables: ForeignTable[];
+  features: KernelFeatures;
+  /** The address pools berth takes subnets from, and the host's routes (not berth's own links'). */
+  pools: string[];
+  hostRoutes: { dst: string; dev: string | undefined }[];
+  /** Links the model expects (name → what it is for) and the berth-owned links the kernel has. */
+  expectedLinks: Map<string, string>;
+  ownedLinks: string[];
+  overlays: OverlayMtu[];
+  /** In a swarm: whether the cluster store answered, and the nodes that are down. */
+  swarm?: { reachable: boolean; error?: string; down: string[] };
+}
+
+/** VXLAN's own bytes on the underlay. */
+const VXLAN_OVERHEAD = 50;
+
+/** What each missing kernel feature takes away. */
+const WITHOUT: Readonly<Record<KernelFeature, string>> = {
+  macvlan: 'macvlan networks cannot be made',
+  ipvlan: 'ipvlan networks cannot be made',
+  vlan: 'macvlan and ipvlan networks cannot use a parent with a VLAN ID (parent=eth0.10)',
+  dummy: 'macvlan and ipvlan networks without a parent cannot be made',
+  ifb: 'ipvlan networks without a parent cannot be made',
+  vxlan: 'overlay networks cannot be made (swarm mode has no data plane)',
+  esp: 'encrypted overlay networks (-o encrypted) are refused',
+};
+
+export function diagnose(f: DoctorFacts): Report {
+  const checks = [
+    ...forwarding(f),
+    bridgeNetfilter(f),
+    ...firewall(f),
+    ...features(f.features),
+    ...poolOverlaps(f),
+    ...overlayMtus(f.overlays),
+    ...drift(f),
+    ...(f.swarm ? swarm(f.swarm) : []),
+  ];
+  return { healthy: checks.every((c) => c.verdict !== 'fail'), checks };
+}
+
+function forwarding(f: DoctorFacts): Check[] {
+  const checks: Check[] = [
+    f.sysctls.ipv4Forward === '1'
+      ? { id: 'forwarding:ipv4', verdict: 'ok', summary: 'IPv4 forwarding is on' }
+      : {
+          id: 'forwarding:ipv4',
+          verdict: 'fail',
+          summary: `IPv4 forwarding is off (net.ipv4.ip_forward=${f.sysctls.ipv4Forward ?? 'missing'})`,
+          hint: 'containers cannot reach other networks, the outside or published ports from outside; berthd turns it on at start: something turned it off since (restart berthd, or sysctl -w net.ipv4.ip_forward=1)',
+        },
+  ];
+  if (f.ipv6 && f.sysctls.ipv6Forward !== '1') {
+    checks.push({
+      id: 'forwarding:ipv6',
+      verdict: 'fail',
+      summary: `IPv6 forwarding is off (net.ipv6.conf.all.forwarding=${f.sysctls.ipv6Forward ?? 'missing'}) while networks have IPv6`,
+      hint: 'containers\' IPv6 goes nowhere beyond their bridge (sysctl -w net.ipv6.conf.all.forwarding=1)',
+    });
+  }
+  return checks;
+}
+
+function bridgeNetfilter(f: DoctorFacts): Check {
+  const v = f.sysctls.bridgeNfCallIptables;
+  if (v === undefined) return { id: 'br_netfilter', verdict: 'ok', summary: 'br_netfilter is not loaded: frames within a bridge skip the IP hooks (berth enforces ICC in its bridge table)' };
+  if (v === '1') {
+    return {
+      id: 'br_netfilter',
+      verdict: 'warn',
+      summary: 'br_netfilter passes bridged traffic through the IP hooks (net.bridge.bridge-nf-call-iptables=1)',
+      hint: 'traffic between containers of one network then meets every table\'s forward chains, other firewalls\' included: a drop there cuts containers of one network off from each other',
+    };
+  }
+  return { id: 'br_netfilter', verdict: 'ok', summary: 'br_netfilter is loaded but does not pass bridged traffic to the IP hooks' };
+}
+
+function firewall(f: DoctorFacts): Check[] {
+  const checks: Check[] = [];
+  if (!f.firewall.enforcing) {
+    checks.push({ id: 'firewall', verdict: 'info', summary: 'berth\'s firewall is off (--iptables=false): no isolation, NAT or published ports in the kernel; published ports go through the daemon\'s relay' });
+  } else {
+    const missing = ['inet berth', 'bridge berth'].filter((t) => !f.firewall.tables.includes(t));
+    checks.push(
+      missing.length === 0
+        ? { id: 'firewall', verdict: 'ok', summary: 'berth\'s nftables tables are in place (inet berth, bridge berth)' }
+        : { id: 'firewall', verdict: 'fail', summary: `berth's table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`, hint: 'someone flushed the ruleset: isolation, NAT and published ports are gone until berthd puts them back (it does at its next change; restart berthd to do it now)' },
+    );
+  }
+  for (const t of f.foreignTables) {
+    const id = `foreign-firewall:${t.family} ${t.name}`;
+    if (t.forwardDrop) {
+      checks.push({
+        id,
+        verdict: 'fail',
+        summary: `table ${t.family} ${t.name} drops forwarded packets by default (a forward chain with policy drop)`,
+        hint: 'every table\'s forward chain sees each packet and any drop wins: containers\' traffic to other networks and the outside, and published ports, are dropped there unless that table accepts them (iptables -P FORWARD ACCEPT, or rules for berth\'s bridges)',
+      });
+    } else if (t.name === 'firewalld') {
+      checks.push({ id, verdict: 'warn', summary: 'firewalld is active (table inet firewalld)', hint: 'its zones may reject forwarded container traffic; put berth\'s bridges in a trusted zone' });
+    } else {
+      checks.push({ id, verdict: 'info', summary: `table ${t.family} ${t.name} is another tool's; it does not drop forwarded packets by default` });
+    }
+  }
+  return checks;
+}
+
+function features(fs: KernelFeatures): Check[] {
+  return (Object.keys(WITHOUT) as KernelFeature[]).flatMap((k): Check[] => {
+    if (fs[k] === true) return [];
+    return [{ id: `kernel:${k}`, verdict: 'info', summary: `the kernel ${fs[k] === false ? 'lacks' : 'could not be probed for'} ${FEATURES[k].label}`, hint: WITHOUT[k] }];
+  });
+}
+
+function poolOverlaps(f: DoctorFacts): Check[] {
+  return f.pools.flatMap((pool): Check[] => {
+    const base = parseCidr(pool);
+    const hits = f.hostRoutes.filter((r) => {
+      const c = tryParseCidr(r.dst);
+      return c !== undefined && c.prefix > 0 && cidrsOverlap(base, c);
+    });
+    if (hits.length === 0) return [];
+    return [{
+      id: `pool:${pool}`,
+      verdict: 'info',
+      summary: `address pool ${pool} overlaps host routes ${hits.map((r) => `${r.dst}${r.dev ? ` (${r.dev})` : ''}`).join(', ')}`,
+      hint: 'new networks skip the overlapping subnets; a network given such a subnet by hand would hide part of the host\'s network from containers',
+    }];
+  });
+}
+
+function overlayMtus(overlays: readonly OverlayMtu[]): Check[] {
+  return overlays.flatMap((o): Check[] => {
+    if (o.linkMtu + VXLAN_OVERHEAD <= o.underlayMtu) return [];
+    return [{
+      id: `mtu:${o.network}`,
+      verdict: 'fail',
+      summary: `overlay ${o.network}: links at MTU ${o.linkMtu} need ${o.linkMtu + VXLAN_OVERHEAD} on the underlay, which carries ${o.underlayMtu}`,
+      hint: `full-size packets between hosts are lost (VXLAN takes ${VXLAN_OVERHEAD} bytes): set -o com.docker.network.driver.mtu to the underlay's MTU (${o.underlayMtu}) or less`,
+    }];
+  });
+}
+
+function drift(f: DoctorFacts): Check[] {
+  const owned = new Set(f.ownedLinks);
+  const missing = [...f.expectedLinks].filter(([name]) => !owned.has(name));
+  const extra = f.ownedLinks.filter((name) => !f.expectedLinks.has(name));
+  const checks: Check[] = [];
+  if (missing.length === 0 && extra.length === 0) checks.push({ id: 'drift', verdict: 'ok', summary: `the kernel has exactly the ${f.expectedLinks.size} links berth's model expects` });
+  if (missing.length > 0) {
+    checks.push({
+      id: 'drift:missing',
+      verdict: 'fail',
+      summary: `missing from the kernel: ${missing.map(([name, what]) => `${name} (${what})`).join(', ')}`,
+      hint: 'someone deleted them: those containers or networks have no traffic; restarting the container (or berthd, for a network) makes them again',
+    });
+  }
+  if (extra.length > 0) {
+    checks.push({ id: 'drift:extra', verdict: 'warn', summary: `links marked as berth's that its model does not know: ${extra.join(', ')}`, hint: 'leftovers of a crash: berthd removes them at its next start' });
+  }
+  return checks;
+}
+
+function swarm(s: NonNullable<DoctorFacts['swarm']>): Check[] {
+  if (!s.reachable) return [{ id: 'swarm:store', verdict: 'fail', summary: `the cluster store does not answer${s.error ? `: ${s.error}` : ''}`, hint: 'containers keep their traffic; changes on other nodes do not reach this one until it answers' }];
+  return [
+    { id: 'swarm:store', verdict: 'ok', summary: 'the cluster store answers' },
+    s.down.length === 0
+      ? { id: 'swarm:nodes', verdict: 'ok', summary: 'every node holds its lease' }
+      : { id: 'swarm:nodes', verdict: 'warn', summary: `nodes down (their lease lapsed): ${s.down.join(', ')}`, hint: 'their endpoints have left every other node; their containers are unreachable from here' },
+  ];
+}

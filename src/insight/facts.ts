@@ -1,0 +1,90 @@
+/**
+ * The facts `berth doctor` judges, read from the daemon's namespace through the Kernel
+ * port and from berth's own model: each read is independent, so they run at once.
+ */
+import type { SwarmState } from '../cluster/swarm-state.js';
+import { messageOf } from '../errors.js';
+import type { Kernel } from '../kernel/port.js';
+import type { NetworkController } from '../network/controller.js';
+import type { DoctorFacts, ForeignTable } from './doctor.js';
+
+export interface DoctorDeps {
+  kernel: Kernel;
+  networks: NetworkController;
+  /** Whether berth runs its firewall (it does unless --iptables=false). */
+  firewallEnforcing: boolean;
+  swarm: SwarmState;
+}
+
+const SYSCTLS = {
+  ipv4Forward: ['net', 'ipv4', 'ip_forward'],
+  ipv6Forward: ['net', 'ipv6', 'conf', 'all', 'forwarding'],
+  bridgeNfCallIptables: ['net', 'bridge', 'bridge-nf-call-iptables'],
+} as const;
+
+export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
+  const view = d.networks.kernelView();
+  const [sysctls, tables, features, routes, links, swarm] = await Promise.all([
+    readSysctls(d.kernel),
+    d.kernel.nft.listTables(),
+    d.kernel.features(),
+    d.kernel.routes([4, 6]),
+    d.kernel.links.list(),
+    swarmFacts(d.swarm),
+  ]);
+  const berthTables = tables.filter((t) => t.name === 'berth').map((t) => `${t.family} ${t.name}`);
+  const foreign = await Promise.all(tables.filter((t) => t.name !== 'berth').map(async (t) => foreignTable(d.kernel, t)));
+  const byName = new Map(links.map((l) => [l.name, l]));
+  // A link made by the user (-b, a macvlan parent) is expected and present without being berth's.
+  const present = links.filter((l) => l.ownedByBerth || view.links.has(l.name)).map((l) => l.name);
+  return {
+    sysctls,
+    ipv6: view.ipv6,
+    firewall: { enforcing: d.firewallEnforcing, tables: berthTables },
+    foreignTables: foreign,
+    features,
+    pools: view.pools,
+    // Routes of berth's own networks are the pools' subnets in use, not the host's.
+    hostRoutes: routes.filter((r) => r.dev === undefined || !view.links.has(r.dev)),
+    expectedLinks: view.links,
+    ownedLinks: present,
+    overlays: view.overlays.flatMap((o) => {
+      const link = byName.get(o.link);
+      return link ? [{ network: o.network, linkMtu: link.mtu, underlayMtu: o.underlayMtu }] : [];
+    }),
+    ...(swarm ? { swarm } : {}),
+  };
+}
+
+async function readSysctls(kernel: Kernel): Promise<DoctorFacts['sysctls']> {
+  const out: DoctorFacts['sysctls'] = {};
+  for (const [key, path] of Object.entries(SYSCTLS) as [keyof typeof SYSCTLS, readonly string[]][]) {
+    // A key the kernel does not have (br_netfilter not loaded) reads as absent.
+    const value = await kernel.sysctls.read(path).catch(() => undefined);
+    if (value !== undefined) out[key] = value.trim();
+  }
+  return out;
+}
+
+/** Whether a table of another tool drops forwarded packets: a base chain on the forward hook with policy drop. */
+async function foreignTable(kernel: Kernel, t: { family: string; name: string }): Promise<ForeignTable> {
+  const family = t.family as Parameters<Kernel['nft']['listTable']>[0];
+  const objects = (await kernel.nft.listTable(family, t.name).catch(() => undefined)) ?? [];
+  const forwardDrop = objects.some((o) => {
+    const chain = o['chain'];
+    return chain !== undefined && chain['hook'] === 'forward' && chain['policy'] === 'drop';
+  });
+  return { family: t.family, name: t.name, forwardDrop };
+}
+
+async function swarmFacts(swarm: SwarmState): Promise<DoctorFacts['swarm']> {
+  const status = swarm.status();
+  if (status.state !== 'active' && status.state !== 'error') return undefined;
+  try {
+    await swarm.details();
+    const down = status.controlAvailable ? (await swarm.managerOrThrow().nodes()).filter((n) => !n.ready).map((n) => n.record.description.hostname) : [];
+    return { reachable: true, down };
+  } catch (e: unknown) {
+    return { reachable: false, error: messageOf(e), down: [] };
+  }
+}

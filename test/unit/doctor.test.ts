@@ -1,0 +1,85 @@
+/** `berth doctor`'s verdicts on made-up hosts (the facts as facts.ts gathers them). */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose, type DoctorFacts } from '../../src/insight/doctor.js';
+
+const ALL_FEATURES = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true, esp: true } as const;
+
+function host(over: Partial<DoctorFacts> = {}): DoctorFacts {
+  return {
+    sysctls: { ipv4Forward: '1' },
+    ipv6: false,
+    firewall: { enforcing: true, tables: ['inet berth', 'bridge berth'] },
+    foreignTables: [],
+    features: ALL_FEATURES,
+    pools: ['172.17.0.0/16'],
+    hostRoutes: [{ dst: '192.168.1.0/24', dev: 'eth0' }],
+    expectedLinks: new Map([['berth0', 'network bridge']]),
+    ownedLinks: ['berth0'],
+    overlays: [],
+    ...over,
+  };
+}
+
+const verdicts = (f: DoctorFacts): Record<string, string> => Object.fromEntries(diagnose(f).checks.map((c) => [c.id, c.verdict]));
+
+describe('berth doctor', () => {
+  it('finds a well host healthy, with nothing but ok', () => {
+    const r = diagnose(host());
+    assert.equal(r.healthy, true);
+    assert.deepEqual([...new Set(r.checks.map((c) => c.verdict))], ['ok']);
+  });
+
+  it('fails on forwarding off (IPv6 only when a network has IPv6) and on berth’s tables gone', () => {
+    assert.equal(verdicts(host({ sysctls: { ipv4Forward: '0' } }))['forwarding:ipv4'], 'fail');
+    assert.equal(verdicts(host({ sysctls: { ipv4Forward: '1', ipv6Forward: '0' } }))['forwarding:ipv6'], undefined);
+    assert.equal(verdicts(host({ ipv6: true, sysctls: { ipv4Forward: '1', ipv6Forward: '0' } }))['forwarding:ipv6'], 'fail');
+    const r = diagnose(host({ firewall: { enforcing: true, tables: ['inet berth'] } }));
+    assert.equal(r.healthy, false);
+    assert.equal(r.checks.find((c) => c.id === 'firewall')?.summary, "berth's table bridge berth is missing");
+    assert.equal(verdicts(host({ firewall: { enforcing: false, tables: [] } }))['firewall'], 'info', 'off by choice is no failure');
+  });
+
+  it('tells other tools’ tables apart: a forward drop fails, firewalld warns, the rest is noted', () => {
+    const v = verdicts(host({ foreignTables: [{ family: 'ip', name: 'filter', forwardDrop: true }, { family: 'inet', name: 'firewalld', forwardDrop: false }, { family: 'ip', name: 'nat', forwardDrop: false }] }));
+    assert.equal(v['foreign-firewall:ip filter'], 'fail');
+    assert.equal(v['foreign-firewall:inet firewalld'], 'warn');
+    assert.equal(v['foreign-firewall:ip nat'], 'info');
+  });
+
+  it('warns when br_netfilter hands bridged frames to every table', () => {
+    assert.equal(verdicts(host({ sysctls: { ipv4Forward: '1', bridgeNfCallIptables: '1' } }))['br_netfilter'], 'warn');
+    assert.equal(verdicts(host({ sysctls: { ipv4Forward: '1', bridgeNfCallIptables: '0' } }))['br_netfilter'], 'ok');
+  });
+
+  it('names missing kernel features with what they take away', () => {
+    const r = diagnose(host({ features: { ...ALL_FEATURES, esp: false, ipvlan: undefined } }));
+    const esp = r.checks.find((c) => c.id === 'kernel:esp');
+    assert.match(esp?.summary ?? '', /^the kernel lacks IPsec ESP support/);
+    assert.equal(esp?.hint, 'encrypted overlay networks (-o encrypted) are refused');
+    assert.match(r.checks.find((c) => c.id === 'kernel:ipvlan')?.summary ?? '', /could not be probed/);
+    assert.equal(r.healthy, true);
+  });
+
+  it('notes pools overlapping host routes, never the default route', () => {
+    const v = diagnose(host({ hostRoutes: [{ dst: '172.17.5.0/24', dev: 'eth1' }, { dst: '0.0.0.0/0', dev: 'eth0' }] })).checks.filter((c) => c.id.startsWith('pool:'));
+    assert.deepEqual(v.map((c) => c.summary), ['address pool 172.17.0.0/16 overlaps host routes 172.17.5.0/24 (eth1)']);
+  });
+
+  it('fails an overlay whose links need more than the underlay carries', () => {
+    assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1450, underlayMtu: 1500 }] }))['mtu:ov'], undefined);
+    assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1450, underlayMtu: 1400 }] }))['mtu:ov'], 'fail');
+  });
+
+  it('finds drift both ways: expected links missing fail, stray berth links warn', () => {
+    const v = verdicts(host({ expectedLinks: new Map([['berth0', 'network bridge'], ['veth1', 'web on app']]), ownedLinks: ['berth0', 'stray0'] }));
+    assert.equal(v['drift:missing'], 'fail');
+    assert.equal(v['drift:extra'], 'warn');
+    assert.equal(v['drift'], undefined);
+  });
+
+  it('in a swarm: a store that does not answer fails, down nodes warn', () => {
+    assert.equal(verdicts(host({ swarm: { reachable: false, error: 'deadline exceeded', down: [] } }))['swarm:store'], 'fail');
+    assert.equal(verdicts(host({ swarm: { reachable: true, down: ['host3'] } }))['swarm:nodes'], 'warn');
+  });
+});

@@ -22,8 +22,7 @@ import { containerOpsRoutes } from './routes/container-ops.js';
 import { containerUpdateRoutes } from './routes/container-update.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
-import { insightRoutes } from './routes/insight.js';
-import type { Report } from '../insight/doctor.js';
+import { insightRoutes, type InsightDeps } from './routes/insight.js';
 import { networkRoutes } from './routes/networks.js';
 import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
@@ -47,8 +46,8 @@ export interface ApiDeps {
   /** This node's place in a swarm (berth's is always outside one for now). */
   swarm: SwarmState;
   logs: LogService;
-  /** `berth doctor`'s checks, run now in the daemon's namespace. */
-  doctor: () => Promise<Report>;
+  /** berth's own views inside: `berth doctor` and `berth topology`, read now in the daemon's namespace. */
+  insight: InsightDeps;
 }
 
 export function buildRouter(deps: ApiDeps): Router {
@@ -93,6 +92,6 @@ export function buildRouter(deps: ApiDeps): Router {
   imageRoutes(router, deps.images, deps.events);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   swarmRoutes(router, deps.swarm);
-  insightRoutes(router, deps.doctor);
+  insightRoutes(router, deps.insight);
   return router;
 }

@@ -13,6 +13,8 @@ import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
 import { diagnose } from '../insight/doctor.js';
 import { gatherFacts } from '../insight/facts.js';
+import { buildTopology } from '../insight/topology.js';
+import { gatherTopology } from '../insight/topology-gather.js';
 import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
@@ -182,7 +184,13 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     archives,
-    doctor: async () => diagnose(await gatherFacts({ kernel: linuxKernel, networks, firewallEnforcing: opts.firewall, swarm })),
+    insight: {
+      doctor: async () => diagnose(await gatherFacts({ kernel: linuxKernel, networks, firewallEnforcing: opts.firewall, swarm })),
+      topology: async (filter) => {
+        const containerNames = (): Map<string, string> => new Map(engine.list(true).map((c) => [c.id, c.spec.name]));
+        return buildTopology(await gatherTopology({ kernel: linuxKernel, networks, containerNames }), filter);
+      },
+    },
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,

@@ -8,6 +8,7 @@ import { nftIn } from './nft.js';
 import { run } from './exec.js';
 import type { Kernel } from './port.js';
 import { listOwnRoutes, listRoutes } from './routes.js';
+import { readNamespace } from './namespace-view.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
 import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
 import { addXfrm, deleteXfrm } from './xfrm.js';
@@ -40,6 +41,7 @@ export const linuxKernel: Kernel = {
   xfrm: { add: addXfrm, delete: deleteXfrm },
   routes: listRoutes,
   ownRoutes: listOwnRoutes,
+  readNamespace,
   features: kernelFeatures,
   holdHostPorts,
 };

@@ -11,6 +11,7 @@ import type { HeldSockets, HostSocketSpec } from './hostports.js';
 import type { LinkInfo } from './links.js';
 import type { NftFamily, NftObject } from './nft.js';
 import type { OwnRoute, RouteInfo } from './routes.js';
+import type { NamespaceView } from './namespace-view.js';
 import type { SysctlSetting } from './sysctl.js';
 import type { PlanStep } from './wiring.js';
 import type { XfrmPolicy, XfrmState } from './xfrm.js';
@@ -88,6 +89,8 @@ export interface Kernel {
   readonly xfrm: KernelXfrm;
   /** The daemon namespace's routes of these families. */
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
+  /** A namespace's interfaces and routes as the kernel has them (`berth topology`): a sandbox's file, or the daemon's own. */
+  readNamespace(nsPath?: string): Promise<NamespaceView>;
   /** The routes berth made there (`proto BERTH_ROUTE_PROTO`), to find them again after a crash. */
   ownRoutes(): Promise<OwnRoute[]>;
   /** Which link kinds the kernel can make (probed once). */

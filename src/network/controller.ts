@@ -17,6 +17,7 @@ import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
 export { GWBRIDGE } from './swarm-networks.js';
 import { poolsFor } from './subnets.js';
 import { formatNetwork } from './ipam/index.js';
+import type { TopologyModel } from './topology-model.js';
 import type { KvStore, Op } from '../store/kv.js';
 import { ENDPOINTS, NETWORKS } from './stored.js';
 import { NO_EVENTS } from '../events/types.js';
@@ -207,6 +208,26 @@ export class NetworkController {
     const pools = this.config.addressPools.map((p) => `${formatNetwork(p.base)}`);
     const ipv6 = [...local, ...shared].some((n) => n.record.enableIPv6);
     return { links, overlays, pools, ipv6 };
+  }
+
+  /**
+   * The model as `berth topology` joins it to the kernel: this host's networks (shared ones
+   * it has), every local endpoint with its container's namespace file, the ports each
+   * container publishes, and the other hosts' endpoints its VXLAN links reach.
+   */
+  topologyModel(): TopologyModel {
+    const local = [...this.networks.values()];
+    const shared = (this.scope?.all() ?? []).filter((n) => this.scope?.instantiated(n));
+    const nets = [...local, ...shared];
+    const endpoints = [...this.endpoints.values()];
+    const containers = [...new Set(endpoints.map((e) => e.containerId))];
+    return {
+      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet) })),
+      endpoints: endpoints.map((e) => ({ containerId: e.containerId, name: e.name, networkId: e.networkId, ifName: e.ifName, hostIfName: e.hostIfName, ipv4: e.ipv4 ? `${e.ipv4.address}/${e.ipv4.prefixLen}` : undefined, mac: e.mac })),
+      sandboxes: containers.map((id) => ({ containerId: id, path: this.sandboxPath(id) })),
+      published: containers.flatMap((id) => this.publishedPorts(id).map((p) => ({ containerId: id, port: p }))),
+      remote: this.scope?.shared.remoteEndpoints() ?? [],
+    };
   }
 
   /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { settled } from '../lib/async.js';
 import { ClusterWorld, CLIENT_IP } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
+import type { Topology } from '../../src/insight/topology.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 const haveTcpdump = fs.existsSync('/usr/bin/tcpdump');
@@ -197,6 +198,12 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.match(await h1.dockerOk('exec', 'c1', 'nslookup', 'c2'), new RegExp(`Address: ${ip2.replace(/\./g, '\\.')}`));
     assert.equal(await tcp({ w: h2, name: 'c2' }, { w: h1, name: 'c1' }, 'c2', 'hello-from-c2'), 'hello-from-c2');
     assert.equal(await tcp({ w: h1, name: 'c1' }, { w: h2, name: 'c2' }, ip1, 'hello-from-c1'), 'hello-from-c1');
+    // berth topology on host 1 names the VXLAN link's remote entry: c2, at host 2.
+    const topo = JSON.parse((await h1.berth('topology', '--format', 'json', '--network', 'ov')).stdout) as Topology;
+    const tunnel = topo.tunnels.find((t) => t.link === 'vx-001001');
+    assert.equal(tunnel?.vni, 4097);
+    assert.deepEqual(tunnel?.peers.map((p) => [p.vtep, p.endpoint, p.ip]), [[c.hostIp(1), 'c2', ip2]]);
+    assert.deepEqual(topo.drift, []);
   });
 
   it('carries the traffic as VXLAN with the network’s VNI on the underlay (tcpdump)', async () => {

@@ -13,6 +13,7 @@ import type { LinkInfo } from '../../src/kernel/links.js';
 import type { NftFamily, NftObject } from '../../src/kernel/nft.js';
 import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
 import { BERTH_ROUTE_PROTO, type OwnRoute, type RouteInfo } from '../../src/kernel/routes.js';
+import type { NamespaceView } from '../../src/kernel/namespace-view.js';
 import type { SysctlSetting } from '../../src/kernel/sysctl.js';
 import type { PlanStep } from '../../src/kernel/wiring.js';
 import { FakeTables } from './fake-tables.js';
@@ -259,6 +260,30 @@ export class FakeKernel implements Kernel {
 
   async routes(): Promise<RouteInfo[]> {
     return this.hostRoutes;
+  }
+
+  /** The model's links of a namespace as `ip -j -d addr` would show them (ifindexes by position; veth peers by the other end's position). */
+  async readNamespace(nsPath?: string): Promise<NamespaceView> {
+    const ns = nsPath ?? HOST;
+    const index = (n: string, name: string): number => [...(this.namespaces.get(n)?.keys() ?? [])].indexOf(name) + 1;
+    const links = [...(this.namespaces.get(ns)?.values() ?? [])];
+    return {
+      interfaces: links.map((l) => ({
+        ifindex: index(ns, l.name),
+        name: l.name,
+        kind: l.kind === 'loopback' ? undefined : l.kind,
+        mac: '',
+        mtu: l.mtu,
+        up: l.up,
+        master: l.master,
+        peer: l.peer ? { ifindex: index(l.peer.ns, l.peer.name), otherNamespace: l.peer.ns !== ns } : undefined,
+        parent: undefined,
+        alias: l.alias,
+        addresses: [...l.addresses],
+        vxlan: undefined,
+      })),
+      routes: [...(this.routeTable.get(ns) ?? [])].map((r) => ({ dst: r.split(' ')[0]!, via: after(r.split(' '), 'via'), dev: after(r.split(' '), 'dev') })),
+    };
   }
 
   async ownRoutes(): Promise<OwnRoute[]> {

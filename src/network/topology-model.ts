@@ -1,0 +1,13 @@
+/** What the network model says of this host, as `berth topology` joins it to the kernel's view. Plain data. */
+import type { PortSpec } from './ports/index.js';
+import type { RemoteEndpoint } from './shared.js';
+
+export interface TopologyModel {
+  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[] }[];
+  endpoints: { containerId: string; name: string; networkId: string; ifName: string | undefined; hostIfName: string | undefined; ipv4: string | undefined; mac: string | undefined }[];
+  /** Each container with endpoints, and its namespace's file. */
+  sandboxes: { containerId: string; path: string }[];
+  published: { containerId: string; port: PortSpec }[];
+  /** Other hosts' endpoints on shared networks (what the VXLAN links' tables hold). */
+  remote: RemoteEndpoint[];
+}

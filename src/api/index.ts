@@ -22,7 +22,8 @@ import { containerOpsRoutes } from './routes/container-ops.js';
 import { containerUpdateRoutes } from './routes/container-update.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
-import { insightRoutes, type InsightDeps } from './routes/insight.js';
+import { insightRoutes } from './routes/insight.js';
+import type { Insight } from '../insight/service.js';
 import { networkRoutes } from './routes/networks.js';
 import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes, type SystemInfo } from './routes/system.js';
@@ -47,7 +48,7 @@ export interface ApiDeps {
   swarm: SwarmState;
   logs: LogService;
   /** berth's own views inside: `berth doctor` and `berth topology`, read now in the daemon's namespace. */
-  insight: InsightDeps;
+  insight: Insight;
 }
 
 export function buildRouter(deps: ApiDeps): Router {

@@ -11,10 +11,7 @@ import { followRemoteNames } from '../network/dns/remote.js';
 import { BERTH_VERSION } from '../version.js';
 import { NetworkController } from '../network/controller.js';
 import { firewallBackend } from '../network/firewall/backend.js';
-import { diagnose } from '../insight/doctor.js';
-import { gatherFacts } from '../insight/facts.js';
-import { buildTopology } from '../insight/topology.js';
-import { gatherTopology } from '../insight/topology-gather.js';
+import { insight } from '../insight/service.js';
 import { formatCidr } from '../network/ipam/index.js';
 import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
@@ -184,13 +181,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     archives,
-    insight: {
-      doctor: async () => diagnose(await gatherFacts({ kernel: linuxKernel, networks, firewallEnforcing: opts.firewall, swarm })),
-      topology: async (filter) => {
-        const containerNames = (): Map<string, string> => new Map(engine.list(true).map((c) => [c.id, c.spec.name]));
-        return buildTopology(await gatherTopology({ kernel: linuxKernel, networks, containerNames }), filter);
-      },
-    },
+    insight: insight({ kernel: linuxKernel, networks, swarm, firewallEnforcing: opts.firewall, containerNames: () => new Map(engine.list(true).map((c) => [c.id, c.spec.name])) }),
     system: {
       id: daemonId,
       dataRoot: opts.dataRoot,

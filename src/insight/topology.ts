@@ -31,6 +31,7 @@ export interface TopoNamespace {
 
 export interface TopoNetwork {
   id: string;
+  gateways: string[];
   name: string;
   driver: string;
   scope: 'local' | 'swarm';

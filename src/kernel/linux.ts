@@ -9,6 +9,7 @@ import { run } from './exec.js';
 import type { Kernel } from './port.js';
 import { listOwnRoutes, listRoutes } from './routes.js';
 import { readNamespace } from './namespace-view.js';
+import { traceFlow } from './trace.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
 import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
 import { addXfrm, deleteXfrm } from './xfrm.js';
@@ -42,6 +43,7 @@ export const linuxKernel: Kernel = {
   routes: listRoutes,
   ownRoutes: listOwnRoutes,
   readNamespace,
+  traceFlow,
   features: kernelFeatures,
   holdHostPorts,
 };

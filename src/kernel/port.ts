@@ -12,6 +12,7 @@ import type { LinkInfo } from './links.js';
 import type { NftFamily, NftObject } from './nft.js';
 import type { OwnRoute, RouteInfo } from './routes.js';
 import type { NamespaceView } from './namespace-view.js';
+import type { TraceCapture, TraceSpec } from './trace.js';
 import type { SysctlSetting } from './sysctl.js';
 import type { PlanStep } from './wiring.js';
 import type { XfrmPolicy, XfrmState } from './xfrm.js';
@@ -91,6 +92,8 @@ export interface Kernel {
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
   /** A namespace's interfaces and routes as the kernel has them (`berth topology`): a sandbox's file, or the daemon's own. */
   readNamespace(nsPath?: string): Promise<NamespaceView>;
+  /** Follow one flow's packets through the daemon namespace's nftables (`berth trace`). */
+  traceFlow(spec: TraceSpec): Promise<TraceCapture>;
   /** The routes berth made there (`proto BERTH_ROUTE_PROTO`), to find them again after a crash. */
   ownRoutes(): Promise<OwnRoute[]>;
   /** Which link kinds the kernel can make (probed once). */

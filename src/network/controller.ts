@@ -222,7 +222,7 @@ export class NetworkController {
     const endpoints = [...this.endpoints.values()];
     const containers = [...new Set(endpoints.map((e) => e.containerId))];
     return {
-      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet) })),
+      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet), gateways: n.record.ipam.pools.flatMap((p) => (p.gateway ? [p.gateway] : [])) })),
       endpoints: endpoints.map((e) => ({ containerId: e.containerId, name: e.name, networkId: e.networkId, ifName: e.ifName, hostIfName: e.hostIfName, ipv4: e.ipv4 ? `${e.ipv4.address}/${e.ipv4.prefixLen}` : undefined, mac: e.mac })),
       sandboxes: containers.map((id) => ({ containerId: id, path: this.sandboxPath(id) })),
       published: containers.flatMap((id) => this.publishedPorts(id).map((p) => ({ containerId: id, port: p }))),

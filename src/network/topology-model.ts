@@ -3,7 +3,7 @@ import type { PortSpec } from './ports/index.js';
 import type { RemoteEndpoint } from './shared.js';
 
 export interface TopologyModel {
-  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[] }[];
+  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[]; gateways: string[] }[];
   endpoints: { containerId: string; name: string; networkId: string; ifName: string | undefined; hostIfName: string | undefined; ipv4: string | undefined; mac: string | undefined }[];
   /** Each container with endpoints, and its namespace's file. */
   sandboxes: { containerId: string; path: string }[];

@@ -14,6 +14,7 @@ import type { NftFamily, NftObject } from '../../src/kernel/nft.js';
 import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
 import { BERTH_ROUTE_PROTO, type OwnRoute, type RouteInfo } from '../../src/kernel/routes.js';
 import type { NamespaceView } from '../../src/kernel/namespace-view.js';
+import type { TraceCapture } from '../../src/kernel/trace.js';
 import type { SysctlSetting } from '../../src/kernel/sysctl.js';
 import type { PlanStep } from '../../src/kernel/wiring.js';
 import { FakeTables } from './fake-tables.js';
@@ -284,6 +285,13 @@ export class FakeKernel implements Kernel {
       })),
       routes: [...(this.routeTable.get(ns) ?? [])].map((r) => ({ dst: r.split(' ')[0]!, via: after(r.split(' '), 'via'), dev: after(r.split(' '), 'dev') })),
     };
+  }
+
+  /** What traceFlow returns: a test sets the capture it wants judged. */
+  traceCapture: TraceCapture = { lines: [], probe: 'timeout' };
+
+  async traceFlow(): Promise<TraceCapture> {
+    return this.traceCapture;
   }
 
   async ownRoutes(): Promise<OwnRoute[]> {

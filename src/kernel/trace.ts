@@ -1,0 +1,118 @@
+/**
+ * A real packet followed through the daemon namespace's nftables (`berth trace`): a table
+ * of its own marks the flow with `meta nftrace set 1` before any of berth's chains (inet
+ * prerouting and output, and the bridge family for frames within one bridge), `nft monitor
+ * trace` records every chain and rule the marked packets cross, and a probe sends the
+ * packet — a TCP connect, a UDP datagram or a ping from the source's namespace — or, for
+ * a source berth cannot send from, the flow is awaited. The table goes when it is done.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { nftApply } from './nft.js';
+
+export type TraceProto = 'tcp' | 'udp' | 'icmp';
+
+export interface TraceSpec {
+  /** The namespace file the probe runs in; undefined: the daemon's own; 'none': send nothing, wait for the flow. */
+  from: string | undefined;
+  src: string | undefined;
+  dst: string;
+  proto: TraceProto;
+  port: number | undefined;
+  /** How long to wait for the flow when nothing is sent. */
+  waitMs: number;
+}
+
+export interface TraceCapture {
+  /** `nft monitor trace` lines of the marked packets, in order. */
+  lines: string[];
+  /** What the probe saw: "connected", "refused", "timeout", "reply", "sent", "waited". */
+  probe: string;
+}
+
+const SETTLE_MS = 300;
+/** Debian's busybox-static (berth's busybox image is made from it): its ping sends the ICMP probe. */
+const BUSYBOX = '/bin/busybox';
+
+export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
+  const table = `berth_trace_${randomBytes(3).toString('hex')}`;
+  const match = [spec.src ? `ip saddr ${spec.src}` : '', `ip daddr ${spec.dst}`, spec.proto === 'icmp' ? 'meta l4proto icmp' : `meta l4proto ${spec.proto}${spec.port ? ` th dport ${spec.port}` : ''}`].filter((x) => x !== '').join(' ');
+  await nftApply(
+    [
+      `table inet ${table} {`,
+      `  chain pre { type filter hook prerouting priority -350; ${match} meta nftrace set 1; }`,
+      `  chain out { type filter hook output priority -350; ${match} meta nftrace set 1; }`,
+      '}',
+      `table bridge ${table} {`,
+      `  chain pre { type filter hook prerouting priority -400; meta protocol ip ${match} meta nftrace set 1; }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const monitor = spawn('nft', ['monitor', 'trace'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  monitor.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const ended = new Promise<void>((res) => monitor.on('close', () => res()));
+  try {
+    await sleep(150);
+    const probe = spec.from === 'none' ? (await sleep(spec.waitMs), 'waited') : await send(spec);
+    await sleep(SETTLE_MS);
+    return { lines: ours(out, table), probe };
+  } finally {
+    monitor.kill('SIGTERM');
+    await ended;
+    await nftApply(`delete table inet ${table}\ndelete table bridge ${table}\n`).catch(() => undefined);
+  }
+}
+
+/** The lines of the packets our table marked: every line of a trace ID that our table's rule set. */
+function ours(text: string, table: string): string[] {
+  const lines = text.split('\n').filter((l) => l.startsWith('trace id '));
+  const ids = new Set(lines.filter((l) => l.includes(` ${table} `)).map((l) => l.split(' ')[2]));
+  return lines.filter((l) => ids.has(l.split(' ')[2]) && !l.includes(` ${table} `));
+}
+
+/** Send the flow's first packet from the source's namespace and tell what came of it. */
+async function send(spec: TraceSpec): Promise<string> {
+  const enter = spec.from ? ['nsenter', `--net=${spec.from}`, '--'] : [];
+  if (spec.proto === 'icmp') {
+    const { code, stderr } = await exitOf([...enter, BUSYBOX, 'ping', '-c1', '-W1', spec.dst]);
+    return code === 0 ? 'reply' : /unreachable/i.test(stderr) ? 'ENETUNREACH' : 'timeout';
+  }
+  const script = spec.proto === 'tcp' ? TCP_PROBE : UDP_PROBE;
+  return (await outputOf([...enter, process.execPath, '-e', script, spec.dst, String(spec.port ?? 0)])).trim() || 'timeout';
+}
+
+/** Node probes (argv: address, port): print what became of the attempt within a second and a half. */
+const TCP_PROBE = `const [h, p] = process.argv.slice(1); const s = require('net').connect(Number(p), h);
+const done = (w) => { console.log(w); process.exit(0); };
+s.on('connect', () => done('connected')); s.on('error', (e) => done(e.code === 'ECONNREFUSED' ? 'refused' : e.code));
+setTimeout(() => done('timeout'), 1500);`;
+const UDP_PROBE = `const [h, p] = process.argv.slice(1); const s = require('dgram').createSocket('udp4');
+const done = (w) => { console.log(w); process.exit(0); };
+s.on('error', (e) => done(e.code === 'ECONNREFUSED' ? 'refused' : e.code)); s.on('message', () => done('reply'));
+s.connect(Number(p), h, () => s.send('berth trace', () => setTimeout(() => done('sent'), 800)));`;
+
+async function exitOf(argv: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    c.on('error', () => res({ code: 127, stderr }));
+    c.on('close', (code) => res({ code: code ?? 1, stderr }));
+  });
+}
+
+async function outputOf(argv: string[]): Promise<string> {
+  return new Promise((res) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    c.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    c.on('error', () => res(''));
+    c.on('close', () => res(text));
+  });
+}
+
+async function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

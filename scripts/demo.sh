@@ -17,6 +17,7 @@ bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*"; }
 run() { printf '\033[36m$ %s\033[0m\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; }
 fails() { printf '\033[36m$ %s\033[0m   (expected to fail)\n' "$*"; if "$@" >"$DIR/out" 2>&1; then echo "  UNEXPECTED SUCCESS"; else sed 's/^/  /' "$DIR/out"; fi; }
+berth() { "$REPO/bin/berth" -H "unix://$SOCK" "$@"; }
 kernel() { printf '\033[35m[kernel] ip %s\033[0m\n' "$*"; ip -n "$NS" "$@" | sed 's/^/  /'; }
 
 start_daemon() {
@@ -154,6 +155,17 @@ run docker network rm lanmv
 
 bold "docker stats: each container's cgroup and interfaces, one sample"
 run docker stats --no-stream --format 'table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.NetIO}}\t{{.PIDs}}' db app shopweb
+
+bold "Seeing inside: berth topology, berth trace, berth doctor"
+say "The shop as the kernel holds it, named after berth's model (veth ends paired by ifindex):"
+run berth topology --network shop
+say "A container of another network knocks on the shop's db: where does the packet die, and why?"
+run docker run -d --name outsider busybox sleep 1000
+run berth trace outsider db:80 || true
+say "The shop's own web reaches it: the same bridge, delivered at layer 2:"
+run berth trace shopweb db:80
+run berth doctor
+run docker rm -f outsider
 
 bold "Remove and prune"
 run docker rm -f web site db app shopweb

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages: the kernel tools, the OCI runtime and its supervisor, the busybox image
 # source, tini for --init, and the tools the tests and benchmarks drive (docker-py and
 # pytest for test/compat), etcd-server for swarm mode (berthd starts its own member), tcpdump
-# (the overlay tests read VXLAN off the underlay with it).
+# (the overlay tests read VXLAN off the underlay with it), chromium (berth topology's page is
+# tested in it, headless).
 packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf tini
-  python3-docker python3-pytest python3-pytest-timeout etcd-server tcpdump)
+  python3-docker python3-pytest python3-pytest-timeout etcd-server tcpdump chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

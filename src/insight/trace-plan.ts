@@ -17,7 +17,7 @@ export interface TracePlan {
   names: TraceNames;
 }
 
-type End = { kind: 'container'; id: string; name: string } | { kind: 'host' } | { kind: 'address'; ip: string };
+type End = { kind: 'container'; id: string; name: string } | { kind: 'host' } | { kind: 'address'; ip: string; name?: string };
 
 export function planTrace(from: string, to: string, model: TopologyModel, containerNames: ReadonlyMap<string, string>, waitMs = 5000): TracePlan {
   const target = /^(.*?)(?::(\d+))?(?:\/(tcp|udp|icmp))?$/.exec(to);
@@ -42,8 +42,9 @@ export function planTrace(from: string, to: string, model: TopologyModel, contai
   if (src.kind === 'container' && !srcIp) throw invalid(`container ${from} has no IPv4 address to send from`);
   if (!dstIp) throw invalid(`no IPv4 address for ${target[1]!}`);
   const sandbox = src.kind === 'container' ? model.sandboxes.find((s) => s.containerId === src.id)?.path : undefined;
+  if (src.kind === 'address' && src.name) throw invalid(`${from} runs on another host: trace it there`);
   const spec: TraceSpec = { from: src.kind === 'address' ? 'none' : sandbox, src: srcIp, dst: dstIp, proto, port, waitMs };
-  const label = (e: End, ip: string | undefined): string => (e.kind === 'container' ? `${e.name} ${ip ?? ''}`.trim() : e.kind === 'host' ? `host${ip ? ` ${ip}` : ''}` : e.ip);
+  const label = (e: End, ip: string | undefined): string => (e.kind === 'container' ? `${e.name} ${ip ?? ''}`.trim() : e.kind === 'host' ? `host${ip ? ` ${ip}` : ''}` : e.name ? `${e.name} ${e.ip}` : e.ip);
   const flow = `${label(src, srcIp)} → ${label(dst, dstIp)}${port ? `:${port}` : ''}/${proto}`;
   return { spec, flow, names: namesOf(model, containerNames) };
 }
@@ -53,6 +54,9 @@ function end(word: string, model: TopologyModel, containerNames: ReadonlyMap<str
   if (tryParseIp(word)?.family === 4) return { kind: 'address', ip: word };
   const running = model.sandboxes.map((s) => s.containerId);
   const id = running.find((c) => containerNames.get(c) === word) ?? running.find((c) => c.startsWith(word));
+  // A container on another host of the swarm, known by its endpoint on a shared network.
+  const remote = id ? undefined : model.remote.find((r) => r.name === word || r.aliases.includes(word));
+  if (remote) return { kind: 'address', ip: remote.ipv4, name: `${remote.name} (on ${remote.node})` };
   if (!id) throw notFound(`No such running container with a network: ${word}`);
   return { kind: 'container', id, name: containerNames.get(id) ?? id.slice(0, 12) };
 }
@@ -63,10 +67,12 @@ export function namesOf(model: TopologyModel, containerNames: ReadonlyMap<string
   for (const n of model.networks) for (const l of n.links) networkOfLink.set(l, n.name);
   for (const e of model.endpoints) if (e.hostIfName) networkOfLink.set(e.hostIfName, netName.get(e.networkId) ?? e.networkId);
   const containerOfIp = new Map(model.endpoints.filter((e) => e.ipv4).map((e) => [e.ipv4!.split('/')[0]!, containerNames.get(e.containerId) ?? e.name]));
+  const remoteHostOfIp = new Map(model.remote.map((r) => [r.ipv4, r.node]));
+  for (const r of model.remote) containerOfIp.set(r.ipv4, r.name);
   const publishedOn = new Map<string, string>();
   for (const { port } of model.published) {
     if (port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::') continue;
     for (let p = port.hostPorts.start; p <= port.hostPorts.end; p++) publishedOn.set(`${port.proto}/${p}`, port.hostIp);
   }
-  return { networkOfLink, containerOfIp, publishedOn };
+  return { networkOfLink, containerOfIp, publishedOn, remoteHostOfIp };
 }

@@ -43,6 +43,8 @@ export interface TraceNames {
   containerOfIp: ReadonlyMap<string, string>;
   /** Host ports published on one address only: "tcp/8080" → that address. */
   publishedOn: ReadonlyMap<string, string>;
+  /** Other hosts' containers on shared networks: address → the host's underlay address. */
+  remoteHostOfIp?: ReadonlyMap<string, string>;
 }
 
 /** berth's rules' comments, and what each drop means. */
@@ -151,5 +153,8 @@ function summarize(r: TraceResult, names: TraceNames, flow: string): string {
   const only = port ? names.publishedOn.get(`${port[2]}/${port[1]}`) : undefined;
   if (r.translated.length === 0 && only && (r.probe === 'refused' || r.probe === 'timeout')) return `not translated: port ${port![1]}/${port![2]} is published on ${only} only, not on the address asked.`;
   const via = r.translated.length > 0 ? `, ${r.translated.join(', ')}` : '';
-  return `${r.probe === 'refused' ? 'reached its destination, which refused the connection' : r.probe === 'timeout' ? 'crossed the host without a drop, but no answer came' : 'delivered'}${via}${r.leftBy ? `, leaving by ${r.leftBy}${names.networkOfLink.has(r.leftBy) ? ` (${names.networkOfLink.get(r.leftBy)!})` : ''}` : ''}.`;
+  const to = /(\d+\.\d+\.\d+\.\d+)(?::\d+)?\/(?:tcp|udp|icmp)$/.exec(flow)?.[1];
+  const remoteHost = to ? names.remoteHostOfIp?.get(to) : undefined;
+  const tunnel = remoteHost && r.leftBy?.startsWith('vx-') ? `, carried over VXLAN to host ${remoteHost}, where ${names.containerOfIp.get(to!) ?? to!} runs` : '';
+  return `${r.probe === 'refused' ? 'reached its destination, which refused the connection' : r.probe === 'timeout' ? 'crossed the host without a drop, but no answer came' : 'delivered'}${via}${r.leftBy ? `, leaving by ${r.leftBy}${names.networkOfLink.has(r.leftBy) ? ` (${names.networkOfLink.get(r.leftBy)!})` : ''}` : ''}${tunnel}.`;
 }

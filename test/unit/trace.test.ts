@@ -55,4 +55,11 @@ describe('berth trace', () => {
     assert.equal(local.summary, 'not translated: port 8081/tcp is published on 127.0.0.1 only, not on the address asked.');
     assert.match(explainTrace('x', { lines: [], probe: 'ENETUNREACH' }, names).summary, /^no route: the source has no route/);
   });
+
+  it('names a remote destination’s host when the packet leaves by a VXLAN link', () => {
+    const remote: TraceNames = { ...names, networkOfLink: new Map([['vx-001001', 'ov']]), containerOfIp: new Map([['10.0.1.3', 'c2']]), remoteHostOfIp: new Map([['10.0.1.3', '10.99.0.12']]) };
+    const lines = [pkt('v', 'bridge berth icc_flood', 'iif "veth5" oif "vx-001001" ip saddr 10.0.1.2 ip daddr 10.0.1.3 ip id 9 tcp dport 80'), 'trace id v bridge berth icc_flood policy accept'];
+    const r = explainTrace('c1 10.0.1.2 → c2 (on 10.99.0.12) 10.0.1.3:80/tcp', { lines, probe: 'connected' }, remote);
+    assert.equal(r.summary, 'delivered, leaving by vx-001001 (ov), carried over VXLAN to host 10.99.0.12, where c2 runs.');
+  });
 });

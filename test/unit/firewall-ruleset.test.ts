@@ -356,16 +356,6 @@ table bridge berth {
 		type ifname
 		comment "bridge ports of networks with ICC off"
 	}
-
-	chain icc_unicast {
-		type filter hook prerouting priority -300; policy accept;
-		iifname @no_icc_ports meta pkttype other meta protocol { ip, ip6 } drop comment "ICC off"
-	}
-
-	chain icc_flood {
-		type filter hook forward priority filter; policy accept;
-		iifname @no_icc_ports oifname @no_icc_ports meta pkttype { broadcast, multicast } meta protocol { ip, ip6 } drop comment "ICC off"
-	}
 }
 `;
 

@@ -65,6 +65,29 @@ describe('Firewall', () => {
   });
 });
 
+describe('the bridge table’s chains', () => {
+  it('come with the first ICC-off endpoint and go with the last, in the same transactions', async () => {
+    const nft = fakeNft();
+    const fw = new Firewall({ nft: nftPort(nft.apply) });
+    const quiet: FwNetwork = { ...NET, icc: false };
+    const a = { networkId: 'n1', containerId: 'a', hostIfName: 'va' };
+    const b = { networkId: 'n1', containerId: 'b', hostIfName: 'vb' };
+    const model = (eps: (typeof a)[]): FirewallModel => ({ networks: [quiet], endpoints: eps, publications: [] });
+    await fw.addEndpoint(a, quiet, () => model([a]));
+    await fw.addEndpoint(b, quiet, () => model([a, b]));
+    await fw.removeEndpoint(a, quiet, () => model([b]));
+    await fw.removeEndpoint(b, quiet, () => model([]));
+    const [first, second, third, last] = nft.scripts;
+    assert.match(first ?? '', /^table bridge berth \{\n\tchain icc_unicast \{[\s\S]*\}\nadd element bridge berth no_icc_ports \{ "va" \}\n$/);
+    assert.equal(second, 'add element bridge berth no_icc_ports { "vb" }\n');
+    assert.equal(third, 'delete element bridge berth no_icc_ports { "va" }\n');
+    assert.equal(last, 'delete element bridge berth no_icc_ports { "vb" }\ndelete chain bridge berth icc_unicast\ndelete chain bridge berth icc_flood\n');
+    // A full render has them exactly when an endpoint has ICC off.
+    assert.match(renderFull(model([a])), /chain icc_flood/);
+    assert.doesNotMatch(renderFull(model([])), /chain icc_/);
+  });
+});
+
 describe('requirements', () => {
   it('forwarding for routed networks, route_localnet per IPv4 bridge, hairpin per port', () => {
     const v6: FwNetwork = { ...NET, id: 'n2', bridge: 'br6', subnets: ['fd00::/64'] };

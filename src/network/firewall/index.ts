@@ -70,13 +70,18 @@ export class Firewall {
     return this.change(ruleset.removeNetwork(net), after);
   }
 
-  /** At endpoint join; a no-op unless the network has ICC off. */
+  /** At endpoint join; a no-op unless the network has ICC off (the first such endpoint brings the bridge table's chains). */
   async addEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
-    return this.change(ruleset.addEndpoint(ep, net), after);
+    const script = ruleset.addEndpoint(ep, net);
+    const first = script !== '' && ruleset.iccOffPorts(after()) === 1;
+    return this.change(first ? ruleset.addBridgeChains() + script : script, after);
   }
 
+  /** The last ICC-off endpoint's departure takes the bridge table's chains with it. */
   async removeEndpoint(ep: FwEndpoint, net: FwNetwork, after: ModelSource): Promise<Applied> {
-    return this.change(ruleset.removeEndpoint(ep, net), after);
+    const script = ruleset.removeEndpoint(ep, net);
+    const last = script !== '' && ruleset.iccOffPorts(after()) === 0;
+    return this.change(last ? script + ruleset.removeBridgeChains() : script, after);
   }
 
   /** All publications of one container, in one transaction. */

@@ -11,6 +11,8 @@
  *    hooks unless br_netfilter is active, so the bridge family drops them; it matches
  *    frames not addressed to the bridge itself (pkttype other), which leaves published
  *    ports reachable by hairpin (those go to the gateway's MAC) with or without br_netfilter.
+ *    Its chains exist only while some endpoint has ICC off: a base chain costs every frame
+ *    of every bridge (an overlay's included) a pass, and most hosts have nothing to drop.
  */
 import { IPSEC_MARK, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication, type FwUnderlay } from './model.js';
 import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, underlayElements, type ElementGroup, type FwTable, type SetName } from './elements.js';
@@ -168,7 +170,9 @@ function renderTable(table: FwTable, groups: readonly ElementGroup[], loopbackBy
   const names = (Object.keys(SET_DEFS) as SetName[]).filter((n) => SET_DEFS[n].table === table);
   const sets = names.map((n) => renderSet(n, groups.find((g) => g.table === table && g.set === n)?.elements ?? [])).join('\n');
   const inet = loopbackByProxy ? INET_CHAINS.replace(LOOPBACK_V6, `${LOOPBACK_V6}\n${LOOPBACK_V4_PROXY}`) : INET_CHAINS;
-  return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}\n${table === 'inet' ? inet : BRIDGE_CHAINS}}\n`;
+  const iccOff = groups.some((g) => g.set === SETS.noIccPorts && g.elements.length > 0);
+  const chains = table === 'inet' ? inet : iccOff ? BRIDGE_CHAINS : '';
+  return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}${chains === '' ? '' : `\n${chains}`}}\n`;
 }
 
 const LOOPBACK_V6 = `\t\tip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"`;
@@ -218,6 +222,16 @@ export function renderElements(op: 'add' | 'delete', groups: readonly ElementGro
 
 export const addNetwork = (net: FwNetwork): string => renderElements('add', networkElements(net));
 export const removeNetwork = (net: FwNetwork): string => renderElements('delete', networkElements(net));
+/** The bridge table's chains, added in the transaction of the first ICC-off endpoint (see the header). */
+export const addBridgeChains = (): string => `table bridge ${TABLE} {\n${BRIDGE_CHAINS}}\n`;
+/** Removed in the transaction of the last ICC-off endpoint's departure. */
+export const removeBridgeChains = (): string => `delete chain bridge ${TABLE} icc_unicast\ndelete chain bridge ${TABLE} icc_flood\n`;
+
+/** How many bridge ports have ICC off in `model`: the bridge chains exist while this is not 0. */
+export function iccOffPorts(model: FirewallModel): number {
+  return modelElements(model).find((g) => g.set === SETS.noIccPorts)?.elements.length ?? 0;
+}
+
 export const addEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderElements('add', endpointElements(ep, net));
 export const removeEndpoint = (ep: FwEndpoint, net: FwNetwork): string => renderElements('delete', endpointElements(ep, net));
 export const addPublications = (pubs: readonly FwPublication[]): string => renderElements('add', pubs.flatMap(publicationElements));

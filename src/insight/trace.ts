@@ -74,7 +74,7 @@ function parse(line: string): Parsed | undefined {
 
 const field = (text: string, name: string): string | undefined => new RegExp(`(?:^| )${name} "?([^" ]+)"?`).exec(text)?.[1];
 
-export function explainTrace(flow: string, capture: { lines: readonly string[]; probe: string }, names: TraceNames): TraceResult {
+export function explainTrace(flow: string, capture: { lines: readonly string[]; probe: string; marked?: number }, names: TraceNames): TraceResult {
   const parsed = capture.lines.map(parse).filter((p): p is Parsed => p !== undefined);
   // The kernel gives a frame a new trace ID when it goes up from the bridge to the IP
   // hooks: the trace IDs of one packet share its addresses and IPv4 identification.
@@ -83,7 +83,8 @@ export function explainTrace(flow: string, capture: { lines: readonly string[]; 
   const ids = [...new Set(parsed.map((p) => p.id))];
   const firstKey = packetKey.get(ids[0] ?? '');
   const firstIds = new Set(ids.filter((id, i) => i === 0 || (firstKey !== undefined && packetKey.get(id) === firstKey)));
-  const packets = new Set(ids.map((id) => packetKey.get(id) ?? id)).size;
+  // Marked but seen by no other chain (frames within one bridge while it has no rule of berth's): the kernel's count.
+  const packets = ids.length > 0 ? new Set(ids.map((id) => packetKey.get(id) ?? id)).size : (capture.marked ?? 0);
   const first = parsed.filter((p) => firstIds.has(p.id));
   const hops: TraceHop[] = [];
   const translated: string[] = [];
@@ -143,6 +144,9 @@ function summarize(r: TraceResult, names: TraceNames, flow: string): string {
   if (r.dropped) return `dropped in ${r.dropped.chain}: ${r.dropped.reason}.`;
   if (r.probe === 'ENETUNREACH' || r.probe === 'EHOSTUNREACH') {
     return `no route: ${r.hops.length === 0 ? 'the source has no route to it (an --internal network has no default route), so nothing was sent' : 'the host has no route to it'} (${r.probe}).`;
+  }
+  if (r.hops.length === 0 && r.packets > 0 && ['connected', 'reply', 'refused', 'sent'].includes(r.probe)) {
+    return `delivered at layer 2 (${r.probe}): the packets crossed only their bridge, where no rule of berth's applies while no network has ICC off.`;
   }
   if (r.hops.length === 0) {
     return r.probe === 'waited'

@@ -28,6 +28,8 @@ export interface TraceCapture {
   lines: string[];
   /** What the probe saw: "connected", "refused", "timeout", "reply", "sent", "waited". */
   probe: string;
+  /** Packets the trace's table marked (each marking is a trace ID), whether or not another chain saw them after. */
+  marked: number;
 }
 
 const SETTLE_MS = 300;
@@ -57,7 +59,7 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
     await sleep(150);
     const probe = spec.from === 'none' ? (await sleep(spec.waitMs), 'waited') : await send(spec);
     await sleep(SETTLE_MS);
-    return { lines: ours(out, table), probe };
+    return { ...ours(out, table), probe };
   } finally {
     monitor.kill('SIGTERM');
     await ended;
@@ -65,11 +67,11 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
   }
 }
 
-/** The lines of the packets our table marked: every line of a trace ID that our table's rule set. */
-function ours(text: string, table: string): string[] {
+/** The lines of the packets our table marked (every line of a trace ID that our table's rule set, ours left out), and how many it marked. */
+function ours(text: string, table: string): { lines: string[]; marked: number } {
   const lines = text.split('\n').filter((l) => l.startsWith('trace id '));
   const ids = new Set(lines.filter((l) => l.includes(` ${table} `)).map((l) => l.split(' ')[2]));
-  return lines.filter((l) => ids.has(l.split(' ')[2]) && !l.includes(` ${table} `));
+  return { lines: lines.filter((l) => ids.has(l.split(' ')[2]) && !l.includes(` ${table} `)), marked: ids.size };
 }
 
 /** Send the flow's first packet from the source's namespace and tell what came of it. */

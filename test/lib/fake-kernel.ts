@@ -288,7 +288,7 @@ export class FakeKernel implements Kernel {
   }
 
   /** What traceFlow returns: a test sets the capture it wants judged. */
-  traceCapture: TraceCapture = { lines: [], probe: 'timeout' };
+  traceCapture: TraceCapture = { lines: [], probe: 'timeout', marked: 0 };
 
   async traceFlow(): Promise<TraceCapture> {
     return this.traceCapture;

@@ -62,4 +62,10 @@ describe('berth trace', () => {
     const r = explainTrace('c1 10.0.1.2 → c2 (on 10.99.0.12) 10.0.1.3:80/tcp', { lines, probe: 'connected' }, remote);
     assert.equal(r.summary, 'delivered, leaving by vx-001001 (ov), carried over VXLAN to host 10.99.0.12, where c2 runs.');
   });
+
+  it('tells a frame that crossed only its bridge (marked, seen by no chain of berth’s) as delivered at layer 2', () => {
+    const r = explainTrace('db → web:80/tcp', { lines: [], probe: 'connected', marked: 3 }, names);
+    assert.equal(r.packets, 3);
+    assert.equal(r.summary, 'delivered at layer 2 (connected): the packets crossed only their bridge, where no rule of berth’s applies while no network has ICC off.'.replace('’', "'"));
+  });
 });

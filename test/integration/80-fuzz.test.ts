@@ -214,7 +214,9 @@ describe('50 clients at once', () => {
     console.log(`# ${outcomes.length} requests; statuses ${JSON.stringify(countStatuses(outcomes))}`);
     for (const [what, ms] of latencies(outcomes)) console.log(`#   ${what.padEnd(10)} ms p50 ${ms.p50} p90 ${ms.p90} max ${ms.max} (n ${ms.n})`);
     assert.deepEqual(unanswered, []);
-    const fivexx = outcomes.filter((o) => o.answer.status >= 500).map((o) => `${o.what} ${o.answer.status} ${o.answer.text}`);
+    // One 500 is dockerd's own: libnetwork answers a host port another container holds with an internal error.
+    const portTaken = (o: (typeof outcomes)[number]): boolean => o.answer.status === 500 && /driver failed programming external connectivity on endpoint .*: Bind for .* failed: port is already allocated/.test(o.answer.text);
+    const fivexx = outcomes.filter((o) => o.answer.status >= 500 && !portTaken(o)).map((o) => `${o.what} ${o.answer.status} ${o.answer.text}`);
     assert.deepEqual(fivexx, []);
     // Queueing behind 49 others is fine; a request left waiting for a timeout is not.
     const stalled = outcomes.filter((o) => o.answer.ms > STALL_MS).map((o) => `${o.what} ${Math.round(o.answer.ms)} ms`);

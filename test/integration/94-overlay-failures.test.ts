@@ -88,7 +88,7 @@ describe('overlay networks when a node fails', { skip: !haveEtcd && 'etcd-server
     await sendUdpFrom(`/run/netns/${c.client}`, frame, to, 5);
     await sleep(500);
     assert.equal(await echoesReceived(a1.netns), start, 'a forged VXLAN frame from outside the swarm reached the container');
-    const dropped = await must('nsenter', [`--net=${h1.nsPath}`, '--', 'nft', 'list', 'chain', 'inet', 'berth', 'underlay_in']);
+    const dropped = await must('nsenter', [`--net=${h1.nsPath}`, '--', 'nft', 'list', 'chain', 'inet', 'berth', 'vxlan_in']);
     assert.match(dropped, /ip saddr != @swarm_nodes4 counter packets [1-9]\d* /, dropped);
     // … and from the other node: accepted, as the swarm's own traffic is.
     await sendUdpFrom(h2.nsPath, frame, to, 5);

@@ -126,9 +126,13 @@ const INET_CHAINS = `	chain guard {
 	chain underlay_in {
 		comment "VXLAN of swarm overlay networks: from the swarm's nodes only, an encrypted network's through IPsec only"
 		type filter hook input priority filter; policy accept;
-		udp dport @vxlan_ports ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
-		udp dport @vxlan_ports ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
-		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
+		udp dport @vxlan_ports jump vxlan_in comment "one lookup for every other packet"
+	}
+
+	chain vxlan_in {
+		ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
+		ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
+		@th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
 	}
 
 	chain underlay_untracked {

@@ -123,6 +123,31 @@ describe('swarm services on three hosts', { skip: !haveEtcd && 'etcd-server is n
     await untilReplicas(h1, 'web', '3/3');
   });
 
+  it('rolls an update over the tasks (env, --force) and leaves them alone when only the replicas are sent again', async () => {
+    const ids = async (): Promise<string[]> => (await h1.dockerOk('service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', 'web')).split('\n').sort();
+    const before = await ids();
+    await h1.dockerOk('service', 'update', '--env-add', 'COLOUR=blue', '--update-parallelism', '2', 'web');
+    const after = await ids();
+    assert.equal(after.length, 3);
+    assert.ok(after.every((id) => !before.includes(id)), 'every task replaced');
+    // The new tasks' containers have the variable (the old ones may still be in their stop's grace period).
+    for (const h of c.hosts) {
+      const names = (await h.dockerOk('ps', '--format', '{{.Names}}', '--filter', 'label=com.docker.swarm.service.name=web')).split('\n').filter((n) => after.some((id) => n.endsWith(id)));
+      for (const name of names) {
+        const env = await h.dockerOk('inspect', name, '--format', '{{json .Config.Env}}');
+        assert.ok((JSON.parse(env) as string[]).includes('COLOUR=blue'), `${name}: ${env}`);
+      }
+    }
+    // update reads the spec with swarmkit's defaults and sends it back: nothing to restart.
+    await h1.dockerOk('service', 'update', '-d', '--replicas', '3', 'web');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(await ids(), after);
+    await h1.dockerOk('service', 'update', '-d', '--force', 'web');
+    const forced = await untilCluster(ids, (now) => now.length === 3 && now.every((id) => !after.includes(id)), 30_000);
+    assert.ok(forced.every((id) => !after.includes(id)));
+    await untilReplicas(h1, 'web', '3/3');
+  });
+
   it('moves the tasks off a drained node', async () => {
     await h1.dockerOk('node', 'update', '--availability', 'drain', 'host3');
     try {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeMatches, parseConstraints, place, type PlacementNode } from '../../src/cluster/services/placement.js';
-import { reconcileRemoved, reconcileService, type ClusterPicture, type TaskView } from '../../src/cluster/services/reconcile.js';
+import { reconcileRemoved, reconcileService, upToDate, type ClusterPicture, type TaskView } from '../../src/cluster/services/reconcile.js';
 import type { ServiceRecord, TaskRecord } from '../../src/cluster/services/model.js';
 
 const node = (id: string, over: Partial<PlacementNode> = {}): PlacementNode => ({
@@ -148,5 +148,18 @@ describe('reconcile', () => {
     const s = { ...service(0), spec: { ...service(0).spec, Mode: { Global: {} } as const } };
     const d = reconcileService(s, [], picture([node('a'), node('b', { availability: 'pause' }), node('c', { ready: false })]), undefined);
     assert.deepEqual(d.create.map((t) => [t.slot, t.nodeId]), [[undefined, 'a']]);
+  });
+});
+
+describe('up to date', () => {
+  it('takes a spec read back with swarmkit’s defaults, in another key order, as the same', () => {
+    const s = service(1);
+    const t = task('t1', 1, 'a', s);
+    const echoed: ServiceRecord = {
+      ...s,
+      spec: { ...s.spec, TaskTemplate: { RestartPolicy: { MaxAttempts: 0, Delay: 5e9, Condition: 'any' }, Placement: {}, ForceUpdate: 0, ContainerSpec: { StopGracePeriod: 10e9, Image: 'busybox' } } },
+    };
+    assert.ok(upToDate(t, echoed));
+    assert.ok(!upToDate(t, { ...s, spec: { ...s.spec, TaskTemplate: { ...s.spec.TaskTemplate, ForceUpdate: 1 } } }));
   });
 });

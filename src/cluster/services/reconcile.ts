@@ -56,9 +56,43 @@ export function stateOf(t: TaskView): TaskState {
   return t.status?.state ?? t.record.orchestratorStatus?.state ?? 'new';
 }
 
-/** Whether a task's spec is the service's (what swarmkit's `_up-to-date` filter asks). */
+/**
+ * Whether a task's spec is the service's (what swarmkit's `_up-to-date` filter asks).
+ * Compared as meant, not as written: `service update` sends back the spec it read with
+ * swarmkit's defaults inserted, in its own key order, which changes nothing to run.
+ */
 export function upToDate(task: TaskRecord, service: ServiceRecord): boolean {
-  return JSON.stringify(task.spec) === JSON.stringify(service.spec.TaskTemplate);
+  return sameTaskSpec(task.spec, service.spec.TaskTemplate);
+}
+
+export function sameTaskSpec(a: TaskSpec, b: TaskSpec): boolean {
+  return canonical(withTaskDefaults(a)) === canonical(withTaskDefaults(b));
+}
+
+/** swarmkit's defaults for a task spec (defaults.InterpolateService's task part). */
+export function withTaskDefaults(t: TaskSpec): TaskSpec {
+  return {
+    ...t,
+    ContainerSpec: { StopGracePeriod: 10_000_000_000, ...t.ContainerSpec },
+    RestartPolicy: { Condition: 'any', Delay: DEFAULT_RESTART_DELAY_MS * 1e6, MaxAttempts: 0, ...t.RestartPolicy },
+  };
+}
+
+/** JSON with sorted keys, Go's empty values (zero, '', false, null, [], {}) left out as omitempty does. */
+function canonical(v: unknown): string {
+  const strip = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.length === 0 ? undefined : x.map(strip);
+    if (x !== null && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) {
+        const s = strip((x as Record<string, unknown>)[k]);
+        if (s !== undefined) out[k] = s;
+      }
+      return Object.keys(out).length === 0 ? undefined : out;
+    }
+    return x === 0 || x === '' || x === false || x === null ? undefined : x;
+  };
+  return JSON.stringify(strip(v) ?? null);
 }
 
 /** The tasks of a service that is gone: told to go, then forgotten once stopped. */
@@ -222,12 +256,8 @@ export function shouldRestart(t: TaskView, slotTasks: readonly TaskView[]): bool
   const max = policy.MaxAttempts ?? 0;
   if (max === 0) return true;
   // The first task of this spec in the slot was a start, each later one a restart.
-  const restarts = slotTasks.filter((x) => upToDateSpec(x.record.spec, t.record.spec)).length - 1;
+  const restarts = slotTasks.filter((x) => sameTaskSpec(x.record.spec, t.record.spec)).length - 1;
   return restarts < max;
-}
-
-function upToDateSpec(a: TaskSpec, b: TaskSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function restartDelayMs(spec: TaskSpec): number {

@@ -178,6 +178,23 @@ describe('swarm services on three hosts', { skip: !haveEtcd && 'etcd-server is n
     assert.equal((await h1.dockerOk('service', 'ls', '-q')).trim(), '');
   });
 
+  it('keeps its tasks through a berthd killed and restarted within the lease TTL: no duplicate, nothing lost', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'steady', '--replicas', '3', 'busybox', 'sleep', '100000');
+    await untilReplicas(h1, 'steady', '3/3');
+    const tasks = async (): Promise<string> => h1.dockerOk('service', 'ps', '-q', '--no-trunc', 'steady');
+    const containers = async (): Promise<string> => h2.dockerOk('ps', '-aq', '--no-trunc', '--filter', 'label=com.docker.swarm.service.name=steady');
+    const [beforeTasks, beforeContainers] = [await tasks(), await containers()];
+    assert.notEqual(beforeContainers, '');
+    await h2.stop('SIGKILL');
+    await h2.start();
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await tasks(), beforeTasks, 'no task replaced');
+    assert.equal(await containers(), beforeContainers, 'the same containers, none added');
+    assert.equal(await replicas(h1, 'steady'), '3/3');
+    await h1.dockerOk('service', 'rm', 'steady');
+    await untilCluster(async () => (await taskContainers(c.hosts, 'steady')).flat().length, (n) => n === 0, 20_000);
+  });
+
   it("runs a dead node's tasks elsewhere within the lease TTL", async () => {
     await h1.dockerOk('service', 'create', '-d', '--name', 'survivor', '--replicas', '3', '--network', 'ov', 'busybox', 'sleep', '100000');
     await untilReplicas(h1, 'survivor', '3/3');

@@ -67,14 +67,14 @@ export function serviceRoutes(router: Router, swarm: SwarmState, checks: Service
     .add('POST', '/services/create', managed(async (m, req) => {
       const spec = parseServiceSpec(await bodyOnce(req));
       const s = await m.services.create(spec, localNetwork);
-      return { status: 201, body: { ID: s.id, Warnings: null } };
+      return { status: 201, body: { ID: s.id } };
     }, checks.jsonBody))
     .add('POST', '/services/{id}/update', managed(async (m, req) => {
       const spec = parseServiceSpec(await bodyOnce(req));
       const rollback = req.query.get('rollback') ?? '';
       if (rollback !== '' && rollback !== 'previous') throw invalid(`unrecognized rollback option ${rollback}`);
       await m.services.update(req.params.id!, Number(req.query.get('version')), spec, rollback === 'previous', localNetwork);
-      return { status: 200, body: { Warnings: null } };
+      return { status: 200, body: {} };
     }, checks.jsonBody, checks.version))
     .add('DELETE', '/services/{id}', managed(async (m, req) => {
       await m.services.remove(req.params.id!);

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { ClusterWorld, untilCluster } from '../lib/cluster.js';
+import { ClusterWorld, nodeRows, untilCluster } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
@@ -212,5 +212,20 @@ describe('swarm services on three hosts', { skip: !haveEtcd && 'etcd-server is n
     await h3.start();
     // Back, its old task's container is removed (its task is no longer its node's).
     await untilCluster(async () => (await taskContainers([h3], 'survivor'))[0]!, (n) => n.length === 0, 30_000);
+  });
+
+  it('orchestrates from another manager when the leading one dies: services keep converging, no slot scheduled twice', async () => {
+    await h1.dockerOk('node', 'promote', 'host2', 'host3');
+    await untilCluster(() => nodeRows(h1, '{{.Status}}|{{.ManagerStatus}}'), (r) => ['host2', 'host3'].every((h) => r.get(h) === 'Ready|Reachable'), 60_000);
+    await untilCluster(async () => replicas(h1, 'survivor'), (r) => r === '3/3', 30_000);
+    await h1.stop('SIGKILL');
+    const t0 = Date.now();
+    await untilCluster(async () => h2.dockerOk('service', 'scale', '-d', 'survivor=5'), () => true, 30_000);
+    await untilReplicas(h2, 'survivor', '5/5', 40_000);
+    console.log(`leading manager killed: scaled to 5/5 through another after ${Date.now() - t0} ms`);
+    const meant = (await ps(h2, 'survivor')).filter((x) => x.desired === 'Running').map((x) => x.name).sort();
+    assert.deepEqual(meant, ['survivor.1', 'survivor.2', 'survivor.3', 'survivor.4', 'survivor.5']);
+    await h1.start();
+    await untilCluster(() => nodeRows(h2, '{{.Status}}'), (r) => r.get('host1') === 'Ready', 30_000);
   });
 });

@@ -196,8 +196,10 @@ describe('swarm services on three hosts', { skip: !haveEtcd && 'etcd-server is n
   });
 
   it("runs a dead node's tasks elsewhere within the lease TTL", async () => {
+    const created = Date.now();
     await h1.dockerOk('service', 'create', '-d', '--name', 'survivor', '--replicas', '3', '--network', 'ov', 'busybox', 'sleep', '100000');
     await untilReplicas(h1, 'survivor', '3/3');
+    console.log(`service create -d --replicas 3 on an overlay to 3/3 in service ls: ${Date.now() - created} ms`);
     const before = await ps(h1, 'survivor');
     assert.ok(before.some((x) => x.node === 'host3'), `spread over the three nodes: ${JSON.stringify(before)}`);
     const t0 = Date.now();

@@ -130,6 +130,23 @@ describe('reconcile', () => {
     assert.ok(d.create.every((t) => t.spec.ContainerSpec.Image === 'busybox:2'));
   });
 
+  it('waits UpdateConfig.Delay between batches, and for a batch to run before the next', () => {
+    const old = service(2);
+    const s = { ...service(2, { TaskTemplate: { ContainerSpec: { Image: 'busybox:2' } }, UpdateConfig: { Parallelism: 1, Delay: 2e9 } }), version: 2 };
+    const first = reconcileService(s, [running(task('t1', 1, 'a', old)), running(task('t2', 2, 'a', old))], picture([node('a')]), undefined);
+    assert.deepEqual(first.create.map((t) => t.slot), [1]);
+    assert.equal(first.lastBatchAt, T0);
+    const fresh = first.create[0]!;
+    const stopped = first.update.find((t) => t.id === 't1')!;
+    const starting = reconcileService(s, [{ record: stopped }, { record: fresh }, running(task('t2', 2, 'a', old))], picture([node('a')], T0 + 3000), T0);
+    assert.equal(starting.create.length, 0, 'the batch has not run yet');
+    const tasks = [{ record: stopped }, running(fresh), running(task('t2', 2, 'a', old))];
+    const early = reconcileService(s, tasks, picture([node('a')], T0 + 1000), T0);
+    assert.equal(early.create.length, 0);
+    assert.equal(early.wakeAt, T0 + 2000);
+    assert.deepEqual(reconcileService(s, tasks, picture([node('a')], T0 + 2000), T0).create.map((t) => t.slot), [2]);
+  });
+
   it('keeps TaskHistoryRetentionLimit ended tasks per slot', () => {
     const s = service(1);
     const ended = (i: number): TaskView => ({ record: task(`old${i}`, 1, 'a', s, { desiredState: 'shutdown', createdAt: `2026-01-01T00:00:1${i}Z` }), status: { state: 'shutdown', message: 'shutdown', timestamp: '2026-01-01T00:00:00Z', networks: [] } });

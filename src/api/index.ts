@@ -92,7 +92,13 @@ export function buildRouter(deps: ApiDeps): Router {
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images, deps.events);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
-  swarmRoutes(router, deps.swarm);
+  swarmRoutes(router, deps.swarm, (ref) => {
+    try {
+      return networks.find(ref).record.name;
+    } catch {
+      return undefined;
+    }
+  });
   insightRoutes(router, deps.insight);
   return router;
 }

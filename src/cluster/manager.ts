@@ -16,6 +16,7 @@ import { peerUrl } from './etcd-member.js';
 import type { JoinAsk, JoinGrant, PromoteAsk } from './join.js';
 import type { Availability, ClusterRecord, JoinTokens, NodeRecord, SwarmSpec } from './model.js';
 import { checkDemotion } from './roles.js';
+import { Services } from './services/services.js';
 import { ALIVE, CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { newJoinToken, newSwarmId, openTokens, parseJoinToken, sameToken, sealTokens } from './tokens.js';
 
@@ -45,12 +46,17 @@ const OUT_OF_SEQUENCE = 'rpc error: code = Unknown desc = update out of sequence
 const NEED_TOKEN = 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster';
 
 export class Manager {
+  /** The swarm's services and tasks. */
+  readonly services: Services;
+
   constructor(
     private readonly store: EtcdStore,
     /** This manager's CA (its key signs nodes and seals the tokens). */
     private readonly ca: KeyedCert,
     private readonly self: ManagerSelf,
-  ) {}
+  ) {
+    this.services = new Services(store);
+  }
 
   /** The first manager writes the cluster and itself. */
   async found(cluster: Omit<ClusterRecord, 'sealedTokens' | 'rootCa'>, node: NodeRecord): Promise<void> {

@@ -290,7 +290,7 @@ export class ClusterNetworks implements SharedNetworks {
     for (let attempt = 0; attempt < 64; attempt++) {
       const allocated = [...taken].map((k) => k.slice(`ipam/${net.id}/`.length)).sort();
       const { address } = allocate({ ...pool, allocated }, requested);
-      const key = `ipam/${net.id}/${address}`;
+      const key = addressKey(net.id, address);
       try {
         await this.o.store.commitIf([key], [{ put: key, value: { node: this.o.nodeId, container: containerId } }]);
         return { address, prefixLen, gateway: pool.gateway };
@@ -304,15 +304,18 @@ export class ClusterNetworks implements SharedNetworks {
   }
 
   async releaseAddress(net: NetworkRecord, address: string): Promise<void> {
-    await this.o.store.commit([{ del: `ipam/${net.id}/${address}` }]);
+    await this.o.store.commit([{ del: addressKey(net.id, address) }]);
   }
 
-  /** This node's claims that no local endpoint holds any more (a container gone while berthd was down). */
+  /**
+   * This node's claims that no local endpoint holds any more (a container gone while
+   * berthd was down). A service's virtual IPs are no endpoint's: they stay.
+   */
   async releaseStale(kept: ReadonlySet<string>): Promise<void> {
     const stale: string[] = [];
     for (const [key, v] of await this.o.store.list('ipam/')) {
-      const claim = v as { node?: string };
-      if (claim.node === this.o.nodeId && !kept.has(key)) stale.push(key);
+      const claim = v as { node?: string; container?: string };
+      if (claim.node === this.o.nodeId && !kept.has(key) && !claim.container?.startsWith(VIP_HOLDER)) stale.push(key);
     }
     if (stale.length > 0) await this.o.store.commit(stale.map((k) => ({ del: k })));
   }
@@ -342,6 +345,14 @@ export class ClusterNetworks implements SharedNetworks {
     await this.stopWatch?.();
   }
 }
+
+/** ipam/<network>/<address>: an address taken on a shared network. */
+export function addressKey(networkId: string, address: string): string {
+  return `ipam/${networkId}/${address}`;
+}
+
+/** What a service's virtual IP claim names as its holder (`service:<id>`), so no sweep takes it for a lost container's. */
+export const VIP_HOLDER = 'service:';
 
 /** keys/network: the data path's keys, `{ keys: [{ key, tag }] }`, the primary first. */
 const KEYS = 'keys/network';

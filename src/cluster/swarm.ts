@@ -25,6 +25,8 @@ import { DEFAULT_HEARTBEAT_NS, type Availability, type NodeRecord, type SwarmSpe
 import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './node-state.js';
 import { leaseTtlFor, Session, type ExternalStore } from './session.js';
 import { ClusterNetworks } from './networks.js';
+import type { TaskContainers } from './services/agent.js';
+import { NodeServices } from './services/runtime.js';
 import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
 import { newSwarmId } from './tokens.js';
@@ -41,6 +43,8 @@ export interface SwarmDeps {
   engineVersion: string;
   /** berthd --cluster-store: the swarms this node forms or joins keep their state there. */
   clusterStore?: ClusterStoreConfig;
+  /** The engine's side of the agent: this node's tasks run as its containers (none: this node runs no tasks). */
+  tasks?: TaskContainers;
 }
 
 export const DEFAULT_SPEC: SwarmSpec = {
@@ -69,6 +73,7 @@ export class SwarmNode implements SwarmState {
   private session: Session | undefined;
   private manager: Manager | undefined;
   private shared: ClusterNetworks | undefined;
+  private services: NodeServices | undefined;
   private readonly listeners: SharedListener[] = [];
   private readonly follower: RoleFollower;
   /** Membership changes (init, join, leave, role changes) one at a time. */
@@ -255,6 +260,7 @@ export class SwarmNode implements SwarmState {
       // The last manager of a swarm on an external etcd erases it there (with its own etcd, its data goes with it).
       const erase = now.external === true && now.role === 'manager' && (await this.manager?.lastManager().catch(() => false)) === true;
       await this.follower.unfollow();
+      await this.closeServices(true);
       // Told even while disconnected: what the swarm left on this host goes with it.
       await this.tellShared(undefined, true);
       await this.shared?.close().catch(() => undefined);
@@ -360,6 +366,16 @@ export class SwarmNode implements SwarmState {
     return loadClusterStore(this.deps.clusterStore);
   }
 
+  /** Stop the agent and the orchestrator; `leaving`: the tasks' containers go too. */
+  private async closeServices(leaving: boolean): Promise<void> {
+    const services = this.services;
+    this.services = undefined;
+    await services?.close(leaving).catch((e: unknown) => this.deps.log(`swarm services: ${messageOf(e)}`));
+    if (leaving && !services && this.deps.tasks) {
+      for (const c of this.deps.tasks.list()) await this.deps.tasks.remove(c.id).catch(() => undefined);
+    }
+  }
+
   /** The shared networks of the swarm, once connected (and again after a lost lease took this node's endpoints). */
   private async openShared(state: NodeState, session: Session): Promise<void> {
     const cluster = CLUSTER.kind.check((await session.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) ?? null);
@@ -374,6 +390,16 @@ export class SwarmNode implements SwarmState {
       log: this.deps.log,
     });
     await this.tellShared(this.shared);
+    if (this.deps.tasks && !this.services) {
+      this.services = await NodeServices.open({
+        store: session.store,
+        nodeId: state.nodeId,
+        manager: state.role === 'manager',
+        containers: this.deps.tasks,
+        shared: () => this.shared,
+        log: this.deps.log,
+      });
+    }
   }
 
   /**
@@ -382,6 +408,7 @@ export class SwarmNode implements SwarmState {
    */
   private async disconnect(opts: { keepLease?: boolean } = {}): Promise<void> {
     await this.follower.unfollow();
+    await this.closeServices(false);
     if (this.shared) {
       await this.tellShared(undefined);
       await this.shared.close().catch(() => undefined);

@@ -33,6 +33,7 @@ import { LogService } from '../logs/service.js';
 import { DRIVER_NAMES } from '../logs/config.js';
 import { containerLogging } from '../engine/containers/logging.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { taskContainers } from './task-containers.js';
 import { Timings } from '../util/timings.js';
 import { EventBus } from '../events/bus.js';
 import { DiskUsage } from '../engine/disk-usage.js';
@@ -142,7 +143,15 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   engine.addHooks(health.hooks());
   await engine.reconcile();
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
-  const swarm = SwarmNode.open({ dir: path.join(opts.dataRoot, 'cluster'), kernel: linuxKernel, log: warn, hostname: process.env.BERTH_HOSTNAME ?? os.hostname(), engineVersion: BERTH_VERSION, ...(opts.clusterStore ? { clusterStore: opts.clusterStore } : {}) });
+  const swarm = SwarmNode.open({
+    dir: path.join(opts.dataRoot, 'cluster'),
+    kernel: linuxKernel,
+    log: warn,
+    hostname: process.env.BERTH_HOSTNAME ?? os.hostname(),
+    engineVersion: BERTH_VERSION,
+    ...(opts.clusterStore ? { clusterStore: opts.clusterStore } : {}),
+    tasks: taskContainers({ engine, images, networks, events, logs }),
+  });
   // In a swarm, its shared networks join the controller's and their remote names the DNS's.
   // A node that leaves disconnects its containers from them first, as dockerd does.
   let stopNames: (() => void) | undefined;

@@ -108,4 +108,6 @@ export interface JoinRequest {
   aliases: string[];
   /** --link target:alias on a user network. */
   links?: EndpointLink[];
+  /** A swarm task's container (its agent's join): a swarm network need not be attachable for it. */
+  task?: boolean;
 }

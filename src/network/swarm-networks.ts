@@ -170,7 +170,7 @@ export class SwarmNetworks {
     return this.deps.serial.run([networkKey(id), containerKey(req.containerId)], async () => {
       const net = scope.get(id);
       if (!net) throw notFound(`network ${ref} not found`);
-      if (!net.record.attachable) throw forbidden(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
+      if (!net.record.attachable && !req.task) throw forbidden(`Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${ref} not manually attachable`);
       const siblings = this.deps.endpointsOf(req.containerId);
       checkJoinRequest(net.record, req, siblings);
       const first = !scope.instantiated(net);

@@ -121,3 +121,39 @@ def test_remove_main_node(client, swarm):
         with pytest.raises(docker.errors.APIError) as e:
             client.api.remove_node(swarm, force)
         assert e.value.response.status_code == 400
+
+
+def test_create_list_get_scale_and_remove_a_service(client, swarm):
+    from conftest import wait_for
+    service = client.services.create('busybox', command=['sleep', '100000'], name='compat-web', mode=docker.types.ServiceMode('replicated', replicas=2), labels={'tier': 'front'})
+    try:
+        assert len(service.id) == 25
+        got = client.services.get('compat-web')
+        assert got.id == service.id
+        assert got.attrs['Spec']['Name'] == 'compat-web'
+        assert got.attrs['Spec']['Labels'] == {'tier': 'front'}
+        assert got.attrs['Spec']['Mode'] == {'Replicated': {'Replicas': 2}}
+        assert got.attrs['Spec']['TaskTemplate']['ContainerSpec']['Image'] == 'busybox'
+        assert [s.id for s in client.services.list(filters={'label': 'tier=front'})] == [service.id]
+        assert client.services.list(filters={'name': 'nothing'}) == []
+
+        def running():
+            tasks = got.tasks(filters={'desired-state': 'running'})
+            return len(tasks) == 2 and all(t['Status']['State'] == 'running' for t in tasks) and tasks
+
+        tasks = wait_for(running, timeout=30)
+        assert sorted(t['Slot'] for t in tasks) == [1, 2]
+        assert all(t['NodeID'] == swarm and t['ServiceID'] == service.id for t in tasks)
+        assert all(len(t['Status']['ContainerStatus']['ContainerID']) == 64 for t in tasks)
+        names = sorted(c.name for c in client.containers.list(filters={'label': f'com.docker.swarm.service.id={service.id}'}))
+        assert [n.rsplit('.', 1)[0] for n in names] == ['compat-web.1', 'compat-web.2']
+        got.scale(1)
+        wait_for(lambda: len(got.tasks(filters={'desired-state': 'running'})) == 1, timeout=30)
+        with pytest.raises(docker.errors.APIError) as e:
+            client.services.create('busybox', name='compat-web')
+        assert e.value.response.status_code == 409
+    finally:
+        service.remove()
+    with pytest.raises(docker.errors.NotFound):
+        client.services.get(service.id)
+    wait_for(lambda: client.containers.list(all=True, filters={'label': f'com.docker.swarm.service.id={service.id}'}) == [], timeout=30)

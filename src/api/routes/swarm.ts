@@ -14,12 +14,14 @@ import { compareVersions } from '../router.js';
 import { RAFT, swarmShape } from '../shapes/swarm.js';
 import { asObject, boolParam, field, objectField, optBool, optNumber, optString, parseFilters, stringList, stringMap, type WireObject } from '../wire.js';
 import { nodeRoutes } from './nodes.js';
+import { bodyOnce, serviceRoutes } from './services.js';
 
 /** A check of a request, made before the node is asked (dockerd's router-side validation). */
 type RequestCheck = (req: ApiRequest) => Promise<void>;
 
-export function swarmRoutes(router: Router, swarm: SwarmState): void {
-  // A request on the cluster's state berth does not serve yet (services, tasks, secrets, configs).
+/** `localNetwork`: the name of a network of this daemon's own (not the swarm's) that `ref` names, to word dockerd's refusal of it for a service. */
+export function swarmRoutes(router: Router, swarm: SwarmState, localNetwork: (ref: string) => string | undefined = () => undefined): void {
+  // A request on the cluster's state berth does not serve yet (service and task logs, secrets, configs).
   const managed =
     (...checks: RequestCheck[]) =>
     async (req: ApiRequest): Promise<Reply> => {
@@ -61,15 +63,14 @@ export function swarmRoutes(router: Router, swarm: SwarmState): void {
       await swarm.unlock(typeof body.UnlockKey === 'string' ? body.UnlockKey : '');
       return { status: 200 };
     })
-    .add('GET', '/services', managed(filters, serviceStatusParam))
-    .add('GET', '/services/{id}', managed(boolQuery('insertDefaults')))
-    .add('POST', '/services/create', managed(jsonBody))
-    .add('POST', '/services/{id}/update', managed(jsonBody, versionParam('invalid service version')))
-    .add('DELETE', '/services/{id}', managed())
     .add('GET', '/services/{id}/logs', managed(logStreams))
-    .add('GET', '/tasks', managed(filters))
-    .add('GET', '/tasks/{id}', managed())
     .add('GET', '/tasks/{id}/logs', managed(logStreams));
+  serviceRoutes(
+    router,
+    swarm,
+    { filters, status: serviceStatusParam, insertDefaults: boolQuery('insertDefaults'), jsonBody, version: versionParam('invalid service version'), logStreams },
+    localNetwork,
+  );
   nodeRoutes(router, swarm, { versionParam: versionParam('invalid node version'), jsonObject });
   for (const kind of ['secret', 'config'] as const) {
     router
@@ -177,7 +178,7 @@ export function swarmHeader(s: SwarmStatus): string {
 
 
 async function jsonBody(req: ApiRequest): Promise<void> {
-  asObject(await req.json(), 'request body');
+  asObject(await bodyOnce(req), 'request body');
 }
 
 async function filters(req: ApiRequest): Promise<void> {

@@ -31,6 +31,8 @@ export interface EndpointConfig {
   driverOpts?: Record<string, string>;
   /** IPAMConfig was given, even without addresses: inspect shows it, not null. */
   ipamConfig?: boolean;
+  /** Set by the swarm's agent for a task's container (never from the API): it may join a swarm network that is not attachable. */
+  task?: boolean;
 }
 
 export interface ProcessConfig {

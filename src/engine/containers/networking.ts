@@ -115,7 +115,7 @@ export function checkLegacyLinks(c: ContainerRecord, lookup: (idOrName: string) 
 /** What the network controller is asked for one of the container's networks. */
 export function joinRequest(containerId: string, name: string, cfg: EndpointConfig): JoinRequest {
   const links = cfg.links.map(parseLink);
-  return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac) };
+  return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac), ...(cfg.task ? { task: true } : {}) };
 }
 
 /**

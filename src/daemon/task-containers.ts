@@ -1,0 +1,71 @@
+/**
+ * The swarm agent's containers, on this daemon's engine: a task's container is created
+ * from Docker's create body as `POST /containers/create` reads it (the same checks and
+ * defaults), marked as a task's so it may join swarm networks that are not attachable,
+ * and started, stopped and removed as the engine does for any container. Exits are heard
+ * from the events bus.
+ */
+import { parseContainerCreate } from '../api/routes/container-create.js';
+import { TASK_LABELS } from '../cluster/services/model.js';
+import type { TaskContainer, TaskContainers } from '../cluster/services/agent.js';
+import type { ContainerEngine } from '../engine/containers/engine.js';
+import type { ImageStore } from '../engine/images/index.js';
+import { familiarName, parseReference } from '../engine/images/reference.js';
+import type { EventBus } from '../events/bus.js';
+import type { LogService } from '../logs/service.js';
+import type { NetworkController } from '../network/controller.js';
+
+/**
+ * The task's image, pulled when missing as Docker's executor does: berth's pull makes
+ * busybox from the host's binary and pulls nothing else yet (the task is then rejected
+ * with Docker's "No such image").
+ */
+async function imageFor(images: ImageStore, refText: string): Promise<ReturnType<ImageStore['resolve']>> {
+  try {
+    return images.resolve(refText);
+  } catch (e: unknown) {
+    const ref = parseReference(refText);
+    if (familiarName(ref) !== 'busybox' || ref.digest !== undefined) throw e;
+    await images.ensureBusybox(`busybox:${ref.tag ?? 'latest'}`);
+    return images.resolve(refText);
+  }
+}
+
+export function taskContainers(deps: { engine: ContainerEngine; images: ImageStore; networks: NetworkController; events: EventBus; logs: LogService }): TaskContainers {
+  const { engine } = deps;
+  return {
+    list(): TaskContainer[] {
+      return engine
+        .list(true)
+        .filter((c) => c.spec.labels[TASK_LABELS.taskId] !== undefined)
+        .map((c) => ({ id: c.id, taskId: c.spec.labels[TASK_LABELS.taskId]!, status: c.state.status, exitCode: c.state.exitCode, pid: c.state.pid, error: c.state.error }));
+    },
+    async create(name, body) {
+      const { req, docker } = parseContainerCreate(body, name, undefined, (r) => deps.logs.settle(r));
+      const image = await imageFor(deps.images, req.imageRef);
+      const { imageRef, ...rest } = req;
+      const networks = Object.fromEntries(Object.entries(rest.networks).map(([k, cfg]) => [k, { ...cfg, task: true }]));
+      const c = await engine.create({ ...rest, networks, image: { ref: imageRef, id: image.id } }, docker);
+      return c.id;
+    },
+    async start(id) {
+      await engine.start(id);
+    },
+    async stop(id, graceSeconds) {
+      await engine.stop(id, graceSeconds);
+    },
+    async remove(id) {
+      await engine.remove(id, { force: true, volumes: true });
+    },
+    addresses(id) {
+      return deps.networks
+        .endpointsOf(id)
+        .filter((ep) => ep.ipv4 !== undefined)
+        .map((ep) => ({ networkId: ep.networkId, addresses: [`${ep.ipv4!.address}/${ep.ipv4!.prefixLen}`] }));
+    },
+    onExit(f) {
+      const sub = deps.events.subscribe({ match: (m) => m.Type === 'container' && m.Action === 'die', onEvent: (m) => f(m.Actor.ID) });
+      return () => sub.cancel();
+    },
+  };
+}

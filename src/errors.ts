@@ -4,6 +4,7 @@
  */
 export type ErrorKind =
   | 'NotFound'
+  | 'Unauthorized'
   | 'Conflict'
   | 'InvalidParameter'
   | 'Forbidden'

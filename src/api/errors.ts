@@ -3,6 +3,7 @@ import { isBerthError, type ErrorKind } from '../errors.js';
 
 const STATUS: Record<ErrorKind, number> = {
   InvalidParameter: 400,
+  Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,

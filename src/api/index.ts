@@ -3,6 +3,7 @@ import type { SwarmState } from '../cluster/swarm-state.js';
 import type { ContainerEngine } from '../engine/containers/engine.js';
 import type { ExecManager } from '../engine/containers/execs.js';
 import type { ImageStore } from '../engine/images/index.js';
+import type { Registries } from '../engine/images/distribution/index.js';
 import type { VolumeStore } from '../engine/volumes/store.js';
 import type { NetworkController } from '../network/controller.js';
 import type { ContainerRecord } from '../engine/containers/model.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   engine: ContainerEngine;
   execs: ExecManager;
   images: ImageStore;
+  /** Pull, push and login against registries. */
+  registries: Registries;
   volumes: VolumeStore;
   events: EventBus;
   usage: DiskUsage;
@@ -90,7 +93,7 @@ export function buildRouter(deps: ApiDeps): Router {
   diskUsageRoutes(router, deps.usage, containerDeps);
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);
-  imageRoutes(router, deps.images, deps.events);
+  imageRoutes(router, deps.images, deps.registries, deps.events);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   swarmRoutes(router, deps.swarm, (ref) => {
     try {

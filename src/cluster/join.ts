@@ -75,7 +75,7 @@ export interface JoinServerOptions {
   log: (m: string) => void;
 }
 
-const STATUS: Record<ErrorKind, number> = { NotFound: 404, Conflict: 409, InvalidParameter: 400, Forbidden: 403, Unavailable: 503, NotImplemented: 501, System: 500 };
+const STATUS: Record<ErrorKind, number> = { NotFound: 404, Unauthorized: 401, Conflict: 409, InvalidParameter: 400, Forbidden: 403, Unavailable: 503, NotImplemented: 501, System: 500 };
 const KIND = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, ErrorKind>;
 
 /** Serve the join endpoint; resolves when it listens. */

@@ -33,6 +33,11 @@ const KEYS: Record<string, { flag: string; kind: Kind; go: string }> = {
   'log-opts': { flag: 'log-opt', kind: 'map', go: 'map[string]string' },
   'cluster-store': { flag: 'cluster-store', kind: 'string', go: 'string' },
   'cluster-store-opts': { flag: 'cluster-store-opt', kind: 'map', go: 'map[string]string' },
+  'insecure-registries': { flag: 'insecure-registry', kind: 'list', go: '[]string' },
+  'registry-mirrors': { flag: 'registry-mirror', kind: 'list', go: '[]string' },
+  'max-concurrent-downloads': { flag: 'max-concurrent-downloads', kind: 'number', go: 'int' },
+  'max-concurrent-uploads': { flag: 'max-concurrent-uploads', kind: 'number', go: 'int' },
+  'max-download-attempts': { flag: 'max-download-attempts', kind: 'number', go: 'int' },
 };
 
 /** Values kept whole even when they are objects (dockerd's flatOptions). */

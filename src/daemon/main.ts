@@ -22,6 +22,7 @@ import { containerDir } from '../engine/containers/facts.js';
 import { ExecManager } from '../engine/containers/execs.js';
 import { HealthMonitors } from '../engine/containers/health-monitor.js';
 import { execProbes } from '../engine/containers/health-probe.js';
+import { Registries } from '../engine/images/distribution/index.js';
 import { ImageStore } from '../engine/images/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { createRuntime } from '../runtime/index.js';
@@ -107,6 +108,15 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   ]);
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot, events);
+  // Per-registry certificates live beside the configuration file, as /etc/docker/certs.d beside daemon.json.
+  const registries = new Registries({
+    insecureRegistries: opts.insecureRegistries,
+    mirrors: opts.registryMirrors,
+    certsDir: path.join(path.dirname(opts.configFile), 'certs.d'),
+    maxConcurrentDownloads: opts.maxConcurrentDownloads,
+    maxConcurrentUploads: opts.maxConcurrentUploads,
+    maxDownloadAttempts: opts.maxDownloadAttempts,
+  });
   const timings = new Timings();
   const logs = new LogService({
     containerDir: (id) => containerDir(opts.dataRoot, id),
@@ -183,6 +193,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     engine,
     execs,
     images,
+    registries,
     volumes,
     swarm,
     events,

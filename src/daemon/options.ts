@@ -1,5 +1,6 @@
 /** berthd's command-line flags, named as dockerd names them. */
 import { parseClusterStore, type ClusterStoreConfig } from '../cluster/cluster-store.js';
+import { validateInsecureRegistry, validateMirror } from '../engine/images/distribution/hosts.js';
 import { invalid } from '../errors.js';
 import { DEFAULT_ADDRESS_POOLS, parseAddressPoolSpec, parseCidr, parseIp, type PredefinedPool } from '../network/ipam/index.js';
 
@@ -41,6 +42,14 @@ export interface DaemonOptions {
   configFileGiven: boolean;
   /** --cluster-store with its --cluster-store-opt: swarms keep their state in this etcd instead of members of berthd's own. */
   clusterStore: ClusterStoreConfig | undefined;
+  /** --insecure-registry: host[:port] names and CIDRs spoken to over HTTP or unverified TLS. */
+  insecureRegistries: string[];
+  /** --registry-mirror: Docker Hub mirrors pulls try first. */
+  registryMirrors: string[];
+  /** --max-concurrent-downloads, --max-concurrent-uploads, --max-download-attempts (dockerd's 3, 5, 5). */
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  maxDownloadAttempts: number;
 }
 
 /** A flag as given on the command line: its long name and value (booleans "true"/"false"). */
@@ -80,6 +89,14 @@ Options:
                                    Keep swarm state in this existing etcd (default: managers run their own)
       --cluster-store-opt KEY=VALUE
                                    Its TLS: kv.cacertfile, kv.certfile, kv.keyfile (repeatable)
+      --insecure-registry HOST[:PORT]|CIDR
+                                   A registry reached over HTTP or TLS without verification (repeatable;
+                                   loopback always is). CA certificates: certs.d/HOST[:PORT]/ca.crt beside
+                                   the configuration file (/etc/berth/certs.d by default)
+      --registry-mirror URL        A Docker Hub mirror pulls try first (repeatable)
+      --max-concurrent-downloads N Layers downloaded at once (default 3)
+      --max-concurrent-uploads N   Layers pushed at once (default 5)
+      --max-download-attempts N    Tries of each layer download (default 5)
   -h, --help                       Print this help
 `;
 
@@ -97,6 +114,7 @@ const BOOLEAN_FLAGS = new Set(['firewall', 'userland-proxy', 'br-netfilter']);
 const VALUE_FLAGS = new Set([
   'host', 'group', 'data-root', 'exec-root', 'pidfile', 'log-level', 'bridge', 'bip', 'default-address-pool', 'dns',
   'host-gateway-ip', 'mtu', 'spare-sandboxes', 'log-driver', 'log-opt', 'config-file', 'cluster-store', 'cluster-store-opt',
+  'insecure-registry', 'registry-mirror', 'max-concurrent-downloads', 'max-concurrent-uploads', 'max-download-attempts',
 ]);
 
 /** The flags of argv in order, under their long names; 'help' for -h. Throws on an unknown flag. */
@@ -155,6 +173,11 @@ export function buildDaemonOptions(flags: readonly GivenFlag[]): DaemonOptions {
     configFile: '/etc/berth/daemon.json',
     configFileGiven: false,
     clusterStore: undefined,
+    insecureRegistries: [],
+    registryMirrors: [],
+    maxConcurrentDownloads: 3,
+    maxConcurrentUploads: 5,
+    maxDownloadAttempts: 5,
   };
   const pools: PredefinedPool[] = [];
   let clusterStore: string | undefined;
@@ -238,6 +261,22 @@ export function buildDaemonOptions(flags: readonly GivenFlag[]): DaemonOptions {
       case 'cluster-store':
         clusterStore = v;
         break;
+      case 'insecure-registry':
+        opts.insecureRegistries.push(validateInsecureRegistry(v));
+        break;
+      case 'registry-mirror':
+        opts.registryMirrors.push(validateMirror(v));
+        break;
+      case 'max-concurrent-downloads':
+      case 'max-concurrent-uploads':
+      case 'max-download-attempts': {
+        if (!/^\d+$/.test(v) || Number(v) < (name === 'max-download-attempts' ? 1 : 0)) throw invalid(`invalid ${name} value: ${v}`);
+        const n = Number(v);
+        if (name === 'max-concurrent-downloads') opts.maxConcurrentDownloads = Math.max(n, 1);
+        else if (name === 'max-concurrent-uploads') opts.maxConcurrentUploads = Math.max(n, 1);
+        else opts.maxDownloadAttempts = n;
+        break;
+      }
       case 'cluster-store-opt': {
         const eq = v.indexOf('=');
         if (eq <= 0) throw invalid(`invalid --cluster-store-opt ${JSON.stringify(v)}: expected KEY=VALUE`);

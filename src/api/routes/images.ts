@@ -1,6 +1,9 @@
 /** /images routes: list, inspect, history, create (busybox out of the box, import), load, save, tag, remove. */
-import { messageOf, notImplemented } from '../../errors.js';
-import { familiarName, parseReference, toDockerInspect, toDockerSummary, type ImageStore } from '../../engine/images/index.js';
+import { notImplemented } from '../../errors.js';
+import { toDockerInspect, toDockerSummary, type ImageStore } from '../../engine/images/index.js';
+import type { Registries } from '../../engine/images/distribution/index.js';
+import { ProgressStream } from './progress-stream.js';
+import { pullRoute } from './image-distribution.js';
 import type { Router } from '../router.js';
 import { boolParam, parseFilters } from '../wire.js';
 import { imageListFilter } from './image-filters.js';
@@ -9,38 +12,6 @@ import { saveImages } from '../../engine/images/save.js';
 import type { EventSink } from '../../events/types.js';
 import { sendTar } from './archive.js';
 
-/** A JSON progress stream (one object per line); errors after the first line go in-band. */
-class ProgressStream {
-  private started = false;
-  constructor(private readonly res: import('node:http').ServerResponse) {}
-
-  send(msg: Record<string, unknown>): void {
-    if (!this.started) {
-      this.res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
-      this.started = true;
-    }
-    this.res.write(JSON.stringify(msg) + '\n');
-  }
-
-  /** An error: as an HTTP error when nothing was sent yet, else in the stream. */
-  fail(e: unknown): void {
-    if (!this.started) throw e;
-    this.sendError(e);
-  }
-
-  /** An error in the stream, whatever was sent before (dockerd's streamformatter.FormatError). */
-  sendError(e: unknown): void {
-    this.send({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
-  }
-
-  /** Ends the stream; `placeholder` is sent when nothing was (pull's empty status). */
-  end(placeholder: Record<string, unknown> | undefined = { status: '' }): void {
-    if (!this.started && placeholder !== undefined) this.send(placeholder);
-    if (!this.started) this.res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
-    this.res.end();
-  }
-}
-
 /** dockerd's BoolValueOrDefault: absent is `d`; "", 0, no, false and none are false; anything else true. */
 function boolValueOrDefault(q: URLSearchParams, key: string, d: boolean): boolean {
   const v = q.get(key);
@@ -48,7 +19,7 @@ function boolValueOrDefault(q: URLSearchParams, key: string, d: boolean): boolea
   return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
-export function imageRoutes(router: Router, images: ImageStore, events?: EventSink): void {
+export function imageRoutes(router: Router, images: ImageStore, registries: Registries, events?: EventSink): void {
   router
     // Without `all`, an untagged image another was committed from is an intermediate one: hidden, as in Docker.
     .add('GET', '/images/json', async (req) => {
@@ -86,19 +57,7 @@ export function imageRoutes(router: Router, images: ImageStore, events?: EventSi
           });
           stream.send({ status: id });
         } else {
-          const from = req.query.get('fromImage') ?? '';
-          const tag = req.query.get('tag') || 'latest';
-          const ref = parseReference(from.includes('@') || from.lastIndexOf(':') > from.lastIndexOf('/') ? from : `${from}:${tag}`);
-          const name = familiarName(ref);
-          if (name !== 'busybox') {
-            throw notImplemented(`pull access for ${name}: berth pulls no images from registries yet; use docker load or docker import`);
-          }
-          const full = `busybox:${ref.tag ?? tag}`;
-          stream.send({ status: `Pulling from library/busybox`, id: ref.tag ?? tag });
-          stream.send({ status: 'Building busybox from the host binary', id: ref.tag ?? tag });
-          const id = await images.ensureBusybox(full);
-          stream.send({ status: `Digest: ${id}` });
-          stream.send({ status: `Status: Downloaded newer image for ${full}` });
+          await pullRoute(req, stream, images, registries);
         }
       } catch (e: unknown) {
         stream.fail(e);

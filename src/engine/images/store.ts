@@ -48,6 +48,7 @@ import { packTar } from './tar-write.js';
 import { byCodeUnit } from '../../util/order.js';
 import { conflictError, deleteConflict, isImageIdPrefix, isSingleReference, type ConflictMask, type DeleteConflict } from './delete-rules.js';
 import { importImage, loadArchive, type IntakeTarget } from './load.js';
+import type { PullTarget } from './distribution/pull.js';
 import { EMPTY_LAYER, type ChildImage, type ImageDeleteItem, type ImageRecord, type ImageStoreOptions, type ImageUsers, type ImportOptions, type LoadEvent, type LoadResult } from './types.js';
 export { EMPTY_LAYER } from './types.js';
 export type { ChildImage, ContainerUsingImage, ImageDeleteItem, ImageRecord, ImageStoreOptions, ImageUsers, ImportOptions, LoadEvent, LoadResult } from './types.js';
@@ -388,6 +389,23 @@ export class ImageStore {
    */
   async loadArchive(source: AsyncIterable<Buffer | Uint8Array | string>, onEvent?: (e: LoadEvent) => void): Promise<LoadResult> {
     return loadArchive(this.intake('load'), source, onEvent);
+  }
+
+  /** What a registry pull writes through (distribution/pull.ts). */
+  pullTarget(): PullTarget {
+    return {
+      layers: this.layers,
+      lookupRef: (ref) => this.refs.get(ref),
+      hasImage: (id) => this.images.has(id),
+      commit: async (raw, refs) => this.lock.run(async () => (await this.commitLocked(raw, refs)).id),
+      point: async (id, refs) => this.lock.run(async () => this.images.has(id) && (await this.commitLocked(this.images.get(id)!.raw, refs), true)),
+      collect: async () => void (await this.gc()),
+    };
+  }
+
+  /** Docker's pull event for a reference pulled (`busybox:latest`, named `busybox`). */
+  pulled(ref: ImageRef): void {
+    this.event('pull', familiarString(ref), familiarName(ref));
   }
 
   /** What load and import write through, and the event each image they make gets. */

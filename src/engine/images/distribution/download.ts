@@ -1,0 +1,107 @@
+/**
+ * One blob downloaded into a staging file, its sha256 and size checked as the bytes
+ * arrive. A connection that breaks is tried again (resuming with a Range request when
+ * the registry honours it) up to the daemon's attempts, with Docker's countdown; a
+ * digest that does not match is an error at once and nothing is kept.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { systemError } from '../../../errors.js';
+import { randomName } from '../fsutil.js';
+import type { Repository } from './client.js';
+import { RegistryError } from './errors.js';
+import type { Descriptor } from './manifest.js';
+import { Bar, update, type ProgressSink } from './progress.js';
+
+export interface DownloadOptions {
+  /** Where the staging file goes (the layer store's tmp/). */
+  dir: string;
+  sink: ProgressSink;
+  /** The layer's short ID in progress messages. */
+  id: string;
+  maxAttempts: number;
+  /** Seconds before retry n. */
+  retryDelay: (attempt: number) => number;
+  signal: AbortSignal;
+}
+
+/** Errors not worth another try (dockerd's retryOnError). */
+function final(e: unknown): boolean {
+  if (e instanceof RegistryError) return ['UNAUTHORIZED', 'UNSUPPORTED', 'DENIED', 'TOOMANYREQUESTS', 'NAME_UNKNOWN', 'BLOB_UNKNOWN'].includes(e.code);
+  return e instanceof Error && (e.message.startsWith('error parsing HTTP') || e.message.includes('no space left on device'));
+}
+
+async function sleepSeconds(n: number, signal: AbortSignal, tick: (left: number) => void): Promise<void> {
+  for (let left = n; left > 0; left--) {
+    tick(left);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+    if (signal.aborted) throw systemError('download cancelled during retry delay');
+  }
+}
+
+/** Download `blob` from `repo`; the staging file's path (the caller removes it). */
+export async function downloadBlob(repo: Repository, blob: Descriptor, opts: DownloadOptions): Promise<string> {
+  const file = path.join(opts.dir, `pull-${randomName()}`);
+  const fh = await fs.open(file, 'w', 0o600);
+  let hash: Hash = createHash('sha256');
+  let got = 0;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (opts.signal.aborted) throw systemError('download cancelled');
+        const { res, partial } = await repo.blob(blob.digest, got);
+        if (!partial && got > 0) {
+          hash = createHash('sha256');
+          got = 0;
+          await fh.truncate(0);
+        }
+        const abort = (): void => void res.body.destroy(new Error('download cancelled'));
+        opts.signal.addEventListener('abort', abort, { once: true });
+        try {
+          const bar = new Bar(opts.sink, opts.id, 'Downloading', blob.size);
+          for await (const chunk of res.body) {
+            const b = chunk as Buffer;
+            hash.update(b);
+            await fh.write(b, 0, b.length, got);
+            got += b.length;
+            bar.at(got);
+          }
+        } finally {
+          opts.signal.removeEventListener('abort', abort);
+        }
+        break;
+      } catch (e: unknown) {
+        if (opts.signal.aborted || final(e) || attempt >= opts.maxAttempts) throw e;
+        await sleepSeconds(opts.retryDelay(attempt), opts.signal, (left) => update(opts.sink, opts.id, `Retrying in ${left} second${left === 1 ? '' : 's'}`));
+      }
+    }
+    update(opts.sink, opts.id, 'Verifying Checksum');
+    if (`sha256:${hash.digest('hex')}` !== blob.digest || (blob.size >= 0 && got !== blob.size)) {
+      throw systemError(`filesystem layer verification failed for digest ${blob.digest}`);
+    }
+    update(opts.sink, opts.id, 'Download complete');
+    await fh.close();
+    return file;
+  } catch (e: unknown) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    throw e;
+  }
+}
+
+/** A small blob (a config) in memory, checked against its digest; `what` words a mismatch. */
+export async function fetchSmallBlob(repo: Repository, blob: Descriptor, what: string): Promise<Buffer> {
+  const { res } = await repo.blob(blob.digest);
+  const chunks: Buffer[] = [];
+  for await (const c of res.body) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks);
+  if (`sha256:${createHash('sha256').update(raw).digest('hex')}` !== blob.digest) throw systemError(`${what} verification failed for digest ${blob.digest}`);
+  return raw;
+}

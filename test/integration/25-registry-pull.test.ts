@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO, World } from '../lib/world.js';
+import { World } from '../lib/world.js';
 import { registryMissing, TestRegistry } from '../lib/registry.js';
 
 const missing = registryMissing();
@@ -20,6 +20,7 @@ describe('pull from a registry', { skip: missing ?? false }, () => {
   let w: World;
   let reg: TestRegistry;
   let archive: string;
+  let archiveZ: string;
 
   before(async () => {
     w = await World.create({ daemonArgs: ['--max-download-attempts', '1'] });
@@ -31,7 +32,13 @@ describe('pull from a registry', { skip: missing ?? false }, () => {
     await w.dockerOk('rm', 'maker');
     archive = path.join(w.dir, 'seed.tar');
     await w.dockerOk('save', '-o', archive, 'seed:1');
-    await w.dockerOk('rmi', 'seed:1');
+    // Another, whose own layer skopeo has not sent anywhere yet (it reuses blobs it sent before).
+    await w.dockerOk('run', '--name', 'makerz', 'busybox', 'sh', '-c', 'mkdir -p /srv && echo zstd-layer > /srv/hello.txt');
+    await w.dockerOk('commit', '-c', 'CMD ["cat", "/srv/hello.txt"]', 'makerz', 'seedz:1');
+    await w.dockerOk('rm', 'makerz');
+    archiveZ = path.join(w.dir, 'seedz.tar');
+    await w.dockerOk('save', '-o', archiveZ, 'seedz:1');
+    await w.dockerOk('rmi', 'seed:1', 'seedz:1');
   });
 
   after(async () => {
@@ -50,7 +57,100 @@ describe('pull from a registry', { skip: missing ?? false }, () => {
     assert.equal(await w.dockerOk('run', '--rm', `${REG}/team/app:1`), 'made-by-berth');
     const again = await w.dockerOk('pull', `${REG}/team/app:1`);
     assert.match(again, /Image is up to date/);
-    void REPO;
-    void fs;
   });
+
+  it('pulls by digest: the digest reference is kept, and docker images --digests shows it', async () => {
+    const digest = await manifestDigest('team/app', '1');
+    await w.dockerOk('rmi', `${REG}/team/app:1`);
+    const out = await w.dockerOk('pull', `${REG}/team/app@${digest}`);
+    assert.match(out, new RegExp(`${digest}: Pulling from team/app`));
+    assert.match(out, new RegExp(`Status: Downloaded newer image for ${REG}/team/app@${digest}`));
+    const digests = JSON.parse(await w.dockerOk('image', 'inspect', '--format', '{{json .RepoDigests}}', `${REG}/team/app@${digest}`)) as string[];
+    assert.deepEqual(digests, [`${REG}/team/app@${digest}`]);
+    await w.dockerOk('rmi', `${REG}/team/app@${digest}`);
+  });
+
+  it('pulls zstd layers (OCI manifest) and runs the image', async () => {
+    await reg.skopeo('copy', '--dest-tls-verify=false', '--dest-compress-format', 'zstd', '--format', 'oci', `docker-archive:${archiveZ}`, `docker://${REG}/team/zst:1`);
+    const raw = JSON.parse(await reg.skopeo('inspect', '--tls-verify=false', '--raw', `docker://${REG}/team/zst:1`)) as { layers: { mediaType: string }[] };
+    assert.ok(raw.layers.some((l) => l.mediaType.endsWith('+zstd')), JSON.stringify(raw));
+    const out = await w.dockerOk('pull', `${REG}/team/zst:1`);
+    assert.match(out, /Pull complete/);
+    assert.equal(await w.dockerOk('run', '--rm', `${REG}/team/zst:1`), 'zstd-layer');
+  });
+
+  it('a manifest list: linux/amd64 by default, another entry with --platform', async () => {
+    await reg.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${REG}/team/multi:amd`);
+    const busyboxArchive = path.join(w.dir, 'busybox.tar');
+    await w.dockerOk('save', '-o', busyboxArchive, 'busybox');
+    await reg.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${busyboxArchive}`, `docker://${REG}/team/multi:arm`);
+    const entry = async (tag: string, architecture: string): Promise<object> => {
+      const r = await w.inNs(w.ns, ['curl', '-sfI', '-H', 'Accept: application/vnd.docker.distribution.manifest.v2+json', `http://${REG}/v2/team/multi/manifests/${tag}`]);
+      const digest = /docker-content-digest: (\S+)/i.exec(r.stdout)![1]!;
+      const size = Number(/content-length: (\d+)/i.exec(r.stdout)![1]);
+      return { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest, size, platform: { architecture, os: 'linux' } };
+    };
+    const list = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', manifests: [await entry('arm', 'arm64'), await entry('amd', 'amd64')] };
+    const file = path.join(w.dir, 'list.json');
+    fs.writeFileSync(file, JSON.stringify(list));
+    const put = await w.inNs(w.ns, ['curl', '-sf', '-X', 'PUT', '-H', 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json', '--data-binary', `@${file}`, `http://${REG}/v2/team/multi/manifests/1`]);
+    assert.equal(put.code, 0, put.stderr);
+    await w.dockerOk('pull', `${REG}/team/multi:1`);
+    assert.equal(await w.dockerOk('run', '--rm', `${REG}/team/multi:1`), 'made-by-berth');
+    await w.dockerOk('pull', '--platform', 'linux/arm64', `${REG}/team/multi:1`);
+    assert.equal(await w.dockerOk('image', 'inspect', '--format', '{{.Id}}', `${REG}/team/multi:1`), await w.dockerOk('image', 'inspect', '--format', '{{.Id}}', 'busybox'));
+    const none = await w.docker('pull', '--platform', 'linux/s390x', `${REG}/team/multi:1`);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no matching manifest for linux\/s390x in the manifest list entries/);
+  });
+
+  it('--all-tags pulls every tag; -q prints only the name', async () => {
+    await reg.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${REG}/team/app:2`);
+    const out = await w.dockerOk('pull', '--all-tags', `${REG}/team/app`);
+    assert.match(out, /1: Pulling from team\/app/);
+    assert.match(out, /2: Pulling from team\/app/);
+    assert.match(out, new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${REG}/team/app\n`));
+    const tags = (await w.dockerOk('images', '--format', '{{.Tag}}', `${REG}/team/app`)).split('\n').sort();
+    assert.deepEqual(tags, ['1', '2']);
+    assert.equal(await w.dockerOk('pull', '-q', `${REG}/team/app:2`), `${REG}/team/app:2`);
+  });
+
+  it('a tag the registry lacks: Docker\'s manifest unknown, 404, nothing stored', async () => {
+    const before = layerDirs();
+    const r = await w.docker('pull', `${REG}/team/app:nope`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`manifest for ${REG}/team/app:nope not found: manifest unknown: manifest unknown`));
+    const api = await w.api('POST', `/images/create?fromImage=${REG}/team/app&tag=nope`);
+    assert.equal(api.status, 404);
+    assert.deepEqual(layerDirs(), before);
+  });
+
+  it('a corrupted blob is refused by its digest: no image, no layer left', async () => {
+    await reg.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${REG}/team/bad:1`);
+    const raw = JSON.parse(await reg.skopeo('inspect', '--tls-verify=false', '--raw', `docker://${REG}/team/bad:1`)) as { layers: { digest: string }[] };
+    const top = raw.layers[raw.layers.length - 1]!.digest;
+    const file = reg.blobFile(top);
+    const bytes = fs.readFileSync(file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 20) ^ 0xff, bytes.length - 20);
+    fs.writeFileSync(file, bytes);
+    for (const img of (await w.dockerOk('images', '-q', `${REG}/team/app`)).split('\n').filter((x) => x !== '')) await w.docker('rmi', '-f', img);
+    await w.docker('rmi', '-f', `${REG}/team/zst:1`, `${REG}/team/multi:1`);
+    const before = layerDirs();
+    const r = await w.docker('pull', `${REG}/team/bad:1`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`filesystem layer verification failed for digest ${top}`));
+    assert.equal(await w.dockerOk('images', '-q', `${REG}/team/bad`), '');
+    assert.deepEqual(layerDirs(), before);
+  });
+
+  /** The layer store's folders (what a failed pull must not add to). */
+  function layerDirs(): string[] {
+    return fs.readdirSync(path.join(w.dataRoot, 'images', 'layers')).sort();
+  }
+
+  /** The digest the registry names a tag's manifest by. */
+  async function manifestDigest(repo: string, tag: string): Promise<string> {
+    const r = await w.inNs(w.ns, ['curl', '-sfI', '-H', 'Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json', `http://${REG}/v2/${repo}/manifests/${tag}`]);
+    return /docker-content-digest: (\S+)/i.exec(r.stdout)![1]!;
+  }
 });

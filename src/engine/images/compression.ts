@@ -1,7 +1,8 @@
 /**
  * Streams of archive bytes: sniff the compression by magic bytes and undo gzip; count
- * and hash what passes through.
+ * and hash what passes through. zstd goes through Debian's zstd.
  */
+import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -22,8 +23,8 @@ function toBuffer(v: Buffer | Uint8Array | string): Buffer {
 }
 
 /**
- * The uncompressed bytes of `source`: plain tar passes through, gzip is inflated;
- * bzip2/xz/zstd are refused with an InvalidParameter error naming the format.
+ * The uncompressed bytes of `source`: plain tar passes through, gzip and zstd are
+ * inflated; bzip2/xz are refused with an InvalidParameter error naming the format.
  */
 export async function* decompress(source: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
@@ -54,6 +55,10 @@ export async function* decompress(source: AsyncIterable<Buffer | Uint8Array | st
     yield* rest();
     return;
   }
+  if (kind === 'zstd') {
+    yield* unzstd(rest());
+    return;
+  }
   if (kind !== 'gzip') throw invalid(`unsupported archive compression: ${kind}`);
   const gunzip = createGunzip();
   pipeline(Readable.from(rest()), gunzip, () => undefined);
@@ -64,6 +69,33 @@ export async function* decompress(source: AsyncIterable<Buffer | Uint8Array | st
     throw invalid(`gzip: ${messageOf(e)}`);
   } finally {
     gunzip.destroy();
+  }
+}
+
+/**
+ * zstd through Debian's `zstd` (Node 20's zlib has none), a streaming filter: it is
+ * spawned directly, as its output is read as it comes (kernel/exec's run() collects
+ * output whole).
+ */
+async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let failure: Error | undefined;
+  let stderr = '';
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    failure = e.code === 'ENOENT' ? invalid('unsupported archive compression: zstd (install the Debian package zstd)') : e;
+  });
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  pipeline(Readable.from(source), child.stdin, (e) => {
+    if (e && !failure && (e as NodeJS.ErrnoException).code !== 'EPIPE') failure = e;
+  });
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    const code = await closed;
+    if (failure !== undefined) throw failure;
+    if (code !== 0) throw invalid(`zstd: ${stderr.trim() || `exit status ${code}`}`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { World } from '../lib/world.js';
+import { REPO, World } from '../lib/world.js';
 import { registryMissing, TestRegistry } from '../lib/registry.js';
 
 const missing = registryMissing();
@@ -142,6 +142,55 @@ describe('pull from a registry', { skip: missing ?? false }, () => {
     assert.equal(await w.dockerOk('images', '-q', `${REG}/team/bad`), '');
     assert.deepEqual(layerDirs(), before);
   });
+
+  it('a registry killed mid-pull: a clear error, no image, no layer left', async () => {
+    const proxy = await startProxy();
+    await w.dockerOk('run', '--name', 'big', 'busybox', 'sh', '-c', 'head -c 6000000 /dev/urandom > /blob');
+    await w.dockerOk('commit', 'big', 'big:1');
+    await w.dockerOk('rm', 'big');
+    const bigArchive = path.join(w.dir, 'big.tar');
+    await w.dockerOk('save', '-o', bigArchive, 'big:1');
+    await w.dockerOk('rmi', 'big:1');
+    await reg.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${bigArchive}`, `docker://${REG}/team/big:1`);
+    fs.writeFileSync(proxy.modeFile, 'slow');
+    const before = layerDirs();
+    const pulling = w.docker('pull', `${proxy.addr}/team/big:1`);
+    await new Promise((res) => setTimeout(res, 2000));
+    await reg.kill();
+    const r = await pulling;
+    await reg.run();
+    fs.writeFileSync(proxy.modeFile, 'pass');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /read blob sha256:[a-f0-9]{64} from 127\.0\.0\.1:5001: unexpected EOF/);
+    assert.equal(await w.dockerOk('images', '-q', `${proxy.addr}/team/big`), '');
+    assert.deepEqual(layerDirs(), before);
+    assert.deepEqual(fs.readdirSync(path.join(w.dataRoot, 'images', 'tmp')), []);
+  });
+
+  it('a 429 from the registry: Docker\'s toomanyrequests error, nothing stored', async () => {
+    const proxy = await startProxy();
+    fs.writeFileSync(proxy.modeFile, '429');
+    const r = await w.docker('pull', `${proxy.addr}/team/app:1`);
+    fs.writeFileSync(proxy.modeFile, 'pass');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /toomanyrequests: You have reached your pull rate limit/);
+    assert.equal(await w.dockerOk('images', '-q', `${proxy.addr}/team/app`), '');
+  });
+
+  let proxyStarted: { addr: string; modeFile: string } | undefined;
+  /** The failure-making proxy (registry-proxy-child.ts) on 127.0.0.1:5001, in front of the registry. */
+  async function startProxy(): Promise<{ addr: string; modeFile: string }> {
+    if (proxyStarted) return proxyStarted;
+    const modeFile = path.join(w.dir, 'proxy-mode');
+    fs.writeFileSync(modeFile, 'pass');
+    w.spawnIn(w.ns, [process.execPath, path.join(REPO, 'dist/test/lib/registry-proxy-child.js'), '127.0.0.1:5001', REG, modeFile]);
+    for (let i = 0; i < 100; i++) {
+      const r = await w.inNs(w.ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:5001/v2/']);
+      if (r.stdout === '200') return (proxyStarted = { addr: '127.0.0.1:5001', modeFile });
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error('the proxy did not answer');
+  }
 
   /** The layer store's folders (what a failed pull must not add to). */
   function layerDirs(): string[] {

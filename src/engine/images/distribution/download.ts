@@ -66,12 +66,18 @@ export async function downloadBlob(repo: Repository, blob: Descriptor, opts: Dow
         opts.signal.addEventListener('abort', abort, { once: true });
         try {
           const bar = new Bar(opts.sink, opts.id, 'Downloading', blob.size);
-          for await (const chunk of res.body) {
-            const b = chunk as Buffer;
-            hash.update(b);
-            await fh.write(b, 0, b.length, got);
-            got += b.length;
-            bar.at(got);
+          try {
+            for await (const chunk of res.body) {
+              const b = chunk as Buffer;
+              hash.update(b);
+              await fh.write(b, 0, b.length, got);
+              got += b.length;
+              bar.at(got);
+            }
+          } catch (e: unknown) {
+            if (opts.signal.aborted) throw e;
+            // The connection broke mid-body (Go's io.ErrUnexpectedEOF).
+            throw systemError(`read blob ${blob.digest} from ${repo.host}: unexpected EOF`);
           }
         } finally {
           opts.signal.removeEventListener('abort', abort);

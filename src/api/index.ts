@@ -23,6 +23,7 @@ import { containerOpsRoutes } from './routes/container-ops.js';
 import { containerUpdateRoutes } from './routes/container-update.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { registryRoutes } from './routes/image-distribution.js';
 import { insightRoutes } from './routes/insight.js';
 import type { Insight } from '../insight/service.js';
 import { networkRoutes } from './routes/networks.js';
@@ -94,6 +95,7 @@ export function buildRouter(deps: ApiDeps): Router {
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images, deps.registries, deps.events);
+  registryRoutes(router, deps.registries);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   swarmRoutes(router, deps.swarm, (ref) => {
     try {

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { parseReference, withDefaultTag, type ImageRef, type ImageStore } from '../../engine/images/index.js';
 import { parsePlatform, type Credentials, type Registries } from '../../engine/images/distribution/index.js';
 import { invalid } from '../../errors.js';
-import type { ApiRequest } from '../router.js';
+import type { ApiRequest, Router } from '../router.js';
 import type { ProgressStream } from './progress-stream.js';
 
 /** Docker's AuthConfig as the CLI sends it (base64url JSON); a header that does not decode counts as none, as in dockerd. */
@@ -77,4 +77,21 @@ export async function pullRoute(req: ApiRequest, stream: ProgressStream, images:
   }
   const creds = registryAuth(req.raw.headers);
   await registries.pull(images, { ref, ...(platform ? { platform } : {}), ...(creds ? { creds } : {}), sink: (m) => stream.send({ ...m }) });
+}
+
+/** POST /auth (docker login) and GET /images/search. */
+export function registryRoutes(router: Router, registries: Registries): void {
+  router
+    .add('POST', '/auth', async (req) => {
+      const creds = credentialsOf(await req.json()) ?? {};
+      const token = await registries.login(creds);
+      return { status: 200, body: { Status: 'Login Succeeded', IdentityToken: token } };
+    })
+    .add('GET', '/images/search', async (req) => {
+      const limitParam = req.query.get('limit') ?? '';
+      const limit = limitParam === '' ? 25 : Number(limitParam);
+      if (!Number.isInteger(limit)) throw invalid(`invalid limit ${JSON.stringify(limitParam)}`);
+      const results = await registries.search(req.query.get('term') ?? '', limit, registryAuth(req.raw.headers));
+      return { status: 200, body: results };
+    });
 }

@@ -7,6 +7,9 @@ import type { ImageStore } from '../store.js';
 import { RegistryHosts, type RegistrySettings } from './hosts.js';
 import { Limiter } from './limiter.js';
 import { pullImage, type PullRequest } from './pull.js';
+import { login } from './login.js';
+import { search, type SearchResult } from './search.js';
+import type { Credentials } from './auth.js';
 
 export type { Credentials } from './auth.js';
 export type { JsonMessage, ProgressSink } from './progress.js';
@@ -38,5 +41,15 @@ export class Registries {
     const policy = { downloads: this.downloads, maxAttempts: this.opts.maxDownloadAttempts, retryDelay: (n: number) => 5 * n };
     await pullImage(images.pullTarget(), this.hosts, policy, req);
     images.pulled(req.ref);
+  }
+
+  /** POST /auth: check credentials against their registry; the identity token ('' when none). */
+  async login(creds: Credentials): Promise<string> {
+    return login(this.hosts, creds);
+  }
+
+  /** GET /images/search: the index's v1 search (a v2-only registry has none, as Docker reports). */
+  async search(term: string, limit: number, creds?: Credentials): Promise<SearchResult[]> {
+    return search(this.hosts, term, limit, creds);
   }
 }

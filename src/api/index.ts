@@ -95,7 +95,7 @@ export function buildRouter(deps: ApiDeps): Router {
   pruneRoutes(router, deps.pruner);
   execRoutes(router, deps.execs);
   imageRoutes(router, deps.images, deps.registries, deps.events);
-  registryRoutes(router, deps.registries);
+  registryRoutes(router, deps.registries, deps.images);
   volumeRoutes(router, deps.volumes, (name) => engine.volumeUsers(name));
   swarmRoutes(router, deps.swarm, (ref) => {
     try {

@@ -110,6 +110,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   const volumes = new VolumeStore(opts.dataRoot, events);
   // Per-registry certificates live beside the configuration file, as /etc/docker/certs.d beside daemon.json.
   const registries = new Registries({
+    dataRoot: opts.dataRoot,
     insecureRegistries: opts.insecureRegistries,
     mirrors: opts.registryMirrors,
     certsDir: path.join(path.dirname(opts.configFile), 'certs.d'),

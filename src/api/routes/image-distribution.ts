@@ -8,7 +8,7 @@ import { parseReference, withDefaultTag, type ImageRef, type ImageStore } from '
 import { parsePlatform, type Credentials, type Registries } from '../../engine/images/distribution/index.js';
 import { invalid } from '../../errors.js';
 import type { ApiRequest, Router } from '../router.js';
-import type { ProgressStream } from './progress-stream.js';
+import { ProgressStream } from './progress-stream.js';
 
 /** Docker's AuthConfig as the CLI sends it (base64url JSON); a header that does not decode counts as none, as in dockerd. */
 export function registryAuth(headers: IncomingHttpHeaders): Credentials | undefined {
@@ -79,9 +79,23 @@ export async function pullRoute(req: ApiRequest, stream: ProgressStream, images:
   await registries.pull(images, { ref, ...(platform ? { platform } : {}), ...(creds ? { creds } : {}), sink: (m) => stream.send({ ...m }) });
 }
 
-/** POST /auth (docker login) and GET /images/search. */
-export function registryRoutes(router: Router, registries: Registries): void {
+/** POST /auth (docker login), GET /images/search, POST /images/{name}/push. */
+export function registryRoutes(router: Router, registries: Registries, images: ImageStore): void {
   router
+    .add('POST', '/images/{name}/push', async (req) => {
+      const name = req.params.name!;
+      const tag = req.query.get('tag') ?? '';
+      const ref = tag === '' ? parseReference(name) : pullReference(name, tag);
+      const creds = registryAuth(req.raw.headers);
+      const stream = new ProgressStream(req.res);
+      try {
+        await registries.push(images, { ref, ...(creds ? { creds } : {}), sink: (m) => stream.send({ ...m }) });
+      } catch (e: unknown) {
+        stream.fail(e);
+      }
+      stream.end(undefined);
+      return { handled: true };
+    })
     .add('POST', '/auth', async (req) => {
       const creds = credentialsOf(await req.json()) ?? {};
       const token = await registries.login(creds);

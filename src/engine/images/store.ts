@@ -9,7 +9,8 @@
  *                                still used it: its layers stay until gc() finds no user
  *   layers/<diff-id hex>/root/   an extracted layer, shared by every image using it
  *   layers/<diff-id hex>/meta.json
- *   tmp/                         staging for extraction and `docker load` (emptied on open)
+ *   tmp/                         staging for extraction, `docker load`, pulls and pushes (emptied on open)
+ *   distribution/v2metadata/     which registry blobs hold each layer (distribution/metadata.ts)
  *
  * All of it is loaded into memory on open (configs are small), so lookups are
  * synchronous. Changes run one at a time under one lock; long work (extraction) runs
@@ -406,6 +407,11 @@ export class ImageStore {
   /** Docker's pull event for a reference pulled (`busybox:latest`, named `busybox`). */
   pulled(ref: ImageRef): void {
     this.event('pull', familiarString(ref), familiarName(ref));
+  }
+
+  /** Docker's push event. */
+  pushed(ref: ImageRef): void {
+    this.event('push', familiarString(ref), familiarName(ref));
   }
 
   /** What load and import write through, and the event each image they make gets. */

@@ -151,24 +151,26 @@ export class Repository {
     return Number(res.headers['content-length'] ?? 0);
   }
 
-  /**
-   * Start an upload; with `mountFrom` the registry may take the blob from that
-   * repository instead ('mounted'). Otherwise the upload's location.
-   */
-  async startUpload(mountFrom?: { digest: string; from: string }): Promise<'mounted' | URL> {
+  /** Start an upload; its location. */
+  async startUpload(): Promise<URL> {
     const url = this.url('blobs/uploads/');
-    if (mountFrom !== undefined) {
-      url.searchParams.set('mount', mountFrom.digest);
-      url.searchParams.set('from', mountFrom.from);
-    }
     const res = await this.send(url, { method: 'POST', body: Buffer.alloc(0), headers: { 'Content-Length': '0' } });
-    if (res.status === 201 && mountFrom !== undefined) {
-      discard(res);
-      return 'mounted';
-    }
     if (res.status !== 202) throw await registryErrorOf(res);
     discard(res);
     return locationOf(res, url);
+  }
+
+  /**
+   * Ask the registry to mount blob `digest` from repository `from` (same registry):
+   * true when it did (201). A registry that cannot starts an upload instead, left to expire.
+   */
+  async mount(digest: string, from: string): Promise<boolean> {
+    const url = this.url('blobs/uploads/');
+    url.searchParams.set('mount', digest);
+    url.searchParams.set('from', from);
+    const res = await this.send(url, { method: 'POST', body: Buffer.alloc(0), headers: { 'Content-Length': '0' } });
+    discard(res);
+    return res.status === 201;
   }
 
   /** PATCH a chunk of an upload at `location`; the next location. */

@@ -8,6 +8,9 @@ import { RegistryHosts, type RegistrySettings } from './hosts.js';
 import { Limiter } from './limiter.js';
 import { pullImage, type PullRequest } from './pull.js';
 import { login } from './login.js';
+import * as path from 'node:path';
+import { LayerSources } from './metadata.js';
+import { pushImage, type PushRequest, type PushSource } from './push.js';
 import { search, type SearchResult } from './search.js';
 import type { Credentials } from './auth.js';
 
@@ -17,6 +20,8 @@ export { parsePlatform, type Platform } from './manifest.js';
 export { validateInsecureRegistry, validateMirror, INDEX_NAME, INDEX_SERVER, type RegistrySettings } from './hosts.js';
 
 export interface RegistryOptions extends RegistrySettings {
+  /** The daemon's data root: which registry blobs hold each layer is kept under images/distribution. */
+  dataRoot: string;
   /** dockerd's --max-concurrent-downloads (3). */
   maxConcurrentDownloads: number;
   /** dockerd's --max-concurrent-uploads (5). */
@@ -28,19 +33,37 @@ export interface RegistryOptions extends RegistrySettings {
 export class Registries {
   readonly hosts: RegistryHosts;
   private readonly downloads: Limiter;
-  readonly uploads: Limiter;
+  private readonly uploads: Limiter;
+  private readonly sources: LayerSources;
 
   constructor(private readonly opts: RegistryOptions) {
     this.hosts = new RegistryHosts(opts);
     this.downloads = new Limiter(opts.maxConcurrentDownloads);
     this.uploads = new Limiter(opts.maxConcurrentUploads);
+    this.sources = new LayerSources(path.join(opts.dataRoot, 'images'));
   }
 
   /** Pull into `images`; progress goes to `req.sink`. Emits the pull event when done. */
   async pull(images: ImageStore, req: PullRequest): Promise<void> {
-    const policy = { downloads: this.downloads, maxAttempts: this.opts.maxDownloadAttempts, retryDelay: (n: number) => 5 * n };
+    const policy = { downloads: this.downloads, maxAttempts: this.opts.maxDownloadAttempts, retryDelay: (n: number) => 5 * n, sources: this.sources };
     await pullImage(images.pullTarget(), this.hosts, policy, req);
     images.pulled(req.ref);
+  }
+
+  /** Push from `images`; progress goes to `req.sink`. Emits the push event when done. */
+  async push(images: ImageStore, req: PushRequest): Promise<void> {
+    const target = images.pullTarget();
+    const source: PushSource = {
+      lookupRef: target.lookupRef,
+      tagsOfRepository: (name) => images.tagsOfRepository(name),
+      get: (id) => images.get(id),
+      rawConfig: (id) => images.rawConfig(id),
+      layerArchive: async (d) => images.layerArchive(d),
+      point: target.point,
+      tmpDir: target.layers.tmpDir,
+    };
+    await pushImage(source, this.hosts, { uploads: this.uploads, sources: this.sources }, req);
+    images.pushed(req.ref);
   }
 
   /** POST /auth: check credentials against their registry; the identity token ('' when none). */

@@ -11,7 +11,8 @@ import * as fs from 'node:fs/promises';
 import { invalid, systemError, wrapError } from '../../../errors.js';
 import { parseImageConfig, sha256Digest, shortId, type Digest } from '../config.js';
 import type { LayerStore } from '../layers.js';
-import { familiarName, familiarString, type ImageRef } from '../reference.js';
+import { familiarName, familiarString, fullName, type ImageRef } from '../reference.js';
+import type { LayerSources } from './metadata.js';
 import type { Credentials } from './auth.js';
 import { Repository } from './client.js';
 import { downloadBlob, fetchSmallBlob } from './download.js';
@@ -42,6 +43,8 @@ export interface PullPolicy {
   maxAttempts: number;
   /** Seconds before retry n (1-based); Docker waits 5 s × n. */
   retryDelay: (attempt: number) => number;
+  /** Where the blob each layer came from is remembered (for pushes). */
+  sources: LayerSources;
 }
 
 export interface PullRequest {
@@ -190,6 +193,7 @@ class Puller {
         });
         pinned.push(job.diffId);
         await fs.rm(got.file, { force: true });
+        await this.policy.sources.add(job.diffId, { digest: job.blob.digest, repository: fullName(this.req.ref) });
         update(sink, job.id, 'Pull complete');
       }
       const id = await this.target.commit(raw, refs);

@@ -91,6 +91,26 @@ describe('registries with credentials and TLS', { skip: missing ?? false }, () =
     const priv = await dockerAs(w, cfg, ['pull', `${TOKEN}/private/app:1`]);
     assert.equal(priv.code, 0, priv.stderr);
     assert.equal(await w.dockerOk('run', '--rm', `${TOKEN}/private/app:1`), 'secret-app');
+    // Pushing asks for push and pull scopes (and pull on the repository it mounts from).
+    await w.dockerOk('tag', `${TOKEN}/private/app:1`, `${TOKEN}/private/copy:1`);
+    const anonymous = await dockerAs(w, path.join(w.dir, 'cli-nobody'), ['push', `${TOKEN}/private/copy:1`]);
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.stderr, /denied: requested access to the resource is denied|unauthorized/);
+    const pushed = await dockerAs(w, cfg, ['push', `${TOKEN}/private/copy:1`]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stdout, /Mounted from (public|private)\/app/);
+    await reg.skopeo('inspect', '--tls-verify=false', '--creds', 'alice:wonderland', `docker://${TOKEN}/private/copy:1`);
+  });
+
+  it('--registry-mirror: Docker Hub names are pulled from the mirror', async () => {
+    const mirror = await TestRegistry.start(w, 'mirror', { addr: '127.0.0.1:5006' });
+    await mirror.skopeo('copy', '--dest-tls-verify=false', `docker-archive:${archive}`, 'docker://127.0.0.1:5006/library/mirrored:1');
+    await w.restart('SIGTERM', [...configArgs, '--registry-mirror', 'http://127.0.0.1:5006']);
+    const out = await w.dockerOk('pull', 'mirrored:1');
+    assert.match(out, /1: Pulling from library\/mirrored/);
+    assert.match(out, /Status: Downloaded newer image for mirrored:1/);
+    assert.equal(await w.dockerOk('run', '--rm', 'mirrored:1'), 'secret-app');
+    await w.restart('SIGTERM', configArgs);
   });
 
   it('TLS with a test CA: refused unverified, trusted through certs.d, or taken insecure with --insecure-registry', async () => {

@@ -23,6 +23,7 @@ import { ExecManager } from '../engine/containers/execs.js';
 import { HealthMonitors } from '../engine/containers/health-monitor.js';
 import { execProbes } from '../engine/containers/health-probe.js';
 import { Registries } from '../engine/images/distribution/index.js';
+import { registryOptions } from './registry-options.js';
 import { ImageStore } from '../engine/images/index.js';
 import { VolumeStore } from '../engine/volumes/store.js';
 import { createRuntime } from '../runtime/index.js';
@@ -108,16 +109,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   ]);
   for (const w of images.warnings) log.warn(`images: ${w}`);
   const volumes = new VolumeStore(opts.dataRoot, events);
-  // Per-registry certificates live beside the configuration file, as /etc/docker/certs.d beside daemon.json.
-  const registries = new Registries({
-    dataRoot: opts.dataRoot,
-    insecureRegistries: opts.insecureRegistries,
-    mirrors: opts.registryMirrors,
-    certsDir: path.join(path.dirname(opts.configFile), 'certs.d'),
-    maxConcurrentDownloads: opts.maxConcurrentDownloads,
-    maxConcurrentUploads: opts.maxConcurrentUploads,
-    maxDownloadAttempts: opts.maxDownloadAttempts,
-  });
+  const registries = new Registries({ dataRoot: opts.dataRoot, ...registryOptions(opts) });
   const timings = new Timings();
   const logs = new LogService({
     containerDir: (id) => containerDir(opts.dataRoot, id),
@@ -243,7 +235,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => reload(opts, cli, log, logs));
+  process.on('SIGHUP', () => reload(opts, cli, log, logs, registries));
 }
 
 /** The daemon's ID, made on first start and kept in the store. */

@@ -16,6 +16,26 @@ describe('berthd flags', () => {
     assert.throws(() => parse('--host-gateway-ip', 'gw'), { message: 'invalid IP address: gw' });
   });
 
+  it('registry options: --insecure-registry, --registry-mirror and the transfer limits, as flags or daemon.json keys', () => {
+    const o = parse('--insecure-registry', 'reg.local:5000', '--insecure-registry=10.0.0.0/8', '--registry-mirror', 'https://mirror.local', '--max-concurrent-downloads', '6', '--max-download-attempts', '2');
+    assert.deepEqual(o.insecureRegistries, ['reg.local:5000', '10.0.0.0/8']);
+    assert.deepEqual(o.registryMirrors, ['https://mirror.local/']);
+    assert.equal(o.maxConcurrentDownloads, 6);
+    assert.equal(o.maxConcurrentUploads, 5);
+    assert.equal(o.maxDownloadAttempts, 2);
+    assert.throws(() => parse('--registry-mirror', 'mirror.local'), /invalid mirror: no scheme specified/);
+    assert.throws(() => parse('--max-download-attempts', '0'), /invalid max-download-attempts value: 0/);
+    const dir = mkdtempSync(join(tmpdir(), 'berth-opts-'));
+    try {
+      const path = join(dir, 'daemon.json');
+      writeFileSync(path, JSON.stringify({ 'insecure-registries': ['r:5000'], 'registry-mirrors': ['http://m:5000'], 'max-concurrent-uploads': 2 }));
+      const f = buildDaemonOptions(configFlags(path, readConfigFile(path, true)!, []));
+      assert.deepEqual([f.insecureRegistries, f.registryMirrors, f.maxConcurrentUploads], [['r:5000'], ['http://m:5000/'], 2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--cluster-store takes etcd URLs and their TLS files as --cluster-store-opt', () => {
     assert.equal(parse().clusterStore, undefined);
     assert.deepEqual(parse('--cluster-store', 'etcd://10.0.0.1:2379,10.0.0.2').clusterStore, { endpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'] });

@@ -31,16 +31,27 @@ export interface RegistryOptions extends RegistrySettings {
 }
 
 export class Registries {
-  readonly hosts: RegistryHosts;
+  private hosts: RegistryHosts;
   private readonly downloads: Limiter;
   private readonly uploads: Limiter;
   private readonly sources: LayerSources;
 
-  constructor(private readonly opts: RegistryOptions) {
+  constructor(private opts: RegistryOptions) {
     this.hosts = new RegistryHosts(opts);
     this.downloads = new Limiter(opts.maxConcurrentDownloads);
     this.uploads = new Limiter(opts.maxConcurrentUploads);
     this.sources = new LayerSources(path.join(opts.dataRoot, 'images'));
+  }
+
+  /**
+   * SIGHUP: mirrors, insecure registries and the transfer limits change for the
+   * transfers that start from now on, as dockerd reloads them.
+   */
+  reload(next: Omit<RegistryOptions, 'dataRoot'>): void {
+    this.opts = { ...next, dataRoot: this.opts.dataRoot };
+    this.hosts = new RegistryHosts(this.opts);
+    this.downloads.setLimit(next.maxConcurrentDownloads);
+    this.uploads.setLimit(next.maxConcurrentUploads);
   }
 
   /** Pull into `images`; progress goes to `req.sink`. Emits the pull event when done. */

@@ -56,7 +56,8 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
   monitor.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const ended = new Promise<void>((res) => monitor.on('close', () => res()));
   try {
-    await sleep(150);
+    // nft monitor gives no sign that it listens: a moment for it to subscribe.
+    await sleep(300);
     const probe = spec.from === 'none' ? (await sleep(spec.waitMs), 'waited') : await send(spec);
     await sleep(SETTLE_MS);
     return { ...ours(out, table), probe };

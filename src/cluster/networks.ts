@@ -17,10 +17,11 @@ import type { NetworkKey } from '../network/drivers/driver.js';
 import { FIRST_VNI, MAX_VNI, parseVniList, vniInRange, VNI_OPTION } from '../network/drivers/overlay/config.js';
 import { KEY_BYTES } from '../network/drivers/overlay/xfrm-plan.js';
 import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
-import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkId, NetworkRecord } from '../network/model.js';
+import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, EndpointService, NetworkId, NetworkRecord } from '../network/model.js';
 import type { RemoteChange, RemoteEndpoint, SharedListener, SharedNetworks } from '../network/shared.js';
 import type { EtcdStore, WatchEvent } from '../store/etcd.js';
 import type { Json } from '../store/kv.js';
+import { ClusterServices } from './services/view.js';
 import { NODES } from './stored.js';
 import { newSwarmId } from './tokens.js';
 
@@ -49,6 +50,8 @@ export class ClusterNetworks implements SharedNetworks {
   private readonly listeners = new Set<SharedListener>();
   private stopWatch: (() => Promise<void>) | undefined;
   private closed = false;
+  /** The swarm's services, followed beside the networks (their VIPs and backends on them). */
+  services: ClusterServices | undefined;
 
   private constructor(private readonly o: ClusterNetworksOptions) {}
 
@@ -64,6 +67,7 @@ export class ClusterNetworks implements SharedNetworks {
   static async open(o: ClusterNetworksOptions): Promise<ClusterNetworks> {
     const c = new ClusterNetworks(o);
     await c.relist();
+    c.services = await ClusterServices.open(o.store, o.log);
     if (o.manager && c.keys.length === 0) await c.makeKeys();
     if (o.manager && ![...c.records.values()].some((r) => r.ingress)) {
       await c.make({ ...INGRESS, subnets: [] }, true).catch((e: unknown) => o.log(`swarm: ingress network: ${messageOf(e)}`));
@@ -151,7 +155,7 @@ export class ClusterNetworks implements SharedNetworks {
   private takeEndpoint(key: string, v: Json): RemoteEndpoint | undefined {
     const ep = v as unknown as RemoteEndpoint & { nodeId: string };
     if (ep.nodeId === this.o.nodeId) return undefined;
-    const remote: RemoteEndpoint = { networkId: ep.networkId, endpointId: ep.endpointId, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ipv4: ep.ipv4, mac: ep.mac, node: ep.node };
+    const remote: RemoteEndpoint = { networkId: ep.networkId, endpointId: ep.endpointId, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ipv4: ep.ipv4, mac: ep.mac, node: ep.node, ...(ep.service ? { service: serviceTag(ep.service) } : {}) };
     this.remote.set(key.split('/')[2] ?? ep.endpointId, remote);
     return remote;
   }
@@ -332,6 +336,7 @@ export class ClusterNetworks implements SharedNetworks {
       mac: ep.mac,
       node: this.o.local.addr,
       nodeId: this.o.nodeId,
+      ...(ep.service ? { service: serviceTag(ep.service) as unknown as Json } : {}),
     });
   }
 
@@ -343,6 +348,7 @@ export class ClusterNetworks implements SharedNetworks {
     this.closed = true;
     this.listeners.clear();
     await this.stopWatch?.();
+    await this.services?.close();
   }
 }
 
@@ -353,6 +359,11 @@ export function addressKey(networkId: string, address: string): string {
 
 /** What a service's virtual IP claim names as its holder (`service:<id>`), so no sweep takes it for a lost container's. */
 export const VIP_HOLDER = 'service:';
+
+/** An endpoint's service as published: only its known fields. */
+function serviceTag(s: EndpointService): EndpointService {
+  return { id: s.id, name: s.name, ...(s.taskId ? { taskId: s.taskId } : {}) };
+}
 
 /** keys/network: the data path's keys, `{ keys: [{ key, tag }] }`, the primary first. */
 const KEYS = 'keys/network';

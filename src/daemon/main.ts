@@ -17,6 +17,9 @@ import { LocalStore } from '../store/local.js';
 import { newId } from '../util/ids.js';
 import { EmbeddedDns } from '../network/dns/index.js';
 import { dnsHooks } from '../engine/containers/dns.js';
+import { serviceLbHooks } from '../engine/containers/service-lb.js';
+import { ServiceBalancer } from '../network/services/balancer.js';
+import { setServiceNames } from '../network/dns/services.js';
 import { ContainerEngine } from '../engine/containers/engine.js';
 import { containerDir } from '../engine/containers/facts.js';
 import { ExecManager } from '../engine/containers/execs.js';
@@ -135,6 +138,15 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     logging: containerLogging(logs),
   });
   engine.addHooks(dnsHooks(dns, networks, engine));
+  // Swarm services: their VIPs in every local namespace on their networks, their names in the DNS.
+  const balancer = new ServiceBalancer({
+    kernel: linuxKernel,
+    localEndpoints: () => networks.sharedEndpoints(),
+    sandboxPath: (id) => networks.sandboxPath(id),
+    derived: (byNetwork) => setServiceNames(dns.directory, byNetwork, (id) => networkName(networks, id)),
+    log: warn,
+  });
+  engine.addHooks(serviceLbHooks(balancer));
   const execs = new ExecManager(engine, runtime, events);
   // Before reconcile: a container still running after a daemon restart resumes its checks.
   const health = new HealthMonitors({
@@ -166,9 +178,11 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     stopNames = shared && followRemoteNames(dns, networks.reachableRemotes(shared));
     if (shared) {
       await networks.attachShared(shared);
+      await balancer.attach(shared);
       await engine.connections.sharedAttached();
       return;
     }
+    balancer.detach();
     await networks.detachShared({ left: leaving });
   });
   swarm.resume();
@@ -253,6 +267,14 @@ function groupId(group: string | undefined): number | undefined {
   const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === group);
   if (!line) throw invalid(`group ${group} not found`);
   return Number(line.split(':')[2]);
+}
+
+function networkName(networks: NetworkController, id: string): string | undefined {
+  try {
+    return networks.find(id).record.name;
+  } catch {
+    return undefined;
+  }
 }
 
 function readOr(file: string): string {

@@ -1,4 +1,5 @@
 /** The Kernel port on this machine: iproute2, nft, /proc and sockets (see port.ts). */
+import { forgetFlows } from './conntrack.js';
 import { listFdb, listNeighbours } from './fdb.js';
 import { kernelFeatures } from './features.js';
 import { holdHostPorts } from './hostports.js';
@@ -40,6 +41,7 @@ export const linuxKernel: Kernel = {
   },
   nft: nftIn(),
   xfrm: { add: addXfrm, delete: deleteXfrm },
+  conntrack: { forget: forgetFlows },
   routes: listRoutes,
   ownRoutes: listOwnRoutes,
   readNamespace,

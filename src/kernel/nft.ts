@@ -59,6 +59,7 @@ export function nftIn(opts: NftOptions = {}): KernelNft {
     listTable: async (family, name) => nftListTable(family, name, opts),
     listTables: async () => nftListTables(opts),
     deleteTable: async (family, name) => nftDeleteTable(family, name, opts),
+    applyIn: async (netns, script) => nftApply(script, { netns }),
   };
 }
 

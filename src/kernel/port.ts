@@ -72,6 +72,14 @@ export interface KernelNft {
   listTables(): Promise<{ family: string; name: string }[]>;
   /** Delete a table. Idempotent. */
   deleteTable(family: NftFamily, name: string): Promise<void>;
+  /** Commit a script as one transaction inside the namespace at `netns` (a container's own tables). */
+  applyIn(netns: string, script: string): Promise<void>;
+}
+
+/** The connection tracking table of a namespace. */
+export interface KernelConntrack {
+  /** Forget the `proto` flows whose replies come from these addresses (a removed backend's); returns how many went. Idempotent. */
+  forget(netns: string, proto: 'tcp' | 'udp', replySources: readonly string[]): Promise<number>;
 }
 
 /** IPsec (XFRM): associations and the policies that select them. */
@@ -88,6 +96,7 @@ export interface Kernel {
   readonly sysctls: KernelSysctls;
   readonly nft: KernelNft;
   readonly xfrm: KernelXfrm;
+  readonly conntrack: KernelConntrack;
   /** The daemon namespace's routes of these families. */
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
   /** A namespace's interfaces and routes as the kernel has them (`berth topology`): a sandbox's file, or the daemon's own. */

@@ -84,6 +84,7 @@ export function buildEndpoint(
     aliases: req.aliases,
     ...(req.links !== undefined && req.links.length > 0 ? { links: req.links } : {}),
     gateway: wired && caps.routesOut && !net.internal && !siblings.some((s) => s.gateway),
+    ...(req.service ? { service: req.service } : {}),
   };
   return { endpoint, pools };
 }

@@ -88,6 +88,16 @@ export interface EndpointRecord {
   links?: EndpointLink[];
   /** Whether this endpoint carries the sandbox's default route. */
   gateway: boolean;
+  /** A swarm task's endpoint: the service it is a backend of (from the container's task labels). */
+  service?: EndpointService;
+}
+
+/** The service a task's endpoint belongs to. */
+export interface EndpointService {
+  id: string;
+  name: string;
+  /** The task the container runs: a task the orchestrator is stopping is no backend any more. */
+  taskId?: string;
 }
 
 /** A link of an endpoint: `alias` stands for the container named `target` on the network. */
@@ -110,4 +120,6 @@ export interface JoinRequest {
   links?: EndpointLink[];
   /** A swarm task's container (its agent's join): a swarm network need not be attachable for it. */
   task?: boolean;
+  /** A swarm task's container: its service (a backend of the service on this network). */
+  service?: EndpointService;
 }

@@ -6,7 +6,8 @@
  * has none.
  */
 import type { SwarmPlace } from './drivers/driver.js';
-import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, NetworkRecord } from './model.js';
+import type { SharedServices } from './services/model.js';
+import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, EndpointService, NetworkRecord } from './model.js';
 
 /** Another host's endpoint on a shared network, as this host programs its kernel and DNS for it. */
 export interface RemoteEndpoint {
@@ -20,6 +21,8 @@ export interface RemoteEndpoint {
   mac: string;
   /** The host it lives on: its underlay address (the VTEP). */
   node: string;
+  /** A swarm task's endpoint: the service it is a backend of. */
+  service?: EndpointService;
 }
 
 /** What changed among the remote endpoints. */
@@ -36,6 +39,8 @@ export interface SharedListener {
 export interface SharedNetworks {
   /** This host's place on the underlay: its VTEP address, the VXLAN port, the underlay's MTU, the data path's keys. */
   readonly local: SwarmPlace;
+  /** The swarm's services (their VIPs, names and ports), when the cluster keeps any. */
+  readonly services?: SharedServices;
   /** Whether this node is a manager (it sees every shared network, and may create them). */
   readonly manager: boolean;
   /** Every shared network as the cluster holds it now. */

@@ -11,7 +11,7 @@ import type { KernelFeatures } from '../../src/kernel/features.js';
 import { HostPortError, type HeldSockets, type HostSocketSpec } from '../../src/kernel/hostports.js';
 import type { LinkInfo } from '../../src/kernel/links.js';
 import type { NftFamily, NftObject } from '../../src/kernel/nft.js';
-import type { Kernel, KernelLinks, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
+import type { Kernel, KernelLinks, KernelConntrack, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm } from '../../src/kernel/port.js';
 import { BERTH_ROUTE_PROTO, type OwnRoute, type RouteInfo } from '../../src/kernel/routes.js';
 import type { NamespaceView } from '../../src/kernel/namespace-view.js';
 import type { TraceCapture } from '../../src/kernel/trace.js';
@@ -246,6 +246,24 @@ export class FakeKernel implements Kernel {
     listTable: async (family: NftFamily, name: string): Promise<NftObject[] | undefined> => (this.tables.has(`${family} ${name}`) ? [] : undefined),
     listTables: async () => [...this.tables].map((t) => ({ family: t.split(' ')[0]!, name: t.split(' ')[1]! })),
     deleteTable: async (family, name) => this.nft.apply(`add table ${family} ${name}\ndelete table ${family} ${name}\n`),
+    applyIn: async (netns, script) => {
+      if (script.trim() === '') return;
+      await this.faults.step(`nft in ${netns}`);
+      this.nsNftScripts.push({ netns, script });
+    },
+  };
+
+  /** Scripts committed inside namespaces (a container's VIP table), in order. */
+  readonly nsNftScripts: { netns: string; script: string }[] = [];
+  /** Flows forgotten (conntrack), in order. */
+  readonly forgottenFlows: { netns: string; proto: 'tcp' | 'udp'; replySources: string[] }[] = [];
+
+  readonly conntrack: KernelConntrack = {
+    forget: async (netns, proto, replySources) => {
+      await this.faults.step(`conntrack forget in ${netns}`);
+      this.forgottenFlows.push({ netns, proto, replySources: [...replySources] });
+      return 0;
+    },
   };
 
   readonly xfrm: KernelXfrm = {

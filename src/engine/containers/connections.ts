@@ -54,7 +54,7 @@ export class NetworkConnections {
       const known = Object.keys(c.spec.networks).some((k) => this.sameNetwork(k, net.record.id));
       // libnetwork's ErrEndpointExists: a Forbidden (403), as dockerd answers it.
       if (known) throw forbidden(`endpoint with name ${c.spec.name} already exists in network ${net.record.name}`);
-      const req = joinRequest(c.id, c.spec.name, cfg);
+      const req = joinRequest(c.id, c.spec.name, cfg, c.spec.labels);
       if (c.state.status === 'running') {
         const t0 = performance.now();
         const ep = await networks.join(network, req);
@@ -125,7 +125,7 @@ export class NetworkConnections {
       const have = new Set<string>(networks.endpointsOf(c.id).map((e) => e.networkId));
       for (const [netId, cfg] of wanted) {
         if (have.has(netId)) continue;
-        const ep = await networks.join(netId, joinRequest(c.id, c.spec.name, cfg));
+        const ep = await networks.join(netId, joinRequest(c.id, c.spec.name, cfg, c.spec.labels));
         for (const h of this.deps.hooks) await h.started?.(c, [ep]);
         this.editEtcFiles(c, ep, 'joined');
       }

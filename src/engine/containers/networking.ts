@@ -4,7 +4,8 @@
  */
 import { conflict, notFound, systemError, wrapError } from '../../errors.js';
 import { GWBRIDGE, type NetworkController } from '../../network/controller.js';
-import type { EndpointLink, EndpointRecord, JoinRequest } from '../../network/model.js';
+import { TASK_LABELS } from '../../cluster/services/model.js';
+import type { EndpointLink, EndpointRecord, EndpointService, JoinRequest } from '../../network/model.js';
 import type { NetworkAttachment } from '../../runtime/index.js';
 import type { ContainerRecord, EndpointConfig } from './model.js';
 
@@ -42,7 +43,7 @@ export async function joinNetworks(
     for (const [net, cfg] of Object.entries(c.spec.networks)) {
       if (tryFind(networks, net) === undefined) throw notFound(`network ${net} not found`);
       // By the name as given: a refusal names the network as the user wrote it (Docker's words).
-      endpoints.push(await networks.join(net, joinRequest(c.id, c.spec.name, cfg)));
+      endpoints.push(await networks.join(net, joinRequest(c.id, c.spec.name, cfg, c.spec.labels)));
     }
     const gw = await joinGatewayBridge(networks, c, endpoints);
     if (gw) endpoints.push(gw);
@@ -112,10 +113,19 @@ export function checkLegacyLinks(c: ContainerRecord, lookup: (idOrName: string) 
   }
 }
 
-/** What the network controller is asked for one of the container's networks. */
-export function joinRequest(containerId: string, name: string, cfg: EndpointConfig): JoinRequest {
+/** What the network controller is asked for one of the container's networks; a swarm task's `labels` name its service. */
+export function joinRequest(containerId: string, name: string, cfg: EndpointConfig, labels: Record<string, string> = {}): JoinRequest {
   const links = cfg.links.map(parseLink);
-  return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac), ...(cfg.task ? { task: true } : {}) };
+  const service = serviceOf(labels);
+  return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac), ...(service ? { service } : {}), ...(cfg.task ? { task: true } : {}) };
+}
+
+/** The service of a swarm task's container, from Docker's task labels (none for other containers). */
+export function serviceOf(labels: Record<string, string>): EndpointService | undefined {
+  const id = labels[TASK_LABELS.serviceId];
+  const name = labels[TASK_LABELS.serviceName];
+  const taskId = labels[TASK_LABELS.taskId];
+  return id && name ? { id, name, ...(taskId ? { taskId } : {}) } : undefined;
 }
 
 /**

@@ -67,8 +67,20 @@ interface NetworkIndex {
 const UNKNOWN: Resolution = { kind: 'unknown' };
 const NODATA: Resolution = { kind: 'nodata' };
 
+/** A swarm service's names on one network: `<name>` and its aliases, and `tasks.<name>`. */
+export interface DnsService {
+  name: string;
+  aliases: readonly string[];
+  /** vip mode: what `<name>` answers; dnsrr (none): the tasks' addresses. */
+  vip: string | undefined;
+  /** The running tasks' addresses: what `tasks.<name>` answers. */
+  tasks: readonly string[];
+}
+
 export class DnsDirectory {
   private readonly networks = new Map<string, NetworkIndex>();
+  /** networkId -> a service name -> its addresses there (swarm services: kept whole per network, not per endpoint). */
+  private readonly serviceNames = new Map<string, Map<string, Set<Entry>>>();
   /** containerId -> networkId -> entry, in join order. */
   private readonly containers = new Map<string, Map<string, Entry>>();
 
@@ -135,6 +147,28 @@ export class DnsDirectory {
     }
   }
 
+  /**
+   * The swarm services on a network, replacing what it had: `<name>` and each alias answer
+   * the VIP (or the tasks in dnsrr mode), `tasks.<name>` the tasks. Idempotent.
+   */
+  setServices(networkId: string, networkName: string, services: readonly DnsService[]): void {
+    const names = new Map<string, Set<Entry>>();
+    const entries = (addresses: readonly string[], name: string): Set<Entry> =>
+      new Set(addresses.map((a) => ({ ep: { containerId: '', networkId, networkName, name, aliases: [], links: [], ipv4: a }, v4: addressBytes(a, 4), v6: undefined, names: [], links: new Map() })));
+    for (const s of services) {
+      const main = entries(s.vip !== undefined ? [s.vip] : s.tasks, s.name);
+      for (const n of [s.name, ...s.aliases].map(normalize)) if (!names.has(n)) names.set(n, main);
+      names.set(`tasks.${normalize(s.name)}`, entries(s.tasks, s.name));
+    }
+    if (names.size === 0) this.serviceNames.delete(networkId);
+    else this.serviceNames.set(networkId, names);
+  }
+
+  /** The networks that have service names (to clear those a change left with none). */
+  serviceNetworks(): string[] {
+    return [...this.serviceNames.keys()];
+  }
+
   /** The endpoints of a container, in join order (for inspection and tests). */
   endpointsOf(containerId: string): DnsEndpoint[] {
     return [...(this.containers.get(containerId)?.values() ?? [])].map((e) => e.ep);
@@ -179,6 +213,8 @@ export class DnsDirectory {
         if (pass === 'name' && own.links.has(host)) continue;
         const set = net.byName.get(target);
         if (set !== undefined && set.size > 0) yield set;
+        const service = pass === 'name' ? this.serviceNames.get(networkId)?.get(target) : undefined;
+        if (service !== undefined) yield service;
       }
     }
   }

@@ -1,0 +1,130 @@
+/**
+ * The services as every node follows them (the read side of services/<id> and the
+ * wanted state of tasks/<id>): listed at a revision, then watched from it; a watch that
+ * ends lists again, until the store answers. The network layer sees them through the
+ * SharedServices seam (network/services/model.ts): names, VIPs, networks, ports.
+ */
+import { messageOf } from '../../errors.js';
+import type { ServiceView, SharedServices, SharedServicesListener } from '../../network/services/model.js';
+import type { EtcdStore, WatchEvent } from '../../store/etcd.js';
+import type { Json } from '../../store/kv.js';
+import type { ServiceRecord, TaskRecord } from './model.js';
+
+const SERVICES = 'services/';
+const TASKS = 'tasks/';
+
+export class ClusterServices implements SharedServices {
+  private readonly views = new Map<string, ServiceView>();
+  /** Task ID -> whether the orchestrator wants it running. */
+  private readonly wanted = new Map<string, boolean>();
+  private readonly listeners = new Set<SharedServicesListener>();
+  private stops: (() => Promise<void>)[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly store: EtcdStore,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  static async open(store: EtcdStore, log: (m: string) => void): Promise<ClusterServices> {
+    const s = new ClusterServices(store, log);
+    await s.relist();
+    return s;
+  }
+
+  services(): ServiceView[] {
+    return [...this.views.values()];
+  }
+
+  taskWanted(taskId: string): boolean {
+    return this.wanted.get(taskId) ?? true;
+  }
+
+  watch(listener: SharedServicesListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async relist(): Promise<void> {
+    await this.stopWatches();
+    const rev = await this.store.revision();
+    const [services, tasks] = await Promise.all([this.store.list(SERVICES), this.store.list(TASKS)]);
+    this.views.clear();
+    for (const [key, v] of services) this.take(key, v);
+    this.wanted.clear();
+    for (const [key, v] of tasks) this.take(key, v);
+    const lost = (e: unknown): void => {
+      this.log(`swarm: the services' watch ended (${messageOf(e)}); listing again`);
+      void this.relistUntilDone();
+    };
+    for (const prefix of [SERVICES, TASKS]) this.stops.push(await this.store.watch(prefix, rev, (e) => this.apply(e), lost));
+    this.notify();
+  }
+
+  private async relistUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.relist();
+        return;
+      } catch (e: unknown) {
+        this.log(`swarm: services relist: ${messageOf(e)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
+      }
+    }
+  }
+
+  private apply(e: WatchEvent): void {
+    if (e.kind === 'put') this.take(e.key, e.value);
+    else if (e.key.startsWith(SERVICES)) this.views.delete(e.key.slice(SERVICES.length));
+    else if (e.key.startsWith(TASKS)) this.wanted.delete(e.key.slice(TASKS.length));
+    this.notify();
+  }
+
+  private take(key: string, v: Json): void {
+    try {
+      if (key.startsWith(SERVICES)) {
+        const view = serviceView(v as unknown as ServiceRecord);
+        this.views.set(key.slice(SERVICES.length), view);
+      } else if (key.startsWith(TASKS)) {
+        const t = v as unknown as TaskRecord;
+        this.wanted.set(key.slice(TASKS.length), t.desiredState === 'running');
+      }
+    } catch (e: unknown) {
+      this.log(`swarm: ${key}: ${messageOf(e)}`);
+    }
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) {
+      try {
+        l.servicesChanged();
+      } catch (e: unknown) {
+        this.log(`swarm: ${messageOf(e)}`);
+      }
+    }
+  }
+
+  private async stopWatches(): Promise<void> {
+    const stops = this.stops;
+    this.stops = [];
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    await this.stopWatches();
+  }
+}
+
+/** What the network layer needs of a service record. */
+export function serviceView(r: ServiceRecord): ServiceView {
+  return {
+    id: r.id,
+    name: r.spec.Name,
+    endpointMode: r.spec.EndpointSpec?.Mode ?? 'vip',
+    vips: (r.virtualIps ?? []).map((v) => ({ networkId: v.networkId, addr: v.addr.split('/')[0] ?? v.addr })),
+    networks: (r.spec.TaskTemplate.Networks ?? []).map((n) => ({ networkId: n.Target, aliases: n.Aliases ?? [] })),
+    ports: (r.ports ?? []).map((p) => ({ protocol: p.Protocol, targetPort: p.TargetPort, publishedPort: p.PublishedPort ?? 0, mode: p.PublishMode })),
+  };
+}

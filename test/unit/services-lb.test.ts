@@ -75,9 +75,18 @@ table ip berth_svc {
 \t\ttype ipv4_addr : verdict
 \t\telements = { 10.0.1.2 : goto svc_a_n, 10.0.1.3 : goto svc_b_n, 10.0.1.4 : goto svc_c_n }
 \t}
+\tset idle {
+\t\ttype ipv4_addr
+\t\telements = { 10.0.1.4 }
+\t}
 \tchain output {
 \t\ttype nat hook output priority -100; policy accept;
 \t\tip daddr vmap @vips
+\t}
+\tchain refuse {
+\t\ttype filter hook output priority 0; policy accept;
+\t\tip daddr @idle meta l4proto tcp reject with tcp reset
+\t\tip daddr @idle reject
 \t}
 \tchain svc_a_n {
 \t\tdnat to numgen random mod 3 map { 0 : 10.0.1.5, 1 : 10.0.1.6, 2 : 10.0.1.7 }
@@ -86,8 +95,6 @@ table ip berth_svc {
 \t\tdnat to 10.0.1.9
 \t}
 \tchain svc_c_n {
-\t\tmeta l4proto tcp reject with tcp reset
-\t\treject
 \t}
 }
 `,
@@ -102,6 +109,9 @@ table ip berth_svc {
     const scaled = new Map([[a.chain, { ...a, backends: ['10.0.1.5'] }], [b.chain, b]]);
     assert.equal(vipChangesScript(before, scaled), 'flush chain ip berth_svc svc_a_n\nadd rule ip berth_svc svc_a_n dnat to 10.0.1.5\n');
     assert.equal(vipChangesScript(before, before), '');
+    const none = new Map([[a.chain, { ...a, backends: [] }], [b.chain, b]]);
+    assert.equal(vipChangesScript(before, none), 'flush chain ip berth_svc svc_a_n\nadd element ip berth_svc idle { 10.0.1.2 }\n');
+    assert.equal(vipChangesScript(none, before), 'flush chain ip berth_svc svc_a_n\nadd rule ip berth_svc svc_a_n dnat to numgen random mod 2 map { 0 : 10.0.1.5, 1 : 10.0.1.6 }\ndelete element ip berth_svc idle { 10.0.1.2 }\n');
     const c: VipEntry = { chain: 'svc_c_n', vip: '10.0.1.4', backends: [] };
     assert.equal(
       vipChangesScript(before, new Map([[a.chain, a], [c.chain, c]])),
@@ -109,9 +119,8 @@ table ip berth_svc {
         'delete element ip berth_svc vips { 10.0.1.3 }',
         'delete chain ip berth_svc svc_b_n',
         'add chain ip berth_svc svc_c_n',
-        'add rule ip berth_svc svc_c_n meta l4proto tcp reject with tcp reset',
-        'add rule ip berth_svc svc_c_n reject',
         'add element ip berth_svc vips { 10.0.1.4 : goto svc_c_n }',
+        'add element ip berth_svc idle { 10.0.1.4 }',
         '',
       ].join('\n'),
     );

@@ -34,7 +34,7 @@ export function vipChain(serviceId: string, networkId: string): string {
 
 /** The rules of a service's chain. */
 export function chainRules(backends: readonly string[]): string[] {
-  if (backends.length === 0) return ['meta l4proto tcp reject with tcp reset', 'reject'];
+  if (backends.length === 0) return [];
   if (backends.length === 1) return [`dnat to ${backends[0]!}`];
   return [`dnat to numgen random mod ${backends.length} map { ${backends.map((b, i) => `${i} : ${b}`).join(', ')} }`];
 }
@@ -46,7 +46,10 @@ export function vipTableScript(entries: readonly VipEntry[]): string {
   lines.push(`table ${T} {`);
   lines.push('\tmap vips {', '\t\ttype ipv4_addr : verdict');
   lines.push(`\t\telements = { ${entries.map((e) => `${e.vip} : goto ${e.chain}`).join(', ')} }`, '\t}');
+  const idle = entries.filter((e) => e.backends.length === 0).map((e) => e.vip);
+  lines.push('\tset idle {', '\t\ttype ipv4_addr', ...(idle.length > 0 ? [`\t\telements = { ${idle.join(', ')} }`] : []), '\t}');
   lines.push('\tchain output {', '\t\ttype nat hook output priority -100; policy accept;', '\t\tip daddr vmap @vips', '\t}');
+  lines.push('\tchain refuse {', '\t\ttype filter hook output priority 0; policy accept;', '\t\tip daddr @idle meta l4proto tcp reject with tcp reset', '\t\tip daddr @idle reject', '\t}');
   for (const e of entries) lines.push(`\tchain ${e.chain} {`, ...chainRules(e.backends).map((r) => `\t\t${r}`), '\t}');
   lines.push('}');
   return lines.join('\n') + '\n';
@@ -58,6 +61,7 @@ export function vipChangesScript(before: ReadonlyMap<string, VipEntry>, after: R
   for (const [chain, old] of before) {
     if (after.has(chain)) continue;
     lines.push(`delete element ${T} vips { ${old.vip} }`, `delete chain ${T} ${chain}`);
+    if (old.backends.length === 0) lines.push(`delete element ${T} idle { ${old.vip} }`);
   }
   for (const [chain, next] of after) {
     const old = before.get(chain);
@@ -67,6 +71,10 @@ export function vipChangesScript(before: ReadonlyMap<string, VipEntry>, after: R
     for (const r of chainRules(next.backends)) lines.push(`add rule ${T} ${chain} ${r}`);
     if (old && old.vip !== next.vip) lines.push(`delete element ${T} vips { ${old.vip} }`);
     if (!old || old.vip !== next.vip) lines.push(`add element ${T} vips { ${next.vip} : goto ${chain} }`);
+    const wasIdle = old !== undefined && old.backends.length === 0;
+    const isIdle = next.backends.length === 0;
+    if (wasIdle && (!isIdle || old.vip !== next.vip)) lines.push(`delete element ${T} idle { ${old.vip} }`);
+    if (isIdle && (!wasIdle || old.vip !== next.vip)) lines.push(`add element ${T} idle { ${next.vip} }`);
   }
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }

@@ -143,6 +143,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     kernel: linuxKernel,
     localEndpoints: () => networks.sharedEndpoints(),
     sandboxPath: (id) => networks.sandboxPath(id),
+    ingressEndpoint: async () => networks.holdIngressEndpoint(),
     derived: (byNetwork) => setServiceNames(dns.directory, byNetwork, (id) => networkName(networks, id)),
     log: warn,
   });
@@ -182,7 +183,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
       await engine.connections.sharedAttached();
       return;
     }
-    balancer.detach();
+    if (leaving) await balancer.leave();
+    else balancer.detach();
     await networks.detachShared({ left: leaving });
   });
   swarm.resume();

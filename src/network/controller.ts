@@ -13,6 +13,7 @@ import { Sandboxes } from './sandboxes.js';
 import { createPredefined, defaultBridgeLink, type DefaultBridgeLink } from './predefined.js';
 import type { SharedNetworks } from './shared.js';
 import { SwarmScope } from './swarm-scope.js';
+import { holdIngressEndpoint, type IngressPlace } from './ingress-endpoint.js';
 import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
 export { GWBRIDGE } from './swarm-networks.js';
 import { poolsFor } from './subnets.js';
@@ -441,6 +442,11 @@ export class NetworkController {
   /** The node joined a swarm (or reconnected to it): its shared networks become this controller's too. */
   async attachShared(shared: SharedNetworks): Promise<void> {
     await this.swarm.attach(shared);
+  }
+
+  /** The node's own endpoint on the swarm's ingress network (the routing mesh's), made again after each attach; none outside a swarm or without one. */
+  async holdIngressEndpoint(): Promise<IngressPlace | undefined> {
+    return this.scope ? holdIngressEndpoint(this.scope, this.kernel) : undefined;
   }
 
   /** `shared` as the DNS follows it: a remote endpoint heard of once this host's kernel reaches it. */

@@ -42,6 +42,8 @@ export class SwarmScope {
    */
   private readonly live = new Map<NetworkId, { net: Network; queue: Serial }>();
   private readonly unwatch: () => void;
+  /** Networks this host keeps an instance of without a container on them (the ingress network: the node's own endpoint there). */
+  private readonly pinned = new Set<NetworkId>();
 
   constructor(
     readonly shared: SharedNetworks,
@@ -101,10 +103,16 @@ export class SwarmScope {
     });
   }
 
-  /** The last local endpoint went (or the first never came): this host's instance goes. Idempotent. */
+  /** Keep this host's instance of a network whether or not a container is on it; made now if missing. Idempotent. */
+  async pin(n: Network): Promise<void> {
+    this.pinned.add(n.record.id);
+    if (!this.instantiated(n)) await this.instantiate(n);
+  }
+
+  /** The last local endpoint went (or the first never came): this host's instance goes, unless pinned. Idempotent. */
   async release(n: Network): Promise<void> {
     const instance = this.live.get(n.record.id);
-    if (!instance) return;
+    if (!instance || this.pinned.has(n.record.id)) return;
     this.live.delete(n.record.id);
     await instance.queue.run(async () => instance.net.driver.remove());
   }

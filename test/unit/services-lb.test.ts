@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { servicesByNetwork } from '../../src/network/services/derive.js';
+import { ingressModel, servicesByNetwork } from '../../src/network/services/derive.js';
+import { ingressChangesScript, ingressTableScript, type IngressModel } from '../../src/network/services/ingress-rules.js';
 import { chainRules, vipChain, vipChangesScript, vipTableScript, type VipEntry } from '../../src/network/services/vip-rules.js';
 import { ServiceBalancer, removedBackends } from '../../src/network/services/balancer.js';
 import type { ServiceView, SharedServices, SharedServicesListener } from '../../src/network/services/model.js';
@@ -314,5 +315,97 @@ describe('service names in the embedded DNS', () => {
     setServiceNames(d, new Map(), () => 'ov');
     assert.equal(ask(d, 'web'), 'unknown');
     assert.equal(ask(d, 'tasks.web'), 'unknown');
+  });
+});
+
+describe('ingress routing mesh (rules and derivation)', () => {
+  const m = (backends: string[], remote: string[]): IngressModel => ({
+    ports: [{ proto: 'tcp', port: 30080, backends: backends.map((ip) => ({ ip, port: 80 })) }],
+    local: { bridge: 'ov-001000', address: '10.255.0.2' },
+    remote,
+  });
+
+  it('renders the node table: the ports vmap from prerouting and output for local addresses, SNAT toward remote tasks only, one chain per port', () => {
+    assert.equal(
+      ingressTableScript(m(['10.255.0.5', '10.255.0.6'], ['10.255.0.6'])),
+      `add table ip berth_ingress
+delete table ip berth_ingress
+table ip berth_ingress {
+\tmap ports {
+\t\ttype inet_proto . inet_service : verdict
+\t\telements = { tcp . 30080 : goto ing_tcp_30080 }
+\t}
+\tset remote {
+\t\ttype ipv4_addr
+\t\telements = { 10.255.0.6 }
+\t}
+\tchain prerouting {
+\t\ttype nat hook prerouting priority -100; policy accept;
+\t\tfib daddr type local meta l4proto . th dport vmap @ports
+\t}
+\tchain output {
+\t\ttype nat hook output priority -100; policy accept;
+\t\tfib daddr type local meta l4proto . th dport vmap @ports
+\t}
+\tchain postrouting {
+\t\ttype nat hook postrouting priority 100; policy accept;
+\t\toifname "ov-001000" ct status dnat ip daddr @remote snat to 10.255.0.2
+\t}
+\tchain ing_tcp_30080 {
+\t\tmeta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.255.0.5 . 80, 1 : 10.255.0.6 . 80 }
+\t}
+}
+`,
+    );
+    assert.equal(ingressTableScript({ ports: [], local: undefined, remote: [] }), 'add table ip berth_ingress\ndelete table ip berth_ingress\n');
+  });
+
+  it('a replica change is that port chain and the remote elements that changed', () => {
+    assert.equal(
+      ingressChangesScript(m(['10.255.0.5', '10.255.0.6'], ['10.255.0.6']), m(['10.255.0.5', '10.255.0.7'], ['10.255.0.7'])),
+      'flush chain ip berth_ingress ing_tcp_30080\nadd rule ip berth_ingress ing_tcp_30080 meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.255.0.5 . 80, 1 : 10.255.0.7 . 80 }\nadd element ip berth_ingress remote { 10.255.0.7 }\ndelete element ip berth_ingress remote { 10.255.0.6 }\n',
+    );
+    assert.equal(ingressChangesScript(m(['10.255.0.5'], []), m(['10.255.0.5'], [])), '');
+  });
+
+  it('derives every ingress port of every service over its wanted tasks on the ingress network, remote ones marked', () => {
+    const services = new FakeServices();
+    services.list = [
+      svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }, { protocol: 'udp', targetPort: 53, publishedPort: 30053, mode: 'ingress' }, { protocol: 'tcp', targetPort: 22, publishedPort: 2222, mode: 'host' }] }),
+    ];
+    services.stopped.add('t3');
+    const got = ingressModel(
+      services,
+      [
+        { networkId: 'ing', ipv4: '10.255.0.6', remote: true, service: { id: 's1', name: 'web', taskId: 't1' } },
+        { networkId: 'ing', ipv4: '10.255.0.5', remote: false, service: { id: 's1', name: 'web', taskId: 't2' } },
+        { networkId: 'ing', ipv4: '10.255.0.7', remote: true, service: { id: 's1', name: 'web', taskId: 't3' } },
+        { networkId: NET, ipv4: '10.0.1.5', remote: false, service: { id: 's1', name: 'web' } },
+      ],
+      { networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' },
+    );
+    assert.deepEqual(got, {
+      ports: [
+        { proto: 'udp', port: 30053, backends: [{ ip: '10.255.0.5', port: 53 }, { ip: '10.255.0.6', port: 53 }] },
+        { proto: 'tcp', port: 30080, backends: [{ ip: '10.255.0.5', port: 80 }, { ip: '10.255.0.6', port: 80 }] },
+      ],
+      local: { bridge: 'ov-001000', address: '10.255.0.2' },
+      remote: ['10.255.0.6'],
+    });
+    assert.deepEqual(ingressModel(services, [], undefined), { ports: [], local: undefined, remote: [] });
+  });
+
+  it('the balancer keeps the node table and holds every published port; leaving the swarm takes both', async () => {
+    const kernel = new FakeKernel();
+    const services = new FakeServices();
+    services.list = [svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }] })];
+    const shared = sharedWith(services, [{ ...remote('10.255.0.6', { id: 's1', name: 'web' }), networkId: 'ing' }]);
+    const b = new ServiceBalancer({ kernel, localEndpoints: () => [], sandboxPath: (id) => id, ingressEndpoint: async () => ({ networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' }), log: () => undefined });
+    await b.attach(shared);
+    assert.match(kernel.nftScripts.join(''), /tcp \. 30080 : goto ing_tcp_30080[\s\S]*dnat to 10\.255\.0\.6:80/);
+    assert.ok([...kernel.held].some((h) => h.includes('30080')), [...kernel.held].join());
+    await b.leave();
+    assert.equal(kernel.held.size, 0);
+    assert.match(kernel.nftScripts.at(-1)!, /^add table ip berth_ingress\ndelete table ip berth_ingress\n$/);
   });
 });

@@ -13,12 +13,16 @@ import type { Kernel } from '../../kernel/port.js';
 import { Serial } from '../../util/serial.js';
 import type { EndpointRecord } from '../model.js';
 import type { SharedNetworks } from '../shared.js';
-import { servicesByNetwork } from './derive.js';
+import type { IngressPlace } from '../ingress-endpoint.js';
+import { ingressModel, servicesByNetwork } from './derive.js';
+import { IngressMesh } from './ingress.js';
 import type { BackendEndpoint, NetworkService, SharedServices } from './model.js';
 import { vipChain, vipChangesScript, vipTableScript, type VipEntry } from './vip-rules.js';
 
 export interface ServiceBalancerDeps {
-  kernel: Pick<Kernel, 'nft' | 'conntrack'>;
+  kernel: Pick<Kernel, 'nft' | 'conntrack' | 'holdHostPorts'>;
+  /** Make the node's own endpoint on the ingress network, at each attach (none: no routing mesh on this node). */
+  ingressEndpoint?(): Promise<IngressPlace | undefined>;
   /** This node's endpoints on shared networks. */
   localEndpoints(): EndpointRecord[];
   /** The namespace file of a local container. */
@@ -40,8 +44,12 @@ export class ServiceBalancer {
   private readonly programmed = new Map<string, Programmed>();
   private readonly queue = new Serial();
   private pending: Promise<void> | undefined;
+  private readonly mesh: IngressMesh;
+  private place: IngressPlace | undefined;
 
-  constructor(private readonly deps: ServiceBalancerDeps) {}
+  constructor(private readonly deps: ServiceBalancerDeps) {
+    this.mesh = new IngressMesh({ kernel: deps.kernel, log: deps.log });
+  }
 
   /** The node reached its swarm (again): follow its services and endpoints, and program every namespace. */
   async attach(shared: SharedNetworks): Promise<void> {
@@ -51,7 +59,18 @@ export class ServiceBalancer {
     const changed = (): void => void this.sync();
     this.unwatch.push(shared.watch({ networksChanged: changed, remoteChanged: changed }));
     if (this.services) this.unwatch.push(this.services.watch({ servicesChanged: changed }));
+    this.place = await this.deps.ingressEndpoint?.().catch((e: unknown) => {
+      this.deps.log(`the node's ingress endpoint: ${messageOf(e)}`);
+      return undefined;
+    });
     await this.sync();
+  }
+
+  /** The node left its swarm: the routing mesh goes from it (its table, its held ports). */
+  async leave(): Promise<void> {
+    this.detach();
+    this.place = undefined;
+    await this.queue.run(async () => this.mesh.clear());
   }
 
   /** The swarm is out of reach: stop following it. The kernel keeps what it has (containers run on; a reattach reconciles). */
@@ -108,6 +127,8 @@ export class ServiceBalancer {
       // A container still running but on no shared network now keeps no table; a stopping one's namespace is going anyway.
       if (!leaving) work.push(this.deps.kernel.nft.applyIn(ns, vipTableScript([])).catch(() => undefined));
     }
+    // Only a node with its ingress endpoint has a mesh (and touches its own namespace's table).
+    if (this.place) work.push(this.mesh.apply(ingressModel(this.services ?? NO_SERVICES, [...local.flatMap((e) => backendOf(e, false)), ...(this.shared?.remoteEndpoints() ?? []).map((e) => ({ ...e, remote: true }))], this.place)));
     await Promise.all(work);
     const all = this.deps.localEndpoints();
     for (const id of this.stopping) if (!all.some((e) => e.containerId === id)) this.stopping.delete(id);
@@ -115,10 +136,7 @@ export class ServiceBalancer {
 
   private derive(local: readonly EndpointRecord[]): Map<string, NetworkService[]> {
     if (!this.services || !this.shared) return new Map();
-    const endpoints: BackendEndpoint[] = [
-      ...local.flatMap((e) => (e.ipv4 ? [{ networkId: e.networkId, ipv4: e.ipv4.address, ...(e.service ? { service: e.service } : {}) }] : [])),
-      ...this.shared.remoteEndpoints(),
-    ];
+    const endpoints: BackendEndpoint[] = [...local.flatMap((e) => backendOf(e, false)), ...this.shared.remoteEndpoints()];
     return servicesByNetwork(this.services, endpoints);
   }
 
@@ -138,6 +156,13 @@ export class ServiceBalancer {
     if (gone.length > 0) await this.deps.kernel.conntrack.forget(ns, 'udp', gone).catch((e: unknown) => this.deps.log(`service VIPs in ${ns}: forgetting flows: ${messageOf(e)}`));
   }
 
+}
+
+const NO_SERVICES = { services: () => [], taskWanted: () => true };
+
+/** A local endpoint as a possible backend (none without an IPv4 address). */
+function backendOf(e: EndpointRecord, remote: boolean): (BackendEndpoint & { remote: boolean })[] {
+  return e.ipv4 ? [{ networkId: e.networkId, ipv4: e.ipv4.address, remote, ...(e.service ? { service: e.service } : {}) }] : [];
 }
 
 /** Backend addresses that `before` balanced to and `after` no longer does. */

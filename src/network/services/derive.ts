@@ -4,6 +4,7 @@
  * node: a dead node's endpoints leave with its lease) whose task is still wanted.
  */
 import { compareIp, parseIp } from '../ipam/index.js';
+import type { IngressModel, IngressPort } from './ingress-rules.js';
 import type { BackendEndpoint, NetworkService, SharedServices } from './model.js';
 
 /** Per network, the services on it (sorted by name). Pure. */
@@ -37,4 +38,26 @@ export function servicesByNetwork(shared: Pick<SharedServices, 'services' | 'tas
 
 function sortIps(ips: Iterable<string>): string[] {
   return [...ips].sort((a, b) => compareIp(parseIp(a), parseIp(b)));
+}
+
+/** The node's routing mesh: every port a service publishes in ingress mode, over its tasks on the ingress network cluster-wide. Pure. */
+export function ingressModel(
+  shared: Pick<SharedServices, 'services' | 'taskWanted'>,
+  endpoints: readonly (BackendEndpoint & { remote: boolean })[],
+  place: { networkId: string; bridge: string; address: string } | undefined,
+): IngressModel {
+  if (!place) return { ports: [], local: undefined, remote: [] };
+  const tasks = endpoints.filter((e) => e.networkId === place.networkId && e.service && (e.service.taskId === undefined || shared.taskWanted(e.service.taskId)));
+  const ports = new Map<string, IngressPort>();
+  const remote = new Set<string>();
+  for (const s of shared.services()) {
+    const mine = tasks.filter((e) => e.service?.id === s.id);
+    for (const p of s.ports) {
+      if (p.mode !== 'ingress' || p.publishedPort <= 0 || (p.protocol !== 'tcp' && p.protocol !== 'udp')) continue;
+      const backends = sortIps(new Set(mine.map((e) => e.ipv4))).map((ip) => ({ ip, port: p.targetPort }));
+      ports.set(`${p.protocol}/${p.publishedPort}`, { proto: p.protocol, port: p.publishedPort, backends });
+      for (const e of mine) if (e.remote) remote.add(e.ipv4);
+    }
+  }
+  return { ports: [...ports.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1)), local: { bridge: place.bridge, address: place.address }, remote: sortIps(remote) };
 }

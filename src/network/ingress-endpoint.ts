@@ -1,0 +1,59 @@
+/**
+ * The node's own endpoint on the swarm's ingress network (Docker's "ingress-endpoint"):
+ * the routing mesh's way to the tasks. Here it is the ingress bridge itself in the node's
+ * namespace, kept while the node is in the swarm (pinned, with or without a task on the
+ * network), holding an address taken cluster-wide, its MAC made from that address, and
+ * told to the other nodes like any endpoint (bound to this node's lease), so their VXLAN
+ * links answer and forward for it.
+ */
+import { systemError } from '../errors.js';
+import type { Kernel } from '../kernel/port.js';
+import { macFromIPv4, parseIp } from './ipam/index.js';
+import type { EndpointId, EndpointRecord } from './model.js';
+import type { Network } from './network.js';
+import type { SwarmScope } from './swarm-scope.js';
+
+/** The sandbox name Docker shows for it in network inspect. */
+export const INGRESS_SANDBOX = 'ingress-sbox';
+
+/** What the routing mesh needs of the node's ingress endpoint. */
+export interface IngressPlace {
+  networkId: string;
+  /** The ingress network's bridge on this node: traffic to other nodes' tasks leaves by it. */
+  bridge: string;
+  /** The node's address on the ingress network. */
+  address: string;
+}
+
+/** Make (or make again, after a restart or a reconnect) the node's ingress endpoint; undefined when the swarm has no ingress network. */
+export async function holdIngressEndpoint(scope: SwarmScope, kernel: Pick<Kernel, 'links'>): Promise<IngressPlace | undefined> {
+  const net = scope.all().find((n) => n.record.ingress);
+  if (!net) return undefined;
+  await scope.pin(net);
+  const bridge = bridgeOf(net);
+  const claimed = await scope.shared.claimAddress(net.record, undefined, INGRESS_SANDBOX);
+  const mac = macFromIPv4(parseIp(claimed.address));
+  await kernel.links.batch([`addr flush dev ${bridge}`, `link set dev ${bridge} address ${mac}`, `addr add ${claimed.address}/${claimed.prefixLen} dev ${bridge}`]);
+  const ep: EndpointRecord = {
+    id: `ingress-${scope.shared.local.addr}` as EndpointId,
+    networkId: net.record.id,
+    containerId: INGRESS_SANDBOX,
+    name: 'ingress-endpoint',
+    ifName: bridge,
+    hostIfName: undefined,
+    mac,
+    ipv4: claimed,
+    ipv6: undefined,
+    aliases: [],
+    gateway: false,
+  };
+  await scope.shared.publish(ep);
+  return { networkId: net.record.id, bridge, address: claimed.address };
+}
+
+/** The overlay driver names its bridge first among its links. */
+function bridgeOf(net: Network): string {
+  const bridge = net.driver.kernelNames[0];
+  if (!bridge) throw systemError(`network ${net.record.name} has no bridge on this node`);
+  return bridge;
+}

@@ -43,6 +43,16 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
     assert.equal(r.code, 0, r.stderr);
   }
 
+  const serviceRecord = () => ({
+    id: SERVICE_ID,
+    version: 1,
+    createdAt: '',
+    updatedAt: '',
+    spec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: netId, Aliases: ['www'] }] }, EndpointSpec: { Mode: 'vip' } },
+    virtualIps: [{ networkId: netId, addr: `${vip}/24` }],
+    ports: [] as unknown[],
+  });
+
   const task = (i: number, desiredState: 'running' | 'shutdown') => ({
     key: `tasks/${TASKS[i]!}`,
     value: { id: TASKS[i]!, version: 1, createdAt: '', updatedAt: '', serviceId: SERVICE_ID, slot: i + 1, nodeId: '', spec: { ContainerSpec: { Image: 'busybox' } }, serviceVersion: 1, desiredState },
@@ -73,21 +83,7 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
       await h.dockerOk(...taskArgs(i + 1));
       await h.dockerOk('run', '-d', '--name', `client${i + 1}`, '--network', 'ov', 'busybox', 'sleep', '600');
     }
-    await put([
-      {
-        key: `services/${SERVICE_ID}`,
-        value: {
-          id: SERVICE_ID,
-          version: 1,
-          createdAt: '',
-          updatedAt: '',
-          spec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: netId, Aliases: ['www'] }] }, EndpointSpec: { Mode: 'vip' } },
-          virtualIps: [{ networkId: netId, addr: `${vip}/24` }],
-          ports: [],
-        },
-      },
-      ...TASKS.map((_, i) => task(i, 'running')),
-    ]);
+    await put([{ key: `services/${SERVICE_ID}`, value: serviceRecord() }, ...TASKS.map((_, i) => task(i, 'running'))]);
   });
   after(async () => c?.dispose());
 
@@ -133,5 +129,28 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
     assert.equal(afterRestart, before);
     assert.equal((before.match(/dnat to/g) ?? []).length, 1);
     assert.match(before, /numgen random mod 2/);
+  });
+
+  it('every node has its own address on the ingress network, reachable from the others, and holds a published port', async () => {
+    const subnet = await hosts[0]!.dockerOk('network', 'inspect', 'ingress', '-f', '{{(index .IPAM.Config 0).Subnet}}');
+    const prefix = subnet.split('.').slice(0, 3).join('.') + '.';
+    const addresses: string[] = [];
+    for (const h of hosts) {
+      // A node restarted just before (host 2) has it again once it is back in the swarm.
+      const ingressLine = async (): Promise<string | undefined> => (await h.ip('-o', '-4', 'addr', 'show')).split('\n').find((l) => / ov-[0-9a-f]{6} /.test(l) && l.includes(` ${prefix}`));
+      const line = await untilCluster(ingressLine, (l) => l !== undefined, 20_000);
+      assert.ok(line, `${h.ns} has an address on the ingress bridge`);
+      addresses.push(line.split(/\s+/)[3]!.split('/')[0]!);
+    }
+    assert.equal(new Set(addresses).size, 3, addresses.join(' '));
+    const ping = await sh('ip', ['netns', 'exec', hosts[0]!.ns, '/bin/busybox', 'ping', '-c', '1', '-W', '3', addresses[2]!]);
+    assert.equal(ping.code, 0, `host1 -> host3's ingress address: ${ping.stdout}${ping.stderr}`);
+    await put([{ key: `services/${SERVICE_ID}`, value: { ...serviceRecord(), ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 30080, PublishMode: 'ingress' }] } }]);
+    for (const h of hosts) {
+      const table = await untilCluster(async () => (await sh('ip', ['netns', 'exec', h.ns, 'nft', 'list', 'table', 'ip', 'berth_ingress'])).stdout, (t) => t.includes('tcp . 30080'), 10_000);
+      assert.match(table, /tcp \. 30080 : goto ing_tcp_30080/);
+      const bind = await sh('ip', ['netns', 'exec', h.ns, 'timeout', '1', '/bin/busybox', 'nc', '-l', '-p', '30080']);
+      assert.match(bind.stderr, /in use/i, `${h.ns}: a local process must not take the published port`);
+    }
   });
 });

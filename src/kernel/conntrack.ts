@@ -13,10 +13,10 @@ const PROTOCOLS = { tcp: 6, udp: 17 } as const;
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-/** Forget, in the namespace at `netns`, the `proto` flows whose replies come from `replySources`; returns how many went. */
-export async function forgetFlows(netns: string, proto: keyof typeof PROTOCOLS, replySources: readonly string[]): Promise<number> {
+/** Forget, in the namespace at `netns` (undefined: the daemon's own), the `proto` flows whose replies come from `replySources`; returns how many went. */
+export async function forgetFlows(netns: string | undefined, proto: keyof typeof PROTOCOLS, replySources: readonly string[]): Promise<number> {
   if (replySources.length === 0) return 0;
-  const out = await run(PYTHON, ['-c', CTNETLINK, String(PROTOCOLS[proto]), ...replySources], { netns });
+  const out = await run(PYTHON, ['-c', CTNETLINK, String(PROTOCOLS[proto]), ...replySources], netns === undefined ? {} : { netns });
   return Number(out.trim()) || 0;
 }
 

@@ -78,8 +78,8 @@ export interface KernelNft {
 
 /** The connection tracking table of a namespace. */
 export interface KernelConntrack {
-  /** Forget the `proto` flows whose replies come from these addresses (a removed backend's); returns how many went. Idempotent. */
-  forget(netns: string, proto: 'tcp' | 'udp', replySources: readonly string[]): Promise<number>;
+  /** Forget the `proto` flows whose replies come from these addresses (a removed backend's), in the namespace at `netns` (undefined: the daemon's own); returns how many went. Idempotent. */
+  forget(netns: string | undefined, proto: 'tcp' | 'udp', replySources: readonly string[]): Promise<number>;
 }
 
 /** IPsec (XFRM): associations and the policies that select them. */

@@ -256,11 +256,11 @@ export class FakeKernel implements Kernel {
   /** Scripts committed inside namespaces (a container's VIP table), in order. */
   readonly nsNftScripts: { netns: string; script: string }[] = [];
   /** Flows forgotten (conntrack), in order. */
-  readonly forgottenFlows: { netns: string; proto: 'tcp' | 'udp'; replySources: string[] }[] = [];
+  readonly forgottenFlows: { netns: string | undefined; proto: 'tcp' | 'udp'; replySources: string[] }[] = [];
 
   readonly conntrack: KernelConntrack = {
     forget: async (netns, proto, replySources) => {
-      await this.faults.step(`conntrack forget in ${netns}`);
+      await this.faults.step(`conntrack forget in ${netns ?? 'host'}`);
       this.forgottenFlows.push({ netns, proto, replySources: [...replySources] });
       return 0;
     },

@@ -398,12 +398,17 @@ table ip berth_ingress {
   it('the balancer keeps the node table and holds every published port; leaving the swarm takes both', async () => {
     const kernel = new FakeKernel();
     const services = new FakeServices();
-    services.list = [svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }] })];
-    const shared = sharedWith(services, [{ ...remote('10.255.0.6', { id: 's1', name: 'web' }), networkId: 'ing' }]);
+    services.list = [svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }, { protocol: 'udp', targetPort: 53, publishedPort: 30053, mode: 'ingress' }] })];
+    const shared = sharedWith(services, [{ ...remote('10.255.0.6', { id: 's1', name: 'web' }), networkId: 'ing' }, { ...remote('10.255.0.7', { id: 's1', name: 'web' }), networkId: 'ing' }]);
     const b = new ServiceBalancer({ kernel, localEndpoints: () => [], sandboxPath: (id) => id, ingressEndpoint: async () => ({ networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' }), log: () => undefined });
     await b.attach(shared);
-    assert.match(kernel.nftScripts.join(''), /tcp \. 30080 : goto ing_tcp_30080[\s\S]*dnat to 10\.255\.0\.6:80/);
+    assert.match(kernel.nftScripts.join(''), /tcp \. 30080 : goto ing_tcp_30080[\s\S]*dnat to numgen random mod 2 map \{ 0 : 10\.255\.0\.6 \. 80, 1 : 10\.255\.0\.7 \. 80 \}/);
     assert.ok([...kernel.held].some((h) => h.includes('30080')), [...kernel.held].join());
+    const gone = shared.remotes.pop()!;
+    shared.tell({ kind: 'removed', endpoint: gone });
+    await b.sync();
+    assert.match(kernel.nftScripts.at(-1)!, /^flush chain ip berth_ingress ing_udp_30053\n/);
+    assert.deepEqual(kernel.forgottenFlows, [{ netns: undefined, proto: 'udp', replySources: ['10.255.0.7'] }]);
     await b.leave();
     assert.equal(kernel.held.size, 0);
     assert.match(kernel.nftScripts.at(-1)!, /^add table ip berth_ingress\ndelete table ip berth_ingress\n$/);

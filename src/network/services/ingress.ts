@@ -14,19 +14,24 @@ export class IngressMesh {
   /** "proto/port" -> its sockets. */
   private readonly held = new Map<string, HeldSockets>();
 
-  constructor(private readonly deps: { kernel: Pick<Kernel, 'nft' | 'holdHostPorts'>; log(msg: string): void }) {}
+  constructor(private readonly deps: { kernel: Pick<Kernel, 'nft' | 'holdHostPorts' | 'conntrack'>; log(msg: string): void }) {}
 
   /** Make the node's mesh `m`. Never throws: a failure is logged and the next change replaces the table whole. */
   async apply(m: IngressModel): Promise<void> {
     await this.hold(m);
     const script = this.applied === undefined ? ingressTableScript(m) : ingressChangesScript(this.applied, m);
+    const before = this.applied;
     try {
       if (script !== '') await this.deps.kernel.nft.apply(script);
       this.applied = m;
     } catch (e: unknown) {
       this.applied = undefined;
       this.deps.log(`ingress routing mesh: ${messageOf(e)}`);
+      return;
     }
+    // A removed task's UDP flows through the mesh go with it: the client's next datagram is balanced again.
+    const gone = udpBackends(before).filter((ip) => !udpBackends(m).includes(ip));
+    if (gone.length > 0) await this.deps.kernel.conntrack.forget(undefined, 'udp', gone).catch((e: unknown) => this.deps.log(`ingress routing mesh: forgetting flows: ${messageOf(e)}`));
   }
 
   /** The mesh goes from this node (it left the swarm, or stops): its table and held ports. */
@@ -51,4 +56,8 @@ export class IngressMesh {
       }
     }
   }
+}
+
+function udpBackends(m: IngressModel | undefined): string[] {
+  return [...new Set((m?.ports ?? []).filter((p) => p.proto === 'udp').flatMap((p) => p.backends.map((b) => b.ip)))];
 }

@@ -107,6 +107,14 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
     assert.equal(seen.split(' ')[1]?.replace(/^\[(::ffff:)?|\]$/g, ''), client2);
   });
 
+  it('leaves idle connections to the kernel: no conntrack timeout below its default (IPVS cuts them after 900 s)', async () => {
+    const pid = await hosts[1]!.dockerOk('inspect', '-f', '{{.State.Pid}}', 'client2');
+    for (const ns of [`/proc/${pid}/ns/net`, hosts[1]!.nsPath]) {
+      const r = await sh('nsenter', [`--net=${ns}`, '--', 'cat', '/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established']);
+      assert.equal(r.stdout.trim(), '432000', `${ns}: ${r.stderr}`);
+    }
+  });
+
   it('a task the orchestrator stops leaves every node’s VIP at once: 0 failures in 100 fetches right after, none to it once heard', async () => {
     await put([task(2, 'shutdown')]);
     // The task's container is stopped as an agent would, right away: no fetch may reach it.

@@ -143,7 +143,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     kernel: linuxKernel,
     localEndpoints: () => networks.sharedEndpoints(),
     sandboxPath: (id) => networks.sandboxPath(id),
-    ingressEndpoint: async () => networks.holdIngressEndpoint(),
+    ingressEndpoint: async (previous) => networks.holdIngressEndpoint(previous),
+    dropIngressEndpoint: async (place) => networks.dropIngressEndpoint(place),
     derived: (byNetwork) => setServiceNames(dns.directory, byNetwork, (id) => networkName(networks, id)),
     log: warn,
   });

@@ -13,7 +13,7 @@ import { Sandboxes } from './sandboxes.js';
 import { createPredefined, defaultBridgeLink, type DefaultBridgeLink } from './predefined.js';
 import type { SharedNetworks } from './shared.js';
 import { SwarmScope } from './swarm-scope.js';
-import { holdIngressEndpoint, type IngressPlace } from './ingress-endpoint.js';
+import { dropIngressEndpoint, holdIngressEndpoint, type IngressPlace } from './ingress-endpoint.js';
 import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
 export { GWBRIDGE } from './swarm-networks.js';
 import { poolsFor } from './subnets.js';
@@ -445,8 +445,13 @@ export class NetworkController {
   }
 
   /** The node's own endpoint on the swarm's ingress network (the routing mesh's), made again after each attach; none outside a swarm or without one. */
-  async holdIngressEndpoint(): Promise<IngressPlace | undefined> {
-    return this.scope ? holdIngressEndpoint(this.scope, this.kernel) : undefined;
+  async holdIngressEndpoint(previous?: string): Promise<IngressPlace | undefined> {
+    return this.scope ? holdIngressEndpoint(this.scope, this.kernel, previous) : undefined;
+  }
+
+  /** The node's ingress endpoint goes (no service publishes an ingress port any more). Idempotent. */
+  async dropIngressEndpoint(place: IngressPlace): Promise<void> {
+    if (this.scope) await dropIngressEndpoint(this.scope, this.kernel, place);
   }
 
   /** `shared` as the DNS follows it: a remote endpoint heard of once this host's kernel reaches it. */

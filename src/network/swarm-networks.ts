@@ -83,7 +83,8 @@ export class SwarmNetworks {
 
   /** The node joined a swarm (or reconnected to it): its shared networks become the controller's too. */
   async attach(shared: SharedNetworks): Promise<void> {
-    this.scope?.close();
+    const previous = this.scope;
+    previous?.close();
     const scope = (this.scope = new SwarmScope(shared, {
       validate: (r) => this.deps.validated(r),
       localEndpoints: (id) => this.deps.endpointsOn(id),
@@ -91,7 +92,7 @@ export class SwarmNetworks {
       underlayChanged: () => void this.deps.setUnderlay(scope.underlay()).catch((e: unknown) => this.deps.log(`firewall: the swarm's VXLAN guard: ${messageOf(e)}`)),
       reachable: (c) => this.reachableListeners.forEach((l) => l(c)),
       log: this.deps.log,
-    }));
+    }, previous?.pins()));
     await this.deps.setUnderlay(scope.underlay());
     if (!this.deps.localNetwork(GWBRIDGE)) {
       await this.deps.createLocal(GWBRIDGE_REQUEST).catch((e: unknown) => this.deps.log(`${GWBRIDGE}: ${messageOf(e)}`));

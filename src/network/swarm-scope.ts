@@ -48,7 +48,10 @@ export class SwarmScope {
   constructor(
     readonly shared: SharedNetworks,
     private readonly deps: SwarmScopeDeps,
+    /** The pins of the scope this one replaces (a reconnect): their instances are kept, not swept. */
+    pinned: Iterable<NetworkId> = [],
   ) {
+    for (const id of pinned) this.pinned.add(id);
     this.refresh();
     this.unwatch = shared.watch({
       networksChanged: () => {
@@ -103,10 +106,21 @@ export class SwarmScope {
     });
   }
 
+  /** The networks pinned here. */
+  pins(): NetworkId[] {
+    return [...this.pinned];
+  }
+
   /** Keep this host's instance of a network whether or not a container is on it; made now if missing. Idempotent. */
   async pin(n: Network): Promise<void> {
     this.pinned.add(n.record.id);
     if (!this.instantiated(n)) await this.instantiate(n);
+  }
+
+  /** No longer kept for its own sake: the instance goes unless a local container is on the network. Idempotent. */
+  async unpin(n: Network): Promise<void> {
+    this.pinned.delete(n.record.id);
+    if (this.deps.localEndpoints(n.record.id).length === 0) await this.release(n);
   }
 
   /** The last local endpoint went (or the first never came): this host's instance goes, unless pinned. Idempotent. */
@@ -141,7 +155,7 @@ export class SwarmScope {
    * them with the old lease), addresses no local endpoint holds given back.
    */
   async sync(local: readonly EndpointRecord[]): Promise<void> {
-    const live = this.all().filter((n) => this.deps.localEndpoints(n.record.id).length > 0);
+    const live = this.all().filter((n) => this.pinned.has(n.record.id) || this.deps.localEndpoints(n.record.id).length > 0);
     for (const n of live) await this.instantiate(n).catch((e: unknown) => this.deps.log(`swarm network ${n.record.name}: ${messageOf(e)}`));
     await this.deps.sweep(live);
     const mine = local.filter((e) => this.nets.has(e.networkId));

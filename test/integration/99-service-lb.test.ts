@@ -139,7 +139,8 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
     assert.match(before, /numgen random mod 2/);
   });
 
-  it('every node has its own address on the ingress network, reachable from the others, and holds a published port', async () => {
+  it('once a service publishes an ingress port every node has its own address on the ingress network, reachable from the others, and holds the port', async () => {
+    await put([{ key: `services/${SERVICE_ID}`, value: { ...serviceRecord(), ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 30080, PublishMode: 'ingress' }] } }]);
     const subnet = await hosts[0]!.dockerOk('network', 'inspect', 'ingress', '-f', '{{(index .IPAM.Config 0).Subnet}}');
     const prefix = subnet.split('.').slice(0, 3).join('.') + '.';
     const addresses: string[] = [];
@@ -153,12 +154,17 @@ describe('service VIP and names across hosts (data plane)', { skip: !haveEtcd &&
     assert.equal(new Set(addresses).size, 3, addresses.join(' '));
     const ping = await sh('ip', ['netns', 'exec', hosts[0]!.ns, '/bin/busybox', 'ping', '-c', '1', '-W', '3', addresses[2]!]);
     assert.equal(ping.code, 0, `host1 -> host3's ingress address: ${ping.stdout}${ping.stderr}`);
-    await put([{ key: `services/${SERVICE_ID}`, value: { ...serviceRecord(), ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 30080, PublishMode: 'ingress' }] } }]);
     for (const h of hosts) {
       const table = await untilCluster(async () => (await sh('ip', ['netns', 'exec', h.ns, 'nft', 'list', 'table', 'ip', 'berth_ingress'])).stdout, (t) => t.includes('tcp . 30080'), 10_000);
       assert.match(table, /tcp \. 30080 : goto ing_tcp_30080/);
       const bind = await sh('ip', ['netns', 'exec', h.ns, 'timeout', '1', '/bin/busybox', 'nc', '-l', '-p', '30080']);
       assert.match(bind.stderr, /in use/i, `${h.ns}: a local process must not take the published port`);
+    }
+    // No published port left: no node keeps an ingress endpoint, nor the network's links where no task is on it.
+    await put([{ key: `services/${SERVICE_ID}`, value: serviceRecord() }]);
+    for (const h of hosts) {
+      const links = await untilCluster(async () => (await h.ip('-o', 'link', 'show')).split('\n').filter((l) => / (ov|vx)-001000[:@]/.test(l)), (l) => l.length === 0, 10_000);
+      assert.deepEqual(links, [], `${h.ns} keeps the ingress network's links`);
     }
   });
 });

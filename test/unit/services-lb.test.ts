@@ -400,7 +400,18 @@ table ip berth_ingress {
     const services = new FakeServices();
     services.list = [svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }, { protocol: 'udp', targetPort: 53, publishedPort: 30053, mode: 'ingress' }] })];
     const shared = sharedWith(services, [{ ...remote('10.255.0.6', { id: 's1', name: 'web' }), networkId: 'ing' }, { ...remote('10.255.0.7', { id: 's1', name: 'web' }), networkId: 'ing' }]);
-    const b = new ServiceBalancer({ kernel, localEndpoints: () => [], sandboxPath: (id) => id, ingressEndpoint: async () => ({ networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' }), log: () => undefined });
+    const made: string[] = [];
+    const b = new ServiceBalancer({
+      kernel,
+      localEndpoints: () => [],
+      sandboxPath: (id) => id,
+      ingressEndpoint: async (previous) => {
+        made.push(`made at ${previous ?? 'any'}`);
+        return { networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' };
+      },
+      dropIngressEndpoint: async (p) => void made.push(`dropped ${p.address}`),
+      log: () => undefined,
+    });
     await b.attach(shared);
     assert.match(kernel.nftScripts.join(''), /tcp \. 30080 : goto ing_tcp_30080[\s\S]*dnat to numgen random mod 2 map \{ 0 : 10\.255\.0\.6 \. 80, 1 : 10\.255\.0\.7 \. 80 \}/);
     assert.ok([...kernel.held].some((h) => h.includes('30080')), [...kernel.held].join());
@@ -409,6 +420,16 @@ table ip berth_ingress {
     await b.sync();
     assert.match(kernel.nftScripts.at(-1)!, /^flush chain ip berth_ingress ing_udp_30053\n/);
     assert.deepEqual(kernel.forgottenFlows, [{ netns: undefined, proto: 'udp', replySources: ['10.255.0.7'] }]);
+    await b.attach(shared);
+    assert.deepEqual(made, ['made at any', 'made at 10.255.0.2'], 'made again after a reconnect, at its address');
+    services.list = [svc({ id: 's1', name: 'web' })];
+    services.changed();
+    await b.sync();
+    assert.deepEqual(made.at(-1), 'dropped 10.255.0.2', 'no published port: no ingress endpoint');
+    assert.equal(kernel.held.size, 0);
+    services.list = [svc({ id: 's1', name: 'web', ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: 30080, mode: 'ingress' }] })];
+    services.changed();
+    await b.sync();
     await b.leave();
     assert.equal(kernel.held.size, 0);
     assert.match(kernel.nftScripts.at(-1)!, /^add table ip berth_ingress\ndelete table ip berth_ingress\n$/);

@@ -21,8 +21,10 @@ import { vipChain, vipChangesScript, vipTableScript, type VipEntry } from './vip
 
 export interface ServiceBalancerDeps {
   kernel: Pick<Kernel, 'nft' | 'conntrack' | 'holdHostPorts'>;
-  /** Make the node's own endpoint on the ingress network, at each attach (none: no routing mesh on this node). */
-  ingressEndpoint?(): Promise<IngressPlace | undefined>;
+  /** Make the node's own endpoint on the ingress network (when a service first publishes an ingress port, and after each attach), at `previous` if it can (none: no routing mesh on this node). */
+  ingressEndpoint?(previous?: string): Promise<IngressPlace | undefined>;
+  /** The node's ingress endpoint goes: no service publishes an ingress port any more. */
+  dropIngressEndpoint?(place: IngressPlace): Promise<void>;
   /** This node's endpoints on shared networks. */
   localEndpoints(): EndpointRecord[];
   /** The namespace file of a local container. */
@@ -46,6 +48,7 @@ export class ServiceBalancer {
   private pending: Promise<void> | undefined;
   private readonly mesh: IngressMesh;
   private place: IngressPlace | undefined;
+  private lastIngressAddress: string | undefined;
 
   constructor(private readonly deps: ServiceBalancerDeps) {
     this.mesh = new IngressMesh({ kernel: deps.kernel, log: deps.log });
@@ -59,10 +62,9 @@ export class ServiceBalancer {
     const changed = (): void => void this.sync();
     this.unwatch.push(shared.watch({ networksChanged: changed, remoteChanged: changed }));
     if (this.services) this.unwatch.push(this.services.watch({ servicesChanged: changed }));
-    this.place = await this.deps.ingressEndpoint?.().catch((e: unknown) => {
-      this.deps.log(`the node's ingress endpoint: ${messageOf(e)}`);
-      return undefined;
-    });
+    // A reconnect gave back the claims no container holds: the endpoint is made again (at its address if still free).
+    this.lastIngressAddress = this.place?.address ?? this.lastIngressAddress;
+    this.place = undefined;
     await this.sync();
   }
 
@@ -70,6 +72,7 @@ export class ServiceBalancer {
   async leave(): Promise<void> {
     this.detach();
     this.place = undefined;
+    this.lastIngressAddress = undefined;
     await this.queue.run(async () => this.mesh.clear());
   }
 
@@ -107,6 +110,7 @@ export class ServiceBalancer {
   }
 
   private async reconcile(): Promise<void> {
+    await this.followIngress();
     const local = this.deps.localEndpoints().filter((e) => !this.stopping.has(e.containerId));
     const byNetwork = this.derive(local);
     this.deps.derived?.(byNetwork);
@@ -132,6 +136,23 @@ export class ServiceBalancer {
     await Promise.all(work);
     const all = this.deps.localEndpoints();
     for (const id of this.stopping) if (!all.some((e) => e.containerId === id)) this.stopping.delete(id);
+  }
+
+  /** The node's ingress endpoint exists while some service publishes an ingress port. */
+  private async followIngress(): Promise<void> {
+    const wanted = (this.services?.services() ?? []).some((s) => s.ports.some((p) => p.mode === 'ingress'));
+    if (wanted && !this.place && this.deps.ingressEndpoint) {
+      this.place = await this.deps.ingressEndpoint(this.lastIngressAddress).catch((e: unknown) => {
+        this.deps.log(`the node's ingress endpoint: ${messageOf(e)}`);
+        return undefined;
+      });
+    } else if (!wanted && this.place) {
+      const place = this.place;
+      this.place = undefined;
+      this.lastIngressAddress = undefined;
+      await this.mesh.clear();
+      await this.deps.dropIngressEndpoint?.(place).catch((e: unknown) => this.deps.log(`the node's ingress endpoint: ${messageOf(e)}`));
+    }
   }
 
   private derive(local: readonly EndpointRecord[]): Map<string, NetworkService[]> {

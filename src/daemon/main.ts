@@ -180,8 +180,9 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     stopNames = shared && followRemoteNames(dns, networks.reachableRemotes(shared));
     if (shared) {
       await networks.attachShared(shared);
-      await balancer.attach(shared);
       await engine.connections.sharedAttached();
+      // After the containers' names: the VIP tables stayed in their namespaces meanwhile.
+      await balancer.attach(shared);
       return;
     }
     if (leaving) await balancer.leave();

@@ -33,7 +33,8 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
     swarmFacts(d.swarm),
   ]);
   const berthTables = tables.filter((t) => t.name === 'berth').map((t) => `${t.family} ${t.name}`);
-  const foreign = await Promise.all(tables.filter((t) => t.name !== 'berth').map(async (t) => foreignTable(d.kernel, t)));
+  // berth's own: its firewall (berth), the services' mesh (berth_ingress), a trace under way (berth_trace_*).
+  const foreign = await Promise.all(tables.filter((t) => t.name !== 'berth' && !t.name.startsWith('berth_')).map(async (t) => foreignTable(d.kernel, t)));
   const byName = new Map(links.map((l) => [l.name, l]));
   // A link made by the user (-b, a macvlan parent) is expected and present without being berth's.
   const present = links.filter((l) => l.ownedByBerth || view.links.has(l.name)).map((l) => l.name);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo's second act: three hosts in throwaway network namespaces on one LAN, a swarm
 # on etcd, an attachable overlay network, containers on two hosts reaching each other by
-# name through VXLAN. It changes nothing outside the namespaces and the temp dir it makes,
+# name through VXLAN, and a service behind a virtual IP and the routing mesh. It changes nothing outside the namespaces and the temp dir it makes,
 # and removes both at the end (even on Ctrl-C), then checks that nothing is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +114,29 @@ say "On the LAN between the hosts, the ping is a VXLAN packet (UDP 4789) with th
 for _ in $(seq 30); do [ "$(wc -l <"$DIR/tcpdump.out")" -ge 4 ] && break; sleep 0.1; done
 sed 's/^/  /' "$DIR/tcpdump.out"
 kill "$TCPDUMP" 2>/dev/null || true; wait "$TCPDUMP" 2>/dev/null || true; TCPDUMP=
+
+bold "A service: three replicas behind a virtual IP and the routing mesh (none on host3)"
+on 1 docker service create -d --name hello --replicas 3 --constraint 'node.hostname!=host3' \
+  --publish published=8080,target=80 --network demo-net busybox sh -c 'echo "served by $(hostname)" > /index.html; httpd -f -p 80 -h /'
+converged() { for _ in $(seq 150); do [ "$(quiet 1 docker service ls --filter name=hello --format '{{.Replicas}}')" = "$1/$1" ] && return; sleep 0.2; done; }
+converged 3
+on 1 docker service ls
+on 1 docker service ps hello --format 'table {{.Name}}\t{{.Node}}\t{{.CurrentState}}'
+on 1 docker service inspect hello --format 'virtual IPs, one on demo-net and one on ingress: {{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}'
+say "Names on the overlay: the service resolves to its virtual IP, tasks.hello to every task:"
+on 2 docker exec web2 sh -c 'nslookup -type=a hello | sed -n "/^Name/,\$p"; nslookup -type=a tasks.hello | sed -n "/^Name/,\$p"'
+say "From a machine on the LAN, through host3 (which runs no replica): nftables spreads new"
+say "connections over all replicas cluster-wide (numgen), no IPVS, no userland proxy:"
+ip -n "$LAN" addr add 192.168.50.200/24 dev lan0
+fetch() { for _ in $(seq "$1"); do ip netns exec "$LAN" curl -s -m 2 "http://$(ip_of 3):8080/"; done | sort | uniq -c | sed 's/^/  /'; }
+fetch 15
+on 1 docker service scale hello=5 -d
+converged 5
+say "Scaled to 5; the same 15 fetches through host3 now spread over five tasks:"
+fetch 15
+on 1 docker service rm hello
+say "(the agents stop its tasks in the background; the network can go once they are gone)"
+for _ in $(seq 100); do [ -z "$(quiet 1 docker ps -q --filter label=com.docker.swarm.service.name=hello)$(quiet 2 docker ps -q --filter label=com.docker.swarm.service.name=hello)" ] && break; sleep 0.2; done
 
 bold "Everything removed: containers, the network, the swarm (workers, then the manager)"
 on 1 docker rm -f web1

@@ -113,10 +113,15 @@ export function checkLegacyLinks(c: ContainerRecord, lookup: (idOrName: string) 
   }
 }
 
-/** What the network controller is asked for one of the container's networks; a swarm task's `labels` name its service. */
+/**
+ * What the network controller is asked for one of the container's networks; a swarm task's
+ * `labels` name its service. Only the agent's task containers (EndpointConfig.task, which
+ * no API request can set) are taken at their labels' word: any container may carry
+ * Docker's task labels, and one that did would otherwise join a service's backends.
+ */
 export function joinRequest(containerId: string, name: string, cfg: EndpointConfig, labels: Record<string, string> = {}): JoinRequest {
   const links = cfg.links.map(parseLink);
-  const service = serviceOf(labels);
+  const service = cfg.task ? serviceOf(labels) : undefined;
   return { containerId, name, aliases: cfg.aliases, ...(links.length > 0 ? { links } : {}), ...opt('ipv4', cfg.ipv4), ...opt('ipv6', cfg.ipv6), ...opt('mac', cfg.mac), ...(service ? { service } : {}), ...(cfg.task ? { task: true } : {}) };
 }
 

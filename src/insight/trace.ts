@@ -74,12 +74,15 @@ function parse(line: string): Parsed | undefined {
 
 const field = (text: string, name: string): string | undefined => new RegExp(`(?:^| )${name} "?([^" ]+)"?`).exec(text)?.[1];
 
-export function explainTrace(flow: string, capture: { lines: readonly string[]; probe: string; marked?: number }, names: TraceNames): TraceResult {
-  const parsed = capture.lines.map(parse).filter((p): p is Parsed => p !== undefined);
+export function explainTrace(flow: string, capture: { lines: readonly string[]; probe: string; marked?: number; sourceLines?: readonly string[] }, names: TraceNames): TraceResult {
+  // The sender's own namespace first (a service's virtual IP is translated there), then the host's.
+  const inSource = (capture.sourceLines ?? []).map(parse).filter((p): p is Parsed => p !== undefined).map((p) => ({ ...p, chain: `source: ${p.chain}`, id: `s${p.id}` }));
+  const parsed = [...inSource, ...capture.lines.map(parse).filter((p): p is Parsed => p !== undefined)];
   // The kernel gives a frame a new trace ID when it goes up from the bridge to the IP
-  // hooks: the trace IDs of one packet share its addresses and IPv4 identification.
+  // hooks, or into another namespace: the trace IDs of one packet share its source and
+  // IPv4 identification (its destination may have been translated between).
   const packetKey = new Map<string, string>();
-  for (const p of parsed) if (p.kind === 'packet' && !packetKey.has(p.id)) packetKey.set(p.id, `${field(p.text, 'ip saddr') ?? ''}>${field(p.text, 'ip daddr') ?? ''}#${field(p.text, 'ip id') ?? ''}`);
+  for (const p of parsed) if (p.kind === 'packet' && !packetKey.has(p.id)) packetKey.set(p.id, `${field(p.text, 'ip saddr') ?? ''}#${field(p.text, 'ip id') ?? ''}`);
   const ids = [...new Set(parsed.map((p) => p.id))];
   const firstKey = packetKey.get(ids[0] ?? '');
   const firstIds = new Set(ids.filter((id, i) => i === 0 || (firstKey !== undefined && packetKey.get(id) === firstKey)));
@@ -122,7 +125,7 @@ export function explainTrace(flow: string, capture: { lines: readonly string[]; 
   }
   const leftBy = dropped ? undefined : last.oif;
   const result: TraceResult = { flow, probe: capture.probe, hops, translated, ...(leftBy ? { leftBy } : {}), ...(dropped ? { dropped } : {}), packets, summary: '' };
-  result.summary = summarize(result, names, flow);
+  result.summary = summarize(result, names, flow, last.daddr);
   return result;
 }
 
@@ -140,7 +143,8 @@ function reasonOf(rule: string, last: { oif?: string; iif?: string }, names: Tra
   return comment ? `berth's rule: ${comment}` : 'a rule of another table';
 }
 
-function summarize(r: TraceResult, names: TraceNames, flow: string): string {
+/** `arrivedAt`: the destination the packet last had (after any DNAT). */
+function summarize(r: TraceResult, names: TraceNames, flow: string, arrivedAt: string | undefined): string {
   if (r.dropped) return `dropped in ${r.dropped.chain}: ${r.dropped.reason}.`;
   if (r.probe === 'ENETUNREACH' || r.probe === 'EHOSTUNREACH') {
     return `no route: ${r.hops.length === 0 ? 'the source has no route to it (an --internal network has no default route), so nothing was sent' : 'the host has no route to it'} (${r.probe}).`;
@@ -157,7 +161,7 @@ function summarize(r: TraceResult, names: TraceNames, flow: string): string {
   const only = port ? names.publishedOn.get(`${port[2]}/${port[1]}`) : undefined;
   if (r.translated.length === 0 && only && (r.probe === 'refused' || r.probe === 'timeout')) return `not translated: port ${port![1]}/${port![2]} is published on ${only} only, not on the address asked.`;
   const via = r.translated.length > 0 ? `, ${r.translated.join(', ')}` : '';
-  const to = /(\d+\.\d+\.\d+\.\d+)(?::\d+)?\/(?:tcp|udp|icmp)$/.exec(flow)?.[1];
+  const to = arrivedAt ?? /(\d+\.\d+\.\d+\.\d+)(?::\d+)?\/(?:tcp|udp|icmp)$/.exec(flow)?.[1];
   const remoteHost = to ? names.remoteHostOfIp?.get(to) : undefined;
   const tunnel = remoteHost && r.leftBy?.startsWith('vx-') ? `, carried over VXLAN to host ${remoteHost}, where ${names.containerOfIp.get(to!) ?? to!} runs` : '';
   return `${r.probe === 'refused' ? 'reached its destination, which refused the connection' : r.probe === 'timeout' ? 'crossed the host without a drop, but no answer came' : 'delivered'}${via}${r.leftBy ? `, leaving by ${r.leftBy}${names.networkOfLink.has(r.leftBy) ? ` (${names.networkOfLink.get(r.leftBy)!})` : ''}` : ''}${tunnel}.`;

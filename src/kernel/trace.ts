@@ -30,6 +30,8 @@ export interface TraceCapture {
   probe: string;
   /** Packets the trace's table marked (each marking is a trace ID), whether or not another chain saw them after. */
   marked: number;
+  /** The same, recorded inside the sender's own namespace (a container's), when it sent from one. */
+  sourceLines?: string[];
 }
 
 const SETTLE_MS = 300;
@@ -38,34 +40,56 @@ const BUSYBOX = '/bin/busybox';
 
 export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
   const table = `berth_trace_${randomBytes(3).toString('hex')}`;
-  const match = [spec.src ? `ip saddr ${spec.src}` : '', `ip daddr ${spec.dst}`, spec.proto === 'icmp' ? 'meta l4proto icmp' : `meta l4proto ${spec.proto}${spec.port ? ` th dport ${spec.port}` : ''}`].filter((x) => x !== '').join(' ');
+  const l4 = spec.proto === 'icmp' ? 'meta l4proto icmp' : `meta l4proto ${spec.proto}${spec.port ? ` th dport ${spec.port}` : ''}`;
+  const match = [spec.src ? `ip saddr ${spec.src}` : '', `ip daddr ${spec.dst}`, l4].filter((x) => x !== '').join(' ');
+  // Sent from a container: followed in its own namespace too (a service's virtual IP is
+  // translated there), and on the host by its source alone, as the destination may have
+  // changed on the way (the mark does not cross namespaces).
+  const source = spec.from !== undefined && spec.from !== 'none' ? spec.from : undefined;
+  const hostMatch = source && spec.src ? `ip saddr ${spec.src} ${l4}` : match;
   await nftApply(
     [
       `table inet ${table} {`,
-      `  chain pre { type filter hook prerouting priority -350; ${match} meta nftrace set 1; }`,
-      `  chain out { type filter hook output priority -350; ${match} meta nftrace set 1; }`,
+      `  chain pre { type filter hook prerouting priority -350; ${hostMatch} meta nftrace set 1; }`,
+      `  chain out { type filter hook output priority -350; ${hostMatch} meta nftrace set 1; }`,
       '}',
       `table bridge ${table} {`,
-      `  chain pre { type filter hook prerouting priority -400; meta protocol ip ${match} meta nftrace set 1; }`,
+      `  chain pre { type filter hook prerouting priority -400; meta protocol ip ${hostMatch} meta nftrace set 1; }`,
       '}',
       '',
     ].join('\n'),
   );
-  const monitor = spawn('nft', ['monitor', 'trace'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  monitor.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  const ended = new Promise<void>((res) => monitor.on('close', () => res()));
+  if (source) await nftApply(`table inet ${table} {\n  chain out { type filter hook output priority -350; ${match} meta nftrace set 1; }\n}\n`, { netns: source });
+  const monitors = [monitor([]), ...(source ? [monitor(['nsenter', `--net=${source}`, '--'])] : [])];
   try {
     // nft monitor gives no sign that it listens: a moment for it to subscribe.
     await sleep(300);
     const probe = spec.from === 'none' ? (await sleep(spec.waitMs), 'waited') : await send(spec);
     await sleep(SETTLE_MS);
-    return { ...ours(out, table), probe };
+    const host = ours(monitors[0]!.output(), table);
+    const inSource = monitors[1] ? ours(monitors[1].output(), table) : undefined;
+    return { ...host, probe, ...(inSource ? { sourceLines: inSource.lines, marked: host.marked + inSource.marked } : {}) };
   } finally {
-    monitor.kill('SIGTERM');
-    await ended;
+    await Promise.all(monitors.map(async (m) => m.stop()));
     await nftApply(`delete table inet ${table}\ndelete table bridge ${table}\n`).catch(() => undefined);
+    if (source) await nftApply(`delete table inet ${table}\n`, { netns: source }).catch(() => undefined);
   }
+}
+
+/** `nft monitor trace`, in the daemon's namespace or (with `enter`) another; its output so far, and a way to end it. */
+function monitor(enter: string[]): { output: () => string; stop: () => Promise<void> } {
+  const argv = [...enter, 'nft', 'monitor', 'trace'];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const ended = new Promise<void>((res) => child.on('close', () => res()));
+  return {
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await ended;
+    },
+  };
 }
 
 /** The lines of the packets our table marked (every line of a trace ID that our table's rule set, ours left out), and how many it marked. */

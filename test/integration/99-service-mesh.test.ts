@@ -7,6 +7,7 @@
  * the node itself and from containers. Every node has its own ingress address and holds
  * the port; a berthd restart leaves the tables as they were; service rm takes it all.
  */
+import type { TraceResult } from '../../src/insight/trace.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -67,6 +68,11 @@ describe('service VIP, names and routing mesh end to end', { skip: !haveEtcd && 
       assert.equal(tasks.length, 3, `tasks.web from client${i + 1}: ${tasks.join(' ')}`);
       assert.deepEqual(await lookup(h, `client${i + 1}`, 'web'), [vipOnOv.split('/')[0]!]);
     }
+    // berth trace follows a packet to the VIP into the client's own namespace, where it is translated to a task.
+    const vip = vipOnOv.split('/')[0]!;
+    const traced = JSON.parse((await hosts[0]!.berth('trace', '--format', 'json', 'client1', `${vip}:80`)).stdout) as TraceResult;
+    assert.ok(traced.hops.some((hop) => hop.chain === 'source: ip berth_svc output' && hop.rules.some((r) => /dnat to numgen random mod 3 map/.test(r.rule))), JSON.stringify(traced.hops));
+    assert.match(traced.translated[0] ?? '', new RegExp(`^DNAT ${vip.replace(/\./g, '\\.')}:80 → web\\.\\d\\.\\w+ 10\\.0\\.\\d+\\.\\d+:80$`), JSON.stringify(traced.translated));
   });
 
   it('spreads fetches through the VIP over the three tasks', async (t) => {

@@ -16,7 +16,9 @@ import { peerUrl } from './etcd-member.js';
 import type { JoinAsk, JoinGrant, PromoteAsk } from './join.js';
 import type { Availability, ClusterRecord, JoinTokens, NodeRecord, SwarmSpec } from './model.js';
 import { checkDemotion } from './roles.js';
-import { Services } from './services/services.js';
+import type { NodeTls, TaskLogOptions } from './services/log-server.js';
+import { gatherLogs, type LogItem } from './services/service-logs.js';
+import { Services, type TaskView } from './services/services.js';
 import { ALIVE, CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { newJoinToken, newSwarmId, openTokens, parseJoinToken, sameToken, sealTokens } from './tokens.js';
 
@@ -40,6 +42,8 @@ export interface ManagerSelf {
   joinPort: number;
   /** The swarm keeps its state in an external etcd: no members to add or remove. */
   external: boolean;
+  /** Its node certificate, key and root: what the nodes ask of a manager reading their tasks' logs. */
+  tls: NodeTls;
 }
 
 const OUT_OF_SEQUENCE = 'rpc error: code = Unknown desc = update out of sequence';
@@ -56,6 +60,20 @@ export class Manager {
     private readonly self: ManagerSelf,
   ) {
     this.services = new Services(store);
+  }
+
+  /** The logs of a service's tasks (`service`) or of one task, from the nodes they run on. */
+  async *logs(of: { service: string } | { task: string }, opts: TaskLogOptions, signal: AbortSignal): AsyncGenerator<LogItem> {
+    let tasks: () => Promise<TaskView[]>;
+    if ('service' in of) {
+      const id = (await this.services.get(of.service)).record.id;
+      tasks = async () => (await this.services.tasks()).filter((t) => t.record.serviceId === id);
+    } else {
+      const id = (await this.services.task(of.task)).record.id;
+      tasks = async () => [await this.services.task(id)];
+    }
+    const nodes = async (): Promise<{ id: string; addr: string; ready: boolean }[]> => (await this.nodes()).map((n) => ({ id: n.record.id, addr: n.record.addr, ready: n.ready }));
+    yield* gatherLogs({ tasks, nodes, tls: this.self.tls }, opts, signal);
   }
 
   /** The first manager writes the cluster and itself. */

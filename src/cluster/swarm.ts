@@ -17,7 +17,7 @@ import { parseCidr } from '../network/ipam/index.js';
 import { resolveAdvertiseAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
 import { createRootCa, nodeRequest, signNode, type KeyedCert } from './ca.js';
 import { loadClusterStore, type ClusterStoreConfig } from './cluster-store.js';
-import { clientUrl, peerUrl, writeTls } from './etcd-member.js';
+import { clientUrl, peerUrl, tlsFiles, writeTls } from './etcd-member.js';
 import { requestJoin, type JoinAsk } from './join.js';
 import { Manager } from './manager.js';
 import { RoleFollower, type MemberStart } from './role-change.js';
@@ -26,6 +26,7 @@ import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './
 import { leaseTtlFor, Session, type ExternalStore } from './session.js';
 import { ClusterNetworks } from './networks.js';
 import type { TaskContainers } from './services/agent.js';
+import { TASK_LOGS_PORT, type NodeTls } from './services/log-server.js';
 import { NodeServices } from './services/runtime.js';
 import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
@@ -355,9 +356,15 @@ export class SwarmNode implements SwarmState {
       ...(state.role === 'manager' ? { onRenewed: () => void this.tellShared(this.shared) } : { onLost: () => this.restart() }),
       log: this.deps.log,
     });
-    if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort, external: state.external === true });
+    if (ca) manager = this.manager = new Manager(this.session.store, ca, { nodeId: state.nodeId, addr: state.addr, joinPort: state.listenPort, external: state.external === true, tls: this.nodeTls() });
     this.error = '';
     await this.follower.follow(this.session, state.nodeId);
+  }
+
+  /** This node's certificate, its key and the swarm's root, as on disk now. */
+  private nodeTls(): NodeTls {
+    const files = tlsFiles(this.deps.dir);
+    return { ca: fs.readFileSync(files.ca, 'utf8'), cert: fs.readFileSync(files.cert, 'utf8'), key: fs.readFileSync(files.key, 'utf8') };
   }
 
   /** The external etcd of berthd --cluster-store, its files read now; Unavailable when the daemon was started without it. */
@@ -397,6 +404,7 @@ export class SwarmNode implements SwarmState {
         manager: state.role === 'manager',
         containers: this.deps.tasks,
         shared: () => this.shared,
+        logs: { port: TASK_LOGS_PORT, tls: this.nodeTls(), clusterId: state.clusterId },
         log: this.deps.log,
       });
     }

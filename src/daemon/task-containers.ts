@@ -12,7 +12,9 @@ import type { ContainerEngine } from '../engine/containers/engine.js';
 import type { ImageStore } from '../engine/images/index.js';
 import { familiarName, parseReference } from '../engine/images/reference.js';
 import type { EventBus } from '../events/bus.js';
+import { readLogFiles } from '../logs/files/reader.js';
 import type { LogService } from '../logs/service.js';
+import { logConfigOf } from '../engine/containers/logging.js';
 import type { NetworkController } from '../network/controller.js';
 
 /**
@@ -62,6 +64,15 @@ export function taskContainers(deps: { engine: ContainerEngine; images: ImageSto
         .endpointsOf(id)
         .filter((ep) => ep.ipv4 !== undefined)
         .map((ep) => ({ networkId: ep.networkId, addresses: [`${ep.ipv4!.address}/${ep.ipv4!.prefixLen}`] }));
+    },
+    async *logs(taskId, opts, signal) {
+      const c = engine.list(true).find((x) => x.spec.labels[TASK_LABELS.taskId] === taskId);
+      if (!c) return;
+      const running = c.state.status === 'running';
+      // What conmon holds goes to the files first, as for docker logs.
+      if (running) await deps.logs.sync(c.id);
+      const read = { follow: opts.follow && running, signal, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.since ? { since: opts.since } : {}) };
+      yield* readLogFiles(deps.logs.reader({ id: c.id, config: logConfigOf(c) }), read);
     },
     onExit(f) {
       const sub = deps.events.subscribe({ match: (m) => m.Type === 'container' && m.Action === 'die', onEvent: (m) => f(m.Actor.ID) });

@@ -175,7 +175,7 @@ export function containerRoutes(router: Router, deps: ContainerRoutesDeps): void
 }
 
 /** Docker's since/until: unix seconds with up to nine fraction digits ("1700000000.123456789"), or RFC 3339. */
-function timeParam(v: string | null, name: string): LogTime | undefined {
+export function timeParam(v: string | null, name: string): LogTime | undefined {
   if (v === null || v === '' || v === '0') return undefined;
   const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
   if (m) return { sec: Number(m[1]), nsec: Number((m[2] ?? '').padEnd(9, '0')) };

@@ -14,6 +14,7 @@ import { compareVersions } from '../router.js';
 import { RAFT, swarmShape } from '../shapes/swarm.js';
 import { asObject, boolParam, field, objectField, optBool, optNumber, optString, parseFilters, stringList, stringMap, type WireObject } from '../wire.js';
 import { nodeRoutes } from './nodes.js';
+import { serviceLogsHandler } from './service-logs.js';
 import { bodyOnce, serviceRoutes } from './services.js';
 
 /** A check of a request, made before the node is asked (dockerd's router-side validation). */
@@ -21,7 +22,7 @@ type RequestCheck = (req: ApiRequest) => Promise<void>;
 
 /** `localNetwork`: the name of a network of this daemon's own (not the swarm's) that `ref` names, to word dockerd's refusal of it for a service. */
 export function swarmRoutes(router: Router, swarm: SwarmState, localNetwork: (ref: string) => string | undefined = () => undefined): void {
-  // A request on the cluster's state berth does not serve yet (service and task logs, secrets, configs).
+  // A request on the cluster's state berth does not serve yet (secrets, configs).
   const managed =
     (...checks: RequestCheck[]) =>
     async (req: ApiRequest): Promise<Reply> => {
@@ -63,8 +64,8 @@ export function swarmRoutes(router: Router, swarm: SwarmState, localNetwork: (re
       await swarm.unlock(typeof body.UnlockKey === 'string' ? body.UnlockKey : '');
       return { status: 200 };
     })
-    .add('GET', '/services/{id}/logs', managed(logStreams))
-    .add('GET', '/tasks/{id}/logs', managed(logStreams));
+    .add('GET', '/services/{id}/logs', serviceLogsHandler(swarm, 'service', logStreams))
+    .add('GET', '/tasks/{id}/logs', serviceLogsHandler(swarm, 'task', logStreams));
   serviceRoutes(
     router,
     swarm,

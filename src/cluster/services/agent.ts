@@ -11,8 +11,10 @@
  * containers it finds are its tasks' again: nothing is made twice, nothing left behind.
  */
 import { messageOf } from '../../errors.js';
+import type { LogRecord } from '../../logs/message.js';
 import type { EtcdStore } from '../../store/etcd.js';
 import type { ServiceCache } from './cache.js';
+import type { TaskLogOptions } from './log-server.js';
 import type { TaskRecord, TaskState, TaskStatus } from './model.js';
 import { TASK_STATUS } from './stored.js';
 import { taskContainer } from './task-container.js';
@@ -40,6 +42,8 @@ export interface TaskContainers {
   remove(id: string): Promise<void>;
   /** Its addresses per network (CIDR form). */
   addresses(id: string): { networkId: string; addresses: string[] }[];
+  /** The log records of a task's container (none when this node has no container for it). */
+  logs(taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<LogRecord>;
   /** Hear of a container's exit. Returns the way to stop hearing. */
   onExit(f: (containerId: string) => void): () => void;
 }

@@ -83,15 +83,16 @@ describe('operating swarm services on three hosts', { skip: !haveEtcd && 'etcd-s
       const err = await untilCluster(async () => f.err(), (e) => /@host3 {4}\| task \w+: its logs end here: node \w+ is not available/.test(e), 20_000);
       assert.match(err, /@host3 {4}\| task \w+: its logs end here: node \w+ is not available/);
       assert.equal(await Promise.race([f.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('following'), 500))]), 'following', 'the other nodes still followed');
+      f.stop();
+      const once = await h1.docker('service', 'logs', 'talk');
+      assert.notEqual(once.code, 0);
+      assert.match(once.stderr, /error from daemon in stream: Error grabbing logs: warning: incomplete log stream\. some logs could not be retrieved for the following reasons: node \w+ is not available/);
+      assert.ok(lines(once.stdout).length >= 2, `the lines of the nodes alive: ${once.stdout}`);
     } finally {
       f.stop();
       await f.ended;
+      await h3.start();
     }
-    const once = await h1.docker('service', 'logs', 'talk');
-    assert.notEqual(once.code, 0);
-    assert.match(once.stderr, /error from daemon in stream: Error grabbing logs: warning: incomplete log stream\. some logs could not be retrieved for the following reasons: node \w+ is not available/);
-    assert.ok(lines(once.stdout).length >= 3, 'the lines of the nodes alive');
-    await h3.start();
     await untilCluster(async () => (await h1.dockerOk('node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).includes('host3 Ready'), (x) => x, 30_000);
   });
 
@@ -109,5 +110,95 @@ describe('operating swarm services on three hosts', { skip: !haveEtcd && 'etcd-s
     const bare = await curl(h2, false);
     assert.notEqual(bare.code, 0, 'no TLS session without a certificate of the swarm');
     assert.doesNotMatch(bare.stdout, /aGVsbG8K/);
+  });
+
+  it('rolls back with service update --rollback and service rollback, to the previous spec each time', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'rb', '--replicas', '2', '--env', 'V=1', 'busybox', 'sleep', '100000');
+    await untilReplicas(h1, 'rb', '2/2');
+    await h1.dockerOk('service', 'update', '-d', '--env-add', 'V=2', 'rb');
+    const env = async (): Promise<string> => (await h1.dockerOk('service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', 'rb')).trim();
+    const running = async (): Promise<string[]> => {
+      const ids = lines(await h1.dockerOk('service', 'ps', '-q', '--no-trunc', '--filter', 'desired-state=running', 'rb'));
+      return Promise.all(ids.map(async (id) => (await h1.dockerOk('inspect', '--format', '{{json .Spec.ContainerSpec.Env}}|{{.Status.State}}', id)).trim()));
+    };
+    await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=2"]|running'), 30_000);
+    const out = await h1.dockerOk('service', 'update', '--rollback', 'rb');
+    assert.match(out, /rollback: manually requested rollback\n(.|\n)*overall progress: rolling back update: 2 out of 2 tasks\n(.|\n)*verify: Service( \S+)? converged\nrollback: rollback completed/);
+    assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}', 'rb')).trim(), 'rollback_completed|rollback completed');
+    assert.equal(await env(), '["V=1"]');
+    assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}', 'rb')).trim(), '["V=2"]');
+    await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=1"]|running'), 30_000);
+    await h1.dockerOk('service', 'rollback', 'rb');
+    assert.equal(await env(), '["V=2"]', 'rolled back to the spec it rolled back from');
+    await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=2"]|running'), 30_000);
+    await h1.dockerOk('service', 'rm', 'rb');
+  });
+
+  it('allocates no virtual IP in dnsrr mode', async () => {
+    await h1.dockerOk('network', 'create', '-d', 'overlay', 'ops');
+    await h1.dockerOk('service', 'create', '-d', '--name', 'rr', '--endpoint-mode', 'dnsrr', '--network', 'ops', 'busybox', 'sleep', '100000');
+    await h1.dockerOk('service', 'create', '-d', '--name', 'vip', '--network', 'ops', 'busybox', 'sleep', '100000');
+    await untilReplicas(h1, 'rr', '1/1');
+    const vips = async (name: string): Promise<string> => (await h1.dockerOk('service', 'inspect', '--format', '{{.Spec.EndpointSpec.Mode}} {{json .Endpoint.VirtualIPs}}', name)).trim();
+    assert.equal(await vips('rr'), 'dnsrr null');
+    assert.match(await untilCluster(async () => vips('vip'), (v) => v !== 'vip null', 10_000), /^vip \[\{"NetworkID":"\w+","Addr":"[\d.]+\/\d+"\}\]$/);
+    await h1.dockerOk('service', 'rm', 'rr', 'vip');
+  });
+
+  it('runs a global service on every node: a node joining gets a task, a drained one loses it', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'g', '--mode', 'global', 'busybox', 'sleep', '100000');
+    const nodesRunning = async (): Promise<string[]> =>
+      (await h1.dockerOk('service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}', 'g'))
+        .split('\n')
+        .filter((l) => / Running/.test(l))
+        .map((l) => l.split(' ')[0]!)
+        .sort();
+    assert.deepEqual(await untilCluster(nodesRunning, (n) => n.length === 3, 30_000), ['host1', 'host2', 'host3']);
+    assert.equal(await replicas(h1, 'g'), '3/3');
+    await h3.dockerOk('swarm', 'leave');
+    await h1.dockerOk('node', 'rm', '--force', 'host3');
+    assert.deepEqual(await untilCluster(nodesRunning, (n) => n.length === 2, 30_000), ['host1', 'host2']);
+    const token = await h1.dockerOk('swarm', 'join-token', '-q', 'worker');
+    await h3.dockerOk('swarm', 'join', '--token', token, `${c.hostIp(0)}:2377`);
+    assert.deepEqual(await untilCluster(nodesRunning, (n) => n.length === 3, 30_000), ['host1', 'host2', 'host3'], 'the node that joined got one');
+    await h1.dockerOk('node', 'update', '--availability', 'drain', 'host2');
+    assert.deepEqual(await untilCluster(nodesRunning, (n) => n.length === 2, 30_000), ['host1', 'host3'], 'the drained node lost its task');
+    await untilCluster(async () => lines((await h2.dockerOk('ps', '-q', '--filter', 'label=com.docker.swarm.service.name=g'))).length, (n) => n === 0, 20_000);
+    await h1.dockerOk('node', 'update', '--availability', 'active', 'host2');
+    await untilCluster(nodesRunning, (n) => n.length === 3, 30_000);
+    await h1.dockerOk('service', 'rm', 'g');
+  });
+
+  it('publishes a host-mode port only where a task runs, and places no second task of it on a node', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'hp', '--replicas', '2', '--publish', 'mode=host,target=80,published=8080', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/');
+    await untilReplicas(h1, 'hp', '2/2');
+    const where = lines(await h1.dockerOk('service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}}', 'hp'));
+    for (let i = 0; i < 3; i++) {
+      const r = await c.fromClient(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', `http://${c.hostIp(i)}:8080/`]);
+      if (where.includes(`host${i + 1}`)) assert.match(r.stdout, /^[1-5]\d\d$/, `host${i + 1} has a task: it answers`);
+      else assert.equal(r.stdout, '000', `host${i + 1} has no task: nothing answers`);
+    }
+    await h1.dockerOk('service', 'scale', '-d', 'hp=4');
+    const rows = await untilCluster(
+      async () => lines(await h1.dockerOk('service', 'ps', '--no-trunc', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}|{{.Error}}', 'hp')),
+      (r) => r.filter((x) => x.startsWith('Running')).length === 3 && r.some((x) => x.startsWith('Pending')),
+      30_000,
+    );
+    assert.deepEqual(
+      rows.filter((x) => x.startsWith('Pending')).map((x) => x.split('|')[1]),
+      ['"no suitable node (host-mode port already in use on 3 nodes)"'],
+    );
+    await h1.dockerOk('service', 'rm', 'hp');
+  });
+
+  it('shows a failing task in service ps with its exit code, and restarts it as --restart-max-attempts says', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'bad', '--restart-condition', 'on-failure', '--restart-max-attempts', '2', '--restart-delay', '1s', 'busybox', 'false');
+    const rows = async (): Promise<string[]> => lines(await h1.dockerOk('service', 'ps', '--no-trunc', '--format', '{{.Name}}|{{.CurrentState}}|{{.Error}}', 'bad'));
+    const got = await untilCluster(rows, (r) => r.length === 3 && r.every((x) => x.includes('|Failed')), 30_000);
+    for (const r of got) assert.match(r, /^[\s\\_]*bad\.1\|Failed .*\|"task: non-zero exit \(1\)"$/);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await rows()).length, 3, 'no restart after the last attempt');
+    assert.equal(await replicas(h1, 'bad'), '0/1');
+    await h1.dockerOk('service', 'rm', 'bad');
   });
 });

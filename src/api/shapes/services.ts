@@ -26,6 +26,9 @@ export function serviceShape(s: ServiceRecord, version: number, opts: { insertDe
     UpdatedAt: s.updatedAt,
     Spec: spec,
     ...(s.previousSpec ? { PreviousSpec: specShape(s.previousSpec) } : {}),
+    ...(s.updateStatus
+      ? { UpdateStatus: { State: s.updateStatus.state, StartedAt: s.updateStatus.startedAt, ...(s.updateStatus.completedAt ? { CompletedAt: s.updateStatus.completedAt } : {}), Message: s.updateStatus.message } }
+      : {}),
     Endpoint: {
       Spec: { Mode: endpointSpec.Mode ?? 'vip', ...(endpointSpec.Ports ? { Ports: endpointSpec.Ports } : {}) },
       ...(s.ports.length > 0 ? { Ports: s.ports } : {}),

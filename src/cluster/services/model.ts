@@ -119,6 +119,19 @@ export interface ServiceRecord {
   virtualIps: VirtualIp[];
   /** The ports as published (PublishedPort always filled). */
   ports: PortConfig[];
+  /**
+   * Docker's UpdateStatus: the API starts a rollback (and clears it on an update), the
+   * orchestrator says when a rolling update starts and when it or a rollback is done.
+   */
+  updateStatus?: UpdateStatus;
+}
+
+/** Docker's UpdateStatus (swarmkit's words in `message`). */
+export interface UpdateStatus {
+  state: 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+  message: string;
+  startedAt: string;
+  completedAt?: string;
 }
 
 /** swarmkit's task states, in their order: a task only moves forward. */

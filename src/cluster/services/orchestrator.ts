@@ -17,7 +17,7 @@ import type { ServiceCache } from './cache.js';
 import type { NetworkRecord } from '../../network/model.js';
 import type { ServiceRecord, VirtualIp } from './model.js';
 import type { PlacementNode } from './placement.js';
-import { reconcileRemoved, reconcileService, type ClusterPicture, type Decisions, type TaskView } from './reconcile.js';
+import { reconcileRemoved, reconcileService, upToDate, type ClusterPicture, type Decisions, type TaskView } from './reconcile.js';
 import { SERVICES, TASK_STATUS, TASKS } from './stored.js';
 
 export interface OrchestratorOptions {
@@ -112,6 +112,7 @@ export class Orchestrator {
     let wakeAt: number | undefined;
     for (const { record, version } of [...c.services.values()]) {
       await this.allocate(record, version).catch((e: unknown) => this.o.log(`orchestrator: ${record.spec.Name}: virtual IPs: ${messageOf(e)}`));
+      await this.tellUpdate(record, version, byService.get(record.id) ?? []).catch((e: unknown) => this.o.log(`orchestrator: ${record.spec.Name}: update status: ${messageOf(e)}`));
       let d: Decisions;
       try {
         d = reconcileService(record, byService.get(record.id) ?? [], picture, this.lastBatch.get(record.id));
@@ -156,6 +157,26 @@ export class Orchestrator {
     await this.o.store.commit(ops);
     for (const t of [...d.create, ...d.update]) this.o.cache.putTask(t);
     for (const id of d.remove) this.o.cache.dropTask(id);
+  }
+
+  /**
+   * The service's UpdateStatus, as swarmkit's updater keeps it: "updating" once some task
+   * runs an older spec, "completed" (or "rollback_completed") once every task meant to
+   * run is up to date and running. The API wrote the spec against `version`: a write of
+   * the API's meanwhile wins, the next pass looks again.
+   */
+  private async tellUpdate(s: ServiceRecord, version: number, tasks: readonly TaskView[]): Promise<void> {
+    const meant = tasks.filter((t) => t.record.desiredState === 'running');
+    const outdated = meant.some((t) => !upToDate(t.record, s));
+    const settled = !outdated && meant.every((t) => t.status?.state === 'running');
+    const now = new Date().toISOString();
+    const state = s.updateStatus?.state;
+    let next: ServiceRecord['updateStatus'];
+    if (outdated && state === undefined) next = { state: 'updating', message: 'update in progress', startedAt: now };
+    else if (settled && state === 'updating') next = { ...s.updateStatus!, state: 'completed', message: 'update completed', completedAt: now };
+    else if (settled && state === 'rollback_started') next = { ...s.updateStatus!, state: 'rollback_completed', message: 'rollback completed', completedAt: now };
+    if (!next) return;
+    await this.o.store.commitIfVersion(SERVICES.kind.prefix + s.id, version, [SERVICES.put(s.id, { ...s, updateStatus: next })]);
   }
 
   /**

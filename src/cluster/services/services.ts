@@ -91,7 +91,18 @@ export class Services {
     const after = ingressKeys(ports);
     const added = after.filter((k) => !before.has(k));
     const dropped = [...before].filter((k) => !after.includes(k));
-    const next: ServiceRecord = { ...old, version: old.version + 1, updatedAt: new Date().toISOString(), spec, previousSpec: old.spec, ports };
+    const now = new Date().toISOString();
+    // As swarmkit: a rollback says it started; an update clears the last one's word (the orchestrator says when it rolls).
+    const { updateStatus: _last, ...kept } = old;
+    const next: ServiceRecord = {
+      ...kept,
+      version: old.version + 1,
+      updatedAt: now,
+      spec,
+      previousSpec: old.spec,
+      ports,
+      ...(rollback ? { updateStatus: { state: 'rollback_started' as const, message: 'manually requested rollback', startedAt: now } } : {}),
+    };
     const key = SERVICES.kind.prefix + old.id;
     // The new ports are claimed first (none may be another's); then the record, against the version the client read.
     if (added.length > 0) await this.store.commitIf(added, added.map((k) => ({ put: k, value: old.id })));

@@ -157,3 +157,18 @@ def test_create_list_get_scale_and_remove_a_service(client, swarm):
     with pytest.raises(docker.errors.NotFound):
         client.services.get(service.id)
     wait_for(lambda: client.containers.list(all=True, filters={'label': f'com.docker.swarm.service.id={service.id}'}) == [], timeout=30)
+
+
+def test_service_logs(client, swarm):
+    from conftest import wait_for
+    service = client.services.create('busybox', command=['sh', '-c', 'echo hi-compat; sleep 100000'], name='compat-logs')
+    try:
+        def logs(**kw):
+            out = service.logs(stdout=True, stderr=True, **kw)
+            return out if isinstance(out, bytes) else b''.join(out)
+
+        assert wait_for(lambda: logs() == b'hi-compat\n', timeout=30)
+        task = service.tasks()[0]
+        assert logs(details=True) == f'com.docker.swarm.node.id={swarm},com.docker.swarm.service.id={service.id},com.docker.swarm.task.id={task["ID"]} hi-compat\n'.encode()
+    finally:
+        service.remove()

@@ -7,6 +7,7 @@
  * task whose node died while followed gets a last line saying so.
  */
 import { taskAttrs, type LogItem } from '../../cluster/services/service-logs.js';
+import { messageOf } from '../../errors.js';
 import type { SwarmState } from '../../cluster/swarm-state.js';
 import { drained } from '../../util/streams.js';
 import { frame, MULTIPLEXED_STREAM, RAW_STREAM } from '../hijack.js';
@@ -37,11 +38,16 @@ export function serviceLogsHandler(swarm: SwarmState, kind: 'service' | 'task', 
     const write = async (stream: 1 | 2 | 3, line: Buffer): Promise<void> => {
       if (!req.res.write(tty ? line : frame(stream, line))) await drained(req.res);
     };
-    for await (const item of items) {
-      const out = render(item, { timestamps, details });
-      if (out.stream === 1 && !stdout) continue;
-      if (out.stream === 2 && !stderr) continue;
-      await write(out.stream, out.line);
+    try {
+      for await (const item of items) {
+        const out = render(item, { timestamps, details });
+        if (out.stream === 1 && !stdout) continue;
+        if (out.stream === 2 && !stderr) continue;
+        await write(out.stream, out.line);
+      }
+    } catch (e: unknown) {
+      // The status is out already: the error ends the stream as dockerd ends it.
+      if (!ac.signal.aborted) await write(3, Buffer.from(`Error grabbing logs: ${messageOf(e)}\n`));
     }
     req.res.end();
     return { handled: true };

@@ -24,6 +24,7 @@ import type { Json } from '../store/kv.js';
 import { ClusterServices } from './services/view.js';
 import { NODES } from './stored.js';
 import { newSwarmId } from './tokens.js';
+import { relistUntilDone } from './relist.js';
 
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 
@@ -95,24 +96,11 @@ export class ClusterNetworks implements SharedNetworks {
     this.keys = readKeys(await this.o.store.get(KEYS));
     this.stopWatch = await this.o.store.watch('', rev, (e) => this.apply(e), (e) => {
       this.o.log(`swarm: the store's watch ended (${messageOf(e)}); listing again`);
-      void this.relistUntilDone();
+      void relistUntilDone('swarm: relist', async () => this.relist(), () => this.closed, (m) => this.o.log(m));
     });
     this.notify({ networksChanged: true, membersChanged: true });
     for (const [id, ep] of before) if (!this.remote.has(id)) this.notify({ remote: { kind: 'removed', endpoint: ep } });
     for (const [id, ep] of this.remote) if (!before.has(id)) this.notify({ remote: { kind: 'added', endpoint: ep } });
-  }
-
-  /** A store out of reach for a while (its members restarting): list again until it answers, however long that takes. */
-  private async relistUntilDone(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.relist();
-        return;
-      } catch (e: unknown) {
-        this.o.log(`swarm: relist: ${messageOf(e)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
-      }
-    }
   }
 
   private apply(e: WatchEvent): void {

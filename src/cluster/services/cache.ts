@@ -14,6 +14,7 @@ import type { NodeRecord } from '../model.js';
 import { ALIVE, CLUSTER, CLUSTER_ID, NODES } from '../stored.js';
 import type { ServiceRecord, TaskRecord, TaskStatus } from './model.js';
 import { SERVICES, TASK_STATUS, TASKS } from './stored.js';
+import { relistUntilDone } from '../relist.js';
 
 export class ServiceCache {
   readonly services = new Map<string, { record: ServiceRecord; version: number }>();
@@ -95,21 +96,9 @@ export class ServiceCache {
     if (this.closed) return;
     this.stopWatch = await this.store.watch('', rev, (e) => this.apply(e), (e) => {
       this.log(`services: the store's watch ended (${messageOf(e)}); listing again`);
-      void this.relistUntilDone();
+      void relistUntilDone('services: relist', async () => this.relist(), () => this.closed, (m) => this.log(m));
     });
     this.changed();
-  }
-
-  private async relistUntilDone(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.relist();
-        return;
-      } catch (e: unknown) {
-        this.log(`services: relist: ${messageOf(e)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
-      }
-    }
   }
 
   private apply(e: WatchEvent): void {

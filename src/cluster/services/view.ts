@@ -9,6 +9,7 @@ import type { ServiceView, SharedServices, SharedServicesListener } from '../../
 import type { EtcdStore, WatchEvent } from '../../store/etcd.js';
 import type { Json } from '../../store/kv.js';
 import type { ServiceRecord, TaskRecord } from './model.js';
+import { relistUntilDone } from '../relist.js';
 
 const SERVICES = 'services/';
 const TASKS = 'tasks/';
@@ -55,22 +56,10 @@ export class ClusterServices implements SharedServices {
     for (const [key, v] of tasks) this.take(key, v);
     const lost = (e: unknown): void => {
       this.log(`swarm: the services' watch ended (${messageOf(e)}); listing again`);
-      void this.relistUntilDone();
+      void relistUntilDone('swarm: services relist', async () => this.relist(), () => this.closed, (m) => this.log(m));
     };
     for (const prefix of [SERVICES, TASKS]) this.stops.push(await this.store.watch(prefix, rev, (e) => this.apply(e), lost));
     this.notify();
-  }
-
-  private async relistUntilDone(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.relist();
-        return;
-      } catch (e: unknown) {
-        this.log(`swarm: services relist: ${messageOf(e)}; retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
-      }
-    }
   }
 
   private apply(e: WatchEvent): void {

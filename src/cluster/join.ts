@@ -12,14 +12,13 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { BerthError, forbidden, messageOf, systemError, type ErrorKind } from '../errors.js';
 import type { HostPort } from './addresses.js';
 import { certIdentity, type NodeRole } from './ca.js';
 import { caDigestPart, parseJoinToken } from './tokens.js';
 import type { Availability } from './model.js';
+import { serveOn, type Serving } from './serving.js';
 
 export interface JoinAsk {
   token: string;
@@ -79,7 +78,7 @@ const STATUS: Record<ErrorKind, number> = { NotFound: 404, Unauthorized: 401, Co
 const KIND = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, ErrorKind>;
 
 /** Serve the join endpoint; resolves when it listens. */
-export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveJoin(o: JoinServerOptions): Promise<Serving> {
   // A client certificate is asked, not required: joiners have none yet; /promote needs one.
   const server = https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.rootCa(), requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const reply = (status: number, body: unknown): void => {
@@ -112,16 +111,7 @@ export async function serveJoin(o: JoinServerOptions): Promise<{ port: number; c
       })();
     });
   });
-  server.on('clientError', (_e, socket) => socket.destroy());
-  server.listen(o.listen.port, o.listen.host);
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return serveOn(server, o.listen);
 }
 
 /** The node a TLS caller is, by the certificate it showed (signed by this swarm's root). */

@@ -15,11 +15,11 @@ import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { messageOf, unavailable } from '../../errors.js';
 import type { LogRecord, LogStream, LogTime } from '../../logs/message.js';
 import { certIdentity } from '../ca.js';
+import { serveOn, type Serving } from '../serving.js';
 
 /** Where every node serves its tasks' logs. */
 export const TASK_LOGS_PORT = 2378;
@@ -60,7 +60,7 @@ interface WireRecord {
 }
 
 /** Serve this node's task logs to the swarm's managers; resolves when it listens. */
-export async function serveTaskLogs(o: TaskLogServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveTaskLogs(o: TaskLogServerOptions): Promise<Serving> {
   const server = https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     res.on('error', () => undefined);
     req.on('error', () => undefined);
@@ -101,16 +101,7 @@ export async function serveTaskLogs(o: TaskLogServerOptions): Promise<{ port: nu
       }
     })();
   });
-  server.on('clientError', (_e, socket) => socket.destroy());
-  server.listen(o.listen.port, o.listen.host);
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return serveOn(server, o.listen);
 }
 
 /**

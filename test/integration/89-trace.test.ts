@@ -3,7 +3,7 @@
  * kernel's nftables with nftrace, each path of a single host explained — the same bridge
  * (delivered at layer 2), another network (dropped by isolation), ICC off, an internal
  * network (no route out), a published port from outside (DNAT to the container, the flow
- * awaited while the lan sends it), egress (masquerade), and a port published on 127.0.0.1
+ * awaited while the lan sends it), a hairpin, egress (masquerade), and a port published on 127.0.0.1
  * only — and the trace's own table removed after each.
  */
 import { after, before, describe, it } from 'node:test';
@@ -80,6 +80,15 @@ describe('berth trace', () => {
     assert.equal(r.probe, 'waited');
     assert.deepEqual(r.translated, [`DNAT ${LAN_HOST_IP}:8080 → web ${webIp}:80`]);
     assert.match(r.summary, /^delivered, DNAT .* leaving by br-[0-9a-f]+ \(app\)\.$/);
+  });
+
+  it('hairpin: a container to the host’s published port, translated back into its own network and masqueraded', async () => {
+    const webIp = await ip('web', 'app');
+    const { code, r } = await trace('db', `${LAN_HOST_IP}:8080/tcp`);
+    assert.equal(code, 0);
+    assert.equal(r.probe, 'connected');
+    assert.equal(r.translated[0], `DNAT ${LAN_HOST_IP}:8080 → web ${webIp}:80`);
+    assert.match(r.translated[1] ?? '', /^masquerade out of br-[0-9a-f]+ /, JSON.stringify(r.translated));
   });
 
   it('egress: masqueraded out of the host’s interface', async () => {

@@ -123,7 +123,9 @@ describe('operating swarm services on three hosts', { skip: !haveEtcd && 'etcd-s
     };
     await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=2"]|running'), 30_000);
     const out = await h1.dockerOk('service', 'update', '--rollback', 'rb');
-    assert.match(out, /rollback: manually requested rollback\n(.|\n)*overall progress: rolling back update: 2 out of 2 tasks\n(.|\n)*verify: Service( \S+)? converged\nrollback: rollback completed/);
+    assert.match(out, /rollback: manually requested rollback\n(.|\n)*overall progress: rolling back update: 2 out of 2 tasks\n(.|\n)*verify: Service( \S+)? converged\n/);
+    // The CLI adds "rollback: rollback completed" only when it sees that state before the tasks
+    // converge; Docker's own docs show the output without it, so the test does not ask for it.
     assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}', 'rb')).trim(), 'rollback_completed|rollback completed');
     assert.equal(await env(), '["V=1"]');
     assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}', 'rb')).trim(), '["V=2"]');

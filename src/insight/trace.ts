@@ -117,6 +117,8 @@ export function explainTrace(flow: string, capture: { lines: readonly string[]; 
       const verdict = m?.[2] ?? '';
       hop.rules.push({ rule, verdict });
       if (/\bmasquerade\b/.test(rule)) translated.push(`masquerade out of ${last.oif ?? 'the host'} (the source becomes that interface's address)`);
+      const snat = /\bsnat to (\S+)/.exec(rule);
+      if (snat) translated.push(`SNAT to ${snat[1]!} out of ${last.oif ?? 'the host'}`);
       if (verdict === 'drop' && !dropped) dropped = { chain: p.chain, rule, reason: reasonOf(rule, last, names) };
     } else if (p.kind === 'policy') {
       hop.policy = p.text;

@@ -98,6 +98,17 @@ describe('service VIP, names and routing mesh end to end', { skip: !haveEtcd && 
     );
     const empty = placed.findIndex((n) => n === 0);
     assert.ok(empty >= 0, `a node without a task: ${placed.join(',')}`);
+    // berth trace on that node awaits a fetch from outside: the mesh picks a task on another
+    // node, so the packet is translated twice (DNAT to the task, SNAT to this node's ingress address).
+    const tracing = hosts[empty]!.berth('trace', '--format', 'json', '--wait', '8', CLIENT_IP, `${c.hostIp(empty)}:30080/tcp`);
+    await new Promise((r) => setTimeout(r, 2500));
+    await c.fromClient(['/bin/busybox', 'wget', '-q', '-O', '-', `http://${c.hostIp(empty)}:30080/cgi-bin/who`]);
+    const traced = await tracing;
+    const r = JSON.parse(traced.stdout) as TraceResult;
+    assert.equal(r.probe, 'waited', traced.stdout + traced.stderr);
+    assert.match(r.translated[0] ?? '', new RegExp(`^DNAT ${c.hostIp(empty).replace(/\./g, '\\.')}:30080 → web\\.\\d\\.\\w+ [\\d.]+:80$`), JSON.stringify(r));
+    assert.match(r.translated[1] ?? '', /^SNAT to [\d.]+ out of /, JSON.stringify(r));
+    assert.match(r.summary, /^delivered, DNAT /, r.summary);
     const urls = Array.from({ length: 40 }, () => `http://${c.hostIp(empty)}:30080/cgi-bin/who`);
     const answers: string[] = [];
     for (const url of urls) {

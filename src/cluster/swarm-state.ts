@@ -5,6 +5,7 @@
  * dockerd does there (its daemon/cluster errors).
  */
 import { unavailable, type BerthError } from '../errors.js';
+import type { NodeClock } from './clock.js';
 import type { Manager } from './manager.js';
 import type { Availability, ClusterRecord, SwarmSpec } from './model.js';
 
@@ -52,6 +53,8 @@ export interface SwarmDetails {
 export interface SwarmState {
   /** What /info shows beyond the status (asks the cluster store); undefined outside an active swarm. */
   details(): Promise<SwarmDetails | undefined>;
+  /** How far the other live nodes' clocks are from this one's; undefined outside an active swarm. */
+  clocks(): Promise<NodeClock[] | undefined>;
   /** This node's membership now; cheap, asked on every /info and /_ping. */
   status(): SwarmStatus;
   /** Throws dockerd's Unavailable error unless this node is an active manager. */

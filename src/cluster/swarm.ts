@@ -16,6 +16,7 @@ import type { Kernel } from '../kernel/port.js';
 import { parseCidr } from '../network/ipam/index.js';
 import { resolveAdvertiseAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
 import { createRootCa, nodeRequest, signNode, type KeyedCert } from './ca.js';
+import { swarmClocks, type NodeClock } from './clock.js';
 import { loadClusterStore, type ClusterStoreConfig } from './cluster-store.js';
 import { clientUrl, peerUrl, tlsFiles, writeTls } from './etcd-member.js';
 import { requestJoin, type JoinAsk } from './join.js';
@@ -26,7 +27,7 @@ import { clearNodeState, loadNodeState, saveNodeState, type NodeState } from './
 import { leaseTtlFor, Session, type ExternalStore } from './session.js';
 import { ClusterNetworks } from './networks.js';
 import type { TaskContainers } from './services/agent.js';
-import { TASK_LOGS_PORT, type NodeTls } from './services/log-server.js';
+import { NODE_PORT, type NodeTls } from './node-endpoint.js';
 import { NodeServices } from './services/runtime.js';
 import { CLUSTER, CLUSTER_ID, NODES } from './stored.js';
 import { notInSwarm, notSwarmManager, type InitRequest, type JoinRequest, type SwarmDetails, type SwarmState, type SwarmStatus } from './swarm-state.js';
@@ -292,6 +293,11 @@ export class SwarmNode implements SwarmState {
     };
   }
 
+  async clocks(): Promise<NodeClock[] | undefined> {
+    if (!this.session || !this.state) return undefined;
+    return swarmClocks(this.session.store, this.state.nodeId, this.nodeTls());
+  }
+
   async unlock(): Promise<void> {
     if (!this.state) throw notSwarmManager();
     throw invalid('swarm is not locked');
@@ -404,7 +410,7 @@ export class SwarmNode implements SwarmState {
         manager: state.role === 'manager',
         containers: this.deps.tasks,
         shared: () => this.shared,
-        logs: { port: TASK_LOGS_PORT, tls: this.nodeTls(), clusterId: state.clusterId },
+        endpoint: { port: NODE_PORT, tls: this.nodeTls(), clusterId: state.clusterId },
         log: this.deps.log,
       });
     }

@@ -3,6 +3,7 @@
  * what the kernel holds and explained in berth's terms. Pure: the facts are gathered
  * elsewhere (facts.ts) so every verdict is unit-tested against made-up hosts.
  */
+import type { NodeClock } from '../cluster/clock.js';
 import { FEATURES, type KernelFeature, type KernelFeatures } from '../kernel/features.js';
 import { cidrsOverlap, parseCidr, tryParseCidr } from '../network/ipam/index.js';
 
@@ -55,8 +56,8 @@ export interface DoctorFacts {
   expectedLinks: Map<string, string>;
   ownedLinks: string[];
   overlays: OverlayMtu[];
-  /** In a swarm: whether the cluster store answered, and the nodes that are down. */
-  swarm?: { reachable: boolean; error?: string; down: string[] };
+  /** In a swarm: whether the cluster store answered, the nodes that are down, and the live nodes' clocks. */
+  swarm?: { reachable: boolean; error?: string; down: string[]; clocks: NodeClock[] };
 }
 
 /** VXLAN's own bytes on the underlay. */
@@ -216,5 +217,26 @@ function swarm(s: NonNullable<DoctorFacts['swarm']>): Check[] {
     s.down.length === 0
       ? { id: 'swarm:nodes', verdict: 'ok', summary: 'every node holds its lease' }
       : { id: 'swarm:nodes', verdict: 'warn', summary: `nodes down (their lease lapsed): ${s.down.join(', ')}`, hint: 'their endpoints have left every other node; their containers are unreachable from here' },
+    clockSkew(s.clocks),
   ];
+}
+
+/** etcd's own limit for its peers' clocks. */
+const SKEW_WARN_MS = 1000;
+/** How far back the swarm's CA dates a certificate it signs (ca.ts). */
+const SKEW_FAIL_MS = 60_000;
+
+/** The other nodes' clocks: a skew beyond doubt (beyond the probe's error) counts. */
+function clockSkew(clocks: readonly NodeClock[]): Check {
+  const skew = (c: NodeClock): number => ('offset' in c ? Math.max(0, Math.abs(c.offset.offsetMs) - c.offset.errorMs) : 0);
+  const show = (c: NodeClock): string => ('offset' in c ? `${c.hostname} ${c.offset.offsetMs >= 0 ? '+' : '-'}${(Math.abs(c.offset.offsetMs) / 1000).toFixed(3)} s` : `${c.hostname} (not asked: ${c.error})`);
+  const far = clocks.filter((c) => skew(c) > SKEW_WARN_MS);
+  const unasked = clocks.filter((c) => 'error' in c);
+  if (far.some((c) => skew(c) > SKEW_FAIL_MS)) {
+    return { id: 'swarm:clock', verdict: 'fail', summary: `clocks apart by more than a minute: ${far.map(show).join(', ')}`, hint: 'a certificate one node signs is not yet valid (or already expired) on the other: joins, promotions and renewals fail; run NTP (chrony, systemd-timesyncd) on every node' };
+  }
+  if (far.length > 0 || unasked.length > 0) {
+    return { id: 'swarm:clock', verdict: 'warn', summary: `clocks apart (from this node's): ${[...far, ...unasked].map(show).join(', ')}`, hint: "task and log times from those nodes do not line up with this node's; run NTP (chrony, systemd-timesyncd) on every node" };
+  }
+  return { id: 'swarm:clock', verdict: 'ok', summary: clocks.length === 0 ? 'no other node to compare clocks with' : `clocks agree within ${SKEW_WARN_MS / 1000} s: ${clocks.map(show).join(', ')}` };
 }

@@ -6,6 +6,7 @@ import type { SwarmState } from '../cluster/swarm-state.js';
 import { messageOf } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import type { NetworkController } from '../network/controller.js';
+import type { TopologyModel } from '../network/topology-model.js';
 import type { DoctorFacts, ForeignTable } from './doctor.js';
 
 export interface DoctorDeps {
@@ -23,7 +24,7 @@ const SYSCTLS = {
 } as const;
 
 export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
-  const view = d.networks.kernelView();
+  const view = expected(d.networks.topologyModel());
   const [sysctls, tables, features, routes, links, swarm] = await Promise.all([
     readSysctls(d.kernel),
     d.kernel.nft.listTables(),
@@ -57,6 +58,17 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
   };
 }
 
+/** What the model says the kernel should have: each link it expects (name → what for), the overlays' MTUs. */
+export function expected(m: TopologyModel): { links: Map<string, string>; overlays: { network: string; link: string; underlayMtu: number }[]; pools: string[]; ipv6: boolean } {
+  const links = new Map<string, string>();
+  const netName = new Map(m.networks.map((n) => [n.id, n.name]));
+  for (const n of m.networks) for (const l of n.links) links.set(l, `network ${n.name}`);
+  for (const e of m.endpoints) if (e.hostIfName) links.set(e.hostIfName, `${e.name} on ${netName.get(e.networkId) ?? e.networkId}`);
+  const underlayMtu = m.underlayMtu;
+  const overlays = underlayMtu === undefined ? [] : m.networks.filter((n) => n.driver === 'overlay' && n.links[0]).map((n) => ({ network: n.name, link: n.links[0]!, underlayMtu }));
+  return { links, overlays, pools: m.pools, ipv6: m.networks.some((n) => n.ipv6) };
+}
+
 async function readSysctls(kernel: Kernel): Promise<DoctorFacts['sysctls']> {
   const out: DoctorFacts['sysctls'] = {};
   for (const [key, path] of Object.entries(SYSCTLS) as [keyof typeof SYSCTLS, readonly string[]][]) {
@@ -83,9 +95,12 @@ async function swarmFacts(swarm: SwarmState): Promise<DoctorFacts['swarm']> {
   if (status.state !== 'active' && status.state !== 'error') return undefined;
   try {
     await swarm.details();
-    const down = status.controlAvailable ? (await swarm.managerOrThrow().nodes()).filter((n) => !n.ready).map((n) => n.record.description.hostname) : [];
-    return { reachable: true, down };
+    const [down, clocks] = await Promise.all([
+      status.controlAvailable ? swarm.managerOrThrow().nodes().then((ns) => ns.filter((n) => !n.ready).map((n) => n.record.description.hostname)) : [],
+      swarm.clocks().then((c) => c ?? []),
+    ]);
+    return { reachable: true, down, clocks };
   } catch (e: unknown) {
-    return { reachable: false, error: messageOf(e), down: [] };
+    return { reachable: false, error: messageOf(e), down: [], clocks: [] };
   }
 }

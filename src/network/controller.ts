@@ -191,27 +191,6 @@ export class NetworkController {
   }
 
   /**
-   * What the model says this host's namespace holds, for `berth doctor`: each link by name
-   * (the networks' own, this host's instances of shared ones, the endpoints' host sides)
-   * with what it is for; the overlays this host has, with its underlay's MTU.
-   */
-  kernelView(): { links: Map<string, string>; overlays: { network: string; link: string; underlayMtu: number }[]; pools: string[]; ipv6: boolean } {
-    const links = new Map<string, string>();
-    const local = [...this.networks.values()];
-    const shared = (this.scope?.all() ?? []).filter((n) => this.scope?.instantiated(n));
-    for (const n of [...local, ...shared]) for (const name of n.driver.kernelNames) links.set(name, `network ${n.record.name}`);
-    for (const ep of this.endpoints.values()) {
-      const net = this.networks.get(ep.networkId) ?? this.scope?.get(ep.networkId);
-      if (ep.hostIfName) links.set(ep.hostIfName, `${ep.name} on ${net?.record.name ?? ep.networkId}`);
-    }
-    const underlayMtu = this.scope?.shared.local.underlayMtu;
-    const overlays = underlayMtu === undefined ? [] : shared.flatMap((n) => (n.driver.kernelNames[0] ? [{ network: n.record.name, link: n.driver.kernelNames[0], underlayMtu }] : []));
-    const pools = this.config.addressPools.map((p) => `${formatNetwork(p.base)}`);
-    const ipv6 = [...local, ...shared].some((n) => n.record.enableIPv6);
-    return { links, overlays, pools, ipv6 };
-  }
-
-  /**
    * The model as `berth topology` joins it to the kernel: this host's networks (shared ones
    * it has), every local endpoint with its container's namespace file, the ports each
    * container publishes, and the other hosts' endpoints its VXLAN links reach.
@@ -223,18 +202,19 @@ export class NetworkController {
     const endpoints = [...this.endpoints.values()];
     const containers = [...new Set(endpoints.map((e) => e.containerId))];
     return {
-      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet), gateways: n.record.ipam.pools.flatMap((p) => (p.gateway ? [p.gateway] : [])) })),
+      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet), gateways: n.record.ipam.pools.flatMap((p) => (p.gateway ? [p.gateway] : [])), ipv6: n.record.enableIPv6 })),
       endpoints: endpoints.map((e) => ({ containerId: e.containerId, name: e.name, networkId: e.networkId, ifName: e.ifName, hostIfName: e.hostIfName, ipv4: e.ipv4 ? `${e.ipv4.address}/${e.ipv4.prefixLen}` : undefined, mac: e.mac })),
       sandboxes: containers.map((id) => ({ containerId: id, path: this.sandboxPath(id) })),
       published: containers.flatMap((id) => this.publishedPorts(id).map((p) => ({ containerId: id, port: p }))),
       remote: this.scope?.shared.remoteEndpoints() ?? [],
+      pools: this.config.addressPools.map((p) => formatNetwork(p.base)),
+      underlayMtu: this.scope?.shared.local.underlayMtu,
     };
   }
 
   /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */
   find(idOrName: string): Network {
-    const byId = this.networks.get(idOrName as NetworkId) ?? this.scope?.get(idOrName);
-    return byId ?? findNetwork([...this.networks.values(), ...(this.scope?.all() ?? [])], idOrName);
+    return this.lookup(idOrName, this.scope?.all() ?? []);
   }
 
   /**
@@ -242,8 +222,12 @@ export class NetworkController {
    * it has it (as `network ls`), the way dockerd answers from its local networks.
    */
   findVisible(idOrName: string): Network {
-    const byId = this.networks.get(idOrName as NetworkId) ?? this.scope?.visible().find((n) => n.record.id === idOrName);
-    return byId ?? findNetwork([...this.networks.values(), ...(this.scope?.visible() ?? [])], idOrName);
+    return this.lookup(idOrName, this.scope?.visible() ?? []);
+  }
+
+  private lookup(idOrName: string, shared: readonly Network[]): Network {
+    const byId = this.networks.get(idOrName as NetworkId) ?? shared.find((n) => n.record.id === idOrName);
+    return byId ?? findNetwork([...this.networks.values(), ...shared], idOrName);
   }
 
   async create(req: CreateNetworkRequest): Promise<Network> {

@@ -3,11 +3,15 @@ import type { PortSpec } from './ports/index.js';
 import type { RemoteEndpoint } from './shared.js';
 
 export interface TopologyModel {
-  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[]; gateways: string[] }[];
+  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[]; gateways: string[]; ipv6: boolean }[];
   endpoints: { containerId: string; name: string; networkId: string; ifName: string | undefined; hostIfName: string | undefined; ipv4: string | undefined; mac: string | undefined }[];
   /** Each container with endpoints, and its namespace's file. */
   sandboxes: { containerId: string; path: string }[];
   published: { containerId: string; port: PortSpec }[];
   /** Other hosts' endpoints on shared networks (what the VXLAN links' tables hold). */
   remote: RemoteEndpoint[];
+  /** The address pools local networks take subnets from. */
+  pools: string[];
+  /** In a swarm: the MTU of the underlay link the VXLAN tunnels ride on. */
+  underlayMtu: number | undefined;
 }

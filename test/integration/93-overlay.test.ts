@@ -208,6 +208,11 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const traced = await h1.berth('trace', 'c1', 'c2:7000');
     assert.match(traced.stdout, new RegExp(`^trace c1 ${ip1.replace(/\./g, '\\.')} → c2 \\(on ${c.hostIp(1).replace(/\./g, '\\.')}\\) ${ip2.replace(/\./g, '\\.')}:7000/tcp`), traced.stdout + traced.stderr);
     assert.match(traced.stdout, new RegExp(`leaving by vx-001001 \\(ov\\), carried over VXLAN to host ${c.hostIp(1).replace(/\./g, '\\.')}, where c2 runs\\.`));
+    // berth doctor compares the nodes' clocks over their node endpoints (one machine here: they agree).
+    const report = JSON.parse((await h1.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] };
+    const clock = report.checks.find((x) => x.id === 'swarm:clock');
+    assert.equal(clock?.verdict, 'ok', JSON.stringify(clock));
+    assert.match(clock!.summary, /host2 [+-]0\.0\d\d s/);
   });
 
   it('carries the traffic as VXLAN with the network’s VNI on the underlay (tcpdump)', async () => {

@@ -1,7 +1,9 @@
 /** `berth doctor`'s verdicts on made-up hosts (the facts as facts.ts gathers them). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose, type DoctorFacts } from '../../src/insight/doctor.js';
+import type { NodeClock } from '../../src/cluster/clock.js';
+import { diagnose, type Check, type DoctorFacts } from '../../src/insight/doctor.js';
+import { expected } from '../../src/insight/facts.js';
 
 const ALL_FEATURES = { macvlan: true, ipvlan: true, vlan: true, dummy: true, ifb: true, vxlan: true, esp: true } as const;
 
@@ -78,8 +80,35 @@ describe('berth doctor', () => {
     assert.equal(v['drift'], undefined);
   });
 
+  it("in a swarm: another node's clock beyond doubt more than 1 s apart warns, more than the certificates' minute fails", () => {
+    const clock = (offsetMs: number, errorMs = 2): NodeClock => ({ hostname: 'host2', offset: { offsetMs, errorMs } });
+    const judge = (clocks: NodeClock[]): Check | undefined => diagnose(host({ swarm: { reachable: true, down: [], clocks } })).checks.find((c) => c.id === 'swarm:clock');
+    assert.equal(judge([clock(40)])?.verdict, 'ok');
+    assert.equal(judge([clock(1500, 600)])?.verdict, 'ok', 'within the probe error of 1 s');
+    assert.equal(judge([clock(-1500)])?.verdict, 'warn');
+    assert.match(judge([clock(-1500)])!.summary, /host2 -1\.500 s/);
+    assert.equal(judge([clock(90_000)])?.verdict, 'fail');
+    assert.equal(judge([{ hostname: 'host3', error: 'connect ECONNREFUSED' }])?.verdict, 'warn');
+  });
+
   it('in a swarm: a store that does not answer fails, down nodes warn', () => {
-    assert.equal(verdicts(host({ swarm: { reachable: false, error: 'deadline exceeded', down: [] } }))['swarm:store'], 'fail');
-    assert.equal(verdicts(host({ swarm: { reachable: true, down: ['host3'] } }))['swarm:nodes'], 'warn');
+    assert.equal(verdicts(host({ swarm: { reachable: false, error: 'deadline exceeded', down: [], clocks: [] } }))['swarm:store'], 'fail');
+    assert.equal(verdicts(host({ swarm: { reachable: true, down: ['host3'], clocks: [] } }))['swarm:nodes'], 'warn');
+  });
+
+  it("expects from the model each network's links and each endpoint's host side, and an MTU check for overlays only", () => {
+    const net = (id: string, name: string, driver: string, links: string[]) => ({ id, name, driver, scope: driver === 'bridge' ? ('local' as const) : ('swarm' as const), links, subnets: [], gateways: [], ipv6: false });
+    const e = expected({
+      networks: [net('n1', 'app', 'bridge', ['br-app']), net('n2', 'ov', 'overlay', ['vx-001001', 'ov-001001']), net('n3', 'mv', 'macvlan', ['mv-1'])],
+      endpoints: [{ containerId: 'c1', name: 'web', networkId: 'n1', ifName: 'eth0', hostIfName: 'veth1', ipv4: undefined, mac: undefined }],
+      sandboxes: [],
+      published: [],
+      remote: [],
+      pools: ['172.17.0.0/16'],
+      underlayMtu: 9000,
+    });
+    assert.deepEqual([...e.links], [['br-app', 'network app'], ['vx-001001', 'network ov'], ['ov-001001', 'network ov'], ['mv-1', 'network mv'], ['veth1', 'web on app']]);
+    assert.deepEqual(e.overlays, [{ network: 'ov', link: 'vx-001001', underlayMtu: 9000 }]);
+    assert.equal(e.ipv6, false);
   });
 });

@@ -1,8 +1,10 @@
-/** The node-to-node task log endpoint: who it lets in, what it sends, how a caller hears of a node gone. */
+/** The node-to-node endpoint: who it lets in; the task logs it sends, how a caller hears of a node gone; the clock it tells. */
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRootCa, nodeRequest, signNode, type KeyedCert, type NodeRole } from '../../src/cluster/ca.js';
-import { fetchTaskLogs, serveTaskLogs, type NodeTls, type TaskLogOptions } from '../../src/cluster/services/log-server.js';
+import { clockRoute, probeClock } from '../../src/cluster/clock.js';
+import { serveNodeEndpoint, type NodeTls } from '../../src/cluster/node-endpoint.js';
+import { fetchTaskLogs, taskLogsRoute, type TaskLogOptions } from '../../src/cluster/services/log-server.js';
 import { gatherLogs, type LogItem } from '../../src/cluster/services/service-logs.js';
 import type { TaskView } from '../../src/cluster/services/services.js';
 import type { LogRecord } from '../../src/logs/message.js';
@@ -20,7 +22,7 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('task log endpoint', () => {
+describe('node endpoint', () => {
   let root: KeyedCert;
   let server: { port: number; close(): Promise<void> };
   let manager: NodeTls;
@@ -32,20 +34,21 @@ describe('task log endpoint', () => {
     root = await createRootCa('c1');
     const self = await nodeTls(root, 'n1', 'worker');
     manager = await nodeTls(root, 'm1', 'manager');
-    server = await serveTaskLogs({
+    const read = async function* (taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncGenerator<LogRecord> {
+      const got = tasks.get(taskId);
+      if (got === 'hang') {
+        await new Promise((r) => signal.addEventListener('abort', r));
+        return;
+      }
+      yield* (got ?? []).slice(opts.tail !== undefined ? -opts.tail : 0);
+    };
+    server = await serveNodeEndpoint({
       listen: { host: '127.0.0.1', port: 0 },
       tls: self,
       clusterId: 'c1',
       isManager: async (id) => !demoted.has(id),
-      read: async function* (taskId, opts: TaskLogOptions, signal) {
-        const got = tasks.get(taskId);
-        if (got === 'hang') {
-          await new Promise((r) => signal.addEventListener('abort', r));
-          return;
-        }
-        yield* (got ?? []).slice(opts.tail !== undefined ? -opts.tail : 0);
-      },
-      log: () => undefined,
+      // This node's clock runs 5 s ahead.
+      routes: [taskLogsRoute(read, () => undefined), clockRoute(() => Date.now() + 5000)],
     });
   });
   after(async () => server.close());
@@ -55,6 +58,14 @@ describe('task log endpoint', () => {
     assert.deepEqual(got.map((r) => [r.line.toString(), r.time.sec, r.time.nsec, r.stream]), [['one\n', 1, 5, 'stdout'], ['two\n', 2, 5, 'stdout']]);
     const tail = await collect(fetchTaskLogs('127.0.0.1', server.port, 't1', { follow: false, tail: 1 }, manager, new AbortController().signal));
     assert.deepEqual(tail.map((r) => r.line.toString()), ['two\n']);
+  });
+
+  it("tells its clock to any node of the swarm, measured across the round trip, and not to another swarm's", async () => {
+    const worker = await nodeTls(root, 'w1', 'worker');
+    const got = await probeClock('127.0.0.1', server.port, worker);
+    assert.ok(got.errorMs >= 0 && got.errorMs < 1000, `a round trip on loopback: ${got.errorMs} ms`);
+    assert.ok(Math.abs(got.offsetMs - 5000) <= got.errorMs + 5, `5 s ahead, within the error: ${got.offsetMs} ± ${got.errorMs}`);
+    await assert.rejects(probeClock('127.0.0.1', server.port, await nodeTls(root, 'm3', 'manager', 'other')), /403: .*a node certificate of this swarm is needed/);
   });
 
   it("refuses a worker's certificate, a demoted manager's, another swarm's, and no certificate at all", async () => {

@@ -10,11 +10,13 @@ const iface = (over: Partial<NsInterface> & { ifindex: number; name: string }): 
 function input(over: Partial<TopologyInput> = {}): TopologyInput {
   return {
     model: {
-      networks: [{ id: 'n1', name: 'app', driver: 'bridge', scope: 'local', links: ['br-app'], subnets: ['10.1.0.0/24'], gateways: ['10.1.0.1'] }],
+      networks: [{ id: 'n1', name: 'app', driver: 'bridge', scope: 'local', links: ['br-app'], subnets: ['10.1.0.0/24'], gateways: ['10.1.0.1'], ipv6: false }],
       endpoints: [{ containerId: 'c1', name: 'web', networkId: 'n1', ifName: 'eth0', hostIfName: 'veth1', ipv4: '10.1.0.2/24', mac: '02:42:0a:01:00:02' }],
       sandboxes: [{ containerId: 'c1', path: '/run/netns/c1' }],
       published: [{ containerId: 'c1', port: { proto: 'tcp', hostIp: '', hostPorts: { start: 8080, end: 8080 }, containerPorts: { start: 8080, end: 8080 } } }],
       remote: [{ networkId: 'n2', endpointId: 'e9', containerId: 'c9', name: 'far', aliases: [], ipv4: '10.0.1.9', mac: '02:42:0a:00:01:09', node: '10.99.0.12' }],
+      pools: ['172.17.0.0/16'],
+      underlayMtu: 1500,
     },
     containerNames: new Map([['c1', 'web']]),
     host: {

@@ -1,7 +1,7 @@
 /**
  * Services on one node while it is connected to its swarm: the store's view
- * (cache.ts), the agent (every node), its task log server (log-server.ts) and the
- * orchestrator (managers; one leads).
+ * (cache.ts), the agent (every node), the node endpoint that serves its tasks' logs and
+ * its clock to the other nodes, and the orchestrator (managers; one leads).
  * Opened once the node's shared networks are; closed before they go.
  */
 import { messageOf } from '../../errors.js';
@@ -10,7 +10,9 @@ import type { EtcdStore } from '../../store/etcd.js';
 import { Agent, type TaskContainers } from './agent.js';
 import { NODES } from '../stored.js';
 import { ServiceCache } from './cache.js';
-import { serveTaskLogs, type NodeTls } from './log-server.js';
+import { clockRoute } from '../clock.js';
+import { serveNodeEndpoint, type NodeTls } from '../node-endpoint.js';
+import { taskLogsRoute } from './log-server.js';
 import { Orchestrator } from './orchestrator.js';
 
 export interface NodeServicesOptions {
@@ -19,8 +21,8 @@ export interface NodeServicesOptions {
   manager: boolean;
   containers: TaskContainers;
   shared: () => SharedNetworks | undefined;
-  /** Where this node serves its tasks' logs to managers, with which certificates. */
-  logs: { port: number; tls: NodeTls; clusterId: string };
+  /** Where this node serves its node endpoint (node-endpoint.ts), with which certificates. */
+  endpoint: { port: number; tls: NodeTls; clusterId: string };
   log: (m: string) => void;
 }
 
@@ -30,7 +32,7 @@ export class NodeServices {
     private readonly agent: Agent,
     private readonly orchestrator: Orchestrator | undefined,
     private readonly containers: TaskContainers,
-    private readonly logServer: { close(): Promise<void> },
+    private readonly endpoint: { close(): Promise<void> },
     private readonly log: (m: string) => void,
   ) {}
 
@@ -39,18 +41,17 @@ export class NodeServices {
     await cache.open();
     const agent = new Agent({ store: o.store, cache, nodeId: o.nodeId, containers: o.containers, log: o.log });
     const orchestrator = o.manager ? new Orchestrator({ store: o.store, cache, nodeId: o.nodeId, shared: o.shared, log: o.log }) : undefined;
-    let logServer: { close(): Promise<void> };
+    let endpoint: { close(): Promise<void> };
     try {
-      logServer = await serveTaskLogs({
-        listen: { host: '0.0.0.0', port: o.logs.port },
-        tls: o.logs.tls,
-        clusterId: o.logs.clusterId,
+      endpoint = await serveNodeEndpoint({
+        listen: { host: '0.0.0.0', port: o.endpoint.port },
+        tls: o.endpoint.tls,
+        clusterId: o.endpoint.clusterId,
         isManager: async (nodeId) => {
           const raw = await o.store.get(NODES.kind.prefix + nodeId);
           return raw !== undefined && NODES.kind.check(raw).spec.role === 'manager';
         },
-        read: (taskId, opts, signal) => o.containers.logs(taskId, opts, signal),
-        log: o.log,
+        routes: [taskLogsRoute((taskId, opts, signal) => o.containers.logs(taskId, opts, signal), o.log), clockRoute()],
       });
     } catch (e: unknown) {
       await cache.close();
@@ -58,14 +59,14 @@ export class NodeServices {
     }
     agent.start();
     orchestrator?.start();
-    return new NodeServices(cache, agent, orchestrator, o.containers, logServer, o.log);
+    return new NodeServices(cache, agent, orchestrator, o.containers, endpoint, o.log);
   }
 
   /** Stop following; `leaving` the swarm also removes the tasks' containers, as dockerd does. */
   async close(leaving: boolean): Promise<void> {
     this.orchestrator?.close();
     this.agent.close();
-    await this.logServer.close();
+    await this.endpoint.close();
     await this.agent.idle();
     await this.cache.close();
     if (!leaving) return;

@@ -11,7 +11,8 @@
  */
 import { messageOf } from '../../errors.js';
 import type { LogRecord } from '../../logs/message.js';
-import { fetchTaskLogs, TASK_LOGS_PORT, type NodeTls, type TaskLogOptions } from './log-server.js';
+import { NODE_PORT, type NodeTls } from '../node-endpoint.js';
+import { fetchTaskLogs, type TaskLogOptions } from './log-server.js';
 import { TASK_LABELS, type TaskState } from './model.js';
 import type { TaskView } from './services.js';
 
@@ -26,7 +27,7 @@ export interface ServiceLogSource {
   nodes(): Promise<{ id: string; addr: string; ready: boolean }[]>;
   /** This manager's certificate, to be let in by the nodes. */
   tls: NodeTls;
-  /** The nodes' log port (TASK_LOGS_PORT; tests may differ). */
+  /** The nodes' endpoint port (NODE_PORT; tests may differ). */
   port?: number;
 }
 
@@ -76,7 +77,7 @@ export async function* gatherLogs(src: ServiceLogSource, opts: TaskLogOptions, s
       active++;
       void (async () => {
         try {
-          for await (const r of fetchTaskLogs(node.addr, src.port ?? TASK_LOGS_PORT, id, opts, src.tls, signal)) push({ task: t, record: { ...r, attrs: taskAttrs(t) } });
+          for await (const r of fetchTaskLogs(node.addr, src.port ?? NODE_PORT, id, opts, src.tls, signal)) push({ task: t, record: { ...r, attrs: taskAttrs(t) } });
         } catch (e: unknown) {
           if (signal.aborted) return;
           if (opts.follow) push({ task: t, error: `node ${t.record.nodeId} is not available (${messageOf(e)})` });

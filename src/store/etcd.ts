@@ -11,6 +11,10 @@ import { Etcd3, isRecoverableError, Range, type IKeyValue, type Namespace, type 
 import { conflict, messageOf, unavailable } from '../errors.js';
 import type { Json, KvStore, Op } from './kv.js';
 
+
+/** What a conditional commit checks of a key: its last change, or its creation. */
+export type StoreCondition = { key: string; version: number } | { key: string; created: number };
+
 export interface EtcdStoreOptions {
   /** http(s)://ip:2379 of the members. */
   endpoints: string[];
@@ -115,7 +119,20 @@ export class EtcdStore implements KvStore {
 
   /** Apply `ops` only if `key` was last changed at `version`; false when it was changed since (or is gone). */
   async commitIfVersion(key: string, version: number, ops: readonly Op[]): Promise<boolean> {
-    const txn = this.ns.if(key, 'Mod', '==', version);
+    return this.commitWhen([{ key, version }], ops);
+  }
+
+  /**
+   * Apply `ops` only if every condition holds: the key was last changed at `version`, or
+   * made at `created` (a leased key still the one it was: its lease has not lapsed since).
+   * False, and nothing applied, when one does not.
+   */
+  async commitWhen(conds: readonly StoreCondition[], ops: readonly Op[]): Promise<boolean> {
+    const [first, ...rest] = conds;
+    if (!first || ops.length === 0) throw new Error('commitWhen needs a condition and an op');
+    const cmp = (c: StoreCondition): [string, 'Mod' | 'Create', '==', number] => ('version' in c ? [c.key, 'Mod', '==', c.version] : [c.key, 'Create', '==', c.created]);
+    const txn = this.ns.if(...cmp(first));
+    for (const c of rest) txn.and(...cmp(c));
     txn.then(...ops.map((o) => ('put' in o ? this.ns.put(o.put).value(JSON.stringify(o.value)) : this.ns.delete().key(o.del))));
     return (await this.call(async () => txn.commit())).succeeded;
   }

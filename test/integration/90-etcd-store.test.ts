@@ -48,6 +48,10 @@ describe('the cluster store on etcd', { skip: !haveEtcd && 'etcd-server is not i
     assert.equal(out.owner, 'h1');
     assert.deepEqual(out.leased, {});
     assert.equal(out.afterRevoke, null);
+    assert.equal(out.fencedWhileHeld, true, 'a fence holds while the leased key is the one it was made as');
+    assert.equal(out.fencedAfterLapse, false, 'the same key made again under a new lease fails the fence');
+    assert.equal(out.fencedValue, 'by m1', 'nothing written past a failed fence');
+    assert.equal(out.versionAndFence, false);
     assert.deepEqual(out.watched, ['put ipam/10.0.0.2', 'delete ipam/10.0.0.2']);
     assert.deepEqual(out.bigList, { size: 6000, first: 'big/00000', last: 'big/05999' }, 'a list larger than one answer comes whole, in order');
     assert.equal(out.bigVersioned, 6000);

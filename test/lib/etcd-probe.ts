@@ -37,6 +37,18 @@ await lease.put('nodes/x').value('{}');
 out.leased = await store.get('nodes/x');
 await lease.revoke();
 out.afterRevoke = (await store.get('nodes/x')) ?? null;
+// A fence on a leased key: it holds while the key is the one made, not once its lease lapsed and another took its place.
+const first = store.lease(5);
+await first.put('alive/m1').value('{}');
+const made = (await store.listVersioned('alive/')).get('alive/m1')!.created;
+out.fencedWhileHeld = await store.commitWhen([{ key: 'alive/m1', created: made }], [{ put: 'tasks/t1', value: 'by m1' }]);
+await first.revoke();
+const again = store.lease(5);
+await again.put('alive/m1').value('{}');
+out.fencedAfterLapse = await store.commitWhen([{ key: 'alive/m1', created: made }], [{ put: 'tasks/t1', value: 'stale' }]);
+out.fencedValue = await store.get('tasks/t1');
+out.versionAndFence = await store.commitWhen([{ key: 'tasks/t1', version: 1 }, { key: 'alive/m1', created: made }], [{ put: 'tasks/t2', value: 'x' }]);
+await again.revoke();
 // More than one answer can carry (the client takes 4 MiB): 6,000 values of 1 KiB, 100 a transaction.
 const big = 'x'.repeat(1024);
 for (let i = 0; i < 6000; i += 100) await store.commit(Array.from({ length: 100 }, (_, k) => ({ put: `big/${String(i + k).padStart(5, '0')}`, value: big })));

@@ -6,19 +6,24 @@
  * the oldest of the managers alive leads, as an etcd election of leased keys does; when
  * it dies its lease lapses and the next oldest takes over within the lease's TTL. Its
  * writes are tasks/<id> (and task-status/<id> of tasks it forgets), and the virtual IPs
- * of services/<id>, guarded by the service's revision.
+ * of services/<id>, guarded by the service's revision. Every write is fenced: it applies
+ * only while this manager's liveness key is still the one it led with, so a manager that
+ * lost its lease without noticing yet (a long pause) writes nothing over the next one's.
  */
 import { messageOf } from '../../errors.js';
 import type { SharedNetworks } from '../../network/shared.js';
-import type { EtcdStore } from '../../store/etcd.js';
+import type { EtcdStore, StoreCondition } from '../../store/etcd.js';
 import type { Op } from '../../store/kv.js';
 import { addressKey, VIP_HOLDER } from '../networks.js';
+import { ALIVE } from '../stored.js';
 import type { ServiceCache } from './cache.js';
 import type { NetworkRecord } from '../../network/model.js';
 import type { ServiceRecord, VirtualIp } from './model.js';
 import type { PlacementNode } from './placement.js';
 import { reconcileRemoved, reconcileService, upToDate, type ClusterPicture, type Decisions, type TaskView } from './reconcile.js';
 import { SERVICES, TASK_STATUS, TASKS } from './stored.js';
+
+const LOST_LEAD = 'this manager no longer leads (its liveness key is not the one it led with: its lease lapsed); nothing written';
 
 export interface OrchestratorOptions {
   store: EtcdStore;
@@ -131,7 +136,7 @@ export class Orchestrator {
     }
     // Statuses whose task is gone (an agent's last word after the task was forgotten).
     const orphans = [...c.statuses.keys()].filter((id) => !c.tasks.has(id));
-    if (orphans.length > 0) await this.o.store.commit(orphans.map((id) => TASK_STATUS.del(id)));
+    await this.write(orphans.map((id) => TASK_STATUS.del(id)));
     clearTimeout(this.wake);
     if (wakeAt !== undefined) this.wake = setTimeout(() => this.soon(0), Math.max(0, wakeAt - Date.now()) + 5);
   }
@@ -151,10 +156,21 @@ export class Orchestrator {
     }));
   }
 
+  /**
+   * Commit `ops` if `also` holds and this manager still holds the lead it started the pass
+   * with (its liveness key as it was made); false, nothing written, otherwise.
+   */
+  private async write(ops: readonly Op[], also: readonly StoreCondition[] = []): Promise<boolean> {
+    if (ops.length === 0) return true;
+    const created = this.o.cache.alive.get(this.o.nodeId);
+    if (created === undefined) return false;
+    return this.o.store.commitWhen([...also, { key: ALIVE.kind.prefix + this.o.nodeId, created }], ops);
+  }
+
   private async apply(d: Decisions): Promise<void> {
     const ops: Op[] = [...d.create.map((t) => TASKS.put(t.id, t)), ...d.update.map((t) => TASKS.put(t.id, t)), ...d.remove.flatMap((id) => [TASKS.del(id), TASK_STATUS.del(id)])];
     if (ops.length === 0) return;
-    await this.o.store.commit(ops);
+    if (!(await this.write(ops))) throw new Error(LOST_LEAD);
     for (const t of [...d.create, ...d.update]) this.o.cache.putTask(t);
     for (const id of d.remove) this.o.cache.dropTask(id);
   }
@@ -176,7 +192,7 @@ export class Orchestrator {
     else if (settled && state === 'updating') next = { ...s.updateStatus!, state: 'completed', message: 'update completed', completedAt: now };
     else if (settled && state === 'rollback_started') next = { ...s.updateStatus!, state: 'rollback_completed', message: 'rollback completed', completedAt: now };
     if (!next) return;
-    await this.o.store.commitIfVersion(SERVICES.kind.prefix + s.id, version, [SERVICES.put(s.id, { ...s, updateStatus: next })]);
+    await this.write([SERVICES.put(s.id, { ...s, updateStatus: next })], [{ key: SERVICES.kind.prefix + s.id, version }]);
   }
 
   /**
@@ -206,7 +222,7 @@ export class Orchestrator {
       }
       const next: ServiceRecord = { ...s, virtualIps: [...kept, ...claimed] };
       const ops: Op[] = [SERVICES.put(s.id, next), ...dropped.map((v) => ({ del: addressKey(v.networkId, v.addr.split('/')[0]!) }))];
-      if (!(await this.o.store.commitIfVersion(SERVICES.kind.prefix + s.id, version, ops))) throw new Error('the service changed meanwhile; next pass');
+      if (!(await this.write(ops, [{ key: SERVICES.kind.prefix + s.id, version }]))) throw new Error('the service changed meanwhile, or this manager no longer leads; next pass');
     } catch (e: unknown) {
       if (claimed.length > 0) await this.o.store.commit(claimed.map((v) => ({ del: addressKey(v.networkId, v.addr.split('/')[0]!) }))).catch(() => undefined);
       throw e;

@@ -20,25 +20,15 @@ fails() { printf '\033[36m$ %s\033[0m   (expected to fail)\n' "$*"; if "$@" >"$D
 berth() { "$REPO/bin/berth" -H "unix://$SOCK" "$@"; }
 kernel() { printf '\033[35m[kernel] ip %s\033[0m\n' "$*"; ip -n "$NS" "$@" | sed 's/^/  /'; }
 
-start_daemon() {
-  nsenter --net=/run/netns/$NS -- "$REPO/bin/berthd" --data-root "$DIR/data" --exec-root "$DIR/exec" \
-    -H "unix://$SOCK" >>"$DIR/berthd.log" 2>&1 &
-  DAEMON_PID=$!
-  for _ in $(seq 100); do docker version >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "berthd did not start; its log:"; cat "$DIR/berthd.log"; exit 1
-}
+# shellcheck source=lib/throwaway-host.sh
+. "$REPO/scripts/lib/throwaway-host.sh"
+start_daemon() { start_berthd "$NS" "$DIR" "$SOCK"; DAEMON_PID=$BERTHD_PID; }
 
 cleanup() {
   set +e
   [ -n "${EVENTS_PID:-}" ] && kill "$EVENTS_PID" 2>/dev/null
   ip netns del "$LAN" 2>/dev/null
-  if [ -n "$DAEMON_PID" ]; then
-    for c in $(docker ps -aq 2>/dev/null); do docker rm -f "$c" >/dev/null 2>&1; done
-    kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
-  fi
-  grep " $DIR" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
-  ip netns del "$NS" 2>/dev/null
-  rm -rf "$DIR"
+  remove_host "$NS" "$DIR" "$DAEMON_PID"
   printf '\nCleaned up: namespace %s and %s are gone.\n' "$NS" "$DIR"
 }
 trap cleanup EXIT

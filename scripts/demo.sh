@@ -27,6 +27,7 @@ start_daemon() { start_berthd "$NS" "$DIR" "$SOCK"; DAEMON_PID=$BERTHD_PID; }
 cleanup() {
   set +e
   [ -n "${EVENTS_PID:-}" ] && kill "$EVENTS_PID" 2>/dev/null
+  [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
   ip netns del "$LAN" 2>/dev/null
   remove_host "$NS" "$DIR" "$DAEMON_PID"
   printf '\nCleaned up: namespace %s and %s are gone.\n' "$NS" "$DIR"
@@ -156,6 +157,25 @@ say "The shop's own web reaches it: the same bridge, delivered at layer 2:"
 run berth trace shopweb db:80
 run berth doctor
 run docker rm -f outsider
+
+bold "Images through a registry: Debian's docker-registry, in the throwaway namespace"
+if command -v docker-registry >/dev/null; then
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:5000\n' "$DIR/registry" >"$DIR/registry.yml"
+  nsenter --net=/run/netns/$NS -- docker-registry serve "$DIR/registry.yml" >>"$DIR/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 50); do nsenter --net=/run/netns/$NS -- curl -sf http://127.0.0.1:5000/v2/ >/dev/null && break; sleep 0.1; done
+  say "An image of two layers (busybox's, and one a container wrote), pushed, removed and pulled back:"
+  run docker run --name greeter busybox sh -c 'echo hello from a layer > /greeting'
+  run docker commit -c 'CMD ["cat", "/greeting"]' greeter localhost:5000/demo/greeter:1
+  run docker rm greeter
+  run docker push localhost:5000/demo/greeter:1
+  run docker rmi localhost:5000/demo/greeter:1
+  run docker pull localhost:5000/demo/greeter:1
+  run docker run --rm localhost:5000/demo/greeter:1
+  host curl -s http://127.0.0.1:5000/v2/_catalog
+else
+  say "(docker-registry is not installed: scripts/install-deps.sh installs it)"
+fi
 
 bold "Remove and prune"
 run docker rm -f web site db app shopweb

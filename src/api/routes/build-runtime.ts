@@ -1,0 +1,75 @@
+/**
+ * The builder's ports on the daemon's parts: RUN containers made exactly as
+ * POST /containers/create makes them (the same parsing of a Config body), started with
+ * an attached session for their output; base images found in the store or pulled
+ * (busybox from the host binary, as a pull of it does).
+ */
+import * as path from 'node:path';
+import type { BaseImages, BuildContainers, BuildOutput, StepRun } from '../../engine/build/ports.js';
+import type { ContainerEngine } from '../../engine/containers/engine.js';
+import type { Registries } from '../../engine/images/distribution/index.js';
+import { familiarString, parseReference, withDefaultTag, type ImageStore } from '../../engine/images/index.js';
+import type { Digest } from '../../engine/images/config.js';
+import { invalid } from '../../errors.js';
+import type { LogService } from '../../logs/service.js';
+import { parseContainerCreate } from './container-create.js';
+
+/** How long a finished RUN's output may trail its exit. */
+const OUTPUT_GRACE_MS = 2000;
+
+async function ended(stream: NodeJS.ReadableStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
+    setTimeout(done, OUTPUT_GRACE_MS).unref();
+  });
+}
+
+export function buildContainers(engine: ContainerEngine, logs: LogService): BuildContainers {
+  return {
+    run: async (step: StepRun, created, out) => {
+      // A RUN container runs no health checks: it lives for one command.
+      const { Healthcheck: _unused, ...config } = step.config;
+      const body = {
+        ...config,
+        Image: step.image,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: step.networkMode === '' || step.networkMode === 'default' ? {} : { NetworkMode: step.networkMode },
+      };
+      const { req: spec, docker } = parseContainerCreate(body, null, undefined, (r) => logs.settle(r));
+      const { imageRef, ...rest } = spec;
+      const c = await engine.create({ ...rest, image: { ref: imageRef, id: step.image } }, docker);
+      created(c.id);
+      const attached = engine.attach(c.id, false);
+      await engine.start(c.id);
+      const session = await attached;
+      session.stdout.on('data', (b: Buffer) => out(b));
+      session.stderr.on('data', (b: Buffer) => out(b));
+      const code = await engine.wait(c.id, 'not-running');
+      await Promise.all([ended(session.stdout), ended(session.stderr)]);
+      session.close();
+      return code;
+    },
+    upperDir: (id) => path.join(engine.facts.dir(id), 'upper'),
+    remove: async (id) => engine.remove(id, { force: true, volumes: true }),
+  };
+}
+
+export function baseImages(images: ImageStore, registries: Registries): BaseImages {
+  return {
+    ensure: async (name: string, out: BuildOutput): Promise<Digest> => {
+      const found = images.lookup(name);
+      if (found !== undefined) return found;
+      const ref = withDefaultTag(parseReference(name));
+      if (ref.domain === 'docker.io' && ref.path === 'scratch') throw invalid("'scratch' is a reserved name");
+      if (ref.domain === 'docker.io' && ref.path === 'library/busybox' && ref.digest === undefined) {
+        return images.ensureBusybox(familiarString(ref));
+      }
+      await registries.pull(images, { ref, sink: (m) => out.message({ ...m }) });
+      return images.resolve(familiarString(ref)).id;
+    },
+  };
+}

@@ -10,7 +10,26 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as http from 'node:http';
+import { packTar } from '../../src/engine/images/tar-write.js';
 import { World } from '../lib/world.js';
+
+/** POST /build with a tar body; the JSON stream's messages. */
+function postBuild(w: World, query: string, files: Record<string, string>): Promise<{ status: number; messages: Record<string, unknown>[]; text: string }> {
+  const body = packTar(Object.entries(files).map(([p, text]) => ({ path: p, type: 'file' as const, mode: 0o644, data: Buffer.from(text) })));
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: w.sock, method: 'POST', path: `/v1.44/build?${query}`, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.on('data', (b: Buffer) => (text += b.toString()));
+      res.on('end', () => {
+        const messages = text.split('\n').filter((l) => l.trim() !== '').map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return { raw: l }; } });
+        resolve({ status: res.statusCode ?? 0, messages, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 function contextDir(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-build-'));
@@ -74,5 +93,138 @@ describe('docker build (classic builder)', () => {
     // Only the tagged image shows; the intermediate ones are hidden as in Docker.
     const ps = await w.dockerOk('ps', '-aq');
     assert.equal(ps, '', 'no intermediate container is left');
+  });
+
+  it('rebuilds everything with --no-cache and stops at --target', async () => {
+    const dir = ctx({ Dockerfile: MULTI_STAGE, 'hello.txt': 'hello\n', 'dir/a': 'a' });
+    await w.dockerOk('build', '-t', 'nc:1', dir);
+    const r = await w.docker('build', '--no-cache', '-t', 'nc:2', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /Using cache/);
+    assert.match(r.stdout, /Running in/);
+    const t = await w.docker('build', '--target', 'builder', '-t', 'stage:1', dir);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /Step 5\/5 : RUN tr/);
+    assert.doesNotMatch(t.stdout, /FROM busybox\n/);
+    assert.equal(await w.dockerOk('run', '--rm', 'stage:1', 'cat', '/src/shout.txt'), 'HELLO');
+    const bad = await w.docker('build', '--target', 'nope', dir);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /failed to reach build target nope in Dockerfile/);
+  });
+
+  it("fails a RUN with Docker's text and tags nothing", async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo before\nRUN false\nRUN echo never\n' });
+    const r = await w.docker('build', '-t', 'broken:1', dir);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /Step 3\/4 : RUN false\n ---> Running in [0-9a-f]{12}\n/);
+    assert.match(r.stderr, /The command '\/bin\/sh -c false' returned a non-zero code: 1/);
+    assert.doesNotMatch(r.stdout, /never/);
+    assert.notEqual((await w.docker('image', 'inspect', 'broken:1')).code, 0);
+    // As Docker (rm without force-rm), the failed step's container stays for a look inside.
+    assert.equal((await w.dockerOk('ps', '-aq', '--filter', 'status=exited')).split('\n').filter(Boolean).length, 1);
+    await w.dockerOk('container', 'prune', '-f');
+    const forced = await w.docker('build', '--force-rm', dir);
+    assert.equal(forced.code, 1);
+    assert.equal(await w.dockerOk('ps', '-aq'), '');
+    const unknown = await w.docker('build', ctx({ Dockerfile: 'FROM busybox\nFOO bar\n' }));
+    assert.match(unknown.stderr, /dockerfile parse error on line 2: unknown instruction: FOO/);
+    const missing = await w.docker('build', ctx({ Dockerfile: 'FROM busybox\nCOPY nope.txt /\n' }));
+    assert.match(missing.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope\.txt: file does not exist/);
+  });
+
+  it('leaves out what .dockerignore names', async () => {
+    const files = {
+      Dockerfile: 'FROM busybox\nCOPY . /ctx/\nCMD ["sh", "-c", "cd /ctx && find . | sort"]\n',
+      '.dockerignore': '# secrets stay home\nsecret.txt\nlogs\n*.tmp\n!keep.tmp\n',
+      'secret.txt': 's',
+      'logs/a.log': 'l',
+      'a.tmp': 't',
+      'keep.tmp': 'k',
+      'src/main.c': 'int main;',
+    };
+    const dir = ctx(files);
+    await w.dockerOk('build', '-t', 'ign:1', dir);
+    assert.equal(await w.dockerOk('run', '--rm', 'ign:1'), ['.', './.dockerignore', './Dockerfile', './keep.tmp', './src', './src/main.c'].join('\n'));
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nCOPY secret.txt /\n');
+    const r = await w.docker('build', dir);
+    assert.match(r.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat secret\.txt: file does not exist/);
+  });
+
+  it('sets the config instructions, build args, labels, and -f from outside the context', async () => {
+    const dir = ctx({
+      'app.txt': 'x',
+      'tree/one': '1',
+    });
+    const tarDir = ctx({ 'inner/file.txt': 'inside a tar' });
+    await w.dockerOk('run', '--rm', '-v', `${tarDir}:/t`, 'busybox', 'tar', '-czf', '/t/pack.tar.gz', '-C', '/t', 'inner');
+    fs.copyFileSync(path.join(tarDir, 'pack.tar.gz'), path.join(dir, 'pack.tar.gz'));
+    const dockerfile = path.join(ctx({}), 'Build.df');
+    fs.writeFileSync(
+      dockerfile,
+      [
+        '# escape=`',
+        'FROM busybox',
+        'ARG VERSION=0.1',
+        'ARG UNSET',
+        'ENV APP=/opt/app `',
+        '    MODE=${MODE:-prod}',
+        'LABEL org.example.version=$VERSION "with space"="a b"',
+        'WORKDIR ${APP}',
+        'COPY --chown=1000:1000 app.txt tree ./',
+        'ADD pack.tar.gz /unpacked/',
+        'RUN echo "v=$VERSION unset=${UNSET:-none}" > version && echo runner:x:1001:1001::/:/bin/sh >> /etc/passwd',
+        'USER runner',
+        'EXPOSE 8080 53/udp',
+        'VOLUME /data',
+        'STOPSIGNAL SIGUSR1',
+        'HEALTHCHECK --interval=5s CMD true',
+        'ENTRYPOINT ["sh", "-c"]',
+        'CMD ["cat version; stat -c %u:%g app.txt one; cat /unpacked/inner/file.txt"]',
+        '',
+      ].join('\n'),
+    );
+    const r = await w.docker('build', '-f', dockerfile, '--build-arg', 'VERSION=2.0', '--build-arg', 'EXTRA=1', '--label', 'built.by=test', '-t', 'cfg:1', dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /\[Warning\] One or more build-args \[EXTRA\] were not consumed/);
+    assert.equal(await w.dockerOk('run', '--rm', 'cfg:1'), 'v=2.0 unset=none\n1000:1000\n1000:1000\ninside a tar');
+    const cfg = JSON.parse(await w.dockerOk('image', 'inspect', '--format', '{{json .Config}}', 'cfg:1')) as Record<string, unknown>;
+    assert.deepEqual(cfg.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP=/opt/app', 'MODE=prod']);
+    assert.deepEqual(cfg.Labels, { 'org.example.version': '2.0', 'with space': 'a b', 'built.by': 'test' });
+    assert.deepEqual(cfg.ExposedPorts, { '53/udp': {}, '8080/tcp': {} });
+    assert.equal(cfg.User, 'runner');
+    assert.equal(cfg.WorkingDir, '/opt/app');
+    assert.deepEqual(cfg.Volumes, { '/data': {} });
+    assert.equal(cfg.StopSignal, 'SIGUSR1');
+    assert.deepEqual(cfg.Entrypoint, ['sh', '-c']);
+    assert.deepEqual((cfg.Healthcheck as { Test: string[] }).Test, ['CMD-SHELL', 'true']);
+    const history = await w.dockerOk('history', '--no-trunc', '--format', '{{.Size}} {{.CreatedBy}}', 'cfg:1');
+    assert.match(history, /^0B \/bin\/sh -c #\(nop\) CMD/m);
+    assert.match(history, /\|1 VERSION=2\.0 \/bin\/sh -c echo/);
+  });
+
+  it("streams docker-py's messages: aux ID, errorDetail with the exit code, a bare Dockerfile body, /_ping's builder", async () => {
+    const ok = await postBuild(w, 't=raw:1&q=0', { Dockerfile: 'FROM busybox\nRUN echo raw\n' });
+    assert.equal(ok.status, 200);
+    const aux = ok.messages.find((m) => 'aux' in m) as { aux: { ID: string } } | undefined;
+    assert.match(aux?.aux.ID ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.ok(ok.messages.some((m) => m.stream === 'raw\n'), ok.text);
+    assert.ok(ok.messages.some((m) => m.stream === 'Successfully tagged raw:1\n'), ok.text);
+    const quiet = await postBuild(w, 'q=1', { Dockerfile: 'FROM busybox\nRUN echo raw\n' });
+    assert.deepEqual(quiet.messages.map((m) => m.stream).filter(Boolean), [`${aux?.aux.ID ?? ''}\n`]);
+    const failed = await postBuild(w, '', { Dockerfile: 'FROM busybox\nRUN exit 3\n' });
+    assert.deepEqual(failed.messages[failed.messages.length - 1], {
+      errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" },
+      error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+    });
+    const bad = await postBuild(w, 'dockerfile=Nope', { Dockerfile: 'FROM busybox\n' });
+    assert.equal(bad.status, 404);
+    assert.match(bad.text, /Cannot locate specified Dockerfile: Nope/);
+    const ping = await new Promise<string | undefined>((resolve, reject) => {
+      http.get({ socketPath: w.sock, path: '/_ping' }, (res) => {
+        res.resume();
+        resolve(res.headers['builder-version'] as string | undefined);
+      }).on('error', reject);
+    });
+    assert.equal(ping, '1');
   });
 });

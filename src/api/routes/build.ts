@@ -11,7 +11,7 @@ import { StepFailed, type BaseImages, type BuildContainers, type BuildOutput } f
 import { familiarString, shortId, type ImageStore } from '../../engine/images/index.js';
 import { tagTarget } from '../../engine/images/reference.js';
 import { invalid, messageOf } from '../../errors.js';
-import type { Router } from '../router.js';
+import type { ApiRequest, Reply, Router } from '../router.js';
 import { boolParam } from '../wire.js';
 import { ProgressStream } from './progress-stream.js';
 
@@ -50,60 +50,70 @@ function errorMessage(e: unknown): Record<string, unknown> {
 
 export function buildRoutes(router: Router, deps: BuildRouteDeps): void {
   router.add('POST', '/build', async (req) => {
-    const q = req.query;
-    if (q.get('version') === '2') throw invalid('BuildKit is not supported by this daemon: use the classic builder (DOCKER_BUILDKIT=0)');
-    if ((q.get('remote') ?? '') !== '') throw invalid('building from a remote context (remote=…) is not supported; send the context as the request body');
-    const tags = q.getAll('t').filter((t) => t !== '').map((t) => {
-      try {
-        return tagTarget(t);
-      } catch (e: unknown) {
-        throw invalid(`invalid tag ${JSON.stringify(t)}: ${messageOf(e)}`);
-      }
-    });
-    const buildArgs = jsonMap(q, 'buildargs', true);
-    const labels = jsonMap(q, 'labels', false) as Record<string, string>;
-    const quiet = boolParam(q, 'q');
-    const ctx = await deps.workspaces.receive(req.raw, q.get('dockerfile') || 'Dockerfile');
-    const stream = new ProgressStream(req.res);
-    const out: BuildOutput = {
-      stream: (text) => {
-        if (!quiet) stream.send({ stream: text });
-      },
-      message: (msg) => {
-        if (!quiet) stream.send(msg);
-      },
-    };
     try {
-      const builder = new Builder(
-        { images: deps.images, bases: deps.bases, containers: deps.containers, out },
-        {
-          contextDir: ctx.dir,
-          scratchDir: ctx.scratch,
-          dockerfile: ctx.dockerfile,
-          ignore: ctx.ignore,
-          buildArgs,
-          labels,
-          noCache: boolParam(q, 'nocache'),
-          target: q.get('target') ?? undefined,
-          networkMode: q.get('networkmode') ?? 'default',
-          rm: q.get('rm') === null ? true : boolParam(q, 'rm'),
-          forceRm: boolParam(q, 'forcerm'),
-        },
-      );
-      const id = await builder.run();
-      stream.send({ aux: { ID: id } });
-      if (quiet) stream.send({ stream: `${id}\n` });
-      else stream.send({ stream: `Successfully built ${shortId(id)}\n` });
-      for (const ref of tags) {
-        await deps.images.tag(id, familiarString(ref));
-        if (!quiet) stream.send({ stream: `Successfully tagged ${familiarString(ref)}\n` });
-      }
+      return await build(req, deps);
     } catch (e: unknown) {
-      stream.send(errorMessage(e));
-    } finally {
-      await ctx.dispose();
+      // The client is still sending its context: take it all, or it sees a broken pipe, not the error.
+      if (!req.raw.readableEnded) await req.drain();
+      throw e;
     }
-    stream.end(undefined);
-    return { handled: true };
   });
+}
+
+async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
+  const q = req.query;
+  if (q.get('version') === '2') throw invalid('BuildKit is not supported by this daemon: use the classic builder (DOCKER_BUILDKIT=0)');
+  if ((q.get('remote') ?? '') !== '') throw invalid('building from a remote context (remote=…) is not supported; send the context as the request body');
+  const tags = q.getAll('t').filter((t) => t !== '').map((t) => {
+    try {
+      return tagTarget(t);
+    } catch (e: unknown) {
+      throw invalid(`invalid tag ${JSON.stringify(t)}: ${messageOf(e)}`);
+    }
+  });
+  const buildArgs = jsonMap(q, 'buildargs', true);
+  const labels = jsonMap(q, 'labels', false) as Record<string, string>;
+  const quiet = boolParam(q, 'q');
+  const ctx = await deps.workspaces.receive(req.raw, q.get('dockerfile') || 'Dockerfile');
+  const stream = new ProgressStream(req.res);
+  const out: BuildOutput = {
+    stream: (text) => {
+      if (!quiet) stream.send({ stream: text });
+    },
+    message: (msg) => {
+      if (!quiet) stream.send(msg);
+    },
+  };
+  try {
+    const builder = new Builder(
+      { images: deps.images, bases: deps.bases, containers: deps.containers, out },
+      {
+        contextDir: ctx.dir,
+        scratchDir: ctx.scratch,
+        dockerfile: ctx.dockerfile,
+        ignore: ctx.ignore,
+        buildArgs,
+        labels,
+        noCache: boolParam(q, 'nocache'),
+        target: q.get('target') ?? undefined,
+        networkMode: q.get('networkmode') ?? 'default',
+        rm: q.get('rm') === null ? true : boolParam(q, 'rm'),
+        forceRm: boolParam(q, 'forcerm'),
+      },
+    );
+    const id = await builder.run();
+    stream.send({ aux: { ID: id } });
+    if (quiet) stream.send({ stream: `${id}\n` });
+    else stream.send({ stream: `Successfully built ${shortId(id)}\n` });
+    for (const ref of tags) {
+      await deps.images.tag(id, familiarString(ref));
+      if (!quiet) stream.send({ stream: `Successfully tagged ${familiarString(ref)}\n` });
+    }
+  } catch (e: unknown) {
+    stream.send(errorMessage(e));
+  } finally {
+    await ctx.dispose();
+  }
+  stream.end(undefined);
+  return { handled: true };
 }

@@ -14,6 +14,7 @@ import { invalid, notFound } from '../../errors.js';
 import { decompress, sniffCompression } from '../images/compression.js';
 import { extractTar } from '../images/extract.js';
 import { readTar } from '../images/tar.js';
+import { END_OF_ARCHIVE } from '../images/tar-write.js';
 import { parseDockerfile, type Dockerfile } from './dockerfile.js';
 import { IgnoreMatcher } from './ignore.js';
 import { cleanSource } from './sources.js';
@@ -27,6 +28,16 @@ export interface BuildContext {
   ignore: IgnoreMatcher;
   /** Remove the workspace. Idempotent. */
   dispose(): Promise<void>;
+}
+
+/**
+ * The archive with end-of-archive blocks after it: the CLI's context with a Dockerfile
+ * from outside it ends without them, and dockerd's reader takes an end at a header
+ * boundary as the end (blocks after a real end are read and ignored).
+ */
+async function* endedArchive(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* source;
+  yield END_OF_ARCHIVE;
 }
 
 async function isArchive(file: string): Promise<boolean> {
@@ -83,7 +94,7 @@ export class BuildWorkspaces {
       const tarFile = path.join(ws, 'context.tar');
       await pipeline(body, createWriteStream(tarFile));
       if (await isArchive(tarFile)) {
-        await extractTar(readTar(decompress(createReadStream(tarFile))), dir, { whiteouts: false });
+        await extractTar(readTar(endedArchive(decompress(createReadStream(tarFile)))), dir, { whiteouts: false });
       } else {
         await fs.rename(tarFile, path.join(dir, 'Dockerfile'));
         if (dockerfile !== 'Dockerfile') throw invalid('the body is a Dockerfile, not a context archive: leave out the dockerfile parameter');

@@ -41,6 +41,18 @@ class Lexer {
         this.i++;
         continue;
       }
+      if (c === '$' && split) {
+        // An unquoted expansion splits into words where its value has blanks; an empty one makes no word.
+        const parts = this.dollar().split(/[ \t\n]+/);
+        cur += parts[0] ?? '';
+        for (const p of parts.slice(1)) {
+          if (cur !== '' || inWord) out.push(cur);
+          cur = p;
+          inWord = false;
+        }
+        inWord = inWord || cur !== '';
+        continue;
+      }
       inWord = true;
       if (c === "'") cur += this.single();
       else if (c === '"') cur += this.double();
@@ -105,6 +117,7 @@ class Lexer {
     if (m === null) throw invalid(`failed to process "${s}": missing ':' in substitution`);
     const name = m[0];
     this.i += name.length;
+    if (this.i >= s.length) throw invalid(`failed to process "${s}": syntax error: missing '}'`);
     if (s[this.i] === '}') {
       this.i++;
       return lookup(this.vars, name) ?? '';

@@ -5,6 +5,7 @@
  * (busybox from the host binary, as a pull of it does).
  */
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BaseImages, BuildContainers, BuildOutput, StepRun } from '../../engine/build/ports.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
 import type { Registries } from '../../engine/images/distribution/index.js';
@@ -17,7 +18,8 @@ import { parseContainerCreate } from './container-create.js';
 /** How long a finished RUN's output may trail its exit. */
 const OUTPUT_GRACE_MS = 2000;
 
-async function ended(stream: NodeJS.ReadableStream): Promise<void> {
+async function ended(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return;
   await new Promise<void>((resolve) => {
     const done = (): void => resolve();
     stream.once('end', done);

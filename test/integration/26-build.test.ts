@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { packTar } from '../../src/engine/images/tar-write.js';
-import { World } from '../lib/world.js';
+import { sh, World } from '../lib/world.js';
 
 /** POST /build with a tar body; the JSON stream's messages. */
 function postBuild(w: World, query: string, files: Record<string, string>): Promise<{ status: number; messages: Record<string, unknown>[]; text: string }> {
@@ -226,5 +226,23 @@ describe('docker build (classic builder)', () => {
       }).on('error', reject);
     });
     assert.equal(ping, '1');
+  });
+
+  it("builds docker-compose's build: sections, through the CLI and through docker-py, and reads a Dockerfile from stdin", async () => {
+    const dir = ctx({
+      'docker-compose.yml': ['version: "3.8"', 'services:', '  web:', '    build:', '      context: ./web', '      args:', '        GREETING: compose', '    image: compose-web:1', '    command: ["cat", "/greeting"]', ''].join('\n'),
+      'web/Dockerfile': 'FROM busybox\nARG GREETING=none\nRUN echo "$GREETING built" > /greeting\n',
+    });
+    for (const cliBuild of ['1', '0']) {
+      const env = { ...process.env, DOCKER_HOST: `unix://${w.sock}`, COMPOSE_DOCKER_CLI_BUILD: cliBuild };
+      const built = await sh('docker-compose', ['--project-directory', dir, '-f', path.join(dir, 'docker-compose.yml'), 'build', '--no-cache'], { env });
+      assert.equal(built.code, 0, built.stderr + built.stdout);
+      assert.match(built.stdout + built.stderr, /Successfully tagged compose-web:1/);
+      assert.equal(await w.dockerOk('run', '--rm', 'compose-web:1', 'cat', '/greeting'), 'compose built');
+    }
+    const stdin = await sh('docker', ['build', '-q', '-t', 'stdin:1', '-'], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` }, input: 'FROM busybox\nCMD ["echo", "from stdin"]\n' });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.match(stdin.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await w.dockerOk('run', '--rm', 'stdin:1'), 'from stdin');
   });
 });

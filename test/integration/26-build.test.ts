@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
+import { spawn } from 'node:child_process';
 import { packTar } from '../../src/engine/images/tar-write.js';
 import { sh, World } from '../lib/world.js';
 
@@ -244,5 +245,32 @@ describe('docker build (classic builder)', () => {
     assert.equal(stdin.code, 0, stdin.stderr);
     assert.match(stdin.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
     assert.equal(await w.dockerOk('run', '--rm', 'stdin:1'), 'from stdin');
+  });
+
+  it('stops a build whose client goes away (Ctrl-C): its RUN container is killed and removed', async () => {
+    await w.dockerOk('container', 'prune', '-f'); // failed steps of earlier builds keep their containers, as in Docker
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\nRUN echo never\n' });
+    const cli = spawn('docker', ['build', '-t', 'cancelled:1', dir], { env: { ...process.env, DOCKER_HOST: `unix://${w.sock}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no RUN output: ${out}`)), 30_000);
+      cli.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('started\n')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const t0 = Date.now();
+    cli.kill('SIGINT');
+    let left = 'x';
+    while (left !== '' && Date.now() - t0 < 15_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = await w.dockerOk('ps', '-aq');
+    }
+    assert.equal(left, '', 'the RUN container is gone');
+    assert.ok(Date.now() - t0 < 15_000);
+    assert.notEqual((await w.docker('image', 'inspect', 'cancelled:1')).code, 0);
   });
 });

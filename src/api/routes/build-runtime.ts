@@ -45,19 +45,33 @@ export function buildContainers(engine: ContainerEngine, logs: LogService): Buil
       const { imageRef, ...rest } = spec;
       const c = await engine.create({ ...rest, image: { ref: imageRef, id: step.image } }, docker);
       created(c.id);
-      const attached = engine.attach(c.id, false);
-      await engine.start(c.id);
-      const session = await attached;
-      session.stdout.on('data', (b: Buffer) => out(b));
-      session.stderr.on('data', (b: Buffer) => out(b));
-      const code = await engine.wait(c.id, 'not-running');
-      await Promise.all([ended(session.stdout), ended(session.stderr)]);
-      session.close();
-      return code;
+      if (step.signal.aborted) return 137;
+      const kill = (): void => void engine.kill(c.id, 'SIGKILL').catch(() => undefined);
+      step.signal.addEventListener('abort', kill);
+      try {
+        return await runAttached(engine, c.id, out, step.signal);
+      } finally {
+        step.signal.removeEventListener('abort', kill);
+      }
     },
     upperDir: (id) => path.join(engine.facts.dir(id), 'upper'),
     remove: async (id) => engine.remove(id, { force: true, volumes: true }),
   };
+}
+
+/** Start the container with a session for its output; its exit code once all of it is read. */
+async function runAttached(engine: ContainerEngine, id: string, out: (chunk: Buffer) => void, signal: AbortSignal): Promise<number> {
+  const attached = engine.attach(id, false);
+  await engine.start(id);
+  // A cancel that came while it was starting found nothing to kill yet.
+  if (signal.aborted) await engine.kill(id, 'SIGKILL').catch(() => undefined);
+  const session = await attached;
+  session.stdout.on('data', (b: Buffer) => out(b));
+  session.stderr.on('data', (b: Buffer) => out(b));
+  const code = await engine.wait(id, 'not-running');
+  await Promise.all([ended(session.stdout), ended(session.stderr)]);
+  session.close();
+  return code;
 }
 
 export function baseImages(images: ImageStore, registries: Registries): BaseImages {

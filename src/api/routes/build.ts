@@ -76,6 +76,12 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
   const quiet = boolParam(q, 'q');
   const ctx = await deps.workspaces.receive(req.raw, q.get('dockerfile') || 'Dockerfile');
   const stream = new ProgressStream(req.res);
+  // The client going away (Ctrl-C) cancels the build, as dockerd cancels its context.
+  const cancel = new AbortController();
+  const onClose = (): void => {
+    if (!req.res.writableFinished) cancel.abort();
+  };
+  req.res.on('close', onClose);
   const out: BuildOutput = {
     stream: (text) => {
       if (!quiet) stream.send({ stream: text });
@@ -86,7 +92,7 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
   };
   try {
     const builder = new Builder(
-      { images: deps.images, bases: deps.bases, containers: deps.containers, out },
+      { images: deps.images, bases: deps.bases, containers: deps.containers, out, signal: cancel.signal },
       {
         contextDir: ctx.dir,
         scratchDir: ctx.scratch,
@@ -112,6 +118,7 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
   } catch (e: unknown) {
     stream.send(errorMessage(e));
   } finally {
+    req.res.off('close', onClose);
     await ctx.dispose();
   }
   stream.end(undefined);

@@ -13,7 +13,7 @@ import { copyStep, type CopyContext } from './copy-step.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { applyArg, applyMetadata, isMetadata, unconsumed } from './instructions.js';
 import { planBuild, type Stage } from './plan.js';
-import type { BuilderDeps } from './ports.js';
+import { cancelled, type BuilderDeps } from './ports.js';
 import { runStep } from './run-step.js';
 import { StageState, type BuildArgs } from './state.js';
 import { expandWord } from './substitute.js';
@@ -63,6 +63,7 @@ export class Builder {
   }
 
   private announce(instr: Instruction): void {
+    if (this.deps.signal.aborted) throw cancelled();
     this.step++;
     this.say(`Step ${this.step}/${this.total} : ${instr.original}\n`);
   }

@@ -25,6 +25,8 @@ export interface StepRun {
   config: ImageRunConfig;
   /** `default`, `bridge`, `host`, `none`, a network's name, or `container:<id>`. */
   networkMode: string;
+  /** Aborted when the build is cancelled: the container is killed. */
+  signal: AbortSignal;
 }
 
 export interface BuildContainers {
@@ -62,4 +64,11 @@ export interface BuilderDeps {
   bases: BaseImages;
   containers: BuildContainers;
   out: BuildOutput;
+  /** Aborted when the client goes away (Ctrl-C): the build stops at once, its RUN container killed. */
+  signal: AbortSignal;
+}
+
+/** The build was cancelled (the client went away), in Go's words for a cancelled context. */
+export function cancelled(): BerthError {
+  return new BerthError('Unavailable', 'context canceled');
 }

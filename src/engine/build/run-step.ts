@@ -11,7 +11,7 @@ import { shortId } from '../images/config.js';
 import { folderSource, packTree } from '../images/tar-tree.js';
 import { commitOrReuse, type StepDeps } from './step-commit.js';
 import { checkFlags, type Instruction } from './dockerfile.js';
-import { StepFailed } from './ports.js';
+import { cancelled, StepFailed } from './ports.js';
 import type { StageState } from './state.js';
 
 /** The container's writable layer as a layer archive (overlayfs whiteouts become `.wh.` files). */
@@ -38,7 +38,7 @@ export async function runStep(deps: StepDeps, instr: Instruction, state: StageSt
       let code: number;
       try {
         code = await deps.containers.run(
-          { image, config, networkMode: deps.networkMode },
+          { image, config, networkMode: deps.networkMode, signal: deps.signal },
           (id) => {
             container = id;
             deps.out.stream(` ---> Running in ${shortId(id)}\n`);
@@ -46,8 +46,12 @@ export async function runStep(deps: StepDeps, instr: Instruction, state: StageSt
           (chunk) => deps.out.stream(chunk.toString()),
         );
       } catch (e: unknown) {
-        if (container !== undefined && deps.forceRm) await remove(container);
+        if (container !== undefined && (deps.forceRm || deps.signal.aborted)) await remove(container);
         throw e;
+      }
+      if (deps.signal.aborted) {
+        await remove(container!);
+        throw cancelled();
       }
       if (code !== 0) {
         if (container !== undefined && deps.forceRm) await remove(container);

@@ -14,7 +14,7 @@ import type { ContainerArchives } from '../engine/containers/archive.js';
 import { archiveRoutes } from './routes/archive.js';
 import { commitRoutes } from './routes/commit.js';
 import { buildRoutes } from './routes/build.js';
-import { baseImages, buildContainers } from './routes/build-runtime.js';
+import { baseImages, buildContainers, registryConfig } from './routes/build-runtime.js';
 import type { BuildWorkspaces } from '../engine/build/context.js';
 import type { LogService } from '../logs/service.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
@@ -94,7 +94,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
   commitRoutes(router, { engine, images: deps.images, events: deps.events });
-  buildRoutes(router, { images: deps.images, workspaces: deps.builds, containers: buildContainers(engine, deps.logs), bases: baseImages(deps.images, deps.registries) });
+  buildRoutes(router, { images: deps.images, workspaces: deps.builds, containers: buildContainers(engine, deps.logs), bases: (headers) => baseImages(deps.images, deps.registries, registryConfig(headers)) });
   containerOpsRoutes(router, engine);
   containerUpdateRoutes(router, engine);
   diskUsageRoutes(router, deps.usage, containerDeps);

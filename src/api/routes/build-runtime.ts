@@ -4,6 +4,7 @@
  * an attached session for their output; base images found in the store or pulled
  * (busybox from the host binary, as a pull of it does).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BaseImages, BuildContainers, BuildOutput, StepRun } from '../../engine/build/ports.js';
@@ -14,6 +15,8 @@ import type { Digest } from '../../engine/images/config.js';
 import { invalid } from '../../errors.js';
 import type { LogService } from '../../logs/service.js';
 import { parseContainerCreate } from './container-create.js';
+import { credentialsOf } from './image-distribution.js';
+import type { Credentials } from '../../engine/images/distribution/auth.js';
 
 /** How long a finished RUN's output may trail its exit. */
 const OUTPUT_GRACE_MS = 2000;
@@ -74,7 +77,35 @@ async function runAttached(engine: ContainerEngine, id: string, out: (chunk: Buf
   return code;
 }
 
-export function baseImages(images: ImageStore, registries: Registries): BaseImages {
+/** A registry's host as X-Registry-Config keys it (`https://index.docker.io/v1/`, `host:5000`). */
+function registryHost(key: string): string {
+  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+/**
+ * X-Registry-Config (base64url JSON, registry -> AuthConfig): the credentials the
+ * client holds for every registry, for the builder's pulls of base images.
+ */
+export function registryConfig(headers: IncomingHttpHeaders): Map<string, Credentials> {
+  const out = new Map<string, Credentials>();
+  const header = headers['x-registry-config'];
+  if (typeof header !== 'string' || header === '') return out;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString());
+  } catch {
+    return out;
+  }
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [key, auth] of Object.entries(v as Record<string, unknown>)) {
+    const creds = credentialsOf(auth);
+    if (creds !== undefined) out.set(registryHost(key), creds);
+  }
+  return out;
+}
+
+export function baseImages(images: ImageStore, registries: Registries, creds: ReadonlyMap<string, Credentials> = new Map()): BaseImages {
   return {
     ensure: async (name: string, out: BuildOutput): Promise<Digest> => {
       const found = images.lookup(name);
@@ -84,7 +115,8 @@ export function baseImages(images: ImageStore, registries: Registries): BaseImag
       if (ref.domain === 'docker.io' && ref.path === 'library/busybox' && ref.digest === undefined) {
         return images.ensureBusybox(familiarString(ref));
       }
-      await registries.pull(images, { ref, sink: (m) => out.message({ ...m }) });
+      const auth = creds.get(ref.domain);
+      await registries.pull(images, { ref, ...(auth === undefined ? {} : { creds: auth }), sink: (m) => out.message({ ...m }) });
       return images.resolve(familiarString(ref)).id;
     },
   };

@@ -5,6 +5,7 @@
  * ID as `aux`, `Successfully built`/`Successfully tagged`, and a failure as
  * errorDetail/error (with the exit code when a RUN failed).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { Builder } from '../../engine/build/builder.js';
 import type { BuildWorkspaces } from '../../engine/build/context.js';
 import { StepFailed, type BaseImages, type BuildContainers, type BuildOutput } from '../../engine/build/ports.js';
@@ -19,7 +20,8 @@ export interface BuildRouteDeps {
   images: ImageStore;
   workspaces: BuildWorkspaces;
   containers: BuildContainers;
-  bases: BaseImages;
+  /** Base images found or pulled, with the request's registry credentials. */
+  bases(headers: IncomingHttpHeaders): BaseImages;
 }
 
 /** A JSON object parameter (buildargs, labels): string values (null allowed for build args). */
@@ -92,7 +94,7 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
   };
   try {
     const builder = new Builder(
-      { images: deps.images, bases: deps.bases, containers: deps.containers, out, signal: cancel.signal },
+      { images: deps.images, bases: deps.bases(req.raw.headers), containers: deps.containers, out, signal: cancel.signal },
       {
         contextDir: ctx.dir,
         scratchDir: ctx.scratch,

@@ -13,6 +13,9 @@ import type { Pruner } from '../engine/prune.js';
 import type { ContainerArchives } from '../engine/containers/archive.js';
 import { archiveRoutes } from './routes/archive.js';
 import { commitRoutes } from './routes/commit.js';
+import { buildRoutes } from './routes/build.js';
+import { baseImages, buildContainers, registryConfig } from './routes/build-runtime.js';
+import type { BuildWorkspaces } from '../engine/build/context.js';
 import type { LogService } from '../logs/service.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { pruneRoutes } from './routes/prune.js';
@@ -46,6 +49,8 @@ export interface ApiDeps {
   pruner: Pruner;
   /** docker cp and export. */
   archives: ContainerArchives;
+  /** Where builds receive their contexts. */
+  builds: BuildWorkspaces;
   /** What the daemon knows of itself; the counts and listeners are read from the parts here. */
   system: Omit<SystemInfo, 'counts' | 'eventListeners'>;
   /** This node's place in a swarm (berth's is always outside one for now). */
@@ -89,6 +94,7 @@ export function buildRouter(deps: ApiDeps): Router {
   containerRoutes(router, containerDeps);
   archiveRoutes(router, deps.archives);
   commitRoutes(router, { engine, images: deps.images, events: deps.events });
+  buildRoutes(router, { images: deps.images, workspaces: deps.builds, containers: buildContainers(engine, deps.logs), bases: (headers) => baseImages(deps.images, deps.registries, registryConfig(headers)) });
   containerOpsRoutes(router, engine);
   containerUpdateRoutes(router, engine);
   diskUsageRoutes(router, deps.usage, containerDeps);

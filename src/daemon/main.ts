@@ -1,4 +1,5 @@
 /** berthd: wires the store, the network controller and the API server, and runs until signalled. */
+import { BuildWorkspaces } from '../engine/build/context.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -199,6 +200,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   });
   const archives = new ContainerArchives({ engine, images, volumes, events, dataRoot: opts.dataRoot });
   await archives.sweep();
+  const builds = new BuildWorkspaces(opts.dataRoot);
+  await builds.sweep();
   const router = buildRouter({
     networks,
     engine,
@@ -212,6 +215,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     usage,
     pruner: new Pruner({ engine, images, volumes, usage, events, log }),
     archives,
+    builds,
     insight: insight({ kernel: linuxKernel, networks, swarm, firewallEnforcing: opts.firewall, containerNames: () => new Map(engine.list(true).map((c) => [c.id, c.spec.name])) }),
     system: {
       id: daemonId,

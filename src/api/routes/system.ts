@@ -34,7 +34,7 @@ export function systemRoutes(router: Router, info: SystemInfo, swarm: SwarmState
   const ping = async () => ({
     status: 200,
     body: 'OK',
-    headers: { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '' },
+    headers: { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1' },
   });
   router
     .add('GET', '/_ping', async (req) => {

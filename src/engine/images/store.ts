@@ -25,6 +25,7 @@ import { busyboxApplets, busyboxConfig, busyboxLayerEntries, readStaticBusybox, 
 import {
   chainIds,
   encodeImageConfig,
+  goArch,
   hexOf,
   isDigest,
   parseImageConfig,
@@ -54,6 +55,9 @@ import { EMPTY_LAYER, type ChildImage, type ImageDeleteItem, type ImageRecord, t
 export { EMPTY_LAYER } from './types.js';
 export type { ChildImage, ContainerUsingImage, ImageDeleteItem, ImageRecord, ImageStoreOptions, ImageUsers, ImportOptions, LoadEvent, LoadResult } from './types.js';
 import { NO_EVENTS, type EventSink } from '../../events/types.js';
+
+/** What a child of no image (a build's `FROM scratch`) starts from. */
+const SCRATCH_CONFIG: ImageConfigFile = { architecture: goArch(), os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, history: [] };
 
 interface StoredImage {
   raw: Buffer;
@@ -307,16 +311,16 @@ export class ImageStore {
    */
   async createChild(child: ChildImage): Promise<Digest> {
     const refs = child.tag === undefined ? [] : [tagTarget(child.tag.repo, child.tag.tag)];
-    const parent = this.images.get(child.parent) ?? (this.retained.has(child.parent) ? { config: this.retained.get(child.parent)! } : undefined);
+    const parent = child.parent === undefined ? { config: SCRATCH_CONFIG } : (this.images.get(child.parent) ?? (this.retained.has(child.parent) ? { config: this.retained.get(child.parent)! } : undefined));
     if (parent === undefined) throw notFound(`No such image: ${child.parent}`);
-    const layer = await this.layers.add(child.layer);
+    const layer = child.layer === undefined ? undefined : await this.layers.add(child.layer);
     try {
-      const diffId = layer.diffId === EMPTY_LAYER ? undefined : layer.diffId;
+      const diffId = layer === undefined || layer.diffId === EMPTY_LAYER ? undefined : layer.diffId;
       const raw = encodeImageConfig(child.makeConfig(parent.config, diffId));
       const id = await this.lock.run(async () => {
         const made = (await this.commitLocked(raw, [])).id;
         const img = this.images.get(made);
-        if (img !== undefined && this.images.has(child.parent)) {
+        if (img !== undefined && child.parent !== undefined && this.images.has(child.parent)) {
           img.parent = child.parent;
           await this.writeMetadata(made, img);
         }
@@ -333,7 +337,7 @@ export class ImageStore {
       }
       return id;
     } finally {
-      this.layers.release([layer.diffId]);
+      if (layer !== undefined) this.layers.release([layer.diffId]);
     }
   }
 

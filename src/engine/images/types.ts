@@ -66,9 +66,10 @@ export const EMPTY_LAYER = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea4175
 
 /** What a child image is made of (docker commit). */
 export interface ChildImage {
-  parent: Digest;
-  /** The new layer's archive; an empty one adds no layer. */
-  layer: AsyncIterable<Buffer>;
+  /** The image it is made from; undefined for none (a build's `FROM scratch`). */
+  parent: Digest | undefined;
+  /** The new layer's archive; an empty one, or none, adds no layer. */
+  layer?: AsyncIterable<Buffer>;
   /** The config, made once the layer's diff-id is known (undefined: the layer was empty). */
   makeConfig(parent: ImageConfigFile, diffId: Digest | undefined): ImageConfigFile;
   /** `repo[:tag]` to tag it with. */

@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 # (the overlay tests read VXLAN off the underlay with it), chromium (berth topology's page is
 # tested in it, headless), and for the registry tests Debian's docker-registry (the
 # distribution registry, run inside a test namespace), skopeo (a second client that seeds it)
-# and apache2-utils (htpasswd for its basic auth); zstd unpacks zstd layers.
+# and apache2-utils (htpasswd for its basic auth); zstd unpacks zstd layers; debootstrap
+# and docker-compose (v1) for examples/lnmp (its base image, its compose file).
 packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf tini
   python3-docker python3-pytest python3-pytest-timeout etcd-server tcpdump chromium
-  docker-registry skopeo apache2-utils zstd)
+  docker-registry skopeo apache2-utils zstd debootstrap docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

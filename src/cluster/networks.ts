@@ -13,12 +13,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
-import type { NetworkKey } from '../network/drivers/driver.js';
 import { FIRST_VNI, MAX_VNI, parseVniList, vniInRange, VNI_OPTION } from '../network/drivers/overlay/config.js';
 import { KEY_BYTES } from '../network/drivers/overlay/xfrm-plan.js';
 import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, EndpointService, NetworkId, NetworkRecord } from '../network/model.js';
-import type { RemoteChange, RemoteEndpoint, SharedListener, SharedNetworks } from '../network/shared.js';
+import type { NetworkKey, RemoteChange, RemoteEndpoint, SharedListener, SharedNetworks } from '../network/shared.js';
 import type { EtcdStore, WatchEvent } from '../store/etcd.js';
 import type { Json } from '../store/kv.js';
 import { ClusterServices } from './services/view.js';

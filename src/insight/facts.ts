@@ -65,7 +65,7 @@ export function expected(m: TopologyModel): { links: Map<string, string>; overla
   for (const n of m.networks) for (const l of n.links) links.set(l, `network ${n.name}`);
   for (const e of m.endpoints) if (e.hostIfName) links.set(e.hostIfName, `${e.name} on ${netName.get(e.networkId) ?? e.networkId}`);
   const underlayMtu = m.underlayMtu;
-  const overlays = underlayMtu === undefined ? [] : m.networks.filter((n) => n.driver === 'overlay' && n.links[0]).map((n) => ({ network: n.name, link: n.links[0]!, underlayMtu }));
+  const overlays = underlayMtu === undefined ? [] : m.networks.filter((n) => n.scope === 'swarm' && n.links[0]).map((n) => ({ network: n.name, link: n.links[0]!, underlayMtu }));
   return { links, overlays, pools: m.pools, ipv6: m.networks.some((n) => n.ipv6) };
 }
 

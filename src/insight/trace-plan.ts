@@ -5,7 +5,7 @@
  * awaited); TO is a container, `host` (the host's address facing FROM), or an address.
  */
 import { invalid, notFound } from '../errors.js';
-import type { TraceProto, TraceSpec } from '../kernel/trace.js';
+import type { TraceProto, TraceSpec } from '../kernel/port.js';
 import { tryParseIp } from '../network/ipam/index.js';
 import type { TopologyModel } from '../network/topology-model.js';
 import type { TraceNames } from './trace.js';

@@ -4,9 +4,7 @@
  * and deletion of a table. berth only ever names its own tables here.
  */
 import { run, kernelSays, type RunOptions } from './exec.js';
-import type { KernelNft } from './port.js';
-
-export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge' | 'arp' | 'netdev';
+import type { KernelNft, NftFamily, NftObject } from './port.js';
 
 /** Where nft runs: by default the daemon's own namespace; tests name another. */
 export interface NftOptions {
@@ -21,9 +19,6 @@ export async function nftApply(script: string, opts: NftOptions = {}): Promise<v
   if (script.trim() === '') return;
   await run('nft', ['-f', '-'], runOpts(opts, script));
 }
-
-/** One object of `nft -j list`: exactly one key (table, chain, rule, set, map, element, metainfo …). */
-export type NftObject = Record<string, Record<string, unknown>>;
 
 /** The objects of one table, or undefined if it does not exist. */
 export async function nftListTable(family: NftFamily, name: string, opts: NftOptions = {}): Promise<NftObject[] | undefined> {

@@ -9,13 +9,40 @@ import type { FdbEntry, NeighbourEntry } from './fdb.js';
 import type { KernelFeatures } from './features.js';
 import type { HeldSockets, HostSocketSpec } from './hostports.js';
 import type { LinkInfo } from './links.js';
-import type { NftFamily, NftObject } from './nft.js';
 import type { OwnRoute, RouteInfo } from './routes.js';
 import type { NamespaceView } from './namespace-view.js';
-import type { TraceCapture, TraceSpec } from './trace.js';
 import type { SysctlSetting } from './sysctl.js';
 import type { PlanStep } from './wiring.js';
 import type { XfrmPolicy, XfrmState } from './xfrm.js';
+
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge' | 'arp' | 'netdev';
+
+/** One object of `nft -j list`: exactly one key (table, chain, rule, set, map, element, metainfo …). */
+export type NftObject = Record<string, Record<string, unknown>>;
+
+export type TraceProto = 'tcp' | 'udp' | 'icmp';
+
+export interface TraceSpec {
+  /** The namespace file the probe runs in; undefined: the daemon's own; 'none': send nothing, wait for the flow. */
+  from: string | undefined;
+  src: string | undefined;
+  dst: string;
+  proto: TraceProto;
+  port: number | undefined;
+  /** How long to wait for the flow when nothing is sent. */
+  waitMs: number;
+}
+
+export interface TraceCapture {
+  /** `nft monitor trace` lines of the marked packets, in order. */
+  lines: string[];
+  /** What the probe saw: "connected", "refused", "timeout", "reply", "sent", "waited". */
+  probe: string;
+  /** Packets the trace's table marked (each marking is a trace ID), whether or not another chain saw them after. */
+  marked: number;
+  /** The same, recorded inside the sender's own namespace (a container's), when it sent from one. */
+  sourceLines?: string[];
+}
 
 /** Links and addresses of the daemon's own namespace. */
 export interface KernelLinks {

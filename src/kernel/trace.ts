@@ -9,30 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { nftApply } from './nft.js';
-
-export type TraceProto = 'tcp' | 'udp' | 'icmp';
-
-export interface TraceSpec {
-  /** The namespace file the probe runs in; undefined: the daemon's own; 'none': send nothing, wait for the flow. */
-  from: string | undefined;
-  src: string | undefined;
-  dst: string;
-  proto: TraceProto;
-  port: number | undefined;
-  /** How long to wait for the flow when nothing is sent. */
-  waitMs: number;
-}
-
-export interface TraceCapture {
-  /** `nft monitor trace` lines of the marked packets, in order. */
-  lines: string[];
-  /** What the probe saw: "connected", "refused", "timeout", "reply", "sent", "waited". */
-  probe: string;
-  /** Packets the trace's table marked (each marking is a trace ID), whether or not another chain saw them after. */
-  marked: number;
-  /** The same, recorded inside the sender's own namespace (a container's), when it sent from one. */
-  sourceLines?: string[];
-}
+import type { TraceCapture, TraceSpec } from './port.js';
 
 const SETTLE_MS = 300;
 /** Debian's busybox-static (berth's busybox image is made from it): its ping sends the ICMP probe. */

@@ -5,9 +5,27 @@
  * the node is in a swarm (src/cluster/networks.ts implements it); a node outside a swarm
  * has none.
  */
-import type { SwarmPlace } from './drivers/driver.js';
 import type { SharedServices } from './services/model.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, EndpointService, NetworkRecord } from './model.js';
+
+/** A key of the swarm's data path (encrypted overlay networks), as the cluster keeps it. */
+export interface NetworkKey {
+  /** 16 bytes (AES-128), hex. */
+  key: string;
+  /** Its tag (Docker: the Lamport time it was made at): it goes into the SPIs. */
+  tag: number;
+}
+
+/** This host's place on a swarm's underlay. */
+export interface SwarmPlace {
+  addr: string;
+  dataPathPort: number;
+  underlayMtu: number;
+  /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */
+  underlaySubnet?: string;
+  /** The swarm's keys for encrypted networks, the primary first (empty: none yet). */
+  networkKeys: readonly NetworkKey[];
+}
 
 /** Another host's endpoint on a shared network, as this host programs its kernel and DNS for it. */
 export interface RemoteEndpoint {

@@ -96,8 +96,8 @@ describe('berth doctor', () => {
     assert.equal(verdicts(host({ swarm: { reachable: true, down: ['host3'], clocks: [] } }))['swarm:nodes'], 'warn');
   });
 
-  it("expects from the model each network's links and each endpoint's host side, and an MTU check for overlays only", () => {
-    const net = (id: string, name: string, driver: string, links: string[]) => ({ id, name, driver, scope: driver === 'bridge' ? ('local' as const) : ('swarm' as const), links, subnets: [], gateways: [], ipv6: false });
+  it("expects from the model each network's links and each endpoint's host side, and an MTU check for swarm-scope networks only", () => {
+    const net = (id: string, name: string, driver: string, links: string[]) => ({ id, name, driver, scope: driver === 'overlay' ? ('swarm' as const) : ('local' as const), links, subnets: [], gateways: [], ipv6: false });
     const e = expected({
       networks: [net('n1', 'app', 'bridge', ['br-app']), net('n2', 'ov', 'overlay', ['vx-001001', 'ov-001001']), net('n3', 'mv', 'macvlan', ['mv-1'])],
       endpoints: [{ containerId: 'c1', name: 'web', networkId: 'n1', ifName: 'eth0', hostIfName: 'veth1', ipv4: undefined, mac: undefined }],

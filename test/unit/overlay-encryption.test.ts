@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { isBerthError } from '../../src/errors.js';
 import { policyDeleteArgs, policyUpdateArgs, stateAddArgs, stateDeleteArgs } from '../../src/kernel/xfrm.js';
 import { IPSEC_MARK } from '../../src/network/firewall/model.js';
-import type { NetworkKey, SwarmPlace } from '../../src/network/drivers/driver.js';
+import type { NetworkKey, SwarmPlace } from '../../src/network/shared.js';
 import { overlayDriver } from '../../src/network/drivers/overlay/index.js';
 import { blockPolicy, buildSpi, pairPlan } from '../../src/network/drivers/overlay/xfrm-plan.js';
 import type { CreateNetworkRequest } from '../../src/network/model.js';

@@ -7,26 +7,7 @@ import type { LinkInfo } from '../../kernel/links.js';
 import type { Kernel } from '../../kernel/port.js';
 import type { FwNetwork } from '../firewall/model.js';
 import type { CreateNetworkRequest, EndpointRecord, NetworkRecord } from '../model.js';
-import type { RemoteEndpoint } from '../shared.js';
-
-/** A key of the swarm's data path (encrypted overlay networks), as the cluster keeps it. */
-export interface NetworkKey {
-  /** 16 bytes (AES-128), hex. */
-  key: string;
-  /** Its tag (Docker: the Lamport time it was made at): it goes into the SPIs. */
-  tag: number;
-}
-
-/** This host's place on a swarm's underlay (see network/shared.ts). */
-export interface SwarmPlace {
-  addr: string;
-  dataPathPort: number;
-  underlayMtu: number;
-  /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */
-  underlaySubnet?: string;
-  /** The swarm's keys for encrypted networks, the primary first (empty: none yet). */
-  networkKeys: readonly NetworkKey[];
-}
+import type { RemoteEndpoint, SwarmPlace } from '../shared.js';
 
 /** What a driver gets from the daemon when it is built. */
 export interface DriverContext {

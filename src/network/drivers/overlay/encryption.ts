@@ -7,7 +7,7 @@
  */
 import type { KernelXfrm } from '../../../kernel/port.js';
 import type { XfrmPolicy } from '../../../kernel/xfrm.js';
-import type { SwarmPlace } from '../driver.js';
+import type { SwarmPlace } from '../../shared.js';
 import { blockPolicy, pairPlan, type PairPlan } from './xfrm-plan.js';
 
 export class OverlayEncryption {

@@ -16,7 +16,7 @@ import { invalid } from '../../../errors.js';
 import type { XfrmPolicy, XfrmState } from '../../../kernel/xfrm.js';
 import { IPSEC_MARK } from '../../firewall/model.js';
 import { tryParseIp } from '../../ipam/index.js';
-import type { NetworkKey } from '../driver.js';
+import type { NetworkKey } from '../../shared.js';
 
 export const KEY_BYTES = 16;
 /** The ICV's length, in bits (Docker's). */

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -149,6 +149,24 @@ test('a connection cut mid-blob is resumed with a Range request', async (t) => {
   const ms = await pull(env, 'app:v1');
   assert.equal(statuses(ms, 'Pull complete'), 1);
   assert.ok(env.fake.requests.some((r) => r.includes(`/blobs/${digestOf(img.layers[0]!)}`) && /bytes=\d+-$/.test(r)), env.fake.requests.join('\n'));
+});
+
+test('a big layer cut mid-blob: the bytes that came are kept and the rest is asked with a Range, the layer is whole', async (t) => {
+  const env = await setup(t);
+  // Random bytes (gzip keeps their size): the cut comes after several batched writes.
+  const data = randomBytes(6 << 20);
+  const tar = packTar([{ path: 'big.bin', type: 'file', data, mtime: 1 }]);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } }));
+  const layer = gzipSync(tar, { level: 1 });
+  env.publish('big', 'v1', { layers: [layer], diffIds: [digestOf(tar)], config });
+  env.fake.cutOnce.add(digestOf(layer));
+  const ms = await pull(env, 'big:v1');
+  assert.equal(statuses(ms, 'Pull complete'), 1);
+  const ranged = env.fake.requests.find((r) => r.includes(`/blobs/${digestOf(layer)}`) && /bytes=\d+-$/.test(r));
+  assert.ok(ranged !== undefined, env.fake.requests.join('\n'));
+  assert.ok(Number(/bytes=(\d+)-$/.exec(ranged)![1]) > 1 << 20, ranged);
+  const file = path.join(env.dir, 'images/layers', digestOf(tar).slice(7), 'root/big.bin');
+  assert.ok((await fs.readFile(file)).equals(data));
 });
 
 test('a config that does not match its digest, a layer that is not the config\'s: errors, no image, no layer', async (t) => {

@@ -22,6 +22,9 @@ import type { Limiter } from './limiter.js';
 import { choosePlatform, hostPlatform, parseManifest, type ImageManifest, type Platform } from './manifest.js';
 import { Bar, say, update, type ProgressSink } from './progress.js';
 
+/** Reads of a staging file: 1 MiB instead of 64 KiB halves the CPU of extracting a layer (bench/pull.ts). */
+const READ_CHUNK = 1 << 20;
+
 /** What a pull needs of the image store. */
 export interface PullTarget {
   layers: LayerStore;
@@ -186,7 +189,7 @@ class Puller {
         const got = await pending;
         if ('error' in got) throw got.error;
         const bar = new Bar(sink, job.id, 'Extracting', (await fs.stat(got.file)).size);
-        await layers.add(createReadStream(got.file), {
+        await layers.add(createReadStream(got.file, { highWaterMark: READ_CHUNK }), {
           expect: job.diffId,
           onBytes: (n) => bar.at(n),
           onMismatch: () => systemError("layers from manifest don't match image configuration"),

@@ -53,39 +53,39 @@ async function sleepSeconds(n: number, signal: AbortSignal, tick: (left: number)
  */
 const WRITE_BATCH = 1 << 20;
 
-/** Chunks received and hashed, not yet written; written in one writev at the file's end. */
+/**
+ * Received bytes not yet written, copied into one buffer kept for the whole download, so
+ * the socket's chunks are garbage at once instead of being held until the batch is written.
+ */
 class PendingWrites {
-  private chunks: Buffer[] = [];
+  private readonly buf = Buffer.allocUnsafe(WRITE_BATCH);
   bytes = 0;
   /** A write failed: the file no longer holds what was hashed. */
   failed = false;
 
   constructor(private readonly fh: fs.FileHandle) {}
 
-  add(b: Buffer): void {
-    this.chunks.push(b);
-    this.bytes += b.length;
+  /** Take `b`; when the buffer fills, it is written at `at` first. The file's new length. */
+  async add(b: Buffer, at: number): Promise<number> {
+    let end = at;
+    for (let off = 0; off < b.length; ) {
+      const n = b.copy(this.buf, this.bytes, off);
+      this.bytes += n;
+      off += n;
+      if (this.bytes === this.buf.length) end = await this.flush(end);
+    }
+    return end;
   }
 
   /** Write what is pending at `at`; the file's new length. */
   async flush(at: number): Promise<number> {
-    if (this.bytes === 0) return at;
     try {
-      let written = (await this.fh.writev(this.chunks, at)).bytesWritten;
-      if (written < this.bytes) {
-        const rest = Buffer.concat(this.chunks).subarray(written);
-        for (let off = 0; off < rest.length; ) {
-          const { bytesWritten } = await this.fh.write(rest, off, rest.length - off, at + written);
-          off += bytesWritten;
-          written += bytesWritten;
-        }
-      }
+      for (let off = 0; off < this.bytes; ) off += (await this.fh.write(this.buf, off, this.bytes - off, at + off)).bytesWritten;
     } catch (e: unknown) {
       this.failed = true;
       throw e;
     }
     const end = at + this.bytes;
-    this.chunks = [];
     this.bytes = 0;
     return end;
   }
@@ -116,8 +116,7 @@ export async function downloadBlob(repo: Repository, blob: Descriptor, opts: Dow
             for await (const chunk of res.body) {
               const b = chunk as Buffer;
               hash.update(b);
-              pending.add(b);
-              if (pending.bytes >= WRITE_BATCH) got = await pending.flush(got);
+              got = await pending.add(b, got);
               bar.at(got + pending.bytes);
             }
           } catch (e: unknown) {

@@ -130,7 +130,9 @@ async function main(): Promise<number> {
   if (missing !== undefined) throw new Error(`pull bench: ${missing}`);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
-  const rev = (await sh('git', ['-C', REPO, 'describe', '--always', '--dirty'])).stdout.trim();
+  // BERTH_DAEMON (test/lib/world.ts) runs another checkout's bin/berthd: name that one.
+  const daemonRepo = process.env.BERTH_DAEMON ? path.resolve(path.dirname(process.env.BERTH_DAEMON), '..') : REPO;
+  const rev = (await sh('git', ['-C', daemonRepo, 'describe', '--always', '--dirty'])).stdout.trim() || daemonRepo;
   const out = [
     `berth vs Docker: pull from a local registry — ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, kernel ${os.release()}, node ${process.version}, load at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,

@@ -32,8 +32,8 @@ import { cell, num, Samples, table } from './lib/stats.js';
 import type { TimedResult } from './lib/world.js';
 
 const USAGE = `usage: node dist/bench/pull.js [--quick] [--runs N] [--layers N] [--mb N]
-  --quick     3 timed rounds (about 1.5 min)
-  --runs N    timed rounds after one warm-up round (default 7, about 3 min)
+  --quick     3 timed rounds (about 25 s)
+  --runs N    timed rounds after one warm-up round (default 7, about 35 s)
   --layers N  layers of the image (default 5)
   --mb N      MB of random data in all, split evenly over the layers (default 100)`;
 

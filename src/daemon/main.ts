@@ -150,6 +150,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     log: warn,
   });
   engine.addHooks(serviceLbHooks(balancer));
+  // A remote task's endpoint leaves the VIPs and the mesh before its host's FDB entries go.
+  networks.onRemoteDraining(async () => balancer.sync());
   const execs = new ExecManager(engine, runtime, events);
   // Before reconcile: a container still running after a daemon restart resumes its checks.
   const health = new HealthMonitors({

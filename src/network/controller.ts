@@ -11,7 +11,7 @@ import type { PortSpec } from './ports/index.js';
 import { Traffic } from './traffic.js';
 import { Sandboxes } from './sandboxes.js';
 import { createPredefined, defaultBridgeLink, type DefaultBridgeLink } from './predefined.js';
-import type { SharedNetworks } from './shared.js';
+import type { RemoteChange, SharedNetworks } from './shared.js';
 import { SwarmScope } from './swarm-scope.js';
 import { dropIngressEndpoint, holdIngressEndpoint, type IngressPlace } from './ingress-endpoint.js';
 import { containerKey, networkKey, SwarmNetworks } from './swarm-networks.js';
@@ -436,6 +436,11 @@ export class NetworkController {
   /** The node's ingress endpoint goes (no service publishes an ingress port any more). Idempotent. */
   async dropIngressEndpoint(place: IngressPlace): Promise<void> {
     if (this.scope) await dropIngressEndpoint(this.scope, this.kernel, place);
+  }
+
+  /** `drain` runs, and is awaited, before another host's endpoint leaves this host's kernel (the services' VIPs let go of it first). */
+  onRemoteDraining(drain: (c: RemoteChange) => Promise<void>): () => void {
+    return this.swarm.onDraining(drain);
   }
 
   /** `shared` as the DNS follows it: a remote endpoint heard of once this host's kernel reaches it. */

@@ -78,6 +78,8 @@ export class SwarmNetworks {
   scope: SwarmScope | undefined;
   /** Who follows the remote endpoints this host's kernel reaches (the DNS), across re-attaches. */
   private readonly reachableListeners = new Set<(c: RemoteChange) => void>();
+  /** What stops sending to a remote endpoint before the kernel forgets it (SwarmScope's `draining`). */
+  private readonly drainers = new Set<(c: RemoteChange) => Promise<void>>();
 
   constructor(private readonly deps: SwarmNetworksDeps) {}
 
@@ -91,6 +93,7 @@ export class SwarmNetworks {
       sweep: async (live) => this.deps.sweepOverlay(live),
       underlayChanged: () => void this.deps.setUnderlay(scope.underlay()).catch((e: unknown) => this.deps.log(`firewall: the swarm's VXLAN guard: ${messageOf(e)}`)),
       reachable: (c) => this.reachableListeners.forEach((l) => l(c)),
+      draining: async (c) => void (await Promise.all([...this.drainers].map(async (d) => d(c)))),
       log: this.deps.log,
     }, previous?.pins()));
     await this.deps.setUnderlay(scope.underlay());
@@ -101,6 +104,12 @@ export class SwarmNetworks {
     // Containers that ran on while the daemon was away: their endpoints wired again where a crash left them loose.
     const onShared = [...this.deps.endpoints.values()].filter((e) => scope.get(e.networkId)).map((e) => e.containerId);
     await this.deps.repairEndpoints([...new Set(onShared)]).catch((e: unknown) => this.deps.log(`repairing endpoints on swarm networks: ${messageOf(e)}`));
+  }
+
+  /** `drain` runs, and is awaited, before a remote endpoint leaves this host's kernel; returns its removal. */
+  onDraining(drain: (c: RemoteChange) => Promise<void>): () => void {
+    this.drainers.add(drain);
+    return () => this.drainers.delete(drain);
   }
 
   /**

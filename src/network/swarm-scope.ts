@@ -29,6 +29,12 @@ export interface SwarmScopeDeps {
    * again only a second later).
    */
   reachable?: (c: RemoteChange) => void;
+  /**
+   * Another host's endpoint is about to leave this host's kernel: what must stop sending to
+   * it first (the services' VIPs and routing mesh) does, before its FDB and neighbour
+   * entries go, so no new connection is balanced to an address that no longer answers.
+   */
+  draining?: (c: RemoteChange) => Promise<void>;
   log: (m: string) => void;
 }
 
@@ -144,7 +150,11 @@ export class SwarmScope {
       return;
     }
     const { driver } = instance.net;
-    const change = async (): Promise<void> => (c.kind === 'added' ? driver.setPeers?.([c.endpoint]) : driver.dropPeers?.([c.endpoint]));
+    const change = async (): Promise<void> => {
+      if (c.kind === 'added') return driver.setPeers?.([c.endpoint]);
+      await this.deps.draining?.(c).catch((e: unknown) => this.deps.log(`draining ${c.endpoint.name}: ${messageOf(e)}`));
+      return driver.dropPeers?.([c.endpoint]);
+    };
     const applied = instance.queue.run(change).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
     if (c.kind === 'added') void applied.then(told);
   }

@@ -52,7 +52,7 @@ class OneNetwork implements Pick<SharedNetworks, 'local' | 'manager' | 'networks
 }
 
 /** A scope on the fake kernel whose overlay network has a local endpoint (so it programs the kernel). */
-async function scopeWithLocalEndpoint(): Promise<{ kernel: FakeKernel; shared: OneNetwork; heard: { change: RemoteChange; steps: number }[] }> {
+async function scopeWithLocalEndpoint(draining?: (c: RemoteChange) => Promise<void>): Promise<{ kernel: FakeKernel; shared: OneNetwork; heard: { change: RemoteChange; steps: number }[] }> {
   const kernel = new FakeKernel();
   const shared = new OneNetwork();
   const driver = overlayDriver({ kernel, swarm: () => shared.local, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined });
@@ -65,6 +65,7 @@ async function scopeWithLocalEndpoint(): Promise<{ kernel: FakeKernel; shared: O
     // The kernel's steps so far, when the listener heard: what had been written by then.
     underlayChanged: () => undefined,
     reachable: (change) => heard.push({ change, steps: kernel.faults.log.length }),
+    ...(draining ? { draining } : {}),
     log: () => undefined,
   });
   await scope.instantiate(scope.get(NET.id)!);
@@ -108,5 +109,19 @@ describe('SwarmScope and the names of remote endpoints', () => {
     shared.send({ kind: 'added', endpoint: REMOTE });
     await settle();
     assert.deepEqual(heard.map((h) => h.change.kind), ['added']);
+  });
+
+  it('lets go of a removed remote endpoint in the services first: its FDB entry goes only once draining is done', async () => {
+    let release = (): void => undefined;
+    const drained = new Promise<void>((r) => (release = r));
+    const { kernel, shared } = await scopeWithLocalEndpoint(async () => drained);
+    shared.send({ kind: 'added', endpoint: REMOTE });
+    await settle();
+    shared.send({ kind: 'removed', endpoint: REMOTE });
+    await settle();
+    assert.ok(!kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')), 'the FDB entry stays while the VIPs still hold the endpoint');
+    release();
+    await settle();
+    assert.ok(kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')), 'and goes once they let go');
   });
 });

@@ -273,4 +273,18 @@ describe('docker build (classic builder)', () => {
     assert.ok(Date.now() - t0 < 15_000);
     assert.notEqual((await w.docker('image', 'inspect', 'cancelled:1')).code, 0);
   });
+
+  it("rmi of a built image removes its untagged intermediate images, as dockerd prunes parents (not with noprune)", async () => {
+    const before = (await w.dockerOk('images', '-aq')).split('\n').length;
+    const dir = ctx({ Dockerfile: 'FROM busybox\nENV STEP=1\nRUN echo one > /one\nLABEL tagged=no\nCMD ["cat", "/one"]\n' });
+    await w.dockerOk('build', '--no-cache', '-t', 'chain:1', dir);
+    assert.equal((await w.dockerOk('images', '-aq')).split('\n').length, before + 4);
+    const out = await w.dockerOk('rmi', 'chain:1');
+    assert.equal((out.match(/^Deleted: sha256:/gm) ?? []).length, 5, out);
+    assert.equal((await w.dockerOk('images', '-aq')).split('\n').length, before);
+    await w.dockerOk('build', '--no-cache', '-t', 'chain:2', dir);
+    const kept = await w.api('DELETE', '/images/chain:2?noprune=1');
+    assert.equal(kept.status, 200);
+    assert.equal((await w.dockerOk('images', '-aq')).split('\n').length, before + 3);
+  });
 });

@@ -94,7 +94,7 @@ export function imageRoutes(router: Router, images: ImageStore, registries: Regi
       return { status: 201 };
     })
     .add('DELETE', '/images/{name}', async (req) => {
-      const items = await images.remove(req.params.name!, { force: boolParam(req.query, 'force') });
+      const items = await images.remove(req.params.name!, { force: boolParam(req.query, 'force'), noprune: boolParam(req.query, 'noprune') });
       return { status: 200, body: items };
     });
 }

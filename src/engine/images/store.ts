@@ -439,11 +439,12 @@ export class ImageStore {
    * deleted when no reference remains and nothing prevents it; layers no image needs
    * are deleted. Returns Docker's Untagged/Deleted records.
    */
-  async remove(refOrId: string, opts: { force?: boolean } = {}): Promise<ImageDeleteItem[]> {
+  async remove(refOrId: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
     const force = opts.force === true;
     return this.lock.run(async () => {
       const id = this.resolve(refOrId).id;
       const records: ImageDeleteItem[] = [];
+      const pruned: Digest[] = [];
       try {
         let repoRefs = this.refs.refsOf(id);
         let quiet = false;
@@ -482,13 +483,35 @@ export class ImageStore {
             records.push({ Untagged: r.ref });
           }
         }
+        const parent = this.images.get(id)?.parent;
         await this.deleteImageLocked(id, records, force, quiet);
+        if (opts.noprune !== true && !this.images.has(id)) pruned.push(...(await this.pruneParentsLocked(parent, records)));
         return records;
       } finally {
         if (records.length > 0) await this.refs.save();
         for (const r of records) if ('Untagged' in r || r.Deleted === id) this.event('Untagged' in r ? 'untag' : 'delete', id, id);
+        for (const p of pruned) this.event('delete', p, p);
       }
     });
+  }
+
+  /**
+   * After an image is deleted, its parents go too while they are untagged and nothing
+   * else (a child, a container) needs them: a build's intermediate images, as dockerd's
+   * rmi prunes them (stopping quietly at the first one still needed). Returns their IDs.
+   */
+  private async pruneParentsLocked(first: Digest | undefined, records: ImageDeleteItem[]): Promise<Digest[]> {
+    const gone: Digest[] = [];
+    for (let parent = first; parent !== undefined && this.images.has(parent); ) {
+      if (this.refs.refsOf(parent).length > 0) break;
+      if (this.checkConflict(parent, { running: true, refs: true, stopped: true }) !== undefined) break;
+      const next = this.images.get(parent)?.parent;
+      await this.deleteImageLocked(parent, records, false, true);
+      if (this.images.has(parent)) break;
+      gone.push(parent);
+      parent = next;
+    }
+    return gone;
   }
 
   private async deleteImageLocked(id: Digest, records: ImageDeleteItem[], force: boolean, quiet: boolean): Promise<void> {

@@ -287,4 +287,12 @@ describe('docker build (classic builder)', () => {
     assert.equal(kept.status, 200);
     assert.equal((await w.dockerOk('images', '-aq')).split('\n').length, before + 3);
   });
+
+  it('runs RUN on the default bridge, or on the network --network names', async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN echo "links: $(ls /sys/class/net | tr "\\n" " ")"\n' });
+    const bridge = await w.docker('build', '--no-cache', dir);
+    assert.match(bridge.stdout, /links: eth0 lo \n/, bridge.stdout);
+    const none = await w.docker('build', '--no-cache', '--network', 'none', dir);
+    assert.match(none.stdout, /links: lo \n/, none.stdout);
+  });
 });

@@ -33,7 +33,8 @@ def test_build_path_runs_and_caches(client, context):
     image, logs = client.images.build(path=context, tag=tag, buildargs={'WHO': 'py'}, labels={'via': 'docker-py'}, rm=True)
     try:
         text = ''.join(line.get('stream', '') for line in logs)
-        assert 'Step 1/7 : FROM busybox AS base' in text
+        assert 'Step 1/8 : FROM busybox AS base' in text
+        assert 'Step 8/8 : LABEL via=docker-py' in text
         assert f'Successfully tagged {tag}:latest' in text
         assert image.id.startswith('sha256:')
         assert f'{tag}:latest' in image.tags

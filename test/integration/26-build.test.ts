@@ -187,6 +187,7 @@ describe('docker build (classic builder)', () => {
     const r = await w.docker('build', '-f', dockerfile, '--build-arg', 'VERSION=2.0', '--build-arg', 'EXTRA=1', '--label', 'built.by=test', '-t', 'cfg:1', dir);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /\[Warning\] One or more build-args \[EXTRA\] were not consumed/);
+    assert.match(r.stdout, /Step 17\/17 : LABEL built\.by=test\n/, 'a --label is a LABEL step at the end, as dockerd adds it');
     assert.equal(await w.dockerOk('run', '--rm', 'cfg:1'), 'v=2.0 unset=none\n1000:1000\n1000:1000\ninside a tar');
     const cfg = JSON.parse(await w.dockerOk('image', 'inspect', '--format', '{{json .Config}}', 'cfg:1')) as Record<string, unknown>;
     assert.deepEqual(cfg.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP=/opt/app', 'MODE=prod']);
@@ -210,6 +211,9 @@ describe('docker build (classic builder)', () => {
     assert.match(aux?.aux.ID ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.ok(ok.messages.some((m) => m.stream === 'raw\n'), ok.text);
     assert.ok(ok.messages.some((m) => m.stream === 'Successfully tagged raw:1\n'), ok.text);
+    const stages = await postBuild(w, '', { Dockerfile: 'FROM scratch AS empty\nLABEL a=b\nFROM busybox\nCOPY --from=empty / /\n', '.keep': '' });
+    assert.equal(stages.messages.filter((m) => 'aux' in m).length, 2, 'an aux ID per stage, as dockerd emits');
+    assert.ok(stages.messages.some((m) => m.stream === ' ---> \n'), 'FROM scratch has no image ID yet');
     const quiet = await postBuild(w, 'q=1', { Dockerfile: 'FROM busybox\nRUN echo raw\n' });
     assert.deepEqual(quiet.messages.map((m) => m.stream).filter(Boolean), [`${aux?.aux.ID ?? ''}\n`]);
     const failed = await postBuild(w, '', { Dockerfile: 'FROM busybox\nRUN exit 3\n' });

@@ -89,7 +89,7 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
       if (!quiet) stream.send({ stream: text });
     },
     message: (msg) => {
-      if (!quiet) stream.send(msg);
+      if (!quiet || 'aux' in msg) stream.send(msg);
     },
   };
   try {
@@ -110,7 +110,6 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
       },
     );
     const id = await builder.run();
-    stream.send({ aux: { ID: id } });
     if (quiet) stream.send({ stream: `${id}\n` });
     else stream.send({ stream: `Successfully built ${shortId(id)}\n` });
     for (const ref of tags) {

@@ -70,7 +70,7 @@ export class Builder {
 
   /** Run the build; returns the final image's ID. */
   async run(): Promise<Digest> {
-    const plan = planBuild(this.opts.dockerfile, this.opts.target);
+    const plan = planBuild(this.opts.dockerfile, this.opts.target, this.opts.labels);
     this.total = plan.total;
     for (const instr of plan.metaArgs) {
       this.announce(instr);
@@ -79,10 +79,10 @@ export class Builder {
     for (const stage of plan.stages) {
       const state = await this.from(stage);
       for (const instr of stage.body) await this.dispatch(instr, state);
+      if (state.image !== undefined) this.deps.out.message({ aux: { ID: state.image } });
       this.done.push({ stage, state });
     }
     const last = this.done[this.done.length - 1]!.state;
-    if (Object.keys(this.opts.labels).length > 0) await this.commitLabels(last);
     const left = unconsumed(this.args);
     if (left.length > 0) this.say(`[Warning] One or more build-args [${left.join(' ')}] were not consumed\n`);
     if (last.image === undefined) throw invalid('No image was generated. Is your Dockerfile empty?');
@@ -107,7 +107,7 @@ export class Builder {
       const id = await this.deps.bases.ensure(ref, this.deps.out);
       state = new StageState(id, this.deps.images.get(id)?.config.config ?? {});
     }
-    if (state.image !== undefined) this.say(` ---> ${shortId(state.image)}\n`);
+    this.say(` ---> ${state.image === undefined ? '' : shortId(state.image)}\n`);
     await this.onBuildTriggers(state);
     return state;
   }
@@ -168,12 +168,4 @@ export class Builder {
     await commitOrReuse(this.stepDeps(), state, probe);
   }
 
-  /** `--label`s: one more config-only image on the last stage, as Docker adds them. */
-  private async commitLabels(state: StageState): Promise<void> {
-    state.config.Labels = { ...(state.config.Labels ?? {}), ...this.opts.labels };
-    const shown = Object.entries(this.opts.labels)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`);
-    await commitOrReuse(this.stepDeps(), state, nopProbe(state, `LABEL ${shown.join(' ')}`), { quiet: true });
-  }
 }

@@ -19,8 +19,10 @@ export interface Instruction {
   args: string;
   /** The JSON form's strings, when the arguments are a JSON array of strings. */
   json: string[] | undefined;
-  /** 1-based line the instruction starts on. */
+  /** 1-based line the instruction starts on (0 for one the build adds). */
   line: number;
+  /** A `--label` option as the LABEL step the build adds: set as it is, nothing expanded. */
+  literalLabel?: { key: string; value: string };
 }
 
 export interface Dockerfile {

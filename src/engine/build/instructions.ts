@@ -78,6 +78,10 @@ export function applyMetadata(instr: Instruction, st: StageState, args: BuildArg
       return `ENV ${pairs.map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}`;
     }
     case 'label': {
+      if (instr.literalLabel !== undefined) {
+        c.Labels = { ...(c.Labels ?? {}), [instr.literalLabel.key]: instr.literalLabel.value };
+        return instr.original;
+      }
       const pairs = nameValuePairs('LABEL', instr.args, vars, escape);
       c.Labels = { ...(c.Labels ?? {}) };
       for (const [k, v] of pairs) c.Labels[k] = v ?? '';

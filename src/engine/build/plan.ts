@@ -34,8 +34,21 @@ function stageOf(from: Instruction, index: number, escape: string): Stage {
   return { index, name, base: words[0] ?? '', from, body: [] };
 }
 
-/** Split the Dockerfile into meta args and stages; `target` keeps the stages up to it. */
-export function planBuild(df: Dockerfile, target?: string): BuildPlan {
+/** The LABEL steps `--label` options add to the last stage, sorted by key (dockerd's buildLabelOptions). */
+function labelSteps(labels: Readonly<Record<string, string>>): Instruction[] {
+  return Object.keys(labels)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((key) => {
+      const value = labels[key] ?? '';
+      return { cmd: 'label', original: `LABEL ${key}=${value}`, flags: [], args: '', json: undefined, line: 0, literalLabel: { key, value } };
+    });
+}
+
+/**
+ * Split the Dockerfile into meta args and stages; `target` keeps the stages up to it;
+ * `labels` (--label) become LABEL steps at the end of the last stage kept.
+ */
+export function planBuild(df: Dockerfile, target?: string, labels: Readonly<Record<string, string>> = {}): BuildPlan {
   const metaArgs: Instruction[] = [];
   const stages: Stage[] = [];
   for (const instr of df.instructions) {
@@ -57,6 +70,7 @@ export function planBuild(df: Dockerfile, target?: string): BuildPlan {
     if (at === -1) throw invalid(`failed to reach build target ${target} in Dockerfile`);
     kept = stages.slice(0, at + 1);
   }
+  kept[kept.length - 1]!.body.push(...labelSteps(labels));
   const total = metaArgs.length + kept.reduce((n, s) => n + 1 + s.body.length, 0);
   return { metaArgs, stages: kept, total };
 }

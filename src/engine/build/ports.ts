@@ -13,7 +13,7 @@ export type BuildImages = Pick<ImageStore, 'lookup' | 'get' | 'list' | 'rawConfi
 export interface BuildOutput {
   /** A piece of `{"stream": …}` text (lines end with \n). */
   stream(text: string): void;
-  /** Another JSON message of the stream (a base image's pull progress). */
+  /** Another JSON message of the stream: a base image's pull progress, a stage's image ID (aux). */
   message(msg: Record<string, unknown>): void;
 }
 

@@ -299,4 +299,21 @@ describe('docker build (classic builder)', () => {
     const none = await w.docker('build', '--no-cache', '--network', 'none', dir);
     assert.match(none.stdout, /links: lo \n/, none.stdout);
   });
+
+  it('follows symlinks on the way to a COPY or WORKDIR destination inside the image (merged /usr keeps its links)', async () => {
+    const dir = ctx({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN mkdir -p /usr/lib2 /usr/data && ln -s usr/lib2 /lib2 && ln -s /usr/data /data',
+        'COPY x.so /lib2/',
+        'COPY x.so /data/sub/y.so',
+        'WORKDIR /lib2/work',
+        'CMD ["sh", "-c", "readlink /lib2; readlink /data; ls /usr/lib2 /usr/data/sub; pwd"]',
+        '',
+      ].join('\n'),
+      'x.so': 'lib',
+    });
+    await w.dockerOk('build', '-t', 'links:1', dir);
+    assert.equal(await w.dockerOk('run', '--rm', 'links:1'), 'usr/lib2\n/usr/data\n/usr/data/sub:\ny.so\n\n/usr/lib2:\nwork\nx.so\n/usr/lib2/work');
+  });
 });

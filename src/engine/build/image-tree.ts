@@ -7,6 +7,7 @@
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { invalid } from '../../errors.js';
 import { copyEntry } from './fs-copy.js';
 
 function isWhiteout(st: Stats): boolean {
@@ -25,6 +26,43 @@ export class ImageTree {
       return isWhiteout(st) ? undefined : st;
     }
     return undefined;
+  }
+
+  /**
+   * `abs` with the symlinks on its way followed inside the image (never out of its
+   * root), as dockerd resolves a COPY destination in the container's filesystem: with
+   * merged /usr, `COPY x /lib/` lands in /usr/lib and keeps the /lib link. The last
+   * element is followed only with `last`.
+   */
+  async resolve(abs: string, last: boolean): Promise<string> {
+    let todo = abs.split('/').filter((p) => p !== '' && p !== '.');
+    const done: string[] = [];
+    for (let hops = 0; todo.length > 0; ) {
+      const name = todo.shift()!;
+      if (name === '..') {
+        done.pop();
+        continue;
+      }
+      const here = [...done, name].join('/');
+      const st = todo.length > 0 || last ? await this.stat(here) : undefined;
+      if (st?.isSymbolicLink() !== true) {
+        done.push(name);
+        continue;
+      }
+      if (++hops > 40) throw invalid(`too many levels of symbolic links: ${abs}`);
+      const target = await this.readlink(here);
+      if (target.startsWith('/')) done.length = 0;
+      todo = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...todo];
+    }
+    return `/${done.join('/')}`;
+  }
+
+  private async readlink(rel: string): Promise<string> {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const p = path.join(this.layers[i]!, rel);
+      if ((await fs.lstat(p).catch(() => undefined)) !== undefined) return fs.readlink(p);
+    }
+    return '';
   }
 
   /** A regular file's content, or undefined. */

@@ -101,7 +101,9 @@ class Stager {
   }
 
   async run(): Promise<void> {
-    const { abs, dirSyntax } = destination(this.req);
+    const dest = destination(this.req);
+    const { dirSyntax } = dest;
+    const abs = await this.req.image.resolve(dest.abs, dirSyntax);
     const { sources } = this.req;
     const inImage = await this.req.image.stat(abs.slice(1));
     const destIsDir = dirSyntax || inImage?.isDirectory() === true;
@@ -122,7 +124,7 @@ class Stager {
 
   /** Make the folder `abs` (and those above it) and settle their metadata. */
   async folder(abs: string): Promise<void> {
-    await this.ensureDir(abs);
+    await this.ensureDir(await this.req.image.resolve(abs, true));
     await this.settleFolders();
   }
 

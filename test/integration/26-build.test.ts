@@ -316,4 +316,17 @@ describe('docker build (classic builder)', () => {
     await w.dockerOk('build', '-t', 'links:1', dir);
     assert.equal(await w.dockerOk('run', '--rm', 'links:1'), 'usr/lib2\n/usr/data\n/usr/data/sub:\ny.so\n\n/usr/lib2:\nwork\nx.so\n/usr/lib2/work');
   });
+
+  it("never reads the daemon's files through links in the context", async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nCOPY esc/etc/hostname /x\n' });
+    fs.symlinkSync('/', path.join(dir, 'esc'));
+    const r = await w.docker('build', dir);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat esc\/etc\/hostname: file does not exist/);
+    const linked = ctx({});
+    fs.symlinkSync('/etc/passwd', path.join(linked, 'Dockerfile'));
+    const df = await w.docker('build', linked);
+    assert.notEqual(df.code, 0);
+    assert.doesNotMatch(df.stderr, /root:/);
+  });
 });

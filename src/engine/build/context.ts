@@ -17,6 +17,7 @@ import { readTar } from '../images/tar.js';
 import { END_OF_ARCHIVE } from '../images/tar-write.js';
 import { parseDockerfile, type Dockerfile } from './dockerfile.js';
 import { IgnoreMatcher } from './ignore.js';
+import { scopedPath } from './scoped.js';
 import { cleanSource } from './sources.js';
 
 export interface BuildContext {
@@ -53,18 +54,20 @@ async function isArchive(file: string): Promise<boolean> {
   }
 }
 
-async function readIfFile(p: string): Promise<string | undefined> {
-  const st = await fs.stat(p).catch(() => undefined);
+/** A file of the context (links followed inside it only), or undefined. */
+async function readIfFile(dir: string, rel: string): Promise<string | undefined> {
+  const p = await scopedPath(dir, rel);
+  const st = await fs.lstat(p).catch(() => undefined);
   return st?.isFile() === true ? fs.readFile(p, 'utf8') : undefined;
 }
 
 async function readDockerfile(dir: string, name: string): Promise<string> {
   const rel = cleanSource(name);
-  const text = await readIfFile(path.join(dir, rel));
+  const text = await readIfFile(dir, rel);
   if (text !== undefined) return text;
   // dockerd falls back to the lower-case name when the default one is missing.
   if (name === 'Dockerfile') {
-    const lower = await readIfFile(path.join(dir, 'dockerfile'));
+    const lower = await readIfFile(dir, 'dockerfile');
     if (lower !== undefined) return lower;
   }
   throw notFound(`Cannot locate specified Dockerfile: ${name}`);
@@ -101,7 +104,7 @@ export class BuildWorkspaces {
       }
       await fs.rm(tarFile, { force: true });
       const text = await readDockerfile(dir, dockerfile);
-      const ignore = new IgnoreMatcher(await readIfFile(path.join(dir, '.dockerignore')));
+      const ignore = new IgnoreMatcher(await readIfFile(dir, '.dockerignore'));
       return { dir, scratch, dockerfile: parseDockerfile(text), ignore, dispose };
     } catch (e: unknown) {
       await dispose();

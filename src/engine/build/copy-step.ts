@@ -53,7 +53,7 @@ async function sourceRoot(deps: StepDeps, ctx: CopyContext, from: string | undef
   await fs.mkdir(root, { recursive: true });
   for (const src of srcs) {
     const prefix = fixedPrefix(cleanSource(src));
-    await tree.materialize(prefix, path.join(root, prefix));
+    await tree.materialize(await tree.resolve(`/${prefix}`, true), path.join(root, prefix));
   }
   return { root, ignore: undefined, keepOwners: true };
 }

@@ -1,8 +1,10 @@
 /**
- * An image's files read straight from its extracted layers (no mount): what is at a
- * path (the highest layer that has it, overlayfs whiteouts — 0/0 character devices —
- * hiding what is below), a small file's content (/etc/passwd for `--chown`), and a
- * subtree merged layer over layer into a folder (`COPY --from`).
+ * An image's files read straight from its extracted layers (no mount), as overlayfs
+ * shows them: a path is found in the highest layer that has it, each layer walked one
+ * element at a time without following links (a link in a layer never leads out of it,
+ * to the daemon's files); a whiteout (0/0 character device) or a non-folder on the way
+ * hides what is below. Symlinks of the merged view are followed by resolve(), inside
+ * the image. Used for COPY destinations, `--chown` names and `COPY --from` sources.
  */
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -14,18 +16,44 @@ function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+function elements(rel: string): string[] {
+  return rel.split('/').filter((p) => p !== '' && p !== '.');
+}
+
+/** Where a path is in one layer: found, absent (look below), or hidden (stop). */
+type InLayer = { found: string; st: Stats } | 'absent' | 'hidden';
+
+async function inLayer(layer: string, parts: readonly string[]): Promise<InLayer> {
+  for (let i = 0; i < parts.length; i++) {
+    const p = path.join(layer, ...parts.slice(0, i + 1));
+    const st = await fs.lstat(p).catch(() => undefined);
+    if (st === undefined) return 'absent';
+    if (isWhiteout(st)) return 'hidden';
+    if (i === parts.length - 1) return { found: p, st };
+    if (!st.isDirectory()) return 'hidden';
+  }
+  return 'absent';
+}
+
 export class ImageTree {
   /** @param layers the image's layer folders, lowest first (empty for scratch) */
   constructor(private readonly layers: readonly string[]) {}
 
-  /** What is at `rel` (relative to /), not following a final symlink; undefined when absent. */
-  async stat(rel: string): Promise<Stats | undefined> {
+  /** The host path and stat of what the image has at `rel` (no link followed), or undefined. */
+  private async locate(rel: string): Promise<{ found: string; st: Stats } | undefined> {
+    const parts = elements(rel);
+    if (parts.length === 0) return undefined;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      const st = await fs.lstat(path.join(this.layers[i]!, rel)).catch(() => undefined);
-      if (st === undefined) continue;
-      return isWhiteout(st) ? undefined : st;
+      const r = await inLayer(this.layers[i]!, parts);
+      if (r === 'hidden') return undefined;
+      if (r !== 'absent') return r;
     }
     return undefined;
+  }
+
+  /** What is at `rel` (relative to /), not following a final symlink; undefined when absent. */
+  async stat(rel: string): Promise<Stats | undefined> {
+    return (await this.locate(rel))?.st;
   }
 
   /**
@@ -35,7 +63,7 @@ export class ImageTree {
    * element is followed only with `last`.
    */
   async resolve(abs: string, last: boolean): Promise<string> {
-    let todo = abs.split('/').filter((p) => p !== '' && p !== '.');
+    let todo = elements(abs);
     const done: string[] = [];
     for (let hops = 0; todo.length > 0; ) {
       const name = todo.shift()!;
@@ -43,51 +71,37 @@ export class ImageTree {
         done.pop();
         continue;
       }
-      const here = [...done, name].join('/');
-      const st = todo.length > 0 || last ? await this.stat(here) : undefined;
-      if (st?.isSymbolicLink() !== true) {
+      const at = todo.length > 0 || last ? await this.locate([...done, name].join('/')) : undefined;
+      if (at?.st.isSymbolicLink() !== true) {
         done.push(name);
         continue;
       }
       if (++hops > 40) throw invalid(`too many levels of symbolic links: ${abs}`);
-      const target = await this.readlink(here);
+      const target = await fs.readlink(at.found);
       if (target.startsWith('/')) done.length = 0;
-      todo = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...todo];
+      todo = [...elements(target), ...todo];
     }
     return `/${done.join('/')}`;
   }
 
-  private async readlink(rel: string): Promise<string> {
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const p = path.join(this.layers[i]!, rel);
-      if ((await fs.lstat(p).catch(() => undefined)) !== undefined) return fs.readlink(p);
-    }
-    return '';
-  }
-
-  /** A regular file's content, or undefined. */
+  /** A regular file's content (symlinks followed inside the image), or undefined. */
   async read(rel: string): Promise<string | undefined> {
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const p = path.join(this.layers[i]!, rel);
-      const st = await fs.lstat(p).catch(() => undefined);
-      if (st === undefined) continue;
-      return st.isFile() ? fs.readFile(p, 'utf8') : undefined;
-    }
-    return undefined;
+    const at = await this.locate(await this.resolve(rel, true));
+    return at?.st.isFile() === true ? fs.readFile(at.found, 'utf8') : undefined;
   }
 
-  /** The subtree at `rel` as the image shows it, copied into `dest` (owners kept). */
+  /** The subtree at `rel` (already resolved) as the image shows it, copied into `dest` (owners kept). */
   async materialize(rel: string, dest: string): Promise<void> {
+    const parts = elements(rel);
     for (const layer of this.layers) {
-      const src = path.join(layer, rel);
-      const st = await fs.lstat(src).catch(() => undefined);
-      if (st === undefined) continue;
-      if (isWhiteout(st)) {
+      const r = parts.length === 0 ? { found: layer, st: await fs.lstat(layer) } : await inLayer(layer, parts);
+      if (r === 'absent') continue;
+      if (r === 'hidden') {
         await fs.rm(dest, { recursive: true, force: true });
         continue;
       }
-      await copyEntry(src, dest, { owner: undefined });
-      if (st.isDirectory()) await this.dropWhiteouts(dest, src);
+      await copyEntry(r.found, dest, { owner: undefined });
+      if (r.st.isDirectory()) await this.dropWhiteouts(dest, r.found);
     }
   }
 

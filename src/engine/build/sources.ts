@@ -9,6 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalid, notFound } from '../../errors.js';
 import type { IgnoreMatcher } from './ignore.js';
+import { resolveScoped } from './scoped.js';
 
 /** One source found: its path relative to the root and on the host. */
 export interface Source {
@@ -44,25 +45,22 @@ export function cleanSource(src: string): string {
   return c === '.' ? '' : c.replace(/\/+$/, '');
 }
 
-async function exists(p: string): Promise<boolean> {
-  return (await fs.lstat(p).catch(() => undefined)) !== undefined;
-}
-
-async function expand(root: string, parts: readonly string[], at: string[], ignore: IgnoreMatcher | undefined, out: Source[]): Promise<void> {
+/**
+ * Expand the pattern's elements under `real` (elements already resolved in scope);
+ * `shown` is the path as matched, whose base name a copy keeps.
+ */
+async function expand(root: string, parts: readonly string[], real: string[], shown: string[], ignore: IgnoreMatcher | undefined, out: Source[]): Promise<void> {
   if (parts.length === 0) {
-    const rel = at.join('/');
-    if (ignore === undefined || !ignore.excludes(rel)) out.push({ rel, host: path.join(root, ...at) });
+    const rel = shown.join('/');
+    if (ignore === undefined || !ignore.excludes(rel)) out.push({ rel, host: path.join(root, ...real) });
     return;
   }
   const [head, ...rest] = parts as [string, ...string[]];
-  if (!GLOB.test(head)) {
-    if (await exists(path.join(root, ...at, head))) await expand(root, rest, [...at, head], ignore, out);
-    return;
-  }
-  const re = elementRegExp(head);
-  const names = await fs.readdir(path.join(root, ...at)).catch(() => [] as string[]);
-  for (const name of names.sort()) {
-    if (re.test(name)) await expand(root, rest, [...at, name], ignore, out);
+  const names = GLOB.test(head) ? (await fs.readdir(path.join(root, ...real)).catch(() => [] as string[])).sort().filter((n) => elementRegExp(head).test(n)) : [head];
+  for (const name of names) {
+    const next = await resolveScoped(root, [...real, name].join('/'), true);
+    if ((await fs.lstat(path.join(root, ...next)).catch(() => undefined)) === undefined) continue;
+    await expand(root, rest, next, [...shown, name], ignore, out);
   }
 }
 
@@ -74,7 +72,7 @@ export async function findSources(root: string, src: string, ignore: IgnoreMatch
   const rel = cleanSource(src);
   const parts = rel === '' ? [] : rel.split('/');
   const out: Source[] = [];
-  await expand(root, parts, [], ignore, out);
+  await expand(root, parts, [], [], ignore, out);
   if (out.length === 0 && !GLOB.test(rel)) {
     throw notFound(`${verb} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
   }

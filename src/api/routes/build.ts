@@ -17,8 +17,11 @@ import { boolParam } from '../wire.js';
 import { ProgressStream } from './progress-stream.js';
 
 export interface BuildRouteDeps {
+  /** Where images are committed and tagged. */
   images: ImageStore;
+  /** Where contexts are received. */
   workspaces: BuildWorkspaces;
+  /** RUN's containers. */
   containers: BuildContainers;
   /** Base images found or pulled, with the request's registry credentials. */
   bases(headers: IncomingHttpHeaders): BaseImages;

@@ -24,21 +24,25 @@ export interface BuildOptions {
   contextDir: string;
   /** Scratch space for the build (staging folders). */
   scratchDir: string;
+  /** The parsed Dockerfile. */
   dockerfile: Dockerfile;
+  /** The context's .dockerignore. */
   ignore: IgnoreMatcher;
   /** `--build-arg` values. */
   buildArgs: Record<string, string | null>;
-  /** `--label`s, set on the final image. */
+  /** `--label`s: LABEL steps at the end of the last stage. */
   labels: Record<string, string>;
+  /** --no-cache. */
   noCache: boolean;
+  /** --target: the stage to stop after. */
   target: string | undefined;
+  /** --network for RUN containers (`default`: the default bridge). */
   networkMode: string;
   /** Remove intermediate containers after a successful step (default true). */
   rm: boolean;
   /** Remove them after a failed one too. */
   forceRm: boolean;
 }
-
 
 interface DoneStage {
   stage: Stage;
@@ -167,5 +171,4 @@ export class Builder {
     const probe = nopProbe(state, comment);
     await commitOrReuse(this.stepDeps(), state, probe);
   }
-
 }

@@ -10,8 +10,11 @@ import type { Digest, ImageRunConfig } from '../images/config.js';
 
 /** What the cache needs to know of one stored image. */
 export interface CacheCandidate {
+  /** The image's ID. */
   id: Digest;
+  /** The image it was committed on (undefined: none). */
   parent: Digest | undefined;
+  /** Its creation time (RFC 3339): the newest match wins. */
   created: string;
   /** The image's `container_config`, when it has one. */
   containerConfig: ImageRunConfig | undefined;

@@ -11,6 +11,7 @@ import type { CacheCandidate } from './cache.js';
 import type { BuildImages } from './ports.js';
 
 export interface StepCommit {
+  /** The image the step started from (undefined: scratch). */
   parent: Digest | undefined;
   /** The image's config after the step. */
   run: ImageRunConfig;
@@ -20,6 +21,7 @@ export interface StepCommit {
   layer?: AsyncIterable<Buffer>;
   /** The RUN container the layer came from. */
   container?: string;
+  /** MAINTAINER's author, if set. */
   author?: string;
 }
 

@@ -25,7 +25,9 @@ export interface BuildContext {
   dir: string;
   /** Staging space for the build's steps. */
   scratch: string;
+  /** The parsed Dockerfile. */
   dockerfile: Dockerfile;
+  /** The context's .dockerignore. */
   ignore: IgnoreMatcher;
   /** Remove the workspace. Idempotent. */
   dispose(): Promise<void>;

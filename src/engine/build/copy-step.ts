@@ -20,8 +20,11 @@ import type { StageState } from './state.js';
 import { expandWord, rawWords } from './substitute.js';
 
 export interface CopyContext {
+  /** The extracted build context. */
   contextDir: string;
+  /** Where a step stages its files. */
   scratchDir: string;
+  /** The context's .dockerignore. */
   ignore: IgnoreMatcher;
   /** An earlier stage by name or index (its image so far), or undefined. */
   stageImage(name: string): { image: Digest | undefined } | undefined;
@@ -37,7 +40,9 @@ function fixedPrefix(rel: string): string {
 }
 
 interface SourceRoot {
+  /** The folder the sources are found under. */
   root: string;
+  /** .dockerignore (the context only). */
   ignore: IgnoreMatcher | undefined;
   /** Files copied from an image keep their owners unless --chown says otherwise. */
   keepOwners: boolean;

@@ -28,6 +28,7 @@ export interface Instruction {
 export interface Dockerfile {
   /** The escape character (`\` unless `# escape=` says otherwise). */
   escape: string;
+  /** The instructions in order. */
   instructions: Instruction[];
 }
 

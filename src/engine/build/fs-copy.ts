@@ -10,6 +10,7 @@ import * as path from 'node:path';
 export type Owner = { uid: number; gid: number } | undefined;
 
 export interface CopyOptions {
+  /** The owner everything copied gets; undefined keeps the source's. */
   owner: Owner;
   /** A path below the source root (relative, `/`-separated) left out (.dockerignore). */
   skip?: (rel: string) => boolean;

@@ -14,12 +14,16 @@ export interface Stage {
   name: string | undefined;
   /** The base image as written (variables not yet expanded). */
   base: string;
+  /** The FROM instruction itself. */
   from: Instruction;
+  /** The stage's instructions after FROM. */
   body: Instruction[];
 }
 
 export interface BuildPlan {
+  /** ARGs before the first FROM. */
   metaArgs: Instruction[];
+  /** The stages to build, in order. */
   stages: Stage[];
   /** Steps the output counts (`Step N/M`). */
   total: number;

@@ -60,9 +60,13 @@ export class StepFailed extends BerthError {
 
 /** What the builder is given. */
 export interface BuilderDeps {
+  /** The image store. */
   images: BuildImages;
+  /** FROM's images, found or pulled. */
   bases: BaseImages;
+  /** RUN's containers. */
   containers: BuildContainers;
+  /** The build's output stream. */
   out: BuildOutput;
   /** Aborted when the client goes away (Ctrl-C): the build stops at once, its RUN container killed. */
   signal: AbortSignal;

@@ -13,7 +13,9 @@ import { resolveScoped } from './scoped.js';
 
 /** One source found: its path relative to the root and on the host. */
 export interface Source {
+  /** The path as the pattern matched it (its base name is what a copy keeps). */
   rel: string;
+  /** Where it is on the host, resolved inside the root. */
   host: string;
 }
 

@@ -21,10 +21,13 @@ import type { Source } from './sources.js';
 export interface StageRequest {
   /** The folder standing for the image's root. */
   staging: string;
+  /** What to copy. */
   sources: readonly Source[];
   /** The destination as written (after expansion); relative ones start at `workdir`. */
   dest: string;
+  /** The config's working folder. */
   workdir: string;
+  /** --chown's owner; undefined keeps the sources' own. */
   owner: Owner;
   /** The image the step starts from. */
   image: ImageTree;
@@ -32,6 +35,7 @@ export interface StageRequest {
   ignore: IgnoreMatcher | undefined;
   /** ADD: unpack local archives. */
   unpack: boolean;
+  /** COPY or ADD, for messages. */
   verb: string;
 }
 

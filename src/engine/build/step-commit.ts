@@ -10,10 +10,15 @@ import type { StageState } from './state.js';
 
 /** What a step needs beyond the stage's state. */
 export interface StepDeps extends BuilderDeps {
+  /** --no-cache: never probe the cache. */
   noCache: boolean;
+  /** The network RUN containers join (`default`: the default bridge). */
   networkMode: string;
+  /** Remove a RUN container once its step is committed. */
   rm: boolean;
+  /** Remove a RUN container whose command failed too. */
   forceRm: boolean;
+  /** The Dockerfile's escape character. */
   escape: string;
 }
 

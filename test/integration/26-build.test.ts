@@ -329,4 +329,13 @@ describe('docker build (classic builder)', () => {
     assert.notEqual(df.code, 0);
     assert.doesNotMatch(df.stderr, /root:/);
   });
+
+  it("gives RUN containers the build's --memory, --cpu-shares, --shm-size and --add-host", async () => {
+    const dir = ctx({ Dockerfile: 'FROM busybox\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares; df -k /dev/shm | tail -1 | awk \'{print "shm " $2}\'; grep db.example /etc/hosts\n' });
+    const r = await w.docker('build', '--no-cache', '--memory', '64m', '--cpu-shares', '512', '--shm-size', '2m', '--add-host', 'db.example:10.9.8.7', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\n67108864\n512\nshm 2048\n10\.9\.8\.7\s+db\.example\n/, r.stdout);
+    const squash = await w.docker('build', '--squash', dir);
+    assert.match(squash.stderr, /squash is only supported with experimental mode/);
+  });
 });

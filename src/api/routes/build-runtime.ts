@@ -42,7 +42,7 @@ export function buildContainers(engine: ContainerEngine, logs: LogService): Buil
         Image: step.image,
         AttachStdout: true,
         AttachStderr: true,
-        HostConfig: step.networkMode === '' || step.networkMode === 'default' ? {} : { NetworkMode: step.networkMode },
+        HostConfig: { ...step.limits, ...(step.networkMode === '' || step.networkMode === 'default' ? {} : { NetworkMode: step.networkMode }) },
       };
       const { req: spec, docker } = parseContainerCreate(body, null, undefined, (r) => logs.settle(r));
       const { imageRef, ...rest } = spec;

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Builder } from '../../engine/build/builder.js';
 import type { BuildWorkspaces } from '../../engine/build/context.js';
-import { StepFailed, type BaseImages, type BuildContainers, type BuildOutput } from '../../engine/build/ports.js';
+import { StepFailed, type BaseImages, type BuildContainers, type BuildOutput, type RunLimits } from '../../engine/build/ports.js';
 import { familiarString, shortId, type ImageStore } from '../../engine/images/index.js';
 import { tagTarget } from '../../engine/images/reference.js';
 import { invalid, messageOf } from '../../errors.js';
@@ -47,6 +47,33 @@ function jsonMap(q: URLSearchParams, key: string, allowNull: boolean): Record<st
   return out;
 }
 
+/** An integer query parameter (0 or absent: unset). */
+function intParam(q: URLSearchParams, key: string): number | undefined {
+  const raw = q.get(key);
+  if (raw === null || raw === '' || raw === '0') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw invalid(`invalid ${key} parameter: ${raw}`);
+  return n;
+}
+
+/** The RUN containers' limits from ImageBuild's query (memory, memswap, cpu*, shmsize, extrahosts). */
+function runLimits(q: URLSearchParams): RunLimits {
+  const out: RunLimits = {};
+  const set = <K extends keyof RunLimits>(k: K, v: RunLimits[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('Memory', intParam(q, 'memory'));
+  set('MemorySwap', intParam(q, 'memswap'));
+  set('CpuShares', intParam(q, 'cpushares'));
+  set('CpusetCpus', q.get('cpusetcpus') || undefined);
+  set('CpuPeriod', intParam(q, 'cpuperiod'));
+  set('CpuQuota', intParam(q, 'cpuquota'));
+  set('ShmSize', intParam(q, 'shmsize'));
+  const hosts = q.getAll('extrahosts').flatMap((v) => v.split(/[ ,]/)).filter((h) => h !== '');
+  if (hosts.length > 0) out.ExtraHosts = hosts;
+  return out;
+}
+
 /** The JSONError of a failed step, as dockerd writes it. */
 function errorMessage(e: unknown): Record<string, unknown> {
   const message = messageOf(e);
@@ -79,6 +106,8 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
   const buildArgs = jsonMap(q, 'buildargs', true);
   const labels = jsonMap(q, 'labels', false) as Record<string, string>;
   const quiet = boolParam(q, 'q');
+  const limits = runLimits(q);
+  if (boolParam(q, 'squash')) throw invalid('squash is only supported with experimental mode');
   const ctx = await deps.workspaces.receive(req.raw, q.get('dockerfile') || 'Dockerfile');
   const stream = new ProgressStream(req.res);
   // The client going away (Ctrl-C) cancels the build, as dockerd cancels its context.
@@ -108,6 +137,7 @@ async function build(req: ApiRequest, deps: BuildRouteDeps): Promise<Reply> {
         noCache: boolParam(q, 'nocache'),
         target: q.get('target') ?? undefined,
         networkMode: q.get('networkmode') ?? 'default',
+        limits,
         rm: q.get('rm') === null ? true : boolParam(q, 'rm'),
         forceRm: boolParam(q, 'forcerm'),
       },

@@ -13,7 +13,7 @@ import { copyStep, type CopyContext } from './copy-step.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { applyArg, applyMetadata, isMetadata, unconsumed } from './instructions.js';
 import { planBuild, type Stage } from './plan.js';
-import { cancelled, type BuilderDeps } from './ports.js';
+import { cancelled, type BuilderDeps, type RunLimits } from './ports.js';
 import { runStep } from './run-step.js';
 import { StageState, type BuildArgs } from './state.js';
 import { expandWord } from './substitute.js';
@@ -38,6 +38,8 @@ export interface BuildOptions {
   target: string | undefined;
   /** --network for RUN containers (`default`: the default bridge). */
   networkMode: string;
+  /** --memory, --cpu-*, --shm-size, --add-host for RUN containers. */
+  limits: RunLimits;
   /** Remove intermediate containers after a successful step (default true). */
   rm: boolean;
   /** Remove them after a failed one too. */
@@ -152,7 +154,7 @@ export class Builder {
 
   /** What RUN, COPY and WORKDIR steps need. */
   private stepDeps(): StepDeps {
-    return { ...this.deps, noCache: this.opts.noCache, networkMode: this.opts.networkMode, rm: this.opts.rm, forceRm: this.opts.forceRm, escape: this.opts.dockerfile.escape };
+    return { ...this.deps, noCache: this.opts.noCache, networkMode: this.opts.networkMode, limits: this.opts.limits, rm: this.opts.rm, forceRm: this.opts.forceRm, escape: this.opts.dockerfile.escape };
   }
 
   private copyContext(): CopyContext {

@@ -25,8 +25,26 @@ export interface StepRun {
   config: ImageRunConfig;
   /** `default`, `bridge`, `host`, `none`, a network's name, or `container:<id>`. */
   networkMode: string;
+  /** The build's --memory, --cpu-*, --shm-size and --add-host for its RUN containers. */
+  limits: RunLimits;
   /** Aborted when the build is cancelled: the container is killed. */
   signal: AbortSignal;
+}
+
+/** HostConfig fields a build sets on its RUN containers, in Docker's names (unset: the default). */
+export interface RunLimits {
+  /** Bytes. */
+  Memory?: number;
+  /** Bytes of memory and swap; -1 unlimited. */
+  MemorySwap?: number;
+  CpuShares?: number;
+  CpusetCpus?: string;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  /** Bytes of /dev/shm. */
+  ShmSize?: number;
+  /** `host:ip` lines for /etc/hosts. */
+  ExtraHosts?: string[];
 }
 
 export interface BuildContainers {

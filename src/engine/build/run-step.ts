@@ -21,6 +21,8 @@ async function upperLayer(upper: string): Promise<AsyncIterable<Buffer>> {
 }
 
 export async function runStep(deps: StepDeps, instr: Instruction, state: StageState): Promise<void> {
+  const buildkitOnly = instr.flags.find((f) => ['mount', 'network', 'security'].includes(f.name));
+  if (buildkitOnly !== undefined) throw invalid(`the --${buildkitOnly.name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
   checkFlags(instr, []);
   const image = state.image;
   if (image === undefined) throw invalid('RUN cannot run on an empty image: this stage starts FROM scratch and has no files yet');
@@ -38,7 +40,7 @@ export async function runStep(deps: StepDeps, instr: Instruction, state: StageSt
       let code: number;
       try {
         code = await deps.containers.run(
-          { image, config, networkMode: deps.networkMode, signal: deps.signal },
+          { image, config, networkMode: deps.networkMode, limits: deps.limits, signal: deps.signal },
           (id) => {
             container = id;
             deps.out.stream(` ---> Running in ${shortId(id)}\n`);

@@ -5,7 +5,7 @@
 import { shortId, type ImageRunConfig } from '../images/config.js';
 import { findCached } from './cache.js';
 import { cacheCandidates, commitStep } from './commit-image.js';
-import type { BuilderDeps } from './ports.js';
+import type { BuilderDeps, RunLimits } from './ports.js';
 import type { StageState } from './state.js';
 
 /** What a step needs beyond the stage's state. */
@@ -14,6 +14,8 @@ export interface StepDeps extends BuilderDeps {
   noCache: boolean;
   /** The network RUN containers join (`default`: the default bridge). */
   networkMode: string;
+  /** HostConfig limits for RUN containers. */
+  limits: RunLimits;
   /** Remove a RUN container once its step is committed. */
   rm: boolean;
   /** Remove a RUN container whose command failed too. */

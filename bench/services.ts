@@ -107,7 +107,12 @@ async function vipOf(h: World, service: string): Promise<string> {
 
 async function removeService(hosts: readonly World[], service: string): Promise<void> {
   await hosts[0]!.dockerOk('service', 'rm', service);
-  await until(async () => (await taskContainers(hosts, service, true)) === 0, 250, 60_000, `${service}'s containers removed`);
+  try {
+    await until(async () => (await taskContainers(hosts, service, true)) === 0, 250, 120_000, `${service}'s containers removed`);
+  } catch (e: unknown) {
+    const left = await Promise.all(hosts.map(async (h, i) => `host${i + 1}: ${(await h.docker('ps', '-a', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}} {{.Status}}')).stdout.trim().replace(/\n/g, ', ')}`));
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; left: ${left.join('; ')}`);
+  }
 }
 
 interface Create {

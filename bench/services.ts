@@ -197,6 +197,7 @@ async function scales(swarm: BenchSwarm, client: BenchContainer, runs: number): 
 
 interface Failover {
   full: Samples;
+  first: Samples;
   clean: Samples;
   failed: Samples;
   tasksOnVictim: Samples;
@@ -206,7 +207,7 @@ interface Failover {
 async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number): Promise<Failover> {
   const hosts = swarm.hosts;
   const h1 = hosts[0]!;
-  const out: Failover = { full: new Samples(), clean: new Samples(), failed: new Samples(), tasksOnVictim: new Samples() };
+  const out: Failover = { full: new Samples(), first: new Samples(), clean: new Samples(), failed: new Samples(), tasksOnVictim: new Samples() };
   const fetcher = Fetcher.start(client.net, `http://${await vipOf(h1, SVC)}/cgi-bin/who`);
   try {
     for (let i = 0; i < runs; i++) {
@@ -231,8 +232,9 @@ async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number
       const seen = fetcher.since(t0);
       const failures = seen.filter((f) => f.who === 'fail');
       out.failed.add(failures.length);
+      out.first.add(failures.length === 0 ? 0 : s(failures[0]!.at - t0));
       out.clean.add(failures.length === 0 ? 0 : s(failures.at(-1)!.at - t0));
-      progress(`  10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, the last ${failures.length === 0 ? '–' : `${s(failures.at(-1)!.at - t0).toFixed(2)} s`} after the kill`);
+      progress(`  10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, at ${failures.map((f) => s(f.at - t0).toFixed(2)).join(' ') || '–'} s after the kill`);
       progress(`  berthd starts again on ${name}`);
       await victim.start();
       await until(async () => (await h1.dockerOk('node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).split('\n').includes(`${name} Ready`), 250, 60_000, `${name} Ready`);
@@ -315,6 +317,7 @@ async function main(): Promise<number> {
     const f = await failovers(swarm, client, runs);
     out.push('', '3. SIGKILL of a worker’s berthd, fetching through the VIP every 20 ms from host1 (s after the kill; lease TTL 10 s)', table(sec, [
       row('10 tasks running on the other nodes', f.full),
+      row('the first failed fetch (0: none failed)', f.first),
       row('the last failed fetch (0: none failed)', f.clean),
       row('failed fetches (count)', f.failed),
       row('tasks on the killed node (count)', f.tasksOnVictim),

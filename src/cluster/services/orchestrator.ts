@@ -27,6 +27,8 @@ import { monitorUpdate, type UpdateVerdict } from './update-monitor.js';
 import { SERVICES, TASK_STATUS, TASKS } from './stored.js';
 
 const LOST_LEAD = 'this manager no longer leads (its liveness key is not the one it led with: its lease lapsed); nothing written';
+/** Operations per etcd transaction, below etcd's default limit of 128. */
+const MAX_TXN_OPS = 100;
 
 export interface OrchestratorOptions {
   store: EtcdStore;
@@ -153,7 +155,7 @@ export class Orchestrator {
     }
     // Statuses whose task is gone (an agent's last word after the task was forgotten).
     const orphans = [...c.statuses.keys()].filter((id) => !c.tasks.has(id));
-    await this.write(orphans.map((id) => TASK_STATUS.del(id)));
+    await this.commitInParts(orphans.map((id) => [TASK_STATUS.del(id)]));
     clearTimeout(this.wake);
     if (wakeAt !== undefined) this.wake = setTimeout(() => this.soon(0), Math.max(0, wakeAt - Date.now()) + 5);
   }
@@ -185,11 +187,24 @@ export class Orchestrator {
   }
 
   private async apply(d: Decisions): Promise<void> {
-    const ops: Op[] = [...d.create.map((t) => TASKS.put(t.id, t)), ...d.update.map((t) => TASKS.put(t.id, t)), ...d.remove.flatMap((id) => [TASKS.del(id), TASK_STATUS.del(id)])];
-    if (ops.length === 0) return;
-    if (!(await this.write(ops))) throw new Error(LOST_LEAD);
+    const perTask: Op[][] = [...d.create.map((t) => [TASKS.put(t.id, t)]), ...d.update.map((t) => [TASKS.put(t.id, t)]), ...d.remove.map((id) => [TASKS.del(id), TASK_STATUS.del(id)])];
+    await this.commitInParts(perTask);
     for (const t of [...d.create, ...d.update]) this.o.cache.putTask(t);
     for (const id of d.remove) this.o.cache.dropTask(id);
+  }
+
+  /**
+   * Writes that stand alone (each task's), in transactions of at most MAX_TXN_OPS
+   * operations: etcd refuses a bigger one (its --max-txn-ops, 128 by default), and a
+   * service removed with its history can have more tasks than that.
+   */
+  private async commitInParts(groups: readonly Op[][]): Promise<void> {
+    const parts: Op[][] = [[]];
+    for (const g of groups) {
+      if (parts.at(-1)!.length + g.length > MAX_TXN_OPS) parts.push([]);
+      parts.at(-1)!.push(...g);
+    }
+    for (const part of parts) if (!(await this.write(part))) throw new Error(LOST_LEAD);
   }
 
   /** When this manager first saw each task running, for the update monitor (swarmkit's updater keeps the same in memory). */

@@ -123,10 +123,12 @@ describe('operating swarm services on three hosts', { skip: !haveEtcd && 'etcd-s
     };
     await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=2"]|running'), 30_000);
     const out = await h1.dockerOk('service', 'update', '--rollback', 'rb');
-    assert.match(out, /rollback: manually requested rollback\n(.|\n)*overall progress: rolling back update: 2 out of 2 tasks\n(.|\n)*verify: Service( \S+)? converged\n/);
+    assert.match(out, /rollback: manually requested rollback\n(.|\n)*overall progress: rolling back update: 2 out of 2 tasks\n(.|\n)*verify: Service( \S+)? converged(\n|$)/);
     // The CLI adds "rollback: rollback completed" only when it sees that state before the tasks
     // converge; Docker's own docs show the output without it, so the test does not ask for it.
-    assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}', 'rb')).trim(), 'rollback_completed|rollback completed');
+    // As swarmkit, the rollback completes one monitor period (5 s) after its last task ran: about when the CLI, which waits as long, returns.
+    const done = await untilCluster(async () => (await h1.dockerOk('service', 'inspect', '--format', '{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}', 'rb')).trim(), (x) => x.startsWith('rollback_completed'), 10_000);
+    assert.equal(done, 'rollback_completed|rollback completed');
     assert.equal(await env(), '["V=1"]');
     assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}', 'rb')).trim(), '["V=2"]');
     await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=1"]|running'), 30_000);
@@ -134,6 +136,33 @@ describe('operating swarm services on three hosts', { skip: !haveEtcd && 'etcd-s
     assert.equal(await env(), '["V=2"]', 'rolled back to the spec it rolled back from');
     await untilCluster(running, (r) => r.length === 2 && r.every((x) => x === '["V=2"]|running'), 30_000);
     await h1.dockerOk('service', 'rm', 'rb');
+  });
+
+  it('rolls back an update whose task fails within the monitor window (--update-failure-action rollback), and pauses one with pause', async () => {
+    await h1.dockerOk('service', 'create', '-d', '--name', 'fa', '--replicas', '2', '--restart-delay', '1s', 'busybox', 'sleep', '100000');
+    await untilReplicas(h1, 'fa', '2/2');
+    const state = async (): Promise<string> => (await h1.dockerOk('service', 'inspect', '--format', '{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}', 'fa')).trim();
+    const args = async (): Promise<string> => (await h1.dockerOk('service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Args}}', 'fa')).trim();
+
+    const rolled = await h1.docker('service', 'update', '--update-failure-action', 'rollback', '--args', 'false', 'fa');
+    assert.equal(rolled.code, 0, rolled.stderr);
+    assert.match(rolled.stdout, /rollback: update rolled back due to failure or early termination of task [0-9a-z]{25}\n/);
+    assert.equal(await args(), '["sleep","100000"]', 'the previous spec is back');
+    assert.equal((await h1.dockerOk('service', 'inspect', '--format', '{{json .PreviousSpec}}', 'fa')).trim(), 'null', 'as swarmkit: no previous spec after an automatic rollback');
+    assert.match(await untilCluster(state, (x) => x.startsWith('rollback_completed'), 20_000), /^rollback_completed\|rollback completed$/);
+    await untilReplicas(h1, 'fa', '2/2');
+
+    // A delay between tasks: the failure is seen before the next slot's turn (with none, a task that runs a moment moves the update on, as in swarmkit).
+    const paused = await h1.docker('service', 'update', '--update-failure-action', 'pause', '--update-delay', '4s', '--args', 'false', 'fa');
+    assert.notEqual(paused.code, 0);
+    assert.match(paused.stderr, /service update paused: update paused due to failure or early termination of task [0-9a-z]{25}\n/);
+    assert.match(await state(), /^paused\|update paused due to failure or early termination of task [0-9a-z]{25}$/);
+    // Paused: the other slot keeps its task of the old spec, past the delay.
+    await new Promise((r) => setTimeout(r, 5000));
+    const old = lines(await h1.dockerOk('service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Name}}|{{.CurrentState}}', 'fa')).filter((l) => / Running|\|Running/.test(l));
+    assert.equal(old.length, 1, `one slot still runs its old task: ${old.join(' ')}`);
+    assert.equal((await state()).split('|')[0], 'paused');
+    await h1.dockerOk('service', 'rm', 'fa');
   });
 
   it('allocates no virtual IP in dnsrr mode', async () => {

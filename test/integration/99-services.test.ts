@@ -12,6 +12,7 @@ import { ClusterWorld, nodeRows, untilCluster } from '../lib/cluster.js';
 import type { World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
+const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 
 interface PsRow {
   name: string;
@@ -176,6 +177,16 @@ describe('swarm services on three hosts', { skip: !haveEtcd && 'etcd-server is n
     const left = await untilCluster(async () => (await taskContainers(c.hosts, 'web')).flat(), (n) => n.length === 0, 20_000);
     assert.deepEqual(left, []);
     assert.equal((await h1.dockerOk('service', 'ls', '-q')).trim(), '');
+  });
+
+  it('removes a service with more tasks than etcd takes operations in one transaction (128): every container goes', async () => {
+    // 25 slots of a task that fails at once: each slot keeps its history (5 ended tasks) and a current one.
+    await h1.dockerOk('service', 'create', '-d', '--name', 'many', '--replicas', '25', '--restart-delay', '100ms', 'busybox', 'false');
+    const tasks = async (): Promise<number> => lines(await h1.dockerOk('service', 'ps', '-q', 'many')).length;
+    assert.ok((await untilCluster(tasks, (n) => n >= 130, 120_000)) >= 130);
+    await h1.dockerOk('service', 'rm', 'many');
+    const all = async (): Promise<number> => (await Promise.all(c.hosts.map(async (h) => lines(await h.dockerOk('ps', '-aq', '--filter', 'label=com.docker.swarm.service.name=many'))))).flat().length;
+    assert.equal(await untilCluster(all, (n) => n === 0, 60_000), 0);
   });
 
   it('keeps its tasks through a berthd killed and restarted within the lease TTL: no duplicate, nothing lost', async () => {

@@ -6,7 +6,8 @@
  * the oldest of the managers alive leads, as an etcd election of leased keys does; when
  * it dies its lease lapses and the next oldest takes over within the lease's TTL. Its
  * writes are tasks/<id> (and task-status/<id> of tasks it forgets), and the virtual IPs
- * of services/<id>, guarded by the service's revision. Every write is fenced: it applies
+ * and UpdateStatus of services/<id> (its spec too when a failed update rolls back),
+ * guarded by the service's revision. Every write is fenced: it applies
  * only while this manager's liveness key is still the one it led with, so a manager that
  * lost its lease without noticing yet (a long pause) writes nothing over the next one's.
  */
@@ -20,10 +21,14 @@ import type { ServiceCache } from './cache.js';
 import type { NetworkRecord } from '../../network/model.js';
 import type { ServiceRecord, VirtualIp } from './model.js';
 import type { PlacementNode } from './placement.js';
-import { reconcileRemoved, reconcileService, upToDate, type ClusterPicture, type Decisions, type TaskView } from './reconcile.js';
+import { reconcileRemoved, reconcileService, type ClusterPicture, type Decisions, type TaskView } from './reconcile.js';
+import { Services } from './services.js';
+import { monitorUpdate, type UpdateVerdict } from './update-monitor.js';
 import { SERVICES, TASK_STATUS, TASKS } from './stored.js';
 
 const LOST_LEAD = 'this manager no longer leads (its liveness key is not the one it led with: its lease lapsed); nothing written';
+/** Operations per etcd transaction, below etcd's default limit of 128. */
+const MAX_TXN_OPS = 100;
 
 export interface OrchestratorOptions {
   store: EtcdStore;
@@ -43,8 +48,12 @@ export class Orchestrator {
   private stop: (() => void) | undefined;
   private closed = false;
   private leading = false;
+  private readonly runningSince = new Map<string, number>();
+  private readonly services: Services;
 
-  constructor(private readonly o: OrchestratorOptions) {}
+  constructor(private readonly o: OrchestratorOptions) {
+    this.services = new Services(o.store);
+  }
 
   start(): void {
     this.stop = this.o.cache.onChange(() => this.soon());
@@ -114,10 +123,20 @@ export class Orchestrator {
         }
       }
     }
+    this.noteRunning(now);
     let wakeAt: number | undefined;
-    for (const { record, version } of [...c.services.values()]) {
-      await this.allocate(record, version).catch((e: unknown) => this.o.log(`orchestrator: ${record.spec.Name}: virtual IPs: ${messageOf(e)}`));
-      await this.tellUpdate(record, version, byService.get(record.id) ?? []).catch((e: unknown) => this.o.log(`orchestrator: ${record.spec.Name}: update status: ${messageOf(e)}`));
+    for (const { record: stored, version } of [...c.services.values()]) {
+      await this.allocate(stored, version).catch((e: unknown) => this.o.log(`orchestrator: ${stored.spec.Name}: virtual IPs: ${messageOf(e)}`));
+      const verdict = monitorUpdate(stored, byService.get(stored.id) ?? [], this.runningSince, now);
+      if (verdict.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, verdict.wakeAt);
+      let record = stored;
+      try {
+        // A rollback changes the spec: the next pass reconciles to it.
+        if (await this.tellUpdate(stored, version, verdict)) continue;
+        if (verdict.status) record = { ...stored, updateStatus: verdict.status };
+      } catch (e: unknown) {
+        this.o.log(`orchestrator: ${stored.spec.Name}: update status: ${messageOf(e)}`);
+      }
       let d: Decisions;
       try {
         d = reconcileService(record, byService.get(record.id) ?? [], picture, this.lastBatch.get(record.id));
@@ -136,7 +155,7 @@ export class Orchestrator {
     }
     // Statuses whose task is gone (an agent's last word after the task was forgotten).
     const orphans = [...c.statuses.keys()].filter((id) => !c.tasks.has(id));
-    await this.write(orphans.map((id) => TASK_STATUS.del(id)));
+    await this.commitInParts(orphans.map((id) => [TASK_STATUS.del(id)]));
     clearTimeout(this.wake);
     if (wakeAt !== undefined) this.wake = setTimeout(() => this.soon(0), Math.max(0, wakeAt - Date.now()) + 5);
   }
@@ -168,31 +187,50 @@ export class Orchestrator {
   }
 
   private async apply(d: Decisions): Promise<void> {
-    const ops: Op[] = [...d.create.map((t) => TASKS.put(t.id, t)), ...d.update.map((t) => TASKS.put(t.id, t)), ...d.remove.flatMap((id) => [TASKS.del(id), TASK_STATUS.del(id)])];
-    if (ops.length === 0) return;
-    if (!(await this.write(ops))) throw new Error(LOST_LEAD);
+    const perTask: Op[][] = [...d.create.map((t) => [TASKS.put(t.id, t)]), ...d.update.map((t) => [TASKS.put(t.id, t)]), ...d.remove.map((id) => [TASKS.del(id), TASK_STATUS.del(id)])];
+    await this.commitInParts(perTask);
     for (const t of [...d.create, ...d.update]) this.o.cache.putTask(t);
     for (const id of d.remove) this.o.cache.dropTask(id);
   }
 
   /**
-   * The service's UpdateStatus, as swarmkit's updater keeps it: "updating" once some task
-   * runs an older spec, "completed" (or "rollback_completed") once every task meant to
-   * run is up to date and running. The API wrote the spec against `version`: a write of
-   * the API's meanwhile wins, the next pass looks again.
+   * Writes that stand alone (each task's), in transactions of at most MAX_TXN_OPS
+   * operations: etcd refuses a bigger one (its --max-txn-ops, 128 by default), and a
+   * service removed with its history can have more tasks than that.
    */
-  private async tellUpdate(s: ServiceRecord, version: number, tasks: readonly TaskView[]): Promise<void> {
-    const meant = tasks.filter((t) => t.record.desiredState === 'running');
-    const outdated = meant.some((t) => !upToDate(t.record, s));
-    const settled = !outdated && meant.every((t) => t.status?.state === 'running');
-    const now = new Date().toISOString();
-    const state = s.updateStatus?.state;
-    let next: ServiceRecord['updateStatus'];
-    if (outdated && state === undefined) next = { state: 'updating', message: 'update in progress', startedAt: now };
-    else if (settled && state === 'updating') next = { ...s.updateStatus!, state: 'completed', message: 'update completed', completedAt: now };
-    else if (settled && state === 'rollback_started') next = { ...s.updateStatus!, state: 'rollback_completed', message: 'rollback completed', completedAt: now };
-    if (!next) return;
-    await this.write([SERVICES.put(s.id, { ...s, updateStatus: next })], [{ key: SERVICES.kind.prefix + s.id, version }]);
+  private async commitInParts(groups: readonly Op[][]): Promise<void> {
+    const parts: Op[][] = [[]];
+    for (const g of groups) {
+      if (parts.at(-1)!.length + g.length > MAX_TXN_OPS) parts.push([]);
+      parts.at(-1)!.push(...g);
+    }
+    for (const part of parts) if (!(await this.write(part))) throw new Error(LOST_LEAD);
+  }
+
+  /** When this manager first saw each task running, for the update monitor (swarmkit's updater keeps the same in memory). */
+  private noteRunning(now: number): void {
+    const c = this.o.cache;
+    for (const id of this.runningSince.keys()) if (!c.tasks.has(id)) this.runningSince.delete(id);
+    for (const [id, status] of c.statuses) if (status.state === 'running' && !this.runningSince.has(id)) this.runningSince.set(id, now);
+  }
+
+  /**
+   * The update monitor's verdict written (update-monitor.ts): the service's UpdateStatus,
+   * or the rollback to its previous spec. The API wrote the spec against `version`: a
+   * write of the API's meanwhile wins, the next pass looks again. True when it rolled back.
+   */
+  private async tellUpdate(s: ServiceRecord, version: number, verdict: UpdateVerdict): Promise<boolean> {
+    if (!verdict.status) return false;
+    if (verdict.rollback) {
+      const created = this.o.cache.alive.get(this.o.nodeId);
+      if (created === undefined) return false;
+      const rolled = await this.services.rollBack(s.id, version, verdict.status.message, [{ key: ALIVE.kind.prefix + this.o.nodeId, created }]);
+      if (rolled) this.o.log(`orchestrator: ${s.spec.Name}: ${verdict.status.message}`);
+      return rolled;
+    }
+    if (verdict.status.state === 'paused' || verdict.status.state === 'rollback_paused') this.o.log(`orchestrator: ${s.spec.Name}: ${verdict.status.message}`);
+    await this.write([SERVICES.put(s.id, { ...s, updateStatus: verdict.status })], [{ key: SERVICES.kind.prefix + s.id, version }]);
+    return false;
   }
 
   /**

@@ -9,7 +9,8 @@
  *   failed or completed is stopped and replaced per its restart policy (Condition,
  *   Delay from its end, MaxAttempts), as swarmkit's restart supervisor does.
  * - A task whose spec is not the service's (an update, `--force`) is replaced, at most
- *   UpdateConfig.Parallelism at a time (0: all), UpdateConfig.Delay between batches.
+ *   UpdateConfig.Parallelism at a time (0: all), UpdateConfig.Delay between batches
+ *   (RollbackConfig's while rolling back; nothing while the update is paused).
  * - A task with no node stays pending with swarmkit's reason, and is placed when it can be.
  * - History: the ended tasks of a slot beyond the swarm's TaskHistoryRetentionLimit are
  *   forgotten, oldest first; every task of a removed service is told to go, and forgotten
@@ -18,6 +19,7 @@
 import type { ServiceRecord, TaskRecord, TaskSpec, TaskState, TaskStatus } from './model.js';
 import { nodeMatches, parseConstraints, place, type PlacementAsk, type PlacementNode } from './placement.js';
 import { newSwarmId } from '../tokens.js';
+import { updateConfigOf } from './update-monitor.js';
 
 /** A task with what its agent last said of it. */
 export interface TaskView {
@@ -214,11 +216,12 @@ export function reconcileService(service: ServiceRecord, tasks: readonly TaskVie
     fresh(global ? undefined : Number(n.key), global ? n.key : undefined);
   }
 
-  // A rolling update: Parallelism tasks at a time, Delay between batches.
+  // A rolling update: Parallelism tasks at a time, Delay between batches (the rollback's settings while rolling back); none while paused.
   let batchAt = lastBatchAt;
-  if (dirty.length > 0) {
-    const parallelism = spec.UpdateConfig?.Parallelism ?? 1;
-    const delayMs = (spec.UpdateConfig?.Delay ?? 0) / 1e6;
+  const paused = service.updateStatus?.state === 'paused' || service.updateStatus?.state === 'rollback_paused';
+  if (dirty.length > 0 && !paused) {
+    const { Parallelism: parallelism, Delay: delay } = updateConfigOf(service);
+    const delayMs = delay / 1e6;
     const room = parallelism === 0 ? dirty.length : Math.max(0, parallelism - inFlight);
     if (room > 0 && batchAt !== undefined && batchAt + delayMs > picture.now && inFlight === 0) {
       wake(batchAt + delayMs);

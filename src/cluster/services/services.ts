@@ -11,11 +11,11 @@
  */
 import { conflict, forbidden, invalid, notFound, notImplemented, systemError } from '../../errors.js';
 import type { NetworkRecord } from '../../network/model.js';
-import type { EtcdStore } from '../../store/etcd.js';
+import type { EtcdStore, StoreCondition } from '../../store/etcd.js';
 import type { Op } from '../../store/kv.js';
 import { addressKey } from '../networks.js';
 import { newSwarmId } from '../tokens.js';
-import type { PortConfig, ServiceRecord, ServiceSpec, TaskRecord, TaskStatus } from './model.js';
+import type { PortConfig, ServiceRecord, ServiceSpec, TaskRecord, TaskStatus, UpdateStatus } from './model.js';
 import { portKey, SERVICE_NAMES, SERVICES, TASK_STATUS, TASKS } from './stored.js';
 
 export interface Versioned<T> {
@@ -86,28 +86,50 @@ export class Services {
     }
     if ('Global' in (old.spec.Mode ?? {}) !== 'Global' in (spec.Mode ?? {})) throw notImplemented('rpc error: code = Unimplemented desc = service mode change is not allowed');
     if (old.spec.Name !== spec.Name) throw notImplemented('rpc error: code = Unimplemented desc = renaming services is not supported');
+    const now = new Date().toISOString();
+    // As swarmkit: a rollback says it started; an update clears the last one's word (the orchestrator says when it rolls).
+    await this.replace(old, version, spec, old.spec, rollback ? { state: 'rollback_started', message: 'manually requested rollback', startedAt: now } : undefined);
+  }
+
+  /**
+   * swarmkit's rollback after a failed update (the orchestrator's): the previous spec
+   * back and none kept, the update's status "rollback_started" with the updater's word.
+   * False when the service changed since `version`.
+   */
+  async rollBack(id: string, version: number, message: string, also: readonly StoreCondition[] = []): Promise<boolean> {
+    const { record: old } = await this.get(id);
+    if (!old.previousSpec || !old.updateStatus) return false;
+    try {
+      await this.replace(old, version, old.previousSpec, undefined, { ...old.updateStatus, state: 'rollback_started', message }, also);
+      return true;
+    } catch (e: unknown) {
+      if (e instanceof Error && e.message === OUT_OF_SEQUENCE) return false;
+      throw e;
+    }
+  }
+
+  /** services/<id> with `spec`, its ports claimed, against `version` (and `also`: the orchestrator's fence). */
+  private async replace(old: ServiceRecord, version: number, spec: ServiceSpec, previousSpec: ServiceSpec | undefined, updateStatus: UpdateStatus | undefined, also: readonly StoreCondition[] = []): Promise<void> {
     const ports = allocatePorts(spec, await this.list(), old);
     const before = new Set(ingressKeys(old.ports));
     const after = ingressKeys(ports);
     const added = after.filter((k) => !before.has(k));
     const dropped = [...before].filter((k) => !after.includes(k));
-    const now = new Date().toISOString();
-    // As swarmkit: a rollback says it started; an update clears the last one's word (the orchestrator says when it rolls).
-    const { updateStatus: _last, ...kept } = old;
+    const { updateStatus: _last, previousSpec: _previous, ...kept } = old;
     const next: ServiceRecord = {
       ...kept,
       version: old.version + 1,
-      updatedAt: now,
+      updatedAt: new Date().toISOString(),
       spec,
-      previousSpec: old.spec,
+      ...(previousSpec ? { previousSpec } : {}),
       ports,
-      ...(rollback ? { updateStatus: { state: 'rollback_started' as const, message: 'manually requested rollback', startedAt: now } } : {}),
+      ...(updateStatus ? { updateStatus } : {}),
     };
     const key = SERVICES.kind.prefix + old.id;
     // The new ports are claimed first (none may be another's); then the record, against the version the client read.
     if (added.length > 0) await this.store.commitIf(added, added.map((k) => ({ put: k, value: old.id })));
     const ops: Op[] = [SERVICES.put(old.id, next), ...dropped.map((k) => ({ del: k }))];
-    if (!(await this.store.commitIfVersion(key, version, ops))) {
+    if (!(await this.store.commitWhen([{ key, version }, ...also], ops))) {
       if (added.length > 0) await this.store.commit(added.map((k) => ({ del: k })));
       throw systemError(OUT_OF_SEQUENCE);
     }

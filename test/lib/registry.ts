@@ -121,7 +121,9 @@ export class TestRegistry {
 
   /** skopeo in the world's namespace (a second client, not written by berth). */
   async skopeo(...args: string[]): Promise<string> {
-    const r = await this.w.inNs(this.w.ns, ['skopeo', ...args], 120_000);
+    // In a mount namespace of its own with a tmpfs on /var/lib: skopeo, run as root, keeps a
+    // blob cache in /var/lib/containers/cache, which would outlive the world otherwise.
+    const r = await this.w.inNs(this.w.ns, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs berth-skopeo /var/lib && exec skopeo "$@"', 'skopeo', ...args], 120_000);
     if (r.code !== 0) throw new Error(`skopeo ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   }

@@ -50,6 +50,8 @@ export class SwarmScope {
   private readonly unwatch: () => void;
   /** Networks this host keeps an instance of without a container on them (the ingress network: the node's own endpoint there). */
   private readonly pinned = new Set<NetworkId>();
+  /** Per remote endpoint, how many changes were heard: a removal waiting to drain is dropped only if none came after it. */
+  private readonly changeSeq = new Map<string, number>();
 
   constructor(
     readonly shared: SharedNetworks,
@@ -143,20 +145,33 @@ export class SwarmScope {
 
   private remoteChanged(c: RemoteChange): void {
     const told = (): void => this.deps.reachable?.(c);
-    if (c.kind === 'removed') told();
-    const instance = this.live.get(c.endpoint.networkId as NetworkId);
-    if (!instance) {
-      if (c.kind === 'added') told();
+    const key = c.endpoint.endpointId;
+    const seq = (this.changeSeq.get(key) ?? 0) + 1;
+    this.changeSeq.set(key, seq);
+    if (c.kind === 'removed') {
+      told();
+      void this.drainThenDrop(c, seq);
       return;
     }
-    const { driver } = instance.net;
-    const change = async (): Promise<void> => {
-      if (c.kind === 'added') return driver.setPeers?.([c.endpoint]);
-      await this.deps.draining?.(c).catch((e: unknown) => this.deps.log(`draining ${c.endpoint.name}: ${messageOf(e)}`));
-      return driver.dropPeers?.([c.endpoint]);
-    };
-    const applied = instance.queue.run(change).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
-    if (c.kind === 'added') void applied.then(told);
+    const instance = this.live.get(c.endpoint.networkId as NetworkId);
+    if (!instance) return told();
+    const applied = instance.queue.run(async () => instance.net.driver.setPeers?.([c.endpoint])).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
+    void applied.then(told);
+  }
+
+  /**
+   * A remote endpoint's entries go only once what sends to it has let go (`draining`),
+   * awaited outside the network's queue: draining may itself wait on that queue (the
+   * balancer making or dropping the node's ingress endpoint). An endpoint that came back
+   * meanwhile keeps its entries.
+   */
+  private async drainThenDrop(c: RemoteChange, seq: number): Promise<void> {
+    const key = c.endpoint.endpointId;
+    await this.deps.draining?.(c).catch((e: unknown) => this.deps.log(`draining ${c.endpoint.name}: ${messageOf(e)}`));
+    if (this.changeSeq.get(key) !== seq) return;
+    this.changeSeq.delete(key);
+    const instance = this.live.get(c.endpoint.networkId as NetworkId);
+    await instance?.queue.run(async () => instance.net.driver.dropPeers?.([c.endpoint])).catch((e: unknown) => this.deps.log(`overlay peers: ${messageOf(e)}`));
   }
 
   /**

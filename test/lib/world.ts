@@ -267,8 +267,11 @@ export class World {
   async dispose(): Promise<void> {
     const leaks: string[] = [];
     if (this.daemon) {
-      const ids = (await this.docker('ps', '-aq')).stdout.split('\n').filter((x) => x !== '');
-      if (ids.length > 0) await this.docker('rm', '-f', ...ids);
+      const ps = await this.docker('ps', '-aq');
+      if (ps.code !== 0) leaks.push(`docker ps -aq failed: ${ps.stderr.trim()}`);
+      const ids = ps.stdout.split('\n').filter((x) => x !== '');
+      const rm = ids.length > 0 ? await this.docker('rm', '-f', ...ids) : undefined;
+      if (rm && rm.code !== 0) leaks.push(`docker rm -f failed: ${rm.stderr.trim()}`);
       // Spare sandboxes belong to no container; the daemon deletes them when it stops.
       const netns = path.join(this.execRoot, 'netns');
       const left = fs.existsSync(netns) ? fs.readdirSync(netns).filter((f) => !f.startsWith('spare-')) : [];

@@ -124,4 +124,35 @@ describe('SwarmScope and the names of remote endpoints', () => {
     await settle();
     assert.ok(kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')), 'and goes once they let go');
   });
+
+  it("drains outside the network's queue: draining that waits on the queue itself (the ingress endpoint) does not deadlock", async () => {
+    const OTHER: RemoteEndpoint = { ...REMOTE, endpointId: 'ep-c', ipv4: '10.0.1.4', mac: '02:42:0a:00:01:04' };
+    let shared!: OneNetwork;
+    let kernel!: FakeKernel;
+    // Draining makes another change go through the network's queue and waits for it.
+    const draining = async (): Promise<void> => {
+      shared.send({ kind: 'added', endpoint: OTHER });
+      while (!kernel.faults.log.some((s) => s.includes('fdb replace 02:42:0a:00:01:04'))) await settle();
+    };
+    ({ kernel, shared } = await scopeWithLocalEndpoint(draining));
+    shared.send({ kind: 'added', endpoint: REMOTE });
+    await settle();
+    shared.send({ kind: 'removed', endpoint: REMOTE });
+    for (let i = 0; i < 100 && !kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')); i++) await settle();
+    assert.ok(kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')), 'the removal went through');
+  });
+
+  it('keeps the entries of an endpoint that came back while its removal drained', async () => {
+    let release = (): void => undefined;
+    const drained = new Promise<void>((r) => (release = r));
+    const { kernel, shared } = await scopeWithLocalEndpoint(async () => drained);
+    shared.send({ kind: 'added', endpoint: REMOTE });
+    await settle();
+    shared.send({ kind: 'removed', endpoint: REMOTE });
+    shared.send({ kind: 'added', endpoint: REMOTE });
+    await settle();
+    release();
+    await settle();
+    assert.ok(!kernel.faults.log.some((s) => s.includes('fdb del 02:42:0a:00:01:03')), kernel.faults.log.join('\n'));
+  });
 });

@@ -6,6 +6,7 @@
  * Pure: no variables are expanded here (substitute.ts does that when a step runs).
  */
 import { invalid } from '../../errors.js';
+import { jsonArray } from '../images/changes.js';
 
 /** One instruction as written. */
 export interface Instruction {
@@ -69,18 +70,6 @@ function continues(line: string, escape: string): boolean {
   return t.endsWith(escape) && t.length > 0;
 }
 
-/** The JSON form's strings, or undefined for the shell form. */
-export function jsonForm(args: string): string[] | undefined {
-  if (!args.startsWith('[')) return undefined;
-  try {
-    const v: unknown = JSON.parse(args);
-    if (Array.isArray(v) && v.every((x): x is string => typeof x === 'string')) return v;
-  } catch {
-    // not JSON: the shell form, as moby falls back
-  }
-  return undefined;
-}
-
 /** Leading `--name=value` words; the rest is the arguments. */
 function splitFlags(rest: string): { flags: Instruction['flags']; args: string } {
   const flags: Instruction['flags'] = [];
@@ -100,7 +89,7 @@ function instruction(text: string, line: number): Instruction {
   const cmd = word.toLowerCase();
   if (!KNOWN.has(cmd)) throw invalid(`dockerfile parse error on line ${line}: unknown instruction: ${word.toUpperCase()}`);
   const { flags, args } = splitFlags(m?.[2] ?? '');
-  return { cmd, original: text, flags, args, json: JSON_CAPABLE.has(cmd) ? jsonForm(args) : undefined, line };
+  return { cmd, original: text, flags, args, json: JSON_CAPABLE.has(cmd) ? jsonArray(args) : undefined, line };
 }
 
 /** Parse Dockerfile text. Throws InvalidParameter with Docker's parse error texts. */

@@ -9,15 +9,11 @@
 import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { invalid } from '../../errors.js';
 import { copyEntry } from './fs-copy.js';
+import { elements, followInScope } from './scoped.js';
 
 function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
-}
-
-function elements(rel: string): string[] {
-  return rel.split('/').filter((p) => p !== '' && p !== '.');
 }
 
 /** Where a path is in one layer: found, absent (look below), or hidden (stop). */
@@ -63,24 +59,10 @@ export class ImageTree {
    * element is followed only with `last`.
    */
   async resolve(abs: string, last: boolean): Promise<string> {
-    let todo = elements(abs);
-    const done: string[] = [];
-    for (let hops = 0; todo.length > 0; ) {
-      const name = todo.shift()!;
-      if (name === '..') {
-        done.pop();
-        continue;
-      }
-      const at = todo.length > 0 || last ? await this.locate([...done, name].join('/')) : undefined;
-      if (at?.st.isSymbolicLink() !== true) {
-        done.push(name);
-        continue;
-      }
-      if (++hops > 40) throw invalid(`too many levels of symbolic links: ${abs}`);
-      const target = await fs.readlink(at.found);
-      if (target.startsWith('/')) done.length = 0;
-      todo = [...elements(target), ...todo];
-    }
+    const done = await followInScope(abs, last, async (parts) => {
+      const at = await this.locate(parts.join('/'));
+      return at?.st.isSymbolicLink() === true ? fs.readlink(at.found) : undefined;
+    });
     return `/${done.join('/')}`;
   }
 

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { invalid } from '../../errors.js';
-import { applyChanges } from '../images/changes.js';
+import { applyChanges, exposedPorts } from '../images/changes.js';
 import { checkFlags, type Instruction } from './dockerfile.js';
 import { BUILTIN_ARGS, type BuildArgs, type StageState } from './state.js';
 import { expandWord, expandWords, nameValuePairs } from './substitute.js';
@@ -33,18 +33,6 @@ function commandLine(instr: Instruction, st: StageState): string[] {
 
 function goQuoted(words: readonly string[]): string {
   return `[${words.map((w) => JSON.stringify(w)).join(' ')}]`;
-}
-
-function exposed(words: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const w of words) {
-    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(w);
-    if (m === null) throw invalid(`invalid containerPort: ${w}`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    for (let p = lo; p <= hi; p++) out.push(`${p}/${(m[3] ?? 'tcp').toLowerCase()}`);
-  }
-  return out;
 }
 
 /** ARG: declares names in the stage (values: --build-arg, else the default, else the meta arg's). */
@@ -99,7 +87,7 @@ export function applyMetadata(instr: Instruction, st: StageState, args: BuildArg
       if (!st.cmdSet) c.Cmd = null;
       return `ENTRYPOINT ${goQuoted(c.Entrypoint ?? [])}`;
     case 'expose': {
-      const ports = exposed(expandWords(instr.args, vars, escape));
+      const ports = exposedPorts(expandWords(instr.args, vars, escape));
       if (ports.length === 0) throw invalid('EXPOSE requires at least one argument');
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
       for (const p of ports) c.ExposedPorts[p] = {};

@@ -11,13 +11,18 @@ import { invalid } from '../../errors.js';
 
 const MAX_HOPS = 40;
 
+/** The elements of a path: no empty ones, no `.`. */
+export function elements(rel: string): string[] {
+  return rel.split('/').filter((p) => p !== '' && p !== '.');
+}
+
 /**
- * The elements of `rel` (relative to `root`) with every symlink followed inside the
- * root; the last element is followed only with `followLast`. What does not exist is
- * kept as written.
+ * The elements of `rel` with every symlink on the way followed inside its root, as
+ * `linkAt` tells them (a path's link target, or undefined when it is not a link); the
+ * last element is followed only with `followLast`. What does not exist is kept as written.
  */
-export async function resolveScoped(root: string, rel: string, followLast: boolean): Promise<string[]> {
-  let todo = rel.split('/').filter((p) => p !== '' && p !== '.');
+export async function followInScope(rel: string, followLast: boolean, linkAt: (elements: readonly string[]) => Promise<string | undefined>): Promise<string[]> {
+  let todo = elements(rel);
   const done: string[] = [];
   for (let hops = 0; todo.length > 0; ) {
     const name = todo.shift()!;
@@ -25,17 +30,25 @@ export async function resolveScoped(root: string, rel: string, followLast: boole
       done.pop();
       continue;
     }
-    const st = todo.length > 0 || followLast ? await fs.lstat(path.join(root, ...done, name)).catch(() => undefined) : undefined;
-    if (st?.isSymbolicLink() !== true) {
+    const target = todo.length > 0 || followLast ? await linkAt([...done, name]) : undefined;
+    if (target === undefined) {
       done.push(name);
       continue;
     }
     if (++hops > MAX_HOPS) throw invalid(`too many levels of symbolic links: ${rel}`);
-    const target = await fs.readlink(path.join(root, ...done, name));
     if (target.startsWith('/')) done.length = 0;
-    todo = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...todo];
+    todo = [...elements(target), ...todo];
   }
   return done;
+}
+
+/** `rel` under the folder `root`, resolved in scope (followInScope with the folder's links). */
+export async function resolveScoped(root: string, rel: string, followLast: boolean): Promise<string[]> {
+  return followInScope(rel, followLast, async (parts) => {
+    const at = path.join(root, ...parts);
+    const st = await fs.lstat(at).catch(() => undefined);
+    return st?.isSymbolicLink() === true ? fs.readlink(at) : undefined;
+  });
 }
 
 /** The host path of `rel` under `root`, resolved in scope (see resolveScoped). */

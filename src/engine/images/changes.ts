@@ -146,8 +146,8 @@ function nameValues(instr: Instruction, env: readonly string[]): [string, string
   });
 }
 
-/** JSON exec form `["a","b"]` if it parses as one, else undefined. */
-function jsonArray(args: string): string[] | undefined {
+/** JSON exec form `["a","b"]` if it parses as one, else undefined (the shell form, as moby falls back). */
+export function jsonArray(args: string): string[] | undefined {
   if (!args.startsWith('[')) return undefined;
   try {
     const v: unknown = JSON.parse(args);
@@ -224,7 +224,7 @@ function healthcheck(args: string): HealthConfig {
 }
 
 /** EXPOSE words -> "80/tcp" keys (ranges expanded). */
-function exposedPorts(words: readonly string[]): string[] {
+export function exposedPorts(words: readonly string[]): string[] {
   const out: string[] = [];
   for (const w of words) {
     const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(w);

@@ -22,8 +22,11 @@ import { createRootCa, nodeRequest, signNode } from '../src/cluster/ca.js';
 import { EtcdMember, peerUrl, writeTls } from '../src/cluster/etcd-member.js';
 import { procStat } from '../test/lib/proc.js';
 import { must, sh } from '../test/lib/world.js';
-import { closingNote, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { num, table } from './lib/stats.js';
+
+/** A Ctrl-C stops the benchmark after its current step, cleaning up. */
+const interrupts = new Interrupts('step');
 
 const USAGE = `usage: node dist/bench/cluster-scale.js [--quick] [--endpoints N] [--full N] [--nodes N]
   --quick        2,000 endpoints, 3 full nodes (about 2 min)
@@ -33,13 +36,6 @@ const USAGE = `usage: node dist/bench/cluster-scale.js [--quick] [--endpoints N]
 
 const SIM = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib/cluster-sim.js');
 const ADDRESS = '10.98.0.1';
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
-}
 
 /** What cluster-sim.js prints (see there). */
 interface SimResult {
@@ -131,7 +127,6 @@ async function main(): Promise<number> {
   const endpoints = values.endpoints ?? (quick ? 2000 : 10_000);
   const full = values.full ?? (quick ? 3 : 5);
   const sizes = values.nodes ? [values.nodes] : [100, 1000];
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   const header = [
     `berth control plane at scale (simulated nodes, one real etcd) — ${new Date().toISOString()}`,
@@ -141,7 +136,7 @@ async function main(): Promise<number> {
   const results: Figures[] = [];
   let failure: unknown;
   for (const n of sizes) {
-    if (interrupted > 0) break;
+    if (interrupts.count > 0) break;
     progress(`${n} simulated nodes, ${endpoints} endpoints`);
     try {
       results.push(await runSize(n, endpoints, full));
@@ -152,7 +147,7 @@ async function main(): Promise<number> {
   }
   const notes = [closingNote()];
   process.stdout.write((results.length > 0 ? render(results, header, notes) : [...header, '', ...notes].join('\n')) + '\n');
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

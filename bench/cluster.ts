@@ -25,25 +25,17 @@ import * as os from 'node:os';
 import { sleep } from '../test/lib/async.js';
 import { epochMs, NameProbe } from '../test/lib/name-probe.js';
 import { sh, type World } from '../test/lib/world.js';
-import { closingNote, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { Samples, table } from './lib/stats.js';
 import { BenchSwarm } from './lib/swarm.js';
+
+/** A Ctrl-C stops the benchmark after its current step, cleaning up. */
+const interrupts = new Interrupts('step');
 
 const USAGE = `usage: node dist/bench/cluster.js [--quick] [--runs N] [--failures N]
   --quick        20 convergence runs, 1 node failure (about 1.5 min)
   --runs N       convergence runs (default 50), after 3 unrecorded warm-ups
   --failures N   node failures (default 3; each takes about 15 s)`;
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping after the current step; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
-}
-
-function check(): void {
-  if (interrupted > 0) throw new Error('interrupted');
-}
 
 const NET = 'bench-conv';
 const now = epochMs;
@@ -84,7 +76,7 @@ async function convergence(swarm: BenchSwarm, probes: NameProbe[], runs: number,
     out.answer.set(p.label, new Samples());
   }
   for (let i = 0; i < warmups + runs; i++) {
-    check();
+    interrupts.check();
     const record = i >= warmups;
     const name = `conv-${i}`;
     const seen = probes.map(async (p) => ({ p, r: await p.appeared(name) }));
@@ -161,7 +153,7 @@ async function nodeFailures(swarm: BenchSwarm, watchers: NameProbe[], firstVicti
   const known = async (): Promise<boolean> => (await fdbHas(h1, vxlan, vtep)) && (await fdbHas(h2, vxlan, vtep));
   let victim = firstVictim;
   for (let i = 0; i < n; i++) {
-    check();
+    interrupts.check();
     if (i > 0) {
       victim = `victim-${i}`;
       await swarm.run(h3, victim, NET);
@@ -195,7 +187,6 @@ async function main(): Promise<number> {
   const { quick, values } = parseIntFlags(process.argv.slice(2), USAGE, { '--runs': 'runs', '--failures': 'failures' });
   const runs = values.runs ?? (quick ? 20 : 50);
   const failures = values.failures ?? (quick ? 1 : 3);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   const out = [
     `berth cluster bench — ${new Date().toISOString()}`,
@@ -244,7 +235,7 @@ async function main(): Promise<number> {
   const left = swarm ? await swarm.dispose() : [];
   out.push('', left.length === 0 ? '   nothing left behind (containers, daemons, etcd, namespaces)' : `   LEFT BEHIND (removed by force): ${left.join('; ')}`, closingNote());
   process.stdout.write(out.join('\n') + '\n');
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

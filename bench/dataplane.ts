@@ -29,7 +29,10 @@ import { LAN_HOST_IP, makeLan, must, sh } from '../test/lib/world.js';
 import { table } from './lib/stats.js';
 import { failureLines, gbit, IPERF_PORT, interleave, newPath, ratio, startServer, stopServers, tailColumns, times, waitListening, type Path } from './lib/iperf.js';
 import { BenchWorld, messageOf } from './lib/world.js';
-import { closingNote, disposeNotes, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, disposeNotes, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
+
+/** A Ctrl-C stops the benchmark after its current run, cleaning up. */
+const interrupts = new Interrupts('run');
 
 const USAGE = `usage: node dist/bench/dataplane.js [--seconds N] [--runs N]
   --seconds N   length of each iperf3 run (default 5)
@@ -43,14 +46,6 @@ interface Options {
 function parseArgs(argv: readonly string[]): Options {
   const { values } = parseIntFlags(argv, USAGE, { '--seconds': 'seconds', '--runs': 'runs' });
   return { seconds: values.seconds ?? 5, runs: values.runs ?? 3 };
-}
-
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping after the current run; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
 }
 
 const PORT = IPERF_PORT;
@@ -164,7 +159,6 @@ function render(header: string[], paths: Path[], notes: string[]): string {
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   const header = [
     `berth data-plane bench — ${new Date().toISOString()}`,
@@ -208,7 +202,7 @@ async function main(): Promise<number> {
     );
     const world = w;
     const check = (): void => {
-      if (interrupted > 0) throw new Error('interrupted');
+      interrupts.check();
       if (!world.alive()) throw new Error(`berthd died:\n${world.logLines(20)}`);
     };
     await interleave(paths, opts.runs, opts.seconds, check, progress);
@@ -230,7 +224,7 @@ async function main(): Promise<number> {
   notes.push(closingNote());
   if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
   else process.stdout.write([...header, '', ...notes].join('\n') + '\n');
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

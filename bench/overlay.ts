@@ -31,10 +31,13 @@ import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { UNDERLAY_PREFIX } from '../test/lib/cluster.js';
 import { must, sh } from '../test/lib/world.js';
-import { closingNote, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { costRatio, failureLines, gbit, interleave, medianOf, newPath, pairedRatio, ratio, startServer, stopServers, tailColumns, times, waitListening, type Path } from './lib/iperf.js';
 import { num, table } from './lib/stats.js';
 import { BenchSwarm } from './lib/swarm.js';
+
+/** A Ctrl-C stops the benchmark after its current run, cleaning up. */
+const interrupts = new Interrupts('run');
 
 const USAGE = `usage: node dist/bench/overlay.js [--quick] [--seconds N] [--runs N]
   --quick       3 runs of 3 s per path (about 2 min)
@@ -49,13 +52,6 @@ interface Options {
 function parseArgs(argv: readonly string[]): Options {
   const { quick, values } = parseIntFlags(argv, USAGE, { '--seconds': 'seconds', '--runs': 'runs' });
   return { seconds: values.seconds ?? (quick ? 3 : 5), runs: values.runs ?? (quick ? 3 : 5) };
-}
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping after the current run; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
 }
 
 /** What berth's overlay uses: MTU = underlay - 50, UDP 4789. */
@@ -145,7 +141,6 @@ function render(header: string[], paths: Path[], notes: string[]): string {
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   const header = [
     `berth overlay bench — ${new Date().toISOString()}`,
@@ -208,10 +203,7 @@ async function main(): Promise<number> {
       newPath('e', 'berth overlay with direct routing, container → container', dcli.net, dsrv.ip),
       newPath('h', "berth host → berth host, underlay (host firewall)", h1.nsPath, swarm.cluster.hostIp(1)),
     );
-    const check = (): void => {
-      if (interrupted > 0) throw new Error('interrupted');
-    };
-    await interleave(paths, opts.runs, opts.seconds, check, progress);
+    await interleave(paths, opts.runs, opts.seconds, () => interrupts.check(), progress);
   } catch (e: unknown) {
     failure = e;
   }
@@ -222,7 +214,7 @@ async function main(): Promise<number> {
   notes.push(closingNote());
   if (paths.length > 0) process.stdout.write(render(header, paths, notes) + '\n');
   else process.stdout.write([...header, '', ...notes].join('\n') + '\n');
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

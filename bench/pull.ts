@@ -25,11 +25,14 @@ import { processesMentioning } from '../test/lib/leftovers.js';
 import { childNamed, procStat } from '../test/lib/proc.js';
 import { registryMissing, TestRegistry } from '../test/lib/registry.js';
 import { must, REPO, sh, World } from '../test/lib/world.js';
-import { closingNote, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { dockerdMissing, RealDockerd } from './lib/dockerd.js';
 import { writeRandomImage, type RandomImage } from './lib/random-image.js';
 import { cell, num, Samples, table } from './lib/stats.js';
 import type { TimedResult } from './lib/world.js';
+
+/** A Ctrl-C stops the benchmark after its current pull, cleaning up. */
+const interrupts = new Interrupts('pull');
 
 const USAGE = `usage: node dist/bench/pull.js [--quick] [--runs N] [--layers N] [--mb N]
   --quick     3 timed rounds (about 25 s)
@@ -57,13 +60,6 @@ interface Figures {
 
 function newFigures(): Figures {
   return { seconds: new Samples(), cpuOwn: new Samples(), cpuChildren: new Samples(), registryCpu: new Samples(), sync: new Samples() };
-}
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping after the current pull; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
 }
 
 function cpuMsOf(pid: number): number {
@@ -128,7 +124,6 @@ async function main(): Promise<number> {
   const mb = values.mb ?? 100;
   const missing = registryMissing() ?? dockerdMissing();
   if (missing !== undefined) throw new Error(`pull bench: ${missing}`);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   // BERTH_DAEMON (test/lib/world.ts) runs another checkout's bin/berthd: name that one.
   const daemonRepo = process.env.BERTH_DAEMON ? path.resolve(path.dirname(process.env.BERTH_DAEMON), '..') : REPO;
@@ -176,11 +171,11 @@ async function main(): Promise<number> {
     const engines = [berth, docker];
     const figures = [newFigures(), newFigures()];
     const perRound: number[] = [];
-    for (let round = 0; round <= runs && interrupted === 0; round++) {
+    for (let round = 0; round <= runs && interrupts.count === 0; round++) {
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
       const got: number[] = [NaN, NaN];
       for (const i of order) {
-        if (interrupted > 0) break;
+        if (interrupts.count > 0) break;
         const p = await pullOnce(engines[i]!, img, registryPid);
         progress(`${round === 0 ? 'warm-up' : `round ${round}/${runs}`}: ${engines[i]!.name} ${p.s.toFixed(2)} s, CPU ${((p.own + p.children) / 1000).toFixed(2)} s`);
         got[i] = p.s;
@@ -201,7 +196,7 @@ async function main(): Promise<number> {
   out.push(left.length === 0 ? '   nothing left behind (daemons, registry, mounts, namespace)' : `   LEFT BEHIND (removed by force): ${left.join('; ')}`);
   out.push(closingNote());
   process.stdout.write(`${out.join('\n')}\n`);
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

@@ -31,27 +31,19 @@ import * as os from 'node:os';
 import { sleep } from '../test/lib/async.js';
 import { epochMs } from '../test/lib/name-probe.js';
 import { sh, type World } from '../test/lib/world.js';
-import { closingNote, exitStatus, parseIntFlags, progress, runMain } from './lib/cli.js';
+import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { Fetcher } from './lib/fetcher.js';
 import { gbit, interleave, newPath, pairedRatio, ratio, times, type Path } from './lib/iperf.js';
 import { Samples, table } from './lib/stats.js';
 import { BenchSwarm, type BenchContainer } from './lib/swarm.js';
 
+/** A Ctrl-C stops the benchmark after its current step, cleaning up. */
+const interrupts = new Interrupts('step');
+
 const USAGE = `usage: node dist/bench/services.js [--quick] [--runs N] [--seconds N]
   --quick        1 run of each section, 2 s iperf3 runs (about 3 min)
   --runs N       runs of sections 1–3 and iperf3 rounds (default 3)
   --seconds N    length of each iperf3 run (default 5)`;
-
-let interrupted = 0;
-function onSignal(sig: NodeJS.Signals): void {
-  interrupted += 1;
-  if (interrupted === 1) progress(`${sig}: stopping after the current step; cleaning up (Ctrl-C twice more to give up)`);
-  else if (interrupted >= 3) process.exit(130);
-}
-
-function check(): void {
-  if (interrupted > 0) throw new Error('interrupted');
-}
 
 const NET = 'bench-svc';
 const SVC = 'lb';
@@ -66,7 +58,7 @@ const s = (ms: number): number => ms / 1000;
 async function until(f: () => Promise<boolean>, everyMs: number, timeoutMs: number, what: string): Promise<number> {
   const deadline = now() + timeoutMs;
   for (;;) {
-    check();
+    interrupts.check();
     if (await f().catch(() => false)) return now();
     if (now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await sleep(everyMs);
@@ -127,7 +119,7 @@ async function creates(swarm: BenchSwarm, client: BenchContainer, runs: number):
   const h1 = hosts[0]!;
   const out: Create = { cli: new Samples(), running: new Samples(), answered: new Samples() };
   for (let i = 0; i < runs; i++) {
-    check();
+    interrupts.check();
     const t0 = now();
     await h1.dockerOk('service', 'create', '-d', '--name', SVC, '--replicas', '10', '--network', NET, '--stop-grace-period', '1s', 'busybox', 'sh', '-c', CGI);
     out.cli.add(s(now() - t0));
@@ -185,7 +177,7 @@ async function scales(swarm: BenchSwarm, client: BenchContainer, runs: number): 
     progress(`  → ${n}: ${n}/${n} after ${ls.values.at(-1)!.toFixed(2)} s, the VIP over ${n} after ${vip.values.at(-1)!.toFixed(2)} s (both ${both.toFixed(2)} s)`);
   };
   for (let i = 0; i < runs; i++) {
-    check();
+    interrupts.check();
     progress(`scale run ${i + 1}/${runs}`);
     await to(50, out.up, out.upVip);
     await to(10, out.down, out.downVip);
@@ -211,7 +203,7 @@ async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number
   const fetcher = Fetcher.start(client.net, `http://${await vipOf(h1, SVC)}/cgi-bin/who`);
   try {
     for (let i = 0; i < runs; i++) {
-      check();
+      interrupts.check();
       const k = i % 2 === 0 ? 2 : 1;
       const victim = hosts[k]!;
       const name = `host${k + 1}`;
@@ -268,7 +260,7 @@ async function throughput(swarm: BenchSwarm, client: BenchContainer, runs: numbe
   ];
   // The server takes one test at a time: wait until it answers on every path once (unrecorded).
   for (const p of paths) await until(async () => (await sh('nsenter', [`--net=${p.clientNet}`, '--', 'iperf3', '-c', p.host, '-p', String(p.port), '-t', '1'], { timeoutMs: 20_000 })).code === 0, 500, 30_000, `iperf3 on (${p.key})`);
-  await interleave(paths, runs, seconds, check, progress);
+  await interleave(paths, runs, seconds, () => interrupts.check(), progress);
   return paths;
 }
 
@@ -276,7 +268,6 @@ async function main(): Promise<number> {
   const { quick, values } = parseIntFlags(process.argv.slice(2), USAGE, { '--runs': 'runs', '--seconds': 'seconds' });
   const runs = values.runs ?? (quick ? 1 : 3);
   const seconds = values.seconds ?? (quick ? 2 : 5);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const cpus = os.cpus();
   const out = [
     `berth services bench — ${new Date().toISOString()}`,
@@ -344,7 +335,7 @@ async function main(): Promise<number> {
   const left = swarm ? await swarm.dispose() : [];
   out.push('', left.length === 0 ? '   nothing left behind (containers, daemons, etcd, namespaces)' : `   LEFT BEHIND (removed by force): ${left.join('; ')}`, closingNote());
   process.stdout.write(out.join('\n') + '\n');
-  return exitStatus(failure, interrupted);
+  return exitStatus(failure, interrupts.count);
 }
 
 runMain(main);

@@ -62,6 +62,29 @@ export async function disposeNotes(w: BenchWorld, alsoLeft: readonly string[] = 
   return [what, ...daemonLogNotes(w.problems)];
 }
 
+/**
+ * Ctrl-C, SIGTERM and SIGHUP ask a benchmark to stop after its current `step` and clean
+ * up; the third gives up at once. `count` says how many came.
+ */
+export class Interrupts {
+  count = 0;
+
+  constructor(step: string) {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(sig, () => {
+        this.count += 1;
+        if (this.count === 1) progress(`${sig}: stopping after the current ${step}; cleaning up (Ctrl-C twice more to give up)`);
+        else if (this.count >= 3) process.exit(130);
+      });
+    }
+  }
+
+  /** Throws once a stop was asked for. */
+  check(): void {
+    if (this.count > 0) throw new Error('interrupted');
+  }
+}
+
 /** The exit status of a benchmark: 0, 1 after a failure (reported), 130 when interrupted. */
 export function exitStatus(failure: unknown, interrupted: number): number {
   if (failure === undefined) return 0;

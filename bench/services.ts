@@ -264,6 +264,9 @@ async function throughput(swarm: BenchSwarm, client: BenchContainer, runs: numbe
   return paths;
 }
 
+/** The load average after a section: the figures above were measured under it. */
+const loadAfter = (section: number): string => `   load after section ${section}: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+
 async function main(): Promise<number> {
   const { quick, values } = parseIntFlags(process.argv.slice(2), USAGE, { '--runs': 'runs', '--seconds': 'seconds' });
   const runs = values.runs ?? (quick ? 1 : 3);
@@ -294,7 +297,7 @@ async function main(): Promise<number> {
       row('service ls shows 10/10', c.running),
       row('every task has answered through the VIP', c.answered),
     ]));
-    out.push(`   load after section 1: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    out.push(loadAfter(1));
 
     const sc = await scales(swarm, client, runs);
     out.push('', '2. service scale -d (s from the CLI’s invocation)', table(sec, [
@@ -303,7 +306,7 @@ async function main(): Promise<number> {
       row('50 → 10: service ls shows 10/10', sc.down),
       row('50 → 10: the client’s VIP over 10 backends', sc.downVip),
     ]));
-    out.push(`   load after section 2: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    out.push(loadAfter(2));
 
     const f = await failovers(swarm, client, runs);
     out.push('', '3. SIGKILL of a worker’s berthd, fetching through the VIP every 20 ms from host1 (s after the kill; lease TTL 10 s)', table(sec, [
@@ -313,7 +316,7 @@ async function main(): Promise<number> {
       row('failed fetches (count)', f.failed),
       row('tasks on the killed node (count)', f.tasksOnVictim),
     ]));
-    out.push(`   load after section 3: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    out.push(loadAfter(3));
     await removeService(swarm.hosts, SVC);
 
     const paths = await throughput(swarm, client, runs, seconds);

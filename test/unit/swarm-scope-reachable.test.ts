@@ -74,6 +74,13 @@ async function scopeWithLocalEndpoint(draining?: (c: RemoteChange) => Promise<vo
 
 const settle = async (): Promise<void> => new Promise((r) => setTimeout(r, 10));
 
+/** A draining that ends only when released. */
+function gate(): { release: () => void; drained: Promise<void> } {
+  let release = (): void => undefined;
+  const drained = new Promise<void>((r) => (release = r));
+  return { release, drained };
+}
+
 describe('SwarmScope and the names of remote endpoints', () => {
   it('tells of an added remote endpoint only after its FDB and neighbour entries are written', async () => {
     const { kernel, shared, heard } = await scopeWithLocalEndpoint();
@@ -112,8 +119,7 @@ describe('SwarmScope and the names of remote endpoints', () => {
   });
 
   it('lets go of a removed remote endpoint in the services first: its FDB entry goes only once draining is done', async () => {
-    let release = (): void => undefined;
-    const drained = new Promise<void>((r) => (release = r));
+    const { release, drained } = gate();
     const { kernel, shared } = await scopeWithLocalEndpoint(async () => drained);
     shared.send({ kind: 'added', endpoint: REMOTE });
     await settle();
@@ -143,8 +149,7 @@ describe('SwarmScope and the names of remote endpoints', () => {
   });
 
   it('keeps the entries of an endpoint that came back while its removal drained', async () => {
-    let release = (): void => undefined;
-    const drained = new Promise<void>((r) => (release = r));
+    const { release, drained } = gate();
     const { kernel, shared } = await scopeWithLocalEndpoint(async () => drained);
     shared.send({ kind: 'added', endpoint: REMOTE });
     await settle();

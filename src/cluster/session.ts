@@ -71,8 +71,14 @@ export class Session {
   /** Start what this node runs and connect; resolves once the store answers (or throws after `waitMs`). */
   static async open(opts: SessionOptions, waitMs = 30_000): Promise<Session> {
     const own = tlsFiles(opts.dir);
+    const tls = opts.external ? opts.external.tls : { ca: fs.readFileSync(own.ca), cert: fs.readFileSync(own.cert), key: fs.readFileSync(own.key) };
+    const storeOn = (endpoints: string[]): EtcdStore => new EtcdStore({ endpoints, ...(tls ? { tls } : {}), prefix: `/berth/${opts.clusterId}/` });
+    const others = opts.etcdEndpoints.filter((e) => e !== clientUrl(opts.addr));
+    // A manager demoted while it was away starts no member: etcd refuses to run a removed one (it exits, again at each try); its follower makes it a worker.
+    const removed = opts.role === 'manager' && !opts.external && !opts.member && others.length > 0 && (await removedWhileAway(storeOn(others), opts));
+    if (removed) opts.log("swarm: this node's etcd member was taken out of the cluster while it was away (a demotion); connecting through the others");
     const member =
-      opts.role === 'manager' && !opts.external
+      opts.role === 'manager' && !opts.external && !removed
         ? EtcdMember.start({
             name: opts.nodeId,
             dir: opts.dir,
@@ -83,9 +89,6 @@ export class Session {
             log: opts.log,
           })
         : undefined;
-    const tls = opts.external ? opts.external.tls : { ca: fs.readFileSync(own.ca), cert: fs.readFileSync(own.cert), key: fs.readFileSync(own.key) };
-    const storeOn = (endpoints: string[]): EtcdStore => new EtcdStore({ endpoints, ...(tls ? { tls } : {}), prefix: `/berth/${opts.clusterId}/` });
-    const others = opts.etcdEndpoints.filter((e) => e !== clientUrl(opts.addr));
     try {
       // A learner answers no client: it is made a voter through the others first.
       if (member && opts.member?.learnerId) await promote(storeOn(others), opts.member.learnerId, member, waitMs);
@@ -93,8 +96,8 @@ export class Session {
       await member?.stop();
       throw e;
     }
-    // A manager asks its own member too; a worker the managers it knows.
-    const store = storeOn(opts.external ? opts.external.endpoints : member ? [clientUrl(opts.addr), ...others] : opts.etcdEndpoints);
+    // A manager asks its own member too; a worker (or a manager without one) the members it knows.
+    const store = storeOn(opts.external ? opts.external.endpoints : member ? [clientUrl(opts.addr), ...others] : others);
     const s = new Session(opts, store, member);
     try {
       await s.ready(waitMs);
@@ -202,6 +205,24 @@ export class Session {
     } catch (e: unknown) {
       this.opts.log(`swarm: removing this node's etcd member: ${messageOf(e)}`);
     }
+  }
+}
+
+/**
+ * Whether the other members answer (within a few seconds) without this node's member among
+ * them. Not knowing (no quorum: the whole swarm restarting) is not removed.
+ */
+async function removedWhileAway(store: EtcdStore, opts: SessionOptions): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), 3000);
+  });
+  try {
+    const members = await Promise.race([store.members(), late]).catch(() => undefined);
+    return members !== undefined && !members.some((m) => m.name === opts.nodeId || m.peerUrls.includes(peerUrl(opts.addr)));
+  } finally {
+    clearTimeout(timer);
+    await store.close().catch(() => undefined);
   }
 }
 

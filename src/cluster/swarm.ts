@@ -454,23 +454,37 @@ export class SwarmNode implements SwarmState {
     });
   }
 
-  /** After a daemon restart or a lost lease: back into the swarm, retrying while the store cannot be reached. */
+  /**
+   * After a daemon restart or a lost lease: back into the swarm, retrying while the store
+   * cannot be reached. Each attempt is a membership change of its own: the role follower
+   * it starts (which may demote this node at once) waits for it to finish.
+   */
   private async reconnect(state: NodeState): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const done = await this.exclusively(async () => {
+        if (this.state !== state || this.session) return true;
+        try {
+          await this.connectAgain(state);
+          return true;
+        } catch (e: unknown) {
+          await this.disconnect({ keepLease: true });
+          this.error = messageOf(e);
+          this.deps.log(`swarm: cannot reach the cluster (${this.error}); retrying`);
+          return false;
+        }
+      });
+      if (done) return;
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+    }
+  }
+
+  /** Connect as `state` again, through the members as saved now (the follower keeps them fresh). */
+  private async connectAgain(state: NodeState): Promise<void> {
     const caKeyFile = path.join(this.deps.dir, CA_KEY);
     const ca = state.role === 'manager' && fs.existsSync(caKeyFile) ? { cert: fs.readFileSync(path.join(this.deps.dir, 'ca.pem'), 'utf8'), key: fs.readFileSync(caKeyFile, 'utf8') } : undefined;
-    for (let attempt = 0; this.state === state && !this.session; attempt++) {
-      try {
-        // The endpoints as saved now: the follower keeps them fresh.
-        const now = loadNodeState(this.deps.dir) ?? state;
-        await this.connect({ ...state, etcdEndpoints: now.etcdEndpoints }, ca);
-        await this.openShared(state, this.session!);
-      } catch (e: unknown) {
-        await this.disconnect({ keepLease: true });
-        this.error = messageOf(e);
-        this.deps.log(`swarm: cannot reach the cluster (${this.error}); retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
-      }
-    }
+    const now = loadNodeState(this.deps.dir) ?? state;
+    await this.connect({ ...state, etcdEndpoints: now.etcdEndpoints }, ca);
+    await this.openShared(state, this.session!);
   }
 
   private description(): JoinAsk['description'] {

@@ -78,8 +78,11 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
     assert.equal(await h2.dockerOk('node', 'demote', 'host1'), 'Manager host1 demoted in the swarm.');
     assert.equal((await nodeRows(h2)).get('host1'), 'Down|');
     assert.equal(await h3.dockerOk('info', '--format', '{{.Swarm.Managers}}'), '2');
+    const since = h1.log.length;
     await h1.start();
-    assert.equal(await untilCluster(() => controlAvailable(h1), (v) => v === 'active false', 60_000), 'active false');
+    assert.equal(await untilCluster(() => controlAvailable(h1), (v) => v === 'active false', 60_000), 'active false', h1.log.slice(-4000));
+    // It saw it was taken out before starting its member (etcd would refuse a removed one, in these words).
+    assert.doesNotMatch(h1.log.slice(since), /permanently removed from the cluster/);
     const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host1') === 'Ready|', 20_000);
     assert.equal(r.get('host1'), 'Ready|');
     const refused = await h1.docker('node', 'ls');

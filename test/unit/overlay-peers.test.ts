@@ -115,6 +115,22 @@ describe('a restarted overlay driver', () => {
     await after.dropPeers!([B]);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.99.0.12', `${A.mac} 10.99.0.12`].sort());
   });
+
+  it('keeps the entries of an address a replacement took on another host before the old endpoint’s went', async () => {
+    const kernel = new FakeKernel();
+    const n = make(kernel);
+    await n.ensure();
+    await n.setPeers!([A, C], true);
+    // A's node died; its address went to a new task on C's host, told before A's removal is.
+    const again = { ...A, endpointId: '15', node: C.node };
+    await n.setPeers!([again]);
+    await n.dropPeers!([A]);
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => `${e.ip} ${e.mac}`).sort(), [`${A.ipv4} ${A.mac}`, `${C.ipv4} ${C.mac}`]);
+    assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.99.0.13', `${A.mac} 10.99.0.13`, `${C.mac} 10.99.0.13`].sort());
+    // Its new holder's departure takes them.
+    await n.dropPeers!([again]);
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => e.ip), [C.ipv4]);
+  });
 });
 
 describe('direct routing', () => {

@@ -196,14 +196,18 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const before = new Set(hosts.keys());
       const fdb: string[] = [];
       const neigh: string[] = [];
-      for (const p of gone) {
-        if (!peers.delete(p.endpointId)) continue;
+      const leaving = gone.filter((p) => peers.delete(p.endpointId));
+      // An address (and so its MAC) given to another endpoint meanwhile, a replacement task, keeps the entries it now needs.
+      const heldIps = new Set([...peers.values()].map((p) => p.ipv4));
+      const heldMacs = new Set([...peers.values()].map((p) => p.mac.toLowerCase()));
+      for (const p of leaving) {
+        const ipHeld = heldIps.has(p.ipv4);
         if (routed.is(p)) {
-          neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`, routeGone(p));
+          if (!ipHeld) neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`, routeGone(p));
           continue;
         }
-        fdb.push(`fdb del ${p.mac} dev ${c.vxlan} dst ${p.node} self`);
-        neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`);
+        if (!heldMacs.has(p.mac.toLowerCase())) fdb.push(`fdb del ${p.mac} dev ${c.vxlan} dst ${p.node} self`);
+        if (!ipHeld) neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`);
         const n = (hosts.get(p.node) ?? 1) - 1;
         if (n === 0) {
           hosts.delete(p.node);

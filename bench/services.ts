@@ -28,6 +28,7 @@
  * failure or Ctrl-C).
  */
 import * as os from 'node:os';
+import { LEASE_TTL_S } from '../src/cluster/session.js';
 import { sleep } from '../test/lib/async.js';
 import { epochMs } from '../test/lib/name-probe.js';
 import { sh, type World } from '../test/lib/world.js';
@@ -43,7 +44,8 @@ const interrupts = new Interrupts('step');
 const USAGE = `usage: node dist/bench/services.js [--quick] [--runs N] [--seconds N]
   --quick        1 run of each section, 2 s iperf3 runs (about 3 min)
   --runs N       runs of sections 1–3 and iperf3 rounds (default 3)
-  --seconds N    length of each iperf3 run (default 5)`;
+  --seconds N    length of each iperf3 run (default 5)
+  --only N       section N alone (1–4; sections 2 and 3 start from a service made untimed)`;
 
 const NET = 'bench-svc';
 const SVC = 'lb';
@@ -268,7 +270,9 @@ async function throughput(swarm: BenchSwarm, client: BenchContainer, runs: numbe
 const loadAfter = (section: number): string => `   load after section ${section}: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 
 async function main(): Promise<number> {
-  const { quick, values } = parseIntFlags(process.argv.slice(2), USAGE, { '--runs': 'runs', '--seconds': 'seconds' });
+  const { quick, values } = parseIntFlags(process.argv.slice(2), USAGE, { '--runs': 'runs', '--seconds': 'seconds', '--only': 'only' });
+  if (values.only !== undefined && values.only > 4) throw new Error(`--only takes a section, 1–4\n${USAGE}`);
+  const wanted = (section: number): boolean => values.only === undefined || values.only === section;
   const runs = values.runs ?? (quick ? 1 : 3);
   const seconds = values.seconds ?? (quick ? 2 : 5);
   const cpus = os.cpus();
@@ -291,44 +295,55 @@ async function main(): Promise<number> {
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', NET);
     const client = await swarm.run(h1, 'client', NET);
 
-    const c = await creates(swarm, client, runs);
-    out.push('', '1. service create -d --replicas 10 (s from the CLI’s invocation)', table(sec, [
-      row('the CLI returns', c.cli),
-      row('service ls shows 10/10', c.running),
-      row('every task has answered through the VIP', c.answered),
-    ]));
-    out.push(loadAfter(1));
+    if (wanted(1) || wanted(2) || wanted(3)) {
+      // Sections 2 and 3 go on with the service section 1 leaves; alone, they start from one made untimed.
+      const c = await creates(swarm, client, wanted(1) ? runs : 1);
+      if (wanted(1)) {
+        out.push('', '1. service create -d --replicas 10 (s from the CLI’s invocation)', table(sec, [
+          row('the CLI returns', c.cli),
+          row('service ls shows 10/10', c.running),
+          row('every task has answered through the VIP', c.answered),
+        ]));
+        out.push(loadAfter(1));
+      }
+    }
 
-    const sc = await scales(swarm, client, runs);
-    out.push('', '2. service scale -d (s from the CLI’s invocation)', table(sec, [
-      row('10 → 50: service ls shows 50/50', sc.up),
-      row('10 → 50: the client’s VIP over 50 backends', sc.upVip),
-      row('50 → 10: service ls shows 10/10', sc.down),
-      row('50 → 10: the client’s VIP over 10 backends', sc.downVip),
-    ]));
-    out.push(loadAfter(2));
+    if (wanted(2)) {
+      const sc = await scales(swarm, client, runs);
+      out.push('', '2. service scale -d (s from the CLI’s invocation)', table(sec, [
+        row('10 → 50: service ls shows 50/50', sc.up),
+        row('10 → 50: the client’s VIP over 50 backends', sc.upVip),
+        row('50 → 10: service ls shows 10/10', sc.down),
+        row('50 → 10: the client’s VIP over 10 backends', sc.downVip),
+      ]));
+      out.push(loadAfter(2));
+    }
 
-    const f = await failovers(swarm, client, runs);
-    out.push('', '3. SIGKILL of a worker’s berthd, fetching through the VIP every 20 ms from host1 (s after the kill; lease TTL 10 s)', table(sec, [
-      row('10 tasks running on the other nodes', f.full),
-      row('the first failed fetch (0: none failed)', f.first),
-      row('the last failed fetch (0: none failed)', f.clean),
-      row('failed fetches (count)', f.failed),
-      row('tasks on the killed node (count)', f.tasksOnVictim),
-    ]));
-    out.push(loadAfter(3));
-    await removeService(swarm.hosts, SVC);
+    if (wanted(3)) {
+      const f = await failovers(swarm, client, runs);
+      out.push('', `3. SIGKILL of a worker’s berthd, fetching through the VIP every 20 ms from host1 (s after the kill; lease TTL ${LEASE_TTL_S} s)`, table(sec, [
+        row('10 tasks running on the other nodes', f.full),
+        row('the first failed fetch (0: none failed)', f.first),
+        row('the last failed fetch (0: none failed)', f.clean),
+        row('failed fetches (count)', f.failed),
+        row('tasks on the killed node (count)', f.tasksOnVictim),
+      ]));
+      out.push(loadAfter(3));
+    }
+    if (wanted(1) || wanted(2) || wanted(3)) await removeService(swarm.hosts, SVC);
 
-    const paths = await throughput(swarm, client, runs, seconds);
-    const [a, b, cc, d, e, ff] = paths as [Path, Path, Path, Path, Path, Path];
-    const base = new Map([['b', a], ['d', cc], ['e', cc], ['f', cc]]);
-    out.push('', `4. iperf3, one TCP stream, to one task on host2 (Gbit/s, median (min–max); ratios to the direct path: of medians, then the median of per-round ratios)`, table(
-      ['path', 'Gbit/s', 'ratio', 'paired'],
-      paths.map((p) => [`(${p.key}) ${p.label}`, gbit(p.bps), base.has(p.key) ? `${times(ratio(p, base.get(p.key)))} of (${base.get(p.key)!.key})` : '', base.has(p.key) ? times(pairedRatio(p, base.get(p.key))) : '']),
-    ));
-    const vipRatio = pairedRatio(b, a);
-    const meshRatio = pairedRatio(d, cc);
-    out.push(`   through the VIP ${times(vipRatio)} of direct, through the ingress port ${times(meshRatio)} of direct (target ≥ 0.9: ${vipRatio >= 0.9 && meshRatio >= 0.9 ? 'met' : 'NOT met'}); from outside ${times(pairedRatio(e, cc))} via the task's node, ${times(pairedRatio(ff, cc))} via a node without it`);
+    if (wanted(4)) {
+      const paths = await throughput(swarm, client, runs, seconds);
+      const [a, b, cc, d, e, ff] = paths as [Path, Path, Path, Path, Path, Path];
+      const base = new Map([['b', a], ['d', cc], ['e', cc], ['f', cc]]);
+      out.push('', `4. iperf3, one TCP stream, to one task on host2 (Gbit/s, median (min–max); ratios to the direct path: of medians, then the median of per-round ratios)`, table(
+        ['path', 'Gbit/s', 'ratio', 'paired'],
+        paths.map((p) => [`(${p.key}) ${p.label}`, gbit(p.bps), base.has(p.key) ? `${times(ratio(p, base.get(p.key)))} of (${base.get(p.key)!.key})` : '', base.has(p.key) ? times(pairedRatio(p, base.get(p.key))) : '']),
+      ));
+      const vipRatio = pairedRatio(b, a);
+      const meshRatio = pairedRatio(d, cc);
+      out.push(`   through the VIP ${times(vipRatio)} of direct, through the ingress port ${times(meshRatio)} of direct (target ≥ 0.9: ${vipRatio >= 0.9 && meshRatio >= 0.9 ? 'met' : 'NOT met'}); from outside ${times(pairedRatio(e, cc))} via the task's node, ${times(pairedRatio(ff, cc))} via a node without it`);
+    }
   } catch (err: unknown) {
     failure = err;
   }

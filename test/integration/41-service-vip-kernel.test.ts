@@ -64,7 +64,7 @@ const clientEndpoint: EndpointRecord = {
 function fakeCluster(): { shared: SharedNetworks; remove(ip: string): void } {
   const listeners = new Set<SharedListener>();
   let remotes = BACKENDS.map(backendEndpoint);
-  const services: SharedServices = { services: () => [SERVICE], taskWanted: () => true, watch: () => () => undefined };
+  const services: SharedServices = { services: () => [SERVICE], taskServing: () => true, watch: () => () => undefined };
   const shared = {
     services,
     remoteEndpoints: () => remotes,

@@ -27,7 +27,7 @@ class FakeServices implements SharedServices {
   services(): ServiceView[] {
     return this.list;
   }
-  taskWanted(id: string): boolean {
+  taskServing(id: string): boolean {
     return !this.stopped.has(id);
   }
   watch(l: SharedServicesListener): () => void {

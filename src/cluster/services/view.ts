@@ -1,23 +1,26 @@
 /**
- * The services as every node follows them (the read side of services/<id> and the
- * wanted state of tasks/<id>): listed at a revision, then watched from it; a watch that
- * ends lists again, until the store answers. The network layer sees them through the
+ * The services as every node follows them (the read side of services/<id>, the wanted
+ * state of tasks/<id> and whether task-status/<id> says it runs): listed at a revision,
+ * then watched from it; a watch that ends lists again, until the store answers. The network layer sees them through the
  * SharedServices seam (network/services/model.ts): names, VIPs, networks, ports.
  */
 import { messageOf } from '../../errors.js';
 import type { ServiceView, SharedServices, SharedServicesListener } from '../../network/services/model.js';
 import type { EtcdStore, WatchEvent } from '../../store/etcd.js';
 import type { Json } from '../../store/kv.js';
-import type { ServiceRecord, TaskRecord } from './model.js';
+import type { ServiceRecord, TaskRecord, TaskStatus } from './model.js';
 import { relistUntilDone } from '../relist.js';
 
 const SERVICES = 'services/';
 const TASKS = 'tasks/';
+const TASK_STATUS = 'task-status/';
 
 export class ClusterServices implements SharedServices {
   private readonly views = new Map<string, ServiceView>();
   /** Task ID -> whether the orchestrator wants it running. */
   private readonly wanted = new Map<string, boolean>();
+  /** The tasks whose agent says their container runs. */
+  private readonly running = new Set<string>();
   private readonly listeners = new Set<SharedServicesListener>();
   private stops: (() => Promise<void>)[] = [];
   private closed = false;
@@ -37,8 +40,9 @@ export class ClusterServices implements SharedServices {
     return [...this.views.values()];
   }
 
-  taskWanted(taskId: string): boolean {
-    return this.wanted.get(taskId) ?? true;
+  taskServing(taskId: string): boolean {
+    const wanted = this.wanted.get(taskId);
+    return wanted === undefined || (wanted && this.running.has(taskId));
   }
 
   watch(listener: SharedServicesListener): () => void {
@@ -49,20 +53,29 @@ export class ClusterServices implements SharedServices {
   private async relist(): Promise<void> {
     await this.stopWatches();
     const rev = await this.store.revision();
-    const [services, tasks] = await Promise.all([this.store.list(SERVICES), this.store.list(TASKS)]);
+    const [services, tasks, statuses] = await Promise.all([this.store.list(SERVICES), this.store.list(TASKS), this.store.list(TASK_STATUS)]);
     this.views.clear();
-    for (const [key, v] of services) this.take(key, v);
     this.wanted.clear();
-    for (const [key, v] of tasks) this.take(key, v);
+    this.running.clear();
+    for (const [key, v] of [...services, ...tasks, ...statuses]) this.take(key, v);
     const lost = (e: unknown): void => {
       this.log(`swarm: the services' watch ended (${messageOf(e)}); listing again`);
       void relistUntilDone('swarm: services relist', async () => this.relist(), () => this.closed, (m) => this.log(m));
     };
-    for (const prefix of [SERVICES, TASKS]) this.stops.push(await this.store.watch(prefix, rev, (e) => this.apply(e), lost));
+    for (const prefix of [SERVICES, TASKS, TASK_STATUS]) this.stops.push(await this.store.watch(prefix, rev, (e) => this.apply(e), lost));
     this.notify();
   }
 
   private apply(e: WatchEvent): void {
+    if (e.key.startsWith(TASK_STATUS)) {
+      // A task's status moves often; only its start and its end matter here.
+      const id = e.key.slice(TASK_STATUS.length);
+      const before = this.running.has(id);
+      if (e.kind === 'put') this.take(e.key, e.value);
+      else this.running.delete(id);
+      if (this.running.has(id) !== before) this.notify();
+      return;
+    }
     if (e.kind === 'put') this.take(e.key, e.value);
     else if (e.key.startsWith(SERVICES)) this.views.delete(e.key.slice(SERVICES.length));
     else if (e.key.startsWith(TASKS)) this.wanted.delete(e.key.slice(TASKS.length));
@@ -77,6 +90,10 @@ export class ClusterServices implements SharedServices {
       } else if (key.startsWith(TASKS)) {
         const t = v as unknown as TaskRecord;
         this.wanted.set(key.slice(TASKS.length), t.desiredState === 'running');
+      } else if (key.startsWith(TASK_STATUS)) {
+        const id = key.slice(TASK_STATUS.length);
+        if ((v as unknown as TaskStatus).state === 'running') this.running.add(id);
+        else this.running.delete(id);
       }
     } catch (e: unknown) {
       this.log(`swarm: ${key}: ${messageOf(e)}`);

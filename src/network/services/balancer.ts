@@ -179,7 +179,7 @@ export class ServiceBalancer {
 
 }
 
-const NO_SERVICES = { services: () => [], taskWanted: () => true };
+const NO_SERVICES = { services: () => [], taskServing: () => true };
 
 /** A local endpoint as a possible backend (none without an IPv4 address). */
 function backendOf(e: EndpointRecord, remote: boolean): (BackendEndpoint & { remote: boolean })[] {

@@ -8,10 +8,10 @@ import type { IngressModel, IngressPort } from './ingress-rules.js';
 import type { BackendEndpoint, NetworkService, SharedServices } from './model.js';
 
 /** Per network, the services on it (sorted by name). Pure. */
-export function servicesByNetwork(shared: Pick<SharedServices, 'services' | 'taskWanted'>, endpoints: readonly BackendEndpoint[]): Map<string, NetworkService[]> {
+export function servicesByNetwork(shared: Pick<SharedServices, 'services' | 'taskServing'>, endpoints: readonly BackendEndpoint[]): Map<string, NetworkService[]> {
   const backends = new Map<string, Set<string>>();
   for (const ep of endpoints) {
-    if (!ep.service || (ep.service.taskId !== undefined && !shared.taskWanted(ep.service.taskId))) continue;
+    if (!ep.service || (ep.service.taskId !== undefined && !shared.taskServing(ep.service.taskId))) continue;
     const key = `${ep.networkId}/${ep.service.id}`;
     let set = backends.get(key);
     if (!set) backends.set(key, (set = new Set()));
@@ -42,12 +42,12 @@ function sortIps(ips: Iterable<string>): string[] {
 
 /** The node's routing mesh: every port a service publishes in ingress mode, over its tasks on the ingress network cluster-wide. Pure. */
 export function ingressModel(
-  shared: Pick<SharedServices, 'services' | 'taskWanted'>,
+  shared: Pick<SharedServices, 'services' | 'taskServing'>,
   endpoints: readonly (BackendEndpoint & { remote: boolean })[],
   place: { networkId: string; bridge: string; address: string } | undefined,
 ): IngressModel {
   if (!place) return { ports: [], local: undefined, remote: [] };
-  const tasks = endpoints.filter((e) => e.networkId === place.networkId && e.service && (e.service.taskId === undefined || shared.taskWanted(e.service.taskId)));
+  const tasks = endpoints.filter((e) => e.networkId === place.networkId && e.service && (e.service.taskId === undefined || shared.taskServing(e.service.taskId)));
   const ports = new Map<string, IngressPort>();
   const remote = new Set<string>();
   for (const s of shared.services()) {

@@ -38,11 +38,13 @@ export interface SharedServices {
   /** Every service now. */
   services(): ServiceView[];
   /**
-   * Whether a task is wanted running (false once the orchestrator has decided to stop it:
-   * a scale-down, an update): its endpoint stops being a backend before its container goes.
-   * A task the view does not know is taken as wanted.
+   * Whether a task takes new connections: its agent has said its container runs (as
+   * Docker enables a task's service binding once its container has started), and the
+   * orchestrator still wants it running (false once it has decided to stop it: a
+   * scale-down, an update), so its endpoint stops being a backend before its container
+   * goes. A task the view does not know is taken as serving.
    */
-  taskWanted(taskId: string): boolean;
+  taskServing(taskId: string): boolean;
   /** Hear of changes; returns the way to stop hearing. */
   watch(listener: SharedServicesListener): () => void;
 }

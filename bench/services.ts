@@ -228,7 +228,7 @@ async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number
       out.failed.add(failures.length);
       out.first.add(failures.length === 0 ? 0 : s(failures[0]!.at - t0));
       out.clean.add(failures.length === 0 ? 0 : s(failures.at(-1)!.at - t0));
-      progress(`  10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, at ${failures.map((f) => s(f.at - t0).toFixed(2)).join(' ') || '–'} s after the kill`);
+      progress(`  10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, at ${failures.map((f) => `${s(f.at - t0).toFixed(2)} (${f.why ?? '?'})`).join(' ') || '–'} s after the kill`);
       progress(`  berthd starts again on ${name}`);
       await victim.start();
       await until(async () => (await h1.dockerOk('node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).split('\n').includes(`${name} Ready`), 250, 60_000, `${name} Ready`);

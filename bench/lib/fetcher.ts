@@ -14,6 +14,8 @@ export interface Fetch {
   at: number;
   /** The answer's first word (the task's hostname), or "fail". */
   who: string;
+  /** A failure's cause: the socket's error code, `timeout` or `http<status>`. */
+  why?: string;
 }
 
 export class Fetcher {
@@ -21,8 +23,8 @@ export class Fetcher {
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     readline.createInterface({ input: child.stdout }).on('line', (l) => {
-      const [at, who] = l.split(' ');
-      this.fetches.push({ at: Number(at), who: who ?? 'fail' });
+      const [at, who, why] = l.split(' ');
+      this.fetches.push({ at: Number(at), who: who ?? 'fail', ...(why ? { why } : {}) });
     });
   }
 

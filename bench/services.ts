@@ -190,6 +190,7 @@ async function scales(swarm: BenchSwarm, client: BenchContainer, runs: number): 
 }
 
 interface Failover {
+  down: Samples;
   full: Samples;
   first: Samples;
   clean: Samples;
@@ -201,7 +202,7 @@ interface Failover {
 async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number): Promise<Failover> {
   const hosts = swarm.hosts;
   const h1 = hosts[0]!;
-  const out: Failover = { full: new Samples(), first: new Samples(), clean: new Samples(), failed: new Samples(), tasksOnVictim: new Samples() };
+  const out: Failover = { down: new Samples(), full: new Samples(), first: new Samples(), clean: new Samples(), failed: new Samples(), tasksOnVictim: new Samples() };
   const fetcher = Fetcher.start(client.net, `http://${await vipOf(h1, SVC)}/cgi-bin/who`);
   try {
     for (let i = 0; i < runs; i++) {
@@ -219,7 +220,9 @@ async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number
         const rows = (await h1.dockerOk('service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}', SVC)).split('\n');
         return rows.filter((r) => r.split(' ')[0] !== name && r.split(' ')[1] === 'Running').length === 10;
       };
+      const down = until(async () => (await h1.dockerOk('node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).split('\n').includes(`${name} Down`), 100, 60_000, `${name} Down`);
       const full = await until(elsewhere, 100, 120_000, `10 tasks running off ${name}`);
+      out.down.add(s((await down) - t0));
       out.full.add(s(full - t0));
       // Fetch on for 5 s after the replicas are back: the last failure is then known.
       await sleep(5000);
@@ -228,7 +231,7 @@ async function failovers(swarm: BenchSwarm, client: BenchContainer, runs: number
       out.failed.add(failures.length);
       out.first.add(failures.length === 0 ? 0 : s(failures[0]!.at - t0));
       out.clean.add(failures.length === 0 ? 0 : s(failures.at(-1)!.at - t0));
-      progress(`  10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, at ${failures.map((f) => `${s(f.at - t0).toFixed(2)} (${f.why ?? '?'})`).join(' ') || '–'} s after the kill`);
+      progress(`  ${name} Down after ${out.down.values.at(-1)!.toFixed(2)} s, 10 running elsewhere after ${s(full - t0).toFixed(2)} s; ${failures.length} of ${seen.length} fetches failed, at ${failures.map((f) => `${s(f.at - t0).toFixed(2)} (${f.why ?? '?'})`).join(' ') || '–'} s after the kill`);
       progress(`  berthd starts again on ${name}`);
       await victim.start();
       await until(async () => (await h1.dockerOk('node', 'ls', '--format', '{{.Hostname}} {{.Status}}')).split('\n').includes(`${name} Ready`), 250, 60_000, `${name} Ready`);
@@ -322,7 +325,8 @@ async function main(): Promise<number> {
     if (wanted(3)) {
       const f = await failovers(swarm, client, runs);
       out.push('', `3. SIGKILL of a worker’s berthd, fetching through the VIP every 20 ms from host1 (s after the kill; lease TTL ${LEASE_TTL_S} s)`, table(sec, [
-        row('10 tasks running on the other nodes', f.full),
+        row('node ls shows the node Down', f.down),
+      row('10 tasks running on the other nodes', f.full),
         row('the first failed fetch (0: none failed)', f.first),
         row('the last failed fetch (0: none failed)', f.clean),
         row('failed fetches (count)', f.failed),

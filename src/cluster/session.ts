@@ -14,11 +14,15 @@ import { DEFAULT_HEARTBEAT_NS } from './model.js';
 import { ALIVE, CLUSTER, CLUSTER_ID } from './stored.js';
 
 /**
- * How long a node may go unheard before it is Down: its lease's TTL, two heartbeat
- * periods of the swarm (Dispatcher.HeartbeatPeriod, 5 s by default: 10 s), 2 s at least.
+ * How long a node may go unheard before it is Down: its lease's TTL, one heartbeat period
+ * of the swarm (Dispatcher.HeartbeatPeriod, 5 s by default), 2 s at least. The lease is
+ * renewed every third of it, so a node is Down after three renewals missed in a row: a
+ * network outage of a second or so passes unseen, a dead node's tasks run elsewhere
+ * within about 5 s (Docker: 17–20 s). `swarm update --dispatcher-heartbeat` trades one
+ * for the other.
  */
 export function leaseTtlFor(heartbeatPeriodNs: number): number {
-  return Math.max(2, Math.round((2 * heartbeatPeriodNs) / 1e9));
+  return Math.max(2, Math.round(heartbeatPeriodNs / 1e9));
 }
 
 export const LEASE_TTL_S = leaseTtlFor(DEFAULT_HEARTBEAT_NS);

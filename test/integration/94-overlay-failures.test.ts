@@ -13,13 +13,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { settled, sleep } from '../lib/async.js';
+import { LEASE_TTL_S } from '../../src/cluster/session.js';
 import { ClusterWorld } from '../lib/cluster.js';
 import { containerOn, echoesReceived, fdbOf, forgedEcho, inNetns, neighOf, sendUdpFrom, vxlanLink } from '../lib/overlay.js';
 import { must, type World } from '../lib/world.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 /** The lease's TTL (src/cluster/session.ts): a dead node's endpoints go within it. */
-const LEASE_TTL_MS = 10_000;
+const LEASE_TTL_MS = LEASE_TTL_S * 1000;
 /** What the store's watch and the kernel's tables add to the TTL. */
 const PROPAGATION_MS = 2_000;
 /** Echoes a restart may lose, of 80 sent 0.2 s apart each way. */

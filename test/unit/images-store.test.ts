@@ -104,6 +104,16 @@ test('lookup by tag, full ID, sha256: prefix and short ID; No such image', async
   assert.throws(() => w.store.resolve(`sha256:${'0'.repeat(64)}`), /No such image/);
 });
 
+test('a digest reference names the image whatever tag stands beside it (a service pins name:tag@digest)', async (t) => {
+  const w = await world(t);
+  const id = await w.store.importImage(Readable.from([rootfs]), { repo: 'app' });
+  const digest = `sha256:${'d'.repeat(64)}`;
+  assert.equal(await w.store.pullTarget().point(id, [{ domain: 'r:5000', path: 'team/app', digest }]), true);
+  assert.equal(w.store.resolve(`r:5000/team/app@${digest}`).id, id);
+  assert.equal(w.store.resolve(`r:5000/team/app:1@${digest}`).id, id);
+  assert.throws(() => w.store.resolve('r:5000/team/app:1'), /No such image: r:5000\/team\/app:1/);
+});
+
 test('tag and rmi follow Docker', async (t) => {
   const w = await world(t);
   const id = await w.store.importImage(Readable.from([rootfs]), { repo: 'a', tag: '1' });

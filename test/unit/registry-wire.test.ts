@@ -5,7 +5,7 @@ import { parseChallenges } from '../../src/engine/images/distribution/errors.js'
 import { choosePlatform, parsePlatform, formatPlatform, type Descriptor } from '../../src/engine/images/distribution/manifest.js';
 import { progressBar } from '../../src/engine/images/distribution/progress.js';
 import { RegistryHosts, validateInsecureRegistry, validateMirror } from '../../src/engine/images/distribution/hosts.js';
-import { credentialsOf, pullReference } from '../../src/api/routes/image-distribution.js';
+import { credentialsOf, decodeRegistryAuth, pullReference } from '../../src/api/routes/image-distribution.js';
 import { loginHost } from '../../src/engine/images/distribution/login.js';
 
 test('WWW-Authenticate: bearer and basic challenges, quoted commas, several headers', () => {
@@ -79,6 +79,12 @@ test('X-Registry-Auth and POST /auth bodies: username/password, the auth pair, t
   assert.deepEqual(credentialsOf({ auth: Buffer.from('bob:s:ecret').toString('base64') }), { username: 'bob', password: 's:ecret' });
   assert.deepEqual(credentialsOf({ identitytoken: 'tok' }), { identityToken: 'tok' });
   assert.equal(credentialsOf({}), undefined);
+  // The header as the CLI sends it (base64url: '-' and '_'), and as a service keeps it for its nodes' pulls.
+  const header = Buffer.from(JSON.stringify({ username: 'svc', password: '>>??>>' })).toString('base64url');
+  assert.match(header, /[-_]/);
+  assert.deepEqual(decodeRegistryAuth(header), { username: 'svc', password: '>>??>>' });
+  assert.equal(decodeRegistryAuth('not base64 json'), undefined);
+  assert.equal(decodeRegistryAuth(''), undefined);
   assert.equal(loginHost('https://index.docker.io/v1/'), 'docker.io');
   assert.equal(loginHost('127.0.0.1:5000'), '127.0.0.1:5000');
   assert.equal(loginHost(undefined), 'docker.io');

@@ -13,7 +13,12 @@ import { ProgressStream } from './progress-stream.js';
 /** Docker's AuthConfig as the CLI sends it (base64url JSON); a header that does not decode counts as none, as in dockerd. */
 export function registryAuth(headers: IncomingHttpHeaders): Credentials | undefined {
   const header = headers['x-registry-auth'];
-  if (typeof header !== 'string' || header === '') return undefined;
+  return typeof header === 'string' ? decodeRegistryAuth(header) : undefined;
+}
+
+/** An X-Registry-Auth value (base64url JSON of an AuthConfig) as credentials; none when it does not decode. */
+export function decodeRegistryAuth(header: string): Credentials | undefined {
+  if (header === '') return undefined;
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString());
@@ -79,9 +84,15 @@ export async function pullRoute(req: ApiRequest, stream: ProgressStream, images:
   await registries.pull(images, { ref, ...(platform ? { platform } : {}), ...(creds ? { creds } : {}), sink: (m) => stream.send({ ...m }) });
 }
 
-/** POST /auth (docker login), GET /images/search, POST /images/{name}/push. */
+/** POST /auth (docker login), GET /images/search, POST /images/{name}/push, GET /distribution/{name}/json. */
 export function registryRoutes(router: Router, registries: Registries, images: ImageStore): void {
   router
+    .add('GET', '/distribution/{name}/json', async (req) => {
+      const ref = parseReference(req.params.name!);
+      const found = await registries.inspect(ref.tag === undefined && ref.digest === undefined ? withDefaultTag(ref) : ref, registryAuth(req.raw.headers));
+      const platforms = found.platforms.map((p) => ({ architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) }));
+      return { status: 200, body: { Descriptor: found.descriptor, Platforms: platforms } };
+    })
     .add('POST', '/images/{name}/push', async (req) => {
       const name = req.params.name!;
       const tag = req.query.get('tag') ?? '';

@@ -172,7 +172,8 @@ export class ImageStore {
     if (isDigest(refOrId)) return this.images.has(refOrId) ? refOrId : undefined;
     const ref = tryParseReference(refOrId);
     if (ref !== undefined) {
-      const id = this.refs.get(withDefaultTag(ref));
+      // A digest names the image whatever tag stands beside it (name:tag@sha256:…, as a service pins it), as in dockerd.
+      const id = this.refs.get(ref.digest !== undefined ? { domain: ref.domain, path: ref.path, digest: ref.digest } : withDefaultTag(ref));
       if (id !== undefined && this.images.has(id)) return id;
     }
     const m = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(refOrId);

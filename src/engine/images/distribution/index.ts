@@ -7,6 +7,8 @@ import type { ImageStore } from '../store.js';
 import { RegistryHosts, type RegistrySettings } from './hosts.js';
 import { Limiter } from './limiter.js';
 import { pullImage, type PullRequest } from './pull.js';
+import { inspectDistribution, type DistributionInspect } from './inspect.js';
+import type { ImageRef } from '../reference.js';
 import { login } from './login.js';
 import * as path from 'node:path';
 import { LayerSources } from './metadata.js';
@@ -52,6 +54,11 @@ export class Registries {
     this.hosts = new RegistryHosts(this.opts);
     this.downloads.setLimit(next.maxConcurrentDownloads);
     this.uploads.setLimit(next.maxConcurrentUploads);
+  }
+
+  /** What the registry says `ref` is now (GET /distribution/{name}/json), nothing pulled. */
+  async inspect(ref: ImageRef, creds: Credentials | undefined): Promise<DistributionInspect> {
+    return inspectDistribution(this.hosts, ref, creds);
   }
 
   /** Pull into `images`; progress goes to `req.sink`. Emits the pull event when done. */

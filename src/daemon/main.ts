@@ -170,7 +170,7 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
     hostname: process.env.BERTH_HOSTNAME ?? os.hostname(),
     engineVersion: BERTH_VERSION,
     ...(opts.clusterStore ? { clusterStore: opts.clusterStore } : {}),
-    tasks: taskContainers({ engine, images, networks, events, logs }),
+    tasks: taskContainers({ engine, images, registries, networks, events, logs }),
   });
   // In a swarm, its shared networks join the controller's and their remote names the DNS's.
   // A node that leaves disconnects its containers from them first, as dockerd does.

@@ -10,7 +10,9 @@ import { TASK_LABELS } from '../cluster/services/model.js';
 import type { TaskContainer, TaskContainers } from '../cluster/services/agent.js';
 import type { ContainerEngine } from '../engine/containers/engine.js';
 import type { ImageStore } from '../engine/images/index.js';
-import { familiarName, parseReference } from '../engine/images/reference.js';
+import { familiarName, parseReference, withDefaultTag } from '../engine/images/reference.js';
+import type { Registries } from '../engine/images/distribution/index.js';
+import { decodeRegistryAuth } from '../api/routes/image-distribution.js';
 import type { EventBus } from '../events/bus.js';
 import { readLogFiles } from '../logs/files/reader.js';
 import type { LogService } from '../logs/service.js';
@@ -18,22 +20,28 @@ import { logConfigOf } from '../engine/containers/logging.js';
 import type { NetworkController } from '../network/controller.js';
 
 /**
- * The task's image, pulled when missing as Docker's executor does: berth's pull makes
- * busybox from the host's binary and pulls nothing else yet (the task is then rejected
- * with Docker's "No such image").
+ * The task's image, pulled when this node has none, with the service's credentials (busybox
+ * is made from the host's binary, as `docker pull busybox` does here). A pull that fails
+ * rejects the task with the registry's error, shown in `service ps`. Docker's executor
+ * pulls a tag again at every task start; berth uses the image it has.
  */
-async function imageFor(images: ImageStore, refText: string): Promise<ReturnType<ImageStore['resolve']>> {
+async function imageFor(deps: { images: ImageStore; registries: Registries }, refText: string, registryAuth: string | undefined): Promise<ReturnType<ImageStore['resolve']>> {
+  const { images } = deps;
   try {
     return images.resolve(refText);
-  } catch (e: unknown) {
-    const ref = parseReference(refText);
-    if (familiarName(ref) !== 'busybox' || ref.digest !== undefined) throw e;
-    await images.ensureBusybox(`busybox:${ref.tag ?? 'latest'}`);
+  } catch {
+    const ref = withDefaultTag(parseReference(refText));
+    if (familiarName(ref) === 'busybox' && ref.digest === undefined) {
+      await images.ensureBusybox(`busybox:${ref.tag!}`);
+    } else {
+      const creds = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
+      await deps.registries.pull(images, { ref, ...(creds ? { creds } : {}), sink: () => undefined });
+    }
     return images.resolve(refText);
   }
 }
 
-export function taskContainers(deps: { engine: ContainerEngine; images: ImageStore; networks: NetworkController; events: EventBus; logs: LogService }): TaskContainers {
+export function taskContainers(deps: { engine: ContainerEngine; images: ImageStore; registries: Registries; networks: NetworkController; events: EventBus; logs: LogService }): TaskContainers {
   const { engine } = deps;
   return {
     list(): TaskContainer[] {
@@ -42,9 +50,9 @@ export function taskContainers(deps: { engine: ContainerEngine; images: ImageSto
         .filter((c) => c.spec.labels[TASK_LABELS.taskId] !== undefined)
         .map((c) => ({ id: c.id, taskId: c.spec.labels[TASK_LABELS.taskId]!, status: c.state.status, exitCode: c.state.exitCode, pid: c.state.pid, error: c.state.error }));
     },
-    async create(name, body) {
+    async create(name, body, registryAuth) {
       const { req, docker } = parseContainerCreate(body, name, undefined, (r) => deps.logs.settle(r));
-      const image = await imageFor(deps.images, req.imageRef);
+      const image = await imageFor(deps, req.imageRef, registryAuth);
       const { imageRef, ...rest } = req;
       const networks = Object.fromEntries(Object.entries(rest.networks).map(([k, cfg]) => [k, { ...cfg, task: true }]));
       const c = await engine.create({ ...rest, networks, image: { ref: imageRef, id: image.id } }, docker);

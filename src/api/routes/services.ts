@@ -66,14 +66,14 @@ export function serviceRoutes(router: Router, swarm: SwarmState, checks: Service
     }, checks.insertDefaults))
     .add('POST', '/services/create', managed(async (m, req) => {
       const spec = parseServiceSpec(await bodyOnce(req));
-      const s = await m.services.create(spec, localNetwork);
+      const s = await m.services.create(spec, localNetwork, pullAuth(req));
       return { status: 201, body: { ID: s.id } };
     }, checks.jsonBody))
     .add('POST', '/services/{id}/update', managed(async (m, req) => {
       const spec = parseServiceSpec(await bodyOnce(req));
       const rollback = req.query.get('rollback') ?? '';
       if (rollback !== '' && rollback !== 'previous') throw invalid(`unrecognized rollback option ${rollback}`);
-      await m.services.update(req.params.id!, Number(req.query.get('version')), spec, rollback === 'previous', localNetwork);
+      await m.services.update(req.params.id!, Number(req.query.get('version')), spec, rollback === 'previous', localNetwork, pullAuth(req));
       return { status: 200, body: {} };
     }, checks.jsonBody, checks.version))
     .add('DELETE', '/services/{id}', managed(async (m, req) => {
@@ -96,6 +96,12 @@ export function serviceRoutes(router: Router, swarm: SwarmState, checks: Service
       const t = await m.services.task(req.params.id!);
       return { status: 200, body: taskShape(t, await networkMap(m)) };
     }));
+}
+
+/** X-Registry-Auth as it came (`--with-registry-auth`): stored for the nodes' pulls. */
+function pullAuth(req: ApiRequest): string | undefined {
+  const header = req.raw.headers['x-registry-auth'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
 async function networkMap(m: Manager): Promise<Map<string, NetworkRecord>> {

@@ -33,8 +33,12 @@ export interface TaskContainer {
 export interface TaskContainers {
   /** The containers that carry a task's labels. */
   list(): TaskContainer[];
-  /** Create a container from Docker's create body, as a task's (it may join networks that are not attachable); its ID. */
-  create(name: string, body: Record<string, unknown>): Promise<string>;
+  /**
+   * Create a container from Docker's create body, as a task's (it may join networks that
+   * are not attachable), its image pulled first when this node has none (`registryAuth`:
+   * the service's X-Registry-Auth); its ID.
+   */
+  create(name: string, body: Record<string, unknown>, registryAuth?: string): Promise<string>;
   start(id: string): Promise<void>;
   /** Stop it (its stop signal, then SIGKILL after `graceSeconds`). */
   stop(id: string, graceSeconds: number): Promise<void>;
@@ -169,7 +173,7 @@ export class Agent {
     await this.report(t, { state: 'preparing', message: 'preparing', networks: [] });
     let id: string;
     try {
-      id = await this.o.containers.create(name, body);
+      id = await this.o.containers.create(name, body, service.registryAuth);
     } catch (e: unknown) {
       await this.report(t, { state: 'rejected', message: 'preparing', err: messageOf(e), networks: [] });
       return;

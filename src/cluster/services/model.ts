@@ -120,6 +120,12 @@ export interface ServiceRecord {
   /** The ports as published (PublishedPort always filled). */
   ports: PortConfig[];
   /**
+   * The client's X-Registry-Auth (`service create|update --with-registry-auth`), as it
+   * came: the nodes pull the task's image with it. Never shown, as dockerd keeps it out
+   * of the spec it returns; kept by an update that sends none.
+   */
+  registryAuth?: string;
+  /**
    * Docker's UpdateStatus: the API starts a rollback (and clears it on an update), the
    * orchestrator says when a rolling update starts and when it or a rollback is done.
    */

@@ -50,7 +50,7 @@ export class Services {
     return pick(await this.list(), ref, (s) => s.record.id, (s) => s.record.spec.Name, 'service');
   }
 
-  async create(spec: ServiceSpec, local: LocalNetworkName): Promise<ServiceRecord> {
+  async create(spec: ServiceSpec, local: LocalNetworkName, registryAuth?: string): Promise<ServiceRecord> {
     const networks = await this.networks();
     const resolved = resolveNetworks(spec, networks, local);
     const services = await this.list();
@@ -59,7 +59,7 @@ export class Services {
       throw invalid('rpc error: code = FailedPrecondition desc = service needs ingress network, but no ingress network is present');
     }
     const now = new Date().toISOString();
-    const record: ServiceRecord = { id: newSwarmId(), version: 1, createdAt: now, updatedAt: now, spec: resolved, virtualIps: [], ports };
+    const record: ServiceRecord = { id: newSwarmId(), version: 1, createdAt: now, updatedAt: now, spec: resolved, virtualIps: [], ports, ...(registryAuth ? { registryAuth } : {}) };
     const claims = ingressKeys(ports);
     try {
       await this.store.commitIf([SERVICE_NAMES + spec.Name, ...claims], [
@@ -77,8 +77,9 @@ export class Services {
   }
 
   /** POST /services/{id}/update: the spec replaced (or the previous one back, `rollback`), against `version`. */
-  async update(ref: string, version: number, given: ServiceSpec, rollback: boolean, local: LocalNetworkName): Promise<void> {
-    const { record: old } = await this.get(ref);
+  async update(ref: string, version: number, given: ServiceSpec, rollback: boolean, local: LocalNetworkName, registryAuth?: string): Promise<void> {
+    const { record: current } = await this.get(ref);
+    const old = registryAuth ? { ...current, registryAuth } : current;
     let spec = resolveNetworks(given, await this.networks(), local);
     if (rollback) {
       if (!old.previousSpec) throw systemError('service does not have a previous spec');

@@ -48,7 +48,7 @@ export function taskContainers(deps: { engine: ContainerEngine; images: ImageSto
       return engine
         .list(true)
         .filter((c) => c.spec.labels[TASK_LABELS.taskId] !== undefined)
-        .map((c) => ({ id: c.id, taskId: c.spec.labels[TASK_LABELS.taskId]!, status: c.state.status, exitCode: c.state.exitCode, pid: c.state.pid, error: c.state.error }));
+        .map((c) => ({ id: c.id, taskId: c.spec.labels[TASK_LABELS.taskId]!, status: c.state.status, ...(c.state.health ? { health: c.state.health.status } : {}), exitCode: c.state.exitCode, pid: c.state.pid, error: c.state.error }));
     },
     async create(name, body, registryAuth) {
       const { req, docker } = parseContainerCreate(body, name, undefined, (r) => deps.logs.settle(r));
@@ -82,8 +82,8 @@ export function taskContainers(deps: { engine: ContainerEngine; images: ImageSto
       const read = { follow: opts.follow && running, signal, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.since ? { since: opts.since } : {}) };
       yield* readLogFiles(deps.logs.reader({ id: c.id, config: logConfigOf(c) }), read);
     },
-    onExit(f) {
-      const sub = deps.events.subscribe({ match: (m) => m.Type === 'container' && m.Action === 'die', onEvent: (m) => f(m.Actor.ID) });
+    onChange(f) {
+      const sub = deps.events.subscribe({ match: (m) => m.Type === 'container' && (m.Action === 'die' || m.Action.startsWith('health_status: ')), onEvent: (m) => f(m.Actor.ID) });
       return () => sub.cancel();
     },
   };

@@ -24,6 +24,8 @@ export interface TaskContainer {
   id: string;
   taskId: string;
   status: 'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'removing';
+  /** Its health check's verdict so far; none without a check. */
+  health?: 'starting' | 'healthy' | 'unhealthy';
   exitCode: number;
   pid: number;
   error: string;
@@ -48,8 +50,8 @@ export interface TaskContainers {
   addresses(id: string): { networkId: string; addresses: string[] }[];
   /** The log records of a task's container (none when this node has no container for it). */
   logs(taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<LogRecord>;
-  /** Hear of a container's exit. Returns the way to stop hearing. */
-  onExit(f: (containerId: string) => void): () => void;
+  /** Hear of a container's exit or of a change of its health. Returns the way to stop hearing. */
+  onChange(f: (containerId: string) => void): () => void;
 }
 
 export interface AgentOptions {
@@ -77,7 +79,7 @@ export class Agent {
 
   start(): void {
     this.stops.push(this.o.cache.onChange(() => this.soon()));
-    this.stops.push(this.o.containers.onExit(() => this.soon()));
+    this.stops.push(this.o.containers.onChange(() => this.soon()));
     this.sweep = setInterval(() => this.soon(), SWEEP_MS);
     this.sweep.unref();
     this.soon();
@@ -156,7 +158,7 @@ export class Agent {
     if (t.desiredState === 'running') {
       if (ended) return;
       if (!x) return this.run(t);
-      if (x.status === 'running') return this.report(t, { state: 'running', message: 'started', containerId: x.id, pid: x.pid, networks: this.o.containers.addresses(x.id) });
+      if (x.status === 'running') return this.runs(t, x);
       if (x.status === 'created') return this.startIt(t, x.id);
       return this.exited(t, x);
     }
@@ -190,8 +192,20 @@ export class Agent {
       return;
     }
     const x = this.o.containers.list().find((c) => c.id === id);
-    if (x && x.status !== 'running') return this.exited(t, x);
-    await this.report(t, { state: 'running', message: 'started', containerId: id, pid: x?.pid ?? 0, networks: this.o.containers.addresses(id) });
+    if (!x) return;
+    if (x.status !== 'running') return this.exited(t, x);
+    await this.runs(t, x);
+  }
+
+  /**
+   * A task whose container runs, as swarmkit's executor says it: with a health check it
+   * is still starting until healthy (and takes no connections: the balancer waits for
+   * `running`), and an unhealthy one has failed (the orchestrator replaces it).
+   */
+  private async runs(t: TaskRecord, x: TaskContainer): Promise<void> {
+    if (x.health === 'starting') return this.report(t, { state: 'starting', message: 'starting', containerId: x.id, networks: [] });
+    if (x.health === 'unhealthy') return this.report(t, { state: 'failed', message: 'started', err: 'dockerexec: unhealthy container', containerId: x.id, networks: [] });
+    await this.report(t, { state: 'running', message: 'started', containerId: x.id, pid: x.pid, networks: this.o.containers.addresses(x.id) });
   }
 
   /** A container of a task meant to run has stopped by itself (or was killed). */

@@ -46,11 +46,7 @@ describe('a service whose image is in a private registry', { skip: missing ?? fa
   });
 
   after(async () => {
-    // The services first: an agent would start a task's container again while the world goes.
-    if (h1) {
-      for (const s of (await h1.docker('service', 'ls', '-q')).stdout.split('\n').filter((x) => x !== '')) await h1.docker('service', 'rm', s);
-      await untilCluster(async () => (await Promise.all(c.hosts.map(async (h) => h.dockerOk('ps', '-aq', '--filter', 'label=com.docker.swarm.task')))).join(''), (ids) => ids === '', 30_000).catch(() => undefined);
-    }
+    await c?.removeServices();
     await c?.dispose();
   });
 

@@ -70,6 +70,17 @@ export class ClusterWorld {
     for (const h of others) await h.dockerOk('swarm', 'join', '--token', token, `${this.hostIp(0)}:2377`);
   }
 
+  /**
+   * Remove every service (through host 1, a manager) and wait until no task's container is
+   * left on any host: an agent would start one again while the world goes.
+   */
+  async removeServices(): Promise<void> {
+    const h1 = this.hosts[0];
+    if (!h1) return;
+    for (const s of (await h1.docker('service', 'ls', '-q')).stdout.split('\n').filter((x) => x !== '')) await h1.docker('service', 'rm', s);
+    await untilCluster(async () => (await Promise.all(this.hosts.map(async (h) => h.dockerOk('ps', '-aq', '--filter', 'label=com.docker.swarm.task')))).join(''), (ids) => ids === '', 30_000).catch(() => undefined);
+  }
+
   /** Run a command in the client namespace (an outside machine on the LAN). */
   async fromClient(args: string[], timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
     return sh('nsenter', [`--net=/run/netns/${this.client}`, '--', ...args], { timeoutMs });

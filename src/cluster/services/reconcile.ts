@@ -19,7 +19,7 @@
 import type { ServiceRecord, TaskRecord, TaskSpec, TaskState, TaskStatus } from './model.js';
 import { nodeMatches, parseConstraints, place, type PlacementAsk, type PlacementNode } from './placement.js';
 import { newSwarmId } from '../tokens.js';
-import { updateConfigOf } from './update-monitor.js';
+import { updateConfigOf } from './update-config.js';
 
 /** A task with what its agent last said of it. */
 export interface TaskView {

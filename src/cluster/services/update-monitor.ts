@@ -14,10 +14,10 @@
  *   run is up to date and running, one more Monitor after the last of them ran.
  * - A paused update stays so until the service is updated again (the API clears it).
  */
-import type { ServiceRecord, UpdateConfig, UpdateStatus } from './model.js';
+import type { ServiceRecord, UpdateStatus } from './model.js';
 import { stateOf, upToDate, type TaskView } from './reconcile.js';
+import { updateConfigOf } from './update-config.js';
 
-export const DEFAULT_MONITOR_MS = 5000;
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 
 export interface UpdateVerdict {
@@ -27,20 +27,6 @@ export interface UpdateVerdict {
   rollback?: boolean;
   /** When to look again: the end of the last monitor window. */
   wakeAt?: number;
-}
-
-/** The update settings in force: the rollback's during a rollback (swarmkit's defaults where unset). */
-export function updateConfigOf(s: ServiceRecord): Required<Pick<UpdateConfig, 'Parallelism' | 'Delay' | 'FailureAction' | 'Monitor' | 'MaxFailureRatio'>> {
-  const rolling = s.updateStatus?.state === 'rollback_started';
-  const c = (rolling ? s.spec.RollbackConfig : s.spec.UpdateConfig) ?? {};
-  return {
-    Parallelism: c.Parallelism ?? 1,
-    Delay: c.Delay ?? 0,
-    // As dockerd converts them: an empty action is pause, a zero Monitor the default.
-    FailureAction: c.FailureAction || 'pause',
-    Monitor: c.Monitor || DEFAULT_MONITOR_MS * 1e6,
-    MaxFailureRatio: c.MaxFailureRatio ?? 0,
-  };
 }
 
 /**

@@ -82,7 +82,7 @@ token=$(quiet 1 docker swarm join-token -q worker)
 on 2 docker swarm join --token "$token" "$(ip_of 1):2377"
 on 3 docker swarm join --token "$token" "$(ip_of 1):2377"
 on 1 docker node ls
-say "A node's liveness is an etcd lease of 10 s: a host that dies shows Down within that time."
+say "A node's liveness is an etcd lease of 5 s (one heartbeat): a host that dies shows Down within that time."
 
 bold "An attachable overlay network, made on the manager, seen by every host"
 on 1 docker network create -d overlay --attachable demo-net
@@ -116,7 +116,8 @@ sed 's/^/  /' "$DIR/tcpdump.out"
 kill "$TCPDUMP" 2>/dev/null || true; wait "$TCPDUMP" 2>/dev/null || true; TCPDUMP=
 
 bold "A service: three replicas behind a virtual IP and the routing mesh (none on host3)"
-on 1 docker service create -d --name hello --replicas 3 --constraint 'node.hostname!=host3' \
+say "(--no-resolve-image: no registry is reachable here to pin busybox's digest; berth makes it from the host's binary)"
+on 1 docker service create -d --no-resolve-image --name hello --replicas 3 --constraint 'node.hostname!=host3' \
   --publish published=8080,target=80 --network demo-net busybox sh -c 'echo "served by $(hostname)" > /index.html; httpd -f -p 80 -h /'
 converged() { for _ in $(seq 150); do [ "$(quiet 1 docker service ls --filter name=hello --format '{{.Replicas}}')" = "$1/$1" ] && return; sleep 0.2; done; }
 converged 3

@@ -10,7 +10,7 @@ import { TASK_LABELS } from '../cluster/services/model.js';
 import type { TaskContainer, TaskContainers } from '../cluster/services/agent.js';
 import type { ContainerEngine } from '../engine/containers/engine.js';
 import type { ImageStore } from '../engine/images/index.js';
-import { familiarName, parseReference, withDefaultTag } from '../engine/images/reference.js';
+import { parseReference } from '../engine/images/reference.js';
 import type { Registries } from '../engine/images/distribution/index.js';
 import { decodeRegistryAuth } from '../api/routes/image-distribution.js';
 import type { EventBus } from '../events/bus.js';
@@ -18,28 +18,6 @@ import { readLogFiles } from '../logs/files/reader.js';
 import type { LogService } from '../logs/service.js';
 import { logConfigOf } from '../engine/containers/logging.js';
 import type { NetworkController } from '../network/controller.js';
-
-/**
- * The task's image, pulled when this node has none, with the service's credentials (busybox
- * is made from the host's binary, as `docker pull busybox` does here). A pull that fails
- * rejects the task with the registry's error, shown in `service ps`. Docker's executor
- * pulls a tag again at every task start; berth uses the image it has.
- */
-async function imageFor(deps: { images: ImageStore; registries: Registries }, refText: string, registryAuth: string | undefined): Promise<ReturnType<ImageStore['resolve']>> {
-  const { images } = deps;
-  try {
-    return images.resolve(refText);
-  } catch {
-    const ref = withDefaultTag(parseReference(refText));
-    if (familiarName(ref) === 'busybox' && ref.digest === undefined) {
-      await images.ensureBusybox(`busybox:${ref.tag!}`);
-    } else {
-      const creds = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
-      await deps.registries.pull(images, { ref, ...(creds ? { creds } : {}), sink: () => undefined });
-    }
-    return images.resolve(refText);
-  }
-}
 
 export function taskContainers(deps: { engine: ContainerEngine; images: ImageStore; registries: Registries; networks: NetworkController; events: EventBus; logs: LogService }): TaskContainers {
   const { engine } = deps;
@@ -52,10 +30,14 @@ export function taskContainers(deps: { engine: ContainerEngine; images: ImageSto
     },
     async create(name, body, registryAuth) {
       const { req, docker } = parseContainerCreate(body, name, undefined, (r) => deps.logs.settle(r));
-      const image = await imageFor(deps, req.imageRef, registryAuth);
+      // The task's image, pulled with the service's credentials when this node has none (Docker's
+      // executor pulls a tag again at every start; berth uses the image it has). A refused pull
+      // rejects the task with the registry's words, shown in `service ps`.
+      const creds = registryAuth ? decodeRegistryAuth(registryAuth) : undefined;
+      const imageId = await deps.registries.ensure(deps.images, parseReference(req.imageRef), creds);
       const { imageRef, ...rest } = req;
       const networks = Object.fromEntries(Object.entries(rest.networks).map(([k, cfg]) => [k, { ...cfg, task: true }]));
-      const c = await engine.create({ ...rest, networks, image: { ref: imageRef, id: image.id } }, docker);
+      const c = await engine.create({ ...rest, networks, image: { ref: imageRef, id: imageId } }, docker);
       return c.id;
     },
     async start(id) {

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { BaseImages, BuildContainers, BuildOutput, StepRun } from '../../engine/build/ports.js';
 import type { ContainerEngine } from '../../engine/containers/engine.js';
 import type { Registries } from '../../engine/images/distribution/index.js';
-import { familiarString, parseReference, withDefaultTag, type ImageStore } from '../../engine/images/index.js';
+import { parseReference, withDefaultTag, type ImageStore } from '../../engine/images/index.js';
 import type { Digest } from '../../engine/images/config.js';
 import { invalid } from '../../errors.js';
 import type { LogService } from '../../logs/service.js';
@@ -112,12 +112,7 @@ export function baseImages(images: ImageStore, registries: Registries, creds: Re
       if (found !== undefined) return found;
       const ref = withDefaultTag(parseReference(name));
       if (ref.domain === 'docker.io' && ref.path === 'scratch') throw invalid("'scratch' is a reserved name");
-      if (ref.domain === 'docker.io' && ref.path === 'library/busybox' && ref.digest === undefined) {
-        return images.ensureBusybox(familiarString(ref));
-      }
-      const auth = creds.get(ref.domain);
-      await registries.pull(images, { ref, ...(auth === undefined ? {} : { creds: auth }), sink: (m) => out.message({ ...m }) });
-      return images.resolve(familiarString(ref)).id;
+      return registries.ensure(images, ref, creds.get(ref.domain), (m) => out.message({ ...m }));
     },
   };
 }

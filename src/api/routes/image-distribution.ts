@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseReference, withDefaultTag, type ImageRef, type ImageStore } from '../../engine/images/index.js';
 import { parsePlatform, type Credentials, type Registries } from '../../engine/images/distribution/index.js';
+import { isHostBusybox } from '../../engine/images/busybox.js';
 import { invalid } from '../../errors.js';
 import type { ApiRequest, Router } from '../router.js';
 import { ProgressStream } from './progress-stream.js';
@@ -70,7 +71,7 @@ export async function pullRoute(req: ApiRequest, stream: ProgressStream, images:
   const platformParam = req.query.get('platform') ?? '';
   const platform = platformParam === '' ? undefined : parsePlatform(platformParam);
   // busybox comes from the host's static binary, with no registry (engine/images/busybox.ts).
-  if (ref.domain === 'docker.io' && ref.path === 'library/busybox' && ref.digest === undefined) {
+  if (isHostBusybox(ref)) {
     const full = `busybox:${withDefaultTag(ref).tag!}`;
     const tag = withDefaultTag(ref).tag!;
     stream.send({ status: 'Pulling from library/busybox', id: tag });

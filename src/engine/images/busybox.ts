@@ -13,6 +13,11 @@ import { safeRelative } from './extract.js';
 import type { TarWriteEntry } from './tar-write.js';
 
 export const BUSYBOX_PATH = '/bin/busybox';
+
+/** Whether `ref` names the busybox made here from the host's binary: Docker Hub's busybox by tag (a digest names a registry's image). */
+export function isHostBusybox(ref: { domain: string; path: string; digest?: string }): boolean {
+  return ref.domain === 'docker.io' && ref.path === 'library/busybox' && ref.digest === undefined;
+}
 const PACKAGE = 'busybox-static';
 const PT_INTERP = 3;
 

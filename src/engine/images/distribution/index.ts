@@ -8,7 +8,10 @@ import { RegistryHosts, type RegistrySettings } from './hosts.js';
 import { Limiter } from './limiter.js';
 import { pullImage, type PullRequest } from './pull.js';
 import { inspectDistribution, type DistributionInspect } from './inspect.js';
-import type { ImageRef } from '../reference.js';
+import { familiarString, withDefaultTag, type ImageRef } from '../reference.js';
+import { isHostBusybox } from '../busybox.js';
+import type { Digest } from '../config.js';
+import type { ProgressSink } from './progress.js';
 import { login } from './login.js';
 import * as path from 'node:path';
 import { LayerSources } from './metadata.js';
@@ -54,6 +57,19 @@ export class Registries {
     this.hosts = new RegistryHosts(this.opts);
     this.downloads.setLimit(next.maxConcurrentDownloads);
     this.uploads.setLimit(next.maxConcurrentUploads);
+  }
+
+  /**
+   * The image `ref` names: the store's, or else pulled with `creds` (busybox is made from
+   * the host's binary, as `docker pull busybox` does here). Its ID. A build's FROM and a
+   * swarm task's image come this way.
+   */
+  async ensure(images: ImageStore, ref: ImageRef, creds: Credentials | undefined, sink: ProgressSink = () => undefined): Promise<Digest> {
+    const found = images.lookup(familiarString(ref));
+    if (found !== undefined) return found;
+    if (isHostBusybox(ref)) return images.ensureBusybox(familiarString(withDefaultTag(ref)));
+    await this.pull(images, { ref: withDefaultTag(ref), ...(creds ? { creds } : {}), sink });
+    return images.resolve(familiarString(ref)).id;
   }
 
   /** What the registry says `ref` is now (GET /distribution/{name}/json), nothing pulled. */

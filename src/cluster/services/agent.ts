@@ -15,7 +15,7 @@ import type { LogRecord } from '../../logs/message.js';
 import type { EtcdStore } from '../../store/etcd.js';
 import type { ServiceCache } from './cache.js';
 import type { TaskLogOptions } from './log-server.js';
-import type { TaskRecord, TaskState, TaskStatus } from './model.js';
+import { ENDED_STATES, type TaskRecord, type TaskStatus } from './model.js';
 import { TASK_STATUS } from './stored.js';
 import { taskContainer } from './task-container.js';
 
@@ -62,7 +62,6 @@ export interface AgentOptions {
   log: (m: string) => void;
 }
 
-const ENDED: ReadonlySet<TaskState> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 /** A look every few seconds besides the changes and exits it hears of: nothing missed stays missed. */
 const SWEEP_MS = 5000;
 
@@ -154,7 +153,7 @@ export class Agent {
 
   private async follow(t: TaskRecord, x: TaskContainer | undefined): Promise<void> {
     const status = this.o.cache.statuses.get(t.id);
-    const ended = status !== undefined && ENDED.has(status.state);
+    const ended = status !== undefined && ENDED_STATES.has(status.state);
     if (t.desiredState === 'running') {
       if (ended) return;
       if (!x) return this.run(t);

@@ -143,6 +143,8 @@ export interface UpdateStatus {
 /** swarmkit's task states, in their order: a task only moves forward. */
 export const TASK_STATES = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
+/** The states a task ends in: it runs no more and moves no further. */
+export const ENDED_STATES: ReadonlySet<TaskState> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 
 /** tasks/<id>: what should be, written by the orchestrator only. */
 export interface TaskRecord {

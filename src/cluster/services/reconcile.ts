@@ -16,7 +16,7 @@
  *   forgotten, oldest first; every task of a removed service is told to go, and forgotten
  *   once its node has stopped it (or is Down).
  */
-import type { ServiceRecord, TaskRecord, TaskSpec, TaskState, TaskStatus } from './model.js';
+import { ENDED_STATES, type ServiceRecord, type TaskRecord, type TaskSpec, type TaskState, type TaskStatus } from './model.js';
 import { nodeMatches, parseConstraints, place, type PlacementAsk, type PlacementNode } from './placement.js';
 import { newSwarmId } from '../tokens.js';
 import { updateConfigOf } from './update-config.js';
@@ -50,7 +50,6 @@ export interface Decisions {
   lastBatchAt?: number;
 }
 
-const ENDED: ReadonlySet<TaskState> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 const DEFAULT_RESTART_DELAY_MS = 5000;
 
 /** The state a task is in: its agent's word, else the orchestrator's. */
@@ -102,7 +101,7 @@ export function reconcileRemoved(tasks: readonly TaskView[], nodes: readonly Pla
   const out: Decisions = { create: [], update: [], remove: [] };
   const ready = new Set(nodes.filter((n) => n.ready).map((n) => n.id));
   for (const t of tasks) {
-    const gone = t.record.nodeId === '' || !ready.has(t.record.nodeId) || (ENDED.has(stateOf(t)) && t.record.desiredState === 'remove');
+    const gone = t.record.nodeId === '' || !ready.has(t.record.nodeId) || (ENDED_STATES.has(stateOf(t)) && t.record.desiredState === 'remove');
     if (gone) out.remove.push(t.record.id);
     else if (t.record.desiredState !== 'remove') out.update.push(withDesired(t.record, 'remove', now));
   }
@@ -187,7 +186,7 @@ export function reconcileService(service: ServiceRecord, tasks: readonly TaskVie
         needs.push({ key, at: picture.now });
         continue;
       }
-      if (ENDED.has(state)) {
+      if (ENDED_STATES.has(state)) {
         out.update.push(withDesired(current.record, 'shutdown', picture.now));
         if (shouldRestart(current, group)) needs.push({ key, at: endedAt(current) + restartDelayMs(current.record.spec) });
         continue;
@@ -237,7 +236,7 @@ export function reconcileService(service: ServiceRecord, tasks: readonly TaskVie
 
   // History: per slot, ended tasks beyond the limit, oldest first.
   for (const group of groups.values()) {
-    const done = group.filter((t) => t.record.desiredState !== 'running' && (ENDED.has(stateOf(t)) || !nodes.get(t.record.nodeId)?.ready));
+    const done = group.filter((t) => t.record.desiredState !== 'running' && (ENDED_STATES.has(stateOf(t)) || !nodes.get(t.record.nodeId)?.ready));
     const excess = done.length - picture.historyLimit;
     for (const t of done.slice(0, Math.max(0, excess))) out.remove.push(t.record.id);
   }

@@ -14,11 +14,10 @@
  *   run is up to date and running, one more Monitor after the last of them ran.
  * - A paused update stays so until the service is updated again (the API clears it).
  */
-import type { ServiceRecord, UpdateStatus } from './model.js';
+import { ENDED_STATES, type ServiceRecord, type UpdateStatus } from './model.js';
 import { stateOf, upToDate, type TaskView } from './reconcile.js';
 import { updateConfigOf } from './update-config.js';
 
-const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned']);
 
 export interface UpdateVerdict {
   /** The UpdateStatus to write, when it changes. */
@@ -47,7 +46,7 @@ export function monitorUpdate(s: ServiceRecord, tasks: readonly TaskView[], runn
   const since = Date.parse(s.updateStatus!.startedAt);
   const ours = tasks.filter((t) => upToDate(t.record, s) && Date.parse(t.record.createdAt) >= since);
   const failed = ours.filter((t) => {
-    if (!ENDED.has(stateOf(t))) return false;
+    if (!ENDED_STATES.has(stateOf(t))) return false;
     const ran = runningSince.get(t.record.id);
     const endedAt = Date.parse(t.status?.timestamp ?? t.record.updatedAt);
     return ran === undefined || endedAt - ran <= monitorMs;

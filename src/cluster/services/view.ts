@@ -1,8 +1,9 @@
 /**
  * The services as every node follows them (the read side of services/<id>, the wanted
  * state of tasks/<id> and whether task-status/<id> says it runs): listed at a revision,
- * then watched from it; a watch that ends lists again, until the store answers. The network layer sees them through the
- * SharedServices seam (network/services/model.ts): names, VIPs, networks, ports.
+ * then watched from it; a watch that ends lists again, until the store answers. The
+ * network layer sees them through the SharedServices seam (network/services/model.ts):
+ * names, VIPs, networks, ports, and which tasks take connections.
  */
 import { messageOf } from '../../errors.js';
 import type { ServiceView, SharedServices, SharedServicesListener } from '../../network/services/model.js';
@@ -10,10 +11,12 @@ import type { EtcdStore, WatchEvent } from '../../store/etcd.js';
 import type { Json } from '../../store/kv.js';
 import type { ServiceRecord, TaskRecord, TaskStatus } from './model.js';
 import { relistUntilDone } from '../relist.js';
+import { SERVICES as SERVICE_RECORDS, TASK_STATUS as TASK_STATUSES, TASKS as TASK_RECORDS } from './stored.js';
 
-const SERVICES = 'services/';
-const TASKS = 'tasks/';
-const TASK_STATUS = 'task-status/';
+/** The key prefixes followed, as stored.ts names them. */
+const SERVICES = SERVICE_RECORDS.kind.prefix;
+const TASKS = TASK_RECORDS.kind.prefix;
+const TASK_STATUS = TASK_STATUSES.kind.prefix;
 
 export class ClusterServices implements SharedServices {
   private readonly views = new Map<string, ServiceView>();

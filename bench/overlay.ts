@@ -9,9 +9,9 @@
  *   (b)  bare VXLAN pair: a vxlan link in each of those namespaces (made here with `ip`,
  *        the same VNI width, port and MTU as berth's), address to address
  *   (b2) bare VXLAN, bridged: the same, plus a bridge and a veth into a namespace on each
- *        side, the topology of an overlay endpoint (Docker's and berth's), still without berth
- *   (b3) bare VXLAN with a macvlan link of it (bridge mode) in a namespace on each side: an
- *        endpoint without the bridge and veth hop, a reference for another way to attach
+ *        side, the topology of Docker's overlay endpoint, without Docker
+ *   (b3) bare VXLAN with a macvlan link of it (bridge mode) in a namespace on each side:
+ *        the topology of berth's overlay endpoint, without berth
  *   (c)  berth: container on host1 → container on host2, attachable overlay
  *   (d)  routed, no encapsulation (a reference made without berth, what a direct-routing
  *        option where hosts share an L2 segment could reach, as Flannel's DirectRouting):
@@ -104,7 +104,7 @@ async function macvlanEndpoint(ns: string, dev: string, endpoint: string, addr: 
 
 function render(header: string[], paths: Path[], notes: string[]): string {
   const by = (k: string): Path | undefined => paths.find((p) => p.key === k);
-  const [a, b, b2] = [by('a'), by('b'), by('b2')];
+  const [a, b, b2, b3] = [by('a'), by('b'), by('b2'), by('b3')];
   const both = (p: Path, base: Path | undefined): string => (p === base || !base ? '' : `${times(ratio(p, base))} ${times(pairedRatio(p, base))}`);
   const rows = paths.map((p) => [
     `(${p.key}) ${p.label}`,
@@ -130,7 +130,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
     table(['path', 'Gbit/s', 'to (a)', 'to (b)', 'to (b2)', 'CPU ms/GB, to (b)', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
     '',
     `   berth (c) / bare VXLAN pair (b): ${times(tput)} throughput (per-round median, target ≥ 0.95×: ${met(tput)}); CPU per GB ${times(cost)}, so ${times(atEqualCpu)} at equal CPU (${met(atEqualCpu)})`,
-    `   berth (c) / the same topology without berth (b2): ${c ? times(pairedRatio(c, b2)) : '–'} throughput, CPU per GB ${c ? times(costRatio(c, b2)) : '–'}: what berth itself adds`,
+    `   berth (c) / the same topology without berth (b3): ${c ? times(pairedRatio(c, b3)) : '–'} throughput, CPU per GB ${c ? times(costRatio(c, b3)) : '–'}: what berth itself adds; (b3) / Docker's topology (b2): ${b3 ? times(pairedRatio(b3, b2)) : '–'}`,
     `   berth (c) / raw underlay (a): ${c ? times(pairedRatio(c, a)) : '–'} (Docker here: 0.71–0.82×); routed without encapsulation (d) / (a): ${d ? times(pairedRatio(d, a)) : '–'}`,
     `   berth with direct routing (e) / raw underlay (a): ${e ? times(pairedRatio(e, a)) : '–'}; (e) / the routed reference without berth (d): ${e && d ? times(pairedRatio(e, d)) : '–'}; (e) / berth's VXLAN (c): ${e && c ? times(pairedRatio(e, c)) : '–'}`,
     ...failureLines(paths),
@@ -196,8 +196,8 @@ async function main(): Promise<number> {
     paths.push(
       newPath('a', 'raw underlay, plain namespace → plain namespace', `/run/netns/${p1}`, `${UNDERLAY_PREFIX}.22`),
       newPath('b', 'bare VXLAN pair (vxlan link to vxlan link)', `/run/netns/${p1}`, '172.31.42.2'),
-      newPath('b2', 'bare VXLAN + bridge + veth, no berth', `/run/netns/${e1}`, '172.31.43.2'),
-      newPath('b3', 'bare VXLAN + macvlan, no bridge nor veth', `/run/netns/${m1}`, '172.31.46.2'),
+      newPath('b2', "bare VXLAN + bridge + veth (Docker's topology)", `/run/netns/${e1}`, '172.31.43.2'),
+      newPath('b3', "bare VXLAN + macvlan (berth's topology), no berth", `/run/netns/${m1}`, '172.31.46.2'),
       newPath('c', 'berth overlay, container → container', cli.net, srv.ip),
       newPath('d', 'routed, no encapsulation (direct-routing reference)', `/run/netns/${r1}`, '172.31.45.2'),
       newPath('e', 'berth overlay with direct routing, container → container', dcli.net, dsrv.ip),

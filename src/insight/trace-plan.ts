@@ -67,12 +67,11 @@ export function namesOf(model: TopologyModel, containerNames: ReadonlyMap<string
   for (const n of model.networks) for (const l of n.links) networkOfLink.set(l, n.name);
   for (const e of model.endpoints) if (e.hostIfName) networkOfLink.set(e.hostIfName, netName.get(e.networkId) ?? e.networkId);
   const containerOfIp = new Map(model.endpoints.filter((e) => e.ipv4).map((e) => [e.ipv4!.split('/')[0]!, containerNames.get(e.containerId) ?? e.name]));
-  const remoteHostOfIp = new Map(model.remote.map((r) => [r.ipv4, r.node]));
   for (const r of model.remote) containerOfIp.set(r.ipv4, r.name);
   const publishedOn = new Map<string, string>();
   for (const { port } of model.published) {
     if (port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::') continue;
     for (let p = port.hostPorts.start; p <= port.hostPorts.end; p++) publishedOn.set(`${port.proto}/${p}`, port.hostIp);
   }
-  return { networkOfLink, containerOfIp, publishedOn, remoteHostOfIp };
+  return { networkOfLink, containerOfIp, publishedOn };
 }

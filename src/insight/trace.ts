@@ -28,6 +28,8 @@ export interface TraceResult {
   translated: string[];
   /** The interface the packet left the host by, when it did. */
   leftBy?: string;
+  /** The flow went over VXLAN: the outer packet left by `oif` for the underlay address of `host`. */
+  tunnel?: { oif: string; host: string };
   dropped?: { chain: string; rule: string; reason: string };
   /** Marked packets seen (a connection's later packets after its first). */
   packets: number;
@@ -43,8 +45,6 @@ export interface TraceNames {
   containerOfIp: ReadonlyMap<string, string>;
   /** Host ports published on one address only: "tcp/8080" → that address. */
   publishedOn: ReadonlyMap<string, string>;
-  /** Other hosts' containers on shared networks: address → the host's underlay address. */
-  remoteHostOfIp?: ReadonlyMap<string, string>;
 }
 
 /** berth's rules' comments, and what each drop means. */
@@ -74,7 +74,11 @@ function parse(line: string): Parsed | undefined {
 
 const field = (text: string, name: string): string | undefined => new RegExp(`(?:^| )${name} "?([^" ]+)"?`).exec(text)?.[1];
 
-export function explainTrace(flow: string, capture: { lines: readonly string[]; probe: string; marked?: number; sourceLines?: readonly string[] }, names: TraceNames): TraceResult {
+export function explainTrace(
+  flow: string,
+  capture: { lines: readonly string[]; probe: string; marked?: number; sourceLines?: readonly string[]; tunnelLines?: readonly string[] },
+  names: TraceNames,
+): TraceResult {
   // The sender's own namespace first (a service's virtual IP is translated there), then the host's.
   const inSource = (capture.sourceLines ?? []).map(parse).filter((p): p is Parsed => p !== undefined).map((p) => ({ ...p, chain: `source: ${p.chain}`, id: `s${p.id}` }));
   const parsed = [...inSource, ...capture.lines.map(parse).filter((p): p is Parsed => p !== undefined)];
@@ -126,9 +130,18 @@ export function explainTrace(flow: string, capture: { lines: readonly string[]; 
     }
   }
   const leftBy = dropped ? undefined : last.oif;
-  const result: TraceResult = { flow, probe: capture.probe, hops, translated, ...(leftBy ? { leftBy } : {}), ...(dropped ? { dropped } : {}), packets, summary: '' };
+  const tunnel = dropped ? undefined : tunnelOf(capture.tunnelLines ?? []);
+  const result: TraceResult = { flow, probe: capture.probe, hops, translated, ...(leftBy ? { leftBy } : {}), ...(tunnel ? { tunnel } : {}), ...(dropped ? { dropped } : {}), packets, summary: '' };
   result.summary = summarize(result, names, flow, last.daddr);
   return result;
+}
+
+/** The first outer packet of the flow's VXLAN: where it left, for which host. */
+function tunnelOf(lines: readonly string[]): TraceResult['tunnel'] {
+  const outer = lines.map(parse).find((p) => p?.kind === 'packet');
+  const oif = outer && field(outer.text, 'oif');
+  const host = outer && field(outer.text, 'ip daddr');
+  return oif && host ? { oif, host } : undefined;
 }
 
 function packetSummary(text: string): string {
@@ -151,6 +164,13 @@ function summarize(r: TraceResult, names: TraceNames, flow: string, arrivedAt: s
   if (r.probe === 'ENETUNREACH' || r.probe === 'EHOSTUNREACH') {
     return `no route: ${r.hops.length === 0 ? 'the source has no route to it (an --internal network has no default route), so nothing was sent' : 'the host has no route to it'} (${r.probe}).`;
   }
+  const outcome = r.probe === 'refused' ? 'reached its destination, which refused the connection' : r.probe === 'timeout' ? 'crossed the host without a drop, but no answer came' : 'delivered';
+  const dst = /(\d+\.\d+\.\d+\.\d+)(?::\d+)?\/(?:tcp|udp|icmp)$/.exec(flow)?.[1];
+  const where = (ip: string | undefined): string => (ip && names.containerOfIp.has(ip) ? `, where ${names.containerOfIp.get(ip)!} runs` : '');
+  const overVxlan = r.tunnel ? `carried over VXLAN out of ${r.tunnel.oif} to host ${r.tunnel.host}${where(arrivedAt ?? dst)}` : '';
+  if (r.hops.length === 0 && r.tunnel) {
+    return `${outcome}: from the container's interface (a macvlan of the overlay's VXLAN link) straight into the VXLAN link, no bridge and no hook of the host's on the way, ${overVxlan}.`;
+  }
   if (r.hops.length === 0 && r.packets > 0 && ['connected', 'reply', 'refused', 'sent'].includes(r.probe)) {
     return `delivered at layer 2 (${r.probe}): the packets crossed only their bridge, where no rule of berth's applies while no network has ICC off.`;
   }
@@ -163,8 +183,6 @@ function summarize(r: TraceResult, names: TraceNames, flow: string, arrivedAt: s
   const only = port ? names.publishedOn.get(`${port[2]}/${port[1]}`) : undefined;
   if (r.translated.length === 0 && only && (r.probe === 'refused' || r.probe === 'timeout')) return `not translated: port ${port![1]}/${port![2]} is published on ${only} only, not on the address asked.`;
   const via = r.translated.length > 0 ? `, ${r.translated.join(', ')}` : '';
-  const to = arrivedAt ?? /(\d+\.\d+\.\d+\.\d+)(?::\d+)?\/(?:tcp|udp|icmp)$/.exec(flow)?.[1];
-  const remoteHost = to ? names.remoteHostOfIp?.get(to) : undefined;
-  const tunnel = remoteHost && r.leftBy?.startsWith('vx-') ? `, carried over VXLAN to host ${remoteHost}, where ${names.containerOfIp.get(to!) ?? to!} runs` : '';
-  return `${r.probe === 'refused' ? 'reached its destination, which refused the connection' : r.probe === 'timeout' ? 'crossed the host without a drop, but no answer came' : 'delivered'}${via}${r.leftBy ? `, leaving by ${r.leftBy}${names.networkOfLink.has(r.leftBy) ? ` (${names.networkOfLink.get(r.leftBy)!})` : ''}` : ''}${tunnel}.`;
+  const left = r.leftBy ? `, leaving by ${r.leftBy}${names.networkOfLink.has(r.leftBy) ? ` (${names.networkOfLink.get(r.leftBy)!})` : ''}` : '';
+  return `${outcome}${via}${left}${overVxlan ? `, ${overVxlan}` : ''}.`;
 }

@@ -42,6 +42,12 @@ export interface TraceCapture {
   marked: number;
   /** The same, recorded inside the sender's own namespace (a container's), when it sent from one. */
   sourceLines?: string[];
+  /**
+   * The flow's packets leaving the host inside VXLAN (an overlay's, whose frames go from the
+   * container's macvlan straight into the VXLAN link and cross no hook of the host before
+   * they are encapsulated): the lines of the outer packets, found by the inner source.
+   */
+  tunnelLines?: string[];
 }
 
 /** Links and addresses of the daemon's own namespace. */

@@ -24,11 +24,15 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
   // changed on the way (the mark does not cross namespaces).
   const source = spec.from !== undefined && spec.from !== 'none' ? spec.from : undefined;
   const hostMatch = source && spec.src ? `ip saddr ${spec.src} ${l4}` : match;
+  // In VXLAN, after UDP's 8 bytes, VXLAN's 8 and Ethernet's 14: the inner EtherType at
+  // byte 28 of the datagram, the inner IPv4 source at byte 42.
+  const tunnel = spec.src?.includes('.') ? `  chain tunnel { type filter hook output priority -350; meta l4proto udp @th,224,16 0x0800 @th,336,32 ${ipv4Hex(spec.src)} meta nftrace set 1; }` : '';
   await nftApply(
     [
       `table inet ${table} {`,
       `  chain pre { type filter hook prerouting priority -350; ${hostMatch} meta nftrace set 1; }`,
       `  chain out { type filter hook output priority -350; ${hostMatch} meta nftrace set 1; }`,
+      tunnel,
       '}',
       `table bridge ${table} {`,
       `  chain pre { type filter hook prerouting priority -400; meta protocol ip ${hostMatch} meta nftrace set 1; }`,
@@ -43,9 +47,16 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
     await sleep(300);
     const probe = spec.from === 'none' ? (await sleep(spec.waitMs), 'waited') : await send(spec);
     await sleep(SETTLE_MS);
-    const host = ours(monitors[0]!.output(), table);
-    const inSource = monitors[1] ? ours(monitors[1].output(), table) : undefined;
-    return { ...host, probe, ...(inSource ? { sourceLines: inSource.lines, marked: host.marked + inSource.marked } : {}) };
+    const hostText = monitors[0]!.output();
+    const host = ours(hostText, table, 'out|pre');
+    const tunneled = ours(hostText, table, 'tunnel');
+    const inSource = monitors[1] ? ours(monitors[1].output(), table, 'out') : undefined;
+    return {
+      ...host,
+      probe,
+      ...(inSource ? { sourceLines: inSource.lines, marked: host.marked + inSource.marked } : {}),
+      ...(tunneled.lines.length > 0 ? { tunnelLines: tunneled.lines } : {}),
+    };
   } finally {
     await Promise.all(monitors.map(async (m) => m.stop()));
     await nftApply(`delete table inet ${table}\ndelete table bridge ${table}\n`).catch(() => undefined);
@@ -69,11 +80,21 @@ function monitor(enter: string[]): { output: () => string; stop: () => Promise<v
   };
 }
 
-/** The lines of the packets our table marked (every line of a trace ID that our table's rule set, ours left out), and how many it marked. */
-function ours(text: string, table: string): { lines: string[]; marked: number } {
+/**
+ * The lines of the packets the `chains` (a pattern) of our table marked (every line of a
+ * trace ID whose marking rule matched there, ours left out), and how many they marked. A
+ * packet marked in one of our chains shows in the others it crosses after, without a rule.
+ */
+function ours(text: string, table: string, chains: string): { lines: string[]; marked: number } {
   const lines = text.split('\n').filter((l) => l.startsWith('trace id '));
-  const ids = new Set(lines.filter((l) => l.includes(` ${table} `)).map((l) => l.split(' ')[2]));
+  const mine = new RegExp(` ${table} (${chains}) rule `);
+  const ids = new Set(lines.filter((l) => mine.test(l)).map((l) => l.split(' ')[2]));
   return { lines: lines.filter((l) => ids.has(l.split(' ')[2]) && !l.includes(` ${table} `)), marked: ids.size };
+}
+
+/** An IPv4 address as nft's raw payload value ("10.0.1.2" → 0x0a000102). */
+function ipv4Hex(ip: string): string {
+  return `0x${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** Send the flow's first packet from the source's namespace and tell what came of it. */

@@ -55,7 +55,7 @@ export function buildEndpoint(
   net: NetworkRecord,
   req: JoinRequest,
   siblings: readonly EndpointRecord[],
-  caps: { wired: boolean; routesOut: boolean },
+  caps: { wired: boolean; routesOut: boolean; hostSideLink: boolean },
 ): NewEndpoint {
   const wired = caps.wired;
   let pools = net.ipam.pools;
@@ -77,7 +77,7 @@ export function buildEndpoint(
     containerId: req.containerId,
     name: req.name,
     ifName: wired ? `eth${n}` : undefined,
-    hostIfName: wired ? `veth${randomBytes(4).toString('hex').slice(0, 7)}` : undefined,
+    hostIfName: wired && caps.hostSideLink ? `veth${randomBytes(4).toString('hex').slice(0, 7)}` : undefined,
     mac: wired ? (req.mac?.toLowerCase() ?? (ipv4 ? macFromIPv4(parseIp(ipv4.address)) : randomMac())) : undefined,
     ipv4,
     ipv6,

@@ -33,7 +33,7 @@ const model = (backends: string[]): IngressModel => ({
     { proto: 'tcp', port: PUBLISHED, backends: backends.map((ip) => ({ ip, port: 80 })) },
     { proto: 'udp', port: PUBLISHED, backends: backends.map((ip) => ({ ip, port: 7 })) },
   ],
-  local: { bridge: 'ov-ing', address: NODE_INGRESS },
+  local: { link: 'ov-ing', address: NODE_INGRESS },
   remote: backends.filter((b) => b === T2),
 });
 

@@ -204,10 +204,10 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.equal(tunnel?.vni, 4097);
     assert.deepEqual(tunnel?.peers.map((p) => [p.vtep, p.endpoint, p.ip]), [[c.hostIp(1), 'c2', ip2]]);
     assert.deepEqual(topo.drift, []);
-    // berth trace names the path across hosts: bridged into the VXLAN link, to c2's host.
+    // berth trace names the path across hosts: straight into the VXLAN link, the outer packet to c2's host.
     const traced = await h1.berth('trace', 'c1', 'c2:7000');
     assert.match(traced.stdout, new RegExp(`^trace c1 ${ip1.replace(/\./g, '\\.')} → c2 \\(on ${c.hostIp(1).replace(/\./g, '\\.')}\\) ${ip2.replace(/\./g, '\\.')}:7000/tcp`), traced.stdout + traced.stderr);
-    assert.match(traced.stdout, new RegExp(`leaving by vx-001001 \\(ov\\), carried over VXLAN to host ${c.hostIp(1).replace(/\./g, '\\.')}, where c2 runs\\.`));
+    assert.match(traced.stdout, new RegExp(`straight into the VXLAN link, no bridge and no hook of the host's on the way, carried over VXLAN out of eth0 to host ${c.hostIp(1).replace(/\./g, '\\.')}, where c2 runs\\.`));
     // berth doctor compares the nodes' clocks over their node endpoints (one machine here: they agree).
     const report = JSON.parse((await h1.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] };
     const clock = report.checks.find((x) => x.id === 'swarm:clock');

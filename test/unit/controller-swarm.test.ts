@@ -67,10 +67,10 @@ describe('the controller in a swarm', () => {
   it('keeps the overlay’s links across a restart (the bridge sweep spared nothing berth marked before)', async () => {
     const host = await FakeHost.start();
     await host.kernel.links.batch([
-      'link add name ov-001001 mtu 1450 type bridge',
-      'link set dev ov-001001 alias berth up',
       'link add vx-001001 mtu 1450 type vxlan id 4097',
-      'link set dev vx-001001 master ov-001001 alias berth up',
+      'link set dev vx-001001 alias berth up',
+      'link add ov-001001 link vx-001001 type macvlan mode bridge',
+      'link set dev ov-001001 alias berth up',
       'link add name br-0123456789ab type bridge',
       'link set dev br-0123456789ab alias berth up',
     ]);

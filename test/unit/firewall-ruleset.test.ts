@@ -262,15 +262,15 @@ table inet berth {
 		comment "VNIs of encrypted overlay networks"
 	}
 
-	set direct_bridges {
+	set direct_links {
 		type ifname
-		comment "bridges of overlay networks routed directly"
+		comment "host links of overlay networks routed directly"
 	}
 
 	set direct4 {
 		type ipv4_addr . ifname
 		flags interval
-		comment "subnet . bridge of overlay networks routed directly"
+		comment "subnet . host link of overlay networks routed directly"
 	}
 
 	set direct_nets4 {
@@ -318,9 +318,9 @@ table inet berth {
 
 	chain forward {
 		type filter hook forward priority filter; policy accept;
-		oifname @direct_bridges ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
-		oifname @direct_bridges fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
-		iifname @direct_bridges ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
+		oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
+		oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
+		iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
 		iifname . oifname @icc_pairs accept comment "within a network"
 		iifname @internal drop comment "internal network: no way out"
 		oifname @internal drop comment "internal network: no way in"
@@ -413,8 +413,8 @@ describe("the swarm's VXLAN guard", () => {
     assert.ok(text.includes('\t\telements = { 10.99.0.12, 10.99.0.11 }\n'), text);
     assert.ok(text.includes('\t\telements = { fd00::11 }\n'), text);
     assert.ok(text.includes('\t\tcomment "VNIs of encrypted overlay networks"\n\t\telements = { 4097 }\n'), text);
-    const direct = renderFull({ networks: [], endpoints: [], publications: [], underlay: { ...GUARD, directRouted: [{ bridge: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] }] } });
-    assert.ok(direct.includes('\t\tcomment "bridges of overlay networks routed directly"\n\t\telements = { "ov-001001" }\n'), direct);
+    const direct = renderFull({ networks: [], endpoints: [], publications: [], underlay: { ...GUARD, directRouted: [{ link: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] }] } });
+    assert.ok(direct.includes('\t\tcomment "host links of overlay networks routed directly"\n\t\telements = { "ov-001001" }\n'), direct);
     assert.ok(direct.includes('\t\telements = { 10.0.1.0-10.0.2.255 . "ov-001001" }\n'), 'adjacent subnets as one range');
     assert.ok(direct.includes('\t\tcomment "subnets of overlay networks routed directly"\n\t\telements = { 10.0.1.0-10.0.2.255 }\n'), direct);
     // Outside a swarm the sets are empty: no VXLAN is filtered.

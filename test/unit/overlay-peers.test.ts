@@ -157,7 +157,7 @@ describe('direct routing', () => {
     assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.98.0.5', `${FAR.mac} 10.98.0.5`].sort());
     assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => `${e.ip} ${e.mac}`).sort(), ['10.0.1.5 06:b3:00:10:01:01', `10.0.1.9 ${FAR.mac}`]);
     assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.5/32 via 10.99.0.12 proto 179']);
-    assert.deepEqual(n.directRouted, { bridge: 'ov-001001', subnets: ['10.0.1.0/24'] });
+    assert.deepEqual(n.directRouted, { link: 'ov-001001', subnets: ['10.0.1.0/24'] });
     await n.setPeers!([B]);
     await n.dropPeers!([A]);
     assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);

@@ -321,7 +321,7 @@ describe('service names in the embedded DNS', () => {
 describe('ingress routing mesh (rules and derivation)', () => {
   const m = (backends: string[], remote: string[]): IngressModel => ({
     ports: [{ proto: 'tcp', port: 30080, backends: backends.map((ip) => ({ ip, port: 80 })) }],
-    local: { bridge: 'ov-001000', address: '10.255.0.2' },
+    local: { link: 'ov-001000', address: '10.255.0.2' },
     remote,
   });
 
@@ -382,14 +382,14 @@ table ip berth_ingress {
         { networkId: 'ing', ipv4: '10.255.0.7', remote: true, service: { id: 's1', name: 'web', taskId: 't3' } },
         { networkId: NET, ipv4: '10.0.1.5', remote: false, service: { id: 's1', name: 'web' } },
       ],
-      { networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' },
+      { networkId: 'ing', link: 'ov-001000', address: '10.255.0.2' },
     );
     assert.deepEqual(got, {
       ports: [
         { proto: 'udp', port: 30053, backends: [{ ip: '10.255.0.5', port: 53 }, { ip: '10.255.0.6', port: 53 }] },
         { proto: 'tcp', port: 30080, backends: [{ ip: '10.255.0.5', port: 80 }, { ip: '10.255.0.6', port: 80 }] },
       ],
-      local: { bridge: 'ov-001000', address: '10.255.0.2' },
+      local: { link: 'ov-001000', address: '10.255.0.2' },
       remote: ['10.255.0.6'],
     });
     assert.deepEqual(ingressModel(services, [], undefined), { ports: [], local: undefined, remote: [] });
@@ -407,7 +407,7 @@ table ip berth_ingress {
       sandboxPath: (id) => id,
       ingressEndpoint: async (previous) => {
         made.push(`made at ${previous ?? 'any'}`);
-        return { networkId: 'ing', bridge: 'ov-001000', address: '10.255.0.2' };
+        return { networkId: 'ing', link: 'ov-001000', address: '10.255.0.2' };
       },
       dropIngressEndpoint: async (p) => void made.push(`dropped ${p.address}`),
       log: () => undefined,

@@ -56,11 +56,14 @@ describe('berth trace', () => {
     assert.match(explainTrace('x', { lines: [], probe: 'ENETUNREACH' }, names).summary, /^no route: the source has no route/);
   });
 
-  it('names a remote destination’s host when the packet leaves by a VXLAN link', () => {
-    const remote: TraceNames = { ...names, networkOfLink: new Map([['vx-001001', 'ov']]), containerOfIp: new Map([['10.0.1.3', 'c2']]), remoteHostOfIp: new Map([['10.0.1.3', '10.99.0.12']]) };
-    const lines = [pkt('v', 'bridge berth icc_flood', 'iif "veth5" oif "vx-001001" ip saddr 10.0.1.2 ip daddr 10.0.1.3 ip id 9 tcp dport 80'), 'trace id v bridge berth icc_flood policy accept'];
-    const r = explainTrace('c1 10.0.1.2 → c2 (on 10.99.0.12) 10.0.1.3:80/tcp', { lines, probe: 'connected' }, remote);
-    assert.equal(r.summary, 'delivered, leaving by vx-001001 (ov), carried over VXLAN to host 10.99.0.12, where c2 runs.');
+  it('names a remote destination’s host from the outer packet when the flow leaves in VXLAN, crossing no other hook', () => {
+    const remote: TraceNames = { ...names, containerOfIp: new Map([['10.0.1.3', 'c2']]) };
+    const tunnelLines = [pkt('t', 'inet berth underlay_untracked', 'oif "eth0" ip saddr 10.99.0.11 ip daddr 10.99.0.12 ip id 7 udp dport 4789'), 'trace id t inet berth underlay_untracked rule udp dport @vxlan_ports notrack (verdict continue)'];
+    const r = explainTrace('c1 10.0.1.2 → c2 (on 10.99.0.12) 10.0.1.3:80/tcp', { lines: [], tunnelLines, probe: 'connected' }, remote);
+    assert.deepEqual(r.tunnel, { oif: 'eth0', host: '10.99.0.12' });
+    assert.equal(r.summary, "delivered: from the container's interface (a macvlan of the overlay's VXLAN link) straight into the VXLAN link, no bridge and no hook of the host's on the way, carried over VXLAN out of eth0 to host 10.99.0.12, where c2 runs.");
+    const dropped = explainTrace('c1 → 10.0.1.3:80/tcp', { lines: [], probe: 'timeout' }, remote);
+    assert.equal(dropped.tunnel, undefined, 'no outer packet seen: no tunnel claimed');
   });
 
   it('tells a frame that crossed only its bridge (marked, seen by no chain of berth’s) as delivered at layer 2', () => {

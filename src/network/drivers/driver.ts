@@ -52,6 +52,12 @@ export interface DriverCapabilities {
   readonly routesOut: boolean;
   /** A container on it reaches the outside through docker_gwbridge (Docker's overlay). */
   readonly gatewayBridge: boolean;
+  /**
+   * Its endpoints have a link of their own in the host's namespace, the host end of a veth
+   * pair (named in the endpoint record, repaired after a restart if it is missing); an
+   * overlay's endpoint is a macvlan born in the sandbox and has none.
+   */
+  readonly hostSideLink: boolean;
 }
 
 /** The capabilities of an ordinary local network driver; each driver states how it differs. */
@@ -65,6 +71,7 @@ export const LOCAL_NETWORK: DriverCapabilities = {
   hostNamespace: false,
   routesOut: true,
   gatewayBridge: false,
+  hostSideLink: true,
 };
 
 /** Whether a link berth marked belongs to another driver, whose networks may not be known yet: a sweep spares it. */
@@ -148,11 +155,11 @@ export interface DriverNetwork {
    */
   readonly encryptedVni?: number;
   /**
-   * Shared networks routed directly to hosts on the same underlay segment: the bridge
+   * Shared networks routed directly to hosts on the same underlay segment: the host link
    * and subnets whose forwarded traffic the firewall confines (their own subnet only,
    * from the hosts of their endpoints only).
    */
-  readonly directRouted?: { bridge: string; subnets: string[] };
+  readonly directRouted?: { link: string; subnets: string[] };
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

@@ -38,7 +38,7 @@ export const SETS = {
   swarmNodes4: 'swarm_nodes4',
   swarmNodes6: 'swarm_nodes6',
   encryptedVnis: 'encrypted_vnis',
-  directBridges: 'direct_bridges',
+  directLinks: 'direct_links',
   direct4: 'direct4',
   directNets4: 'direct_nets4',
 } as const;
@@ -163,8 +163,8 @@ export function underlayElements(u: FwUnderlay): ElementGroup[] {
     ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
     ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),
     ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),
-    ...group('inet', SETS.directBridges, (u.directRouted ?? []).map((d) => ifname(d.bridge))),
-    ...group('inet', SETS.direct4, (u.directRouted ?? []).flatMap((d) => subnetRanges(d.subnets.map(subnet)).map((s) => `${s} . ${ifname(d.bridge)}`))),
+    ...group('inet', SETS.directLinks, (u.directRouted ?? []).map((d) => ifname(d.link))),
+    ...group('inet', SETS.direct4, (u.directRouted ?? []).flatMap((d) => subnetRanges(d.subnets.map(subnet)).map((s) => `${s} . ${ifname(d.link)}`))),
     ...group('inet', SETS.directNets4, subnetRanges((u.directRouted ?? []).flatMap((d) => d.subnets.map(subnet)))),
   ];
 }

@@ -52,8 +52,8 @@ export interface FwUnderlay {
   members: string[];
   /** VNIs of encrypted networks: their VXLAN leaves marked for berth's IPsec policies, and arrives only decrypted. */
   encryptedVnis: number[];
-  /** Overlay networks routed directly to hosts on this host's segment: their bridges take forwarded traffic of their own subnet only, from those hosts only. */
-  directRouted?: { bridge: string; subnets: string[] }[];
+  /** Overlay networks routed directly to hosts on this host's segment: their host links take forwarded traffic of their own subnet only, from those hosts only. */
+  directRouted?: { link: string; subnets: string[] }[];
 }
 
 /** The mark an encrypted network's VXLAN leaves with, which berth's IPsec policies select (Docker's value). */

@@ -66,8 +66,8 @@ const SET_DEFS: Record<SetName, SetDef> = {
   [SETS.swarmNodes6]: { table: 'inet', type: 'ipv6_addr', interval: false, comment: "the swarm's nodes: the only sources of VXLAN" },
   // The VNI: 24 bits at byte 4 of the VXLAN header, 12 bytes into the UDP datagram.
   [SETS.encryptedVnis]: { table: 'inet', type: '@th,96,24', typeOf: true, interval: false, comment: 'VNIs of encrypted overlay networks' },
-  [SETS.directBridges]: { table: 'inet', type: 'ifname', interval: false, comment: 'bridges of overlay networks routed directly' },
-  [SETS.direct4]: { table: 'inet', type: 'ipv4_addr . ifname', interval: true, comment: 'subnet . bridge of overlay networks routed directly' },
+  [SETS.directLinks]: { table: 'inet', type: 'ifname', interval: false, comment: 'host links of overlay networks routed directly' },
+  [SETS.direct4]: { table: 'inet', type: 'ipv4_addr . ifname', interval: true, comment: 'subnet . host link of overlay networks routed directly' },
   [SETS.directNets4]: { table: 'inet', type: 'ipv4_addr', interval: true, comment: 'subnets of overlay networks routed directly' },
 };
 
@@ -112,9 +112,9 @@ const INET_CHAINS = `	chain guard {
 
 	chain forward {
 		type filter hook forward priority filter; policy accept;
-		oifname @direct_bridges ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
-		oifname @direct_bridges fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
-		iifname @direct_bridges ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
+		oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
+		oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
+		iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
 		iifname . oifname @icc_pairs accept comment "within a network"
 		iifname @internal drop comment "internal network: no way out"
 		oifname @internal drop comment "internal network: no way in"

@@ -44,7 +44,7 @@ function sortIps(ips: Iterable<string>): string[] {
 export function ingressModel(
   shared: Pick<SharedServices, 'services' | 'taskServing'>,
   endpoints: readonly (BackendEndpoint & { remote: boolean })[],
-  place: { networkId: string; bridge: string; address: string } | undefined,
+  place: { networkId: string; link: string; address: string } | undefined,
 ): IngressModel {
   if (!place) return { ports: [], local: undefined, remote: [] };
   const tasks = endpoints.filter((e) => e.networkId === place.networkId && e.service && (e.service.taskId === undefined || shared.taskServing(e.service.taskId)));
@@ -59,5 +59,5 @@ export function ingressModel(
       for (const e of mine) if (e.remote) remote.add(e.ipv4);
     }
   }
-  return { ports: [...ports.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1)), local: { bridge: place.bridge, address: place.address }, remote: sortIps(remote) };
+  return { ports: [...ports.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1)), local: { link: place.link, address: place.address }, remote: sortIps(remote) };
 }

@@ -38,8 +38,8 @@ export interface IngressPort {
 /** What the node's mesh holds. */
 export interface IngressModel {
   ports: readonly IngressPort[];
-  /** The node's own endpoint on the ingress network: its bridge and address (none: no remote task is reachable). */
-  local: { bridge: string; address: string } | undefined;
+  /** The node's own endpoint on the ingress network: its host link and address (none: no remote task is reachable). */
+  local: { link: string; address: string } | undefined;
   /** Tasks' addresses on other nodes. */
   remote: readonly string[];
 }
@@ -66,7 +66,7 @@ export function ingressTableScript(m: IngressModel): string {
     lines.push(`\tchain ${hook} {`, `\t\ttype nat hook ${hook} priority -100; policy accept;`, '\t\tfib daddr type local meta l4proto . th dport vmap @ports', '\t}');
   }
   lines.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority 100; policy accept;');
-  if (m.local) lines.push(`\t\toifname "${m.local.bridge}" ct status dnat ip daddr @remote snat to ${m.local.address}`);
+  if (m.local) lines.push(`\t\toifname "${m.local.link}" ct status dnat ip daddr @remote snat to ${m.local.address}`);
   lines.push('\t}');
   for (const p of m.ports) lines.push(`\tchain ${ingressChain(p)} {`, ...ingressRules(p).map((r) => `\t\t${r}`), '\t}');
   lines.push('}');

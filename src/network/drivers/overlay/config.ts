@@ -35,15 +35,18 @@ export interface OverlayConfig {
   mtu: number | undefined;
   /** -o com.berth.network.driver.overlay.direct_routing=true */
   directRouting: boolean;
-  /** The kernel's names of the network's bridge and VXLAN link on each host. */
-  bridge: string;
-  vxlan: string;
   /**
-   * The bridge's MAC, fixed (locally administered, from the VNI): with direct routing,
+   * The kernel's names of the network's links on each host: the VXLAN link, and the
+   * host's own link on the network (a macvlan of the VXLAN link, beside the containers').
+   */
+  vxlan: string;
+  hostLink: string;
+  /**
+   * The host link's MAC with direct routing, fixed (locally administered, from the VNI):
    * the VXLAN link's ARP proxy gives it for a routed peer's address, so the container
    * sends that packet to the host, which routes it.
    */
-  bridgeMac: string;
+  hostMac: string;
 }
 
 /** The VNIs of a vxlanid_list option, one per subnet, read as Docker reads them (its error for a value that is not a number). */
@@ -77,9 +80,9 @@ export function parseOverlayConfig(net: NetworkRecord): OverlayConfig {
     encrypted,
     directRouting,
     mtu: linkMtu(net.options[MTU_OPTION]),
-    bridge: `ov-${hex}`,
     vxlan: `vx-${hex}`,
-    bridgeMac: `06:b3:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:01`,
+    hostLink: `ov-${hex}`,
+    hostMac: `06:b3:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:01`,
   };
 }
 

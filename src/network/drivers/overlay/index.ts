@@ -1,39 +1,48 @@
 /**
  * The overlay driver: one layer-2 segment across the hosts of a swarm. On each host that
- * has an endpoint on the network, a bridge holds the local containers and a VXLAN link
- * (`nolearning proxy`, the cluster's VNI and UDP port) carries frames to the others. The
- * kernel never floods to learn: every remote endpoint gets a static FDB entry (its MAC at
- * its host's address) and a permanent neighbour entry (its IP at its MAC, which the VXLAN
- * link's ARP proxy answers), written as the cluster store reports it; each remote host
- * with endpoints gets one all-zeros FDB entry for broadcasts. Containers route out through
- * docker_gwbridge, not the overlay (it has no gateway on the host).
+ * has an endpoint on the network, a VXLAN link (`nolearning proxy`, the cluster's VNI and
+ * UDP port) carries frames to the others, and every local container's interface is a
+ * macvlan of it (bridge mode: local containers reach each other through it too). Docker
+ * puts a bridge and a veth pair between the container and the VXLAN link; berth does not:
+ * a frame goes from the container's socket straight into the VXLAN link, and one arriving
+ * goes from the VXLAN link straight to the container, with no bridge to cross (and none of
+ * the bridge family's hooks) and no veth queue. That is the bare VXLAN pair's speed (see
+ * BENCHMARKS.md). The host has a macvlan of its own on it too (`ov-…`, no address unless
+ * the routing mesh or direct routing gives it one).
+ *
+ * The kernel never floods to learn: every remote endpoint gets a static FDB entry (its
+ * MAC at its host's address) and a permanent neighbour entry (its IP at its MAC, which
+ * the VXLAN link's ARP proxy answers), written as the cluster store reports it; each
+ * remote host with endpoints gets one all-zeros FDB entry for broadcasts. Containers route
+ * out through docker_gwbridge, not the overlay (it has no gateway on the host).
  *
  * With direct routing (berth's option, Flannel's DirectRouting), a remote endpoint whose
  * host shares this host's underlay segment gets no FDB entry: its neighbour entry gives
- * the bridge's own MAC, so the container hands the packet to the host, which routes it
- * to that host as it is (a /32 route via its address), where the network's subnet route
- * on the bridge delivers it. No encapsulation: the underlay's own speed.
+ * the host link's MAC, so the container hands the packet to the host, which routes it to
+ * that host as it is (a /32 route via its address), where the network's subnet route on
+ * the host link delivers it. No encapsulation.
  */
 import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
-import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
+import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver, type WiringPlan } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
 import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
 import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
+import { planSublinkLeave, sandboxCommands } from '../sublink/sandbox.js';
 
-/** This driver's links: a bridge and a VXLAN link per network, named after its VNI (config.ts). */
+/** This driver's links: a VXLAN link and the host's macvlan of it per network, named after its VNI (config.ts). */
 const LINK_NAMES = /^(ov|vx)-[0-9a-f]{6}$/;
 
 export function overlayDriver(ctx: DriverContext): NetworkDriver {
   const encryption = new OverlayEncryption(ctx.kernel.xfrm);
   return {
     name: 'overlay',
-    capabilities: { ...LOCAL_NETWORK, scope: 'swarm', routesOut: false, gatewayBridge: true },
+    capabilities: { ...LOCAL_NETWORK, scope: 'swarm', routesOut: false, gatewayBridge: true, hostSideLink: false },
     validate(net) {
       return overlayNetwork(parseOverlayConfig(net), net, ctx, encryption);
     },
@@ -78,7 +87,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const host = tryParseIp(p.node);
       return segment !== undefined && host !== undefined && cidrContains(segment, host);
     },
-    mac: c.bridgeMac,
+    mac: c.hostMac,
   };
   const routeTo = (p: RemoteEndpoint): string => `route replace ${p.ipv4}/32 via ${p.node} proto ${BERTH_ROUTE_PROTO}`;
   const routeGone = (p: RemoteEndpoint): string => `route del ${p.ipv4}/32 proto ${BERTH_ROUTE_PROTO}`;
@@ -101,7 +110,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   };
   return {
     displayOptions: { ...net.options, [VNI_OPTION]: String(c.vni) },
-    kernelNames: [c.bridge, c.vxlan],
+    kernelNames: [c.hostLink, c.vxlan],
     async ensure() {
       const swarm = ctx.swarm?.();
       if (!swarm) throw invalid(`network ${name} is a swarm network: this node is not in a swarm`);
@@ -111,39 +120,35 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       }
       const present = new Map((await links.list()).map((l) => [l.name, l]));
       const cmds: string[] = [];
-      if (!present.has(c.bridge)) cmds.push(`link add name ${c.bridge} mtu ${mtu()} type bridge`, `link set dev ${c.bridge} alias ${OWNER_ALIAS} up`);
-      // The routed peers' packets come to this MAC; packets routed here leave by the subnet's route on the bridge.
-      if (c.directRouting) cmds.push(`link set dev ${c.bridge} address ${c.bridgeMac}`, ...subnets4.map((s) => `route replace ${s} dev ${c.bridge} proto ${BERTH_ROUTE_PROTO}`));
+      // A berth before 2026-12 put a bridge here, with the VXLAN link as its port: it goes (its containers need a restart).
+      const stale = present.get(c.hostLink)?.kind === 'bridge';
+      if (stale) cmds.push(`link del dev ${c.hostLink}`);
       if (!present.has(c.vxlan)) {
-        cmds.push(
-          `link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`,
-          `link set dev ${c.vxlan} master ${c.bridge} alias ${OWNER_ALIAS} up`,
-        );
-      } else if (present.get(c.vxlan)?.master !== c.bridge) {
-        // A bridge made again (a crash between the two) takes the VXLAN link back.
-        cmds.push(`link set dev ${c.vxlan} master ${c.bridge} up`);
+        cmds.push(`link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`, `link set dev ${c.vxlan} alias ${OWNER_ALIAS} up`);
       }
+      // The host's own macvlan goes with its VXLAN link when that is deleted: made again with it.
+      if (stale || !present.has(c.hostLink) || !present.has(c.vxlan)) {
+        const mac = c.directRouting ? ` address ${c.hostMac}` : '';
+        // No IPv6 link-local address: the host would send its neighbour discovery to every host of the network.
+        cmds.push(`link add ${c.hostLink} link ${c.vxlan}${mac} type macvlan mode bridge`, `link set dev ${c.hostLink} addrgenmode none`, `link set dev ${c.hostLink} alias ${OWNER_ALIAS} up`);
+      }
+      // The routed peers' packets come to the host link's MAC; packets routed here leave by the subnet's route on it.
+      if (c.directRouting) cmds.push(...subnets4.map((s) => `route replace ${s} dev ${c.hostLink} proto ${BERTH_ROUTE_PROTO}`));
       if (cmds.length > 0) await links.batch(cmds);
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
       if (!present.has(c.vxlan) && peers.size > 0) await this.setPeers?.([...peers.values()], true);
     },
     async remove() {
-      for (const l of [c.vxlan, c.bridge]) await links.delete(l);
+      for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
       if (c.directRouting) await dropRoutes(ctx, inSubnets);
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
     },
     ...(c.encrypted ? { encryptedVni: c.vni } : {}),
-    ...(c.directRouting ? { directRouted: { bridge: c.bridge, subnets: subnets4 } } : {}),
-    planJoin: (ep: EndpointRecord) => ({
-      steps: [
-        { in: 'sandbox', commands: [`link add ${ep.ifName!} mtu ${mtu()}${ep.mac ? ` address ${ep.mac}` : ''} type veth peer name ${ep.hostIfName!} mtu ${mtu()} netns ${process.pid}`, ...(ep.ipv4 ? [`addr add ${ep.ipv4.address}/${ep.ipv4.prefixLen} dev ${ep.ifName!}`] : []), `link set ${ep.ifName!} up`] },
-        { in: 'host', commands: [`link set dev ${ep.hostIfName!} master ${c.bridge} alias ${OWNER_ALIAS} up`] },
-      ],
-    }),
-    planLeave: (ep: EndpointRecord) => ({ steps: [{ in: 'host', commands: [`link del dev ${ep.hostIfName!}`] }] }),
-    hostSideWired: (link) => link.master === c.bridge && link.up,
+    ...(c.directRouting ? { directRouted: { link: c.hostLink, subnets: subnets4 } } : {}),
+    planJoin: (ep: EndpointRecord, sandbox: string) => planOverlayJoin(c.vxlan, ep, sandbox),
+    planLeave: (ep: EndpointRecord) => planSublinkLeave(ep),
     /**
      * Make the VXLAN link's tables hold exactly `all` (`replace`: compared with what the
      * kernel has, which a restart kept), or add these: a static FDB entry and neighbour
@@ -176,7 +181,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       for (const p of all) {
         if (routed.is(p)) {
           peers.set(p.endpointId, p);
-          neigh.push(`neigh replace ${p.ipv4} lladdr ${c.bridgeMac} dev ${c.vxlan} nud permanent`, routeTo(p));
+          neigh.push(`neigh replace ${p.ipv4} lladdr ${c.hostMac} dev ${c.vxlan} nud permanent`, routeTo(p));
           continue;
         }
         if (!peers.has(p.endpointId)) {
@@ -219,5 +224,20 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
       await hostsWent(before);
     },
+  };
+}
+
+/**
+ * A container's interface on the network: a macvlan of the VXLAN link, made in the host's
+ * namespace where its parent is and born in the sandbox under its final name (the MTU is
+ * the VXLAN link's), then its address and up. The overlay carries no default route.
+ */
+export function planOverlayJoin(vxlan: string, ep: EndpointRecord, sandbox: string): WiringPlan {
+  return {
+    steps: [
+      { in: 'sandbox', commands: [] },
+      { in: 'host', commands: [`link add ${ep.ifName!} link ${vxlan}${ep.mac ? ` address ${ep.mac}` : ''} netns ${sandbox} type macvlan mode bridge`] },
+      { in: 'sandbox', commands: sandboxCommands(ep, 'none') },
+    ],
   };
 }

@@ -4,7 +4,7 @@
  * one all-zeros entry per remote host (broadcasts and ARP go to every host with an
  * endpoint), a permanent neighbour entry per endpoint (the link's ARP proxy answers
  * from it). A peer routed directly (on this host's own underlay segment) has no FDB entry:
- * its neighbour entry gives the bridge's MAC, so its packets go to the host, which routes
+ * its neighbour entry gives the host link's MAC, so its packets go to the host, which routes
  * them. A restarted daemon compares them with what the kernel kept, so an endpoint
  * that went while it was down is removed and nothing is added twice. Pure.
  */
@@ -19,7 +19,7 @@ export interface TableCommands {
   neigh: string[];
 }
 
-/** Peers routed without VXLAN, and the MAC their addresses resolve to (the bridge's). */
+/** Peers routed without VXLAN, and the MAC their addresses resolve to (the host link's). */
 export interface Routed {
   is(p: RemoteEndpoint): boolean;
   mac: string;

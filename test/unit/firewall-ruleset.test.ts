@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError } from '../../src/errors.js';
-import type { FwEndpoint, FwNetwork, FwPublication } from '../../src/network/firewall/model.js';
+import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from '../../src/network/firewall/model.js';
 import {
   addEndpoint,
   addNetwork,
@@ -242,11 +242,6 @@ table inet berth {
 		comment "published ports, other port in the container"
 	}
 
-	set vxlan_ports {
-		type inet_service
-		comment "the swarm's VXLAN port"
-	}
-
 	set swarm_nodes4 {
 		type ipv4_addr
 		comment "the swarm's nodes: the only sources of VXLAN"
@@ -282,9 +277,7 @@ table inet berth {
 	chain guard {
 		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
 		type filter hook prerouting priority raw; policy accept;
-		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
-		udp dport @vxlan_ports notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"
-		ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"
+		ip daddr 127.0.0.0/8 iifname != "lo" drop comment "loopback from a container or another host"
 	}
 
 	chain dnat_in {
@@ -318,39 +311,12 @@ table inet berth {
 
 	chain forward {
 		type filter hook forward priority filter; policy accept;
-		oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
-		oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
-		iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
 		iifname . oifname @icc_pairs accept comment "within a network"
 		iifname @internal drop comment "internal network: no way out"
 		oifname @internal drop comment "internal network: no way in"
 		oifname @bridges ct state established,related accept
 		oifname @bridges ct status dnat accept comment "published ports"
 		oifname @bridges drop comment "other networks and outside: no direct access"
-	}
-
-	chain underlay_in {
-		comment "VXLAN of swarm overlay networks: from the swarm's nodes only, an encrypted network's through IPsec only"
-		type filter hook input priority filter; policy accept;
-		udp dport @vxlan_ports jump vxlan_in comment "one lookup for every other packet"
-	}
-
-	chain vxlan_in {
-		ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
-		ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
-		@th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
-	}
-
-	chain underlay_untracked {
-		comment "the swarm's VXLAN leaves untracked: conntrack would keep an entry per inner flow's source port"
-		type filter hook output priority raw; policy accept;
-		udp dport @vxlan_ports notrack
-	}
-
-	chain underlay_out {
-		comment "an encrypted network's VXLAN takes berth's IPsec policies, which select this mark"
-		type route hook output priority mangle; policy accept;
-		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta mark set 0x00d0c4e3
 	}
 }
 table bridge berth {
@@ -405,40 +371,55 @@ describe('subnet elements', () => {
 });
 
 describe("the swarm's VXLAN guard", () => {
-  const GUARD = { vxlanPorts: [4789], members: ['10.99.0.12', '10.99.0.11', 'fd00::11'], encryptedVnis: [4097] };
+  const GUARD: FwUnderlay = { vxlanPorts: [4789], members: ['10.99.0.12', '10.99.0.11', 'fd00::11'], encryptedVnis: [4097] };
 
-  it('puts the port, the nodes by family and the encrypted VNIs in their sets', () => {
-    const text = renderFull({ networks: [], endpoints: [], publications: [], underlay: GUARD });
-    assert.ok(text.includes('\t\tcomment "the swarm\'s VXLAN port"\n\t\telements = { 4789 }\n'), text);
+  const within = (underlay: FwUnderlay | undefined) => (): FirewallModel => ({ networks: [], endpoints: [], publications: [], underlay });
+  const PLAIN = { ...GUARD, encryptedVnis: [] };
+
+  it('writes the port into its rules and puts the nodes by family and the encrypted VNIs in their sets', () => {
+    const text = renderFull(within(GUARD)());
+    assert.ok(text.includes('\t\tudp dport 4789 notrack comment "the swarm\'s VXLAN: stateless, no conntrack entry per flow"\n'), text);
+    assert.ok(text.includes('\t\tudp dport 4789 jump vxlan_in\n'), text);
     assert.ok(text.includes('\t\telements = { 10.99.0.12, 10.99.0.11 }\n'), text);
     assert.ok(text.includes('\t\telements = { fd00::11 }\n'), text);
     assert.ok(text.includes('\t\tcomment "VNIs of encrypted overlay networks"\n\t\telements = { 4097 }\n'), text);
-    const direct = renderFull({ networks: [], endpoints: [], publications: [], underlay: { ...GUARD, directRouted: [{ link: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] }] } });
+    assert.ok(text.includes('\t\tudp dport 4789 @th,96,24 @encrypted_vnis meta mark set 0x00d0c4e3\n'), text);
+    assert.ok(text.includes('meta ipsec missing counter drop'), text);
+    // Without an encrypted network, nothing of IPsec's on the path; without a directly routed one, nothing of direct routing's.
+    const plain = renderFull(within(PLAIN)());
+    assert.doesNotMatch(plain, /encrypted_vnis meta|meta ipsec|underlay_out|@direct/);
+    assert.match(renderFull(within({ ...PLAIN, vxlanPorts: [4789, 7777] })()), /\t\tudp dport \{ 4789, 7777 \} notrack /);
+    const direct = renderFull(within({ ...PLAIN, directRouted: [{ link: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] }] })());
     assert.ok(direct.includes('\t\tcomment "host links of overlay networks routed directly"\n\t\telements = { "ov-001001" }\n'), direct);
     assert.ok(direct.includes('\t\telements = { 10.0.1.0-10.0.2.255 . "ov-001001" }\n'), 'adjacent subnets as one range');
     assert.ok(direct.includes('\t\tcomment "subnets of overlay networks routed directly"\n\t\telements = { 10.0.1.0-10.0.2.255 }\n'), direct);
-    // Outside a swarm the sets are empty: no VXLAN is filtered.
-    assert.equal(renderFull({ networks: [], endpoints: [], publications: [] }), BASE);
+    assert.match(direct, /ip saddr @direct_nets4 ip daddr @direct_nets4 notrack/);
+    assert.match(direct, /oifname @direct_links fib saddr \. iif oif missing drop/);
+    // Outside a swarm nothing of it: no VXLAN is filtered.
+    assert.equal(renderFull(within(undefined)()), BASE);
   });
 
-  it('changes only the elements that differ, and all of them when the node leaves', () => {
+  it('changes only the elements that differ, and renders the ruleset again when its rules change', () => {
     const joined = { ...GUARD, members: [...GUARD.members, '10.99.0.13'] };
-    assert.equal(changeUnderlay(GUARD, joined), 'add element inet berth swarm_nodes4 { 10.99.0.13 }\n');
-    assert.equal(changeUnderlay(joined, GUARD), 'delete element inet berth swarm_nodes4 { 10.99.0.13 }\n');
-    assert.equal(changeUnderlay(GUARD, GUARD), '');
-    assert.equal(
-      changeUnderlay(GUARD, undefined),
-      'delete element inet berth vxlan_ports { 4789 }\n' +
-        'delete element inet berth swarm_nodes4 { 10.99.0.12, 10.99.0.11 }\n' +
-        'delete element inet berth swarm_nodes6 { fd00::11 }\n' +
-        'delete element inet berth encrypted_vnis { 4097 }\n',
-    );
-    assert.equal(changeUnderlay(undefined, { vxlanPorts: [7777], members: ['10.99.0.11'], encryptedVnis: [] }), 'add element inet berth vxlan_ports { 7777 }\nadd element inet berth swarm_nodes4 { 10.99.0.11 }\n');
+    assert.equal(changeUnderlay(GUARD, joined, within(joined)), 'add element inet berth swarm_nodes4 { 10.99.0.13 }\n');
+    assert.equal(changeUnderlay(joined, GUARD, within(GUARD)), 'delete element inet berth swarm_nodes4 { 10.99.0.13 }\n');
+    assert.equal(changeUnderlay(GUARD, GUARD, within(GUARD)), '');
+    assert.equal(changeUnderlay(GUARD, { ...GUARD, encryptedVnis: [4097, 4098] }, within(GUARD)), 'add element inet berth encrypted_vnis { 4098 }\n');
+    // Leaving, joining, the last encrypted network gone, another port: the whole ruleset, in one transaction.
+    assert.equal(changeUnderlay(GUARD, undefined, within(undefined)), BASE);
+    assert.equal(changeUnderlay(undefined, PLAIN, within(PLAIN)), renderFull(within(PLAIN)()));
+    assert.equal(changeUnderlay(GUARD, PLAIN, within(PLAIN)), renderFull(within(PLAIN)()));
+    assert.match(changeUnderlay(PLAIN, { ...PLAIN, vxlanPorts: [7777] }, within({ ...PLAIN, vxlanPorts: [7777] })), /udp dport 7777 notrack/);
   });
 
   it('refuses what is not an address, a port or a VNI', () => {
-    assert.throws(() => changeUnderlay(undefined, { ...GUARD, members: ['10.99.0.11; flush ruleset'] }), /invalid IP address/);
-    assert.throws(() => changeUnderlay(undefined, { ...GUARD, vxlanPorts: [70000] }), /invalid VXLAN port/);
-    assert.throws(() => changeUnderlay(undefined, { ...GUARD, encryptedVnis: [1 << 24] }), /invalid VXLAN ID/);
+    const cases: [FwUnderlay, RegExp][] = [
+      [{ ...GUARD, members: ['10.99.0.11; flush ruleset'] }, /invalid IP address/],
+      [{ ...GUARD, vxlanPorts: [70000] }, /invalid VXLAN port/],
+      [{ ...GUARD, encryptedVnis: [1 << 24] }, /invalid VXLAN ID/],
+    ];
+    for (const [bad, error] of cases) {
+      assert.throws(() => changeUnderlay(undefined, bad, within(bad)), error);
+    }
   });
 });

@@ -34,7 +34,6 @@ export const SETS = {
   pub6Keep: 'pub6_keep',
   pub6Port: 'pub6_port',
   noIccPorts: 'no_icc_ports',
-  vxlanPorts: 'vxlan_ports',
   swarmNodes4: 'swarm_nodes4',
   swarmNodes6: 'swarm_nodes6',
   encryptedVnis: 'encrypted_vnis',
@@ -147,19 +146,14 @@ export function publicationElements(pub: FwPublication): ElementGroup[] {
   ];
 }
 
-/** Elements of the swarm's VXLAN guard: the data-path ports, the nodes' addresses by family, the encrypted VNIs. */
+/** Elements of the swarm's VXLAN guard: the nodes' addresses by family, the encrypted VNIs, the directly routed networks (the port is in the rules). */
 export function underlayElements(u: FwUnderlay): ElementGroup[] {
-  const port = (p: number): string => {
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`invalid VXLAN port: ${p}`);
-    return String(p);
-  };
   const vni = (v: number): string => {
     if (!Number.isInteger(v) || v < 1 || v > 0xffffff) throw invalid(`invalid VXLAN ID: ${v}`);
     return String(v);
   };
   const members = u.members.map((m) => address(m));
   return [
-    ...group('inet', SETS.vxlanPorts, u.vxlanPorts.map(port)),
     ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
     ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),
     ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),

@@ -93,9 +93,9 @@ export class Firewall {
     return this.change(ruleset.removePublications(pubs), after);
   }
 
-  /** The swarm's VXLAN guard changed (nodes came or went, the node joined or left): the elements that differ. */
+  /** The swarm's VXLAN guard changed (nodes came or went, the node joined or left): the elements that differ, or the whole ruleset when its rules change. */
   async changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined, after: ModelSource): Promise<Applied> {
-    return this.change(ruleset.changeUnderlay(from, to), after);
+    return this.change(ruleset.changeUnderlay(from, to, after), after);
   }
 
   /** Resolves once every change queued so far has been applied (or has failed). */

@@ -14,6 +14,7 @@
  *    Its chains exist only while some endpoint has ICC off: a base chain costs every frame
  *    of every bridge (an overlay's included) a pass, and most hosts have nothing to drop.
  */
+import { invalid } from '../../errors.js';
 import { IPSEC_MARK, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication, type FwUnderlay } from './model.js';
 import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, underlayElements, type ElementGroup, type FwTable, type SetName } from './elements.js';
 
@@ -61,7 +62,6 @@ const SET_DEFS: Record<SetName, SetDef> = {
     comment: 'published ports, other port in the container',
   },
   [SETS.noIccPorts]: { table: 'bridge', type: 'ifname', interval: false, comment: 'bridge ports of networks with ICC off' },
-  [SETS.vxlanPorts]: { table: 'inet', type: 'inet_service', interval: false, comment: "the swarm's VXLAN port" },
   [SETS.swarmNodes4]: { table: 'inet', type: 'ipv4_addr', interval: false, comment: "the swarm's nodes: the only sources of VXLAN" },
   [SETS.swarmNodes6]: { table: 'inet', type: 'ipv6_addr', interval: false, comment: "the swarm's nodes: the only sources of VXLAN" },
   // The VNI: 24 bits at byte 4 of the VXLAN header, 12 bytes into the UDP datagram.
@@ -73,80 +73,115 @@ const SET_DEFS: Record<SetName, SetDef> = {
 
 const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
 
-const INET_CHAINS = `	chain guard {
-		comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"
-		type filter hook prerouting priority raw; policy accept;
-		iifname != "lo" ip daddr 127.0.0.0/8 drop comment "loopback from a container or another host"
-		udp dport @vxlan_ports notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"
-		ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"
-	}
+/**
+ * The inet table's chains. What every host has: the loopback guard, published ports, NAT,
+ * the forward filter. In a swarm, the VXLAN guard, with the data-path port written into
+ * its rules: every packet of every overlay crosses them on both hosts, so they cost a
+ * compare, not a set lookup, until the packet is VXLAN. The rules of encrypted and
+ * directly routed networks exist only while such a network does (their set lookups would
+ * cost every packet otherwise). A change of that shape renders the table again
+ * (changeUnderlay); a change of the nodes or networks is a change of elements.
+ */
+function inetChains(model: FirewallModel): string {
+  const u = model.underlay;
+  const vxlan = u ? `udp dport ${portMatch(u.vxlanPorts)}` : '';
+  const encrypted = u !== undefined && u.encryptedVnis.length > 0;
+  const direct = u !== undefined && (u.directRouted ?? []).length > 0;
+  const rules = (...lines: (string | false)[]): string => lines.filter((l): l is string => l !== false).map((l) => `\t\t${l}\n`).join('');
+  const chain = (name: string, body: string): string => `\tchain ${name} {\n${body}\t}\n`;
+  // With --userland-proxy, TCP to 127.0.0.0/8 reaches the relay's socket instead of the
+  // DNAT. Only TCP: the relay does not serve IPv4 UDP, and has no SCTP at all.
+  const loopbackProxy = model.loopbackByProxy ? 'meta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"' : false;
+  return [
+    chain('guard', rules(
+      'comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"',
+      'type filter hook prerouting priority raw; policy accept;',
+      'ip daddr 127.0.0.0/8 iifname != "lo" drop comment "loopback from a container or another host"',
+      u !== undefined && `${vxlan} notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"`,
+      direct && 'ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"',
+    )),
+    chain('dnat_in', rules(
+      'comment "published ports: connections from outside and from containers"',
+      'type nat hook prerouting priority dstnat; policy accept;',
+      'fib daddr type local jump publish',
+    )),
+    chain('dnat_local', rules(
+      'comment "published ports: connections from the host itself, 127.0.0.1 included"',
+      'type nat hook output priority -100; policy accept;',
+      'ip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth\'s relay serves it"',
+      loopbackProxy,
+      'fib daddr type local jump publish',
+    )),
+    chain('publish', rules(
+      'meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_port',
+      'meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_keep',
+      'meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_port',
+      'meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_keep',
+    )),
+    chain('source_nat', rules(
+      'type nat hook postrouting priority srcnat; policy accept;',
+      'ct status dnat ip saddr . oifname @subnets4 masquerade comment "hairpin"',
+      'ct status dnat ip6 saddr . oifname @subnets6 masquerade comment "hairpin"',
+      'ct status dnat ip saddr 127.0.0.0/8 oifname @bridges masquerade comment "from the host\'s loopback"',
+      'ip saddr @masq4 ip saddr . oifname != @subnets4 masquerade comment "egress"',
+      'ip6 saddr @masq6 ip6 saddr . oifname != @subnets6 masquerade comment "egress"',
+    )),
+    chain('forward', rules(
+      'type filter hook forward priority filter; policy accept;',
+      direct && 'oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"',
+      direct && 'oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"',
+      direct && 'iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"',
+      'iifname . oifname @icc_pairs accept comment "within a network"',
+      'iifname @internal drop comment "internal network: no way out"',
+      'oifname @internal drop comment "internal network: no way in"',
+      'oifname @bridges ct state established,related accept',
+      'oifname @bridges ct status dnat accept comment "published ports"',
+      'oifname @bridges drop comment "other networks and outside: no direct access"',
+    )),
+    ...(u === undefined
+      ? []
+      : [
+          chain('underlay_in', rules(
+            `comment "VXLAN of swarm overlay networks: from the swarm's nodes only${encrypted ? ', an encrypted network\'s through IPsec only' : ''}"`,
+            'type filter hook input priority filter; policy accept;',
+            `${vxlan} jump vxlan_in`,
+          )),
+          chain('vxlan_in', rules(
+            'ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"',
+            'ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"',
+            encrypted && '@th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network\'s VXLAN in cleartext"',
+          )),
+          chain('underlay_untracked', rules(
+            'comment "the swarm\'s VXLAN leaves untracked: conntrack would keep an entry per inner flow\'s source port"',
+            'type filter hook output priority raw; policy accept;',
+            `${vxlan} notrack`,
+          )),
+        ]),
+    ...(encrypted
+      ? [
+          chain('underlay_out', rules(
+            'comment "an encrypted network\'s VXLAN takes berth\'s IPsec policies, which select this mark"',
+            'type route hook output priority mangle; policy accept;',
+            `${vxlan} @th,96,24 @encrypted_vnis meta mark set ${hexMark(IPSEC_MARK)}`,
+          )),
+        ]
+      : []),
+  ].join('\n');
+}
 
-	chain dnat_in {
-		comment "published ports: connections from outside and from containers"
-		type nat hook prerouting priority dstnat; policy accept;
-		fib daddr type local jump publish
-	}
+/** The data-path port(s) as a rule's match: `4789`, or an anonymous set while a change of port has two. */
+function portMatch(ports: readonly number[]): string {
+  const valid = ports.map((p) => {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`invalid VXLAN port: ${p}`);
+    return String(p);
+  });
+  return valid.length === 1 ? valid[0]! : `{ ${valid.join(', ')} }`;
+}
 
-	chain dnat_local {
-		comment "published ports: connections from the host itself, 127.0.0.1 included"
-		type nat hook output priority -100; policy accept;
-		ip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"
-		fib daddr type local jump publish
-	}
-
-	chain publish {
-		meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_port
-		meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport map @pub4_keep
-		meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_port
-		meta l4proto { tcp, udp, sctp } dnat ip6 to ip6 daddr . meta l4proto . th dport map @pub6_keep
-	}
-
-	chain source_nat {
-		type nat hook postrouting priority srcnat; policy accept;
-		ct status dnat ip saddr . oifname @subnets4 masquerade comment "hairpin"
-		ct status dnat ip6 saddr . oifname @subnets6 masquerade comment "hairpin"
-		ct status dnat ip saddr 127.0.0.0/8 oifname @bridges masquerade comment "from the host's loopback"
-		ip saddr @masq4 ip saddr . oifname != @subnets4 masquerade comment "egress"
-		ip6 saddr @masq6 ip6 saddr . oifname != @subnets6 masquerade comment "egress"
-	}
-
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"
-		oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"
-		iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"
-		iifname . oifname @icc_pairs accept comment "within a network"
-		iifname @internal drop comment "internal network: no way out"
-		oifname @internal drop comment "internal network: no way in"
-		oifname @bridges ct state established,related accept
-		oifname @bridges ct status dnat accept comment "published ports"
-		oifname @bridges drop comment "other networks and outside: no direct access"
-	}
-
-	chain underlay_in {
-		comment "VXLAN of swarm overlay networks: from the swarm's nodes only, an encrypted network's through IPsec only"
-		type filter hook input priority filter; policy accept;
-		udp dport @vxlan_ports jump vxlan_in comment "one lookup for every other packet"
-	}
-
-	chain vxlan_in {
-		ip saddr != @swarm_nodes4 counter drop comment "VXLAN from outside the swarm"
-		ip6 saddr != @swarm_nodes6 counter drop comment "VXLAN from outside the swarm"
-		@th,96,24 @encrypted_vnis meta ipsec missing counter drop comment "an encrypted network's VXLAN in cleartext"
-	}
-
-	chain underlay_untracked {
-		comment "the swarm's VXLAN leaves untracked: conntrack would keep an entry per inner flow's source port"
-		type filter hook output priority raw; policy accept;
-		udp dport @vxlan_ports notrack
-	}
-
-	chain underlay_out {
-		comment "an encrypted network's VXLAN takes berth's IPsec policies, which select this mark"
-		type route hook output priority mangle; policy accept;
-		udp dport @vxlan_ports @th,96,24 @encrypted_vnis meta mark set ${hexMark(IPSEC_MARK)}
-	}
-`;
+/** What of the swarm's underlay is written into the rules (not the sets): a change of it renders the table again. */
+export function underlayShape(u: FwUnderlay | undefined): string {
+  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: (u.directRouted ?? []).length > 0 });
+}
 
 const BRIDGE_CHAINS = `	chain icc_unicast {
 		type filter hook prerouting priority -300; policy accept;
@@ -170,22 +205,13 @@ function renderSet(name: SetName, elements: readonly string[]): string {
   return lines.join('\n');
 }
 
-function renderTable(table: FwTable, groups: readonly ElementGroup[], loopbackByProxy = false): string {
+function renderTable(table: FwTable, groups: readonly ElementGroup[], model: FirewallModel): string {
   const names = (Object.keys(SET_DEFS) as SetName[]).filter((n) => SET_DEFS[n].table === table);
   const sets = names.map((n) => renderSet(n, groups.find((g) => g.table === table && g.set === n)?.elements ?? [])).join('\n');
-  const inet = loopbackByProxy ? INET_CHAINS.replace(LOOPBACK_V6, `${LOOPBACK_V6}\n${LOOPBACK_V4_PROXY}`) : INET_CHAINS;
   const iccOff = groups.some((g) => g.set === SETS.noIccPorts && g.elements.length > 0);
-  const chains = table === 'inet' ? inet : iccOff ? BRIDGE_CHAINS : '';
+  const chains = table === 'inet' ? inetChains(model) : iccOff ? BRIDGE_CHAINS : '';
   return `table ${table} ${TABLE} {\n\tcomment "managed by berthd: changes are overwritten"\n\n${sets}${chains === '' ? '' : `\n${chains}`}}\n`;
 }
-
-const LOOPBACK_V6 = `\t\tip6 daddr ::1 return comment "no DNAT from ::1 in IPv6: berth's relay serves it"`;
-/**
- * With --userland-proxy, TCP to 127.0.0.0/8 reaches the relay's socket instead of the
- * DNAT. Only TCP: the relay does not serve IPv4 UDP, and has no SCTP at all, so those
- * keep the kernel's path.
- */
-const LOOPBACK_V4_PROXY = '\t\tmeta l4proto tcp ip daddr 127.0.0.0/8 return comment "served by the userland proxy"';
 
 /** Every element of a model (networks, ICC-off endpoints, publications), merged per set. */
 export function modelElements(model: FirewallModel): ElementGroup[] {
@@ -210,7 +236,7 @@ export function renderFull(model: FirewallModel): string {
     `delete table inet ${TABLE}`,
     `add table bridge ${TABLE}`,
     `delete table bridge ${TABLE}`,
-    renderTable('inet', groups, model.loopbackByProxy) + renderTable('bridge', groups),
+    renderTable('inet', groups, model) + renderTable('bridge', groups, model),
   ].join('\n');
 }
 
@@ -241,8 +267,14 @@ export const removeEndpoint = (ep: FwEndpoint, net: FwNetwork): string => render
 export const addPublications = (pubs: readonly FwPublication[]): string => renderElements('add', pubs.flatMap(publicationElements));
 export const removePublications = (pubs: readonly FwPublication[]): string => renderElements('delete', pubs.flatMap(publicationElements));
 
-/** What turns the swarm's VXLAN guard `from` into `to` (either undefined: outside a swarm): only the elements that differ. */
-export function changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined): string {
+/**
+ * What turns the swarm's VXLAN guard `from` into `to` (either undefined: outside a swarm):
+ * only the elements that differ, or, when what the rules say changes (joining or leaving,
+ * the port, the first or last encrypted or directly routed network), the whole ruleset
+ * of `after` (the model with `to`) in one transaction.
+ */
+export function changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined, model: () => FirewallModel): string {
+  if (underlayShape(from) !== underlayShape(to)) return renderFull(model());
   const before = from ? underlayElements(from) : [];
   const after = to ? underlayElements(to) : [];
   const minus = (a: readonly ElementGroup[], b: readonly ElementGroup[]): ElementGroup[] =>

@@ -95,9 +95,11 @@ on 2 docker run -d --name web2 --network demo-net busybox sleep 600
 on 2 docker exec web2 sh -c "ip -o -4 addr show | awk '{print \$2, \$4}'; ip -o link show eth0 | grep -o 'mtu [0-9]*'"
 say "eth0 is on the overlay (MTU 1450: the LAN's 1500 less VXLAN's 50 bytes), eth1 on docker_gwbridge for the way out."
 
-bold "host2's kernel: a bridge and a VXLAN link for the network, and static entries for host1's container"
+bold "host2's kernel: a VXLAN link for the network, web2's eth0 a macvlan of it (no bridge, no veth), and static entries for host1's container"
 vx=vx-$(printf '%06x' "$(quiet 1 docker network inspect demo-net --format '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}')")
 kernel 2 sh -c "ip -d link show $vx | grep -o 'vxlan id.*nolearning proxy'"
+pid=$(quiet 2 docker inspect -f '{{.State.Pid}}' web2)
+kernel 2 sh -c "nsenter --net=/proc/$pid/ns/net ip -d link show eth0 | grep -o 'macvlan mode bridge'"
 kernel 2 bridge fdb show dev "$vx"
 kernel 2 ip neigh show dev "$vx"
 say "No flooding to learn: berthd writes each remote container's MAC (at its host's address) and"

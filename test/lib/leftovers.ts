@@ -50,9 +50,16 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Kill (SIGKILL) every process whose command line names `dir`. */
+/** Kill (SIGKILL) every process whose command line names `dir` a second after the first look, and name them. */
 export function killProcessesMentioning(dir: string): string[] {
-  const found = processesMentioning(dir);
+  // A daemon's namespace helpers die by its death (their parent-death signal): one still
+  // on its way out a moment after the daemon's exit is no leak. What stays a second is.
+  const deadline = Date.now() + 1000;
+  let found = processesMentioning(dir);
+  while (found.length > 0 && Date.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    found = processesMentioning(dir);
+  }
   for (const p of found) tryKill(p.pid);
   return found.length > 0 ? [`processes left: ${found.map((p) => `${p.pid} ${p.cmd.slice(0, 60)}`).join('; ')}`] : [];
 }

@@ -394,7 +394,7 @@ describe("the swarm's VXLAN guard", () => {
     assert.ok(direct.includes('\t\telements = { 10.0.1.0-10.0.2.255 . "ov-001001" }\n'), 'adjacent subnets as one range');
     assert.ok(direct.includes('\t\tcomment "subnets of overlay networks routed directly"\n\t\telements = { 10.0.1.0-10.0.2.255 }\n'), direct);
     assert.match(direct, /ip saddr @direct_nets4 ip daddr @direct_nets4 notrack/);
-    assert.match(direct, /oifname @direct_links fib saddr \. iif oif missing drop/);
+    assert.match(direct, /oifname @direct_links fib saddr \. iif oif missing drop[^]*\n\t\tiifname @direct_links accept\n\t\toifname @direct_links accept\n\t\tiifname \. oifname @icc_pairs accept/);
     // Outside a swarm nothing of it: no VXLAN is filtered.
     assert.equal(renderFull(within(undefined)()), BASE);
   });

@@ -131,6 +131,9 @@ function inetChains(model: FirewallModel): string {
       direct && 'oifname @direct_links ip saddr . oifname != @direct4 drop comment "direct-routed overlay: only its own subnet comes in"',
       direct && 'oifname @direct_links fib saddr . iif oif missing drop comment "direct-routed overlay: only from the hosts of its endpoints"',
       direct && 'iifname @direct_links ip daddr . iifname != @direct4 drop comment "direct-routed overlay: out only to its own subnet"',
+      // Checked: what follows concerns bridges only, and would cost every routed packet its lookups.
+      direct && 'iifname @direct_links accept',
+      direct && 'oifname @direct_links accept',
       'iifname . oifname @icc_pairs accept comment "within a network"',
       'iifname @internal drop comment "internal network: no way out"',
       'oifname @internal drop comment "internal network: no way in"',

@@ -149,7 +149,7 @@ describe('direct routing', () => {
   const FAR = peer('9', '10.98.0.5', '10.0.1.9');
   const hostRoutes = (kernel: FakeKernel): string[] => [...kernel.routeTable.get('host')!].sort();
 
-  it('routes a peer on the same segment through the host (no FDB entry, the bridge’s MAC), and tunnels one beyond it', async () => {
+  it('routes a peer on the same segment through the host (no FDB entry, the host link’s MAC), and tunnels one beyond it', async () => {
     const kernel = new FakeKernel();
     const n = make(kernel);
     await n.ensure();
@@ -175,5 +175,36 @@ describe('direct routing', () => {
     assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => e.ip), ['10.0.1.6']);
     await after.remove();
     assert.deepEqual(hostRoutes(kernel).filter((r) => r.includes('proto 179') && !r.includes('dev ov-001001')), []);
+  });
+});
+
+describe("the overlay's links on a host", () => {
+  const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, underlaySubnet: '10.99.0.11/24', networkKeys: [] };
+  const pool = { subnet: '10.0.1.0/24', gateway: '10.0.1.1', auxAddresses: {}, allocated: [] };
+  const make = (kernel: FakeKernel) =>
+    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place }).validate(
+      networkRecord({ name: 'ov', driver: 'overlay', ipam: { driver: 'default', options: null, pools: [pool] }, options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097' } }),
+    );
+  const shape = async (kernel: FakeKernel): Promise<string[]> =>
+    (await kernel.links.list()).filter((l) => /^(ov|vx)-/.test(l.name)).map((l) => `${l.name} ${l.kind ?? '?'} ${l.master ?? '-'}`).sort();
+
+  it('is a VXLAN link and the host’s macvlan of it, no bridge; a container’s interface is a macvlan of it made into its sandbox', async () => {
+    const kernel = new FakeKernel();
+    const n = make(kernel);
+    await n.ensure();
+    assert.deepEqual(await shape(kernel), ['ov-001001 macvlan -', 'vx-001001 vxlan -']);
+    const ep = { ifName: 'eth0', mac: '02:42:0a:00:01:02', ipv4: { address: '10.0.1.2', prefixLen: 24, gateway: '10.0.1.1' }, gateway: false } as unknown as Parameters<NonNullable<typeof n.planJoin>>[0];
+    assert.deepEqual(n.planJoin!(ep, '/run/x').steps, [
+      { in: 'sandbox', commands: [] },
+      { in: 'host', commands: ['link add eth0 link vx-001001 address 02:42:0a:00:01:02 netns /run/x type macvlan mode bridge'] },
+      { in: 'sandbox', commands: ['addr add 10.0.1.2/24 dev eth0', 'link set eth0 up'] },
+    ]);
+  });
+
+  it('replaces the bridge an older berth made, freeing the VXLAN link it held', async () => {
+    const kernel = new FakeKernel();
+    await kernel.links.batch(['link add name ov-001001 type bridge', 'link add vx-001001 mtu 1450 type vxlan id 4097', 'link set dev vx-001001 master ov-001001 up']);
+    await make(kernel).ensure();
+    assert.deepEqual(await shape(kernel), ['ov-001001 macvlan -', 'vx-001001 vxlan -']);
   });
 });

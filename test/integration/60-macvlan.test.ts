@@ -84,6 +84,14 @@ describe('macvlan networks', () => {
     await w.dockerOk('exec', 'web', 'ping', '-c', '1', '-W', '2', '192.168.111.1');
   });
 
+  it('a daemon restart leaves a running container’s macvlan link as it is (not made again)', async () => {
+    const ifindex = async (): Promise<string> => w.dockerOk('exec', 'web', 'cat', '/sys/class/net/eth0/ifindex');
+    const before = await ifindex();
+    await w.restart('SIGKILL');
+    assert.equal(await ifindex(), before, 'the link was deleted and made again');
+    await w.dockerOk('exec', 'web', 'ping', '-c', '1', '-W', '2', '192.168.111.1');
+  });
+
   it('allocates from the --ip-range, skipping aux addresses; containers of one parent reach each other by name', async () => {
     const out = await w.dockerOk('run', '--rm', '--network', 'mv', 'busybox', 'sh', '-c',
       "ip -4 -o addr show eth0 | awk '{print $4}'; wget -qO- http://web/");

@@ -54,8 +54,8 @@ export interface DriverCapabilities {
   readonly gatewayBridge: boolean;
   /**
    * Its endpoints have a link of their own in the host's namespace, the host end of a veth
-   * pair (named in the endpoint record, repaired after a restart if it is missing); an
-   * overlay's endpoint is a macvlan born in the sandbox and has none.
+   * pair (named in the endpoint record, repaired after a restart if it is missing); a
+   * macvlan or ipvlan endpoint, an overlay's included, is born in the sandbox and has none.
    */
   readonly hostSideLink: boolean;
 }

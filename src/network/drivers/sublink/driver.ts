@@ -34,7 +34,8 @@ export function sublinkDriver<C extends { networkName: string; parent: ParentRef
   const users = parentUsersOf(ctx);
   return {
     name: kind.name,
-    capabilities: LOCAL_NETWORK,
+    // The link lives in the sandbox only: nothing of an endpoint in the host to repair after a restart.
+    capabilities: { ...LOCAL_NETWORK, hostSideLink: false },
     validate(net) {
       const c = kind.parse(net);
       const use = kind.use(c);

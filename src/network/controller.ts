@@ -351,7 +351,7 @@ export class NetworkController {
       const exclusive = net.driver.oneEndpointOnly;
       if (exclusive !== undefined && [...this.endpoints.values()].some((e) => e.networkId === net.record.id)) throw conflict(exclusive);
       const planJoin = net.driver.planJoin;
-      const built = buildEndpoint(net.record, req, siblings, { wired: net.capabilities.endpointInterface, routesOut: net.capabilities.routesOut, hostSideLink: net.capabilities.hostSideLink });
+      const built = buildEndpoint(net.record, req, siblings, net.capabilities);
       const pools = built.pools;
       const sandbox = planJoin ? await this.sandboxes.claim(req.containerId, !net.record.predefined) : undefined;
       const endpoint = built.endpoint;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { forbidden, invalid, joinProblems } from '../errors.js';
 import { allocateInNetwork, macFromIPv4, parseCidr, parseIp, poolContains, release, type PoolState } from './ipam/index.js';
 import type { EndpointAddress, EndpointId, EndpointRecord, JoinRequest, NetworkRecord } from './model.js';
+import type { DriverCapabilities } from './drivers/driver.js';
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
 
@@ -55,9 +56,9 @@ export function buildEndpoint(
   net: NetworkRecord,
   req: JoinRequest,
   siblings: readonly EndpointRecord[],
-  caps: { wired: boolean; routesOut: boolean; hostSideLink: boolean },
+  caps: Pick<DriverCapabilities, 'endpointInterface' | 'routesOut' | 'hostSideLink'>,
 ): NewEndpoint {
-  const wired = caps.wired;
+  const wired = caps.endpointInterface;
   let pools = net.ipam.pools;
   const take = (family: 4 | 6, requested: string | undefined): EndpointAddress | undefined => {
     const got = allocateInNetwork(pools, { family, requested, networkName: net.name, networkId: net.id });

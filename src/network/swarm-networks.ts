@@ -190,7 +190,7 @@ export class SwarmNetworks {
       const sandbox = await this.deps.sandboxes.claim(req.containerId, true);
       try {
         claimed = (await scope.shared.claimAddress(net.record, req.ipv4, req.containerId)).address;
-        endpoint = buildEndpoint(net.record, { ...req, ipv4: claimed }, siblings, { wired: true, routesOut: net.capabilities.routesOut, hostSideLink: net.capabilities.hostSideLink }).endpoint;
+        endpoint = buildEndpoint(net.record, { ...req, ipv4: claimed }, siblings, net.capabilities).endpoint;
         await this.deps.store.commit([ENDPOINTS.put(endpoint.id, endpoint)]);
         this.deps.endpoints.set(endpoint.id, endpoint);
         await this.deps.kernel.sandboxes.apply(net.driver.planJoin!(endpoint, sandbox).steps, sandbox);

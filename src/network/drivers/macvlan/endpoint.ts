@@ -8,16 +8,21 @@
 import type { EndpointRecord } from '../../model.js';
 import type { WiringPlan } from '../driver.js';
 import { sandboxCommands, type DefaultRoute } from '../sublink/sandbox.js';
-import type { MacvlanConfig } from './config.js';
+import type { MacvlanConfig, MacvlanMode } from './config.js';
 
 export function planMacvlanJoin(c: MacvlanConfig, ep: EndpointRecord, sandbox: string): WiringPlan {
+  return planMacvlanLink(c.parent.name, c.mode, ep, sandbox, macvlanRoute(c));
+}
+
+/** A macvlan of `parent` as the endpoint's interface (a macvlan network's, or an overlay's of its VXLAN link). */
+export function planMacvlanLink(parent: string, mode: MacvlanMode, ep: EndpointRecord, sandbox: string, route: DefaultRoute): WiringPlan {
   // passthru hands the parent itself to the container: its MAC is the parent's, and setting one would change the parent's.
-  const mac = ep.mac && c.mode !== 'passthru' ? ` address ${ep.mac}` : '';
+  const mac = ep.mac && mode !== 'passthru' ? ` address ${ep.mac}` : '';
   return {
     steps: [
       { in: 'sandbox', commands: [] },
-      { in: 'host', commands: [`link add ${ep.ifName!} link ${c.parent.name}${mac} netns ${sandbox} type macvlan mode ${c.mode}`] },
-      { in: 'sandbox', commands: sandboxCommands(ep, macvlanRoute(c)) },
+      { in: 'host', commands: [`link add ${ep.ifName!} link ${parent}${mac} netns ${sandbox} type macvlan mode ${mode}`] },
+      { in: 'sandbox', commands: sandboxCommands(ep, route) },
     ],
   };
 }

@@ -26,14 +26,15 @@ import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
-import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver, type WiringPlan } from '../driver.js';
+import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
 import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
 import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
-import { planSublinkLeave, sandboxCommands } from '../sublink/sandbox.js';
+import { planSublinkLeave } from '../sublink/sandbox.js';
+import { planMacvlanLink } from '../macvlan/endpoint.js';
 
 /** This driver's links: a VXLAN link and the host's macvlan of it per network, named after its VNI (config.ts). */
 const LINK_NAMES = /^(ov|vx)-[0-9a-f]{6}$/;
@@ -147,7 +148,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     },
     ...(c.encrypted ? { encryptedVni: c.vni } : {}),
     ...(c.directRouting ? { directRouted: { link: c.hostLink, subnets: subnets4 } } : {}),
-    planJoin: (ep: EndpointRecord, sandbox: string) => planOverlayJoin(c.vxlan, ep, sandbox),
+    // A container's interface is a macvlan of the VXLAN link (its MTU the link's); the overlay carries no default route.
+    planJoin: (ep: EndpointRecord, sandbox: string) => planMacvlanLink(c.vxlan, 'bridge', ep, sandbox, 'none'),
     planLeave: (ep: EndpointRecord) => planSublinkLeave(ep),
     /**
      * Make the VXLAN link's tables hold exactly `all` (`replace`: compared with what the
@@ -224,20 +226,5 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
       await hostsWent(before);
     },
-  };
-}
-
-/**
- * A container's interface on the network: a macvlan of the VXLAN link, made in the host's
- * namespace where its parent is and born in the sandbox under its final name (the MTU is
- * the VXLAN link's), then its address and up. The overlay carries no default route.
- */
-export function planOverlayJoin(vxlan: string, ep: EndpointRecord, sandbox: string): WiringPlan {
-  return {
-    steps: [
-      { in: 'sandbox', commands: [] },
-      { in: 'host', commands: [`link add ${ep.ifName!} link ${vxlan}${ep.mac ? ` address ${ep.mac}` : ''} netns ${sandbox} type macvlan mode bridge`] },
-      { in: 'sandbox', commands: sandboxCommands(ep, 'none') },
-    ],
   };
 }

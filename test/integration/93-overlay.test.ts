@@ -286,9 +286,16 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     await h1.dockerOk('network', 'rm', 'opts');
   });
 
-  it('follows each host’s underlay MTU', async () => {
+  it('follows each host’s underlay MTU, and replaces the bridge an older berth left for the network', async () => {
+    // What a berth before the macvlan endpoints made on host 3: a bridge holding the VXLAN link.
+    await h3.ip('link', 'add', 'ov-001001', 'type', 'bridge');
+    await h3.ip('link', 'add', 'vx-001001', 'mtu', String(H3_UNDERLAY_MTU - 50), 'type', 'vxlan', 'id', '4097', 'local', c.hostIp(2), 'dstport', '4789', 'nolearning', 'proxy');
+    await h3.ip('link', 'set', 'vx-001001', 'master', 'ov-001001');
+    for (const l of ['ov-001001', 'vx-001001']) await h3.ip('link', 'set', l, 'alias', 'berth', 'up');
     await h3.dockerOk('run', '-d', '--name', 'c3', '--network', 'ov', 'busybox', 'sleep', '3600');
     assert.equal((await ifaces(h3, 'c3')).get('eth0')?.mtu, H3_UNDERLAY_MTU - 50);
+    const kinds = JSON.parse(await h3.ip('-d', '-j', 'link', 'show')) as { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[];
+    assert.deepEqual(kinds.filter((l) => /^(ov|vx)-001001$/.test(l.ifname)).map((l) => `${l.ifname} ${l.linkinfo?.info_kind ?? '?'} ${l.master ?? '-'}`).sort(), ['ov-001001 macvlan -', 'vx-001001 vxlan -']);
     assert.ok(await pings(h3, 'c3', 'c1'));
     await h3.dockerOk('rm', '-f', 'c3');
   });

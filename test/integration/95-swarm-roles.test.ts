@@ -57,6 +57,8 @@ describe('promoting and demoting nodes', { skip: !haveEtcd && 'etcd-server is no
   it('keeps the swarm working through the promoted managers when the first manager dies', async () => {
     await h1.dockerOk('node', 'promote', 'host3');
     await untilCluster(() => nodeRows(h1), (m) => m.get('host3') === 'Ready|Reachable', 30_000);
+    // The cluster lists host3 a manager before host3 itself has taken the role: wait for that too.
+    assert.equal(await untilCluster(() => controlAvailable(h3), (v) => v === 'active true', 10_000), 'active true');
     const killed = Date.now();
     await h1.stop('SIGKILL');
     const r = await untilCluster(() => nodeRows(h2), (m) => m.get('host1')?.startsWith('Down|Unreachable') === true && [...m.values()].some((v) => v.endsWith('Leader')), 30_000);

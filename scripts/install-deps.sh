@@ -6,14 +6,15 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the kernel tools, the OCI runtime and its supervisor, the busybox image
 # source, tini for --init, and the tools the tests and benchmarks drive (docker-py and
-# pytest for test/compat), etcd-server for swarm mode (berthd starts its own member), tcpdump
+# pytest for test/compat), etcd-server for swarm mode (berthd starts its own member) and
+# etcd-client (etcdctl: the swarm tests read the store with it), tcpdump
 # (the overlay tests read VXLAN off the underlay with it), chromium (berth topology's page is
 # tested in it, headless), and for the registry tests Debian's docker-registry (the
 # distribution registry, run inside a test namespace), skopeo (a second client that seeds it)
 # and apache2-utils (htpasswd for its basic auth); zstd unpacks zstd layers; debootstrap
 # and docker-compose (v1) for examples/lnmp (its base image, its compose file).
 packages=(iproute2 nftables util-linux procps curl runc conmon busybox-static attr iperf3 dnsperf tini
-  python3-docker python3-pytest python3-pytest-timeout etcd-server tcpdump chromium
+  python3-docker python3-pytest python3-pytest-timeout etcd-server etcd-client tcpdump chromium
   docker-registry skopeo apache2-utils zstd debootstrap docker-compose)
 missing=()
 for p in "${packages[@]}"; do

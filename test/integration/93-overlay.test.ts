@@ -9,10 +9,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { settled } from '../lib/async.js';
 import { ClusterWorld, CLIENT_IP } from '../lib/cluster.js';
+import { started } from '../lib/proc.js';
 import type { World } from '../lib/world.js';
 import type { Topology } from '../../src/insight/topology.js';
 
@@ -70,29 +70,6 @@ async function overlayLinks(w: World): Promise<string[]> {
 async function fdbMacs(w: World, vxlan: string): Promise<string[]> {
   const r = await w.inNs(w.ns, ['bridge', 'fdb', 'show', 'dev', vxlan]);
   return r.stdout.split('\n').filter((l) => l.includes(' self ') && !l.startsWith('00:00:00:00:00:00')).map((l) => l.split(' ')[0]!);
-}
-
-/** A process (in a namespace, through nsenter) that is ready once its output matches `readyOn`; `done` gives its output when it ends, `stop` interrupts it. */
-function started(args: string[], readyOn: RegExp): { ready: Promise<void>; done: Promise<string>; stop: () => void } {
-  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((res) => (markReady = res));
-  const check = (): void => {
-    if (readyOn.test(out + err)) markReady();
-  };
-  child.stdout.on('data', (b: Buffer) => ((out += b.toString()), check()));
-  child.stderr.on('data', (b: Buffer) => ((err += b.toString()), check()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const done = new Promise<string>((res) =>
-    child.on('close', () => {
-      clearTimeout(timer);
-      markReady();
-      res(out);
-    }),
-  );
-  return { ready, done, stop: () => void child.kill('SIGINT') };
 }
 
 describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-server is not installed') || (!haveTcpdump && 'tcpdump is not installed') }, () => {

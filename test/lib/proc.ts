@@ -1,4 +1,5 @@
 /** /proc/<pid>/stat, read for the tests' and benchmarks' process checks. */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 
 export interface ProcStat {
@@ -33,4 +34,27 @@ export function childNamed(ppid: number, comm: string): number | undefined {
     if (s?.comm === comm && s.ppid === ppid) return Number(entry);
   }
   return undefined;
+}
+
+/** A process (in a namespace, through nsenter) that is ready once its output matches `readyOn`; `done` gives its output when it ends, `stop` interrupts it. */
+export function started(args: string[], readyOn: RegExp): { ready: Promise<void>; done: Promise<string>; stop: () => void } {
+  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((res) => (markReady = res));
+  const check = (): void => {
+    if (readyOn.test(out + err)) markReady();
+  };
+  child.stdout.on('data', (b: Buffer) => ((out += b.toString()), check()));
+  child.stderr.on('data', (b: Buffer) => ((err += b.toString()), check()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const done = new Promise<string>((res) =>
+    child.on('close', () => {
+      clearTimeout(timer);
+      markReady();
+      res(out);
+    }),
+  );
+  return { ready, done, stop: () => void child.kill('SIGINT') };
 }

@@ -6,7 +6,7 @@
  */
 import { invalid } from '../errors.js';
 import type { LinkInfo } from '../kernel/links.js';
-import { tryParseIp } from '../network/ipam/index.js';
+import { cidrContains, lastAddress, tryParseCidr, tryParseIp } from '../network/ipam/index.js';
 
 export const SWARM_PORT = 2377;
 
@@ -69,4 +69,40 @@ export function resolveAdvertiseAddr(given: string, links: readonly LinkInfo[], 
     );
   }
   return { host: candidates[0]!.ip, port: listenPort };
+}
+
+/**
+ * Where a node's VXLAN leaves and arrives (--data-path-addr). Docker's meaning: an address
+ * of the host (or an interface's), which its VXLAN uses instead of the advertise address.
+ * berth's: a free address of one of the host's own subnets, which berth gives to a network
+ * namespace of its own holding only a macvlan of that interface, so the swarm's VXLAN
+ * arrives and leaves there and crosses none of the host's netfilter hooks (the host's NAT
+ * and conntrack cost every packet of a namespace that has them; see BENCHMARKS.md).
+ */
+export type DataPath =
+  | { kind: 'host'; addr: string }
+  | { kind: 'namespace'; addr: string; parent: string; prefixLength: number };
+
+const BAD_DATA_PATH_ADDR = 'data path address must be a non-zero IP address or network interface (without a port number)';
+
+/** --data-path-addr as berth serves it (undefined: none given, VXLAN uses the advertise address). */
+export function resolveDataPathAddr(given: string, links: readonly LinkInfo[]): DataPath | undefined {
+  if (given === '') return undefined;
+  const ip = tryParseIp(given);
+  if (!ip) {
+    const named = hostAddress(given, links);
+    if (named) return { kind: 'host', addr: named };
+  }
+  if (!ip || ip.family !== 4 || ip.value === 0n) throw invalid(BAD_DATA_PATH_ADDR);
+  if (links.some((l) => globalV4(l).includes(given))) return { kind: 'host', addr: given };
+  for (const l of links) {
+    if (l.ownedByBerth || !l.up || l.name === 'lo') continue;
+    for (const a of l.addresses) {
+      const subnet = tryParseCidr(a);
+      if (!subnet || subnet.family !== 4 || subnet.prefix > 30 || !cidrContains(subnet, ip)) continue;
+      if (ip.value === subnet.network.value || ip.value === lastAddress(subnet).value) break;
+      return { kind: 'namespace', addr: given, parent: l.name, prefixLength: subnet.prefix };
+    }
+  }
+  throw invalid(`data path address ${given} is neither an address of this host nor a free address of one of its interfaces' subnets`);
 }

@@ -26,6 +26,8 @@ export interface JoinAsk {
   csr: string;
   /** Its advertise address; '' lets the manager take the address it sees. */
   addr: string;
+  /** Its VXLAN's address, when not the advertise address (--data-path-addr). */
+  dataPathAddr?: string;
   hostname: string;
   availability: Availability | '';
   /** What the node is like (for node ls / inspect). */

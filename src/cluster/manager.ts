@@ -119,6 +119,7 @@ export class Manager {
       spec: { labels: {}, role, availability: ask.availability === '' ? 'active' : ask.availability },
       description: { hostname: ask.hostname, ...ask.description },
       addr,
+      ...(ask.dataPathAddr ? { dataPathAddr: ask.dataPathAddr } : {}),
       ...(role === 'manager' ? { managerAddr: `${addr}:${this.self.joinPort}` } : {}),
     };
     await this.store.commit([NODES.put(nodeId, node)]);

@@ -60,6 +60,8 @@ export interface NodeRecord {
   };
   /** Its advertise address (IP): where peers reach it (VXLAN, etcd for managers). */
   addr: string;
+  /** Its VXLAN's address when not `addr` (--data-path-addr): where peers send the overlays' frames. */
+  dataPathAddr?: string;
   /** Managers: their join address (ip:2377). */
   managerAddr?: string;
 }

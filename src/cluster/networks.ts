@@ -45,7 +45,7 @@ export class ClusterNetworks implements SharedNetworks {
   private readonly remote = new Map<string, RemoteEndpoint>();
   /** The data path's keys (encrypted networks), the primary first. */
   private keys: NetworkKey[] = [];
-  /** Node ID -> its underlay address. */
+  /** Node ID -> its VTEP (its data-path address, else its advertise address). */
   private readonly nodes = new Map<string, string>();
   private readonly listeners = new Set<SharedListener>();
   private stopWatch: (() => Promise<void>) | undefined;
@@ -142,7 +142,7 @@ export class ClusterNetworks implements SharedNetworks {
   private takeEndpoint(key: string, v: Json): RemoteEndpoint | undefined {
     const ep = v as unknown as RemoteEndpoint & { nodeId: string };
     if (ep.nodeId === this.o.nodeId) return undefined;
-    const remote: RemoteEndpoint = { networkId: ep.networkId, endpointId: ep.endpointId, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ipv4: ep.ipv4, mac: ep.mac, node: ep.node, ...(ep.service ? { service: serviceTag(ep.service) } : {}) };
+    const remote: RemoteEndpoint = { networkId: ep.networkId, endpointId: ep.endpointId, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ipv4: ep.ipv4, mac: ep.mac, node: ep.node, ...(ep.tunnelOnly === true ? { tunnelOnly: true } : {}), ...(ep.service ? { service: serviceTag(ep.service) } : {}) };
     this.remote.set(key.split('/')[2] ?? ep.endpointId, remote);
     return remote;
   }
@@ -151,7 +151,9 @@ export class ClusterNetworks implements SharedNetworks {
   private takeNode(key: string, v: Json): void {
     try {
       const node = NODES.kind.check(v);
-      if (node.addr !== '') this.nodes.set(key.slice(NODES.kind.prefix.length), node.addr);
+      // Its VTEP: where its VXLAN comes from.
+      const vtep = node.dataPathAddr ?? node.addr;
+      if (vtep !== '') this.nodes.set(key.slice(NODES.kind.prefix.length), vtep);
     } catch (e: unknown) {
       this.o.log(`swarm: ${key}: ${messageOf(e)}`);
     }
@@ -322,6 +324,7 @@ export class ClusterNetworks implements SharedNetworks {
       ipv4: ep.ipv4.address,
       mac: ep.mac,
       node: this.o.local.addr,
+      ...(this.o.local.dataPathNetns ? { tunnelOnly: true } : {}),
       nodeId: this.o.nodeId,
       ...(ep.service ? { service: serviceTag(ep.service) as unknown as Json } : {}),
     });

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeRole } from './ca.js';
+import type { DataPath } from './addresses.js';
 
 export interface NodeState {
   clusterId: string;
@@ -14,6 +15,8 @@ export interface NodeState {
   role: NodeRole;
   /** Its advertise address (IP). */
   addr: string;
+  /** --data-path-addr: where its VXLAN leaves and arrives, if not from `addr`. */
+  dataPath?: DataPath;
   /** The port its join endpoint listens on (managers; 2377). */
   listenPort: number;
   /** The managers' etcd client endpoints, as last known (https://ip:2379); none with an external store. */

@@ -27,6 +27,8 @@ export interface SwarmStatus {
 export interface InitRequest {
   listenAddr: string;
   advertiseAddr: string;
+  /** --data-path-addr ('' for none): see addresses.ts's DataPath. */
+  dataPathAddr: string;
   dataPathPort: number;
   defaultAddrPool: string[];
   subnetSize: number;
@@ -41,6 +43,7 @@ export interface JoinRequest {
   advertiseAddr: string;
   remoteAddrs: string[];
   joinToken: string;
+  dataPathAddr: string;
   availability: Availability | '';
 }
 

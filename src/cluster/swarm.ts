@@ -14,7 +14,8 @@ import * as path from 'node:path';
 import { invalid, messageOf, systemError, unavailable } from '../errors.js';
 import type { Kernel } from '../kernel/port.js';
 import { parseCidr } from '../network/ipam/index.js';
-import { resolveAdvertiseAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
+import { resolveAdvertiseAddr, resolveDataPathAddr, resolveListenAddr, splitHostPort, SWARM_PORT } from './addresses.js';
+import { ensureDataPath, removeDataPath } from './data-path.js';
 import { createRootCa, nodeRequest, signNode, type KeyedCert } from './ca.js';
 import { swarmClocks, type NodeClock } from './clock.js';
 import { loadClusterStore, type ClusterStoreConfig } from './cluster-store.js';
@@ -38,6 +39,8 @@ export const CA_KEY = 'ca-key.pem';
 export interface SwarmDeps {
   /** <data-root>/cluster */
   dir: string;
+  /** Where the namespace of a data path of its own is bound (cluster/data-path.ts). */
+  dataPathNetns: string;
   kernel: Kernel;
   log: (m: string) => void;
   /** What this node is like, for node ls / inspect. */
@@ -124,6 +127,8 @@ export class SwarmNode implements SwarmState {
   resume(): void {
     this.state = loadNodeState(this.deps.dir);
     if (this.state) void this.reconnect(this.state);
+    // A leave the daemon died in may have left its data path's namespace.
+    else void removeDataPath(this.deps.kernel, this.deps.dataPathNetns).catch(() => undefined);
   }
 
   /** `listener` hears of the shared networks as they come and go. */
@@ -159,6 +164,7 @@ export class SwarmNode implements SwarmState {
     const links = await this.deps.kernel.links.list();
     const listen = resolveListenAddr(req.listenAddr, links);
     const advertise = resolveAdvertiseAddr(req.advertiseAddr, links, listen.port);
+    const dataPath = resolveDataPathAddr(req.dataPathAddr, links);
     const pool = checkAddressPool(req.defaultAddrPool, req.subnetSize);
     const dataPathPort = checkDataPathPort(req.dataPathPort);
     return this.exclusively(async () => {
@@ -176,6 +182,7 @@ export class SwarmNode implements SwarmState {
         nodeId,
         role: 'manager',
         addr: advertise.host,
+        ...(dataPath ? { dataPath } : {}),
         listenPort: listen.port,
         etcdEndpoints: external ? [] : [clientUrl(advertise.host)],
         ...(external ? { external } : {}),
@@ -185,7 +192,7 @@ export class SwarmNode implements SwarmState {
         const now = new Date().toISOString();
         await this.manager!.found(
           { id: clusterId, createdAt: now, updatedAt: now, spec: req.spec, defaultAddrPool: pool.pools, subnetSize: pool.size, dataPathPort },
-          this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`),
+          { ...this.nodeRecord(nodeId, 'manager', advertise.host, req.availability, `${advertise.host}:${listen.port}`), ...(dataPath ? { dataPathAddr: dataPath.addr } : {}) },
         );
       });
       return nodeId;
@@ -206,10 +213,11 @@ export class SwarmNode implements SwarmState {
     } catch {
       addr = '';
     }
+    const dataPath = resolveDataPathAddr(req.dataPathAddr, links);
     await this.exclusively(async () => {
       if (this.state) throw unavailable(ALREADY);
       const own = await nodeRequest('joining');
-      const ask: JoinAsk = { token: req.joinToken, csr: own.csr, addr, hostname: this.deps.hostname, availability: req.availability, description: this.description() };
+      const ask: JoinAsk = { token: req.joinToken, csr: own.csr, addr, ...(dataPath ? { dataPathAddr: dataPath.addr } : {}), hostname: this.deps.hostname, availability: req.availability, description: this.description() };
       const grant = await requestJoin(remote, ask);
       checkStoreKind(grant.external === true, this.deps.clusterStore !== undefined);
       writeTls(this.deps.dir, { ca: grant.ca, cert: grant.cert, key: own.key });
@@ -219,6 +227,7 @@ export class SwarmNode implements SwarmState {
         nodeId: grant.nodeId,
         role: grant.role,
         addr: grant.addr,
+        ...(dataPath ? { dataPath } : {}),
         listenPort: listen.port,
         etcdEndpoints: grant.etcdEndpoints,
         ...(grant.external ? { external: true } : {}),
@@ -245,6 +254,7 @@ export class SwarmNode implements SwarmState {
       await this.openShared(state, this.session!);
     } catch (e: unknown) {
       await this.disconnect();
+      await removeDataPath(this.deps.kernel, this.deps.dataPathNetns).catch(() => undefined);
       clearNodeState(this.deps.dir);
       throw e;
     }
@@ -267,6 +277,7 @@ export class SwarmNode implements SwarmState {
       await this.tellShared(undefined, true);
       await this.shared?.close().catch(() => undefined);
       this.shared = undefined;
+      await removeDataPath(this.deps.kernel, this.deps.dataPathNetns).catch((e: unknown) => this.deps.log(`swarm leave: the data path's namespace: ${messageOf(e)}`));
       if (erase) await this.session?.store.deleteAll().catch((e: unknown) => this.deps.log(`swarm leave: erasing the swarm: ${messageOf(e)}`));
       // A manager that goes for good takes its etcd member out while the others still have a quorum.
       await this.session?.close({ removeMember: now.role === 'manager' }).catch((e: unknown) => this.deps.log(`swarm leave: ${messageOf(e)}`));
@@ -393,11 +404,20 @@ export class SwarmNode implements SwarmState {
   private async openShared(state: NodeState, session: Session): Promise<void> {
     const cluster = CLUSTER.kind.check((await session.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) ?? null);
     const underlay = (await this.deps.kernel.links.list()).find((l) => l.addresses.some((a) => a.split('/')[0] === state.addr));
+    const dp = state.dataPath;
+    const netns = this.deps.dataPathNetns;
+    if (dp?.kind === 'namespace') await ensureDataPath(this.deps.kernel, netns, dp, cluster.dataPathPort);
     this.shared = await ClusterNetworks.open({
       store: session.store,
       nodeId: state.nodeId,
       manager: state.role === 'manager',
-      local: { addr: state.addr, dataPathPort: cluster.dataPathPort, underlayMtu: underlay?.mtu ?? 1500, underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === state.addr) },
+      local: {
+        addr: dp?.addr ?? state.addr,
+        ...(dp?.kind === 'namespace' ? { dataPathNetns: netns } : {}),
+        dataPathPort: cluster.dataPathPort,
+        underlayMtu: underlay?.mtu ?? 1500,
+        underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === state.addr),
+      },
       pools: { bases: cluster.defaultAddrPool, size: cluster.subnetSize },
       putLeased: async (key, value) => session.putLeased(key, value),
       log: this.deps.log,

@@ -165,6 +165,8 @@ async function run(opts: DaemonOptions, log: Logger, cli: readonly GivenFlag[]):
   // The hostname a swarm shows for this node (BERTH_HOSTNAME: the tests' hosts share one machine's).
   const swarm = SwarmNode.open({
     dir: path.join(opts.dataRoot, 'cluster'),
+    // Beside the containers' namespaces, under the exec root: a reboot takes it, and the node makes it again.
+    dataPathNetns: path.join(opts.execRoot, 'data-path.netns'),
     kernel: linuxKernel,
     log: warn,
     hostname: process.env.BERTH_HOSTNAME ?? os.hostname(),

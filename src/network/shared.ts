@@ -18,7 +18,10 @@ export interface NetworkKey {
 
 /** This host's place on a swarm's underlay. */
 export interface SwarmPlace {
+  /** Its VTEP: the address its VXLAN leaves from (the advertise address, or --data-path-addr). */
   addr: string;
+  /** The namespace its VXLAN socket lives in, when not the host's (cluster/data-path.ts). */
+  dataPathNetns?: string;
   dataPathPort: number;
   underlayMtu: number;
   /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */
@@ -39,6 +42,8 @@ export interface RemoteEndpoint {
   mac: string;
   /** The host it lives on: its underlay address (the VTEP). */
   node: string;
+  /** Its host's VTEP is in a namespace of its own (cluster/data-path.ts): reached over VXLAN only, never routed directly. */
+  tunnelOnly?: boolean;
   /** A swarm task's endpoint: the service it is a backend of. */
   service?: EndpointService;
 }

@@ -192,7 +192,8 @@ export class SwarmScope {
   underlay(): FwUnderlay {
     const vnis = this.all().flatMap((n) => (n.driver.encryptedVni === undefined ? [] : [n.driver.encryptedVni]));
     const directRouted = this.all().flatMap((n) => n.driver.directRouted ?? []);
-    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b), directRouted };
+    const netns = this.shared.local.dataPathNetns;
+    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b), directRouted, ...(netns ? { netns } : {}) };
   }
 
   close(): void {

@@ -19,7 +19,7 @@ after(() => fs.rmSync(nodesDir, { recursive: true, force: true }));
 
 /** A node outside any swarm. */
 function outside(): SwarmNode {
-  return SwarmNode.open({ dir: path.join(nodesDir, 'cluster'), kernel: new FakeKernel(), log: () => undefined, hostname: 'h', engineVersion: '0' });
+  return SwarmNode.open({ dir: path.join(nodesDir, 'cluster'), dataPathNetns: path.join(nodesDir, 'data-path.netns'), kernel: new FakeKernel(), log: () => undefined, hostname: 'h', engineVersion: '0' });
 }
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 

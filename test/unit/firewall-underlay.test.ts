@@ -44,4 +44,32 @@ describe("Traffic and the swarm's VXLAN guard", () => {
     await third.start(() => false);
     assert.doesNotMatch(kernel.nftScripts.at(-1) ?? '', /vxlan_in|udp dport 4789/);
   });
+
+  it('guards VXLAN that arrives in a namespace of its own there: the host has no VXLAN rules or nodes, the namespace its guard, rendered whole as nodes come', async () => {
+    const store = new MemoryStore();
+    const kernel = new FakeKernel();
+    const t = traffic(store, kernel);
+    await t.start(() => false);
+    const netns = '/var/lib/berth/cluster/data-path.netns';
+    await t.setUnderlay({ ...GUARD, netns });
+    assert.doesNotMatch(kernel.nftScripts.at(-1) ?? '', /vxlan_in|udp dport 4789|10\.99\.0\.11/, 'the host has VXLAN rules');
+    const guard = kernel.nsNftScripts.at(-1);
+    assert.equal(guard?.netns, netns);
+    assert.match(guard?.script ?? '', /^add table inet berth\ndelete table inet berth\n/);
+    assert.match(guard?.script ?? '', /elements = \{ 10\.99\.0\.11, 10\.99\.0\.12 \}/);
+    assert.match(guard?.script ?? '', /type filter hook input priority filter; policy drop;\n\t\tudp dport 4789 ip saddr @swarm_nodes4 accept\n/);
+    const hostScripts = kernel.nftScripts.length;
+    await t.setUnderlay({ ...GUARD, members: [...GUARD.members, '10.99.0.13'], netns });
+    assert.equal(kernel.nftScripts.length, hostScripts, 'a node coming changes nothing on the host');
+    assert.match(kernel.nsNftScripts.at(-1)?.script ?? '', /elements = \{ 10\.99\.0\.11, 10\.99\.0\.12, 10\.99\.0\.13 \}/);
+    // A restarted daemon puts the namespace's guard back with its first ruleset.
+    const guards = kernel.nsNftScripts.length;
+    const again = traffic(store, kernel);
+    await again.start(() => false);
+    assert.equal(kernel.nsNftScripts.length, guards + 1);
+    assert.match(kernel.nsNftScripts.at(-1)?.script ?? '', /10\.99\.0\.13/);
+    // After a reboot that start found no namespace; the node makes it again and says so: the guard goes in though nothing changed.
+    await again.setUnderlay({ ...GUARD, members: [...GUARD.members, '10.99.0.13'], netns });
+    assert.equal(kernel.nsNftScripts.length, guards + 2);
+  });
 });

@@ -201,6 +201,28 @@ describe("the overlay's links on a host", () => {
     ]);
   });
 
+  it('with the data path in a namespace of its own, makes the VXLAN link there (its socket stays) and brings it to the host; routes nothing directly; refuses encryption', async () => {
+    const kernel = new FakeKernel();
+    const dp = { ...place, addr: '10.99.0.111', dataPathNetns: '/run/dp' };
+    await kernel.sandboxes.ensure('/run/dp');
+    const record = (options: Record<string, string>) =>
+      networkRecord({ name: 'ov', driver: 'overlay', ipam: { driver: 'default', options: null, pools: [pool] }, options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...options } });
+    const driver = overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => dp });
+    const n = driver.validate(record({ 'com.berth.network.driver.overlay.direct_routing': 'true' }));
+    await n.ensure();
+    assert.deepEqual(await shape(kernel), ['ov-001001 macvlan -', 'vx-001001 vxlan -']);
+    assert.deepEqual(
+      kernel.faults.log.filter((l) => l.includes('vx-001001') && l.startsWith('sandbox /run/dp')),
+      ['sandbox /run/dp: link add vx-001001 mtu 1450 type vxlan id 4097 local 10.99.0.111 dstport 4789 nolearning proxy', `sandbox /run/dp: link set dev vx-001001 netns /proc/${process.pid}/ns/net`],
+    );
+    assert.deepEqual([...kernel.namespaces.get('/run/dp')!.keys()].filter((l) => l !== 'lo'), [], 'the link stays in the namespace');
+    // A peer on this host's segment: still VXLAN, as from a host whose data path is in a namespace (tunnelOnly).
+    const near = { networkId: 'n', endpointId: 'e1', containerId: 'c1', name: 'a', aliases: [], ipv4: '10.0.1.5', mac: '02:42:0a:00:01:05', node: '10.99.0.112' };
+    await n.setPeers!([near], true);
+    assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.99.0.112', '02:42:0a:00:01:05 10.99.0.112']);
+    await assert.rejects(driver.validate(record({ encrypted: '' })).ensure(), /VXLAN is in a namespace of its own/);
+  });
+
   it('replaces the bridge an older berth made, freeing the VXLAN link it held', async () => {
     const kernel = new FakeKernel();
     await kernel.links.batch(['link add name ov-001001 type bridge', 'link add vx-001001 mtu 1450 type vxlan id 4097', 'link set dev vx-001001 master ov-001001 up']);

@@ -100,11 +100,10 @@ function parseInit(o: WireObject): InitRequest {
   const spec = parseSwarmSpec(objectField(o, 'Spec'));
   if (optBool(o, 'ForceNewCluster')) throw notImplemented('berth cannot force a new cluster from an old one (--force-new-cluster)');
   if (optBool(o, 'AutoLockManagers')) throw notImplemented('berth does not lock managers (--autolock)');
-  const dataPathAddr = optString(o, 'DataPathAddr') ?? '';
-  if (dataPathAddr !== '') throw notImplemented('berth sends VXLAN from the advertise address (--data-path-addr is not supported)');
   return {
     listenAddr: optString(o, 'ListenAddr') ?? '',
     advertiseAddr: optString(o, 'AdvertiseAddr') ?? '',
+    dataPathAddr: optString(o, 'DataPathAddr') ?? '',
     dataPathPort: optNumber(o, 'DataPathPort') ?? 0,
     defaultAddrPool: stringList(o, 'DefaultAddrPool'),
     subnetSize: optNumber(o, 'SubnetSize') ?? 0,
@@ -115,12 +114,12 @@ function parseInit(o: WireObject): InitRequest {
 
 /** Docker's JoinRequest. */
 function parseJoin(o: WireObject): JoinRequest {
-  if ((optString(o, 'DataPathAddr') ?? '') !== '') throw notImplemented('berth sends VXLAN from the advertise address (--data-path-addr is not supported)');
   return {
     listenAddr: optString(o, 'ListenAddr') ?? '',
     advertiseAddr: optString(o, 'AdvertiseAddr') ?? '',
     remoteAddrs: stringList(o, 'RemoteAddrs'),
     joinToken: optString(o, 'JoinToken') ?? '',
+    dataPathAddr: optString(o, 'DataPathAddr') ?? '',
     availability: availability(o),
   };
 }

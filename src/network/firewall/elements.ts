@@ -56,7 +56,8 @@ export function ifname(name: string): string {
   return `"${name}"`;
 }
 
-function address(ip: string, family?: 4 | 6): string {
+/** An address as nft writes it; throws for one that is not. */
+export function address(ip: string, family?: 4 | 6): string {
   const parsed = tryParseIp(ip);
   if (!parsed || (family && parsed.family !== family)) throw invalid(`invalid IP${family ? `v${family}` : ''} address: ${ip}`);
   return formatIp(parsed);
@@ -146,13 +147,14 @@ export function publicationElements(pub: FwPublication): ElementGroup[] {
   ];
 }
 
-/** Elements of the swarm's VXLAN guard: the nodes' addresses by family, the encrypted VNIs, the directly routed networks (the port is in the rules). */
+/** Elements of the swarm's VXLAN guard: the nodes' addresses by family (when VXLAN arrives in the host's namespace), the encrypted VNIs, the directly routed networks (the port is in the rules). */
 export function underlayElements(u: FwUnderlay): ElementGroup[] {
   const vni = (v: number): string => {
     if (!Number.isInteger(v) || v < 1 || v > 0xffffff) throw invalid(`invalid VXLAN ID: ${v}`);
     return String(v);
   };
-  const members = u.members.map((m) => address(m));
+  // A data path in a namespace of its own keeps its members there (data-path.ts).
+  const members = u.netns === undefined ? u.members.map((m) => address(m)) : [];
   return [
     ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
     ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),

@@ -11,6 +11,7 @@ import { messageOf } from '../../errors.js';
 import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from './model.js';
 import { Serial } from '../../util/serial.js';
 import * as ruleset from './ruleset.js';
+import { renderDataPathGuard } from './data-path.js';
 
 export * from './model.js';
 export * from './requirements.js';
@@ -39,7 +40,11 @@ export class Firewall {
 
   /** Replaces berth's tables with the full ruleset of `model`. At start and reconcile; idempotent. */
   async sync(model: FirewallModel): Promise<void> {
-    return this.serial.run(() => this.apply(ruleset.renderFull(model)));
+    return this.serial.run(async () => {
+      await this.apply(ruleset.renderFull(model));
+      // At a start after a reboot the namespace is not there yet: its guard comes when the node makes it (changeUnderlay).
+      await this.guardDataPath(model.underlay).catch((e: unknown) => this.opts.log?.(`firewall: the data path's guard: ${messageOf(e)}`));
+    });
   }
 
   /**
@@ -95,7 +100,15 @@ export class Firewall {
 
   /** The swarm's VXLAN guard changed (nodes came or went, the node joined or left): the elements that differ, or the whole ruleset when its rules change. */
   async changeUnderlay(from: FwUnderlay | undefined, to: FwUnderlay | undefined, after: ModelSource): Promise<Applied> {
-    return this.change(ruleset.changeUnderlay(from, to, after), after);
+    const applied = await this.change(ruleset.changeUnderlay(from, to, after), after);
+    if (to?.netns === undefined) return applied;
+    await this.serial.run(async () => this.guardDataPath(to));
+    return applied;
+  }
+
+  /** A data path in a namespace of its own has its guard there, rendered whole (firewall/data-path.ts). */
+  private async guardDataPath(u: FwUnderlay | undefined): Promise<void> {
+    if (u?.netns !== undefined) await this.opts.nft.applyIn(u.netns, renderDataPathGuard(u));
   }
 
   /** Resolves once every change queued so far has been applied (or has failed). */

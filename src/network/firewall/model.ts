@@ -54,6 +54,11 @@ export interface FwUnderlay {
   encryptedVnis: number[];
   /** Overlay networks routed directly to hosts on this host's segment: their host links take forwarded traffic of their own subnet only, from those hosts only. */
   directRouted?: { link: string; subnets: string[] }[];
+  /**
+   * VXLAN arrives in a namespace of its own (cluster/data-path.ts): the guard lives there
+   * (data-path.ts), and the host's table has none of these chains.
+   */
+  netns?: string;
 }
 
 /** The mark an encrypted network's VXLAN leaves with, which berth's IPsec policies select (Docker's value). */

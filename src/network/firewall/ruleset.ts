@@ -85,6 +85,8 @@ const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
 function inetChains(model: FirewallModel): string {
   const u = model.underlay;
   const vxlan = u ? `udp dport ${portMatch(u.vxlanPorts)}` : '';
+  // VXLAN that arrives in a namespace of its own is guarded there (data-path.ts).
+  const hostVxlan = u !== undefined && u.netns === undefined;
   const encrypted = u !== undefined && u.encryptedVnis.length > 0;
   const direct = u !== undefined && (u.directRouted ?? []).length > 0;
   const rules = (...lines: (string | false)[]): string => lines.filter((l): l is string => l !== false).map((l) => `\t\t${l}\n`).join('');
@@ -97,7 +99,7 @@ function inetChains(model: FirewallModel): string {
       'comment "only the host reaches its loopback: DNAT runs before routing drops a martian 127/8"',
       'type filter hook prerouting priority raw; policy accept;',
       'ip daddr 127.0.0.0/8 iifname != "lo" drop comment "loopback from a container or another host"',
-      u !== undefined && `${vxlan} notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"`,
+      hostVxlan && `${vxlan} notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"`,
       direct && 'ip saddr @direct_nets4 ip daddr @direct_nets4 notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"',
     )),
     chain('dnat_in', rules(
@@ -141,7 +143,7 @@ function inetChains(model: FirewallModel): string {
       'oifname @bridges ct status dnat accept comment "published ports"',
       'oifname @bridges drop comment "other networks and outside: no direct access"',
     )),
-    ...(u === undefined
+    ...(!hostVxlan
       ? []
       : [
           chain('underlay_in', rules(
@@ -173,7 +175,7 @@ function inetChains(model: FirewallModel): string {
 }
 
 /** The data-path port(s) as a rule's match: `4789`, or an anonymous set while a change of port has two. */
-function portMatch(ports: readonly number[]): string {
+export function portMatch(ports: readonly number[]): string {
   const valid = ports.map((p) => {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw invalid(`invalid VXLAN port: ${p}`);
     return String(p);
@@ -183,7 +185,7 @@ function portMatch(ports: readonly number[]): string {
 
 /** What of the swarm's underlay is written into the rules (not the sets): a change of it renders the table again. */
 export function underlayShape(u: FwUnderlay | undefined): string {
-  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: (u.directRouted ?? []).length > 0 });
+  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: (u.directRouted ?? []).length > 0, netns: u.netns ?? '' });
 }
 
 const BRIDGE_CHAINS = `	chain icc_unicast {

@@ -8,7 +8,9 @@
  * goes from the VXLAN link straight to the container, with no bridge to cross (and none of
  * the bridge family's hooks) and no veth queue. That is the bare VXLAN pair's speed (see
  * BENCHMARKS.md). The host has a macvlan of its own on it too (`ov-…`, no address unless
- * the routing mesh or direct routing gives it one).
+ * the routing mesh or direct routing gives it one). On a node whose data path is in a
+ * namespace of its own (cluster/data-path.ts) the VXLAN link is made there, so its UDP
+ * socket lives there, off the host's netfilter, and then moved here like any other.
  *
  * The kernel never floods to learn: every remote endpoint gets a static FDB entry (its
  * MAC at its host's address) and a permanent neighbour entry (its IP at its MAC, which
@@ -29,6 +31,7 @@ import type { RemoteEndpoint } from '../../shared.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
 import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
+import { ownNetnsPath } from '../../../kernel/netns.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
@@ -84,7 +87,10 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   /** Direct routing: peers whose host shares this host's underlay segment are routed to it, without VXLAN. */
   const routed: Routed = {
     is: (p) => {
-      const segment = c.directRouting ? tryParseCidr(ctx.swarm?.()?.underlaySubnet ?? '') : undefined;
+      const swarm = ctx.swarm?.();
+      // A data path in a namespace of its own, here or there, is reached over VXLAN only.
+      if (!c.directRouting || swarm?.dataPathNetns !== undefined || p.tunnelOnly === true) return false;
+      const segment = tryParseCidr(swarm?.underlaySubnet ?? '');
       const host = tryParseIp(p.node);
       return segment !== undefined && host !== undefined && cidrContains(segment, host);
     },
@@ -116,6 +122,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const swarm = ctx.swarm?.();
       if (!swarm) throw invalid(`network ${name} is a swarm network: this node is not in a swarm`);
       if (c.encrypted) {
+        if (swarm.dataPathNetns !== undefined) throw invalid(`network ${name} is encrypted, and this node's VXLAN is in a namespace of its own (--data-path-addr with an address the host does not have): berth encrypts VXLAN sent from the host's own address only`);
         await checkEsp(ctx, name);
         if (swarm.networkKeys.length === 0) throw forbidden('encryption key is not present');
       }
@@ -125,7 +132,11 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const stale = present.get(c.hostLink)?.kind === 'bridge';
       if (stale) cmds.push(`link del dev ${c.hostLink}`);
       if (!present.has(c.vxlan)) {
-        cmds.push(`link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`, `link set dev ${c.vxlan} alias ${OWNER_ALIAS} up`);
+        const add = `link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`;
+        // A data path in a namespace of its own: the link is made there, where its socket stays, and then comes here.
+        if (swarm.dataPathNetns === undefined) cmds.push(add);
+        else await ctx.kernel.sandboxes.apply([{ in: 'sandbox', commands: [add, `link set dev ${c.vxlan} netns ${ownNetnsPath()}`] }], swarm.dataPathNetns);
+        cmds.push(`link set dev ${c.vxlan} alias ${OWNER_ALIAS} up`);
       }
       // The host's own macvlan goes with its VXLAN link when that is deleted: made again with it.
       if (stale || !present.has(c.hostLink) || !present.has(c.vxlan)) {

@@ -19,9 +19,12 @@
  *        endpoint subnet through the underlay
  *   (e)  berth with direct routing (-o com.berth.network.driver.overlay.direct_routing=true):
  *        container on host1 → container on host2, routed by the hosts without VXLAN
+ *   (f)  berth with the data path in a namespace of its own (hosts 3 and 4 joined with
+ *        --data-path-addr, a free underlay address each): container on host3 → container
+ *        on host4, the same overlay as (c), its VXLAN off the hosts' netfilter
  *   (h)  berth's hosts, eth0 to eth0: the underlay with berth's host firewall in the path
  *
- * Targets (issue 14): (c) ≥ 0.95 of (b); Docker here reaches 0.71–0.82 of (a).
+ * Targets (issue 14): (c) or (f) ≥ 0.95 of (b); Docker here reaches 0.71–0.82 of (a).
  * Each path is measured once per round, rounds interleaved (a b b2 c h, a b …), so every
  * path sees the same background load; the table shows medians. Needs root, iproute2,
  * nftables, runc, conmon, etcd-server, iperf3 and the docker CLI. Everything lives in
@@ -30,7 +33,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { UNDERLAY_PREFIX } from '../test/lib/cluster.js';
-import { must, sh } from '../test/lib/world.js';
+import { must, sh, type World } from '../test/lib/world.js';
 import { closingNote, exitStatus, Interrupts, parseIntFlags, progress, runMain } from './lib/cli.js';
 import { costRatio, failureLines, gbit, interleave, medianOf, newPath, pairedRatio, ratio, startServer, stopServers, tailColumns, times, waitListening, type Path } from './lib/iperf.js';
 import { num, table } from './lib/stats.js';
@@ -118,6 +121,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
   const c = by('c');
   const d = by('d');
   const e = by('e');
+  const f = by('f');
   const tput = c && b ? pairedRatio(c, b) : NaN;
   const cost = c && b ? costRatio(c, b) : NaN;
   const atEqualCpu = Number.isFinite(cost) ? 1 / cost : NaN;
@@ -130,6 +134,7 @@ function render(header: string[], paths: Path[], notes: string[]): string {
     table(['path', 'Gbit/s', 'to (a)', 'to (b)', 'to (b2)', 'CPU ms/GB, to (b)', 'retransmits', 'iperf3 CPU % snd / rcv'], rows),
     '',
     `   berth (c) / bare VXLAN pair (b): ${times(tput)} throughput (per-round median, target ≥ 0.95×: ${met(tput)}); CPU per GB ${times(cost)}, so ${times(atEqualCpu)} at equal CPU (${met(atEqualCpu)})`,
+    `   berth with its data path in a namespace of its own (f) / bare VXLAN pair (b): ${f && b ? times(pairedRatio(f, b)) : '–'} throughput (target ≥ 0.95×: ${met(f && b ? pairedRatio(f, b) : NaN)}), CPU per GB ${f && b ? times(costRatio(f, b)) : '–'}; (f) / (c): ${f && c ? times(pairedRatio(f, c)) : '–'}; (f) / raw underlay (a): ${f && a ? times(pairedRatio(f, a)) : '–'}`,
     `   berth (c) / the same topology without berth (b3): ${c ? times(pairedRatio(c, b3)) : '–'} throughput, CPU per GB ${c ? times(costRatio(c, b3)) : '–'}: what berth itself adds; (b3) / Docker's topology (b2): ${b3 ? times(pairedRatio(b3, b2)) : '–'}`,
     `   berth (c) / raw underlay (a): ${c ? times(pairedRatio(c, a)) : '–'} (Docker here: 0.71–0.82×); routed without encapsulation (d) / (a): ${d ? times(pairedRatio(d, a)) : '–'}`,
     `   berth with direct routing (e) / raw underlay (a): ${e ? times(pairedRatio(e, a)) : '–'}; (e) / the routed reference without berth (d): ${e && d ? times(pairedRatio(e, d)) : '–'}; (e) / berth's VXLAN (c): ${e && c ? times(pairedRatio(e, c)) : '–'}`,
@@ -153,8 +158,9 @@ async function main(): Promise<number> {
   let swarm: BenchSwarm | undefined;
   let failure: unknown;
   try {
-    swarm = await BenchSwarm.form(2, progress);
-    const [h1, h2] = swarm.hosts as [NonNullable<(typeof swarm.hosts)[0]>, NonNullable<(typeof swarm.hosts)[0]>];
+    // Hosts 3 and 4 send their VXLAN from a data-path address of their own: (f).
+    swarm = await BenchSwarm.form(4, progress, (i) => (i >= 2 ? `${UNDERLAY_PREFIX}.${111 + i}` : undefined));
+    const [h1, h2, h3, h4] = swarm.hosts as [World, World, World, World];
     progress('plain namespaces on the underlay, bare VXLAN links');
     const p1 = await swarm.plainHost('p1', 21);
     const p2 = await swarm.plainHost('p2', 22);
@@ -183,12 +189,14 @@ async function main(): Promise<number> {
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', NET);
     const cli = await swarm.run(h1, 'ov-client', NET);
     const srv = await swarm.run(h2, 'ov-server', NET);
+    const fcli = await swarm.run(h3, 'dp-client', NET);
+    const fsrv = await swarm.run(h4, 'dp-server', NET);
     const vni = await h1.dockerOk('network', 'inspect', '-f', '{{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}', NET);
     header.push(`berth: overlay ${NET} (VNI ${vni}), client ${cli.ip} on host1 (${swarm.cluster.hostIp(0)}), server ${srv.ip} on host2 (${swarm.cluster.hostIp(1)})`);
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', '-o', 'com.berth.network.driver.overlay.direct_routing=true', DIRECT_NET);
     const dcli = await swarm.run(h1, 'dr-client', DIRECT_NET);
     const dsrv = await swarm.run(h2, 'dr-server', DIRECT_NET);
-    for (const net of [`/run/netns/${p2}`, `/run/netns/${e2}`, `/run/netns/${m2}`, `/run/netns/${r2}`, srv.net, dsrv.net, h2.nsPath]) {
+    for (const net of [`/run/netns/${p2}`, `/run/netns/${e2}`, `/run/netns/${m2}`, `/run/netns/${r2}`, srv.net, fsrv.net, dsrv.net, h2.nsPath]) {
       const s = startServer(net);
       servers.push(s);
       await waitListening(net, s);
@@ -199,6 +207,7 @@ async function main(): Promise<number> {
       newPath('b2', "bare VXLAN + bridge + veth (Docker's topology)", `/run/netns/${e1}`, '172.31.43.2'),
       newPath('b3', "bare VXLAN + macvlan (berth's topology), no berth", `/run/netns/${m1}`, '172.31.46.2'),
       newPath('c', 'berth overlay, container → container', cli.net, srv.ip),
+      newPath('f', 'berth overlay, data path in its own namespace (--data-path-addr)', fcli.net, fsrv.ip),
       newPath('d', 'routed, no encapsulation (direct-routing reference)', `/run/netns/${r1}`, '172.31.45.2'),
       newPath('e', 'berth overlay with direct routing, container → container', dcli.net, dsrv.ip),
       newPath('h', "berth host → berth host, underlay (host firewall)", h1.nsPath, swarm.cluster.hostIp(1)),

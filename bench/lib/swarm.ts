@@ -23,16 +23,20 @@ export class BenchSwarm {
 
   private constructor(readonly cluster: ClusterWorld) {}
 
-  /** `n` hosts in a swarm: host 1 the manager, the others workers. */
-  static async form(n: number, progress: (m: string) => void): Promise<BenchSwarm> {
+  /** `n` hosts in a swarm: host 1 the manager, the others workers; host i with `dataPathAddr(i)`'s --data-path-addr where it gives one. */
+  static async form(n: number, progress: (m: string) => void, dataPathAddr: (i: number) => string | undefined = () => undefined): Promise<BenchSwarm> {
     progress(`${n} hosts on an underlay, each with its berthd`);
     const c = await ClusterWorld.create(n, { detached: true });
     const s = new BenchSwarm(c);
     try {
       progress('swarm init on host1, the others join');
-      await s.hosts[0]!.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0));
+      const dp = (i: number): string[] => {
+        const addr = dataPathAddr(i);
+        return addr === undefined ? [] : ['--data-path-addr', addr];
+      };
+      await s.hosts[0]!.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0), ...dp(0));
       const token = await s.hosts[0]!.dockerOk('swarm', 'join-token', '-q', 'worker');
-      for (const h of s.hosts.slice(1)) await h.dockerOk('swarm', 'join', '--token', token, `${c.hostIp(0)}:2377`);
+      for (const [i, h] of s.hosts.entries()) if (i > 0) await h.dockerOk('swarm', 'join', '--token', token, ...dp(i), `${c.hostIp(0)}:2377`);
     } catch (e: unknown) {
       await s.dispose();
       throw e;
@@ -94,6 +98,8 @@ export class BenchSwarm {
     const left: string[] = [];
     for (const ns of this.extra) await sh('ip', ['netns', 'del', ns]);
     for (const ns of this.extra) if (fs.existsSync(`/run/netns/${ns}`)) left.push(`netns ${ns}`);
+    // A node's data-path namespace lives while it is in the swarm: leaving takes it (workers first).
+    for (const h of [...this.hosts].reverse()) await h.docker('swarm', 'leave', '--force');
     try {
       await this.cluster.dispose();
     } catch (e: unknown) {

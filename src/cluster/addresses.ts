@@ -99,7 +99,8 @@ export function resolveDataPathAddr(given: string, links: readonly LinkInfo[]): 
     if (l.ownedByBerth || !l.up || l.name === 'lo') continue;
     for (const a of l.addresses) {
       const subnet = tryParseCidr(a);
-      if (!subnet || subnet.family !== 4 || subnet.prefix > 30 || !cidrContains(subnet, ip)) continue;
+      // Link-local subnets are no underlay: nothing routes them between hosts.
+      if (!subnet || subnet.family !== 4 || subnet.prefix > 30 || a.startsWith('169.254.') || !cidrContains(subnet, ip)) continue;
       if (ip.value === subnet.network.value || ip.value === lastAddress(subnet).value) break;
       return { kind: 'namespace', addr: given, parent: l.name, prefixLength: subnet.prefix };
     }

@@ -16,6 +16,7 @@ import { peerUrl } from './etcd-member.js';
 import type { JoinAsk, JoinGrant, PromoteAsk } from './join.js';
 import type { Availability, ClusterRecord, JoinTokens, NodeRecord, SwarmSpec } from './model.js';
 import { checkDemotion } from './roles.js';
+import { tryParseIp } from '../network/ipam/index.js';
 import type { NodeTls } from './node-endpoint.js';
 import type { TaskLogOptions } from './services/log-server.js';
 import { gatherLogs, type LogItem } from './services/service-logs.js';
@@ -102,6 +103,15 @@ export class Manager {
     if (!(await this.store.commitIfVersion(CLUSTER.kind.prefix + CLUSTER_ID, version, [CLUSTER.put(CLUSTER_ID, updated)]))) throw systemError(OUT_OF_SEQUENCE);
   }
 
+  /** A joining node's --data-path-addr: an IPv4 address no node of the swarm has as its own or its VXLAN's (peers would send to both). */
+  private async checkDataPathAddr(dp: string): Promise<void> {
+    const ip = tryParseIp(dp);
+    if (ip?.family !== 4 || ip.value === 0n) throw invalid(`invalid data path address ${JSON.stringify(dp)}: an IPv4 address is needed`);
+    for (const n of (await NODES.load(this.store)).values()) {
+      if (n.addr === dp || n.dataPathAddr === dp) throw invalid(`data path address ${dp} is already used by node ${n.id} of the swarm`);
+    }
+  }
+
   /** The join endpoint's decision: the token picks the role; the node gets an ID, a certificate and the store. */
   async admit(ask: JoinAsk, remote: string): Promise<JoinGrant> {
     parseJoinToken(ask.token);
@@ -110,6 +120,7 @@ export class Manager {
     if (!role) throw invalid(NEED_TOKEN);
     const nodeId = newSwarmId();
     const addr = ask.addr !== '' ? ask.addr : remote;
+    if (ask.dataPathAddr !== undefined) await this.checkDataPathAddr(ask.dataPathAddr);
     const cert = await signNode(this.ca, ask.csr, { nodeId, role, clusterId: record.id }, [addr], record.spec.nodeCertExpiry);
     const now = new Date().toISOString();
     const node: NodeRecord = {

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, invalid, messageOf, notFound } from '../errors.js';
 import { FIRST_VNI, MAX_VNI, parseVniList, vniInRange, VNI_OPTION } from '../network/drivers/overlay/config.js';
 import { KEY_BYTES } from '../network/drivers/overlay/xfrm-plan.js';
-import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, type Cidr } from '../network/ipam/index.js';
+import { allocate, allocateSubnet, cidrsOverlap, createPools, formatNetwork, parseCidr, predefinedPool, tryParseIp, type Cidr } from '../network/ipam/index.js';
 import type { CreateNetworkRequest, EndpointAddress, EndpointRecord, EndpointService, NetworkId, NetworkRecord } from '../network/model.js';
 import type { NetworkKey, RemoteChange, RemoteEndpoint, SharedListener, SharedNetworks } from '../network/shared.js';
 import type { EtcdStore, WatchEvent } from '../store/etcd.js';
@@ -152,7 +152,7 @@ export class ClusterNetworks implements SharedNetworks {
     try {
       const node = NODES.kind.check(v);
       // Its VTEP: where its VXLAN comes from.
-      const vtep = node.dataPathAddr ?? node.addr;
+      const vtep = node.dataPathAddr !== undefined && tryParseIp(node.dataPathAddr) !== undefined ? node.dataPathAddr : node.addr;
       if (vtep !== '') this.nodes.set(key.slice(NODES.kind.prefix.length), vtep);
     } catch (e: unknown) {
       this.o.log(`swarm: ${key}: ${messageOf(e)}`);

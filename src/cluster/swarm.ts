@@ -403,20 +403,22 @@ export class SwarmNode implements SwarmState {
   /** The shared networks of the swarm, once connected (and again after a lost lease took this node's endpoints). */
   private async openShared(state: NodeState, session: Session): Promise<void> {
     const cluster = CLUSTER.kind.check((await session.store.get(CLUSTER.kind.prefix + CLUSTER_ID)) ?? null);
-    const underlay = (await this.deps.kernel.links.list()).find((l) => l.addresses.some((a) => a.split('/')[0] === state.addr));
     const dp = state.dataPath;
-    const netns = this.deps.dataPathNetns;
-    if (dp?.kind === 'namespace') await ensureDataPath(this.deps.kernel, netns, dp, cluster.dataPathPort);
+    const vtep = dp?.addr ?? state.addr;
+    // The link VXLAN leaves by: the one with its address, or the data path namespace's parent.
+    const links = await this.deps.kernel.links.list();
+    const underlay = links.find((l) => l.addresses.some((a) => a.split('/')[0] === vtep)) ?? links.find((l) => dp?.kind === 'namespace' && l.name === dp.parent);
+    const netns = dp?.kind === 'namespace' ? await ensureDataPath(this.deps.kernel, this.deps.dataPathNetns, dp, cluster.dataPathPort) : undefined;
     this.shared = await ClusterNetworks.open({
       store: session.store,
       nodeId: state.nodeId,
       manager: state.role === 'manager',
       local: {
-        addr: dp?.addr ?? state.addr,
-        ...(dp?.kind === 'namespace' ? { dataPathNetns: netns } : {}),
+        addr: vtep,
+        ...(netns ? { dataPathNetns: netns } : {}),
         dataPathPort: cluster.dataPathPort,
         underlayMtu: underlay?.mtu ?? 1500,
-        underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === state.addr),
+        underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === vtep),
       },
       pools: { bases: cluster.defaultAddrPool, size: cluster.subnetSize },
       putLeased: async (key, value) => session.putLeased(key, value),

@@ -8,7 +8,7 @@ import { deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
 import { run } from './exec.js';
 import type { Kernel } from './port.js';
-import { listOwnRoutes, listRoutes } from './routes.js';
+import { listGatewayRoutes, listOwnRoutes, listRoutes } from './routes.js';
 import { readNamespace } from './namespace-view.js';
 import { traceFlow } from './trace.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
@@ -44,6 +44,7 @@ export const linuxKernel: Kernel = {
   conntrack: { forget: forgetFlows },
   routes: listRoutes,
   ownRoutes: listOwnRoutes,
+  gatewayRoutes: listGatewayRoutes,
   readNamespace,
   traceFlow,
   features: kernelFeatures,

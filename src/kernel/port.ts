@@ -138,6 +138,8 @@ export interface Kernel {
   traceFlow(spec: TraceSpec): Promise<TraceCapture>;
   /** The routes berth made there (`proto BERTH_ROUTE_PROTO`), to find them again after a crash. */
   ownRoutes(): Promise<OwnRoute[]>;
+  /** The daemon namespace's IPv4 routes through a gateway out of `dev`, the default route included. */
+  gatewayRoutes(dev: string): Promise<OwnRoute[]>;
   /** Which link kinds the kernel can make (probed once). */
   features(): Promise<KernelFeatures>;
   /** Bind host-port sockets (relaying where asked); all or nothing (a HostPortError names the one that failed). */

@@ -34,6 +34,12 @@ export async function listOwnRoutes(): Promise<OwnRoute[]> {
   return rows.map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, via: r.gateway }));
 }
 
+/** The IPv4 routes through a gateway out of `dev` ("default" included), as `ip route` takes them back. */
+export async function listGatewayRoutes(dev: string): Promise<OwnRoute[]> {
+  const rows = await runJson<IpOwnRouteJson>('ip', ['-json', '-4', 'route', 'show', 'dev', dev]);
+  return rows.filter((r) => r.gateway !== undefined).map((r) => ({ dst: r.dst, via: r.gateway }));
+}
+
 /**
  * The main table's routes of these families. IPv4 comes from /proc/net/route (the same
  * table `ip -4 route show` prints, without a spawn, which is most of a network create's

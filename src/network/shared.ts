@@ -20,8 +20,8 @@ export interface NetworkKey {
 export interface SwarmPlace {
   /** Its VTEP: the address its VXLAN leaves from (the advertise address, or --data-path-addr). */
   addr: string;
-  /** The namespace its VXLAN socket lives in, when not the host's (cluster/data-path.ts). */
-  dataPathNetns?: string;
+  /** The namespace its VXLAN socket lives in, when not the host's (cluster/data-path.ts): its file and identity. */
+  dataPathNetns?: { path: string; identity: string };
   dataPathPort: number;
   underlayMtu: number;
   /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */

@@ -139,13 +139,9 @@ export class Traffic {
   async setUnderlay(next: FwUnderlay | undefined): Promise<void> {
     return this.underlaySerial.run(async () => {
       const prev = this.underlay;
-      const same = JSON.stringify(prev) === JSON.stringify(next);
-      // A data path's namespace may be new (made again after a reboot): its guard goes there again all the same.
-      if (same && next?.netns === undefined) return;
-      if (!same) {
-        await this.store.commit([next ? UNDERLAY.put(UNDERLAY_KEY, next) : UNDERLAY.del(UNDERLAY_KEY)]);
-        this.underlay = next;
-      }
+      if (JSON.stringify(prev) === JSON.stringify(next)) return;
+      await this.store.commit([next ? UNDERLAY.put(UNDERLAY_KEY, next) : UNDERLAY.del(UNDERLAY_KEY)]);
+      this.underlay = next;
       if (this.started) await this.firewall.changeUnderlay(prev, next, () => this.model());
     });
   }

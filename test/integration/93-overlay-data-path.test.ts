@@ -58,9 +58,14 @@ describe('a data path in a namespace of its own (--data-path-addr)', { skip: (!h
     assert.ok(!fs.existsSync(dataPathNs(h1)), 'a refused init made a namespace');
   });
 
-  it('carries the overlay between the data-path addresses; the host has no VXLAN socket and no VXLAN chains', async () => {
+  it('carries the overlay between the data-path addresses (another node’s refused); the host has no VXLAN socket and no VXLAN chains', async () => {
     await h1.dockerOk('swarm', 'init', '--advertise-addr', c.hostIp(0), '--data-path-addr', DP[0]);
     const token = await h1.dockerOk('swarm', 'join-token', '-q', 'worker');
+    // Another node's data-path address: the manager refuses it, and the node is left as it was.
+    const taken = await h2.docker('swarm', 'join', '--token', token, '--data-path-addr', DP[0], `${c.hostIp(0)}:2377`);
+    assert.match(taken.stderr, new RegExp(`data path address ${DP[0].replace(/\./g, '\\.')} is already used by node \\w+ of the swarm`), taken.stderr);
+    assert.equal(await h2.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), 'inactive');
+    assert.ok(!fs.existsSync(dataPathNs(h2)), 'a refused join made a namespace');
     await h2.dockerOk('swarm', 'join', '--token', token, '--data-path-addr', DP[1], `${c.hostIp(0)}:2377`);
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'ov');
     await Promise.all([h1.dockerOk('run', '-d', '--name', 'c1', '--network', 'ov', 'busybox', 'sleep', '3600'), h2.dockerOk('run', '-d', '--name', 'c2', '--network', 'ov', 'busybox', 'sleep', '3600')]);
@@ -117,7 +122,8 @@ describe('a data path in a namespace of its own (--data-path-addr)', { skip: (!h
     // What a reboot does to it: the exec root's mounts go, and the VXLAN links whose socket lived there.
     await must('umount', ['-l', dataPathNs(h2)]);
     fs.rmSync(dataPathNs(h2));
-    assert.deepEqual((await overlayLinks(h2)).filter((l) => l.startsWith('vx-')), []);
+    const vxlans = async (): Promise<string[]> => (await overlayLinks(h2)).filter((l) => l.startsWith('vx-'));
+    assert.deepEqual(await settled(vxlans, (l) => l.length === 0, 5000, 100), [], 'the kernel takes the VXLAN links with their socket’s namespace');
     await h2.start();
     // Back in the swarm in the background, as after any start.
     await settled(async () => h2.dockerOk('info', '--format', '{{.Swarm.LocalNodeState}}'), (s) => s === 'active', 15_000, 200);

@@ -319,6 +319,11 @@ export class FakeKernel implements Kernel {
       });
   }
 
+  /** The host's gateway routes (`route add DST via GW dev DEV`), as a test gave them. */
+  async gatewayRoutes(dev: string): Promise<OwnRoute[]> {
+    return [...this.routeTable.get(HOST)!].map((r) => r.split(' ')).filter((t) => after(t, 'dev') === dev && after(t, 'via') !== undefined).map((t) => ({ dst: t[0]!, via: after(t, 'via') }));
+  }
+
   async features(): Promise<KernelFeatures> {
     return this.featureSet;
   }

@@ -50,11 +50,11 @@ describe("Traffic and the swarm's VXLAN guard", () => {
     const kernel = new FakeKernel();
     const t = traffic(store, kernel);
     await t.start(() => false);
-    const netns = '/var/lib/berth/cluster/data-path.netns';
+    const netns = { path: '/run/berth/data-path.netns', identity: '4026532001' };
     await t.setUnderlay({ ...GUARD, netns });
     assert.doesNotMatch(kernel.nftScripts.at(-1) ?? '', /vxlan_in|udp dport 4789|10\.99\.0\.11/, 'the host has VXLAN rules');
     const guard = kernel.nsNftScripts.at(-1);
-    assert.equal(guard?.netns, netns);
+    assert.equal(guard?.netns, netns.path);
     assert.match(guard?.script ?? '', /^add table inet berth\ndelete table inet berth\n/);
     assert.match(guard?.script ?? '', /elements = \{ 10\.99\.0\.11, 10\.99\.0\.12 \}/);
     assert.match(guard?.script ?? '', /type filter hook input priority filter; policy drop;\n\t\tudp dport 4789 ip saddr @swarm_nodes4 accept\n/);
@@ -68,8 +68,23 @@ describe("Traffic and the swarm's VXLAN guard", () => {
     await again.start(() => false);
     assert.equal(kernel.nsNftScripts.length, guards + 1);
     assert.match(kernel.nsNftScripts.at(-1)?.script ?? '', /10\.99\.0\.13/);
-    // After a reboot that start found no namespace; the node makes it again and says so: the guard goes in though nothing changed.
     await again.setUnderlay({ ...GUARD, members: [...GUARD.members, '10.99.0.13'], netns });
+    assert.equal(kernel.nsNftScripts.length, guards + 1, 'the same namespace, nothing changed: nothing done (a manager says so at every lease renewal)');
+    // After a reboot that start found no namespace; the node makes it again, another one: its guard goes in, the host's table is left alone.
+    const hostNow = kernel.nftScripts.length;
+    await again.setUnderlay({ ...GUARD, members: [...GUARD.members, '10.99.0.13'], netns: { ...netns, identity: '4026532777' } });
     assert.equal(kernel.nsNftScripts.length, guards + 2);
+    assert.equal(kernel.nftScripts.length, hostNow);
+  });
+
+  it('with --firewall=false opens a data path namespace (born closed) and writes nothing on the host', async () => {
+    const kernel = new FakeKernel();
+    const backend = firewallBackend({ enabled: false, userlandProxy: false, nft: kernel.nft, log: () => undefined });
+    const t = new Traffic(new MemoryStore(), { networks: () => [], endpoints: () => [] }, backend, { kernel, brNetfilter: false, log: () => undefined });
+    await t.start(() => false);
+    const host = kernel.nftScripts.length;
+    await t.setUnderlay({ ...GUARD, netns: { path: '/run/dp', identity: '1' } });
+    assert.deepEqual(kernel.nsNftScripts.at(-1), { netns: '/run/dp', script: 'add table inet berth\ndelete table inet berth\n' });
+    assert.equal(kernel.nftScripts.length, host);
   });
 });

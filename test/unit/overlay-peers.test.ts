@@ -203,7 +203,7 @@ describe("the overlay's links on a host", () => {
 
   it('with the data path in a namespace of its own, makes the VXLAN link there (its socket stays) and brings it to the host; routes nothing directly; refuses encryption', async () => {
     const kernel = new FakeKernel();
-    const dp = { ...place, addr: '10.99.0.111', dataPathNetns: '/run/dp' };
+    const dp = { ...place, addr: '10.99.0.111', dataPathNetns: { path: '/run/dp', identity: 'ns1' } };
     await kernel.sandboxes.ensure('/run/dp');
     const record = (options: Record<string, string>) =>
       networkRecord({ name: 'ov', driver: 'overlay', ipam: { driver: 'default', options: null, pools: [pool] }, options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...options } });

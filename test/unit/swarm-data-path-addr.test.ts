@@ -49,9 +49,9 @@ describe('--data-path-addr', () => {
 describe('the data path’s namespace', () => {
   it('is born closed, holds a macvlan of the underlay with the address, is made once and goes whole', async () => {
     const kernel = new FakeKernel();
-    await kernel.links.batch(['link add eth0 type veth peer name ul0']);
+    await kernel.links.batch(['link add eth0 type veth peer name ul0', 'route add default via 10.99.0.1 dev eth0', 'route add 10.77.0.0/16 via 10.50.0.1 dev eth0']);
     const dp = { kind: 'namespace' as const, addr: '10.99.0.111', parent: 'eth0', prefixLength: 24 };
-    await ensureDataPath(kernel, '/run/dp', dp, 4789);
+    const made = await ensureDataPath(kernel, '/run/dp', dp, 4789);
     assert.equal(kernel.nsNftScripts.length, 1);
     assert.match(kernel.nsNftScripts[0]!.script, /policy drop;/);
     assert.doesNotMatch(kernel.nsNftScripts[0]!.script, /elements/, 'no node is let in before the firewall names them');
@@ -59,9 +59,17 @@ describe('the data path’s namespace', () => {
     const addrAt = kernel.faults.log.findIndex((l) => l.includes(`addr add 10.99.0.111/24 dev ${DATA_PATH_LINK}`));
     assert.ok(guardAt >= 0 && guardAt < addrAt, kernel.faults.log.join('\n'));
     assert.deepEqual(kernel.namespaces.get('/run/dp')?.get(DATA_PATH_LINK)?.addresses, ['10.99.0.111/24']);
+    assert.ok(kernel.faults.log.includes(`host: link add ${DATA_PATH_LINK} link eth0 address 0a:b3:0a:63:00:6f netns /run/dp type macvlan mode bridge`), 'its MAC comes from its address');
+    assert.deepEqual([...kernel.routeTable.get('/run/dp')!], ['default via 10.99.0.1'], 'the gateway on its subnet comes along; one beyond it does not');
+    const first = made.identity;
+    assert.equal(kernel.namespaces.get('/run/dp')?.get(DATA_PATH_LINK)?.alias, first, 'its identity is kept in the kernel, for the next start');
     const steps = kernel.faults.log.length;
-    await ensureDataPath(kernel, '/run/dp', dp, 4789);
+    assert.deepEqual(await ensureDataPath(kernel, '/run/dp', dp, 4789), { path: '/run/dp', identity: first });
     assert.equal(kernel.faults.log.length, steps, 'a restart finds it made');
+    // Another address (a join after a leave whose clean-up failed): made again from nothing, another namespace.
+    const again = await ensureDataPath(kernel, '/run/dp', { ...dp, addr: '10.99.0.112' }, 4789);
+    assert.notEqual(again.identity, first);
+    assert.deepEqual(kernel.namespaces.get('/run/dp')?.get(DATA_PATH_LINK)?.addresses, ['10.99.0.112/24']);
     await removeDataPath(kernel, '/run/dp');
     assert.equal(kernel.namespaces.has('/run/dp'), false);
   });

@@ -9,6 +9,7 @@ import type { SysctlSetting } from '../../kernel/sysctl.js';
 import type { RelayScope } from '../ports/index.js';
 import { Firewall, removeFirewallTables, type ModelSource } from './index.js';
 import type { FirewallModel, FwEndpoint, FwNetwork, FwPublication, FwUnderlay } from './model.js';
+import { DATA_PATH_TABLE } from './data-path.js';
 import { networkSysctls, releasedNetworkSysctls } from './requirements.js';
 
 export interface FirewallBackend {
@@ -63,13 +64,17 @@ function nftablesBackend(fw: Firewall, userlandProxy: boolean): FirewallBackend 
 
 const nothing = async (): Promise<void> => undefined;
 
-/** --firewall=false. route_localnet without berth's guard chain would let containers reach the host's loopback: it goes off. */
+/**
+ * --firewall=false. route_localnet without berth's guard chain would let containers reach
+ * the host's loopback: it goes off. A data path's namespace is born closed (its guard
+ * with no node): with no firewall it is opened, as the host's VXLAN is.
+ */
 const noFirewall = (nft: KernelNft): FirewallBackend => ({
   enforcing: false,
   relayScope: 'all',
   // Rules a run with the firewall on left behind would outlive their objects.
   start: async () => removeFirewallTables(nft),
-  sync: nothing,
+  sync: async (model) => openDataPath(nft, model.underlay).catch(() => undefined),
   bridgeSysctls: releasedNetworkSysctls,
   addNetwork: nothing,
   removeNetwork: nothing,
@@ -77,6 +82,10 @@ const noFirewall = (nft: KernelNft): FirewallBackend => ({
   removeEndpoint: nothing,
   addPublications: nothing,
   removePublications: nothing,
-  changeUnderlay: nothing,
+  changeUnderlay: async (_from, to) => openDataPath(nft, to),
   idle: nothing,
 });
+
+async function openDataPath(nft: KernelNft, u: FwUnderlay | undefined): Promise<void> {
+  if (u?.netns !== undefined) await nft.applyIn(u.netns.path, `add table inet ${DATA_PATH_TABLE}\ndelete table inet ${DATA_PATH_TABLE}\n`);
+}

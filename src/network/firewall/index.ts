@@ -42,7 +42,7 @@ export class Firewall {
   async sync(model: FirewallModel): Promise<void> {
     return this.serial.run(async () => {
       await this.apply(ruleset.renderFull(model));
-      // At a start after a reboot the namespace is not there yet: its guard comes when the node makes it (changeUnderlay).
+      // At a start after a reboot the namespace is not there yet: the node makes it again, with another identity, and its guard comes then (changeUnderlay).
       await this.guardDataPath(model.underlay).catch((e: unknown) => this.opts.log?.(`firewall: the data path's guard: ${messageOf(e)}`));
     });
   }
@@ -108,7 +108,7 @@ export class Firewall {
 
   /** A data path in a namespace of its own has its guard there, rendered whole (firewall/data-path.ts). */
   private async guardDataPath(u: FwUnderlay | undefined): Promise<void> {
-    if (u?.netns !== undefined) await this.opts.nft.applyIn(u.netns, renderDataPathGuard(u));
+    if (u?.netns !== undefined) await this.opts.nft.applyIn(u.netns.path, renderDataPathGuard(u));
   }
 
   /** Resolves once every change queued so far has been applied (or has failed). */

@@ -58,7 +58,7 @@ export interface FwUnderlay {
    * VXLAN arrives in a namespace of its own (cluster/data-path.ts): the guard lives there
    * (data-path.ts), and the host's table has none of these chains.
    */
-  netns?: string;
+  netns?: { path: string; identity: string };
 }
 
 /** The mark an encrypted network's VXLAN leaves with, which berth's IPsec policies select (Docker's value). */

@@ -185,7 +185,7 @@ export function portMatch(ports: readonly number[]): string {
 
 /** What of the swarm's underlay is written into the rules (not the sets): a change of it renders the table again. */
 export function underlayShape(u: FwUnderlay | undefined): string {
-  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: (u.directRouted ?? []).length > 0, netns: u.netns ?? '' });
+  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: (u.directRouted ?? []).length > 0, netns: u.netns?.path ?? '' });
 }
 
 const BRIDGE_CHAINS = `	chain icc_unicast {

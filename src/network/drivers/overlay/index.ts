@@ -71,6 +71,15 @@ async function dropRoutes(ctx: DriverContext, doomed: (dst: string) => boolean):
   for (const cmd of cmds) await ctx.kernel.links.batch([cmd]).catch(() => undefined);
 }
 
+/**
+ * Make a VXLAN link in the data path's namespace, where its socket stays, and move it
+ * here. One that a move never took out (a daemon that died between the two) goes first.
+ */
+async function makeInNamespace(ctx: DriverContext, netns: string, name: string, add: string): Promise<void> {
+  const stale = (await ctx.kernel.readNamespace(netns)).interfaces.some((i) => i.name === name);
+  await ctx.kernel.sandboxes.apply([{ in: 'sandbox', commands: [...(stale ? [`link del dev ${name}`] : []), add, `link set dev ${name} netns ${ownNetnsPath()}`] }], netns);
+}
+
 /** Encryption is IPsec's ESP: a kernel without it cannot carry an encrypted network (and nothing pretends to). */
 async function checkEsp(ctx: DriverContext, name: string): Promise<void> {
   if ((await ctx.kernel.features()).esp !== true) throw kernelLacks('esp', `cannot create encrypted overlay network ${name}`);
@@ -135,7 +144,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         const add = `link add ${c.vxlan} mtu ${mtu()} type vxlan id ${c.vni} local ${swarm.addr} dstport ${swarm.dataPathPort} nolearning proxy`;
         // A data path in a namespace of its own: the link is made there, where its socket stays, and then comes here.
         if (swarm.dataPathNetns === undefined) cmds.push(add);
-        else await ctx.kernel.sandboxes.apply([{ in: 'sandbox', commands: [add, `link set dev ${c.vxlan} netns ${ownNetnsPath()}`] }], swarm.dataPathNetns);
+        else await makeInNamespace(ctx, swarm.dataPathNetns.path, c.vxlan, add);
         cmds.push(`link set dev ${c.vxlan} alias ${OWNER_ALIAS} up`);
       }
       // The host's own macvlan goes with its VXLAN link when that is deleted: made again with it.

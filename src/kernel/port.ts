@@ -31,6 +31,8 @@ export interface TraceSpec {
   port: number | undefined;
   /** How long to wait for the flow when nothing is sent. */
   waitMs: number;
+  /** The namespace the overlays' VXLAN socket lives in, when not the daemon's (--data-path-addr): outer packets are followed there. */
+  tunnelNetns?: string;
 }
 
 export interface TraceCapture {

@@ -27,12 +27,14 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
   // In VXLAN, after UDP's 8 bytes, VXLAN's 8 and Ethernet's 14: the inner EtherType at
   // byte 28 of the datagram, the inner IPv4 source at byte 42.
   const tunnel = spec.src?.includes('.') ? `  chain tunnel { type filter hook output priority -350; meta l4proto udp @th,224,16 0x0800 @th,336,32 ${ipv4Hex(spec.src)} meta nftrace set 1; }` : '';
+  // The VXLAN socket's namespace, if not this one: the outer packets leave from there.
+  const tunnelNs = tunnel !== '' ? spec.tunnelNetns : undefined;
   await nftApply(
     [
       `table inet ${table} {`,
       `  chain pre { type filter hook prerouting priority -350; ${hostMatch} meta nftrace set 1; }`,
       `  chain out { type filter hook output priority -350; ${hostMatch} meta nftrace set 1; }`,
-      tunnel,
+      tunnelNs === undefined ? tunnel : '',
       '}',
       `table bridge ${table} {`,
       `  chain pre { type filter hook prerouting priority -400; meta protocol ip ${hostMatch} meta nftrace set 1; }`,
@@ -41,7 +43,9 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
     ].join('\n'),
   );
   if (source) await nftApply(`table inet ${table} {\n  chain out { type filter hook output priority -350; ${match} meta nftrace set 1; }\n}\n`, { netns: source });
+  if (tunnelNs !== undefined) await nftApply(`table inet ${table} {\n${tunnel}\n}\n`, { netns: tunnelNs });
   const monitors = [monitor([]), ...(source ? [monitor(['nsenter', `--net=${source}`, '--'])] : [])];
+  const tunnelMonitor = tunnelNs !== undefined ? monitor(['nsenter', `--net=${tunnelNs}`, '--']) : undefined;
   try {
     // nft monitor gives no sign that it listens: a moment for it to subscribe.
     await sleep(300);
@@ -49,7 +53,8 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
     await sleep(SETTLE_MS);
     const hostText = monitors[0]!.output();
     const host = ours(hostText, table, 'out|pre');
-    const tunneled = ours(hostText, table, 'tunnel');
+    // In a namespace of the data path's, no chain of berth's sees the outer packet leave: ours tells it.
+    const tunneled = ours(tunnelMonitor?.output() ?? hostText, table, 'tunnel', tunnelMonitor !== undefined);
     const inSource = monitors[1] ? ours(monitors[1].output(), table, 'out') : undefined;
     return {
       ...host,
@@ -58,9 +63,10 @@ export async function traceFlow(spec: TraceSpec): Promise<TraceCapture> {
       ...(tunneled.lines.length > 0 ? { tunnelLines: tunneled.lines } : {}),
     };
   } finally {
-    await Promise.all(monitors.map(async (m) => m.stop()));
+    await Promise.all([...monitors, ...(tunnelMonitor ? [tunnelMonitor] : [])].map(async (m) => m.stop()));
     await nftApply(`delete table inet ${table}\ndelete table bridge ${table}\n`).catch(() => undefined);
     if (source) await nftApply(`delete table inet ${table}\n`, { netns: source }).catch(() => undefined);
+    if (tunnelNs !== undefined) await nftApply(`delete table inet ${table}\n`, { netns: tunnelNs }).catch(() => undefined);
   }
 }
 
@@ -84,12 +90,14 @@ function monitor(enter: string[]): { output: () => string; stop: () => Promise<v
  * The lines of the packets the `chains` (a pattern) of our table marked (every line of a
  * trace ID whose marking rule matched there, ours left out), and how many they marked. A
  * packet marked in one of our chains shows in the others it crosses after, without a rule.
+ * `withOwnPackets`: our chains' packet lines stay too (where no other chain sees it).
  */
-function ours(text: string, table: string, chains: string): { lines: string[]; marked: number } {
+function ours(text: string, table: string, chains: string, withOwnPackets = false): { lines: string[]; marked: number } {
   const lines = text.split('\n').filter((l) => l.startsWith('trace id '));
   const mine = new RegExp(` ${table} (${chains}) rule `);
   const ids = new Set(lines.filter((l) => mine.test(l)).map((l) => l.split(' ')[2]));
-  return { lines: lines.filter((l) => ids.has(l.split(' ')[2]) && !l.includes(` ${table} `)), marked: ids.size };
+  const kept = (l: string): boolean => !l.includes(` ${table} `) || (withOwnPackets && l.includes(' packet: '));
+  return { lines: lines.filter((l) => ids.has(l.split(' ')[2]) && kept(l)), marked: ids.size };
 }
 
 /** An IPv4 address as nft's raw payload value ("10.0.1.2" → 0x0a000102). */

@@ -209,6 +209,7 @@ export class NetworkController {
       remote: this.scope?.shared.remoteEndpoints() ?? [],
       pools: this.config.addressPools.map((p) => formatNetwork(p.base)),
       underlayMtu: this.scope?.shared.local.underlayMtu,
+      dataPathNetns: this.scope?.shared.local.dataPathNetns?.path,
     };
   }
 

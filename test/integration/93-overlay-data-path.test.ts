@@ -4,7 +4,8 @@
  * underlay. Each node's VXLAN then leaves and arrives at that address, inside a namespace
  * of berth's (a macvlan of eth0), off the host's netfilter: containers on the two hosts
  * reach each other by name, the underlay carries VXLAN between the two data-path
- * addresses, the host has no VXLAN socket and no VXLAN chains, the namespace's own guard
+ * addresses, the host has no VXLAN socket and no VXLAN chains, `berth trace` follows the outer
+ * packet out of that namespace, the namespace's own guard
  * drops VXLAN forged outside the swarm, a berthd killed -9 comes back without making the
  * VXLAN link again, a start that finds the namespace gone (a reboot) makes it and its
  * guard again, and leaving the swarm takes the namespace and its links. An address
@@ -78,6 +79,9 @@ describe('a data path in a namespace of its own (--data-path-addr)', { skip: (!h
     const dp = DP.map((a) => a.replace(/\./g, '\\.'));
     assert.match(out, new RegExp(`IP ${dp[0]}\\.\\d+ > ${dp[1]}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni ${VNI}`), out);
     assert.match(out, new RegExp(`IP ${dp[1]}\\.\\d+ > ${dp[0]}\\.4789: VXLAN, flags \\[I\\] \\(0x08\\), vni ${VNI}`), out);
+    // berth trace follows the outer packet into the data path's namespace: out of its link, to c2's data-path address.
+    const traced = await h1.berth('trace', 'c1', 'c2');
+    assert.match(traced.stdout, new RegExp(`straight into the VXLAN link, no bridge and no hook of the host's on the way, carried over VXLAN out of underlay to host ${dp[1]}, where c2 runs\\.`), traced.stdout + traced.stderr);
     for (const [h, addr] of [[h1, DP[0]], [h2, DP[1]]] as const) {
       const ns = dataPathNs(h);
       assert.match((await inNetns(ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'underlay'])).stdout, new RegExp(`inet ${addr.replace(/\./g, '\\.')}/24`));

@@ -93,6 +93,15 @@ export class ClusterWorld {
    */
   async dispose(): Promise<void> {
     const failures: string[] = [];
+    // Every host's containers first, while the swarm still has its managers: a host
+    // disposed after them would find the store without a quorum, and a removal that must
+    // withdraw an endpoint from it would wait out the CLI's time (99-services saw it).
+    await Promise.all(
+      this.hosts.map(async (h) => {
+        const ids = (await h.docker('ps', '-aq')).stdout.split('\n').filter((x) => x !== '');
+        if (ids.length > 0) await h.docker('rm', '-f', ...ids);
+      }),
+    ).catch(() => undefined);
     for (const h of this.hosts) {
       try {
         await h.dispose();

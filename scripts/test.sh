@@ -3,7 +3,8 @@
 # The run has a tag (t<pid>) in every namespace name its tests make and its own TMPDIR, so
 # what a test leaves behind - even one killed half-way, whose clean-up never ran - is
 # found afterwards: the run then fails, naming it, and removes it. What earlier runs that
-# were killed left is removed first.
+# were killed left is removed first (a benchmark or test file run alone is a run of its own
+# process: test/lib/world.ts).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}

@@ -12,9 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { berthdArgs, must, sh, type Result } from '../../test/lib/world.js';
+import { berthdArgs, must, RUN_TAG, runFolder, sh, type Result } from '../../test/lib/world.js';
 import { forEachLimit, sleep } from '../../test/lib/async.js';
 import { killProcessesMentioning, removeDaemonCgroups, unmountUnder } from '../../test/lib/leftovers.js';
 import { childNamed, procStat } from '../../test/lib/proc.js';
@@ -56,8 +55,9 @@ export class BenchWorld {
 
   private constructor() {
     const id = randomBytes(3).toString('hex');
-    this.ns = `berth-bench-${id}`;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-bench-${id}-`));
+    // Tagged with its run, in its run's folder: what a benchmark killed half-way left is swept (test/lib/world.ts).
+    this.ns = `berth-bench-${RUN_TAG}${id}`;
+    this.dir = runFolder(`berth-bench-${id}-`);
     this.sock = path.join(this.dir, 'berth.sock');
   }
 

@@ -17,12 +17,32 @@ import { DAEMON_ID_FILE, killProcessesMentioning, removeDaemonCgroups, unmountUn
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * The test run a world belongs to (scripts/test.sh sets it; empty when a file is run
- * alone): part of every namespace name a test makes, so that what a killed test left
- * behind is found by its run (test/leftovers-cli.ts). Its temporary folders are under
- * the run's TMPDIR.
+ * The run a world belongs to: scripts/test.sh's (BERTH_TEST_RUN, its folders under the
+ * run's TMPDIR), or else this process's own (t<pid>, /tmp/berth-run-<pid>: a test file run
+ * alone, a benchmark, a script). Its tag is part of every namespace name a world makes and
+ * its folder holds the worlds' folders, so what a run that died before its clean-up left
+ * (killed, or ended by an error its clean-up never saw) is found and removed by the next
+ * sweep (test/leftovers-cli.ts, which scripts/test.sh runs first).
  */
-export const RUN_TAG = process.env.BERTH_TEST_RUN ? `${process.env.BERTH_TEST_RUN}-` : '';
+const OWN_RUN = process.env.BERTH_TEST_RUN === undefined;
+export const RUN_TAG = `${process.env.BERTH_TEST_RUN ?? `t${process.pid}`}-`;
+const RUN_DIR = OWN_RUN ? `/tmp/berth-run-${process.pid}` : os.tmpdir();
+// A run of its own that ends as it should leaves its folder empty: it goes too.
+if (OWN_RUN) {
+  process.once('exit', () => {
+    try {
+      fs.rmdirSync(RUN_DIR);
+    } catch {
+      /* never made, or something left in it: the next sweep names it */
+    }
+  });
+}
+
+/** A new folder of this run's (a world's roots and socket), named from `prefix`. */
+export function runFolder(prefix: string): string {
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  return fs.mkdtempSync(path.join(RUN_DIR, prefix));
+}
 
 export interface Result {
   code: number;
@@ -111,7 +131,7 @@ export class World {
     const id = randomBytes(3).toString('hex');
     this.ns = opts.netns ?? `berth-it-${RUN_TAG}${id}`;
     this.nsPath = `/run/netns/${this.ns}`;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-it-${id}-`));
+    this.dir = runFolder(`berth-it-${id}-`);
     this.sock = path.join(this.dir, 'berth.sock');
   }
 

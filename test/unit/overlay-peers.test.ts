@@ -205,6 +205,8 @@ describe("the overlay's links on a host", () => {
     const kernel = new FakeKernel();
     const dp = { ...place, addr: '10.99.0.111', dataPathNetns: { path: '/run/dp', identity: 'ns1' } };
     await kernel.sandboxes.ensure('/run/dp');
+    // A link a failed move left in the namespace: in the way, it goes.
+    await kernel.sandboxes.apply([{ in: 'sandbox', commands: ['link add vx-001001 mtu 1450 type vxlan id 4097'] }], '/run/dp');
     const record = (options: Record<string, string>) =>
       networkRecord({ name: 'ov', driver: 'overlay', ipam: { driver: 'default', options: null, pools: [pool] }, options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...options } });
     const driver = overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => dp });
@@ -212,8 +214,13 @@ describe("the overlay's links on a host", () => {
     await n.ensure();
     assert.deepEqual(await shape(kernel), ['ov-001001 macvlan -', 'vx-001001 vxlan -']);
     assert.deepEqual(
-      kernel.faults.log.filter((l) => l.includes('vx-001001') && l.startsWith('sandbox /run/dp')),
-      ['sandbox /run/dp: link add vx-001001 mtu 1450 type vxlan id 4097 local 10.99.0.111 dstport 4789 nolearning proxy', `sandbox /run/dp: link set dev vx-001001 netns /proc/${process.pid}/ns/net`],
+      kernel.faults.log.filter((l) => l.includes('vx-001001') && l.startsWith('sandbox /run/dp')).slice(1),
+      [
+        'sandbox /run/dp: link add vx-001001 mtu 1450 type vxlan id 4097 local 10.99.0.111 dstport 4789 nolearning proxy',
+        'sandbox /run/dp: link del dev vx-001001',
+        'sandbox /run/dp: link add vx-001001 mtu 1450 type vxlan id 4097 local 10.99.0.111 dstport 4789 nolearning proxy',
+        `sandbox /run/dp: link set dev vx-001001 netns /proc/${process.pid}/ns/net`,
+      ],
     );
     assert.deepEqual([...kernel.namespaces.get('/run/dp')!.keys()].filter((l) => l !== 'lo'), [], 'the link stays in the namespace');
     // A peer on this host's segment: still VXLAN, as from a host whose data path is in a namespace (tunnelOnly).

@@ -30,6 +30,7 @@ import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
+import { kernelSays } from '../../../kernel/exec.js';
 import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
 import { ownNetnsPath } from '../../../kernel/netns.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
@@ -73,11 +74,15 @@ async function dropRoutes(ctx: DriverContext, doomed: (dst: string) => boolean):
 
 /**
  * Make a VXLAN link in the data path's namespace, where its socket stays, and move it
- * here. One that a move never took out (a daemon that died between the two) goes first.
+ * here, in one process. One a failed move left there is in the way: it goes, and the
+ * making is tried once more (no look beforehand: this is a first container's start path).
  */
 async function makeInNamespace(ctx: DriverContext, netns: string, name: string, add: string): Promise<void> {
-  const stale = (await ctx.kernel.readNamespace(netns)).interfaces.some((i) => i.name === name);
-  await ctx.kernel.sandboxes.apply([{ in: 'sandbox', commands: [...(stale ? [`link del dev ${name}`] : []), add, `link set dev ${name} netns ${ownNetnsPath()}`] }], netns);
+  const make = async (first: string[]): Promise<void> => ctx.kernel.sandboxes.apply([{ in: 'sandbox', commands: [...first, add, `link set dev ${name} netns ${ownNetnsPath()}`] }], netns);
+  await make([]).catch(async (e: unknown) => {
+    if (!kernelSays(e, 'exists')) throw e;
+    await make([`link del dev ${name}`]);
+  });
 }
 
 /** Encryption is IPsec's ESP: a kernel without it cannot carry an encrypted network (and nothing pretends to). */

@@ -346,6 +346,10 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.equal((await c.fromClient([process.execPath, '-e', send30])).code, 0);
     assert.ok((await received()) - before < 10, 'the 30 datagrams from outside were dropped at host 2');
     await c.fromClient(['ip', 'route', 'del', `${ip2}/32`]);
+    // Nor a container of another network on host 2, which host 2 would route there.
+    const before2 = await received();
+    assert.notEqual((await h2.docker('run', '--rm', 'busybox', 'ping', '-c', '10', '-i', '0.1', '-W', '1', ip2)).code, 0);
+    assert.ok((await received()) - before2 < 5, 'the pings from the default bridge were dropped at host 2');
     await Promise.all([h1.dockerOk('rm', '-f', 'd1'), h2.dockerOk('rm', '-f', 'd2')]);
     await h1.dockerOk('network', 'rm', 'direct');
     for (const h of [h1, h2]) assert.equal((await h.inNs(h.ns, ['ip', 'route', 'show', 'proto', '179'])).stdout.trim(), '', `${h.ns}: no route of berth's left`);

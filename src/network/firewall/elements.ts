@@ -37,9 +37,6 @@ export const SETS = {
   swarmNodes4: 'swarm_nodes4',
   swarmNodes6: 'swarm_nodes6',
   encryptedVnis: 'encrypted_vnis',
-  directLinks: 'direct_links',
-  direct4: 'direct4',
-  directNets4: 'direct_nets4',
 } as const;
 export type SetName = (typeof SETS)[keyof typeof SETS];
 
@@ -63,7 +60,7 @@ export function address(ip: string, family?: 4 | 6): string {
   return formatIp(parsed);
 }
 
-function subnet(cidr: string): Cidr {
+export function subnet(cidr: string): Cidr {
   const c = tryParseCidr(cidr);
   if (!c) throw invalid(`invalid CIDR address: ${cidr}`);
   return c;
@@ -147,7 +144,7 @@ export function publicationElements(pub: FwPublication): ElementGroup[] {
   ];
 }
 
-/** Elements of the swarm's VXLAN guard: the nodes' addresses by family (when VXLAN arrives in the host's namespace), the encrypted VNIs, the directly routed networks (the port is in the rules). */
+/** Elements of the swarm's VXLAN guard: the nodes' addresses by family (when VXLAN arrives in the host's namespace), the encrypted VNIs (the port and the directly routed networks are in the rules). */
 export function underlayElements(u: FwUnderlay): ElementGroup[] {
   const vni = (v: number): string => {
     if (!Number.isInteger(v) || v < 1 || v > 0xffffff) throw invalid(`invalid VXLAN ID: ${v}`);
@@ -159,9 +156,6 @@ export function underlayElements(u: FwUnderlay): ElementGroup[] {
     ...group('inet', SETS.swarmNodes4, members.filter((m) => !m.includes(':'))),
     ...group('inet', SETS.swarmNodes6, members.filter((m) => m.includes(':'))),
     ...group('inet', SETS.encryptedVnis, u.encryptedVnis.map(vni)),
-    ...group('inet', SETS.directLinks, (u.directRouted ?? []).map((d) => ifname(d.link))),
-    ...group('inet', SETS.direct4, (u.directRouted ?? []).flatMap((d) => subnetRanges(d.subnets.map(subnet)).map((s) => `${s} . ${ifname(d.link)}`))),
-    ...group('inet', SETS.directNets4, subnetRanges((u.directRouted ?? []).flatMap((d) => d.subnets.map(subnet)))),
   ];
 }
 

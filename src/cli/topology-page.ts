@@ -51,11 +51,11 @@ function toGraph(t) {
       meta.set(nid, { kind: 'if', sub: i.kind || '', lines: [i.name, (i.kind || '') + (i.vxlan ? ' vni ' + i.vxlan.vni : ''), (i.addresses || []).join(' '), i.network ? '[' + i.network + ']' : ''] });
       return { id: nid, width: W, height: H + 18 };
     });
-    meta.set(id, { kind: 'ns', sub: ns.name === 'host' ? 'host' : '', lines: [ns.name === 'host' ? 'host' : 'container ' + ns.name] });
+    meta.set(id, { kind: 'ns', sub: ns.kind === 'container' ? '' : 'host', lines: [ns.kind === 'container' ? 'container ' + ns.name : ns.name] });
     children.push({ id, children: inner, layoutOptions: { 'elk.padding': '[top=24,left=10,bottom=10,right=10]' } });
     for (const i of ns.interfaces) {
       if (i.master) edges.push({ id: 'm:' + ns.name + ':' + i.name, sources: [ns.name + ':' + i.name], targets: [ns.name + ':' + i.master], cls: 'port' });
-      if (i.peerName && ns.name !== 'host') edges.push({ id: 'v:' + ns.name + ':' + i.name, sources: [ns.name + ':' + i.name], targets: [i.peerName], cls: 'veth' });
+      if (i.peerName && ns.kind === 'container') edges.push({ id: 'v:' + ns.name + ':' + i.name, sources: [ns.name + ':' + i.name], targets: [i.peerName], cls: 'veth' });
     }
   }
   for (const x of t.tunnels) {

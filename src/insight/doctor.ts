@@ -56,6 +56,12 @@ export interface DoctorFacts {
   expectedLinks: Map<string, string>;
   ownedLinks: string[];
   overlays: OverlayMtu[];
+  /**
+   * A data path in a namespace of its own (--data-path-addr): whether its namespace could
+   * be read, whether a link there has the address VXLAN leaves from, the nodes its guard
+   * lets in (undefined: no guard), and the swarm's nodes.
+   */
+  dataPath?: { netns: string; addr: string; readable: boolean; hasAddress: boolean; guard: string[] | undefined; members: string[] };
   /** In a swarm: whether the cluster store answered, the nodes that are down, and the live nodes' clocks. */
   swarm?: { reachable: boolean; error?: string; down: string[]; clocks: NodeClock[] };
 }
@@ -82,6 +88,7 @@ export function diagnose(f: DoctorFacts): Report {
     ...features(f.features),
     ...poolOverlaps(f),
     ...overlayMtus(f.overlays),
+    ...dataPath(f),
     ...drift(f),
     ...(f.swarm ? swarm(f.swarm) : []),
   ];
@@ -188,6 +195,25 @@ function overlayMtus(overlays: readonly OverlayMtu[]): Check[] {
       hint: `full-size packets between hosts are lost (VXLAN takes ${VXLAN_OVERHEAD} bytes): set -o com.docker.network.driver.mtu to the underlay's MTU (${o.underlayMtu}) or less`,
     }];
   });
+}
+
+/** The data path's namespace: VXLAN's only socket on this node, and its guard the only filter of VXLAN. */
+function dataPath(f: DoctorFacts): Check[] {
+  const dp = f.dataPath;
+  if (!dp) return [];
+  const id = 'data-path';
+  const remake = 'restart berthd: it makes the namespace again, with its guard (a reboot empties the exec root, where it is bound)';
+  if (!dp.readable) return [{ id, verdict: 'fail', summary: `the data path's namespace ${dp.netns} is gone`, hint: `VXLAN has no socket on this node: overlay traffic to and from other hosts stops; ${remake}` }];
+  if (!dp.hasAddress) return [{ id, verdict: 'fail', summary: `the data path's namespace has no link with ${dp.addr}, the address VXLAN leaves from`, hint: `overlay traffic to and from other hosts stops; ${remake}` }];
+  if (dp.guard === undefined) {
+    return f.firewall.enforcing
+      ? [{ id, verdict: 'fail', summary: "the data path's guard is missing: VXLAN from any machine on the underlay reaches this node's overlays", hint: remake }]
+      : [{ id, verdict: 'info', summary: "berth's firewall is off: the data path takes VXLAN from any machine on the underlay" }];
+  }
+  const guard = new Set(dp.guard);
+  const missing = dp.members.filter((m) => !guard.has(m));
+  if (missing.length > 0) return [{ id, verdict: 'warn', summary: `the data path's guard lacks nodes ${missing.join(', ')}: their VXLAN is dropped`, hint: `berthd writes the nodes in as they come; if this lasts, ${remake}` }];
+  return [{ id, verdict: 'ok', summary: `VXLAN leaves from ${dp.addr} in a namespace of its own; its guard lets in the swarm's ${dp.members.length} nodes only` }];
 }
 
 function drift(f: DoctorFacts): Check[] {

@@ -4,7 +4,9 @@
  */
 import type { SwarmState } from '../cluster/swarm-state.js';
 import { messageOf } from '../errors.js';
+import { setElements } from '../kernel/nft.js';
 import type { Kernel } from '../kernel/port.js';
+import { DATA_PATH_TABLE } from '../network/firewall/data-path.js';
 import type { NetworkController } from '../network/controller.js';
 import type { TopologyModel } from '../network/topology-model.js';
 import type { DoctorFacts, ForeignTable } from './doctor.js';
@@ -24,14 +26,16 @@ const SYSCTLS = {
 } as const;
 
 export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
-  const view = expected(d.networks.topologyModel());
-  const [sysctls, tables, features, routes, links, swarm] = await Promise.all([
+  const model = d.networks.topologyModel();
+  const view = expected(model);
+  const [sysctls, tables, features, routes, links, swarm, dataPath] = await Promise.all([
     readSysctls(d.kernel),
     d.kernel.nft.listTables(),
     d.kernel.features(),
     d.kernel.routes([4, 6]),
     d.kernel.links.list(),
     swarmFacts(d.swarm),
+    dataPathFacts(d.kernel, model.dataPath),
   ]);
   const berthTables = tables.filter((t) => t.name === 'berth').map((t) => `${t.family} ${t.name}`);
   // berth's own: its firewall (berth), the services' mesh (berth_ingress), a trace under way (berth_trace_*).
@@ -55,6 +59,21 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
       return link ? [{ network: o.network, linkMtu: link.mtu, underlayMtu: o.underlayMtu }] : [];
     }),
     ...(swarm ? { swarm } : {}),
+    ...(dataPath ? { dataPath } : {}),
+  };
+}
+
+async function dataPathFacts(kernel: Kernel, dp: TopologyModel['dataPath']): Promise<DoctorFacts['dataPath']> {
+  if (!dp) return undefined;
+  const ns = await kernel.readNamespace(dp.netns).catch(() => undefined);
+  const table = ns ? await kernel.nft.listTableIn(dp.netns, 'inet', DATA_PATH_TABLE).catch(() => undefined) : undefined;
+  return {
+    netns: dp.netns,
+    addr: dp.addr,
+    readable: ns !== undefined,
+    hasAddress: ns?.interfaces.some((i) => i.addresses.some((a) => a.split('/')[0] === dp.addr)) ?? false,
+    guard: table ? [...setElements(table, 'swarm_nodes4'), ...setElements(table, 'swarm_nodes6')] : undefined,
+    members: dp.members,
   };
 }
 

@@ -5,14 +5,14 @@ import type { TopoInterface, TopoNamespace, Topology } from './topology.js';
 export function renderText(t: Topology): string {
   const lines: string[] = [];
   for (const ns of t.namespaces) {
-    lines.push(ns.name === 'host' ? 'host (berthd\'s namespace)' : `container ${ns.name} (${ns.containerId?.slice(0, 12) ?? '?'})  ${ns.path ?? ''}`.trimEnd());
+    lines.push(heading(ns));
     const ports = new Map<string, TopoInterface[]>();
     for (const i of ns.interfaces) if (i.master) ports.set(i.master, [...(ports.get(i.master) ?? []), i]);
     for (const i of ns.interfaces) {
       if (i.master && ns.interfaces.some((b) => b.name === i.master)) continue;
       lines.push(`  ${describe(i)}`);
       for (const p of ports.get(i.name) ?? []) lines.push(`    └ ${describe(p)}`);
-      const tunnel = t.tunnels.find((x) => x.link === i.name && ns.name === 'host');
+      const tunnel = t.tunnels.find((x) => x.link === i.name && ns.kind === 'host');
       for (const p of tunnel?.peers ?? []) lines.push(`      → ${p.vtep}  ${p.mac}${p.endpoint ? `  ${p.endpoint} ${p.ip ?? ''}` : ''}`.trimEnd());
     }
     const routes = ns.routes.map((r) => `${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
@@ -27,6 +27,17 @@ export function renderText(t: Topology): string {
   if (t.drift.length === 0) lines.push('  (none)');
   for (const d of t.drift) lines.push(`  ${d.kind}: ${d.detail}`);
   return `${lines.join('\n')}\n`;
+}
+
+function heading(ns: TopoNamespace): string {
+  switch (ns.kind) {
+    case 'host':
+      return "host (berthd's namespace)";
+    case 'data-path':
+      return `data path (the swarm's VXLAN socket, off the host's netfilter)  ${ns.path ?? ''}`.trimEnd();
+    case 'container':
+      return `container ${ns.name} (${ns.containerId?.slice(0, 12) ?? '?'})  ${ns.path ?? ''}`.trimEnd();
+  }
 }
 
 function describe(i: TopoInterface): string {
@@ -48,7 +59,7 @@ export function renderDot(t: Topology): string {
   const out = ['digraph berth {', '  rankdir=LR;', '  node [shape=box, fontname="monospace", fontsize=10];'];
   const id = (ns: TopoNamespace, i: string): string => q(`${ns.name}:${i}`);
   for (const ns of t.namespaces) {
-    out.push(`  subgraph ${q(`cluster_${ns.name}`)} {`, `    label=${q(ns.name === 'host' ? 'host' : `container ${ns.name}`)};`);
+    out.push(`  subgraph ${q(`cluster_${ns.name}`)} {`, `    label=${q(ns.kind === 'container' ? `container ${ns.name}` : ns.name)};`);
     for (const i of ns.interfaces) {
       if (i.name === 'lo') continue;
       const label = [i.name, i.kind ?? '', ...i.addresses, i.network ? `[${i.network}]` : ''].filter((x) => x !== '').join('\n');
@@ -56,12 +67,12 @@ export function renderDot(t: Topology): string {
     }
     out.push('  }');
   }
-  const host = t.namespaces.find((n) => n.name === 'host');
+  const host = t.namespaces.find((n) => n.kind === 'host');
   for (const ns of t.namespaces) {
     for (const i of ns.interfaces) {
       if (i.master) out.push(`  ${id(ns, i.name)} -> ${id(ns, i.master)} [label="port"];`);
       // Each pair once: from the container's side.
-      if (i.peerName && ns.name !== 'host') out.push(`  ${id(ns, i.name)} -> ${q(i.peerName)} [dir=none, label="veth"];`);
+      if (i.peerName && ns.kind === 'container') out.push(`  ${id(ns, i.name)} -> ${q(i.peerName)} [dir=none, label="veth"];`);
     }
   }
   for (const x of t.tunnels) {

@@ -20,10 +20,12 @@ export interface TopoInterface extends NsInterface {
 }
 
 export interface TopoNamespace {
-  /** "host", or the container's name. */
+  /** berthd's own, the swarm's data path (--data-path-addr: VXLAN's socket in a namespace of its own), or a container's. */
+  kind: 'host' | 'data-path' | 'container';
+  /** "host", "data path", or the container's name. */
   name: string;
   containerId?: string;
-  /** The namespace's file (containers). */
+  /** The namespace's file (the data path's, containers'). */
   path?: string;
   interfaces: TopoInterface[];
   routes: NsRoute[];
@@ -85,6 +87,8 @@ export interface TopologyInput {
   sandboxes: ReadonlyMap<string, NamespaceView | undefined>;
   /** A VXLAN link's FDB entries, by link name. */
   fdb: ReadonlyMap<string, readonly FdbEntry[]>;
+  /** The data path's namespace (the model has one), undefined when it could not be read. */
+  dataPath?: NamespaceView | undefined;
 }
 
 export interface TopologyFilter {
@@ -103,7 +107,7 @@ export function buildTopology(input: TopologyInput, filter: TopologyFilter = {})
   for (const n of model.networks) for (const l of n.links) linkNetwork.set(l, n.name);
   for (const e of model.endpoints) if (e.hostIfName) linkNetwork.set(e.hostIfName, netName.get(e.networkId) ?? e.networkId);
 
-  const host: TopoNamespace = { name: 'host', interfaces: input.host.interfaces.map((i) => ({ ...i, ...(linkNetwork.has(i.name) ? { network: linkNetwork.get(i.name)! } : {}) })), routes: input.host.routes };
+  const host: TopoNamespace = { kind: 'host', name: 'host', interfaces: input.host.interfaces.map((i) => ({ ...i, ...(linkNetwork.has(i.name) ? { network: linkNetwork.get(i.name)! } : {}) })), routes: input.host.routes };
   const hostByName = new Map(host.interfaces.map((i) => [i.name, i]));
   const hostByIndex = new Map(host.interfaces.map((i) => [i.ifindex, i]));
 
@@ -135,7 +139,7 @@ export function buildTopology(input: TopologyInput, filter: TopologyFilter = {})
       if (inside && ep.hostIfName && inside.peerName && inside.peerName !== `host:${ep.hostIfName}`) drift.push({ kind: 'mismatch', detail: `${name}: ${ep.ifName} is paired with ${inside.peerName}, the model says host:${ep.hostIfName}` });
       if (inside && ep.ipv4 && !inside.addresses.includes(ep.ipv4)) drift.push({ kind: 'mismatch', detail: `${name}: ${ep.ifName} has ${inside.addresses.join(', ') || 'no address'}, the model says ${ep.ipv4}` });
     }
-    containers.push({ name, containerId: sb.containerId, path: sb.path, interfaces, routes: view.routes });
+    containers.push({ kind: 'container', name, containerId: sb.containerId, path: sb.path, interfaces, routes: view.routes });
   }
   host.interfaces = host.interfaces.map((i) => hostByName.get(i.name) ?? i);
   for (const n of model.networks) {
@@ -175,7 +179,20 @@ export function buildTopology(input: TopologyInput, filter: TopologyFilter = {})
     for (const p of peers) if (!p.endpoint) drift.push({ kind: 'unknown', detail: `${i.name}: FDB entry ${p.mac} → ${p.vtep} is no endpoint the cluster knows` });
     return [{ link: i.name, network: linkNetwork.get(i.name), vni: i.vxlan.vni, local: i.vxlan.local, peers }];
   });
-  return narrow({ namespaces: [host, ...containers], networks, ports, tunnels, drift }, filter);
+  return narrow({ namespaces: [host, ...dataPathNamespace(input, drift), ...containers], networks, ports, tunnels, drift }, filter);
+}
+
+/** The data path's namespace, when the node has one: its link to the underlay, with the address VXLAN leaves from. */
+function dataPathNamespace(input: TopologyInput, drift: Drift[]): TopoNamespace[] {
+  const dp = input.model.dataPath;
+  if (!dp) return [];
+  const view = input.dataPath;
+  if (!view) {
+    drift.push({ kind: 'missing', detail: `the data path's namespace ${dp.netns} cannot be read: VXLAN has no socket on this node` });
+    return [];
+  }
+  if (!view.interfaces.some((i) => i.addresses.some((a) => a.split('/')[0] === dp.addr))) drift.push({ kind: 'missing', detail: `the data path's namespace has no link with ${dp.addr}, the address VXLAN leaves from` });
+  return [{ kind: 'data-path', name: 'data path', path: dp.netns, interfaces: view.interfaces, routes: view.routes }];
 }
 
 /** Only what touches one network or one container (and the host links that carry it). */
@@ -183,14 +200,16 @@ function narrow(t: Topology, f: TopologyFilter): Topology {
   if (!f.network && !f.container) return t;
   const keepContainer = (c: TopoNamespace): boolean =>
     (f.container === undefined || c.name === f.container || (c.containerId?.startsWith(f.container) ?? false)) && (f.network === undefined || c.interfaces.some((i) => i.network === f.network));
-  const containers = t.namespaces.filter((n) => n.name !== 'host' && keepContainer(n));
+  const containers = t.namespaces.filter((n) => n.kind === 'container' && keepContainer(n));
   const names = new Set(containers.map((c) => c.name));
   const hostLinks = new Set(containers.flatMap((c) => c.interfaces.flatMap((i) => (i.peerName?.startsWith('host:') ? [i.peerName.slice(5)] : []))));
   const networks = t.networks.filter((n) => (f.network === undefined || n.name === f.network) && (f.container === undefined || n.containers.some((c) => names.has(c))));
   for (const n of networks) for (const l of n.links) hostLinks.add(l);
-  const host = t.namespaces.find((n) => n.name === 'host')!;
+  const host = t.namespaces.find((n) => n.kind === 'host')!;
+  // The data path carries every swarm network's VXLAN.
+  const dataPath = networks.some((n) => n.scope === 'swarm') ? t.namespaces.filter((n) => n.kind === 'data-path') : [];
   return {
-    namespaces: [{ ...host, interfaces: host.interfaces.filter((i) => hostLinks.has(i.name)) }, ...containers],
+    namespaces: [{ ...host, interfaces: host.interfaces.filter((i) => hostLinks.has(i.name)) }, ...dataPath, ...containers],
     networks,
     ports: t.ports.filter((p) => names.has(p.container)),
     tunnels: t.tunnels.filter((x) => hostLinks.has(x.link)),

@@ -43,7 +43,7 @@ export function planTrace(from: string, to: string, model: TopologyModel, contai
   if (!dstIp) throw invalid(`no IPv4 address for ${target[1]!}`);
   const sandbox = src.kind === 'container' ? model.sandboxes.find((s) => s.containerId === src.id)?.path : undefined;
   if (src.kind === 'address' && src.name) throw invalid(`${from} runs on another host: trace it there`);
-  const spec: TraceSpec = { from: src.kind === 'address' ? 'none' : sandbox, src: srcIp, dst: dstIp, proto, port, waitMs, ...(model.dataPathNetns ? { tunnelNetns: model.dataPathNetns } : {}) };
+  const spec: TraceSpec = { from: src.kind === 'address' ? 'none' : sandbox, src: srcIp, dst: dstIp, proto, port, waitMs, ...(model.dataPath ? { tunnelNetns: model.dataPath.netns } : {}) };
   const label = (e: End, ip: string | undefined): string => (e.kind === 'container' ? `${e.name} ${ip ?? ''}`.trim() : e.kind === 'host' ? `host${ip ? ` ${ip}` : ''}` : e.name ? `${e.name} ${e.ip}` : e.ip);
   const flow = `${label(src, srcIp)} → ${label(dst, dstIp)}${port ? `:${port}` : ''}/${proto}`;
   return { spec, flow, names: namesOf(model, containerNames) };

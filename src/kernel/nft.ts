@@ -55,6 +55,7 @@ export function nftIn(opts: NftOptions = {}): KernelNft {
     listTables: async () => nftListTables(opts),
     deleteTable: async (family, name) => nftDeleteTable(family, name, opts),
     applyIn: async (netns, script) => nftApply(script, { netns }),
+    listTableIn: async (netns, family, name) => nftListTable(family, name, { netns }),
   };
 }
 
@@ -64,6 +65,13 @@ export interface NftTableSummary {
   rules: number;
   /** Elements per set or map name. */
   elements: Record<string, number>;
+}
+
+/** The elements of set `name` in a listed table, as nft prints them (plain values only). */
+export function setElements(objects: readonly NftObject[], name: string): string[] {
+  const set = objects.map((o) => o['set']).find((s) => s?.['name'] === name);
+  const elem = set?.['elem'];
+  return Array.isArray(elem) ? elem.filter((e): e is string => typeof e === 'string') : [];
 }
 
 export function summarizeTable(objects: readonly NftObject[]): NftTableSummary {

@@ -109,6 +109,8 @@ export interface KernelNft {
   deleteTable(family: NftFamily, name: string): Promise<void>;
   /** Commit a script as one transaction inside the namespace at `netns` (a container's own tables). */
   applyIn(netns: string, script: string): Promise<void>;
+  /** A table's objects inside the namespace at `netns`, or undefined when it does not exist. */
+  listTableIn(netns: string, family: NftFamily, name: string): Promise<NftObject[] | undefined>;
 }
 
 /** The connection tracking table of a namespace. */

@@ -209,8 +209,14 @@ export class NetworkController {
       remote: this.scope?.shared.remoteEndpoints() ?? [],
       pools: this.config.addressPools.map((p) => formatNetwork(p.base)),
       underlayMtu: this.scope?.shared.local.underlayMtu,
-      dataPathNetns: this.scope?.shared.local.dataPathNetns?.path,
+      dataPath: this.dataPathModel(),
     };
+  }
+
+  private dataPathModel(): TopologyModel['dataPath'] {
+    const shared = this.scope?.shared;
+    const netns = shared?.local.dataPathNetns;
+    return shared && netns ? { netns: netns.path, addr: shared.local.addr, members: shared.members() } : undefined;
   }
 
   /** By full ID, exact name, or unique ID prefix (Docker's lookup order), local networks first. */

@@ -5,7 +5,7 @@
  * of berth's (a macvlan of eth0), off the host's netfilter: containers on the two hosts
  * reach each other by name, the underlay carries VXLAN between the two data-path
  * addresses, the host has no VXLAN socket and no VXLAN chains, `berth trace` follows the outer
- * packet out of that namespace, the namespace's own guard
+ * packet out of that namespace, `berth topology` shows it and `berth doctor` checks it, the namespace's own guard
  * drops VXLAN forged outside the swarm, a berthd killed -9 comes back without making the
  * VXLAN link again, a start that finds the namespace gone (a reboot) makes it and its
  * guard again, and leaving the swarm takes the namespace and its links. An address
@@ -20,6 +20,7 @@ import { ClusterWorld, UNDERLAY_PREFIX } from '../lib/cluster.js';
 import { containerOn, echoesReceived, forgedEcho, inNetns, sendUdpFrom, vxlanLink } from '../lib/overlay.js';
 import { started } from '../lib/proc.js';
 import { must, type World } from '../lib/world.js';
+import type { Topology } from '../../src/insight/topology.js';
 
 const haveEtcd = fs.existsSync('/usr/bin/etcd');
 const haveTcpdump = fs.existsSync('/usr/bin/tcpdump');
@@ -109,6 +110,25 @@ describe('a data path in a namespace of its own (--data-path-addr)', { skip: (!h
     await sendUdpFrom(dataPathNs(h2), frame, to, 5);
     const got = await settled(() => echoesReceived(c1.netns), (n) => n >= start + 5, 3000, 200);
     assert.equal(got - start, 5, 'a member’s VXLAN frame should reach the container');
+  });
+
+  it('shows the data path in berth topology, and berth doctor checks its guard holds every node', async () => {
+    const topo = JSON.parse((await h1.berth('topology', '--format', 'json')).stdout) as Topology;
+    const ns = topo.namespaces.find((n) => n.kind === 'data-path');
+    assert.equal(ns?.path, dataPathNs(h1));
+    assert.deepEqual(ns?.interfaces.find((i) => i.name === 'underlay')?.addresses, [`${DP[0]}/24`]);
+    assert.deepEqual(topo.drift, []);
+    const dataPathCheck = async (): Promise<{ verdict: string; summary: string } | undefined> =>
+      (JSON.parse((await h1.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] }).checks.find((x) => x.id === 'data-path');
+    assert.equal((await dataPathCheck())?.verdict, 'ok');
+    // A node taken out of the guard behind berthd's back: doctor names it, and it goes back in.
+    const nodes = (op: string): Promise<string> => must('nsenter', [`--net=${dataPathNs(h1)}`, '--', 'nft', op, 'element', 'inet', 'berth', 'swarm_nodes4', `{ ${DP[1]} }`]);
+    await nodes('delete');
+    try {
+      assert.deepEqual(await dataPathCheck(), { id: 'data-path', verdict: 'warn', summary: `the data path's guard lacks nodes ${DP[1]}: their VXLAN is dropped`, hint: "berthd writes the nodes in as they come; if this lasts, restart berthd: it makes the namespace again, with its guard (a reboot empties the exec root, where it is bound)" });
+    } finally {
+      await nodes('add');
+    }
   });
 
   it('keeps the VXLAN link across a kill -9 of berthd, and the containers talking after', async () => {

@@ -249,6 +249,8 @@ export class FakeKernel implements Kernel {
       await this.faults.step(`nft in ${netns}`);
       this.nsNftScripts.push({ netns, script });
     },
+    listTableIn: async (netns: string, family: NftFamily, name: string): Promise<NftObject[] | undefined> =>
+      this.nsNftScripts.some((s) => s.netns === netns && s.script.includes(`table ${family} ${name} {`)) ? [] : undefined,
   };
 
   /** Scripts committed inside namespaces (a container's VIP table), in order. */

@@ -96,6 +96,19 @@ describe('berth doctor', () => {
     assert.equal(verdicts(host({ swarm: { reachable: true, down: ['host3'], clocks: [] } }))['swarm:nodes'], 'warn');
   });
 
+  it("checks a data path of its own: its namespace, the address VXLAN leaves from, and a guard holding every node", () => {
+    const dp = { netns: '/run/berth/data-path.netns', addr: '10.99.0.111', readable: true, hasAddress: true, guard: ['10.99.0.111', '10.99.0.112'], members: ['10.99.0.111', '10.99.0.112'] };
+    const check = (over: Partial<typeof dp>, firewall = true): Check => diagnose(host({ dataPath: { ...dp, ...over }, firewall: { enforcing: firewall, tables: [] } })).checks.find((c) => c.id === 'data-path')!;
+    assert.equal(check({}).verdict, 'ok');
+    assert.match(check({}).summary, /VXLAN leaves from 10\.99\.0\.111 in a namespace of its own; its guard lets in the swarm's 2 nodes only/);
+    assert.deepEqual([check({ readable: false }).verdict, check({ hasAddress: false }).verdict, check({ guard: undefined }).verdict], ['fail', 'fail', 'fail']);
+    assert.match(check({ readable: false }).hint ?? '', /restart berthd/);
+    assert.equal(check({ guard: undefined }, false).verdict, 'info', 'with the firewall off, an open data path is what was asked for');
+    const lacking = check({ guard: ['10.99.0.111'] });
+    assert.deepEqual([lacking.verdict, lacking.summary], ['warn', "the data path's guard lacks nodes 10.99.0.112: their VXLAN is dropped"]);
+    assert.equal(diagnose(host()).checks.some((c) => c.id === 'data-path'), false, 'no check without a data path of its own');
+  });
+
   it("expects from the model each network's links and each endpoint's host side, and an MTU check for swarm-scope networks only", () => {
     const net = (id: string, name: string, driver: string, links: string[]) => ({ id, name, driver, scope: driver === 'overlay' ? ('swarm' as const) : ('local' as const), links, subnets: [], gateways: [], ipv6: false });
     const e = expected({

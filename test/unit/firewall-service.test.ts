@@ -17,7 +17,7 @@ const NET: FwNetwork = { id: 'n1', bridge: 'br0', subnets: ['10.88.0.0/24'], int
 
 /** A KernelNft whose transactions go to `apply`. */
 function nftPort(apply: (s: string) => Promise<void>): KernelNft {
-  return { apply, listTable: async () => undefined, listTables: async () => [], deleteTable: async () => undefined, applyIn: async () => undefined };
+  return { apply, listTable: async () => undefined, listTables: async () => [], deleteTable: async () => undefined, applyIn: async () => undefined, listTableIn: async () => undefined };
 }
 
 function fakeNft(failFirst = 0): { scripts: string[]; apply: (s: string) => Promise<void> } {

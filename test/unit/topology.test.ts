@@ -63,4 +63,28 @@ describe('berth topology', () => {
     assert.match(renderDot(t), /label="br-app\\nbridge\\n10\.1\.0\.1\/24\\n\[app\]"/);
     assert.deepEqual(buildTopology(input(), { network: 'other' }).namespaces.map((n) => n.name), ['host']);
   });
+
+  it('shows a data path of its own as a namespace (kept with a swarm network), and flags it gone or without its address', () => {
+    const base = input();
+    const overlay = { id: 'n2', name: 'ov', driver: 'overlay', scope: 'swarm' as const, links: ['vx-001001'], subnets: ['10.0.1.0/24'], gateways: [], ipv6: false };
+    const model = { ...base.model, networks: [...base.model.networks, overlay], dataPath: { netns: '/run/berth/data-path.netns', addr: '10.99.0.111', members: ['10.99.0.111', '10.99.0.112'] } };
+    const view = { interfaces: [iface({ ifindex: 2, name: 'underlay', kind: 'macvlan', addresses: ['10.99.0.111/24'] })], routes: [] };
+    const t = buildTopology({ ...base, model, dataPath: view });
+    assert.deepEqual(t.namespaces.map((n) => [n.kind, n.name]), [['host', 'host'], ['data-path', 'data path'], ['container', 'web']]);
+    assert.deepEqual(t.drift, []);
+    assert.match(renderText(t), /^data path \(the swarm's VXLAN socket, off the host's netfilter\) {2}\/run\/berth\/data-path\.netns\n {2}underlay +macvlan +10\.99\.0\.111\/24/m);
+    assert.match(renderDot(t), /label="data path";/);
+    assert.deepEqual(buildTopology({ ...base, model, dataPath: view }, { network: 'ov' }).namespaces.map((n) => n.kind), ['host', 'data-path']);
+    assert.deepEqual(buildTopology({ ...base, model, dataPath: view }, { network: 'app' }).namespaces.map((n) => n.kind), ['host', 'container']);
+    assert.match(buildTopology({ ...base, model }).drift[0]!.detail, /^the data path's namespace \/run\/berth\/data-path\.netns cannot be read/);
+    const moved = buildTopology({ ...base, model, dataPath: { ...view, interfaces: [iface({ ifindex: 2, name: 'underlay', kind: 'macvlan', addresses: ['10.99.0.99/24'] })] } });
+    assert.deepEqual(moved.drift, [{ kind: 'missing', detail: "the data path's namespace has no link with 10.99.0.111, the address VXLAN leaves from" }]);
+  });
+
+  it('tells a container named host from the host', () => {
+    const t = buildTopology({ ...input(), containerNames: new Map([['c1', 'host']]) });
+    assert.deepEqual(t.namespaces.map((n) => n.kind), ['host', 'container']);
+    assert.match(renderText(t), /^container host \(c1\)/m);
+    assert.deepEqual(buildTopology({ ...input(), containerNames: new Map([['c1', 'host']]) }, { container: 'host' }).namespaces.map((n) => n.kind), ['host', 'container']);
+  });
 });

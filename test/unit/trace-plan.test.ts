@@ -16,7 +16,7 @@ const model = (dataPathNetns?: string): TopologyModel => ({
   remote: [{ networkId: 'n1', endpointId: 'e2', containerId: 'c2id', name: 'c2', aliases: [], ipv4: '10.0.1.3', mac: '02:42:0a:00:01:03', node: '10.99.0.112' }],
   pools: [],
   underlayMtu: 1500,
-  ...(dataPathNetns ? { dataPathNetns } : {}),
+  ...(dataPathNetns ? { dataPath: { netns: dataPathNetns, addr: '10.99.0.111', members: ['10.99.0.112'] } } : {}),
 });
 const names = new Map([['c1id', 'c1']]);
 

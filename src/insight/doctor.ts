@@ -38,6 +38,8 @@ export interface OverlayMtu {
   network: string;
   linkMtu: number;
   underlayMtu: number;
+  /** Routed directly between hosts of one segment: its links carry routed packets, without VXLAN's bytes (containers' routes keep VXLAN's MTU for the rest). */
+  directRouted?: true;
 }
 
 export interface DoctorFacts {
@@ -187,6 +189,10 @@ function poolOverlaps(f: DoctorFacts): Check[] {
 
 function overlayMtus(overlays: readonly OverlayMtu[]): Check[] {
   return overlays.flatMap((o): Check[] => {
+    if (o.directRouted) {
+      if (o.linkMtu <= o.underlayMtu) return [];
+      return [{ id: `mtu:${o.network}`, verdict: 'fail', summary: `overlay ${o.network}: links at MTU ${o.linkMtu}, routed to other hosts over an underlay that carries ${o.underlayMtu}`, hint: `full-size routed packets between hosts are lost: set -o com.docker.network.driver.mtu to the underlay's MTU (${o.underlayMtu}) or less` }];
+    }
     if (o.linkMtu + VXLAN_OVERHEAD <= o.underlayMtu) return [];
     return [{
       id: `mtu:${o.network}`,

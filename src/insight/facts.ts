@@ -56,7 +56,7 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
     ownedLinks: present,
     overlays: view.overlays.flatMap((o) => {
       const link = byName.get(o.link);
-      return link ? [{ network: o.network, linkMtu: link.mtu, underlayMtu: o.underlayMtu }] : [];
+      return link ? [{ network: o.network, linkMtu: link.mtu, underlayMtu: o.underlayMtu, ...(o.directRouted ? { directRouted: true as const } : {}) }] : [];
     }),
     ...(swarm ? { swarm } : {}),
     ...(dataPath ? { dataPath } : {}),
@@ -78,13 +78,13 @@ async function dataPathFacts(kernel: Kernel, dp: TopologyModel['dataPath']): Pro
 }
 
 /** What the model says the kernel should have: each link it expects (name → what for), the overlays' MTUs. */
-export function expected(m: TopologyModel): { links: Map<string, string>; overlays: { network: string; link: string; underlayMtu: number }[]; pools: string[]; ipv6: boolean } {
+export function expected(m: TopologyModel): { links: Map<string, string>; overlays: { network: string; link: string; underlayMtu: number; directRouted: boolean }[]; pools: string[]; ipv6: boolean } {
   const links = new Map<string, string>();
   const netName = new Map(m.networks.map((n) => [n.id, n.name]));
   for (const n of m.networks) for (const l of n.links) links.set(l, `network ${n.name}`);
   for (const e of m.endpoints) if (e.hostIfName) links.set(e.hostIfName, `${e.name} on ${netName.get(e.networkId) ?? e.networkId}`);
   const underlayMtu = m.underlayMtu;
-  const overlays = underlayMtu === undefined ? [] : m.networks.filter((n) => n.scope === 'swarm' && n.links[0]).map((n) => ({ network: n.name, link: n.links[0]!, underlayMtu }));
+  const overlays = underlayMtu === undefined ? [] : m.networks.filter((n) => n.scope === 'swarm' && n.links[0]).map((n) => ({ network: n.name, link: n.links[0]!, underlayMtu, directRouted: n.directRouted === true }));
   return { links, overlays, pools: m.pools, ipv6: m.networks.some((n) => n.ipv6) };
 }
 

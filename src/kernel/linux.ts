@@ -4,7 +4,7 @@ import { listFdb, listNeighbours } from './fdb.js';
 import { kernelFeatures } from './features.js';
 import { holdHostPorts } from './hostports.js';
 import { batch, deleteLink, getLink, listLinks, removeAddresses, retiredLinksGone, retireLink } from './links.js';
-import { deleteNetns, listNetnsFiles } from './netns.js';
+import { amendNetns, deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
 import { run } from './exec.js';
 import type { Kernel } from './port.js';
@@ -31,6 +31,7 @@ export const linuxKernel: Kernel = {
   sandboxes: {
     apply: applyPlan,
     undo: applyUndo,
+    amend: amendNetns,
     ensure: ensureSandbox,
     delete: deleteNetns,
     list: listNetnsFiles,

@@ -29,6 +29,12 @@ export async function ipInNetns(nsPath: string, ipBatch: readonly string[]): Pro
   await run('nsenter', [`--net=${nsPath}`, '--', 'ip', '-batch', '-'], { input: ipBatch.join('\n') + '\n' });
 }
 
+/** Commands in an existing namespace, each run whatever the others did (`ip -force`); one that is gone is skipped. */
+export async function amendNetns(nsPath: string, ipBatch: readonly string[]): Promise<void> {
+  if (ipBatch.length === 0 || !fs.existsSync(nsPath)) return;
+  await run('nsenter', [`--net=${nsPath}`, '--', 'ip', '-force', '-batch', '-'], { input: ipBatch.join('\n') + '\n' });
+}
+
 /** Unmount and remove a namespace file. Idempotent. */
 export async function deleteNetns(nsPath: string): Promise<void> {
   if (!fs.existsSync(nsPath)) return; // already gone: no umount spawn

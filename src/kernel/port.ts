@@ -84,6 +84,11 @@ export interface KernelSandboxes {
   apply(steps: readonly PlanStep[], sandbox: string): Promise<void>;
   /** Run undo steps one command at a time; what is already gone is skipped, other failures are returned. */
   undo(steps: readonly PlanStep[], sandbox: string): Promise<string[]>;
+  /**
+   * Run commands in a sandbox that exists, in one process, each whatever became of the
+   * others (a failure is thrown after all ran); a sandbox that is gone is skipped (never made).
+   */
+  amend(sandbox: string, commands: readonly string[]): Promise<void>;
   /** A sandbox with only its loopback, up. Idempotent. */
   ensure(sandbox: string): Promise<void>;
   /** Unmount and remove a namespace file. Idempotent. */

@@ -68,6 +68,7 @@ export class NetworkController {
       kernel: config.kernel,
       defaultBridge: defaultBridge ?? { name: 'berth0', external: false },
       swarm: () => this.scope?.shared.local,
+      localEndpoints: (id) => [...this.endpoints.values()].flatMap((e) => (e.networkId === id && e.ifName ? [{ sandbox: this.sandboxPath(e.containerId), ifName: e.ifName }] : [])),
     });
     this.traffic = new Traffic(
       store,
@@ -202,7 +203,7 @@ export class NetworkController {
     const endpoints = [...this.endpoints.values()];
     const containers = [...new Set(endpoints.map((e) => e.containerId))];
     return {
-      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet), gateways: n.record.ipam.pools.flatMap((p) => (p.gateway ? [p.gateway] : [])), ipv6: n.record.enableIPv6 })),
+      networks: nets.map((n) => ({ id: n.record.id, name: n.record.name, driver: n.record.driver, scope: n.capabilities.scope, links: [...n.driver.kernelNames], subnets: n.record.ipam.pools.map((p) => p.subnet), gateways: n.record.ipam.pools.flatMap((p) => (p.gateway ? [p.gateway] : [])), ipv6: n.record.enableIPv6, ...(n.driver.directRouted ? { directRouted: true as const } : {}) })),
       endpoints: endpoints.map((e) => ({ containerId: e.containerId, name: e.name, networkId: e.networkId, ifName: e.ifName, hostIfName: e.hostIfName, ipv4: e.ipv4 ? `${e.ipv4.address}/${e.ipv4.prefixLen}` : undefined, mac: e.mac })),
       sandboxes: containers.map((id) => ({ containerId: id, path: this.sandboxPath(id) })),
       published: containers.flatMap((id) => this.publishedPorts(id).map((p) => ({ containerId: id, port: p }))),

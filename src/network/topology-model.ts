@@ -3,7 +3,8 @@ import type { PortSpec } from './ports/index.js';
 import type { RemoteEndpoint } from './shared.js';
 
 export interface TopologyModel {
-  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[]; gateways: string[]; ipv6: boolean }[];
+  /** `directRouted`: an overlay routed directly between hosts of one segment (its links at the underlay's MTU). */
+  networks: { id: string; name: string; driver: string; scope: 'local' | 'swarm'; links: string[]; subnets: string[]; gateways: string[]; ipv6: boolean; directRouted?: true }[];
   endpoints: { containerId: string; name: string; networkId: string; ifName: string | undefined; hostIfName: string | undefined; ipv4: string | undefined; mac: string | undefined }[];
   /** Each container with endpoints, and its namespace's file. */
   sandboxes: { containerId: string; path: string }[];

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { settled } from '../lib/async.js';
 import { ClusterWorld, CLIENT_IP } from '../lib/cluster.js';
+import { containerOn, inNetns } from '../lib/overlay.js';
 import { started } from '../lib/proc.js';
 import type { World } from '../lib/world.js';
 import type { Topology } from '../../src/insight/topology.js';
@@ -326,14 +327,23 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const ip1 = await ipOn(h1, 'd1', 'direct');
     const ip2 = await ipOn(h2, 'd2', 'direct');
     assert.ok(await settled(async () => pings(h1, 'd1', 'd2'), (ok) => ok), 'd1 reaches d2 by name');
-    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-l', '-i', 'eth0', '-c', '100', 'icmp', 'or', 'udp', 'port', '4789'], /listening on/);
+    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-v', '-l', '-i', 'eth0', '-c', '100', 'icmp', 'or', 'udp', 'port', '4789'], /listening on/);
     await capture.ready;
     await h1.dockerOk('exec', 'd1', 'ping', '-c2', '-W2', 'd2');
+    // Full-size: routed packets carry no VXLAN, so the containers have the underlay's MTU for each other.
+    await h1.dockerOk('exec', 'd1', 'ping', '-c2', '-W2', '-s', '1472', 'd2');
     capture.stop();
     const out = await capture.done;
     const q = (ip: string): string => ip.replace(/\./g, '\\.');
-    assert.match(out, new RegExp(`IP ${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
-    assert.match(out, new RegExp(`IP ${q(ip2)} > ${q(ip1)}: ICMP echo reply`), out);
+    assert.match(out, new RegExp(`${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
+    assert.match(out, new RegExp(`${q(ip2)} > ${q(ip1)}: ICMP echo reply`), out);
+    assert.match(out, new RegExp(`offset 0, flags \\[(?:DF|none)\\], proto ICMP \\(1\\), length 1500\\)\\n\\s+${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
+    // Each container: its link at the underlay's MTU, the subnet's route at VXLAN's (what other hosts' peers need), its own route to the routed peer.
+    const d1 = await containerOn(h1, 'd1', 'direct');
+    const routes = (await inNetns(d1.netns, ['ip', 'route'])).stdout;
+    assert.match(routes, /^10\.0\.\d+\.0\/24 dev eth0 .*mtu 1450/m, routes);
+    assert.match(routes, new RegExp(`^${q(ip2)} dev eth0 scope link`, 'm'), routes);
+    assert.match(await h1.dockerOk('exec', 'd1', 'cat', '/sys/class/net/eth0/mtu'), /^1500$/);
     // Other overlays of this world may still send theirs: none of this network's VNI.
     const vni = await h1.dockerOk('network', 'inspect', '-f', `{{index .Options "${VNI_OPTION}"}}`, 'direct');
     assert.doesNotMatch(out, new RegExp(`vni ${vni}\\b`), 'no encapsulation between hosts of one segment');

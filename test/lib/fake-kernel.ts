@@ -190,6 +190,12 @@ export class FakeKernel implements Kernel {
         }
       }
     },
+    amend: async (sandbox: string, commands: readonly string[]) => {
+      if (!this.namespaces.has(sandbox)) return;
+      let failure: unknown;
+      for (const c of commands) await this.ip(sandbox, c).catch((e: unknown) => void (failure ??= e));
+      if (failure !== undefined) throw failure;
+    },
     undo: async (steps, sandbox) => {
       const failures: string[] = [];
       for (const step of steps) {

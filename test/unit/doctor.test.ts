@@ -71,6 +71,9 @@ describe('berth doctor', () => {
   it('fails an overlay whose links need more than the underlay carries', () => {
     assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1450, underlayMtu: 1500 }] }))['mtu:ov'], undefined);
     assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1450, underlayMtu: 1400 }] }))['mtu:ov'], 'fail');
+    // Routed directly: its links carry routed packets at the underlay's MTU, VXLAN's bytes left to the containers' routes.
+    assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1500, underlayMtu: 1500, directRouted: true }] }))['mtu:ov'], undefined);
+    assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1500, underlayMtu: 1400, directRouted: true }] }))['mtu:ov'], 'fail');
   });
 
   it('finds drift both ways: expected links missing fail, stray berth links warn', () => {
@@ -121,7 +124,7 @@ describe('berth doctor', () => {
       underlayMtu: 9000,
     });
     assert.deepEqual([...e.links], [['br-app', 'network app'], ['vx-001001', 'network ov'], ['ov-001001', 'network ov'], ['mv-1', 'network mv'], ['veth1', 'web on app']]);
-    assert.deepEqual(e.overlays, [{ network: 'ov', link: 'vx-001001', underlayMtu: 9000 }]);
+    assert.deepEqual(e.overlays, [{ network: 'ov', link: 'vx-001001', underlayMtu: 9000, directRouted: false }]);
     assert.equal(e.ipv6, false);
   });
 });

@@ -136,13 +136,13 @@ describe('a restarted overlay driver', () => {
 describe('direct routing', () => {
   const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, underlaySubnet: '10.99.0.11/24', networkKeys: [] };
   const pool = { subnet: '10.0.1.0/24', gateway: '10.0.1.1', auxAddresses: {}, allocated: [] };
-  const make = (kernel: FakeKernel) =>
-    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place }).validate(
+  const make = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = [], direct = true) =>
+    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place, localEndpoints: () => local }).validate(
       networkRecord({
         name: 'ov',
         driver: 'overlay',
         ipam: { driver: 'default', options: null, pools: [pool] },
-        options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', 'com.berth.network.driver.overlay.direct_routing': 'true' },
+        options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...(direct ? { 'com.berth.network.driver.overlay.direct_routing': 'true' } : {}) },
       }),
     );
   /** A host beyond this host's segment: still VXLAN. */
@@ -162,6 +162,35 @@ describe('direct routing', () => {
     await n.dropPeers!([A]);
     assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).length, 2, 'still only the far host’s entries');
+  });
+
+  it('gives its links the underlay’s MTU, and each container a route of its own to each routed peer (its subnet’s at VXLAN’s MTU) that follows the peers; a restart makes them exact', async () => {
+    const kernel = new FakeKernel();
+    const local = [{ sandbox: '/run/c1', ifName: 'eth0' }];
+    const n = make(kernel, local);
+    await n.ensure();
+    assert.equal((await kernel.links.get('vx-001001'))?.mtu, 1500, 'routed packets carry no VXLAN');
+    await n.setPeers!([A, FAR], true);
+    const ep = { ifName: 'eth0', mac: '02:42:0a:00:01:02', ipv4: { address: '10.0.1.2', prefixLen: 24, gateway: '10.0.1.1' }, gateway: false } as unknown as Parameters<NonNullable<typeof n.planJoin>>[0];
+    const plan = n.planJoin!(ep, '/run/c1');
+    assert.deepEqual(plan.steps.at(-1), { in: 'sandbox', commands: ['route replace 10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.2 mtu 1450', 'route replace 10.0.1.5/32 dev eth0 scope link'] });
+    await kernel.sandboxes.apply(plan.steps, '/run/c1');
+    const routes = (): string[] => [...kernel.routeTable.get('/run/c1')!].filter((r) => r.includes('/32')).sort();
+    await n.setPeers!([B]);
+    await n.dropPeers!([A]);
+    assert.deepEqual(routes(), ['10.0.1.6/32 dev eth0 scope link'], 'the far host’s peer is reached over VXLAN, at the subnet route’s MTU');
+    // A restart: B went meanwhile, A came back; a sandbox gone meanwhile is skipped, never made.
+    const after = make(kernel, [...local, { sandbox: '/run/gone', ifName: 'eth0' }]);
+    await after.ensure();
+    await after.setPeers!([A, FAR], true);
+    assert.deepEqual(routes(), ['10.0.1.5/32 dev eth0 scope link']);
+    assert.equal(kernel.namespaces.has('/run/gone'), false);
+    // Without direct routing, nothing of it: VXLAN's MTU, the container's routes as the kernel makes them.
+    const plain = new FakeKernel();
+    const ov = make(plain, local, false);
+    await ov.ensure();
+    assert.equal((await plain.links.get('vx-001001'))?.mtu, 1450);
+    assert.equal(ov.planJoin!(ep, '/run/c1').steps.length, 3);
   });
 
   it('after a restart: the routes of peers that went are removed; removing the network leaves none', async () => {

@@ -21,6 +21,8 @@ export interface DriverContext {
   defaultMtu: number;
   /** Warnings about kernel work that goes on after an operation returned. */
   log: (message: string) => void;
+  /** This host's endpoints on a network: each container's sandbox and its interface there (shared networks' peers touch their routes). */
+  localEndpoints?: (networkId: string) => readonly { sandbox: string; ifName: string }[];
 }
 
 /**

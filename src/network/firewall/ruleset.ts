@@ -148,6 +148,8 @@ function inetChains(model: FirewallModel): string {
         )),
         chain(directChain('to', d.link), rules(
           own !== undefined && `ip saddr ${own} fib saddr . iif oif exists accept`,
+          // A host on the way whose link is smaller says so from its own address (untracked: no RELATED to let it in).
+          'icmp type destination-unreachable icmp code frag-needed fib saddr . iif oif exists accept comment "path MTU from a host of the segment"',
           'drop comment "direct-routed overlay: only its own subnet comes in, from the hosts of its endpoints"',
         )),
       ];

@@ -24,11 +24,10 @@
  * that host as it is (a /32 route via its address), where the network's subnet route on
  * the host link delivers it. No encapsulation, and so no VXLAN bytes to leave room for:
  * the network's links take the underlay's MTU, and each container's routes say which
- * packets still cross VXLAN (its subnet's route keeps VXLAN's MTU; a routed peer gets a
- * route of its own, at the link's). A smaller MSS cost routed traffic 7 % of its
- * throughput (bench/overlay.ts, path (e)).
+ * packets still cross VXLAN (container-routes.ts). A smaller MSS cost routed traffic 7 %
+ * of its throughput (bench/overlay.ts, path (e)).
  */
-import { forbidden, invalid, messageOf } from '../../../errors.js';
+import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
@@ -37,10 +36,11 @@ import { kernelLacks } from '../../../kernel/features.js';
 import { kernelSays } from '../../../kernel/exec.js';
 import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
 import { ownNetnsPath } from '../../../kernel/netns.js';
-import { cidrContains, formatNetwork, makeCidr, parseCidr, parseIp, tryParseCidr, tryParseIp } from '../../ipam/index.js';
+import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
 import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
+import { ContainerRoutes, joinRoutes } from './container-routes.js';
 import { planSublinkLeave } from '../sublink/sandbox.js';
 import { planMacvlanLink } from '../macvlan/endpoint.js';
 
@@ -127,42 +127,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     const swarm = ctx.swarm?.();
     return routesMtu() && swarm ? swarm.underlayMtu : tunnelMtu();
   };
-  /** A container's own route to a routed peer: at its link's MTU, where its subnet's route says VXLAN's. */
-  const peerRoute = (p: RemoteEndpoint, ifName: string): string => `route replace ${p.ipv4}/32 dev ${ifName} scope link`;
-  const peerRouteGone = (p: RemoteEndpoint, ifName: string): string => `route del ${p.ipv4}/32 dev ${ifName}`;
-  /** The kernel's routes of a joining container's subnets, made again with VXLAN's MTU. */
-  const subnetRoutes = (ep: EndpointRecord): string[] => {
-    const ifName = ep.ifName!;
-    const subnet = (a: { address: string; prefixLen: number }): string => formatNetwork(makeCidr(parseIp(a.address), a.prefixLen));
-    return [
-      ...(ep.ipv4 ? [`route replace ${subnet(ep.ipv4)} dev ${ifName} proto kernel scope link src ${ep.ipv4.address} mtu ${tunnelMtu()}`] : []),
-      ...(ep.ipv6 ? [`route replace ${subnet(ep.ipv6)} dev ${ifName} proto kernel metric 256 mtu ${tunnelMtu()}`] : []),
-    ];
-  };
-  /** Every local container on the network: its routes to routed peers follow them (a sandbox gone meanwhile is skipped). */
-  const amendContainers = async (commands: (ifName: string) => string[]): Promise<void> => {
-    if (!routesMtu()) return;
-    for (const l of ctx.localEndpoints?.(net.id) ?? []) {
-      const cmds = commands(l.ifName);
-      await ctx.kernel.sandboxes.amend(l.sandbox, cmds).catch((e: unknown) => {
-        if (!kernelSays(e, 'missing')) ctx.log(`overlay ${name}: routes of a container: ${messageOf(e)}`);
-      });
-    }
-  };
-  /** After a restart: each local container routes exactly `direct` itself (what it has is read first). */
-  const reconcileContainers = async (direct: readonly RemoteEndpoint[]): Promise<void> => {
-    if (!routesMtu()) return;
-    const wanted = new Set(direct.map((p) => p.ipv4));
-    for (const l of ctx.localEndpoints?.(net.id) ?? []) {
-      const view = await ctx.kernel.readNamespace(l.sandbox).catch(() => undefined);
-      if (!view) continue;
-      const held = view.routes.filter((r) => r.dev === l.ifName && r.via === undefined).map((r) => r.dst.replace(/\/32$/, '')).filter((d) => !d.includes('/') && inSubnets(`${d}/32`));
-      const gone = held.filter((d) => !wanted.has(d)).map((d) => `route del ${d}/32 dev ${l.ifName}`);
-      await ctx.kernel.sandboxes.amend(l.sandbox, [...gone, ...direct.map((p) => peerRoute(p, l.ifName))]).catch((e: unknown) => {
-        if (!kernelSays(e, 'missing')) ctx.log(`overlay ${name}: routes of a container: ${messageOf(e)}`);
-      });
-    }
-  };
+  /** A directly routed network's routes inside its local containers (container-routes.ts). */
+  const containerRoutes = new ContainerRoutes(ctx, net.id, name, (ip) => inSubnets(`${ip}/32`));
   /**
    * An encrypted network's IPsec follows the hosts it reaches: a new host's is programmed
    * before the first FDB entry sends it a frame, a gone host's removed after the last.
@@ -225,7 +191,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const plan = planMacvlanLink(c.vxlan, 'bridge', ep, sandbox, 'none');
       if (!routesMtu()) return plan;
       const direct = [...peers.values()].filter((p) => routed.is(p));
-      return { steps: [...plan.steps, { in: 'sandbox', commands: [...subnetRoutes(ep), ...direct.map((p) => peerRoute(p, ep.ifName!))] }] };
+      return { steps: [...plan.steps, { in: 'sandbox', commands: joinRoutes(ep, tunnelMtu(), direct) }] };
     },
     planLeave: (ep: EndpointRecord) => planSublinkLeave(ep),
     /**
@@ -252,7 +218,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
           const wanted = new Set(direct.map((p) => `${p.ipv4}/32`));
           await dropRoutes(ctx, (dst) => dst.endsWith('/32') && inSubnets(dst) && !wanted.has(dst));
         }
-        await reconcileContainers(direct);
+        if (routesMtu()) await containerRoutes.reconcile(direct);
         await hostsWent(before);
         return;
       }
@@ -277,7 +243,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       if (neigh.length > 0) await links.batch(neigh);
-      if (direct.length > 0) await amendContainers((ifName) => direct.map((p) => peerRoute(p, ifName)));
+      if (routesMtu()) await containerRoutes.add(direct);
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
       const before = new Set(hosts.keys());
@@ -304,8 +270,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       // Entries already gone (a VXLAN link deleted meanwhile) are no error.
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
-      const unrouted = leaving.filter((p) => routed.is(p) && !heldIps.has(p.ipv4));
-      if (unrouted.length > 0) await amendContainers((ifName) => unrouted.map((p) => peerRouteGone(p, ifName)));
+      if (routesMtu()) await containerRoutes.drop(leaving.filter((p) => routed.is(p) && !heldIps.has(p.ipv4)));
       await hostsWent(before);
     },
   };

@@ -179,6 +179,14 @@ describe('direct routing', () => {
     await n.setPeers!([B]);
     await n.dropPeers!([A]);
     assert.deepEqual(routes(), ['10.0.1.6/32 dev eth0 scope link'], 'the far host’s peer is reached over VXLAN, at the subnet route’s MTU');
+    // B's address given to a task beyond the segment (B not yet dropped): reached over VXLAN, so no longer routed full size.
+    const moved = { ...FAR, endpointId: '10', ipv4: B.ipv4, mac: '02:42:0a:00:01:10' };
+    await n.setPeers!([moved]);
+    assert.deepEqual(routes(), []);
+    await n.dropPeers!([B, moved]);
+    await n.setPeers!([B]);
+    // A route the kernel lists without a prefix or an address (a default route through the link) is not the network's.
+    await kernel.sandboxes.amend('/run/c1', ['route replace default dev eth0']);
     // A restart: B went meanwhile, A came back; a sandbox gone meanwhile is skipped, never made.
     const after = make(kernel, [...local, { sandbox: '/run/gone', ifName: 'eth0' }]);
     await after.ensure();

@@ -148,8 +148,8 @@ function inetChains(model: FirewallModel): string {
         )),
         chain(directChain('to', d.link), rules(
           own !== undefined && `ip saddr ${own} fib saddr . iif oif exists accept`,
-          // A host on the way whose link is smaller says so from its own address (untracked: no RELATED to let it in).
-          'icmp type destination-unreachable icmp code frag-needed fib saddr . iif oif exists accept comment "path MTU from a host of the segment"',
+          // A node on the way whose link is smaller says so from its own address (untracked: no RELATED to let it in).
+          'ip saddr @swarm_nodes4 icmp type destination-unreachable icmp code frag-needed accept comment "path MTU from a node of the swarm"',
           'drop comment "direct-routed overlay: only its own subnet comes in, from the hosts of its endpoints"',
         )),
       ];
@@ -205,8 +205,8 @@ export function underlayShape(u: FwUnderlay | undefined): string {
  * into a chain of its own, reached by one hash lookup of the interface (a verdict map),
  * and compare with its subnets as constants. A concatenated interval set (subnet . link,
  * checked once per direction) measured 5 % of the throughput in bench/overlay.ts's path
- * (e); this costs about as much as an empty chain. A network coming or going renders the
- * table again (it is rare: the first or last container of such a network on this host).
+ * (e); this costs about as much as an empty chain. Such a network created or removed in
+ * the swarm renders the table again (one transaction; networks come and go seldom).
  */
 function directRouted(u: FwUnderlay | undefined): { link: string; subnets: string[] }[] {
   return [...(u?.directRouted ?? [])].sort((a, b) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0));

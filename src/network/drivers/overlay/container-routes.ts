@@ -11,7 +11,7 @@ import { kernelSays } from '../../../kernel/exec.js';
 import type { EndpointRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
 import type { DriverContext } from '../driver.js';
-import { formatNetwork, makeCidr, parseIp } from '../../ipam/index.js';
+import { formatNetwork, makeCidr, parseIp, tryParseIp } from '../../ipam/index.js';
 
 /** A container's own route to a routed peer: at its link's MTU. */
 const peerRoute = (p: RemoteEndpoint, ifName: string): string => `route replace ${p.ipv4}/32 dev ${ifName} scope link`;
@@ -36,14 +36,9 @@ export class ContainerRoutes {
     private readonly inSubnets: (ip: string) => boolean,
   ) {}
 
-  /** Routed peers came: every local container routes them itself. */
-  async add(peers: readonly RemoteEndpoint[]): Promise<void> {
-    if (peers.length > 0) await this.each((ifName) => peers.map((p) => peerRoute(p, ifName)));
-  }
-
-  /** Routed peers went. */
-  async drop(peers: readonly RemoteEndpoint[]): Promise<void> {
-    if (peers.length > 0) await this.each((ifName) => peers.map((p) => `route del ${p.ipv4}/32 dev ${ifName}`));
+  /** Every local container routes the `routed` peers itself, and no longer the addresses of `unrouted` (gone, or now reached over VXLAN). */
+  async set(routed: readonly RemoteEndpoint[], unrouted: readonly RemoteEndpoint[]): Promise<void> {
+    if (routed.length > 0 || unrouted.length > 0) await this.each((ifName) => [...unrouted.map((p) => `route del ${p.ipv4}/32 dev ${ifName}`), ...routed.map((p) => peerRoute(p, ifName))]);
   }
 
   /** After a restart: each local container routes exactly `peers` itself (what it has is read first). */
@@ -53,17 +48,21 @@ export class ContainerRoutes {
       const view = await this.ctx.kernel.readNamespace(sandbox).catch(() => undefined);
       if (!view) return [];
       // `ip -j route` writes a /32's destination without its prefix.
-      const held = view.routes.filter((r) => r.dev === ifName && r.via === undefined).map((r) => r.dst.replace(/\/32$/, '')).filter((d) => !d.includes('/') && this.inSubnets(d));
+      const held = view.routes.filter((r) => r.dev === ifName && r.via === undefined).map((r) => r.dst.replace(/\/32$/, '')).filter((d) => tryParseIp(d)?.family === 4 && this.inSubnets(d));
       return [...held.filter((d) => !wanted.has(d)).map((d) => `route del ${d}/32 dev ${ifName}`), ...peers.map((p) => peerRoute(p, ifName))];
     });
   }
 
+  /** The containers at once: one process each, none waiting for another's. */
   private async each(commands: (ifName: string, sandbox: string) => string[] | Promise<string[]>): Promise<void> {
-    for (const l of this.ctx.localEndpoints?.(this.networkId) ?? []) {
-      const cmds = await commands(l.ifName, l.sandbox);
-      await this.ctx.kernel.sandboxes.amend(l.sandbox, cmds).catch((e: unknown) => {
-        if (!kernelSays(e, 'missing')) this.ctx.log(`overlay ${this.name}: routes of a container: ${messageOf(e)}`);
-      });
-    }
+    const local = this.ctx.localEndpoints?.(this.networkId) ?? [];
+    await Promise.all(
+      local.map(async (l) => {
+        const cmds = await commands(l.ifName, l.sandbox);
+        await this.ctx.kernel.sandboxes.amend(l.sandbox, cmds).catch((e: unknown) => {
+          if (!kernelSays(e, 'missing')) this.ctx.log(`overlay ${this.name}: routes of a container: ${messageOf(e)}`);
+        });
+      }),
+    );
   }
 }

@@ -243,7 +243,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       if (neigh.length > 0) await links.batch(neigh);
-      if (routesMtu()) await containerRoutes.add(direct);
+      // An address now reached over VXLAN (a task replaced on another segment) loses the route a routed peer had there.
+      if (routesMtu()) await containerRoutes.set(direct, all.filter((p) => !routed.is(p)));
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
       const before = new Set(hosts.keys());
@@ -270,7 +271,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       // Entries already gone (a VXLAN link deleted meanwhile) are no error.
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
-      if (routesMtu()) await containerRoutes.drop(leaving.filter((p) => routed.is(p) && !heldIps.has(p.ipv4)));
+      const routedIps = new Set([...peers.values()].filter((p) => routed.is(p)).map((p) => p.ipv4));
+      if (routesMtu()) await containerRoutes.set([], leaving.filter((p) => routed.is(p) && !routedIps.has(p.ipv4)));
       await hostsWent(before);
     },
   };

@@ -360,7 +360,15 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const before2 = await received();
     assert.notEqual((await h2.docker('run', '--rm', 'busybox', 'ping', '-c', '10', '-i', '0.1', '-W', '1', ip2)).code, 0);
     assert.ok((await received()) - before2 < 5, 'the pings from the default bridge were dropped at host 2');
-    await Promise.all([h1.dockerOk('rm', '-f', 'd1'), h2.dockerOk('rm', '-f', 'd2')]);
+    // A restart makes the containers' routes exact: d1, removed while host 2's daemon was down, loses d2's route to it.
+    const d2 = await containerOn(h2, 'd2', 'direct');
+    const routedTo = async (ip: string): Promise<boolean> => new RegExp(`^${q(ip)} dev eth0`, 'm').test((await inNetns(d2.netns, ['ip', 'route'])).stdout);
+    assert.ok(await routedTo(ip1), 'd2 routes d1 full size');
+    await h2.stop('SIGKILL');
+    await h1.dockerOk('rm', '-f', 'd1');
+    await h2.start();
+    assert.equal(await settled(async () => routedTo(ip1), (r) => !r, 20_000, 300), false, 'a route to a container gone while the daemon was down');
+    await h2.dockerOk('rm', '-f', 'd2');
     await h1.dockerOk('network', 'rm', 'direct');
     for (const h of [h1, h2]) assert.equal((await h.inNs(h.ns, ['ip', 'route', 'show', 'proto', '179'])).stdout.trim(), '', `${h.ns}: no route of berth's left`);
   });

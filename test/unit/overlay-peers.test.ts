@@ -179,6 +179,11 @@ describe('direct routing', () => {
     await n.setPeers!([B]);
     await n.dropPeers!([A]);
     assert.deepEqual(routes(), ['10.0.1.6/32 dev eth0 scope link'], 'the far host’s peer is reached over VXLAN, at the subnet route’s MTU');
+    // A peer beyond the segment touches no container: their subnet route already gives it VXLAN's MTU.
+    const touched = (): number => kernel.faults.log.filter((l) => l.startsWith('sandbox /run/c1')).length;
+    const before = touched();
+    await n.setPeers!([{ ...FAR, endpointId: '11', ipv4: '10.0.1.11', mac: '02:42:0a:00:01:11' }]);
+    assert.equal(touched(), before);
     // B's address given to a task beyond the segment (B not yet dropped): reached over VXLAN, so no longer routed full size.
     const moved = { ...FAR, endpointId: '10', ipv4: B.ipv4, mac: '02:42:0a:00:01:10' };
     await n.setPeers!([moved]);

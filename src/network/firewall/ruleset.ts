@@ -77,7 +77,7 @@ const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
  * compare, not a set lookup, until the packet is VXLAN. The rules of encrypted networks
  * exist only while such a network does (their set lookups would cost every packet
  * otherwise). Directly routed networks are written into the rules themselves (see
- * directChains). A change of that shape renders the table again (changeUnderlay); a
+ * directRouted). A change of that shape renders the table again (changeUnderlay); a
  * change of the nodes or of other networks is a change of elements.
  */
 function inetChains(model: FirewallModel): string {

@@ -127,6 +127,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     const swarm = ctx.swarm?.();
     return routesMtu() && swarm ? swarm.underlayMtu : tunnelMtu();
   };
+  const routedAddresses = (): Set<string> => new Set([...peers.values()].filter((p) => routed.is(p)).map((p) => p.ipv4));
   /** A directly routed network's routes inside its local containers (container-routes.ts). */
   const containerRoutes = new ContainerRoutes(ctx, net.id, name, (ip) => inSubnets(`${ip}/32`));
   /**
@@ -225,6 +226,9 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const fdb: string[] = [];
       const neigh: string[] = [];
       const direct = all.filter((p) => routed.is(p));
+      // An address a routed peer had, now reached over VXLAN (a task replaced on another segment): the containers' route to it goes.
+      const routedIps = routesMtu() ? routedAddresses() : new Set<string>();
+      const rehomed = all.filter((p) => !routed.is(p) && routedIps.has(p.ipv4));
       for (const p of all) {
         if (routed.is(p)) {
           peers.set(p.endpointId, p);
@@ -243,8 +247,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       if (neigh.length > 0) await links.batch(neigh);
-      // An address now reached over VXLAN (a task replaced on another segment) loses the route a routed peer had there.
-      if (routesMtu()) await containerRoutes.set(direct, all.filter((p) => !routed.is(p)));
+      if (routesMtu()) await containerRoutes.set(direct, rehomed);
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
       const before = new Set(hosts.keys());
@@ -271,8 +274,10 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       // Entries already gone (a VXLAN link deleted meanwhile) are no error.
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
-      const routedIps = new Set([...peers.values()].filter((p) => routed.is(p)).map((p) => p.ipv4));
-      if (routesMtu()) await containerRoutes.set([], leaving.filter((p) => routed.is(p) && !routedIps.has(p.ipv4)));
+      if (routesMtu()) {
+        const stillRouted = routedAddresses();
+        await containerRoutes.set([], leaving.filter((p) => routed.is(p) && !stillRouted.has(p.ipv4)));
+      }
       await hostsWent(before);
     },
   };

@@ -24,15 +24,14 @@ export async function createNetns(nsPath: string, ipBatch: readonly string[]): P
   }
 }
 
-/** Run `ip -batch` inside an existing namespace. */
-export async function ipInNetns(nsPath: string, ipBatch: readonly string[]): Promise<void> {
-  await run('nsenter', [`--net=${nsPath}`, '--', 'ip', '-batch', '-'], { input: ipBatch.join('\n') + '\n' });
+/** Run `ip -batch` inside an existing namespace; `force`: each command whatever the others did. */
+export async function ipInNetns(nsPath: string, ipBatch: readonly string[], force = false): Promise<void> {
+  await run('nsenter', [`--net=${nsPath}`, '--', 'ip', ...(force ? ['-force'] : []), '-batch', '-'], { input: ipBatch.join('\n') + '\n' });
 }
 
-/** Commands in an existing namespace, each run whatever the others did (`ip -force`); one that is gone is skipped. */
+/** Commands in an existing namespace, each run whatever the others did; one that is gone is skipped. */
 export async function amendNetns(nsPath: string, ipBatch: readonly string[]): Promise<void> {
-  if (ipBatch.length === 0 || !fs.existsSync(nsPath)) return;
-  await run('nsenter', [`--net=${nsPath}`, '--', 'ip', '-force', '-batch', '-'], { input: ipBatch.join('\n') + '\n' });
+  if (ipBatch.length > 0 && fs.existsSync(nsPath)) await ipInNetns(nsPath, ipBatch, true);
 }
 
 /** Unmount and remove a namespace file. Idempotent. */

@@ -418,6 +418,7 @@ export class SwarmNode implements SwarmState {
         ...(netns ? { dataPathNetns: netns } : {}),
         dataPathPort: cluster.dataPathPort,
         underlayMtu: underlay?.mtu ?? 1500,
+        ...(underlay ? { underlayLink: underlay.name } : {}),
         underlaySubnet: underlay?.addresses.find((a) => a.split('/')[0] === vtep),
       },
       pools: { bases: cluster.defaultAddrPool, size: cluster.subnetSize },

@@ -8,9 +8,10 @@ import { amendNetns, deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
 import { run } from './exec.js';
 import type { Kernel } from './port.js';
-import { listGatewayRoutes, listOwnRoutes, listRoutes } from './routes.js';
+import { listGatewayRoutes, listRoutes } from './routes.js';
 import { readNamespace } from './namespace-view.js';
 import { traceFlow } from './trace.js';
+import { listU32, tcBatch } from './tc.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
 import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
 import { addXfrm, deleteXfrm } from './xfrm.js';
@@ -43,8 +44,8 @@ export const linuxKernel: Kernel = {
   nft: nftIn(),
   xfrm: { add: addXfrm, delete: deleteXfrm },
   conntrack: { forget: forgetFlows },
+  tc: { batch: tcBatch, filters: listU32 },
   routes: listRoutes,
-  ownRoutes: listOwnRoutes,
   gatewayRoutes: listGatewayRoutes,
   readNamespace,
   traceFlow,

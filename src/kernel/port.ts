@@ -9,9 +9,10 @@ import type { FdbEntry, NeighbourEntry } from './fdb.js';
 import type { KernelFeatures } from './features.js';
 import type { HeldSockets, HostSocketSpec } from './hostports.js';
 import type { LinkInfo } from './links.js';
-import type { OwnRoute, RouteInfo } from './routes.js';
+import type { GatewayRoute, RouteInfo } from './routes.js';
 import type { NamespaceView } from './namespace-view.js';
 import type { SysctlSetting } from './sysctl.js';
+import type { TcSide, U32Filter } from './tc.js';
 import type { PlanStep } from './wiring.js';
 import type { XfrmPolicy, XfrmState } from './xfrm.js';
 
@@ -118,6 +119,14 @@ export interface KernelNft {
   listTableIn(netns: string, family: NftFamily, name: string): Promise<NftObject[] | undefined>;
 }
 
+/** Traffic control in the daemon's namespace: u32 filters on clsact qdiscs (direct routing's data plane). */
+export interface KernelTc {
+  /** `tc` commands as one batch; it stops at the first that fails (a KernelCommandError). */
+  batch(commands: readonly string[]): Promise<void>;
+  /** A link's u32 filters on one side of its clsact qdisc; none without one. */
+  filters(dev: string, side: TcSide): Promise<U32Filter[]>;
+}
+
 /** The connection tracking table of a namespace. */
 export interface KernelConntrack {
   /** Forget the `proto` flows whose replies come from these addresses (a removed backend's), in the namespace at `netns` (undefined: the daemon's own); returns how many went. Idempotent. */
@@ -139,16 +148,15 @@ export interface Kernel {
   readonly nft: KernelNft;
   readonly xfrm: KernelXfrm;
   readonly conntrack: KernelConntrack;
+  readonly tc: KernelTc;
   /** The daemon namespace's routes of these families. */
   routes(families: readonly (4 | 6)[]): Promise<RouteInfo[]>;
   /** A namespace's interfaces and routes as the kernel has them (`berth topology`): a sandbox's file, or the daemon's own. */
   readNamespace(nsPath?: string): Promise<NamespaceView>;
   /** Follow one flow's packets through the daemon namespace's nftables (`berth trace`). */
   traceFlow(spec: TraceSpec): Promise<TraceCapture>;
-  /** The routes berth made there (`proto BERTH_ROUTE_PROTO`), to find them again after a crash. */
-  ownRoutes(): Promise<OwnRoute[]>;
   /** The daemon namespace's IPv4 routes through a gateway out of `dev`, the default route included. */
-  gatewayRoutes(dev: string): Promise<OwnRoute[]>;
+  gatewayRoutes(dev: string): Promise<GatewayRoute[]>;
   /** Which link kinds the kernel can make (probed once). */
   features(): Promise<KernelFeatures>;
   /** Bind host-port sockets (relaying where asked); all or nothing (a HostPortError names the one that failed). */

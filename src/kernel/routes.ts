@@ -14,29 +14,20 @@ interface IpRouteJson {
   dev?: string;
 }
 
-/** The routing protocol number berth's own routes carry (`proto 179`), so they can be found again after a crash. */
-export const BERTH_ROUTE_PROTO = 179;
-
-/** A route berth made in the daemon's namespace: to `dst` via `via`. */
-export interface OwnRoute {
+/** A route of the daemon's namespace to `dst` through the gateway `via`. */
+export interface GatewayRoute {
   dst: string;
   via: string | undefined;
 }
 
-interface IpOwnRouteJson {
+interface IpGatewayRouteJson {
   dst: string;
   gateway?: string;
 }
 
-/** The IPv4 routes of the main table that carry berth's protocol number. */
-export async function listOwnRoutes(): Promise<OwnRoute[]> {
-  const rows = await runJson<IpOwnRouteJson>('ip', ['-json', '-4', 'route', 'show', 'proto', String(BERTH_ROUTE_PROTO)]);
-  return rows.map((r) => ({ dst: r.dst.includes('/') ? r.dst : `${r.dst}/32`, via: r.gateway }));
-}
-
 /** The IPv4 routes through a gateway out of `dev` ("default" included), as `ip route` takes them back. */
-export async function listGatewayRoutes(dev: string): Promise<OwnRoute[]> {
-  const rows = await runJson<IpOwnRouteJson>('ip', ['-json', '-4', 'route', 'show', 'dev', dev]);
+export async function listGatewayRoutes(dev: string): Promise<GatewayRoute[]> {
+  const rows = await runJson<IpGatewayRouteJson>('ip', ['-json', '-4', 'route', 'show', 'dev', dev]);
   return rows.filter((r) => r.gateway !== undefined).map((r) => ({ dst: r.dst, via: r.gateway }));
 }
 

@@ -24,6 +24,8 @@ export interface SwarmPlace {
   dataPathNetns?: { path: string; identity: string };
   dataPathPort: number;
   underlayMtu: number;
+  /** The link VXLAN leaves by (direct routing's frames too). */
+  underlayLink?: string;
   /** The underlay link's own subnet ("10.99.0.11/24"): hosts on it share its segment (direct routing). */
   underlaySubnet?: string;
   /** The swarm's keys for encrypted networks, the primary first (empty: none yet). */

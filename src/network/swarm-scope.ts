@@ -191,9 +191,8 @@ export class SwarmScope {
   /** The firewall's VXLAN guard for this swarm: its data-path port, its nodes, its encrypted networks' VNIs. */
   underlay(): FwUnderlay {
     const vnis = this.all().flatMap((n) => (n.driver.encryptedVni === undefined ? [] : [n.driver.encryptedVni]));
-    const directRouted = this.all().flatMap((n) => n.driver.directRouted ?? []);
     const netns = this.shared.local.dataPathNetns;
-    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b), directRouted, ...(netns ? { netns } : {}) };
+    return { vxlanPorts: [this.shared.local.dataPathPort], members: this.shared.members(), encryptedVnis: [...new Set(vnis)].sort((a, b) => a - b), ...(netns ? { netns } : {}) };
   }
 
   close(): void {

@@ -321,13 +321,13 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     await h3.dockerOk('rm', '-f', 'solo', 'only');
   });
 
-  it('routes directly to hosts of its own segment with direct routing: the containers’ own packets on the wire, no VXLAN, nothing let in from outside, no route left', async () => {
+  it('routes directly to hosts of its own segment with direct routing: the containers’ own frames on the wire, no VXLAN, nothing let in from outside, no filter left', async () => {
     await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', '-o', `${DIRECT_ROUTING}=true`, 'direct');
     await Promise.all([h1.dockerOk('run', '-d', '--name', 'd1', '--network', 'direct', 'busybox', 'sleep', '3600'), h2.dockerOk('run', '-d', '--name', 'd2', '--network', 'direct', 'busybox', 'sleep', '3600')]);
     const ip1 = await ipOn(h1, 'd1', 'direct');
     const ip2 = await ipOn(h2, 'd2', 'direct');
     assert.ok(await settled(async () => pings(h1, 'd1', 'd2'), (ok) => ok), 'd1 reaches d2 by name');
-    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-v', '-l', '-i', 'eth0', '-c', '100', 'icmp', 'or', 'udp', 'port', '4789'], /listening on/);
+    const capture = started(['nsenter', `--net=${h1.nsPath}`, '--', 'tcpdump', '-nn', '-e', '-v', '-l', '-i', 'eth0', '-c', '100', 'icmp', 'or', 'udp', 'port', '4789'], /listening on/);
     await capture.ready;
     await h1.dockerOk('exec', 'd1', 'ping', '-c2', '-W2', 'd2');
     // Full-size: routed packets carry no VXLAN, so the containers have the underlay's MTU for each other.
@@ -337,6 +337,10 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const q = (ip: string): string => ip.replace(/\./g, '\\.');
     assert.match(out, new RegExp(`${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
     assert.match(out, new RegExp(`${q(ip2)} > ${q(ip1)}: ICMP echo reply`), out);
+    // Sent as the container sent it, from its MAC to the peer's: no host routed it (tc moved the frame between the links).
+    const mac = async (h: typeof h1, name: string): Promise<string> => h.dockerOk('inspect', name, '--format', '{{(index .NetworkSettings.Networks "direct").MacAddress}}');
+    assert.match(out, new RegExp(`^\\S+ ${await mac(h1, 'd1')} > ${await mac(h2, 'd2')}, ethertype IPv4`, 'm'), out);
+    assert.match(out, new RegExp(`ttl 64, .*proto ICMP \\(1\\), length 84\\)\\n\\s+${q(ip2)} > ${q(ip1)}: ICMP echo reply`), 'no host on the way: the TTL as the container set it');
     assert.match(out, new RegExp(`offset 0, flags \\[(?:DF|none)\\], proto ICMP \\(1\\), length 1500\\)\\n\\s+${q(ip1)} > ${q(ip2)}: ICMP echo request`), out);
     // Each container: its link at the underlay's MTU, the subnet's route at VXLAN's (what other hosts' peers need), its own route to the routed peer.
     const d1 = await containerOn(h1, 'd1', 'direct');
@@ -360,7 +364,11 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const before2 = await received();
     assert.notEqual((await h2.docker('run', '--rm', 'busybox', 'ping', '-c', '10', '-i', '0.1', '-W', '1', ip2)).code, 0);
     assert.ok((await received()) - before2 < 5, 'the pings from the default bridge were dropped at host 2');
-    // A restart makes the containers' routes exact: d1, removed while host 2's daemon was down, loses d2's route to it.
+    // A restart makes the containers' routes and the VXLAN link's filters exact: d1, removed while host 2's daemon was down, loses d2's route and filter.
+    const vx = `vx-${Number(vni).toString(16).padStart(6, '0')}`;
+    const ip1Key = ip1.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('');
+    const filtered = async (): Promise<boolean> => (await h2.inNs(h2.ns, ['tc', 'filter', 'show', 'dev', vx, 'egress'])).stdout.includes(`match ${ip1Key}/ffffffff at 16`);
+    assert.ok(await filtered(), 'host 2 sends d1’s frames by a filter');
     const d2 = await containerOn(h2, 'd2', 'direct');
     const routedTo = async (ip: string): Promise<boolean> => new RegExp(`^${q(ip)} dev eth0`, 'm').test((await inNetns(d2.netns, ['ip', 'route'])).stdout);
     assert.ok(await routedTo(ip1), 'd2 routes d1 full size');
@@ -368,9 +376,13 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     await h1.dockerOk('rm', '-f', 'd1');
     await h2.start();
     assert.equal(await settled(async () => routedTo(ip1), (r) => !r, 20_000, 300), false, 'a route to a container gone while the daemon was down');
+    assert.equal(await filtered(), false, 'a filter of a container gone while the daemon was down');
     await h2.dockerOk('rm', '-f', 'd2');
     await h1.dockerOk('network', 'rm', 'direct');
-    for (const h of [h1, h2]) assert.equal((await h.inNs(h.ns, ['ip', 'route', 'show', 'proto', '179'])).stdout.trim(), '', `${h.ns}: no route of berth's left`);
+    for (const h of [h1, h2]) {
+      assert.equal((await h.inNs(h.ns, ['tc', 'filter', 'show', 'dev', 'eth0', 'ingress'])).stdout.trim(), '', `${h.ns}: no receiving filter left on the underlay link`);
+      assert.doesNotMatch((await h.inNs(h.ns, ['tc', 'qdisc', 'show', 'dev', 'eth0'])).stdout, /clsact/, `${h.ns}: nor its qdisc`);
+    }
   });
 
   it('removes a container everywhere: its name and FDB entry on the other hosts, the network’s links with its last user', async () => {

@@ -10,12 +10,13 @@ import { KernelCommandError } from '../../src/kernel/exec.js';
 import type { KernelFeatures } from '../../src/kernel/features.js';
 import { HostPortError, type HeldSockets, type HostSocketSpec } from '../../src/kernel/hostports.js';
 import type { LinkInfo } from '../../src/kernel/links.js';
-import type { Kernel, KernelLinks, KernelConntrack, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm, NftFamily, NftObject, TraceCapture } from '../../src/kernel/port.js';
-import { BERTH_ROUTE_PROTO, type OwnRoute, type RouteInfo } from '../../src/kernel/routes.js';
+import type { Kernel, KernelLinks, KernelConntrack, KernelTc, KernelNft, KernelSandboxes, KernelSysctls, KernelXfrm, NftFamily, NftObject, TraceCapture } from '../../src/kernel/port.js';
+import type { GatewayRoute, RouteInfo } from '../../src/kernel/routes.js';
 import type { NamespaceView } from '../../src/kernel/namespace-view.js';
 import type { SysctlSetting } from '../../src/kernel/sysctl.js';
 import type { PlanStep } from '../../src/kernel/wiring.js';
 import { FakeTables } from './fake-tables.js';
+import { FakeTc } from './fake-tc.js';
 
 /**
  * Counts the changes of a run (kernel steps and store commits alike) and decides the
@@ -96,6 +97,8 @@ export class FakeKernel implements Kernel {
   readonly peerTables = new FakeTables();
   /** Host ports a host process has: holding them fails with EADDRINUSE. */
   readonly busyPorts = new Set<string>();
+  /** clsact qdiscs and u32 filters, as tc commands left them. */
+  readonly tcState = new FakeTc();
   /** The host's routes (kernel.routes()). */
   hostRoutes: RouteInfo[] = [];
   featureSet: KernelFeatures = DEFAULT_FEATURES;
@@ -123,6 +126,7 @@ export class FakeKernel implements Kernel {
       routes: [...this.routeTable].map(([ns, r]) => [ns, [...r].sort()]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       held: [...this.held].sort(),
       tables: [...this.tables].sort(),
+      tc: [...this.tcState.qdiscs, ...[...this.tcState.filters].flatMap(([side, l]) => l.map((f) => `${side} ${JSON.stringify(f)}`))].sort(),
     };
   }
 
@@ -272,6 +276,16 @@ export class FakeKernel implements Kernel {
     },
   };
 
+  readonly tc: KernelTc = {
+    batch: async (commands) => {
+      for (const [i, c] of commands.entries()) {
+        await this.faults.step(`host: tc ${c}`, i > 0);
+        this.tcState.command(c, (name) => this.host.has(name));
+      }
+    },
+    filters: async (dev, side) => this.tcState.list(dev, side),
+  };
+
   readonly xfrm: KernelXfrm = {
     add: async (states, policies) => {
       await this.faults.step(`xfrm add ${states.length} ${policies.length}`);
@@ -318,17 +332,8 @@ export class FakeKernel implements Kernel {
     return this.traceCapture;
   }
 
-  async ownRoutes(): Promise<OwnRoute[]> {
-    return [...this.routeTable.get(HOST)!]
-      .filter((r) => r.includes(` proto ${BERTH_ROUTE_PROTO}`))
-      .map((r) => {
-        const [dst] = r.split(' ');
-        return { dst: dst!.includes('/') ? dst! : `${dst!}/32`, via: after(r.split(' '), 'via') };
-      });
-  }
-
   /** The host's gateway routes (`route add DST via GW dev DEV`), as a test gave them. */
-  async gatewayRoutes(dev: string): Promise<OwnRoute[]> {
+  async gatewayRoutes(dev: string): Promise<GatewayRoute[]> {
     return [...this.routeTable.get(HOST)!].map((r) => r.split(' ')).filter((t) => after(t, 'dev') === dev && after(t, 'via') !== undefined).map((t) => ({ dst: t[0]!, via: after(t, 'via') }));
   }
 
@@ -452,6 +457,7 @@ export class FakeKernel implements Kernel {
     if (!l) throw missing(name);
     links.delete(name);
     if (ns === HOST) this.peerTables.linkGone(name);
+    if (ns === HOST) this.tcState.linkGone(name);
     if (l.peer) this.namespaces.get(l.peer.ns)?.delete(l.peer.name);
     for (const other of links.values()) if (other.master === name) other.master = undefined;
   }

@@ -368,24 +368,10 @@ describe("the swarm's VXLAN guard", () => {
     assert.ok(text.includes('\t\tcomment "VNIs of encrypted overlay networks"\n\t\telements = { 4097 }\n'), text);
     assert.ok(text.includes('\t\tudp dport 4789 @th,96,24 @encrypted_vnis meta mark set 0x00d0c4e3\n'), text);
     assert.ok(text.includes('meta ipsec missing counter drop'), text);
-    // Without an encrypted network, nothing of IPsec's on the path; without a directly routed one, nothing of direct routing's.
+    // Without an encrypted network, nothing of IPsec's on the path.
     const plain = renderFull(within(PLAIN)());
-    assert.doesNotMatch(plain, /encrypted_vnis meta|meta ipsec|underlay_out|direct-routed|vmap/);
+    assert.doesNotMatch(plain, /encrypted_vnis meta|meta ipsec|underlay_out/);
     assert.match(renderFull(within({ ...PLAIN, vxlanPorts: [4789, 7777] })()), /\t\tudp dport \{ 4789, 7777 \} notrack /);
-    // Directly routed networks: their checks written into a chain of each, reached first by one lookup of the link.
-    const direct = renderFull(within({ ...PLAIN, directRouted: [
-      { link: 'ov-001002', subnets: ['10.0.5.0/24', 'fd00:5::/64'] },
-      { link: 'ov-001001', subnets: ['10.0.1.0/24', '10.0.2.0/24'] },
-    ] })());
-    assert.ok(direct.includes('\t\tip daddr { 10.0.1.0-10.0.2.255, 10.0.5.0/24 } notrack comment'), direct);
-    const forward = /\tchain forward \{\n\t\ttype filter hook forward priority filter; policy accept;\n(\t\t.*\n)(\t\t.*\n)/.exec(direct);
-    assert.deepEqual(forward?.slice(1), [
-      '\t\tiifname vmap { "ov-001001" : jump direct_from_ov-001001, "ov-001002" : jump direct_from_ov-001002 }\n',
-      '\t\toifname vmap { "ov-001001" : jump direct_to_ov-001001, "ov-001002" : jump direct_to_ov-001002 }\n',
-    ], direct);
-    assert.ok(direct.includes('\tchain direct_from_ov-001001 {\n\t\tip daddr 10.0.1.0-10.0.2.255 accept\n\t\tdrop comment "direct-routed overlay: out only to its own subnet"\n\t}\n'), 'adjacent subnets as one range, the rest dropped');
-    assert.ok(direct.includes('\tchain direct_to_ov-001002 {\n\t\tip saddr 10.0.5.0/24 fib saddr . iif oif exists accept\n\t\tip saddr @swarm_nodes4 icmp type destination-unreachable icmp code frag-needed accept comment "path MTU from a node of the swarm"\n\t\tdrop comment "direct-routed overlay: only its own subnet comes in, from the hosts of its endpoints"\n\t}\n'), direct);
-    assert.doesNotMatch(direct, /fd00:5/, 'direct routing is IPv4 only: IPv6 through the link is dropped');
     // Outside a swarm nothing of it: no VXLAN is filtered.
     assert.equal(renderFull(within(undefined)()), BASE);
   });
@@ -401,12 +387,6 @@ describe("the swarm's VXLAN guard", () => {
     assert.equal(changeUnderlay(undefined, PLAIN, within(PLAIN)), renderFull(within(PLAIN)()));
     assert.equal(changeUnderlay(GUARD, PLAIN, within(PLAIN)), renderFull(within(PLAIN)()));
     assert.match(changeUnderlay(PLAIN, { ...PLAIN, vxlanPorts: [7777] }, within({ ...PLAIN, vxlanPorts: [7777] })), /udp dport 7777 notrack/);
-    // A directly routed network coming or going: its chains are in the rules.
-    const one = { ...PLAIN, directRouted: [{ link: 'ov-001001', subnets: ['10.0.1.0/24'] }] };
-    const two = { ...PLAIN, directRouted: [...one.directRouted, { link: 'ov-001002', subnets: ['10.0.2.0/24'] }] };
-    assert.equal(changeUnderlay(one, two, within(two)), renderFull(within(two)()));
-    assert.equal(changeUnderlay(two, one, within(one)), renderFull(within(one)()));
-    assert.equal(changeUnderlay(two, { ...two, directRouted: [...two.directRouted].reverse() }, within(two)), '', 'the order of the networks is no change');
   });
 
   it('refuses what is not an address, a port or a VNI', () => {

@@ -134,38 +134,66 @@ describe('a restarted overlay driver', () => {
 });
 
 describe('direct routing', () => {
-  const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, underlaySubnet: '10.99.0.11/24', networkKeys: [] };
+  const place = { addr: '10.99.0.11', dataPathPort: 4789, underlayMtu: 1500, underlayLink: 'eth0', underlaySubnet: '10.99.0.11/24', networkKeys: [] };
   const pool = { subnet: '10.0.1.0/24', gateway: '10.0.1.1', auxAddresses: {}, allocated: [] };
-  const make = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = [], direct = true) =>
-    overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place, localEndpoints: () => local }).validate(
-      networkRecord({
-        name: 'ov',
-        driver: 'overlay',
-        ipam: { driver: 'default', options: null, pools: [pool] },
-        options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...(direct ? { 'com.berth.network.driver.overlay.direct_routing': 'true' } : {}) },
-      }),
-    );
+  const record = (subnet = pool.subnet, direct = true) =>
+    networkRecord({
+      name: 'ov',
+      driver: 'overlay',
+      ipam: { driver: 'default', options: null, pools: [{ ...pool, subnet }] },
+      options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...(direct ? { 'com.berth.network.driver.overlay.direct_routing': 'true' } : {}) },
+    });
+  const driver = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = []) => overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place, localEndpoints: () => local });
+  const make = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = [], direct = true) => driver(kernel, local).validate(record(pool.subnet, direct));
+  /** A kernel with the host's underlay link. */
+  const host = async (): Promise<FakeKernel> => {
+    const kernel = new FakeKernel();
+    await kernel.links.batch(['link add eth0 type dummy']);
+    return kernel;
+  };
   /** A host beyond this host's segment: still VXLAN. */
   const FAR = peer('9', '10.98.0.5', '10.0.1.9');
-  const hostRoutes = (kernel: FakeKernel): string[] => [...kernel.routeTable.get('host')!].sort();
+  /** The VXLAN link's sending filters: the addresses it redirects, and where. */
+  const sending = async (kernel: FakeKernel): Promise<string[]> =>
+    (await kernel.tc.filters('vx-001001', 'egress')).flatMap((f) => (f.redirect ? [`${f.handle} ${f.matches.map((m) => `${m.value}/${m.mask}@${m.at}`).join(' ')} > ${f.redirect.side} ${f.redirect.dev ?? '*'}`] : []));
+  const receiving = async (kernel: FakeKernel): Promise<string[]> =>
+    (await kernel.tc.filters('eth0', 'ingress')).map((f) => `${f.matches.map((m) => `${m.value}/${m.mask}@${m.at}`).join(' ')} > ${f.redirect?.side ?? '-'} ${f.redirect?.dev ?? '*'}`);
 
-  it('routes a peer on the same segment through the host (no FDB entry, the host link’s MAC), and tunnels one beyond it', async () => {
-    const kernel = new FakeKernel();
+  it('sends a peer on the same segment out of the underlay link as it is (a filter instead of an FDB entry, its own MAC), and tunnels one beyond it', async () => {
+    const kernel = await host();
     const n = make(kernel);
     await n.ensure();
     await n.setPeers!([A, FAR], true);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).map((e) => `${e.mac} ${e.dst}`).sort(), ['00:00:00:00:00:00 10.98.0.5', `${FAR.mac} 10.98.0.5`].sort());
-    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => `${e.ip} ${e.mac}`).sort(), ['10.0.1.5 06:b3:00:10:01:01', `10.0.1.9 ${FAR.mac}`]);
-    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.5/32 via 10.99.0.12 proto 179']);
-    assert.deepEqual(n.directRouted, { link: 'ov-001001', subnets: ['10.0.1.0/24'] });
+    assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => `${e.ip} ${e.mac}`).sort(), [`10.0.1.5 ${A.mac}`, `10.0.1.9 ${FAR.mac}`]);
+    // Bucket 5 (the last byte), node 2 (the bits above it, plus one).
+    assert.deepEqual(await sending(kernel), ['1:5:2 0a000105/ffffffff@16 > egress eth0']);
+    assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress vx-001001']);
+    assert.equal(n.directRouted, true);
     await n.setPeers!([B]);
     await n.dropPeers!([A]);
-    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);
+    assert.deepEqual(await sending(kernel), ['1:6:2 0a000106/ffffffff@16 > egress eth0']);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).length, 2, 'still only the far host’s entries');
+    // A's address given to a task beyond the segment: its filter goes before its neighbour entry says the new MAC.
+    const moved = { ...FAR, endpointId: '10', ipv4: B.ipv4, mac: '02:42:0a:00:01:10' };
+    await n.setPeers!([moved]);
+    assert.deepEqual(await sending(kernel), []);
+    const log = kernel.faults.log.join('\n');
+    assert.ok(log.indexOf('tc filter del dev vx-001001 egress prio 1 handle 1:6:2') < log.lastIndexOf(`neigh replace 10.0.1.6 lladdr ${moved.mac}`), log);
+    // Removed: nothing of it left on the underlay link, not even the qdisc.
+    await n.remove();
+    assert.deepEqual(await receiving(kernel), []);
+    assert.deepEqual([...kernel.tcState.qdiscs], []);
+  });
+
+  it('refuses a subnet wider than its filters’ handles tell apart', () => {
+    assert.throws(() => driver(new FakeKernel()).validate(record('10.0.0.0/12')), /direct_routing needs subnets of \/13 or smaller: 10\.0\.0\.0\/12 is wider/);
+    assert.doesNotThrow(() => driver(new FakeKernel()).validate(record('10.0.0.0/13')));
+    assert.doesNotThrow(() => driver(new FakeKernel()).validate(record('10.0.0.0/8', false)));
   });
 
   it('gives its links the underlay’s MTU, and each container a route of its own to each routed peer (its subnet’s at VXLAN’s MTU) that follows the peers; a restart makes them exact', async () => {
-    const kernel = new FakeKernel();
+    const kernel = await host();
     const local = [{ sandbox: '/run/c1', ifName: 'eth0' }];
     const n = make(kernel, local);
     await n.ensure();
@@ -198,25 +226,41 @@ describe('direct routing', () => {
     await after.setPeers!([A, FAR], true);
     assert.deepEqual(routes(), ['10.0.1.5/32 dev eth0 scope link']);
     assert.equal(kernel.namespaces.has('/run/gone'), false);
-    // Without direct routing, nothing of it: VXLAN's MTU, the container's routes as the kernel makes them.
-    const plain = new FakeKernel();
+    // Without direct routing, nothing of it: VXLAN's MTU, the container's routes as the kernel makes them, no filters.
+    const plain = await host();
     const ov = make(plain, local, false);
     await ov.ensure();
+    await ov.setPeers!([A, FAR], true);
     assert.equal((await plain.links.get('vx-001001'))?.mtu, 1450);
     assert.equal(ov.planJoin!(ep, '/run/c1').steps.length, 3);
+    assert.deepEqual([...plain.tcState.qdiscs], []);
   });
 
-  it('after a restart: the routes of peers that went are removed; removing the network leaves none', async () => {
-    const kernel = new FakeKernel();
+  it('after a restart: the filters of peers that went are removed, lost ones made again; a sweep removes the receiving filters of a network gone meanwhile', async () => {
+    const kernel = await host();
     await make(kernel).ensure();
     await make(kernel).setPeers!([A, B], true);
+    // Lost in a crash: the receiving filter (say), and the sending table of a VXLAN link made again.
+    await kernel.tc.batch((await kernel.tc.filters('eth0', 'ingress')).map((f) => `filter del dev eth0 ingress prio ${f.prio} handle ${f.handle} protocol ip u32`));
     const after = make(kernel);
     await after.ensure();
     await after.setPeers!([B], true);
-    assert.deepEqual(hostRoutes(kernel), ['10.0.1.0/24 dev ov-001001 proto 179', '10.0.1.6/32 via 10.99.0.12 proto 179']);
+    assert.deepEqual(await sending(kernel), ['1:6:2 0a000106/ffffffff@16 > egress eth0']);
+    assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress vx-001001']);
     assert.deepEqual((await kernel.links.neighbours('vx-001001')).map((e) => e.ip), ['10.0.1.6']);
-    await after.remove();
-    assert.deepEqual(hostRoutes(kernel).filter((r) => r.includes('proto 179') && !r.includes('dev ov-001001')), []);
+    await kernel.links.batch(['link del dev ov-001001', 'link del dev vx-001001']);
+    const fresh = make(kernel);
+    await fresh.ensure();
+    await fresh.setPeers!([A], true);
+    assert.deepEqual(await sending(kernel), ['1:5:2 0a000105/ffffffff@16 > egress eth0']);
+    // The old link's receiving filter (redirecting to nothing: it would drop the network's frames) gave way to the new link's.
+    assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress vx-001001']);
+    await kernel.links.batch(['link del dev ov-001001', 'link del dev vx-001001']);
+    assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress *']);
+    // The network removed while the daemon was down (its link gone, its filter left): the sweep removes the filter.
+    await driver(kernel).removeOrphans!([], () => false);
+    assert.deepEqual(await receiving(kernel), []);
+    assert.deepEqual([...kernel.tcState.qdiscs], []);
   });
 });
 

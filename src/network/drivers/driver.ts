@@ -157,11 +157,10 @@ export interface DriverNetwork {
    */
   readonly encryptedVni?: number;
   /**
-   * Shared networks routed directly to hosts on the same underlay segment: the host link
-   * and subnets whose forwarded traffic the firewall confines (their own subnet only,
-   * from the hosts of their endpoints only).
+   * Shared networks routed directly to hosts on the same underlay segment (their links
+   * at the underlay's MTU: `berth doctor` judges them so).
    */
-  readonly directRouted?: { link: string; subnets: string[] };
+  readonly directRouted?: true;
 }
 
 /** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */

@@ -52,8 +52,6 @@ export interface FwUnderlay {
   members: string[];
   /** VNIs of encrypted networks: their VXLAN leaves marked for berth's IPsec policies, and arrives only decrypted. */
   encryptedVnis: number[];
-  /** Overlay networks routed directly to hosts on this host's segment: their host links take forwarded traffic of their own subnet only, from those hosts only. */
-  directRouted?: { link: string; subnets: string[] }[];
   /**
    * VXLAN arrives in a namespace of its own (cluster/data-path.ts): the guard lives there
    * (data-path.ts), and the host's table has none of these chains.

@@ -16,7 +16,7 @@
  */
 import { invalid } from '../../errors.js';
 import { IPSEC_MARK, type FirewallModel, type FwEndpoint, type FwNetwork, type FwPublication, type FwUnderlay } from './model.js';
-import { endpointElements, ifname, mergeGroups, networkElements, publicationElements, SETS, subnet, subnetRanges, underlayElements, type ElementGroup, type FwTable, type SetName } from './elements.js';
+import { endpointElements, mergeGroups, networkElements, publicationElements, SETS, underlayElements, type ElementGroup, type FwTable, type SetName } from './elements.js';
 
 export const TABLE = 'berth';
 
@@ -76,9 +76,8 @@ const hexMark = (m: number): string => `0x${m.toString(16).padStart(8, '0')}`;
  * its rules: every packet of every overlay crosses them on both hosts, so they cost a
  * compare, not a set lookup, until the packet is VXLAN. The rules of encrypted networks
  * exist only while such a network does (their set lookups would cost every packet
- * otherwise). Directly routed networks are written into the rules themselves (see
- * directRouted). A change of that shape renders the table again (changeUnderlay); a
- * change of the nodes or of other networks is a change of elements.
+ * otherwise). A change of that shape renders the table again (changeUnderlay); a change
+ * of the nodes or of other networks is a change of elements.
  */
 function inetChains(model: FirewallModel): string {
   const u = model.underlay;
@@ -86,8 +85,6 @@ function inetChains(model: FirewallModel): string {
   // VXLAN that arrives in a namespace of its own is guarded there (data-path.ts).
   const hostVxlan = u !== undefined && u.netns === undefined;
   const encrypted = u !== undefined && u.encryptedVnis.length > 0;
-  const direct = directRouted(u);
-  const notrackDirect = ipv4Match(direct.flatMap((d) => d.subnets));
   const rules = (...lines: (string | false)[]): string => lines.filter((l): l is string => l !== false).map((l) => `\t\t${l}\n`).join('');
   const chain = (name: string, body: string): string => `\tchain ${name} {\n${body}\t}\n`;
   // With --userland-proxy, TCP to 127.0.0.0/8 reaches the relay's socket instead of the
@@ -99,7 +96,6 @@ function inetChains(model: FirewallModel): string {
       'type filter hook prerouting priority raw; policy accept;',
       'ip daddr 127.0.0.0/8 iifname != "lo" drop comment "loopback from a container or another host"',
       hostVxlan && `${vxlan} notrack comment "the swarm's VXLAN: stateless, no conntrack entry per flow"`,
-      notrackDirect !== undefined && `ip daddr ${notrackDirect} notrack comment "direct-routed overlay traffic: routed as it is, no NAT, no conntrack entry"`,
     )),
     chain('dnat_in', rules(
       'comment "published ports: connections from outside and from containers"',
@@ -129,9 +125,6 @@ function inetChains(model: FirewallModel): string {
     )),
     chain('forward', rules(
       'type filter hook forward priority filter; policy accept;',
-      // Decided there: what follows concerns bridges only, and would cost every routed packet its lookups.
-      direct.length > 0 && `iifname vmap { ${direct.map((d) => `${ifname(d.link)} : jump ${directChain('from', d.link)}`).join(', ')} }`,
-      direct.length > 0 && `oifname vmap { ${direct.map((d) => `${ifname(d.link)} : jump ${directChain('to', d.link)}`).join(', ')} }`,
       'iifname . oifname @icc_pairs accept comment "within a network"',
       'iifname @internal drop comment "internal network: no way out"',
       'oifname @internal drop comment "internal network: no way in"',
@@ -139,21 +132,6 @@ function inetChains(model: FirewallModel): string {
       'oifname @bridges ct status dnat accept comment "published ports"',
       'oifname @bridges drop comment "other networks and outside: no direct access"',
     )),
-    ...direct.flatMap((d) => {
-      const own = ipv4Match(d.subnets);
-      return [
-        chain(directChain('from', d.link), rules(
-          own !== undefined && `ip daddr ${own} accept`,
-          'drop comment "direct-routed overlay: out only to its own subnet"',
-        )),
-        chain(directChain('to', d.link), rules(
-          own !== undefined && `ip saddr ${own} fib saddr . iif oif exists accept`,
-          // A node on the way whose link is smaller says so from its own address (untracked: no RELATED to let it in).
-          'ip saddr @swarm_nodes4 icmp type destination-unreachable icmp code frag-needed accept comment "path MTU from a node of the swarm"',
-          'drop comment "direct-routed overlay: only its own subnet comes in, from the hosts of its endpoints"',
-        )),
-      ];
-    }),
     ...(!hostVxlan
       ? []
       : [
@@ -196,32 +174,7 @@ export function portMatch(ports: readonly number[]): string {
 
 /** What of the swarm's underlay is written into the rules (not the sets): a change of it renders the table again. */
 export function underlayShape(u: FwUnderlay | undefined): string {
-  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, direct: directRouted(u), netns: u.netns?.path ?? '' });
-}
-
-/**
- * Directly routed networks, in a stable order. Their packets are forwarded by the host,
- * so every one crosses the forward hook on both hosts: each network's checks are written
- * into a chain of its own, reached by one hash lookup of the interface (a verdict map),
- * and compare with its subnets as constants. A concatenated interval set (subnet . link,
- * checked once per direction) measured 5 % of the throughput in bench/overlay.ts's path
- * (e); this costs about as much as an empty chain. Such a network created or removed in
- * the swarm renders the table again (one transaction; networks come and go seldom).
- */
-function directRouted(u: FwUnderlay | undefined): { link: string; subnets: string[] }[] {
-  return [...(u?.directRouted ?? [])].sort((a, b) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0));
-}
-
-/** The chain of a directly routed network's packets `from` its host link (out to the underlay) or `to` it. */
-function directChain(way: 'from' | 'to', link: string): string {
-  if (!/^[\w.-]{1,15}$/.test(link)) throw invalid(`invalid interface name for the firewall: ${JSON.stringify(link)}`);
-  return `direct_${way}_${link}`;
-}
-
-/** The IPv4 subnets among `cidrs` as one constant match (a prefix or range, or an anonymous set of them); none: undefined (direct routing is IPv4's only). */
-function ipv4Match(cidrs: readonly string[]): string | undefined {
-  const ranges = subnetRanges(cidrs.map(subnet).filter((c) => c.family === 4));
-  return ranges.length === 0 ? undefined : ranges.length === 1 ? ranges[0] : `{ ${ranges.join(', ')} }`;
+  return u === undefined ? 'none' : JSON.stringify({ ports: u.vxlanPorts, encrypted: u.encryptedVnis.length > 0, netns: u.netns?.path ?? '' });
 }
 
 const BRIDGE_CHAINS = `	chain icc_unicast {

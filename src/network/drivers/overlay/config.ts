@@ -41,12 +41,6 @@ export interface OverlayConfig {
    */
   vxlan: string;
   hostLink: string;
-  /**
-   * The host link's MAC with direct routing, fixed (locally administered, from the VNI):
-   * the VXLAN link's ARP proxy gives it for a routed peer's address, so the container
-   * sends that packet to the host, which routes it.
-   */
-  hostMac: string;
 }
 
 /** The VNIs of a vxlanid_list option, one per subnet, read as Docker reads them (its error for a value that is not a number). */
@@ -82,7 +76,6 @@ export function parseOverlayConfig(net: NetworkRecord): OverlayConfig {
     mtu: linkMtu(net.options[MTU_OPTION]),
     vxlan: `vx-${hex}`,
     hostLink: `ov-${hex}`,
-    hostMac: `06:b3:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:01`,
   };
 }
 

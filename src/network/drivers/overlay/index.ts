@@ -18,29 +18,29 @@
  * remote host with endpoints gets one all-zeros FDB entry for broadcasts. Containers route
  * out through docker_gwbridge, not the overlay (it has no gateway on the host).
  *
- * With direct routing (berth's option, Flannel's DirectRouting), a remote endpoint whose
- * host shares this host's underlay segment gets no FDB entry: its neighbour entry gives
- * the host link's MAC, so the container hands the packet to the host, which routes it to
- * that host as it is (a /32 route via its address), where the network's subnet route on
- * the host link delivers it. No encapsulation, and so no VXLAN bytes to leave room for:
- * the network's links take the underlay's MTU, and each container's routes say which
- * packets still cross VXLAN (container-routes.ts). A smaller MSS cost routed traffic 7 %
- * of its throughput (bench/overlay.ts, path (e)).
+ * With direct routing (berth's option, beyond Flannel's DirectRouting), a remote endpoint
+ * whose host shares this host's underlay segment gets no FDB entry: tc filters move its
+ * frames between the VXLAN link and the underlay link as they are, with no encapsulation
+ * and no host IP stack or netfilter on the way (direct-path.ts). With no VXLAN bytes to
+ * leave room for, the network's links take the underlay's MTU, and each container's
+ * routes say which packets still cross VXLAN (container-routes.ts). A smaller MSS cost
+ * routed traffic 7 % of its throughput (bench/overlay.ts, path (e)).
  */
-import { forbidden, invalid } from '../../../errors.js';
+import { forbidden, invalid, messageOf } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
 import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriver } from '../driver.js';
 import { kernelLacks } from '../../../kernel/features.js';
 import { kernelSays } from '../../../kernel/exec.js';
-import { BERTH_ROUTE_PROTO } from '../../../kernel/routes.js';
 import { ownNetnsPath } from '../../../kernel/netns.js';
+import type { U32Filter } from '../../../kernel/tc.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
 import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
 import { ContainerRoutes, joinRoutes } from './container-routes.js';
+import { checkSubnets, receiveFilters, receiveGone, receiveStray, reconcileSending, sendDirect, sendTable, stopSending } from './direct-path.js';
 import { planSublinkLeave } from '../sublink/sandbox.js';
 import { planMacvlanLink } from '../macvlan/endpoint.js';
 
@@ -63,17 +63,25 @@ export function overlayDriver(ctx: DriverContext): NetworkDriver {
       const wanted = new Set(live.flatMap((n) => n.kernelNames));
       const orphans = (await ctx.kernel.links.list()).filter((l) => l.ownedByBerth && LINK_NAMES.test(l.name) && !wanted.has(l.name));
       await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
-      // Direct routes of networks this host no longer has (the links' own went with them).
-      const kept = live.flatMap((n) => n.directRouted?.subnets ?? []).map(parseCidr);
-      await dropRoutes(ctx, (dst) => !kept.some((s) => cidrContains(s, parseCidr(dst).network)));
+      // Receiving filters of direct routing whose network this host no longer has (its VXLAN link went with the rest).
+      const underlay = ctx.swarm?.()?.underlayLink;
+      if (underlay) await dropReceiving(ctx, underlay, (have) => receiveStray(wanted, underlay, have));
     },
   };
 }
 
-/** Delete berth's routes (direct routing's) whose destination `doomed` picks. */
-async function dropRoutes(ctx: DriverContext, doomed: (dst: string) => boolean): Promise<void> {
-  const cmds = (await ctx.kernel.ownRoutes()).filter((r) => doomed(r.dst)).map((r) => `route del ${r.dst} proto ${BERTH_ROUTE_PROTO}`);
-  for (const cmd of cmds) await ctx.kernel.links.batch([cmd]).catch(() => undefined);
+/**
+ * Delete receiving filters of direct routing on the underlay link (those `doomed` picks
+ * from what is there), each whatever became of the others, and the link's clsact qdisc
+ * once it holds no filter at all.
+ */
+async function dropReceiving(ctx: DriverContext, underlay: string, doomed: (have: readonly U32Filter[]) => string[]): Promise<void> {
+  const { tc } = ctx.kernel;
+  const cmds = doomed(await tc.filters(underlay, 'ingress').catch(() => []));
+  if (cmds.length === 0) return;
+  for (const cmd of cmds) await tc.batch([cmd]).catch((e: unknown) => void (kernelSays(e, 'missing') || ctx.log(`direct routing: ${underlay}: ${messageOf(e)}`)));
+  const [ingress, egress] = await Promise.all([tc.filters(underlay, 'ingress'), tc.filters(underlay, 'egress')]);
+  if (ingress.length === 0 && egress.length === 0) await tc.batch([`qdisc del dev ${underlay} clsact`]).catch(() => undefined);
 }
 
 /**
@@ -102,20 +110,31 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   const hosts = new Map<string, number>();
   const subnets4 = net.ipam.pools.map((p) => p.subnet).filter((s) => !s.includes(':'));
   const inSubnets = (dst: string): boolean => subnets4.some((s) => cidrContains(parseCidr(s), parseCidr(dst).network));
-  /** Direct routing: peers whose host shares this host's underlay segment are routed to it, without VXLAN. */
-  const routed: Routed = {
-    is: (p) => {
-      const swarm = ctx.swarm?.();
-      // A data path in a namespace of its own, here or there, is reached over VXLAN only.
-      if (!c.directRouting || swarm?.dataPathNetns !== undefined || p.tunnelOnly === true) return false;
-      const segment = tryParseCidr(swarm?.underlaySubnet ?? '');
-      const host = tryParseIp(p.node);
-      return segment !== undefined && host !== undefined && cidrContains(segment, host);
-    },
-    mac: c.hostMac,
+  if (c.directRouting) checkSubnets(subnets4);
+  /** The underlay link direct routing sends by, when this node routes directly: a data path in a namespace of its own is reached over VXLAN only. */
+  const directVia = (): string | undefined => {
+    const swarm = ctx.swarm?.();
+    return c.directRouting && swarm?.dataPathNetns === undefined ? swarm?.underlayLink : undefined;
   };
-  const routeTo = (p: RemoteEndpoint): string => `route replace ${p.ipv4}/32 via ${p.node} proto ${BERTH_ROUTE_PROTO}`;
-  const routeGone = (p: RemoteEndpoint): string => `route del ${p.ipv4}/32 proto ${BERTH_ROUTE_PROTO}`;
+  /** Direct routing: peers whose host shares this host's underlay segment are sent to it without VXLAN (direct-path.ts). */
+  const routed: Routed = (p) => {
+    if (directVia() === undefined || p.tunnelOnly === true) return false;
+    const segment = tryParseCidr(ctx.swarm?.()?.underlaySubnet ?? '');
+    const host = tryParseIp(p.node);
+    return segment !== undefined && host !== undefined && cidrContains(segment, host);
+  };
+  const tc = ctx.kernel.tc;
+  /** Delete sending filters, each whatever became of the others (one already gone, or its link, is no error). */
+  const stopAll = async (cmds: readonly string[]): Promise<void> => {
+    for (const cmd of cmds) await tc.batch([cmd]).catch(() => undefined);
+  };
+  /** The underlay link's receiving filters for this network: its clsact qdisc (perhaps someone else's already), and the filters it lacks. */
+  const receive = async (underlay: string): Promise<void> => {
+    await tc.batch([`qdisc add dev ${underlay} clsact`]).catch((e: unknown) => {
+      if (!kernelSays(e, 'exists')) throw e;
+    });
+    await tc.batch(receiveFilters(c.vxlan, subnets4, underlay, await tc.filters(underlay, 'ingress')));
+  };
   /** What crosses VXLAN: the network's MTU, or the underlay's less VXLAN's bytes. */
   const tunnelMtu = (): number => {
     const swarm = ctx.swarm?.();
@@ -127,7 +146,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     const swarm = ctx.swarm?.();
     return routesMtu() && swarm ? swarm.underlayMtu : tunnelMtu();
   };
-  const routedAddresses = (): Set<string> => new Set([...peers.values()].filter((p) => routed.is(p)).map((p) => p.ipv4));
+  const routedAddresses = (): Set<string> => new Set([...peers.values()].filter(routed).map((p) => p.ipv4));
   /** A directly routed network's routes inside its local containers (container-routes.ts). */
   const containerRoutes = new ContainerRoutes(ctx, net.id, name, (ip) => inSubnets(`${ip}/32`));
   /**
@@ -168,71 +187,81 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       }
       // The host's own macvlan goes with its VXLAN link when that is deleted: made again with it.
       if (stale || !present.has(c.hostLink) || !present.has(c.vxlan)) {
-        const mac = c.directRouting ? ` address ${c.hostMac}` : '';
         // No IPv6 link-local address: the host would send its neighbour discovery to every host of the network.
-        cmds.push(`link add ${c.hostLink} link ${c.vxlan}${mac} type macvlan mode bridge`, `link set dev ${c.hostLink} addrgenmode none`, `link set dev ${c.hostLink} alias ${OWNER_ALIAS} up`);
+        cmds.push(`link add ${c.hostLink} link ${c.vxlan} type macvlan mode bridge`, `link set dev ${c.hostLink} addrgenmode none`, `link set dev ${c.hostLink} alias ${OWNER_ALIAS} up`);
       }
-      // The routed peers' packets come to the host link's MAC; packets routed here leave by the subnet's route on it.
-      if (c.directRouting) cmds.push(...subnets4.map((s) => `route replace ${s} dev ${c.hostLink} proto ${BERTH_ROUTE_PROTO}`));
       if (cmds.length > 0) await links.batch(cmds);
+      // A new VXLAN link starts with no filters; the underlay's receiving ones may be there already (a restart).
+      const underlay = directVia();
+      if (underlay !== undefined && !present.has(c.vxlan)) {
+        await tc.batch(sendTable(c.vxlan, subnets4));
+        await receive(underlay);
+      }
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
       if (!present.has(c.vxlan) && peers.size > 0) await this.setPeers?.([...peers.values()], true);
     },
     async remove() {
+      // Before the VXLAN link: a receiving filter left redirecting to nothing drops what it matches.
+      const underlay = directVia();
+      if (underlay !== undefined) await dropReceiving(ctx, underlay, (have) => receiveGone(c.vxlan, underlay, have));
       for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
-      if (c.directRouting) await dropRoutes(ctx, inSubnets);
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
     },
     ...(c.encrypted ? { encryptedVni: c.vni } : {}),
-    ...(c.directRouting ? { directRouted: { link: c.hostLink, subnets: subnets4 } } : {}),
+    ...(c.directRouting ? { directRouted: true as const } : {}),
     // A container's interface is a macvlan of the VXLAN link (its MTU the link's); the overlay carries no default route.
     planJoin: (ep: EndpointRecord, sandbox: string) => {
       const plan = planMacvlanLink(c.vxlan, 'bridge', ep, sandbox, 'none');
       if (!routesMtu()) return plan;
-      const direct = [...peers.values()].filter((p) => routed.is(p));
+      const direct = [...peers.values()].filter(routed);
       return { steps: [...plan.steps, { in: 'sandbox', commands: joinRoutes(ep, tunnelMtu(), direct) }] };
     },
     planLeave: (ep: EndpointRecord) => planSublinkLeave(ep),
     /**
      * Make the VXLAN link's tables hold exactly `all` (`replace`: compared with what the
      * kernel has, which a restart kept), or add these: a static FDB entry and neighbour
-     * entry per remote endpoint, one broadcast entry per host.
+     * entry per remote endpoint, one broadcast entry per host; a routed peer's sending
+     * filter instead of its FDB entry.
      */
     async setPeers(all: readonly RemoteEndpoint[], replace = false) {
       const before = new Set(hosts.keys());
+      const underlay = directVia();
       if (replace) {
-        const [fdb, neigh] = await Promise.all([links.fdb(c.vxlan), links.neighbours(c.vxlan)]);
+        const [fdb, neigh, sending] = await Promise.all([links.fdb(c.vxlan), links.neighbours(c.vxlan), underlay === undefined ? [] : tc.filters(c.vxlan, 'egress')]);
         const cmds = reconcileTables(c.vxlan, all, { fdb, neigh }, routed);
         peers.clear();
         hosts.clear();
         for (const p of all) {
           peers.set(p.endpointId, p);
-          if (!routed.is(p)) hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1);
+          if (!routed(p)) hosts.set(p.node, (hosts.get(p.node) ?? 0) + 1);
         }
         await hostsCame(before);
         if (cmds.fdb.length > 0) await links.bridgeBatch(cmds.fdb);
-        const direct = all.filter((p) => routed.is(p));
-        if (cmds.neigh.length > 0 || direct.length > 0) await links.batch([...cmds.neigh, ...direct.map(routeTo)]);
-        if (c.directRouting) {
-          const wanted = new Set(direct.map((p) => `${p.ipv4}/32`));
-          await dropRoutes(ctx, (dst) => dst.endsWith('/32') && inSubnets(dst) && !wanted.has(dst));
+        const direct = all.filter(routed);
+        // The filters before the neighbour entries: a frame to a routed peer's MAC that none redirects would go into VXLAN.
+        if (underlay !== undefined) {
+          await tc.batch(reconcileSending(c.vxlan, subnets4, direct.map((p) => p.ipv4), underlay, sending));
+          await receive(underlay);
         }
+        if (cmds.neigh.length > 0) await links.batch(cmds.neigh);
         if (routesMtu()) await containerRoutes.reconcile(direct);
         await hostsWent(before);
         return;
       }
       const fdb: string[] = [];
       const neigh: string[] = [];
-      const direct = all.filter((p) => routed.is(p));
-      // An address a routed peer had, now reached over VXLAN (a task replaced on another segment): the containers' route to it goes.
-      const routedIps = routesMtu() ? routedAddresses() : new Set<string>();
-      const rehomed = all.filter((p) => !routed.is(p) && routedIps.has(p.ipv4));
+      const sending: string[] = [];
+      const direct = all.filter(routed);
+      // An address a routed peer had, now reached over VXLAN (a task replaced on another segment): its filter and the containers' route to it go.
+      const routedIps = routedAddresses();
+      const rehomed = all.filter((p) => !routed(p) && routedIps.has(p.ipv4));
       for (const p of all) {
-        if (routed.is(p)) {
+        if (underlay !== undefined && routed(p)) {
           peers.set(p.endpointId, p);
-          neigh.push(`neigh replace ${p.ipv4} lladdr ${c.hostMac} dev ${c.vxlan} nud permanent`, routeTo(p));
+          sending.push(sendDirect(c.vxlan, p.ipv4, underlay));
+          neigh.push(`neigh replace ${p.ipv4} lladdr ${p.mac} dev ${c.vxlan} nud permanent`);
           continue;
         }
         if (!peers.has(p.endpointId)) {
@@ -246,6 +275,9 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       }
       await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
+      // Filters before neighbour entries, as above.
+      if (underlay !== undefined) await stopAll(rehomed.map((p) => stopSending(c.vxlan, p.ipv4)));
+      if (sending.length > 0) await tc.batch(sending);
       if (neigh.length > 0) await links.batch(neigh);
       if (routesMtu()) await containerRoutes.set(direct, rehomed);
     },
@@ -253,14 +285,18 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const before = new Set(hosts.keys());
       const fdb: string[] = [];
       const neigh: string[] = [];
+      const sending: string[] = [];
       const leaving = gone.filter((p) => peers.delete(p.endpointId));
       // An address (and so its MAC) given to another endpoint meanwhile, a replacement task, keeps the entries it now needs.
       const heldIps = new Set([...peers.values()].map((p) => p.ipv4));
       const heldMacs = new Set([...peers.values()].map((p) => p.mac.toLowerCase()));
       for (const p of leaving) {
         const ipHeld = heldIps.has(p.ipv4);
-        if (routed.is(p)) {
-          if (!ipHeld) neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`, routeGone(p));
+        if (routed(p)) {
+          if (!ipHeld) {
+            neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`);
+            sending.push(stopSending(c.vxlan, p.ipv4));
+          }
           continue;
         }
         if (!heldMacs.has(p.mac.toLowerCase())) fdb.push(`fdb del ${p.mac} dev ${c.vxlan} dst ${p.node} self`);
@@ -274,9 +310,10 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       // Entries already gone (a VXLAN link deleted meanwhile) are no error.
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
+      await stopAll(sending);
       if (routesMtu()) {
         const stillRouted = routedAddresses();
-        await containerRoutes.set([], leaving.filter((p) => routed.is(p) && !stillRouted.has(p.ipv4)));
+        await containerRoutes.set([], leaving.filter((p) => routed(p) && !stillRouted.has(p.ipv4)));
       }
       await hostsWent(before);
     },

@@ -4,8 +4,8 @@
  * one all-zeros entry per remote host (broadcasts and ARP go to every host with an
  * endpoint), a permanent neighbour entry per endpoint (the link's ARP proxy answers
  * from it). A peer routed directly (on this host's own underlay segment) has no FDB entry:
- * its neighbour entry gives the host link's MAC, so its packets go to the host, which routes
- * them. A restarted daemon compares them with what the kernel kept, so an endpoint
+ * tc sends its frames out of the underlay link before VXLAN sees them (direct-path.ts).
+ * A restarted daemon compares them with what the kernel kept, so an endpoint
  * that went while it was down is removed and nothing is added twice. Pure.
  */
 import type { FdbEntry, NeighbourEntry } from '../../../kernel/fdb.js';
@@ -19,19 +19,16 @@ export interface TableCommands {
   neigh: string[];
 }
 
-/** Peers routed without VXLAN, and the MAC their addresses resolve to (the host link's). */
-export interface Routed {
-  is(p: RemoteEndpoint): boolean;
-  mac: string;
-}
+/** Whether a peer is routed without VXLAN. */
+export type Routed = (p: RemoteEndpoint) => boolean;
 
-const NONE_ROUTED: Routed = { is: () => false, mac: '' };
+const NONE_ROUTED: Routed = () => false;
 
 /** Make `dev`'s tables hold exactly `peers`' entries, from `kernel`'s as they are. */
 export function reconcileTables(dev: string, peers: readonly RemoteEndpoint[], kernel: { fdb: readonly FdbEntry[]; neigh: readonly NeighbourEntry[] }, routed = NONE_ROUTED): TableCommands {
   const wantFdb = new Map<string, { mac: string; dst: string }>();
   for (const p of peers) {
-    if (routed.is(p)) continue;
+    if (routed(p)) continue;
     wantFdb.set(`${BROADCAST_MAC} ${p.node}`, { mac: BROADCAST_MAC, dst: p.node });
     wantFdb.set(`${p.mac.toLowerCase()} ${p.node}`, { mac: p.mac.toLowerCase(), dst: p.node });
   }
@@ -44,7 +41,7 @@ export function reconcileTables(dev: string, peers: readonly RemoteEndpoint[], k
     if (haveFdb.has(key)) continue;
     fdb.push(e.mac === BROADCAST_MAC ? `fdb append ${e.mac} dev ${dev} dst ${e.dst} self permanent` : `fdb replace ${e.mac} dev ${dev} dst ${e.dst} self permanent`);
   }
-  const wantNeigh = new Map(peers.map((p) => [p.ipv4, (routed.is(p) ? routed.mac : p.mac).toLowerCase()]));
+  const wantNeigh = new Map(peers.map((p) => [p.ipv4, p.mac.toLowerCase()]));
   const neigh: string[] = [];
   for (const n of kernel.neigh) if (!wantNeigh.has(n.ip)) neigh.push(`neigh del ${n.ip} dev ${dev}`);
   for (const [ip, mac] of wantNeigh) {

@@ -6,14 +6,13 @@ import { holdHostPorts } from './hostports.js';
 import { batch, deleteLink, getLink, listLinks, removeAddresses, retiredLinksGone, retireLink } from './links.js';
 import { amendNetns, deleteNetns, listNetnsFiles } from './netns.js';
 import { nftIn } from './nft.js';
-import { run } from './exec.js';
 import type { Kernel } from './port.js';
 import { listGatewayRoutes, listRoutes } from './routes.js';
 import { readNamespace } from './namespace-view.js';
 import { traceFlow } from './trace.js';
 import { listU32, tcBatch } from './tc.js';
 import { ensureSysctls, readSysctl } from './sysctl.js';
-import { applyPlan, applyUndo, ensureSandbox } from './wiring.js';
+import { applyPlan, applyUndo, bridgeBatch, ensureSandbox } from './wiring.js';
 import { addXfrm, deleteXfrm } from './xfrm.js';
 
 export const linuxKernel: Kernel = {
@@ -21,7 +20,7 @@ export const linuxKernel: Kernel = {
     list: listLinks,
     get: getLink,
     batch: async (commands) => void (await batch([...commands])),
-    bridgeBatch: async (commands) => void (await run('bridge', ['-batch', '-'], { input: commands.join('\n') + '\n' })),
+    bridgeBatch,
     fdb: listFdb,
     neighbours: listNeighbours,
     delete: deleteLink,

@@ -369,6 +369,10 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const ip1Key = ip1.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('');
     const filtered = async (): Promise<boolean> => (await h2.inNs(h2.ns, ['tc', 'filter', 'show', 'dev', vx, 'egress'])).stdout.includes(`match ${ip1Key}/ffffffff at 16`);
     assert.ok(await filtered(), 'host 2 sends d1’s frames by a filter');
+    // Host 2's underlay link takes frames to d2's MAC (its unicast filter) while d2 is there.
+    const d2Mac = await mac(h2, 'd2');
+    const taken = async (): Promise<boolean> => (await h2.inNs(h2.ns, ['bridge', 'fdb', 'show', 'dev', 'eth0'])).stdout.includes(`${d2Mac} self permanent`);
+    assert.ok(await taken(), 'd2’s MAC on host 2’s underlay link');
     const d2 = await containerOn(h2, 'd2', 'direct');
     const routedTo = async (ip: string): Promise<boolean> => new RegExp(`^${q(ip)} dev eth0`, 'm').test((await inNetns(d2.netns, ['ip', 'route'])).stdout);
     assert.ok(await routedTo(ip1), 'd2 routes d1 full size');
@@ -378,6 +382,7 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     assert.equal(await settled(async () => routedTo(ip1), (r) => !r, 20_000, 300), false, 'a route to a container gone while the daemon was down');
     assert.equal(await filtered(), false, 'a filter of a container gone while the daemon was down');
     await h2.dockerOk('rm', '-f', 'd2');
+    assert.equal(await taken(), false, 'd2’s MAC left host 2’s underlay link with it');
     await h1.dockerOk('network', 'rm', 'direct');
     for (const h of [h1, h2]) {
       assert.equal((await h.inNs(h.ns, ['tc', 'filter', 'show', 'dev', 'eth0', 'ingress'])).stdout.trim(), '', `${h.ns}: no receiving filter left on the underlay link`);

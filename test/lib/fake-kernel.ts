@@ -183,6 +183,10 @@ export class FakeKernel implements Kernel {
           await this.links.batch(step.commands);
           continue;
         }
+        if (step.in === 'host-fdb') {
+          await this.links.bridgeBatch(step.commands);
+          continue;
+        }
         const fresh = !this.namespaces.has(sandbox);
         if (fresh) await this.addNetns(sandbox);
         try {
@@ -203,11 +207,12 @@ export class FakeKernel implements Kernel {
     undo: async (steps, sandbox) => {
       const failures: string[] = [];
       for (const step of steps) {
-        const ns = step.in === 'host' ? HOST : sandbox;
+        const ns = step.in === 'sandbox' ? sandbox : HOST;
         if (!this.namespaces.has(ns)) continue;
         for (const c of step.commands) {
           try {
-            await this.ip(ns, c);
+            if (step.in === 'host-fdb') await this.links.bridgeBatch([c]);
+            else await this.ip(ns, c);
           } catch (e: unknown) {
             if (!(e instanceof KernelCommandError && /Cannot find|Cannot assign|No such/.test(e.stderr))) failures.push(String(e));
           }

@@ -201,8 +201,17 @@ describe('direct routing', () => {
     await n.setPeers!([A, FAR], true);
     const ep = { ifName: 'eth0', mac: '02:42:0a:00:01:02', ipv4: { address: '10.0.1.2', prefixLen: 24, gateway: '10.0.1.1' }, gateway: false } as unknown as Parameters<NonNullable<typeof n.planJoin>>[0];
     const plan = n.planJoin!(ep, '/run/c1');
-    assert.deepEqual(plan.steps.at(-1), { in: 'sandbox', commands: ['route replace 10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.2 mtu 1450', 'route replace 10.0.1.5/32 dev eth0 scope link'] });
+    assert.deepEqual(plan.steps.slice(-2), [
+      { in: 'sandbox', commands: ['route replace 10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.2 mtu 1450', 'route replace 10.0.1.5/32 dev eth0 scope link'] },
+      { in: 'host-fdb', commands: ['fdb replace 02:42:0a:00:01:02 dev eth0 self permanent'] },
+    ]);
     await kernel.sandboxes.apply(plan.steps, '/run/c1');
+    // Routed peers' frames come addressed to the container's MAC: the underlay link takes it while the container is there.
+    const taken = async (): Promise<string[]> => (await kernel.links.fdb('eth0')).map((e) => e.mac);
+    assert.deepEqual(await taken(), ['02:42:0a:00:01:02']);
+    assert.deepEqual(await kernel.sandboxes.undo(n.planLeave!(ep).steps, '/run/gone'), []);
+    assert.deepEqual(await taken(), []);
+    await kernel.sandboxes.apply(plan.steps.slice(-1), '/run/c1');
     const routes = (): string[] => [...kernel.routeTable.get('/run/c1')!].filter((r) => r.includes('/32')).sort();
     await n.setPeers!([B]);
     await n.dropPeers!([A]);
@@ -233,6 +242,7 @@ describe('direct routing', () => {
     await ov.setPeers!([A, FAR], true);
     assert.equal((await plain.links.get('vx-001001'))?.mtu, 1450);
     assert.equal(ov.planJoin!(ep, '/run/c1').steps.length, 3);
+    assert.equal(ov.planLeave!(ep).steps.length, 1);
     assert.deepEqual([...plain.tcState.qdiscs], []);
   });
 

@@ -5,6 +5,7 @@
  */
 import type { LinkInfo } from '../../kernel/links.js';
 import type { Kernel } from '../../kernel/port.js';
+import type { PlanStep } from '../../kernel/wiring.js';
 import type { FwNetwork } from '../firewall/model.js';
 import type { CreateNetworkRequest, EndpointRecord, NetworkRecord } from '../model.js';
 import type { RemoteEndpoint, SwarmPlace } from '../shared.js';
@@ -163,7 +164,7 @@ export interface DriverNetwork {
   readonly directRouted?: true;
 }
 
-/** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace. */
+/** Ordered steps of iproute2 batch commands, each run in the host or the sandbox namespace (kernel/wiring.ts). */
 export interface WiringPlan {
-  steps: { in: 'host' | 'sandbox'; commands: string[] }[];
+  steps: PlanStep[];
 }

@@ -214,11 +214,18 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     // A container's interface is a macvlan of the VXLAN link (its MTU the link's); the overlay carries no default route.
     planJoin: (ep: EndpointRecord, sandbox: string) => {
       const plan = planMacvlanLink(c.vxlan, 'bridge', ep, sandbox, 'none');
-      if (!routesMtu()) return plan;
-      const direct = [...peers.values()].filter(routed);
-      return { steps: [...plan.steps, { in: 'sandbox', commands: joinRoutes(ep, tunnelMtu(), direct) }] };
+      const steps = [...plan.steps];
+      if (routesMtu()) steps.push({ in: 'sandbox', commands: joinRoutes(ep, tunnelMtu(), [...peers.values()].filter(routed)) });
+      // Routed peers' frames arrive addressed to the container's MAC: the underlay link's NIC must take them.
+      const underlay = directVia();
+      if (underlay !== undefined && ep.mac) steps.push({ in: 'host-fdb', commands: [`fdb replace ${ep.mac} dev ${underlay} self permanent`] });
+      return { steps };
     },
-    planLeave: (ep: EndpointRecord) => planSublinkLeave(ep),
+    planLeave: (ep: EndpointRecord) => {
+      const underlay = directVia();
+      const plan = planSublinkLeave(ep);
+      return underlay !== undefined && ep.mac ? { steps: [...plan.steps, { in: 'host-fdb', commands: [`fdb del ${ep.mac} dev ${underlay} self`] }] } : plan;
+    },
     /**
      * Make the VXLAN link's tables hold exactly `all` (`replace`: compared with what the
      * kernel has, which a restart kept), or add these: a static FDB entry and neighbour

@@ -94,6 +94,6 @@ export function kernelSays(e: unknown, what: 'missing' | 'exists'): boolean {
   if (!(e instanceof KernelCommandError)) return false;
   const text = e.stderr;
   return what === 'missing'
-    ? /Cannot find|does not exist|No such (file or directory|process|device)|Address not found|Cannot assign requested address|filter handle not found|must match existing qdisc/i.test(text)
+    ? /Cannot find|does not exist|No such (file or directory|process|device)|Address not found|Cannot assign requested address|filter handle not found|specified priority\/protocol not found|must match existing qdisc/i.test(text)
     : /File exists|already exists|Exclusivity flag on/i.test(text);
 }

@@ -17,9 +17,11 @@ export interface U32Match {
   at: number;
 }
 
+/** A filter of any kind (`u32`, `bpf` …); only u32's keys and mirred actions are read. */
 export interface U32Filter {
   prio: number;
-  /** `800:` for a table, `1:4:2` for a filter in table 1, bucket 4, node 2. */
+  kind: string;
+  /** u32's: `800:` for a table, `1:4:2` for a filter in table 1, bucket 4, node 2 (tc writes bucket 0 as `1::2`: read as `1:0:2`). */
   handle: string;
   matches: U32Match[];
   /** Where a mirred action sends the packet; `dev` undefined once that link is gone (the filter then drops what it matches). */
@@ -31,7 +33,7 @@ export async function tcBatch(commands: readonly string[]): Promise<void> {
   if (commands.length > 0) await run('tc', ['-batch', '-'], { input: commands.join('\n') + '\n' });
 }
 
-/** A link's u32 filters on one side of its clsact (or ingress) qdisc; none without one. */
+/** A link's filters on one side of its clsact (or ingress) qdisc; none without one. */
 export async function listU32(dev: string, side: TcSide): Promise<U32Filter[]> {
   return parseU32(await run('tc', ['filter', 'show', 'dev', dev, side]));
 }
@@ -41,9 +43,11 @@ export function parseU32(text: string): U32Filter[] {
   const filters: U32Filter[] = [];
   let current: U32Filter | undefined;
   for (const line of text.split('\n')) {
-    const head = /^filter .*\bpref (\d+) u32 .*\bfh ([0-9a-f:]+)/.exec(line);
+    const head = /^filter .*\bpref (\d+) (\S+) .*\b(?:fh|handle) (\S+)/.exec(line);
     if (head) {
-      current = { prio: Number(head[1]), handle: head[2]!, matches: [] };
+      const parts = head[3]!.split(':');
+      const handle = parts.length === 3 && parts[1] === '' ? `${parts[0]}:0:${parts[2]}` : head[3]!;
+      current = { prio: Number(head[1]), kind: head[2]!, handle, matches: [] };
       filters.push(current);
       continue;
     }

@@ -30,7 +30,7 @@ export class FakeTc {
     if (object === 'qdisc') {
       if (verb === 'del') {
         if (!this.qdiscs.delete(dev)) throw fail('Error: Invalid qdisc name: must match existing qdisc.');
-        this.linkGone(dev);
+        for (const side of ['ingress', 'egress']) this.filters.delete(`${dev} ${side}`);
       } else if (verb === 'add' && this.qdiscs.has(dev)) throw fail('Error: Exclusivity flag on, cannot modify.');
       else this.qdiscs.add(dev);
       return;
@@ -41,25 +41,35 @@ export class FakeTc {
     const list = this.filters.get(key) ?? [];
     const prio = Number(after(t, 'prio'));
     const handle = after(t, 'handle');
+    const inPrio = list.filter((f) => f.prio === prio);
     if (verb === 'del') {
-      const i = list.findIndex((f) => f.prio === prio && f.handle === handle);
-      if (i < 0) throw fail('Error: Specified filter handle not found.');
-      list.splice(i, 1);
+      // Without a handle: the whole priority.
+      if (handle === undefined && inPrio.length === 0) throw fail('Error: Filter with specified priority/protocol not found.');
+      const left = list.filter((f) => f.prio !== prio || (handle !== undefined && f.handle !== handle));
+      if (handle !== undefined && left.length === list.length) throw fail('Error: Specified filter handle not found.');
+      this.filters.set(key, left);
       return;
     }
+    const table = after(t, 'ht');
+    if (table !== undefined && !table.startsWith('800:') && !inPrio.some((f) => f.handle === `${table.split(':')[0]}:`)) throw fail('Error: cls_u32: Specified hash table not found.');
     const matches: U32Match[] = [];
     t.forEach((w, i) => {
       if (w === 'match' && t[i + 1] === 'ip') matches.push(u32Prefix(t[i + 3]!, t[i + 2] === 'src' ? 12 : 16));
     });
     const target = after(t, 'mirred');
+    const to = target ? after(t.slice(t.indexOf('mirred')), 'dev')! : undefined;
+    if (to !== undefined && !hasLink(to)) throw fail(`Cannot find device "${to}"`);
     const filter: U32Filter = {
       prio,
-      handle: handle ?? `800::${(0x800 + this.picked++).toString(16)}`,
+      kind: 'u32',
+      handle: handle ?? `800:0:${(0x800 + this.picked++).toString(16)}`,
       matches,
-      ...(target ? { redirect: { side: target as TcSide, dev: after(t.slice(t.indexOf('mirred')), 'dev') } } : {}),
+      ...(target ? { redirect: { side: target as TcSide, dev: to } } : {}),
     };
     const at = list.findIndex((f) => f.prio === prio && f.handle === filter.handle);
     if (at >= 0 && verb === 'add') throw fail('Error: cls_u32: Key node id cannot be zero.');
+    // A priority's first u32 filter brings its root table, which lists as a filter of its own.
+    if (inPrio.length === 0) list.push({ prio, kind: 'u32', handle: '800:', matches: [] });
     if (at >= 0) list[at] = filter;
     else list.push(filter);
     this.filters.set(key, list);

@@ -143,7 +143,8 @@ describe('direct routing', () => {
       ipam: { driver: 'default', options: null, pools: [{ ...pool, subnet }] },
       options: { 'com.docker.network.driver.overlay.vxlanid_list': '4097', ...(direct ? { 'com.berth.network.driver.overlay.direct_routing': 'true' } : {}) },
     });
-  const driver = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = []) => overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => place, localEndpoints: () => local });
+  let inSwarm = true;
+  const driver = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = []) => overlayDriver({ kernel, defaultBridge: { name: 'berth0', external: false }, defaultMtu: 1500, log: () => undefined, swarm: () => (inSwarm ? place : undefined), localEndpoints: () => local });
   const make = (kernel: FakeKernel, local: { sandbox: string; ifName: string }[] = [], direct = true) => driver(kernel, local).validate(record(pool.subnet, direct));
   /** A kernel with the host's underlay link. */
   const host = async (): Promise<FakeKernel> => {
@@ -157,7 +158,7 @@ describe('direct routing', () => {
   const sending = async (kernel: FakeKernel): Promise<string[]> =>
     (await kernel.tc.filters('vx-001001', 'egress')).flatMap((f) => (f.redirect ? [`${f.handle} ${f.matches.map((m) => `${m.value}/${m.mask}@${m.at}`).join(' ')} > ${f.redirect.side} ${f.redirect.dev ?? '*'}`] : []));
   const receiving = async (kernel: FakeKernel): Promise<string[]> =>
-    (await kernel.tc.filters('eth0', 'ingress')).map((f) => `${f.matches.map((m) => `${m.value}/${m.mask}@${m.at}`).join(' ')} > ${f.redirect?.side ?? '-'} ${f.redirect?.dev ?? '*'}`);
+    (await kernel.tc.filters('eth0', 'ingress')).filter((f) => f.redirect).map((f) => `${f.matches.map((m) => `${m.value}/${m.mask}@${m.at}`).join(' ')} > ${f.redirect?.side ?? '-'} ${f.redirect?.dev ?? '*'}`);
 
   it('sends a peer on the same segment out of the underlay link as it is (a filter instead of an FDB entry, its own MAC), and tunnels one beyond it', async () => {
     const kernel = await host();
@@ -180,10 +181,32 @@ describe('direct routing', () => {
     assert.deepEqual(await sending(kernel), []);
     const log = kernel.faults.log.join('\n');
     assert.ok(log.indexOf('tc filter del dev vx-001001 egress prio 1 handle 1:6:2') < log.lastIndexOf(`neigh replace 10.0.1.6 lladdr ${moved.mac}`), log);
-    // Removed: nothing of it left on the underlay link, not even the qdisc.
+    // Removed after the node left its swarm (as leaving does): nothing of it left on the underlay link, not even the qdisc.
+    inSwarm = false;
     await n.remove();
-    assert.deepEqual(await receiving(kernel), []);
+    inSwarm = true;
+    assert.deepEqual(await kernel.tc.filters('eth0', 'ingress'), []);
     assert.deepEqual([...kernel.tcState.qdiscs], []);
+  });
+
+  it('changes the underlay link for one network at a time: one removed while another comes keeps the other’s filter and the qdisc', async () => {
+    const kernel = await host();
+    const d = driver(kernel);
+    const other = (vni: string, subnet: string) => d.validate(networkRecord({ ...record(subnet), name: `ov${vni}`, options: { ...record().options, 'com.docker.network.driver.overlay.vxlanid_list': vni } }));
+    const one = other('4097', '10.0.1.0/24');
+    await one.ensure();
+    const two = other('4098', '10.0.2.0/24');
+    // Reading the underlay link's filters takes a while, as spawning tc does: the two would interleave there.
+    const later = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    const read = kernel.tc.filters;
+    (kernel.tc as { filters: typeof read }).filters = async (dev, side) => {
+      await later(5);
+      return read(dev, side);
+    };
+    // The second network comes while the first one's removal looks whether anything is left on the link.
+    await Promise.all([one.remove(), later(7).then(async () => two.ensure())]);
+    assert.deepEqual(await receiving(kernel), ['0a000200/ffffff00@12 0a000200/ffffff00@16 > ingress vx-001002']);
+    assert.deepEqual([...kernel.tcState.qdiscs].sort(), ['eth0', 'vx-001002']);
   });
 
   it('refuses a subnet wider than its filters’ handles tell apart', () => {
@@ -251,7 +274,7 @@ describe('direct routing', () => {
     await make(kernel).ensure();
     await make(kernel).setPeers!([A, B], true);
     // Lost in a crash: the receiving filter (say), and the sending table of a VXLAN link made again.
-    await kernel.tc.batch((await kernel.tc.filters('eth0', 'ingress')).map((f) => `filter del dev eth0 ingress prio ${f.prio} handle ${f.handle} protocol ip u32`));
+    await kernel.tc.batch((await kernel.tc.filters('eth0', 'ingress')).filter((f) => f.redirect).map((f) => `filter del dev eth0 ingress prio ${f.prio} handle ${f.handle} protocol ip u32`));
     const after = make(kernel);
     await after.ensure();
     await after.setPeers!([B], true);

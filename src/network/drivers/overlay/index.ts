@@ -26,7 +26,7 @@
  * routes say which packets still cross VXLAN (container-routes.ts). A smaller MSS cost
  * routed traffic 7 % of its throughput (bench/overlay.ts, path (e)).
  */
-import { forbidden, invalid, messageOf } from '../../../errors.js';
+import { forbidden, invalid } from '../../../errors.js';
 import { OWNER_ALIAS } from '../../../kernel/links.js';
 import type { EndpointRecord, NetworkRecord } from '../../model.js';
 import type { RemoteEndpoint } from '../../shared.js';
@@ -34,13 +34,13 @@ import { LOCAL_NETWORK, type DriverContext, type DriverNetwork, type NetworkDriv
 import { kernelLacks } from '../../../kernel/features.js';
 import { kernelSays } from '../../../kernel/exec.js';
 import { ownNetnsPath } from '../../../kernel/netns.js';
-import type { U32Filter } from '../../../kernel/tc.js';
 import { cidrContains, parseCidr, tryParseCidr, tryParseIp } from '../../ipam/index.js';
 import { ENCRYPTED_OPTION, parseOverlayConfig, VNI_OPTION, VXLAN_OVERHEAD, type OverlayConfig } from './config.js';
 import { OverlayEncryption } from './encryption.js';
 import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
 import { ContainerRoutes, joinRoutes } from './container-routes.js';
-import { checkSubnets, receiveFilters, receiveGone, receiveStray, reconcileSending, sendDirect, sendTable, stopSending } from './direct-path.js';
+import { DirectPath, receiveStray } from './direct-path.js';
+import { ReceivingFilters } from './receiving.js';
 import { planSublinkLeave } from '../sublink/sandbox.js';
 import { planMacvlanLink } from '../macvlan/endpoint.js';
 
@@ -49,11 +49,12 @@ const LINK_NAMES = /^(ov|vx)-[0-9a-f]{6}$/;
 
 export function overlayDriver(ctx: DriverContext): NetworkDriver {
   const encryption = new OverlayEncryption(ctx.kernel.xfrm);
+  const receiving = new ReceivingFilters(ctx);
   return {
     name: 'overlay',
     capabilities: { ...LOCAL_NETWORK, scope: 'swarm', routesOut: false, gatewayBridge: true, hostSideLink: false },
     validate(net) {
-      return overlayNetwork(parseOverlayConfig(net), net, ctx, encryption);
+      return overlayNetwork(parseOverlayConfig(net), net, ctx, encryption, receiving);
     },
     async checkCreate(req) {
       if (ENCRYPTED_OPTION in req.options) await checkEsp(ctx, req.name);
@@ -65,23 +66,11 @@ export function overlayDriver(ctx: DriverContext): NetworkDriver {
       await Promise.all(orphans.map((l) => ctx.kernel.links.delete(l.name)));
       // Receiving filters of direct routing whose network this host no longer has (its VXLAN link went with the rest).
       const underlay = ctx.swarm?.()?.underlayLink;
-      if (underlay) await dropReceiving(ctx, underlay, (have) => receiveStray(wanted, underlay, have));
+      if (underlay) await receiving.drop(underlay, (have) => receiveStray(wanted, underlay, have));
+      // Routes a berth before 2026-12-07 made for direct routing (proto 179): routing mesh traffic would follow them.
+      await ctx.kernel.links.batch(['route flush proto 179']).catch(() => undefined);
     },
   };
-}
-
-/**
- * Delete receiving filters of direct routing on the underlay link (those `doomed` picks
- * from what is there), each whatever became of the others, and the link's clsact qdisc
- * once it holds no filter at all.
- */
-async function dropReceiving(ctx: DriverContext, underlay: string, doomed: (have: readonly U32Filter[]) => string[]): Promise<void> {
-  const { tc } = ctx.kernel;
-  const cmds = doomed(await tc.filters(underlay, 'ingress').catch(() => []));
-  if (cmds.length === 0) return;
-  for (const cmd of cmds) await tc.batch([cmd]).catch((e: unknown) => void (kernelSays(e, 'missing') || ctx.log(`direct routing: ${underlay}: ${messageOf(e)}`)));
-  const [ingress, egress] = await Promise.all([tc.filters(underlay, 'ingress'), tc.filters(underlay, 'egress')]);
-  if (ingress.length === 0 && egress.length === 0) await tc.batch([`qdisc del dev ${underlay} clsact`]).catch(() => undefined);
 }
 
 /**
@@ -102,7 +91,7 @@ async function checkEsp(ctx: DriverContext, name: string): Promise<void> {
   if ((await ctx.kernel.features()).esp !== true) throw kernelLacks('esp', `cannot create encrypted overlay network ${name}`);
 }
 
-function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext, encryption: OverlayEncryption): DriverNetwork {
+function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext, encryption: OverlayEncryption, receiving: ReceivingFilters): DriverNetwork {
   const name = net.name;
   const { links } = ctx.kernel;
   /** Remote endpoints programmed into this host's VXLAN link; hosts with endpoints, counted. */
@@ -110,11 +99,13 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   const hosts = new Map<string, number>();
   const subnets4 = net.ipam.pools.map((p) => p.subnet).filter((s) => !s.includes(':'));
   const inSubnets = (dst: string): boolean => subnets4.some((s) => cidrContains(parseCidr(s), parseCidr(dst).network));
-  if (c.directRouting) checkSubnets(subnets4);
+  const direct = c.directRouting ? new DirectPath(c.vxlan, subnets4) : undefined;
+  /** The underlay link filters were put on: taken down by it even once the node is out of its swarm (leaving, its networks go after it). */
+  let filtered: string | undefined;
   /** The underlay link direct routing sends by, when this node routes directly: a data path in a namespace of its own is reached over VXLAN only. */
   const directVia = (): string | undefined => {
     const swarm = ctx.swarm?.();
-    return c.directRouting && swarm?.dataPathNetns === undefined ? swarm?.underlayLink : undefined;
+    return direct !== undefined && swarm?.dataPathNetns === undefined ? swarm?.underlayLink : undefined;
   };
   /** Direct routing: peers whose host shares this host's underlay segment are sent to it without VXLAN (direct-path.ts). */
   const routed: Routed = (p) => {
@@ -128,12 +119,9 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   const stopAll = async (cmds: readonly string[]): Promise<void> => {
     for (const cmd of cmds) await tc.batch([cmd]).catch(() => undefined);
   };
-  /** The underlay link's receiving filters for this network: its clsact qdisc (perhaps someone else's already), and the filters it lacks. */
-  const receive = async (underlay: string): Promise<void> => {
-    await tc.batch([`qdisc add dev ${underlay} clsact`]).catch((e: unknown) => {
-      if (!kernelSays(e, 'exists')) throw e;
-    });
-    await tc.batch(receiveFilters(c.vxlan, subnets4, underlay, await tc.filters(underlay, 'ingress')));
+  const receive = async (d: DirectPath, underlay: string): Promise<void> => {
+    filtered = underlay;
+    await receiving.ensure(d, underlay);
   };
   /** What crosses VXLAN: the network's MTU, or the underlay's less VXLAN's bytes. */
   const tunnelMtu = (): number => {
@@ -193,17 +181,18 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       if (cmds.length > 0) await links.batch(cmds);
       // A new VXLAN link starts with no filters; the underlay's receiving ones may be there already (a restart).
       const underlay = directVia();
-      if (underlay !== undefined && !present.has(c.vxlan)) {
-        await tc.batch(sendTable(c.vxlan, subnets4));
-        await receive(underlay);
+      if (direct && underlay !== undefined && !present.has(c.vxlan)) {
+        await tc.batch(direct.sendTables());
+        await receive(direct, underlay);
       }
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
       if (!present.has(c.vxlan) && peers.size > 0) await this.setPeers?.([...peers.values()], true);
     },
     async remove() {
       // Before the VXLAN link: a receiving filter left redirecting to nothing drops what it matches.
-      const underlay = directVia();
-      if (underlay !== undefined) await dropReceiving(ctx, underlay, (have) => receiveGone(c.vxlan, underlay, have));
+      const underlay = filtered ?? directVia();
+      if (direct && underlay !== undefined) await receiving.drop(underlay, (have) => direct.receiveGone(underlay, have));
+      filtered = undefined;
       for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
@@ -222,7 +211,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       return { steps };
     },
     planLeave: (ep: EndpointRecord) => {
-      const underlay = directVia();
+      const underlay = directVia() ?? filtered;
       const plan = planSublinkLeave(ep);
       return underlay !== undefined && ep.mac ? { steps: [...plan.steps, { in: 'host-fdb', commands: [`fdb del ${ep.mac} dev ${underlay} self`] }] } : plan;
     },
@@ -246,28 +235,28 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         }
         await hostsCame(before);
         if (cmds.fdb.length > 0) await links.bridgeBatch(cmds.fdb);
-        const direct = all.filter(routed);
+        const routedPeers = all.filter(routed);
         // The filters before the neighbour entries: a frame to a routed peer's MAC that none redirects would go into VXLAN.
-        if (underlay !== undefined) {
-          await tc.batch(reconcileSending(c.vxlan, subnets4, direct.map((p) => p.ipv4), underlay, sending));
-          await receive(underlay);
+        if (direct && underlay !== undefined) {
+          await tc.batch(direct.reconcileSending(routedPeers.map((p) => p.ipv4), underlay, sending));
+          await receive(direct, underlay);
         }
         if (cmds.neigh.length > 0) await links.batch(cmds.neigh);
-        if (routesMtu()) await containerRoutes.reconcile(direct);
+        if (routesMtu()) await containerRoutes.reconcile(routedPeers);
         await hostsWent(before);
         return;
       }
       const fdb: string[] = [];
       const neigh: string[] = [];
       const sending: string[] = [];
-      const direct = all.filter(routed);
+      const routedPeers = all.filter(routed);
       // An address a routed peer had, now reached over VXLAN (a task replaced on another segment): its filter and the containers' route to it go.
       const routedIps = routedAddresses();
       const rehomed = all.filter((p) => !routed(p) && routedIps.has(p.ipv4));
       for (const p of all) {
-        if (underlay !== undefined && routed(p)) {
+        if (direct && underlay !== undefined && routed(p)) {
           peers.set(p.endpointId, p);
-          sending.push(sendDirect(c.vxlan, p.ipv4, underlay));
+          sending.push(...direct.send(p.ipv4, underlay));
           neigh.push(`neigh replace ${p.ipv4} lladdr ${p.mac} dev ${c.vxlan} nud permanent`);
           continue;
         }
@@ -283,10 +272,10 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       await hostsCame(before);
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       // Filters before neighbour entries, as above.
-      if (underlay !== undefined) await stopAll(rehomed.map((p) => stopSending(c.vxlan, p.ipv4)));
+      if (direct) await stopAll(rehomed.flatMap((p) => direct.stop(p.ipv4)));
       if (sending.length > 0) await tc.batch(sending);
       if (neigh.length > 0) await links.batch(neigh);
-      if (routesMtu()) await containerRoutes.set(direct, rehomed);
+      if (routesMtu()) await containerRoutes.set(routedPeers, rehomed);
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
       const before = new Set(hosts.keys());
@@ -302,7 +291,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         if (routed(p)) {
           if (!ipHeld) {
             neigh.push(`neigh del ${p.ipv4} dev ${c.vxlan}`);
-            sending.push(stopSending(c.vxlan, p.ipv4));
+            sending.push(...(direct?.stop(p.ipv4) ?? []));
           }
           continue;
         }

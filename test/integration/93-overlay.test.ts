@@ -408,9 +408,14 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     }
   });
 
-  it('leaves nothing behind after swarm leave: containers disconnected, no overlay links, no nft state, no swarm state', async () => {
-    await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', 'last');
+  it('leaves nothing behind after swarm leave: containers disconnected, no overlay links, no filters, no nft state, no swarm state', async () => {
+    // Directly routed, so leaving takes its filters and the container's MAC off the underlay link too.
+    await h1.dockerOk('network', 'create', '-d', 'overlay', '--attachable', '-o', `${DIRECT_ROUTING}=true`, 'last');
     await h2.dockerOk('run', '-d', '--name', 'stay', '--network', 'last', 'busybox', 'sleep', '3600');
+    const stayMac = await h2.dockerOk('inspect', 'stay', '--format', '{{(index .NetworkSettings.Networks "last").MacAddress}}');
+    const underlay = async (h: typeof h1): Promise<string> => ['tc qdisc show dev eth0', 'tc filter show dev eth0 ingress', 'bridge fdb show dev eth0'].map(async (cmd) => (await h.inNs(h.ns, cmd.split(' '))).stdout).reduce(async (a, b) => (await a) + (await b));
+    assert.match(await underlay(h2), /clsact/);
+    assert.ok((await underlay(h2)).includes(stayMac));
     assert.equal(await h2.dockerOk('swarm', 'leave'), 'Node left the swarm.');
     // As dockerd, a node that leaves disconnects its containers from the swarm's networks; they keep running.
     assert.equal(await h2.dockerOk('inspect', 'stay', '--format', '{{.State.Running}} {{len .NetworkSettings.Networks}}'), 'true 0');
@@ -427,6 +432,9 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
       const ruleset = await settled(async () => (await h.inNs(h.ns, ['nft', 'list', 'ruleset'])).stdout, (r) => !leftover.test(r));
       assert.doesNotMatch(ruleset, leftover, `${h.ns}: nft state left`);
       assert.ok(!fs.existsSync(`${h.dataRoot}/cluster`), `${h.ns}: swarm state left`);
+      const left = await underlay(h);
+      assert.doesNotMatch(left, /clsact|mirred/, `${h.ns}: direct routing's filters left`);
+      assert.ok(!left.includes(stayMac), `${h.ns}: a container's MAC left on the underlay link`);
     }
   });
 });

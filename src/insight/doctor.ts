@@ -64,6 +64,12 @@ export interface DoctorFacts {
    * lets in (undefined: no guard), and the swarm's nodes.
    */
   dataPath?: { netns: string; addr: string; readable: boolean; hasAddress: boolean; guard: string[] | undefined; members: string[] };
+  /**
+   * Direct routing's tc filters: per directly routed network here, whether its VXLAN link
+   * has its sending tables (and how many routed peers it sends by filter) and whether the
+   * underlay link hands its frames up; the handles of receiving filters whose link is gone.
+   */
+  direct?: { underlay: string; networks: { network: string; vxlan: string; sending: boolean; peers: number; receiving: boolean }[]; dead: string[] };
   /** In a swarm: whether the cluster store answered, the nodes that are down, and the live nodes' clocks. */
   swarm?: { reachable: boolean; error?: string; down: string[]; clocks: NodeClock[] };
 }
@@ -91,6 +97,7 @@ export function diagnose(f: DoctorFacts): Report {
     ...poolOverlaps(f),
     ...overlayMtus(f.overlays),
     ...dataPath(f),
+    ...(f.direct ? directRouting(f.direct) : []),
     ...drift(f),
     ...(f.swarm ? swarm(f.swarm) : []),
   ];
@@ -201,6 +208,24 @@ function overlayMtus(overlays: readonly OverlayMtu[]): Check[] {
       hint: `full-size packets between hosts are lost (VXLAN takes ${VXLAN_OVERHEAD} bytes): set -o com.docker.network.driver.mtu to the underlay's MTU (${o.underlayMtu}) or less`,
     }];
   });
+}
+
+/** Direct routing's filters: without them routed peers' frames are lost; one left redirecting to a link that is gone drops what it matches. */
+function directRouting(d: NonNullable<DoctorFacts['direct']>): Check[] {
+  const restart = 'restart berthd: it makes a network\'s filters exact and sweeps the ones of links that are gone';
+  const checks = d.networks.map(({ network, vxlan, sending, peers, receiving }): Check => {
+    const id = `direct:${network}`;
+    if (!sending) return { id, verdict: 'fail', summary: `overlay ${network}: ${vxlan} has no sending filters`, hint: `frames to containers on hosts of this segment go into VXLAN, which has no entry for them, and are lost; ${restart}` };
+    if (!receiving) return { id, verdict: 'fail', summary: `overlay ${network}: nothing on ${d.underlay} hands its frames to ${vxlan}`, hint: `frames from containers on hosts of this segment reach the host instead and are dropped; ${restart}` };
+    return { id, verdict: 'ok', summary: `overlay ${network} routed directly: ${peers} peer${peers === 1 ? '' : 's'} sent by filter from ${vxlan}, received through ${d.underlay}` };
+  });
+  if (d.dead.length === 0) return checks;
+  return [...checks, {
+    id: 'direct:stale',
+    verdict: 'fail',
+    summary: `${d.dead.length} filter${d.dead.length === 1 ? '' : 's'} on ${d.underlay} redirect${d.dead.length === 1 ? 's' : ''} to a link that is gone (handle ${d.dead.join(', ')})`,
+    hint: `each drops the overlay frames it matches; ${restart}, or tc filter del dev ${d.underlay} ingress prio 179 handle H protocol ip u32`,
+  }];
 }
 
 /** The data path's namespace: VXLAN's only socket on this node, and its guard the only filter of VXLAN. */

@@ -7,6 +7,7 @@ import { messageOf } from '../errors.js';
 import { setElements } from '../kernel/nft.js';
 import type { Kernel } from '../kernel/port.js';
 import { DATA_PATH_TABLE } from '../network/firewall/data-path.js';
+import { deadReceiving, directState } from '../network/drivers/overlay/direct-path.js';
 import type { NetworkController } from '../network/controller.js';
 import type { TopologyModel } from '../network/topology-model.js';
 import type { DoctorFacts, ForeignTable } from './doctor.js';
@@ -28,7 +29,7 @@ const SYSCTLS = {
 export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
   const model = d.networks.topologyModel();
   const view = expected(model);
-  const [sysctls, tables, features, routes, links, swarm, dataPath] = await Promise.all([
+  const [sysctls, tables, features, routes, links, swarm, dataPath, direct] = await Promise.all([
     readSysctls(d.kernel),
     d.kernel.nft.listTables(),
     d.kernel.features(),
@@ -36,6 +37,7 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
     d.kernel.links.list(),
     swarmFacts(d.swarm),
     dataPathFacts(d.kernel, model.dataPath),
+    directFacts(d.kernel, model),
   ]);
   const berthTables = tables.filter((t) => t.name === 'berth').map((t) => `${t.family} ${t.name}`);
   // berth's own: its firewall (berth), the services' mesh (berth_ingress), a trace under way (berth_trace_*).
@@ -60,7 +62,25 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
     }),
     ...(swarm ? { swarm } : {}),
     ...(dataPath ? { dataPath } : {}),
+    ...(direct ? { direct } : {}),
   };
+}
+
+/** Direct routing's filters: each directly routed network's here, and receiving filters left redirecting to nothing. */
+async function directFacts(kernel: Kernel, m: TopologyModel): Promise<DoctorFacts['direct']> {
+  const underlay = m.underlayLink;
+  // A data path in a namespace of its own routes nothing directly.
+  if (underlay === undefined || m.dataPath) return undefined;
+  const read = async (dev: string, side: 'ingress' | 'egress') => kernel.tc.filters(dev, side).catch(() => []);
+  const ingress = await read(underlay, 'ingress');
+  const networks = await Promise.all(
+    m.networks.flatMap((n) => {
+      const vxlan = n.links.find((l) => l.startsWith('vx-'));
+      return n.directRouted && vxlan ? [(async () => ({ network: n.name, vxlan, ...directState(vxlan, await read(vxlan, 'egress'), ingress) }))()] : [];
+    }),
+  );
+  const dead = deadReceiving(ingress);
+  return networks.length > 0 || dead.length > 0 ? { underlay, networks, dead } : undefined;
 }
 
 async function dataPathFacts(kernel: Kernel, dp: TopologyModel['dataPath']): Promise<DoctorFacts['dataPath']> {

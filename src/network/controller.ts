@@ -210,6 +210,7 @@ export class NetworkController {
       remote: this.scope?.shared.remoteEndpoints() ?? [],
       pools: this.config.addressPools.map((p) => formatNetwork(p.base)),
       underlayMtu: this.scope?.shared.local.underlayMtu,
+      underlayLink: this.scope?.shared.local.underlayLink,
       dataPath: this.dataPathModel(),
     };
   }

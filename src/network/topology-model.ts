@@ -15,6 +15,8 @@ export interface TopologyModel {
   pools: string[];
   /** In a swarm: the MTU of the underlay link the VXLAN tunnels ride on. */
   underlayMtu: number | undefined;
+  /** In a swarm: that link's name (direct routing's filters are on it). */
+  underlayLink?: string | undefined;
   /**
    * In a swarm whose VXLAN socket lives in a namespace of its own (--data-path-addr):
    * that namespace's file, the address it sends from, and the nodes its guard lets in.

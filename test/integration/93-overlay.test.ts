@@ -376,11 +376,18 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const d2 = await containerOn(h2, 'd2', 'direct');
     const routedTo = async (ip: string): Promise<boolean> => new RegExp(`^${q(ip)} dev eth0`, 'm').test((await inNetns(d2.netns, ['ip', 'route'])).stdout);
     assert.ok(await routedTo(ip1), 'd2 routes d1 full size');
+    // berth doctor sees both sides; with the receiving filter taken away behind berthd's back it fails, and a restart makes it again.
+    const doctor = async (h: typeof h1): Promise<{ verdict: string; summary: string } | undefined> =>
+      (JSON.parse((await h.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] }).checks.find((x) => x.id === 'direct:direct');
+    assert.match((await doctor(h2))?.summary ?? '', new RegExp(`^overlay direct routed directly: 1 peer sent by filter from ${vx}, received through eth0$`));
+    await h2.inNs(h2.ns, ['tc', 'filter', 'del', 'dev', 'eth0', 'ingress', 'prio', '179', 'protocol', 'ip', 'u32']);
+    assert.equal((await doctor(h2))?.verdict, 'fail');
     await h2.stop('SIGKILL');
     await h1.dockerOk('rm', '-f', 'd1');
     await h2.start();
     assert.equal(await settled(async () => routedTo(ip1), (r) => !r, 20_000, 300), false, 'a route to a container gone while the daemon was down');
     assert.equal(await filtered(), false, 'a filter of a container gone while the daemon was down');
+    assert.equal((await doctor(h2))?.verdict, 'ok', 'the receiving filter made again');
     await h2.dockerOk('rm', '-f', 'd2');
     assert.equal(await taken(), false, 'd2’s MAC left host 2’s underlay link with it');
     await h1.dockerOk('network', 'rm', 'direct');

@@ -76,6 +76,22 @@ describe('berth doctor', () => {
     assert.equal(verdicts(host({ overlays: [{ network: 'ov', linkMtu: 1500, underlayMtu: 1400, directRouted: true }] }))['mtu:ov'], 'fail');
   });
 
+  it('judges direct routing’s filters: ok with both sides, fail without either, fail on one left redirecting to nothing', () => {
+    const net = { network: 'ov', vxlan: 'vx-001001', sending: true, peers: 2, receiving: true };
+    const direct = (over: Partial<typeof net>, dead: string[] = []) => host({ direct: { underlay: 'eth0', networks: [{ ...net, ...over }], dead } });
+    const ok = diagnose(direct({})).checks.find((c) => c.id === 'direct:ov')!;
+    assert.equal(ok.verdict, 'ok');
+    assert.match(ok.summary, /2 peers sent by filter from vx-001001, received through eth0/);
+    assert.equal(verdicts(direct({ sending: false }))['direct:ov'], 'fail');
+    const deaf = diagnose(direct({ receiving: false }));
+    assert.equal(deaf.healthy, false);
+    assert.match(deaf.checks.find((c) => c.id === 'direct:ov')!.summary, /nothing on eth0 hands its frames to vx-001001/);
+    const stale = diagnose(direct({}, ['800:0:801'])).checks.find((c) => c.id === 'direct:stale')!;
+    assert.equal(stale.verdict, 'fail');
+    assert.match(stale.summary, /1 filter on eth0 redirects to a link that is gone \(handle 800:0:801\)/);
+    assert.equal(verdicts(host())['direct:stale'], undefined);
+  });
+
   it('finds drift both ways: expected links missing fail, stray berth links warn', () => {
     const v = verdicts(host({ expectedLinks: new Map([['berth0', 'network bridge'], ['veth1', 'web on app']]), ownedLinks: ['berth0', 'stray0'] }));
     assert.equal(v['drift:missing'], 'fail');

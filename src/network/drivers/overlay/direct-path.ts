@@ -50,7 +50,7 @@ const sameKeys = (a: readonly U32Match[], b: readonly U32Match[]): boolean => a.
 /** A u32 filter of berth's receiving priority that redirects into a link (the kinds others' may be are left alone). */
 const receiving = (f: U32Filter): boolean => f.kind === 'u32' && f.prio === RECEIVE_PRIO && f.redirect?.side === 'ingress';
 
-const dropReceiving = (underlay: string, f: U32Filter): string => `filter del dev ${underlay} ingress prio ${RECEIVE_PRIO} handle ${f.handle} protocol ip u32`;
+const dropReceiving = (underlay: string, f: { handle: string }): string => `filter del dev ${underlay} ingress prio ${RECEIVE_PRIO} handle ${f.handle} protocol ip u32`;
 
 /** One directly routed network's filters: its VXLAN link's and its IPv4 subnets'. */
 export class DirectPath {
@@ -102,7 +102,7 @@ export class DirectPath {
     const mine = have.filter((f) => receiving(f) && f.redirect?.dev === this.vxlan);
     const missing = this.pairs().filter(([src, dst]) => !mine.some((f) => sameKeys(f.matches, [u32Prefix(src, 12), u32Prefix(dst, 16)])));
     return {
-      dead: have.filter((f) => receiving(f) && f.redirect?.dev === undefined).map((f) => dropReceiving(underlay, f)),
+      dead: deadReceiving(have).map((handle) => dropReceiving(underlay, { handle })),
       add: missing.map(([src, dst]) => `filter add dev ${underlay} ingress prio ${RECEIVE_PRIO} protocol ip u32 match ip src ${src} match ip dst ${dst} action mirred ingress redirect dev ${this.vxlan}`),
     };
   }
@@ -139,6 +139,21 @@ export class DirectPath {
 /** Delete receiving filters whose VXLAN link is gone or not one of `live` (after a crash, a network removed meanwhile). */
 export function receiveStray(live: ReadonlySet<string>, underlay: string, have: readonly U32Filter[]): string[] {
   return have.filter((f) => receiving(f) && (f.redirect?.dev === undefined || (/^vx-[0-9a-f]{6}$/.test(f.redirect.dev) && !live.has(f.redirect.dev)))).map((f) => dropReceiving(underlay, f));
+}
+
+/** What `berth doctor` reads of a directly routed network's filters: its VXLAN link's sending tables and routed peers, and whether the underlay link hands its frames up. */
+export function directState(vxlan: string, egress: readonly U32Filter[], ingress: readonly U32Filter[]): { sending: boolean; peers: number; receiving: boolean } {
+  const mine = egress.filter((f) => f.kind === 'u32' && f.prio === SEND_PRIO);
+  return {
+    sending: mine.some((f) => f.handle === '1:') && mine.some((f) => f.handle.startsWith('800:') && f.handle !== '800:'),
+    peers: mine.filter((f) => f.redirect !== undefined).length,
+    receiving: ingress.some((f) => receiving(f) && f.redirect?.dev === vxlan),
+  };
+}
+
+/** The handles of receiving filters whose VXLAN link is gone (each drops what it matches). */
+export function deadReceiving(ingress: readonly U32Filter[]): string[] {
+  return ingress.filter((f) => receiving(f) && f.redirect?.dev === undefined).map((f) => f.handle);
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { NodeClock } from '../cluster/clock.js';
 import { FEATURES, type KernelFeature, type KernelFeatures } from '../kernel/features.js';
 import { cidrsOverlap, parseCidr, tryParseCidr } from '../network/ipam/index.js';
+import { admissionTable } from '../network/drivers/overlay/admission.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -67,9 +68,10 @@ export interface DoctorFacts {
   /**
    * Direct routing's tc filters: per directly routed network here, whether its VXLAN link
    * has its sending tables (and how many routed peers it sends by filter) and whether the
-   * underlay link hands its frames up; the handles of receiving filters whose link is gone.
+   * underlay link hands its frames up, and whether its admission table (admission.ts) is
+   * there; the handles of receiving filters whose link is gone.
    */
-  direct?: { underlay: string; networks: { network: string; vxlan: string; sending: boolean; peers: number; receiving: boolean }[]; dead: string[] };
+  direct?: { underlay: string; networks: { network: string; vxlan: string; sending: boolean; peers: number; receiving: boolean; admitting: boolean }[]; dead: string[] };
   /** In a swarm: whether the cluster store answered, the nodes that are down, and the live nodes' clocks. */
   swarm?: { reachable: boolean; error?: string; down: string[]; clocks: NodeClock[] };
 }
@@ -213,10 +215,11 @@ function overlayMtus(overlays: readonly OverlayMtu[]): Check[] {
 /** Direct routing's filters: without them routed peers' frames are lost; one left redirecting to a link that is gone drops what it matches. */
 function directRouting(d: NonNullable<DoctorFacts['direct']>): Check[] {
   const restart = 'restart berthd: it makes a network\'s filters exact and sweeps the ones of links that are gone';
-  const checks = d.networks.map(({ network, vxlan, sending, peers, receiving }): Check => {
+  const checks = d.networks.map(({ network, vxlan, sending, peers, receiving, admitting }): Check => {
     const id = `direct:${network}`;
     if (!sending) return { id, verdict: 'fail', summary: `overlay ${network}: ${vxlan} has no sending filters`, hint: `frames to containers on hosts of this segment go into VXLAN, which has no entry for them, and are lost; ${restart}` };
     if (!receiving) return { id, verdict: 'fail', summary: `overlay ${network}: nothing on ${d.underlay} hands its frames to ${vxlan}`, hint: `frames from containers on hosts of this segment reach the host instead and are dropped; ${restart}` };
+    if (!admitting) return { id, verdict: 'fail', summary: `overlay ${network}: ${vxlan} has no admission table (netdev ${admissionTable(vxlan)})`, hint: `any machine of the segment can send into the network from its subnet; ${restart}` };
     return { id, verdict: 'ok', summary: `overlay ${network} routed directly: ${peers} peer${peers === 1 ? '' : 's'} sent by filter from ${vxlan}, received through ${d.underlay}` };
   });
   if (d.dead.length === 0) return checks;

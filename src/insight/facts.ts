@@ -8,6 +8,7 @@ import { setElements } from '../kernel/nft.js';
 import type { Kernel } from '../kernel/port.js';
 import { DATA_PATH_TABLE } from '../network/firewall/data-path.js';
 import { deadReceiving, directState } from '../network/drivers/overlay/direct-path.js';
+import { admissionTable } from '../network/drivers/overlay/admission.js';
 import type { NetworkController } from '../network/controller.js';
 import type { TopologyModel } from '../network/topology-model.js';
 import type { DoctorFacts, ForeignTable } from './doctor.js';
@@ -29,15 +30,16 @@ const SYSCTLS = {
 export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
   const model = d.networks.topologyModel();
   const view = expected(model);
+  const listed = d.kernel.nft.listTables();
   const [sysctls, tables, features, routes, links, swarm, dataPath, direct] = await Promise.all([
     readSysctls(d.kernel),
-    d.kernel.nft.listTables(),
+    listed,
     d.kernel.features(),
     d.kernel.routes([4, 6]),
     d.kernel.links.list(),
     swarmFacts(d.swarm),
     dataPathFacts(d.kernel, model.dataPath),
-    directFacts(d.kernel, model),
+    directFacts(d.kernel, model, listed),
   ]);
   const berthTables = tables.filter((t) => t.name === 'berth').map((t) => `${t.family} ${t.name}`);
   // berth's own: its firewall (berth), the services' mesh (berth_ingress), a trace under way (berth_trace_*).
@@ -67,16 +69,16 @@ export async function gatherFacts(d: DoctorDeps): Promise<DoctorFacts> {
 }
 
 /** Direct routing's filters: each directly routed network's here, and receiving filters left redirecting to nothing. */
-async function directFacts(kernel: Kernel, m: TopologyModel): Promise<DoctorFacts['direct']> {
+async function directFacts(kernel: Kernel, m: TopologyModel, tables: Promise<{ family: string; name: string }[]>): Promise<DoctorFacts['direct']> {
   const underlay = m.underlayLink;
   // A data path in a namespace of its own routes nothing directly.
   if (underlay === undefined || m.dataPath) return undefined;
   const read = async (dev: string, side: 'ingress' | 'egress') => kernel.tc.filters(dev, side).catch(() => []);
-  const ingress = await read(underlay, 'ingress');
+  const [ingress, netdev] = await Promise.all([read(underlay, 'ingress'), tables.then((ts) => new Set(ts.filter((t) => t.family === 'netdev').map((t) => t.name)), () => new Set<string>())]);
   const networks = await Promise.all(
     m.networks.flatMap((n) => {
       const vxlan = n.links.find((l) => l.startsWith('vx-'));
-      return n.directRouted && vxlan ? [(async () => ({ network: n.name, vxlan, ...directState(vxlan, await read(vxlan, 'egress'), ingress) }))()] : [];
+      return n.directRouted && vxlan ? [(async () => ({ network: n.name, vxlan, ...directState(vxlan, await read(vxlan, 'egress'), ingress), admitting: netdev.has(admissionTable(vxlan)) }))()] : [];
     }),
   );
   const dead = deadReceiving(ingress);

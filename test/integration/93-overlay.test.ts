@@ -21,6 +21,21 @@ const haveEtcd = fs.existsSync('/usr/bin/etcd');
 const haveTcpdump = fs.existsSync('/usr/bin/tcpdump');
 const VNI_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 const DIRECT_ROUTING = 'com.berth.network.driver.overlay.direct_routing';
+/** 30 UDP frames written raw on eth0: to the MAC argv[1], from the address argv[2] to argv[3] (a forger on the segment). */
+const FORGE = `
+import socket, struct, sys, time
+dst, src, to = bytes.fromhex(sys.argv[1].replace(':', '')), socket.inet_aton(sys.argv[2]), socket.inet_aton(sys.argv[3])
+udp = struct.pack('!HHHH', 9999, 9999, 9, 0) + b'x'
+head = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, src, to)
+words = sum(struct.unpack('!10H', head))
+while words >> 16: words = (words & 0xffff) + (words >> 16)
+head = head[:10] + struct.pack('!H', ~words & 0xffff) + head[12:]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+for _ in range(30):
+    s.send(dst + bytes.fromhex('02b3deadbeef') + b'\\x08\\x00' + head + udp)
+    time.sleep(0.005)
+`;
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 /** Host 3's underlay MTU: its containers' overlay links get this less VXLAN's 50 bytes. */
 const H3_UNDERLAY_MTU = 1400;
@@ -364,8 +379,24 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const before2 = await received();
     assert.notEqual((await h2.docker('run', '--rm', 'busybox', 'ping', '-c', '10', '-i', '0.1', '-W', '1', ip2)).code, 0);
     assert.ok((await received()) - before2 < 5, 'the pings from the default bridge were dropped at host 2');
-    // A restart makes the containers' routes and the VXLAN link's filters exact: d1, removed while host 2's daemon was down, loses d2's route and filter.
+    // A machine of the segment forging frames from the network's subnet to d2 (its MAC, a source address no endpoint has):
+    // handed up by host 2's receiving filter, dropped at its VXLAN link, which lets in the network's own endpoints only.
+    const forge = async (): Promise<number> => (await c.fromClient(['python3', '-c', FORGE, await mac(h2, 'd2'), ip2.replace(/\d+$/, '250'), ip2])).code;
+    const before3 = await received();
+    assert.equal(await forge(), 0);
+    assert.ok((await received()) - before3 < 5, 'the forged frames were dropped at host 2');
+    // berth doctor sees both sides and the admission table.
     const vx = `vx-${Number(vni).toString(16).padStart(6, '0')}`;
+    const doctor = async (h: typeof h1): Promise<{ verdict: string; summary: string } | undefined> =>
+      (JSON.parse((await h.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] }).checks.find((x) => x.id === 'direct:direct');
+    assert.match((await doctor(h2))?.summary ?? '', new RegExp(`^overlay direct routed directly: 1 peer sent by filter from ${vx}, received through eth0$`));
+    // That check is what stops them: without it (taken away behind berthd's back: doctor fails it) they reach d2.
+    await h2.inNs(h2.ns, ['nft', 'delete', 'table', 'netdev', `berth_dr_${Number(vni).toString(16).padStart(6, '0')}`]);
+    assert.match((await doctor(h2))?.summary ?? '', /has no admission table/);
+    const before4 = await received();
+    assert.equal(await forge(), 0);
+    assert.ok((await received()) - before4 >= 25, 'without host 2’s admission table the forged frames reach d2');
+    // A restart makes the containers' routes and the VXLAN link's filters exact: d1, removed while host 2's daemon was down, loses d2's route and filter.
     const ip1Key = ip1.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join('');
     const filtered = async (): Promise<boolean> => (await h2.inNs(h2.ns, ['tc', 'filter', 'show', 'dev', vx, 'egress'])).stdout.includes(`match ${ip1Key}/ffffffff at 16`);
     assert.ok(await filtered(), 'host 2 sends d1’s frames by a filter');
@@ -376,18 +407,18 @@ describe('overlay networks across three hosts', { skip: (!haveEtcd && 'etcd-serv
     const d2 = await containerOn(h2, 'd2', 'direct');
     const routedTo = async (ip: string): Promise<boolean> => new RegExp(`^${q(ip)} dev eth0`, 'm').test((await inNetns(d2.netns, ['ip', 'route'])).stdout);
     assert.ok(await routedTo(ip1), 'd2 routes d1 full size');
-    // berth doctor sees both sides; with the receiving filter taken away behind berthd's back it fails, and a restart makes it again.
-    const doctor = async (h: typeof h1): Promise<{ verdict: string; summary: string } | undefined> =>
-      (JSON.parse((await h.berth('doctor', '--format', 'json')).stdout) as { checks: { id: string; verdict: string; summary: string }[] }).checks.find((x) => x.id === 'direct:direct');
-    assert.match((await doctor(h2))?.summary ?? '', new RegExp(`^overlay direct routed directly: 1 peer sent by filter from ${vx}, received through eth0$`));
+    // The receiving filter taken away too: doctor fails it; a restart makes both again.
     await h2.inNs(h2.ns, ['tc', 'filter', 'del', 'dev', 'eth0', 'ingress', 'prio', '179', 'protocol', 'ip', 'u32']);
-    assert.equal((await doctor(h2))?.verdict, 'fail');
+    assert.match((await doctor(h2))?.summary ?? '', /nothing on eth0 hands its frames/);
     await h2.stop('SIGKILL');
     await h1.dockerOk('rm', '-f', 'd1');
     await h2.start();
     assert.equal(await settled(async () => routedTo(ip1), (r) => !r, 20_000, 300), false, 'a route to a container gone while the daemon was down');
     assert.equal(await filtered(), false, 'a filter of a container gone while the daemon was down');
     assert.equal((await doctor(h2))?.verdict, 'ok', 'the receiving filter made again');
+    const before5 = await received();
+    assert.equal(await forge(), 0);
+    assert.ok((await received()) - before5 < 5, 'the admission table made again: forged frames dropped after the restart');
     await h2.dockerOk('rm', '-f', 'd2');
     assert.equal(await taken(), false, 'd2’s MAC left host 2’s underlay link with it');
     await h1.dockerOk('network', 'rm', 'direct');

@@ -77,7 +77,7 @@ describe('berth doctor', () => {
   });
 
   it('judges direct routing’s filters: ok with both sides, fail without either, fail on one left redirecting to nothing', () => {
-    const net = { network: 'ov', vxlan: 'vx-001001', sending: true, peers: 2, receiving: true };
+    const net = { network: 'ov', vxlan: 'vx-001001', sending: true, peers: 2, receiving: true, admitting: true };
     const direct = (over: Partial<typeof net>, dead: string[] = []) => host({ direct: { underlay: 'eth0', networks: [{ ...net, ...over }], dead } });
     const ok = diagnose(direct({})).checks.find((c) => c.id === 'direct:ov')!;
     assert.equal(ok.verdict, 'ok');
@@ -86,6 +86,7 @@ describe('berth doctor', () => {
     const deaf = diagnose(direct({ receiving: false }));
     assert.equal(deaf.healthy, false);
     assert.match(deaf.checks.find((c) => c.id === 'direct:ov')!.summary, /nothing on eth0 hands its frames to vx-001001/);
+    assert.match(diagnose(direct({ admitting: false })).checks.find((c) => c.id === 'direct:ov')!.summary, /vx-001001 has no admission table \(netdev berth_dr_001001\)/);
     const stale = diagnose(direct({}, ['800:0:801'])).checks.find((c) => c.id === 'direct:stale')!;
     assert.equal(stale.verdict, 'fail');
     assert.match(stale.summary, /1 filter on eth0 redirects to a link that is gone \(handle 800:0:801\)/);

@@ -171,8 +171,14 @@ describe('direct routing', () => {
     assert.deepEqual(await sending(kernel), ['1:5:2 0a000105/ffffffff@16 > egress eth0']);
     assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress vx-001001']);
     assert.equal(n.directRouted, true);
+    // Only the network's own endpoints (MAC . address) are let in through its VXLAN link, routed or tunnelled.
+    const admission = kernel.nftScripts.at(-1)!;
+    assert.match(admission, /type filter hook ingress device "vx-001001" priority filter; policy accept;\n\t\tmeta protocol ip ether saddr \. ip saddr != @peers drop/);
+    assert.ok(admission.includes(`elements = { ${A.mac} . 10.0.1.5, ${FAR.mac} . 10.0.1.9 }`), admission);
     await n.setPeers!([B]);
+    assert.equal(kernel.nftScripts.at(-1), `add element netdev berth_dr_001001 peers { ${B.mac} . 10.0.1.6 }\n`);
     await n.dropPeers!([A]);
+    assert.equal(kernel.nftScripts.at(-1), `delete element netdev berth_dr_001001 peers { ${A.mac} . 10.0.1.5 }\n`);
     assert.deepEqual(await sending(kernel), ['1:6:2 0a000106/ffffffff@16 > egress eth0']);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).length, 2, 'still only the far host’s entries');
     // A's address given to a task beyond the segment: its filter goes before its neighbour entry says the new MAC.
@@ -187,6 +193,7 @@ describe('direct routing', () => {
     inSwarm = true;
     assert.deepEqual(await kernel.tc.filters('eth0', 'ingress'), []);
     assert.deepEqual([...kernel.tcState.qdiscs], []);
+    assert.deepEqual([...kernel.tables], []);
   });
 
   it('changes the underlay link for one network at a time: one removed while another comes keeps the other’s filter and the qdisc', async () => {
@@ -291,8 +298,10 @@ describe('direct routing', () => {
     await kernel.links.batch(['link del dev ov-001001', 'link del dev vx-001001']);
     assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress *']);
     // The network removed while the daemon was down (its link gone, its filter left): the sweep removes the filter.
+    assert.deepEqual([...kernel.tables], ['netdev berth_dr_001001']);
     await driver(kernel).removeOrphans!([], () => false);
     assert.deepEqual(await receiving(kernel), []);
+    assert.deepEqual([...kernel.tables], [], 'its admission table swept too');
     assert.deepEqual([...kernel.tcState.qdiscs], []);
   });
 });

@@ -41,6 +41,7 @@ import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
 import { ContainerRoutes, joinRoutes } from './container-routes.js';
 import { DirectPath, receiveStray } from './direct-path.js';
 import { ReceivingFilters } from './receiving.js';
+import { ADMISSION_TABLES, admissionScript, admissionTable, admit, refuse } from './admission.js';
 import { planSublinkLeave } from '../sublink/sandbox.js';
 import { planMacvlanLink } from '../macvlan/endpoint.js';
 
@@ -67,6 +68,9 @@ export function overlayDriver(ctx: DriverContext): NetworkDriver {
       // Receiving filters of direct routing whose network this host no longer has (its VXLAN link went with the rest).
       const underlay = ctx.swarm?.()?.underlayLink;
       if (underlay) await receiving.drop(underlay, (have) => receiveStray(wanted, underlay, have));
+      const admitting = new Set([...wanted].filter((l) => l.startsWith('vx-')).map(admissionTable));
+      const stray = (await ctx.kernel.nft.listTables()).filter((t) => t.family === 'netdev' && ADMISSION_TABLES.test(t.name) && !admitting.has(t.name));
+      for (const t of stray) await ctx.kernel.nft.deleteTable('netdev', t.name);
       // Routes a berth before 2026-12-07 made for direct routing (proto 179): routing mesh traffic would follow them.
       await ctx.kernel.links.batch(['route flush proto 179']).catch(() => undefined);
     },
@@ -183,6 +187,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const underlay = directVia();
       if (direct && underlay !== undefined && !present.has(c.vxlan)) {
         await tc.batch(direct.sendTables());
+        // Who may send in, before anything is handed up from the underlay.
+        await ctx.kernel.nft.apply(admissionScript(c.vxlan, [...peers.values()]));
         await receive(direct, underlay);
       }
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
@@ -194,6 +200,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       if (direct && underlay !== undefined) await receiving.drop(underlay, (have) => direct.receiveGone(underlay, have));
       filtered = undefined;
       for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
+      if (direct) await ctx.kernel.nft.deleteTable('netdev', admissionTable(c.vxlan));
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
@@ -238,6 +245,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         const routedPeers = all.filter(routed);
         // The filters before the neighbour entries: a frame to a routed peer's MAC that none redirects would go into VXLAN.
         if (direct && underlay !== undefined) {
+          await ctx.kernel.nft.apply(admissionScript(c.vxlan, all));
           await tc.batch(direct.reconcileSending(routedPeers.map((p) => p.ipv4), underlay, sending));
           await receive(direct, underlay);
         }
@@ -270,6 +278,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         neigh.push(`neigh replace ${p.ipv4} lladdr ${p.mac} dev ${c.vxlan} nud permanent`);
       }
       await hostsCame(before);
+      if (direct && underlay !== undefined) await ctx.kernel.nft.apply(admit(c.vxlan, all));
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       // Filters before neighbour entries, as above.
       if (direct) await stopAll(rehomed.flatMap((p) => direct.stop(p.ipv4)));
@@ -307,6 +316,11 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
       await stopAll(sending);
+      // Whom a remaining peer (a replacement task with the same MAC and address) still needs let in stays.
+      const held = new Set([...peers.values()].map((p) => `${p.mac.toLowerCase()} ${p.ipv4}`));
+      if (direct && (filtered ?? directVia()) !== undefined) {
+        for (const p of leaving) if (!held.has(`${p.mac.toLowerCase()} ${p.ipv4}`)) await ctx.kernel.nft.apply(refuse(c.vxlan, p)).catch(() => undefined);
+      }
       if (routesMtu()) {
         const stillRouted = routedAddresses();
         await containerRoutes.set([], leaving.filter((p) => routed(p) && !stillRouted.has(p.ipv4)));

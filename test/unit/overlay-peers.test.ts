@@ -171,14 +171,30 @@ describe('direct routing', () => {
     assert.deepEqual(await sending(kernel), ['1:5:2 0a000105/ffffffff@16 > egress eth0']);
     assert.deepEqual(await receiving(kernel), ['0a000100/ffffff00@12 0a000100/ffffff00@16 > ingress vx-001001']);
     assert.equal(n.directRouted, true);
-    // Only the network's own endpoints (MAC . address) are let in through its VXLAN link, routed or tunnelled.
+    // Only the network's own endpoints are let in through its VXLAN link: a routed one by MAC . address, a tunnelled one by MAC.
     const admission = kernel.nftScripts.at(-1)!;
-    assert.match(admission, /type filter hook ingress device "vx-001001" priority filter; policy accept;\n\t\tmeta protocol ip ether saddr \. ip saddr != @peers drop/);
-    assert.ok(admission.includes(`elements = { ${A.mac} . 10.0.1.5, ${FAR.mac} . 10.0.1.9 }`), admission);
+    assert.match(admission, /type filter hook ingress device "vx-001001" priority filter; policy accept;\n\t\tmeta protocol ip ether saddr != @tunnelled ether saddr \. ip saddr != @routed drop/);
+    assert.match(admission, new RegExp(`set routed \\{\n\t\ttype ether_addr \\. ipv4_addr\n.*\n\t\telements = \\{ ${A.mac} \\. 10\\.0\\.1\\.5 \\}`));
+    assert.match(admission, new RegExp(`set tunnelled \\{\n\t\ttype ether_addr\n.*\n\t\telements = \\{ ${FAR.mac} \\}`));
     await n.setPeers!([B]);
-    assert.equal(kernel.nftScripts.at(-1), `add element netdev berth_dr_001001 peers { ${B.mac} . 10.0.1.6 }\n`);
+    assert.equal(kernel.nftScripts.at(-1), `add element netdev berth_dr_001001 routed { ${B.mac} . 10.0.1.6 }\n`);
     await n.dropPeers!([A]);
-    assert.equal(kernel.nftScripts.at(-1), `delete element netdev berth_dr_001001 peers { ${A.mac} . 10.0.1.5 }\n`);
+    assert.equal(kernel.nftScripts.at(-1), `delete element netdev berth_dr_001001 routed { ${A.mac} . 10.0.1.5 }\n`);
+    // Flushed behind berthd's back (nft flush ruleset): the next peer makes it whole again instead of failing.
+    kernel.tables.delete('netdev berth_dr_001001');
+    (kernel.nft as { apply: (s: string) => Promise<void> }).apply = (async (apply: (s: string) => Promise<void>, script: string) => {
+      if (script.startsWith('add element') && !kernel.tables.has('netdev berth_dr_001001')) throw new Error('No such file or directory');
+      await apply(script);
+    }).bind(undefined, kernel.nft.apply.bind(kernel.nft));
+    const C2 = peer('8', '10.99.0.12', '10.0.1.8');
+    await n.setPeers!([C2]);
+    assert.ok(kernel.tables.has('netdev berth_dr_001001'));
+    assert.ok(kernel.nftScripts.at(-1)!.includes(`elements = { ${B.mac} . 10.0.1.6, ${C2.mac} . 10.0.1.8 }`), kernel.nftScripts.at(-1));
+    // The same endpoint under another MAC: its old element goes.
+    await n.setPeers!([{ ...C2, mac: '02:42:0a:00:01:88' }]);
+    assert.equal(kernel.nftScripts.at(-1), `delete element netdev berth_dr_001001 routed { ${C2.mac} . 10.0.1.8 }\n`);
+    await n.dropPeers!([C2]);
+    assert.equal(kernel.nftScripts.at(-1), `delete element netdev berth_dr_001001 routed { 02:42:0a:00:01:88 . 10.0.1.8 }\n`, 'the element it has now');
     assert.deepEqual(await sending(kernel), ['1:6:2 0a000106/ffffffff@16 > egress eth0']);
     assert.deepEqual((await kernel.links.fdb('vx-001001')).length, 2, 'still only the far host’s entries');
     // A's address given to a task beyond the segment: its filter goes before its neighbour entry says the new MAC.

@@ -41,7 +41,7 @@ import { BROADCAST_MAC, reconcileTables, type Routed } from './peers.js';
 import { ContainerRoutes, joinRoutes } from './container-routes.js';
 import { DirectPath, receiveStray } from './direct-path.js';
 import { ReceivingFilters } from './receiving.js';
-import { ADMISSION_TABLES, admissionScript, admissionTable, admit, refuse } from './admission.js';
+import { ADMISSION_TABLES, admissionScript, admissionTable, admit, refuse, type Admitted } from './admission.js';
 import { planSublinkLeave } from '../sublink/sandbox.js';
 import { planMacvlanLink } from '../macvlan/endpoint.js';
 
@@ -68,7 +68,8 @@ export function overlayDriver(ctx: DriverContext): NetworkDriver {
       // Receiving filters of direct routing whose network this host no longer has (its VXLAN link went with the rest).
       const underlay = ctx.swarm?.()?.underlayLink;
       if (underlay) await receiving.drop(underlay, (have) => receiveStray(wanted, underlay, have));
-      const admitting = new Set([...wanted].filter((l) => l.startsWith('vx-')).map(admissionTable));
+      // Only a live directly routed network keeps one (a table left on a link name would police the next network of that VNI).
+      const admitting = new Set(live.filter((n) => n.directRouted).flatMap((n) => n.kernelNames.filter((l) => l.startsWith('vx-')).map(admissionTable)));
       const stray = (await ctx.kernel.nft.listTables()).filter((t) => t.family === 'netdev' && ADMISSION_TABLES.test(t.name) && !admitting.has(t.name));
       for (const t of stray) await ctx.kernel.nft.deleteTable('netdev', t.name);
       // Routes a berth before 2026-12-07 made for direct routing (proto 179): routing mesh traffic would follow them.
@@ -122,6 +123,12 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   /** Delete sending filters, each whatever became of the others (one already gone, or its link, is no error). */
   const stopAll = async (cmds: readonly string[]): Promise<void> => {
     for (const cmd of cmds) await tc.batch([cmd]).catch(() => undefined);
+  };
+  const admitted = (ps: Iterable<RemoteEndpoint>): Admitted[] => [...ps].map((p) => ({ mac: p.mac, ipv4: p.ipv4, routed: routed(p) }));
+  /** Take these peers out of the admission table, unless a remaining peer needs their elements. */
+  const refuseAll = async (gone: readonly RemoteEndpoint[]): Promise<void> => {
+    if (!direct || (filtered ?? directVia()) === undefined) return;
+    for (const cmd of refuse(c.vxlan, admitted(gone), admitted(peers.values()))) await ctx.kernel.nft.apply(cmd).catch(() => undefined);
   };
   const receive = async (d: DirectPath, underlay: string): Promise<void> => {
     filtered = underlay;
@@ -188,7 +195,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       if (direct && underlay !== undefined && !present.has(c.vxlan)) {
         await tc.batch(direct.sendTables());
         // Who may send in, before anything is handed up from the underlay.
-        await ctx.kernel.nft.apply(admissionScript(c.vxlan, [...peers.values()]));
+        await ctx.kernel.nft.apply(admissionScript(c.vxlan, admitted(peers.values())));
         await receive(direct, underlay);
       }
       // A VXLAN link made again (after a crash, say) starts empty: the known peers go back in.
@@ -199,8 +206,9 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const underlay = filtered ?? directVia();
       if (direct && underlay !== undefined) await receiving.drop(underlay, (have) => direct.receiveGone(underlay, have));
       filtered = undefined;
-      for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
+      // First, whatever becomes of the links: left behind, it would police the next network of this VNI.
       if (direct) await ctx.kernel.nft.deleteTable('netdev', admissionTable(c.vxlan));
+      for (const l of [c.hostLink, c.vxlan]) await links.delete(l);
       if (c.encrypted) for (const h of hosts.keys()) await encryption.removeHost(h);
       peers.clear();
       hosts.clear();
@@ -245,7 +253,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         const routedPeers = all.filter(routed);
         // The filters before the neighbour entries: a frame to a routed peer's MAC that none redirects would go into VXLAN.
         if (direct && underlay !== undefined) {
-          await ctx.kernel.nft.apply(admissionScript(c.vxlan, all));
+          await ctx.kernel.nft.apply(admissionScript(c.vxlan, admitted(all)));
           await tc.batch(direct.reconcileSending(routedPeers.map((p) => p.ipv4), underlay, sending));
           await receive(direct, underlay);
         }
@@ -261,6 +269,11 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       // An address a routed peer had, now reached over VXLAN (a task replaced on another segment): its filter and the containers' route to it go.
       const routedIps = routedAddresses();
       const rehomed = all.filter((p) => !routed(p) && routedIps.has(p.ipv4));
+      // An endpoint known before under another MAC or address (an ingress endpoint claiming anew): its old element goes.
+      const replaced = all.flatMap((p) => {
+        const old = peers.get(p.endpointId);
+        return old && (old.mac !== p.mac || old.ipv4 !== p.ipv4) ? [old] : [];
+      });
       for (const p of all) {
         if (direct && underlay !== undefined && routed(p)) {
           peers.set(p.endpointId, p);
@@ -278,12 +291,14 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
         neigh.push(`neigh replace ${p.ipv4} lladdr ${p.mac} dev ${c.vxlan} nud permanent`);
       }
       await hostsCame(before);
-      if (direct && underlay !== undefined) await ctx.kernel.nft.apply(admit(c.vxlan, all));
+      // A table flushed behind berthd's back (nft flush ruleset) is made whole again rather than stop the peers' programming.
+      if (direct && underlay !== undefined) await ctx.kernel.nft.apply(admit(c.vxlan, admitted(all))).catch(async () => ctx.kernel.nft.apply(admissionScript(c.vxlan, admitted(peers.values()))));
       if (fdb.length > 0) await links.bridgeBatch(fdb);
       // Filters before neighbour entries, as above.
       if (direct) await stopAll(rehomed.flatMap((p) => direct.stop(p.ipv4)));
       if (sending.length > 0) await tc.batch(sending);
       if (neigh.length > 0) await links.batch(neigh);
+      await refuseAll(replaced);
       if (routesMtu()) await containerRoutes.set(routedPeers, rehomed);
     },
     async dropPeers(gone: readonly RemoteEndpoint[]) {
@@ -291,7 +306,12 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       const fdb: string[] = [];
       const neigh: string[] = [];
       const sending: string[] = [];
-      const leaving = gone.filter((p) => peers.delete(p.endpointId));
+      // As this host programmed them (an endpoint's MAC or address may have changed since the cluster said it).
+      const leaving = gone.flatMap((p) => {
+        const known = peers.get(p.endpointId);
+        peers.delete(p.endpointId);
+        return known ? [known] : [];
+      });
       // An address (and so its MAC) given to another endpoint meanwhile, a replacement task, keeps the entries it now needs.
       const heldIps = new Set([...peers.values()].map((p) => p.ipv4));
       const heldMacs = new Set([...peers.values()].map((p) => p.mac.toLowerCase()));
@@ -316,11 +336,8 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       for (const cmd of fdb) await links.bridgeBatch([cmd]).catch(() => undefined);
       for (const cmd of neigh) await links.batch([cmd]).catch(() => undefined);
       await stopAll(sending);
-      // Whom a remaining peer (a replacement task with the same MAC and address) still needs let in stays.
-      const held = new Set([...peers.values()].map((p) => `${p.mac.toLowerCase()} ${p.ipv4}`));
-      if (direct && (filtered ?? directVia()) !== undefined) {
-        for (const p of leaving) if (!held.has(`${p.mac.toLowerCase()} ${p.ipv4}`)) await ctx.kernel.nft.apply(refuse(c.vxlan, p)).catch(() => undefined);
-      }
+      // What a remaining peer (a replacement task with the same MAC and address) still needs stays.
+      await refuseAll(leaving);
       if (routesMtu()) {
         const stillRouted = routedAddresses();
         await containerRoutes.set([], leaving.filter((p) => routed(p) && !stillRouted.has(p.ipv4)));

@@ -121,8 +121,8 @@ export interface KernelNft {
 
 /** Traffic control in the daemon's namespace: u32 filters on clsact qdiscs (direct routing's data plane). */
 export interface KernelTc {
-  /** `tc` commands as one batch; it stops at the first that fails (a KernelCommandError). */
-  batch(commands: readonly string[]): Promise<void>;
+  /** `tc` commands as one batch: it stops at the first that fails (a KernelCommandError), or with `force` runs each whatever the others did, failing after. */
+  batch(commands: readonly string[], force?: boolean): Promise<void>;
   /** A link's u32 filters on one side of its clsact qdisc; none without one. */
   filters(dev: string, side: TcSide): Promise<U32Filter[]>;
 }

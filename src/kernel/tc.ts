@@ -28,9 +28,9 @@ export interface U32Filter {
   redirect?: { side: TcSide; dev: string | undefined };
 }
 
-/** `tc` commands as one batch in the daemon's namespace; it stops at the first that fails. */
-export async function tcBatch(commands: readonly string[]): Promise<void> {
-  if (commands.length > 0) await run('tc', ['-batch', '-'], { input: commands.join('\n') + '\n' });
+/** `tc` commands as one batch in the daemon's namespace: it stops at the first that fails, or with `force` runs each whatever the others did (and fails after). */
+export async function tcBatch(commands: readonly string[], force = false): Promise<void> {
+  if (commands.length > 0) await run('tc', [...(force ? ['-force'] : []), '-batch', '-'], { input: commands.join('\n') + '\n' });
 }
 
 /** A link's filters on one side of its clsact (or ingress) qdisc; none without one. */

@@ -282,11 +282,18 @@ export class FakeKernel implements Kernel {
   };
 
   readonly tc: KernelTc = {
-    batch: async (commands) => {
+    batch: async (commands, force = false) => {
+      let failure: unknown;
       for (const [i, c] of commands.entries()) {
         await this.faults.step(`host: tc ${c}`, i > 0);
-        this.tcState.command(c, (name) => this.host.has(name));
+        try {
+          this.tcState.command(c, (name) => this.host.has(name));
+        } catch (e: unknown) {
+          if (!force) throw e;
+          failure ??= e;
+        }
       }
+      if (failure !== undefined) throw failure;
     },
     filters: async (dev, side) => this.tcState.list(dev, side),
   };

@@ -60,7 +60,7 @@ export function address(ip: string, family?: 4 | 6): string {
   return formatIp(parsed);
 }
 
-export function subnet(cidr: string): Cidr {
+function subnet(cidr: string): Cidr {
   const c = tryParseCidr(cidr);
   if (!c) throw invalid(`invalid CIDR address: ${cidr}`);
   return c;
@@ -144,7 +144,7 @@ export function publicationElements(pub: FwPublication): ElementGroup[] {
   ];
 }
 
-/** Elements of the swarm's VXLAN guard: the nodes' addresses by family (when VXLAN arrives in the host's namespace), the encrypted VNIs (the port and the directly routed networks are in the rules). */
+/** Elements of the swarm's VXLAN guard: the nodes' addresses by family (when VXLAN arrives in the host's namespace), the encrypted VNIs (the port is in the rules). */
 export function underlayElements(u: FwUnderlay): ElementGroup[] {
   const vni = (v: number): string => {
     if (!Number.isInteger(v) || v < 1 || v > 0xffffff) throw invalid(`invalid VXLAN ID: ${v}`);

@@ -105,7 +105,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
   const subnets4 = net.ipam.pools.map((p) => p.subnet).filter((s) => !s.includes(':'));
   const inSubnets = (dst: string): boolean => subnets4.some((s) => cidrContains(parseCidr(s), parseCidr(dst).network));
   const direct = c.directRouting ? new DirectPath(c.vxlan, subnets4) : undefined;
-  /** The underlay link filters were put on: taken down by it even once the node is out of its swarm (leaving, its networks go after it). */
+  /** The underlay link filters were put on: what is taken down goes from there, even once the node is out of its swarm (leaving, its networks go after it). */
   let filtered: string | undefined;
   /** The underlay link direct routing sends by, when this node routes directly: a data path in a namespace of its own is reached over VXLAN only. */
   const directVia = (): string | undefined => {
@@ -119,15 +119,15 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     const host = tryParseIp(p.node);
     return segment !== undefined && host !== undefined && cidrContains(segment, host);
   };
+  /** Where this network's filters and MACs are on the underlay: where they were put, or else where they would go. */
+  const placed = (): string | undefined => filtered ?? directVia();
   const tc = ctx.kernel.tc;
   /** Delete sending filters, each whatever became of the others (one already gone, or its link, is no error). */
-  const stopAll = async (cmds: readonly string[]): Promise<void> => {
-    for (const cmd of cmds) await tc.batch([cmd]).catch(() => undefined);
-  };
+  const stopAll = async (cmds: readonly string[]): Promise<void> => tc.batch(cmds, true).catch(() => undefined);
   const admitted = (ps: Iterable<RemoteEndpoint>): Admitted[] => [...ps].map((p) => ({ mac: p.mac, ipv4: p.ipv4, routed: routed(p) }));
   /** Take these peers out of the admission table, unless a remaining peer needs their elements. */
   const refuseAll = async (gone: readonly RemoteEndpoint[]): Promise<void> => {
-    if (!direct || (filtered ?? directVia()) === undefined) return;
+    if (!direct || placed() === undefined) return;
     for (const cmd of refuse(c.vxlan, admitted(gone), admitted(peers.values()))) await ctx.kernel.nft.apply(cmd).catch(() => undefined);
   };
   const receive = async (d: DirectPath, underlay: string): Promise<void> => {
@@ -203,7 +203,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
     },
     async remove() {
       // Before the VXLAN link: a receiving filter left redirecting to nothing drops what it matches.
-      const underlay = filtered ?? directVia();
+      const underlay = placed();
       if (direct && underlay !== undefined) await receiving.drop(underlay, (have) => direct.receiveGone(underlay, have));
       filtered = undefined;
       // First, whatever becomes of the links: left behind, it would police the next network of this VNI.
@@ -226,7 +226,7 @@ function overlayNetwork(c: OverlayConfig, net: NetworkRecord, ctx: DriverContext
       return { steps };
     },
     planLeave: (ep: EndpointRecord) => {
-      const underlay = directVia() ?? filtered;
+      const underlay = placed();
       const plan = planSublinkLeave(ep);
       return underlay !== undefined && ep.mac ? { steps: [...plan.steps, { in: 'host-fdb', commands: [`fdb del ${ep.mac} dev ${underlay} self`] }] } : plan;
     },

@@ -1,8 +1,8 @@
 /**
  * The underlay link's receiving filters (direct-path.ts), shared by every directly routed
  * network of the host, so changed by one network at a time: a network's removal must not
- * take the clsact qdisc away while another's filter is being added to it. Deletions go one
- * by one, each whatever became of the others (two networks may find the same dead filter).
+ * take the clsact qdisc away while another's filter is being added to it. Deletions run
+ * each whatever became of the others (two networks may find the same dead filter).
  */
 import { messageOf } from '../../../errors.js';
 import { kernelSays } from '../../../kernel/exec.js';
@@ -42,10 +42,8 @@ export class ReceivingFilters {
   }
 
   private async each(underlay: string, cmds: readonly string[]): Promise<void> {
-    for (const cmd of cmds) {
-      await this.ctx.kernel.tc.batch([cmd]).catch((e: unknown) => {
-        if (!kernelSays(e, 'missing')) this.ctx.log(`direct routing: ${underlay}: ${messageOf(e)}`);
-      });
-    }
+    await this.ctx.kernel.tc.batch(cmds, true).catch((e: unknown) => {
+      if (!kernelSays(e, 'missing')) this.ctx.log(`direct routing: ${underlay}: ${messageOf(e)}`);
+    });
   }
 }
